@@ -1,0 +1,101 @@
+import type { z } from 'zod';
+import type { NewEvent } from './event.js';
+import type { Logger } from './log.js';
+
+/**
+ * The shape every monitor type follows (one folder in `monitors/`, like a Home Assistant integration or a
+ * Huginn agent): it describes itself so the UI, the CLI and the docs come from the code.
+ *
+ * Config fields carry their UI label and help through zod's `.meta({ label, help })`; secret fields add
+ * `secret: true` and are stored in the secret store, never in the config document.
+ */
+export interface MonitorDefinition<C = any> {
+  type: string;
+  title: string;
+  description: string;
+  configSchema: z.ZodType<C>;
+  /** The event types this monitor emits, with their fields documented. */
+  events: EventTypeDoc[];
+  /** Shortest poll interval the type allows, so a user cannot hammer a server. */
+  minIntervalMs?: number;
+  create(ctx: MonitorContext<C>): MonitorInstance;
+}
+
+export interface EventTypeDoc {
+  type: string;
+  description: string;
+  fields: Record<string, string>;
+}
+
+export interface MonitorInstance {
+  /** Resolve once running. Throwing (or rejecting) marks the monitor failing and schedules a restart. */
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+export type HealthStatus = 'starting' | 'ok' | 'degraded' | 'failing' | 'stopped' | 'paused';
+
+export interface MonitorHealth {
+  monitorId: string;
+  status: HealthStatus;
+  message: string | null;
+  lastSuccess: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  nextRetry: string | null;
+  consecutiveFailures: number;
+}
+
+/** Persisted key/value state for one monitor instance (cursors, seen ids). Synchronous: it is SQLite. */
+export interface MonitorState {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+}
+
+export interface FetchOptions extends RequestInit {
+  /** Abort after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Refuse bodies larger than this (default 10 MiB). */
+  maxBytes?: number;
+}
+
+export interface FetchResult {
+  status: number;
+  ok: boolean;
+  url: string;
+  headers: Headers;
+  body: Buffer;
+}
+
+export interface MonitorContext<C = any> {
+  /** Instance id, `<type>:<slug>`; becomes the `source` of every event. */
+  readonly id: string;
+  readonly name: string;
+  readonly config: C;
+  readonly secrets: Readonly<Record<string, string>>;
+  /** True in `monitor test`: state is thrown away and what the source holds now is emitted as new. */
+  readonly dryRun: boolean;
+  /** Aborted when the instance stops; pass it to anything long-running. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly state: MonitorState;
+  /** Durable: resolves once the event is in the store. */
+  emit(event: NewEvent): Promise<void>;
+  /** HTTP with a timeout and a size cap; the body is read whole. */
+  fetch(url: string, options?: FetchOptions): Promise<FetchResult>;
+  /**
+   * Run `task` now and then every `intervalMs`, host-managed: each run has a timeout (a hang is a failure),
+   * a failure is reported as health and retried with exponential backoff and jitter, success resets it.
+   * In a dry run the task runs exactly once.
+   */
+  every(intervalMs: number, task: (signal: AbortSignal) => Promise<void>, options?: { timeoutMs?: number }): void;
+  health: {
+    ok(message?: string): void;
+    degraded(message: string): void;
+    /** Report a failure of a long-lived connection; the monitor retries on its own (`retryInMs` is shown). */
+    failing(error: unknown, retryInMs?: number): void;
+  };
+  /** Timers that are cleared when the instance stops, and whose callbacks cannot crash the process. */
+  setTimeout(fn: () => void, ms: number): () => void;
+}

@@ -1,0 +1,156 @@
+/**
+ * The service protocol: one typed definition that the UI and the CLI use for everything, carried over a
+ * WebSocket (headless agent, browser) or an Electron MessagePort (desktop window). The renderer imports
+ * this file's types and nothing else from core.
+ */
+import type { PanoptesEvent } from './event.js';
+import type { MonitorHealth } from './monitor.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface MonitorConfigEntry {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  /** Non-secret settings only. */
+  config: Record<string, unknown>;
+  /** Names of secret fields that have a value stored (values are never sent back). */
+  secretsSet?: string[];
+  /** Keep events of this monitor N days (null: the global default). */
+  retentionDays?: number | null;
+}
+
+export interface MonitorInfo extends MonitorConfigEntry {
+  health: MonitorHealth;
+}
+
+export interface MonitorTypeInfo {
+  type: string;
+  title: string;
+  description: string;
+  /** JSON Schema of the config (labels/help/secret in each property's meta). */
+  configSchema: Record<string, unknown>;
+  events: { type: string; description: string; fields: Record<string, string> }[];
+}
+
+export interface FlagState {
+  name: string;
+  value: boolean;
+  setAt: string;
+  expiresAt: string | null;
+  setBy: string | null;
+}
+
+export interface NotificationPayload {
+  id: string;
+  eventId: string;
+  ruleId: string;
+  title: string;
+  body: string;
+  url: string | null;
+  priority: 'low' | 'normal' | 'high';
+  sound: boolean;
+  at: string;
+}
+
+export interface Settings {
+  retentionDays: number;
+  commandsEnabled: boolean;
+  notifications: {
+    holdDuringFlags: string[];
+    allowHighPriorityThrough: boolean;
+    coalescePerMinute: number;
+  };
+  theme: 'system' | 'light' | 'dark';
+  traceLimitPerRule: number;
+}
+
+export interface EventQuery {
+  search?: string;
+  source?: string | string[];
+  type?: string | string[];
+  tag?: string;
+  since?: string;
+  until?: string;
+  /** Keyset pagination: events strictly older than this id (newest first) … */
+  before?: string;
+  /** … or strictly newer (oldest first). */
+  after?: string;
+  limit?: number;
+  order?: 'desc' | 'asc';
+}
+
+export interface EventPage {
+  events: PanoptesEvent[];
+  /** Pass as `before` (or `after` with order asc) to get the next page; null at the end. */
+  next: string | null;
+}
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export interface RuleTestResult {
+  firings: { rule: string; at: string; events: string[]; actions: unknown[]; trace?: unknown }[];
+  eventsScanned: number;
+  errors: ValidationIssue[];
+}
+
+/** Every request: its params and its result. */
+export interface Requests {
+  'hello': { params: Record<string, never>; result: { version: number; agentId: string; dataDir: string; paused: boolean } };
+  'events.list': { params: EventQuery; result: EventPage };
+  'events.get': { params: { id: string }; result: PanoptesEvent | null };
+  'events.count': { params: EventQuery; result: { count: number } };
+  'monitors.types': { params: Record<string, never>; result: MonitorTypeInfo[] };
+  'monitors.list': { params: Record<string, never>; result: MonitorInfo[] };
+  'monitors.add': { params: { type: string; name: string; config: Record<string, unknown>; enabled?: boolean; id?: string }; result: MonitorInfo };
+  'monitors.update': { params: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean; retentionDays?: number | null }; result: MonitorInfo };
+  'monitors.remove': { params: { id: string }; result: { removed: boolean } };
+  'monitors.test': { params: { type: string; config: Record<string, unknown> }; result: { events: PanoptesEvent[] } };
+  'monitors.pauseAll': { params: { paused: boolean }; result: { paused: boolean } };
+  'rules.list': { params: Record<string, never>; result: { rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] } };
+  'rules.save': { params: { rule: unknown }; result: { rule: unknown } };
+  'rules.replaceAll': { params: { rules: unknown[] }; result: { count: number } };
+  'rules.remove': { params: { id: string }; result: { removed: boolean } };
+  'rules.validate': { params: { rule: unknown }; result: { ok: boolean; errors: ValidationIssue[] } };
+  'rules.test': { params: { rule: unknown; since?: string; until?: string; flags?: Record<string, boolean> }; result: RuleTestResult };
+  'rules.explain': { params: { eventId: string; ruleId?: string }; result: { verdicts: { ruleId: string; matched: boolean; reason: string; details?: unknown }[] } };
+  'traces.list': { params: { ruleId?: string; limit?: number }; result: { traces: unknown[] } };
+  'flags.list': { params: Record<string, never>; result: FlagState[] };
+  'flags.set': { params: { name: string; for?: string }; result: FlagState };
+  'flags.clear': { params: { name: string }; result: { cleared: boolean } };
+  'settings.get': { params: Record<string, never>; result: Settings };
+  'settings.update': { params: Partial<Settings>; result: Settings };
+  'notifications.recent': { params: { limit?: number }; result: NotificationPayload[] };
+}
+
+export type Method = keyof Requests;
+export type ParamsOf<M extends Method> = Requests[M]['params'];
+export type ResultOf<M extends Method> = Requests[M]['result'];
+
+/** Server → client pushes. */
+export interface Pushes {
+  'event': PanoptesEvent;
+  'health': MonitorHealth;
+  'flags': FlagState[];
+  'notification': NotificationPayload;
+  'monitors': MonitorInfo[];
+  'rules': { changed: true };
+  'paused': { paused: boolean };
+}
+export type Topic = keyof Pushes;
+
+export type WireMessage =
+  | { kind: 'req'; id: number; method: Method; params: unknown }
+  | { kind: 'res'; id: number; ok: true; result: unknown }
+  | { kind: 'res'; id: number; ok: false; error: ProtocolError }
+  | { kind: 'push'; topic: Topic; data: unknown };
+
+export interface ProtocolError {
+  code: 'bad_request' | 'not_found' | 'invalid' | 'unavailable' | 'internal' | 'forbidden';
+  message: string;
+  issues?: ValidationIssue[];
+}
