@@ -1,0 +1,150 @@
+import { Low } from 'lowdb';
+import { TextFile } from 'lowdb/node';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
+import { configSchema, defaultConfig, type ConfigDocument } from './schema.js';
+import type { Logger } from '../log.js';
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly line: number, readonly column: number, readonly problem: string) {
+    super(`${file}:${line}:${column}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The one hand-editable JSON document holding monitors, rules and settings. Validated on load and on every
+ * change; after each good load or save a copy is kept beside it (`config.last-good.json`), and a broken file
+ * is reported with its line and problem while Panoptes runs on that last good copy. The broken file is left
+ * untouched until the user fixes it or changes something in the app (then it is set aside as `.broken-<time>`).
+ */
+export class ConfigStore {
+  readonly file: string;
+  readonly lastGoodFile: string;
+  /** Set when the file on disk could not be used at load. */
+  loadError: ConfigError | null = null;
+  private readonly db: Low<string>;
+  private doc: ConfigDocument = defaultConfig();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(dataDir: string, private readonly log: Logger) {
+    this.file = path.join(dataDir, 'config.json');
+    this.lastGoodFile = path.join(dataDir, 'config.last-good.json');
+    this.db = new Low<string>(new TextFile(this.file), '');
+  }
+
+  static async open(dataDir: string, log: Logger): Promise<ConfigStore> {
+    const store = new ConfigStore(dataDir, log);
+    await store.load();
+    return store;
+  }
+
+  get current(): ConfigDocument {
+    return this.doc;
+  }
+
+  private async load(): Promise<void> {
+    if (!existsSync(this.file)) {
+      this.doc = defaultConfig();
+      await this.write();
+      return;
+    }
+    try {
+      this.doc = parseConfigText(readFileSync(this.file, 'utf8'), this.file);
+      this.keepLastGood();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.loadError = err;
+      this.log.error(`config file is invalid, running on the last good copy: ${err.message}`);
+      if (existsSync(this.lastGoodFile)) {
+        try {
+          this.doc = parseConfigText(readFileSync(this.lastGoodFile, 'utf8'), this.lastGoodFile);
+          return;
+        } catch (err2) {
+          this.log.error(`the last good copy is unusable too: ${(err2 as Error).message}`);
+        }
+      }
+      this.doc = defaultConfig();
+    }
+  }
+
+  /** Apply a change: validated before anything is written; an invalid change throws and changes nothing. */
+  async update(mutate: (draft: ConfigDocument) => void): Promise<ConfigDocument> {
+    const draft = structuredClone(this.doc);
+    mutate(draft);
+    const result = configSchema.safeParse(draft);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      throw new Error(`invalid configuration at ${formatPath(issue.path)}: ${issue.message}`);
+    }
+    if (this.loadError && existsSync(this.file)) {
+      // The user's broken file is not silently overwritten: it is set aside with a name that says why.
+      const aside = `${this.file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      copyFileSync(this.file, aside);
+      this.log.warn(`the broken config file was kept as ${aside}`);
+      this.loadError = null;
+    }
+    this.doc = result.data;
+    await this.write();
+    return this.doc;
+  }
+
+  private async write(): Promise<void> {
+    const text = JSON.stringify(this.doc, null, 2) + '\n';
+    this.writing = this.writing.then(async () => {
+      this.db.data = text;
+      await this.db.write(); // lowdb/steno: write to a temp file, then rename, so a crash never leaves half a file
+      this.keepLastGood();
+    });
+    await this.writing;
+  }
+
+  private keepLastGood(): void {
+    try {
+      copyFileSync(this.file, this.lastGoodFile);
+    } catch (err) {
+      this.log.warn(`could not keep a last good copy of the config: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Strict JSON, then the schema; every problem is reported with the line and column it is on. */
+export function parseConfigText(text: string, file: string): ConfigDocument {
+  const clean = text.replace(/^\uFEFF/, '');
+  let data: unknown;
+  try {
+    data = JSON.parse(clean);
+  } catch (err) {
+    const offset = jsonErrorOffset(clean, err as Error);
+    const { line, column } = lineColumn(clean, offset);
+    throw new ConfigError(file, line, column, `not valid JSON: ${(err as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
+  }
+  const result = configSchema.safeParse(data);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const tree = parseTree(clean);
+  let node = tree ? findNodeAtLocation(tree, issue.path as (string | number)[]) : undefined;
+  for (let p = issue.path.slice(0, -1); !node && tree && p.length; p = p.slice(0, -1)) node = findNodeAtLocation(tree, p as (string | number)[]);
+  const { line, column } = lineColumn(clean, node?.offset ?? 0);
+  throw new ConfigError(file, line, column, `${formatPath(issue.path)}: ${issue.message}`);
+}
+
+function jsonErrorOffset(text: string, err: Error): number {
+  const m = /position (\d+)/.exec(err.message);
+  if (m) return Number(m[1]);
+  const errors: ParseError[] = [];
+  parseTree(text, errors);
+  return errors[0]?.offset ?? text.length;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return { line, column };
+}
+
+export function formatPath(p: readonly PropertyKey[]): string {
+  return '$' + p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('');
+}

@@ -1,0 +1,400 @@
+import { z } from 'zod';
+import type { MonitorContext, MonitorDefinition, MonitorHealth, MonitorInstance, MonitorState } from './monitor.js';
+import type { NewEvent, PanoptesEvent } from './event.js';
+import { normalizeNewEvent } from './event.js';
+import { newId } from './ids.js';
+import type { Logger } from './log.js';
+import { boundedFetch } from './http.js';
+import { memoryState } from './store/monitor-state-store.js';
+import { formatPath } from './config/config-store.js';
+
+export interface MonitorSpec {
+  id: string;
+  type: string;
+  name: string;
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+export interface HostOptions {
+  definitions: Map<string, MonitorDefinition>;
+  stateFor(monitorId: string): MonitorState;
+  /** Durable append; resolves once stored. */
+  emit(monitorId: string, event: NewEvent): Promise<void>;
+  log: Logger;
+  onHealth?(health: MonitorHealth): void;
+  /** Restart backoff for instances whose start() fails: base and cap. */
+  restartBaseMs?: number;
+  restartCapMs?: number;
+  /** How long start() and stop() may take before they count as hung. */
+  startTimeoutMs?: number;
+  random?: () => number;
+}
+
+export class ConfigInvalidError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigInvalidError';
+  }
+}
+
+/** Validate a monitor config against its type's schema; issues carry JSON paths. */
+export function parseMonitorConfig<C>(def: MonitorDefinition<C>, config: unknown): C {
+  const r = (def.configSchema as z.ZodType<C>).safeParse(config ?? {});
+  if (!r.success) throw new ConfigInvalidError(r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+  return r.data;
+}
+
+/** Names of config fields marked `.meta({ secret: true })` in a monitor's schema. */
+export function secretFields(def: MonitorDefinition): string[] {
+  const json = z.toJSONSchema(def.configSchema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { secret?: boolean }> };
+  return Object.entries(json.properties ?? {})
+    .filter(([, p]) => p && p.secret === true)
+    .map(([k]) => k);
+}
+
+export function backoffDelay(failures: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  const raw = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(raw * (0.8 + 0.4 * random()));
+}
+
+interface Running {
+  spec: MonitorSpec;
+  def: MonitorDefinition;
+  instance: MonitorInstance | null;
+  controller: AbortController;
+  timers: Set<NodeJS.Timeout>;
+  health: MonitorHealth;
+  restartTimer: NodeJS.Timeout | null;
+  generation: number;
+}
+
+/**
+ * Runs monitor instances. Each instance gets a real MonitorContext; everything it schedules goes through the
+ * host, so a throw, a rejected promise or a hang in one monitor becomes that monitor's health and a retry
+ * with backoff — never a crash of the process or a stall of another monitor.
+ */
+export class MonitorHost {
+  private readonly running = new Map<string, Running>();
+  private readonly opts: Required<Pick<HostOptions, 'restartBaseMs' | 'restartCapMs' | 'startTimeoutMs' | 'random'>> & HostOptions;
+
+  constructor(options: HostOptions) {
+    this.opts = { restartBaseMs: 5_000, restartCapMs: 30 * 60_000, startTimeoutMs: 60_000, random: Math.random, ...options };
+  }
+
+  health(id: string): MonitorHealth {
+    return this.running.get(id)?.health ?? blankHealth(id, 'stopped');
+  }
+
+  allHealth(): MonitorHealth[] {
+    return [...this.running.values()].map((r) => r.health);
+  }
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  async start(spec: MonitorSpec): Promise<void> {
+    await this.stop(spec.id);
+    const def = this.opts.definitions.get(spec.type);
+    const run: Running = {
+      spec,
+      def: def!,
+      instance: null,
+      controller: new AbortController(),
+      timers: new Set(),
+      health: blankHealth(spec.id, 'starting'),
+      restartTimer: null,
+      generation: 0,
+    };
+    this.running.set(spec.id, run);
+    if (!def) {
+      this.setHealth(run, { status: 'failing', message: `unknown monitor type "${spec.type}"`, lastError: `unknown monitor type "${spec.type}"`, lastErrorAt: new Date().toISOString() });
+      return;
+    }
+    this.launch(run);
+  }
+
+  /** Mark an entry paused (not running, but known) so the UI shows it as such. */
+  markPaused(spec: MonitorSpec): void {
+    const run: Running = { spec, def: this.opts.definitions.get(spec.type)!, instance: null, controller: new AbortController(), timers: new Set(), health: blankHealth(spec.id, 'paused'), restartTimer: null, generation: 0 };
+    this.running.set(spec.id, run);
+    this.opts.onHealth?.(run.health);
+  }
+
+  private launch(run: Running): void {
+    const gen = ++run.generation;
+    run.controller = new AbortController();
+    const log = this.opts.log.child(run.spec.id);
+    let config: unknown;
+    try {
+      config = parseMonitorConfig(run.def, run.spec.config);
+    } catch (err) {
+      // A bad config does not get better by retrying: failing, no restart, until the user edits it.
+      this.setHealth(run, { status: 'failing', message: (err as Error).message, lastError: (err as Error).message, lastErrorAt: new Date().toISOString(), nextRetry: null });
+      return;
+    }
+    const ctx = this.makeContext(run, config, log, gen);
+    const started = (async () => {
+      run.instance = run.def.create(ctx);
+      await withTimeout(Promise.resolve(run.instance.start()), this.opts.startTimeoutMs, `did not start within ${this.opts.startTimeoutMs / 1000} s`);
+    })();
+    started.then(
+      () => {
+        if (gen !== run.generation) return;
+        if (run.health.status === 'starting') this.setHealth(run, { status: 'ok', message: null });
+      },
+      (err) => {
+        if (gen !== run.generation) return;
+        log.warn(`failed to start: ${errorText(err)}`);
+        this.scheduleRestart(run, err);
+      },
+    );
+  }
+
+  private scheduleRestart(run: Running, err: unknown): void {
+    const failures = run.health.consecutiveFailures + 1;
+    const delay = backoffDelay(failures, this.opts.restartBaseMs, this.opts.restartCapMs, this.opts.random);
+    void this.teardown(run);
+    this.setHealth(run, {
+      status: 'failing',
+      message: errorText(err),
+      lastError: errorText(err),
+      lastErrorAt: new Date().toISOString(),
+      consecutiveFailures: failures,
+      nextRetry: new Date(Date.now() + delay).toISOString(),
+    });
+    run.restartTimer = setTimeout(() => {
+      run.restartTimer = null;
+      if (this.running.get(run.spec.id) === run) this.launch(run);
+    }, delay);
+    run.restartTimer.unref?.();
+  }
+
+  private makeContext(run: Running, config: unknown, log: Logger, gen: number): MonitorContext {
+    const alive = () => gen === run.generation && !run.controller.signal.aborted;
+    const host = this;
+    const setTimer = (fn: () => void, ms: number): (() => void) => {
+      const t = setTimeout(() => {
+        run.timers.delete(t);
+        if (!alive()) return;
+        try {
+          fn();
+        } catch (err) {
+          log.error(`timer callback threw: ${errorText(err)}`);
+          host.scheduleRestart(run, err);
+        }
+      }, ms);
+      run.timers.add(t);
+      return () => {
+        clearTimeout(t);
+        run.timers.delete(t);
+      };
+    };
+    return {
+      id: run.spec.id,
+      name: run.spec.name,
+      config,
+      secrets: Object.freeze({ ...run.spec.secrets }),
+      dryRun: false,
+      signal: run.controller.signal,
+      log,
+      state: this.opts.stateFor(run.spec.id),
+      emit: async (event) => {
+        if (!alive()) return; // a stopped or replaced instance must not add events
+        await this.opts.emit(run.spec.id, event);
+      },
+      fetch: (url, options) => boundedFetch(url, options, run.controller.signal),
+      every: (intervalMs, task, options) => {
+        const minInterval = run.def.minIntervalMs ?? 1_000;
+        const interval = Math.max(minInterval, intervalMs);
+        const timeoutMs = options?.timeoutMs ?? Math.min(Math.max(interval, 30_000), 120_000);
+        let failures = 0;
+        const tick = async () => {
+          if (!alive()) return;
+          const attempt = new AbortController();
+          const onStop = () => attempt.abort(new Error('stopped'));
+          run.controller.signal.addEventListener('abort', onStop, { once: true });
+          try {
+            await withTimeout(Promise.resolve().then(() => task(attempt.signal)), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
+            if (!alive()) return;
+            failures = 0;
+            this.setHealth(run, { status: 'ok', message: null, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
+            setTimer(() => void tick(), interval);
+          } catch (err) {
+            if (!alive()) return;
+            failures++;
+            const delay = backoffDelay(failures, Math.min(interval, 30_000), Math.max(interval, 30 * 60_000), this.opts.random);
+            log.warn(`check failed (${failures} in a row): ${errorText(err)}`);
+            this.setHealth(run, {
+              status: 'failing',
+              message: errorText(err),
+              lastError: errorText(err),
+              lastErrorAt: new Date().toISOString(),
+              consecutiveFailures: failures,
+              nextRetry: new Date(Date.now() + delay).toISOString(),
+            });
+            setTimer(() => void tick(), delay);
+          } finally {
+            run.controller.signal.removeEventListener('abort', onStop);
+          }
+        };
+        setTimer(() => void tick(), 0);
+      },
+      health: {
+        ok: (message) => {
+          if (alive()) this.setHealth(run, { status: 'ok', message: message ?? null, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
+        },
+        degraded: (message) => {
+          if (alive()) this.setHealth(run, { status: 'degraded', message });
+        },
+        failing: (error, retryInMs) => {
+          if (!alive()) return;
+          this.setHealth(run, {
+            status: 'failing',
+            message: errorText(error),
+            lastError: errorText(error),
+            lastErrorAt: new Date().toISOString(),
+            consecutiveFailures: run.health.consecutiveFailures + 1,
+            nextRetry: retryInMs !== undefined ? new Date(Date.now() + retryInMs).toISOString() : null,
+          });
+        },
+      },
+      setTimeout: setTimer,
+    };
+  }
+
+  private setHealth(run: Running, patch: Partial<MonitorHealth>): void {
+    run.health = { ...run.health, ...patch };
+    this.opts.onHealth?.(run.health);
+  }
+
+  private async teardown(run: Running): Promise<void> {
+    run.generation++;
+    run.controller.abort(new Error('stopped'));
+    for (const t of run.timers) clearTimeout(t);
+    run.timers.clear();
+    const inst = run.instance;
+    run.instance = null;
+    if (inst) {
+      try {
+        await withTimeout(Promise.resolve(inst.stop()), 10_000, 'did not stop within 10 s');
+      } catch (err) {
+        this.opts.log.warn(`${run.spec.id}: ${errorText(err)}`);
+      }
+    }
+  }
+
+  async stop(id: string, finalStatus: 'stopped' | 'paused' = 'stopped'): Promise<void> {
+    const run = this.running.get(id);
+    if (!run) return;
+    if (run.restartTimer) clearTimeout(run.restartTimer);
+    this.running.delete(id);
+    await this.teardown(run);
+    run.health = { ...run.health, status: finalStatus, nextRetry: null };
+    this.opts.onHealth?.(run.health);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+  }
+}
+
+export interface DryRunOptions {
+  timeoutMs?: number;
+  /** Extra time after start() for long-lived monitors to deliver what they fetch on connect. */
+  settleMs?: number;
+}
+
+/**
+ * `panoptes monitor test`: the same monitor code with throw-away state, emitting what the source holds now as
+ * if all of it were new. Nothing is stored. A failure (bad config, unreachable source) rejects with a one-line reason.
+ */
+export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, secrets: Record<string, string> = {}, opts: DryRunOptions = {}, log?: Logger): Promise<PanoptesEvent[]> {
+  const config = parseMonitorConfig(def, rawConfig);
+  const id = `${def.type}:dry-run`;
+  const events: PanoptesEvent[] = [];
+  const controller = new AbortController();
+  const tasks: Promise<void>[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let failure: unknown = null;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const quiet: Logger = log ?? { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+  const ctx: MonitorContext = {
+    id,
+    name: 'dry run',
+    config,
+    secrets: Object.freeze({ ...secrets }),
+    dryRun: true,
+    signal: controller.signal,
+    log: quiet,
+    state: memoryState(),
+    emit: async (e) => {
+      const n = normalizeNewEvent(e);
+      events.push({ id: newId(), receivedAt: new Date().toISOString(), source: id, ...n });
+    },
+    fetch: (url, options) => boundedFetch(url, { timeoutMs: Math.min(timeoutMs, options?.timeoutMs ?? timeoutMs), ...options }, controller.signal),
+    every: (_interval, task, options) => {
+      tasks.push(withTimeout(Promise.resolve().then(() => task(controller.signal)), options?.timeoutMs ?? timeoutMs, `no answer within ${Math.round((options?.timeoutMs ?? timeoutMs) / 1000)} s`));
+    },
+    health: {
+      ok() {},
+      degraded() {},
+      failing(error) {
+        failure ??= error;
+      },
+    },
+    setTimeout: (fn, ms) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        try {
+          fn();
+        } catch (err) {
+          failure ??= err;
+        }
+      }, ms);
+      timers.add(t);
+      return () => clearTimeout(t);
+    },
+  };
+  const instance = def.create(ctx);
+  try {
+    await withTimeout(Promise.resolve(instance.start()), timeoutMs, `did not start within ${Math.round(timeoutMs / 1000)} s`);
+    await Promise.all(tasks);
+    if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
+    if (failure) throw failure;
+  } finally {
+    controller.abort(new Error('dry run finished'));
+    for (const t of timers) clearTimeout(t);
+    await Promise.resolve(instance.stop()).catch(() => {});
+  }
+  return events;
+}
+
+function blankHealth(monitorId: string, status: MonitorHealth['status']): MonitorHealth {
+  return { monitorId, status, message: null, lastSuccess: null, lastError: null, lastErrorAt: null, nextRetry: null, consecutiveFailures: 0 };
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === 'string' ? err : JSON.stringify(err);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string, onTimeout?: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(message));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,219 @@
+import type { Db } from './database.js';
+import type { PanoptesEvent, StoredEvent } from '../event.js';
+import type { EventPage, EventQuery } from '../protocol.js';
+
+interface EventRow {
+  seq: number;
+  id: string;
+  ts: string;
+  received_at: string;
+  source: string;
+  type: string;
+  title: string;
+  body: string;
+  url: string | null;
+  fields: string;
+  tags: string;
+  origin: string | null;
+}
+
+const MAX_PAGE = 1_000;
+
+/**
+ * The event log. Ordering and keyset pagination follow `seq` (arrival order, the log the rules engine consumes),
+ * which FTS5 can also walk backwards cheaply; the public cursor is the event id.
+ */
+export class EventStore {
+  private readonly insert;
+  private readonly byId;
+  private readonly seqOf;
+  private readonly afterSeq;
+  private readonly maxSeqStmt;
+  private readonly setTags;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO events (id, ts, received_at, source, type, title, body, url, fields, tags, origin)
+       VALUES (@id, @ts, @receivedAt, @source, @type, @title, @body, @url, @fields, @tags, @origin)`,
+    );
+    this.byId = db.prepare(`SELECT * FROM events WHERE id = ?`);
+    this.seqOf = db.prepare(`SELECT seq FROM events WHERE id = ?`).pluck();
+    this.afterSeq = db.prepare(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.maxSeqStmt = db.prepare(`SELECT COALESCE(MAX(seq), 0) FROM events`).pluck();
+    this.setTags = db.prepare(`UPDATE events SET tags = ? WHERE id = ?`);
+  }
+
+  /** Append in one transaction; events whose id is already stored are skipped (returned list excludes them). */
+  append(events: PanoptesEvent[]): StoredEvent[] {
+    const stored: StoredEvent[] = [];
+    this.db.transaction(() => {
+      for (const e of events) {
+        const r = this.insert.run({
+          ...e,
+          fields: JSON.stringify(e.fields ?? {}),
+          tags: JSON.stringify(e.tags ?? []),
+          origin: e.origin ? JSON.stringify(e.origin) : null,
+        });
+        if (r.changes === 1) stored.push({ ...e, seq: Number(r.lastInsertRowid) });
+      }
+    })();
+    return stored;
+  }
+
+  get(id: string): StoredEvent | null {
+    const row = this.byId.get(id) as EventRow | undefined;
+    return row ? rowToEvent(row) : null;
+  }
+
+  has(id: string): boolean {
+    return this.seqOf.get(id) !== undefined;
+  }
+
+  /** The next events of the log after `seq`, oldest first: what a cursor consumer reads. */
+  readAfter(seq: number, limit = 500): StoredEvent[] {
+    return (this.afterSeq.all(seq, limit) as EventRow[]).map(rowToEvent);
+  }
+
+  maxSeq(): number {
+    return this.maxSeqStmt.get() as number;
+  }
+
+  addTags(id: string, tags: string[]): string[] | null {
+    const e = this.get(id);
+    if (!e) return null;
+    const merged = [...new Set([...e.tags, ...tags])];
+    this.setTags.run(JSON.stringify(merged), id);
+    return merged;
+  }
+
+  list(query: EventQuery = {}): EventPage {
+    const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit ?? 100)));
+    const asc = query.order === 'asc' || (query.after !== undefined && query.order !== 'desc');
+    const { where, params } = this.buildWhere(query);
+    if (query.before) {
+      const s = this.seqOf.get(query.before) as number | undefined;
+      where.push('e.seq < ?');
+      params.push(s ?? 0);
+    }
+    if (query.after) {
+      const s = this.seqOf.get(query.after) as number | undefined;
+      where.push('e.seq > ?');
+      params.push(s ?? Number.MAX_SAFE_INTEGER);
+    }
+    const sql = `SELECT e.* FROM events e WHERE ${where.length ? where.join(' AND ') : '1'} ORDER BY e.seq ${asc ? 'ASC' : 'DESC'} LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, limit + 1) as EventRow[];
+    const more = rows.length > limit;
+    const events = rows.slice(0, limit).map(rowToEvent).map(stripSeq);
+    return { events, next: more ? events[events.length - 1]!.id : null };
+  }
+
+  count(query: EventQuery = {}): number {
+    const { where, params } = this.buildWhere(query);
+    return this.db.prepare(`SELECT COUNT(*) FROM events e WHERE ${where.length ? where.join(' AND ') : '1'}`).pluck().get(...params) as number;
+  }
+
+  private buildWhere(query: EventQuery): { where: string[]; params: unknown[] } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const fts = query.search ? toFtsQuery(query.search) : null;
+    if (fts) {
+      where.push('e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
+      params.push(fts);
+    }
+    for (const [col, val] of [['source', query.source], ['type', query.type]] as const) {
+      if (val === undefined || val === '' || (Array.isArray(val) && !val.length)) continue;
+      const list = Array.isArray(val) ? val : [val];
+      const exact = list.filter((v) => !v.includes('*'));
+      const globs = list.filter((v) => v.includes('*'));
+      const ors: string[] = [];
+      if (exact.length) {
+        ors.push(`e.${col} IN (${exact.map(() => '?').join(',')})`);
+        params.push(...exact);
+      }
+      for (const g of globs) {
+        ors.push(`e.${col} GLOB ?`);
+        params.push(g);
+      }
+      where.push(`(${ors.join(' OR ')})`);
+    }
+    if (query.tag) {
+      where.push(`EXISTS (SELECT 1 FROM json_each(e.tags) WHERE json_each.value = ?)`);
+      params.push(query.tag);
+    }
+    if (query.since) {
+      where.push('e.ts >= ?');
+      params.push(new Date(query.since).toISOString());
+    }
+    if (query.until) {
+      where.push('e.ts < ?');
+      params.push(new Date(query.until).toISOString());
+    }
+    return { where, params };
+  }
+
+  /**
+   * Retention: delete up to `batch` events older than `beforeIso` (by receipt), for one source or for all
+   * sources not in `exceptSources`. Small batches keep each write transaction short.
+   */
+  deleteOlderThan(beforeIso: string, opts: { source?: string; exceptSources?: string[]; batch?: number } = {}): number {
+    const batch = opts.batch ?? 500;
+    const params: unknown[] = [beforeIso];
+    let filter = '';
+    if (opts.source !== undefined) {
+      filter = ' AND source = ?';
+      params.push(opts.source);
+    } else if (opts.exceptSources?.length) {
+      filter = ` AND source NOT IN (${opts.exceptSources.map(() => '?').join(',')})`;
+      params.push(...opts.exceptSources);
+    }
+    const r = this.db
+      .prepare(`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE received_at < ?${filter} ORDER BY seq LIMIT ${batch})`)
+      .run(...params);
+    return r.changes;
+  }
+}
+
+function rowToEvent(r: EventRow): StoredEvent {
+  const e: StoredEvent = {
+    seq: r.seq,
+    id: r.id,
+    ts: r.ts,
+    receivedAt: r.received_at,
+    source: r.source,
+    type: r.type,
+    title: r.title,
+    body: r.body,
+    url: r.url,
+    fields: JSON.parse(r.fields),
+    tags: JSON.parse(r.tags),
+  };
+  if (r.origin) e.origin = JSON.parse(r.origin);
+  return e;
+}
+
+export function stripSeq(e: StoredEvent): PanoptesEvent {
+  const { seq: _seq, ...rest } = e;
+  return rest;
+}
+
+/**
+ * Turn what a user types into a safe FTS5 query: words become quoted terms (so FTS syntax characters cannot
+ * break the query), "quoted phrases" stay phrases, the last word matches as a prefix, all terms must match.
+ */
+export function toFtsQuery(input: string): string | null {
+  const parts: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  const raw: { text: string; phrase: boolean }[] = [];
+  while ((m = re.exec(input))) {
+    const text = (m[1] ?? m[2] ?? '').trim();
+    if (text) raw.push({ text, phrase: m[1] !== undefined });
+  }
+  raw.forEach((p, i) => {
+    const cleaned = p.text.replace(/"/g, '""');
+    if (!/[\p{L}\p{N}]/u.test(cleaned)) return;
+    const prefix = !p.phrase && i === raw.length - 1 ? '*' : '';
+    parts.push(`"${cleaned}"${prefix}`);
+  });
+  return parts.length ? parts.join(' AND ') : null;
+}

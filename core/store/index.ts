@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { openDatabase, type Db } from './database.js';
+import { EventStore } from './event-store.js';
+import { MonitorStateStore } from './monitor-state-store.js';
+import { CursorStore } from './cursor-store.js';
+import { OutboxStore } from './outbox-store.js';
+import { FlagTable, KvTable, NotificationTable, TraceTable } from './misc-stores.js';
+
+export { CorruptDatabaseError } from './database.js';
+export type { Db } from './database.js';
+export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
+export { memoryState } from './monitor-state-store.js';
+export type { OutboxItem } from './outbox-store.js';
+
+export interface Store {
+  db: Db;
+  file: string;
+  events: EventStore;
+  monitorState: MonitorStateStore;
+  cursors: CursorStore;
+  outbox: OutboxStore;
+  flags: FlagTable;
+  traces: TraceTable;
+  notifications: NotificationTable;
+  kv: KvTable;
+  /** Run `fn` in one write transaction. */
+  tx<T>(fn: () => T): T;
+  close(): void;
+}
+
+export function openStore(dataDir: string | ':memory:'): Store {
+  const file = dataDir === ':memory:' ? ':memory:' : path.join(dataDir, 'panoptes.db');
+  const db = openDatabase(file);
+  return {
+    db,
+    file,
+    events: new EventStore(db),
+    monitorState: new MonitorStateStore(db),
+    cursors: new CursorStore(db),
+    outbox: new OutboxStore(db),
+    flags: new FlagTable(db),
+    traces: new TraceTable(db),
+    notifications: new NotificationTable(db),
+    kv: new KvTable(db),
+    tx: <T>(fn: () => T) => db.transaction(fn)(),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}

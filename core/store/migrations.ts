@@ -1,0 +1,94 @@
+/**
+ * Versioned schema. Append new migrations; never edit a released one.
+ * `seq` (the rowid) is the log position the rules engine's cursor follows; `id` is the public ULID.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    ts TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    url TEXT,
+    fields TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    origin TEXT
+  );
+  CREATE INDEX events_source_id ON events(source, id);
+  CREATE INDEX events_type_id ON events(type, id);
+  CREATE INDEX events_received ON events(received_at);
+
+  CREATE VIRTUAL TABLE events_fts USING fts5(title, body, content='events', content_rowid='seq', tokenize='unicode61 remove_diacritics 2');
+  CREATE TRIGGER events_ai AFTER INSERT ON events BEGIN
+    INSERT INTO events_fts(rowid, title, body) VALUES (new.seq, new.title, new.body);
+  END;
+  CREATE TRIGGER events_ad AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts(events_fts, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body);
+  END;
+  CREATE TRIGGER events_au AFTER UPDATE OF title, body ON events BEGIN
+    INSERT INTO events_fts(events_fts, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body);
+    INSERT INTO events_fts(rowid, title, body) VALUES (new.seq, new.title, new.body);
+  END;
+
+  CREATE TABLE monitor_state (
+    monitor_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    state TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE outbox (
+    rule_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    action_index INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    done_at TEXT,
+    PRIMARY KEY (rule_id, event_id, action_index)
+  ) WITHOUT ROWID;
+  CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);
+
+  CREATE TABLE flags (
+    name TEXT PRIMARY KEY,
+    set_at TEXT NOT NULL,
+    expires_at TEXT,
+    set_by TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE traces (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    event_ids TEXT NOT NULL,
+    trace TEXT NOT NULL
+  );
+  CREATE INDEX traces_rule ON traces(rule_id, id);
+
+  CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
