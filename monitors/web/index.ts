@@ -1,0 +1,190 @@
+// Web page change: fetch a page, keep the text a person reads (optionally only what a CSS selector picks, minus
+// what the user said to ignore), and emit `web.changed` with the added/removed lines when that text changes.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import safeRegex from 'safe-regex2';
+import type { MonitorDefinition } from '../../core/monitor.js';
+import { isDuration, parseDuration } from '../../core/duration.js';
+import { applyIgnore, extractText, SelectorError } from './extract.js';
+import { diffLines } from './diff.js';
+import { readableError } from './readable-error.js';
+
+const MIN_INTERVAL_MS = 60_000;
+const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+/** Baselines and event fields are capped so a huge page cannot bloat monitor state or the store. */
+const MAX_KEPT_CHARS = 100_000;
+const MAX_DIFF_LINES = 500;
+
+const duration = (def: string, label: string, help: string) =>
+  z.string().default(def).refine(isDuration, { message: 'write a duration like "30s", "15m" or "1h"' }).meta({ label, help });
+
+const ignorePattern = z
+  .string()
+  .refine((p) => compiles(p), { message: 'not a valid regular expression' })
+  .refine((p) => safeRegex(p), { message: 'this pattern could take exponential time on some pages; simplify it' });
+
+export const webConfigSchema = z.object({
+  url: z
+    .url({ protocol: /^https?$/, error: 'enter a full http:// or https:// address' })
+    .meta({ label: 'Page address', help: 'The web page to watch, e.g. https://example.com/news' }),
+  selector: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .meta({ label: 'CSS selector', help: 'Watch only the elements this selector matches (e.g. "#prices" or "main .article"). Empty: the whole page.' }),
+  ignore: z
+    .array(ignorePattern)
+    .default([])
+    .meta({ label: 'Ignore patterns', help: 'Regular expressions for text to leave out before comparing, e.g. a visitor counter or "Updated \\d+ minutes ago".' }),
+  interval: duration('15m', 'Check every', 'How often to fetch the page (at least 1m).'),
+  timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this; it counts as a failed check, not a change.'),
+});
+export type WebConfig = z.infer<typeof webConfigSchema>;
+
+interface Baseline {
+  hash: string;
+  lines: string[];
+}
+
+const definition: MonitorDefinition<WebConfig> = {
+  type: 'web',
+  title: 'Web page change',
+  description: 'Checks a web page (or part of it, by CSS selector) and tells you when its text changes.',
+  configSchema: webConfigSchema,
+  minIntervalMs: MIN_INTERVAL_MS,
+  events: [
+    {
+      type: 'web.changed',
+      description: 'The watched text changed since the last check. The first check only records the page.',
+      fields: {
+        url: 'The page address (after redirects)',
+        selector: 'The CSS selector, or null for the whole page',
+        diff: '{ added: string[], removed: string[] }: lines that appeared and lines that disappeared',
+        addedCount: 'Number of added lines',
+        removedCount: 'Number of removed lines',
+        before: 'The watched text before the change (lines joined by newlines, capped at 100,000 characters)',
+        after: 'The watched text now (capped likewise)',
+      },
+    },
+  ],
+  create(ctx) {
+    const { url, selector } = ctx.config;
+    const ignore = ctx.config.ignore.map((p) => new RegExp(p, 'g'));
+    const intervalMs = Math.max(parseDuration(ctx.config.interval), MIN_INTERVAL_MS);
+    const timeoutMs = parseDuration(ctx.config.timeout);
+
+    const check = async (signal: AbortSignal) => {
+      let res;
+      try {
+        res = await ctx.fetch(url, { timeoutMs, maxBytes: MAX_PAGE_BYTES, signal, headers: { accept: 'text/html,application/xhtml+xml,text/*;q=0.8' } });
+      } catch (err) {
+        throw readableError(err, url);
+      }
+      if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}${res.status >= 500 ? ' (server error)' : ''}; not treated as a change`);
+      const contentType = res.headers.get('content-type') ?? '';
+      if (contentType && !/^(text\/|application\/(xhtml\+xml|xml|json))/i.test(contentType)) {
+        throw new Error(`${url} sent "${contentType.split(';')[0]}", not a web page`);
+      }
+      if (looksBinary(res.body)) throw new Error(`${url} sent binary data, not a web page`);
+      const charset = /charset=([^;\s]+)/i.exec(contentType)?.[1]?.replace(/"/g, '');
+      let lines: string[];
+      try {
+        lines = applyIgnore(extractText(res.body, selector, charset), ignore);
+      } catch (err) {
+        if (err instanceof SelectorError) throw err;
+        throw new Error(`could not read the page at ${url}: ${(err as Error).message}`);
+      }
+      const current: Baseline = { hash: hashLines(lines), lines: capLines(lines) };
+
+      if (ctx.dryRun) {
+        await ctx.emit(changeEvent(res.url || url, selector, [], current.lines));
+        return;
+      }
+      const previous = ctx.state.get<Baseline>('baseline');
+      ctx.state.set('baseline', current);
+      if (!previous) {
+        ctx.log.info('recorded the first version of the page', { url, lines: lines.length });
+        return;
+      }
+      if (previous.hash === current.hash) return;
+      await ctx.emit(changeEvent(res.url || url, selector, previous.lines, current.lines));
+    };
+
+    return {
+      start() {
+        ctx.every(intervalMs, check, { timeoutMs: timeoutMs + 5_000 });
+      },
+      stop() {},
+    };
+  },
+};
+
+export default definition;
+
+function changeEvent(url: string, selector: string | undefined, before: string[], after: string[]) {
+  const diff = diffLines(before, after);
+  const added = diff.added.slice(0, MAX_DIFF_LINES);
+  const removed = diff.removed.slice(0, MAX_DIFF_LINES);
+  const summary = added[0] ?? (removed[0] ? `removed: ${removed[0]}` : '');
+  return {
+    type: 'web.changed',
+    title: `Changed: ${hostOf(url)}${summary ? ' — ' + truncate(summary, 160) : ''}`,
+    body: [...added.map((l) => `+ ${l}`), ...removed.map((l) => `- ${l}`)].join('\n'),
+    url,
+    fields: {
+      url,
+      selector: selector ?? null,
+      diff: { added, removed },
+      addedCount: diff.added.length,
+      removedCount: diff.removed.length,
+      before: truncate(before.join('\n'), MAX_KEPT_CHARS),
+      after: truncate(after.join('\n'), MAX_KEPT_CHARS),
+    },
+  };
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'g');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hashLines(lines: string[]): string {
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/** Keep at most MAX_KEPT_CHARS of text as the baseline; the hash still covers all of it. */
+function capLines(lines: string[]): string[] {
+  const out: string[] = [];
+  let size = 0;
+  for (const l of lines) {
+    size += l.length + 1;
+    if (size > MAX_KEPT_CHARS) break;
+    out.push(l);
+  }
+  return out;
+}
+
+/** NUL bytes in the first few KiB: an image or archive served where a page was expected. */
+function looksBinary(body: Buffer): boolean {
+  const head = body.subarray(0, 8192);
+  // UTF-16 pages have NULs too, but they start with a BOM.
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return false;
+  return head.includes(0);
+}
+
+function truncate(s: string, max: number): string {
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * One line a user can act on, from whatever fetch threw: Node's fetch hides the real reason (ECONNRESET,
+ * ECONNREFUSED, a timeout) in `cause`, and "fetch failed" alone helps nobody.
+ */
+export function readableError(err: unknown, url: string): Error {
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
+  const host = safeHost(url);
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new Error(`${host} did not answer in time`);
+  const code = e?.cause?.code ?? e?.code;
+  const reasons: Record<string, string> = {
+    ECONNRESET: 'closed the connection unexpectedly',
+    ECONNREFUSED: 'refused the connection (is it running?)',
+    ENOTFOUND: 'is not a known host name',
+    EAI_AGAIN: 'could not be looked up (DNS)',
+    ETIMEDOUT: 'did not answer in time',
+    UND_ERR_SOCKET: 'closed the connection unexpectedly',
+    UND_ERR_HEADERS_TIMEOUT: 'did not answer in time',
+    UND_ERR_BODY_TIMEOUT: 'stopped sending in the middle of the answer',
+  };
+  if (code && reasons[code]) return new Error(`${host} ${reasons[code]}`);
+  const detail = e?.cause?.message ?? e?.message ?? String(err);
+  return new Error(`${host}: ${detail}`);
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

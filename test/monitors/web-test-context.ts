@@ -1,0 +1,142 @@
+// A minimal MonitorContext for the web/weather/log/system/schedule/webhook monitor tests, used until the real
+// monitor host lands. It mirrors the host's contract (ctx.every with a per-run timeout, a fetch with timeout and
+// size cap, durable-looking emit, persisted state) but lets a test run the polling task by hand with `tick()`,
+// so no test depends on wall-clock timing.
+import type { FetchOptions, FetchResult, MonitorContext, MonitorDefinition, MonitorInstance } from '../../core/monitor.js';
+import type { NewEvent } from '../../core/event.js';
+import { silentLogger } from '../../core/log.js';
+
+export interface TestContext<C> {
+  ctx: MonitorContext<C>;
+  instance: MonitorInstance;
+  events: NewEvent[];
+  /** Errors the polling task threw (what the host would turn into health). */
+  errors: string[];
+  healthLog: string[];
+  state: Map<string, unknown>;
+  /** Run every registered polling task once; resolves after it finished (errors are recorded, not thrown). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TestContextOptions {
+  dryRun?: boolean;
+  secrets?: Record<string, string>;
+  state?: Map<string, unknown>;
+  /** Replace emit (e.g. to count without keeping events). */
+  onEmit?: (event: NewEvent) => void | Promise<void>;
+  extra?: Record<string, unknown>;
+}
+
+export function createTestContext<C>(def: MonitorDefinition<C>, rawConfig: unknown, opts: TestContextOptions = {}): TestContext<C> {
+  const config = def.configSchema.parse(rawConfig);
+  const events: NewEvent[] = [];
+  const errors: string[] = [];
+  const healthLog: string[] = [];
+  const state = opts.state ?? new Map<string, unknown>();
+  const controller = new AbortController();
+  const tasks: Array<{ task: (signal: AbortSignal) => Promise<void>; timeoutMs: number }> = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const runTask = async (t: (typeof tasks)[number]) => {
+    const runSignal = AbortSignal.any([controller.signal, AbortSignal.timeout(t.timeoutMs)]);
+    try {
+      await Promise.race([
+        t.task(runSignal),
+        new Promise((_, reject) => runSignal.addEventListener('abort', () => reject(new Error(`timed out after ${t.timeoutMs} ms`)), { once: true })),
+      ]);
+      healthLog.push('ok');
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+      healthLog.push('failing');
+    }
+  };
+
+  const ctx: MonitorContext<C> = {
+    id: `${def.type}:test`,
+    name: 'test',
+    config,
+    secrets: opts.secrets ?? {},
+    dryRun: opts.dryRun ?? false,
+    signal: controller.signal,
+    log: silentLogger,
+    state: {
+      get: <T>(k: string) => state.get(k) as T | undefined,
+      set: (k, v) => void state.set(k, JSON.parse(JSON.stringify(v))),
+      delete: (k) => void state.delete(k),
+    },
+    async emit(event) {
+      if (opts.onEmit) await opts.onEmit(event);
+      else events.push(event);
+    },
+    fetch: (url, options) => cappedFetch(url, options, controller.signal),
+    every(_intervalMs, task, options) {
+      tasks.push({ task, timeoutMs: options?.timeoutMs ?? 30_000 });
+    },
+    health: {
+      ok: (m) => void healthLog.push(`ok${m ? ': ' + m : ''}`),
+      degraded: (m) => void healthLog.push(`degraded: ${m}`),
+      failing: (e) => void healthLog.push(`failing: ${e instanceof Error ? e.message : String(e)}`),
+    },
+    setTimeout(fn, ms) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        try {
+          fn();
+        } catch (err) {
+          errors.push(String(err));
+        }
+      }, ms);
+      timers.add(t);
+      return () => {
+        clearTimeout(t);
+        timers.delete(t);
+      };
+    },
+    ...(opts.extra ?? {}),
+  };
+  const instance = def.create(ctx);
+  return {
+    ctx,
+    instance,
+    events,
+    errors,
+    healthLog,
+    state,
+    async tick() {
+      for (const t of tasks) await runTask(t);
+    },
+    async stop() {
+      controller.abort();
+      for (const t of timers) clearTimeout(t);
+      await instance.stop();
+    },
+  };
+}
+
+/** Start a monitor in a test context and, like the host's dry run, run its polling task once. */
+export async function startAndTick<C>(def: MonitorDefinition<C>, config: unknown, opts?: TestContextOptions): Promise<TestContext<C>> {
+  const t = createTestContext(def, config, opts);
+  await t.instance.start();
+  await t.tick();
+  return t;
+}
+
+async function cappedFetch(url: string, options: FetchOptions = {}, stop: AbortSignal): Promise<FetchResult> {
+  const { timeoutMs = 30_000, maxBytes = 10 * 1024 * 1024, ...init } = options;
+  const signal = AbortSignal.any([stop, AbortSignal.timeout(timeoutMs), ...(init.signal ? [init.signal] : [])]);
+  const res = await fetch(url, { ...init, signal });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (res.body) {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        await res.body.cancel().catch(() => {});
+        throw new Error(`response body is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(Buffer.from(chunk));
+    }
+  }
+  return { status: res.status, ok: res.ok, url: res.url, headers: res.headers, body: Buffer.concat(chunks) };
+}
