@@ -4,6 +4,8 @@
  */
 export function readableError(err: unknown, url: string): Error {
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
+  // The host's fetch already words its errors for people.
+  if (e?.name === 'HttpError' && err instanceof Error) return err;
   const host = safeHost(url);
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new Error(`${host} did not answer in time`);
   const code = e?.cause?.code ?? e?.code;

@@ -1,8 +1,9 @@
-// A minimal MonitorContext for the web/weather/log/system/schedule/webhook monitor tests, used until the real
-// monitor host lands. It mirrors the host's contract (ctx.every with a per-run timeout, a fetch with timeout and
-// size cap, durable-looking emit, persisted state) but lets a test run the polling task by hand with `tick()`,
-// so no test depends on wall-clock timing.
-import type { FetchOptions, FetchResult, MonitorContext, MonitorDefinition, MonitorInstance } from '../../core/monitor.js';
+// A MonitorContext for the web/weather/log/system/schedule/webhook monitor tests that follow a monitor over
+// several checks. It keeps the host's contract (ctx.every with a per-run timeout, the host's own bounded fetch,
+// persisted state) but lets a test run the polling task by hand with `tick()` instead of waiting for the host's
+// timers and backoff, so no test depends on wall-clock timing. Dry runs go through the real `dryRunMonitor`.
+import { boundedFetch } from '../../core/http.js';
+import type { MonitorContext, MonitorDefinition, MonitorInstance } from '../../core/monitor.js';
 import type { NewEvent } from '../../core/event.js';
 import { silentLogger } from '../../core/log.js';
 
@@ -69,7 +70,7 @@ export function createTestContext<C>(def: MonitorDefinition<C>, rawConfig: unkno
       if (opts.onEmit) await opts.onEmit(event);
       else events.push(event);
     },
-    fetch: (url, options) => cappedFetch(url, options, controller.signal),
+    fetch: (url, options) => boundedFetch(url, options, controller.signal),
     every(_intervalMs, task, options) {
       tasks.push({ task, timeoutMs: options?.timeoutMs ?? 30_000 });
     },
@@ -120,23 +121,4 @@ export async function startAndTick<C>(def: MonitorDefinition<C>, config: unknown
   await t.instance.start();
   await t.tick();
   return t;
-}
-
-async function cappedFetch(url: string, options: FetchOptions = {}, stop: AbortSignal): Promise<FetchResult> {
-  const { timeoutMs = 30_000, maxBytes = 10 * 1024 * 1024, ...init } = options;
-  const signal = AbortSignal.any([stop, AbortSignal.timeout(timeoutMs), ...(init.signal ? [init.signal] : [])]);
-  const res = await fetch(url, { ...init, signal });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (res.body) {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) {
-        await res.body.cancel().catch(() => {});
-        throw new Error(`response body is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(Buffer.from(chunk));
-    }
-  }
-  return { status: res.status, ok: res.ok, url: res.url, headers: res.headers, body: Buffer.concat(chunks) };
 }

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import web from '../../monitors/web/index.js';
 import { diffLines } from '../../monitors/web/diff.js';
+import { dryRunMonitor } from '../../core/monitor-host.js';
 import { createTestContext, startAndTick } from './web-test-context.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -73,13 +74,16 @@ test('changes outside the selector or matched by an ignore pattern do not count'
   await s.stop();
 });
 
-test('dry run emits what the page holds now', async () => {
+test('dry run (monitor test) emits what the page holds now; an unreachable page is a one-line reason', async () => {
   serve(page(['One', 'Two']));
-  const t = await startAndTick(web, { url: base, selector: 'ul' }, { dryRun: true });
-  assert.equal(t.events.length, 1);
-  assert.deepEqual(t.events[0]!.fields!.diff, { added: ['One', 'Two'], removed: [] });
-  assert.equal(t.state.size, 0, 'a dry run keeps no baseline');
-  await t.stop();
+  const events = await dryRunMonitor(web, { url: base, selector: 'ul' });
+  assert.equal(events.length, 1);
+  assert.equal(events[0]!.source, 'web:dry-run');
+  assert.deepEqual(events[0]!.fields.diff, { added: ['One', 'Two'], removed: [] });
+
+  handler = (_q, r) => { r.writeHead(503); r.end(); };
+  await assert.rejects(dryRunMonitor(web, { url: base }), /HTTP 503/);
+  await assert.rejects(dryRunMonitor(web, { url: 'not a url' }), (e: Error) => e.name === 'ConfigInvalidError' && /url/.test(e.message));
 });
 
 test('page encoded in windows-1252 (charset from the header) is read as text', async () => {
@@ -87,9 +91,8 @@ test('page encoded in windows-1252 (charset from the header) is read as text', a
     res.writeHead(200, { 'content-type': 'text/html; charset=windows-1252' });
     res.end(Buffer.concat([Buffer.from('<p>Caf'), Buffer.from([0xe9]), Buffer.from(' cr'), Buffer.from([0xe8]), Buffer.from('me</p>')]));
   };
-  const t = await startAndTick(web, { url: base }, { dryRun: true });
-  assert.deepEqual((t.events[0]!.fields!.diff as { added: string[] }).added, ['Café crème']);
-  await t.stop();
+  const [e] = await dryRunMonitor(web, { url: base });
+  assert.deepEqual((e!.fields.diff as { added: string[] }).added, ['Café crème']);
 });
 
 test('failures are reported as errors, never as changes, and the monitor recovers with its baseline intact', async () => {
@@ -101,16 +104,16 @@ test('failures are reported as errors, never as changes, and the monitor recover
   const failures: Array<[string, Handler, RegExp]> = [
     ['404', (_q, r) => { r.writeHead(404); r.end('not here'); }, /HTTP 404/],
     ['500', (_q, r) => { r.writeHead(500); r.end('oops'); }, /HTTP 500 \(server error\)/],
-    ['timeout', () => { /* never answers */ }, /did not answer in time/],
-    ['connection reset', (q) => q.socket.destroy(), /closed the connection|socket|reset/i],
+    ['timeout', () => { /* never answers */ }, /timed out|did not answer/],
+    ['connection reset', (q) => q.socket.destroy(), /was reset|closed the connection/],
     ['garbage body', (_q, r) => { r.writeHead(200, { 'content-type': 'application/octet-stream' }); r.end(Buffer.from([0, 1, 2, 3, 255])); }, /not a web page/],
     ['binary labelled as html', (_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13])); }, /binary data/],
-    ['huge body', (_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(Buffer.alloc(6 * 1024 * 1024, 'a')); }, /larger than/],
+    ['huge body', (_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(Buffer.alloc(6 * 1024 * 1024, 'a')); }, /too large/],
     ['slow drip', (_q, r) => {
       r.writeHead(200, { 'content-type': 'text/html' });
       const iv = setInterval(() => (r.writableEnded || r.destroyed ? clearInterval(iv) : r.write('<p>a</p>')), 50);
       r.on('close', () => clearInterval(iv));
-    }, /did not answer in time/],
+    }, /timed out|did not answer/],
     ['selector gone', (_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end('<p>maintenance</p>'); }, /matched nothing/],
   ];
   for (const [name, h, expected] of failures) {
