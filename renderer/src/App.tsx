@@ -1,0 +1,187 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { ToastProvider, useToasts } from './components/Toasts.js';
+import { LiveFeedProvider } from './liveFeed.js';
+import { useShortcuts } from './lib/keys.js';
+import { useClient, useConnection, usePush, useQuery } from './state.js';
+import { applyTheme } from './theme.js';
+import { forgetToken } from './transport/token.js';
+import { isDesktop } from './transport/connect.js';
+import { FeedView } from './views/FeedView.js';
+import { HistoryView } from './views/HistoryView.js';
+import { MonitorsView } from './views/MonitorsView.js';
+import { RulesView } from './views/RulesView.js';
+import { FlagsView } from './views/FlagsView.js';
+import { SettingsView } from './views/SettingsView.js';
+
+// The dashboard carries the chart library; it loads when first opened so the first paint stays small.
+const DashboardView = lazy(() => import('./views/DashboardView.js').then((m) => ({ default: m.DashboardView })));
+
+const VIEWS = [
+  { id: 'feed', label: 'Feed', icon: '◉' },
+  { id: 'history', label: 'History', icon: '⌕' },
+  { id: 'rules', label: 'Rules', icon: '⚙' },
+  { id: 'monitors', label: 'Monitors', icon: '◎' },
+  { id: 'flags', label: 'Flags', icon: '⚑' },
+  { id: 'dashboard', label: 'Dashboard', icon: '▤' },
+  { id: 'settings', label: 'Settings', icon: '☰' },
+] as const;
+type ViewId = (typeof VIEWS)[number]['id'];
+
+function viewFromHash(): ViewId {
+  const m = /^#\/?([a-z]+)/.exec(location.hash);
+  return (VIEWS.find((v) => v.id === m?.[1])?.id ?? 'feed') as ViewId;
+}
+
+export function App() {
+  return (
+    <ToastProvider>
+      <LiveFeedProvider>
+        <Shell />
+      </LiveFeedProvider>
+    </ToastProvider>
+  );
+}
+
+function Shell() {
+  const client = useClient();
+  const toasts = useToasts();
+  const { status } = useConnection();
+  const [view, setView] = useState<ViewId>(viewFromHash);
+  const hello = useQuery('hello', {});
+  const settings = useQuery('settings.get', {});
+  const [paused, setPaused] = useState(false);
+
+  useEffect(() => {
+    const onHash = () => setView(viewFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  useEffect(() => {
+    if (hello.data) setPaused(hello.data.paused);
+  }, [hello.data]);
+  useEffect(() => {
+    if (settings.data) applyTheme(settings.data.theme);
+  }, [settings.data]);
+  usePush('paused', (p) => setPaused(p.paused));
+
+  const go = (id: ViewId) => {
+    history.replaceState(null, '', '#/' + id);
+    setView(id);
+  };
+  useShortcuts(Object.fromEntries(VIEWS.map((v, i) => [String(i + 1), () => go(v.id)])));
+
+  if (status === 'rejected') return <RejectedScreen onRetry={() => client.retryNow()} />;
+
+  const togglePause = () =>
+    client.request('monitors.pauseAll', { paused: !paused }).then(
+      (r) => setPaused(r.paused),
+      (e: Error) => toasts.show({ title: 'Could not pause monitors', body: e.message, tone: 'error' }),
+    );
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand" aria-label="Panoptes">
+          <span className="logo" aria-hidden="true">
+            ◉
+          </span>
+          Panoptes
+        </div>
+        <nav aria-label="Main">
+          {VIEWS.map((v, i) => (
+            <a
+              key={v.id}
+              href={'#/' + v.id}
+              aria-current={view === v.id ? 'page' : undefined}
+              title={`${v.label} (${i + 1})`}
+              onClick={(e) => {
+                e.preventDefault();
+                go(v.id);
+              }}
+            >
+              <span aria-hidden="true" className="nav-icon">
+                {v.icon}
+              </span>
+              {v.label}
+            </a>
+          ))}
+        </nav>
+        <div className="topbar-right">
+          <button className={paused ? 'warn' : ''} onClick={() => void togglePause()} disabled={status !== 'open'} aria-pressed={paused}>
+            {paused ? 'Resume monitors' : 'Pause monitors'}
+          </button>
+          <span className={`conn conn-${status}`} title={status === 'open' ? `Connected${hello.data ? ' to ' + hello.data.agentId : ''}` : 'Not connected'}>
+            <span className="dot" aria-hidden="true" />
+            <span className="visually-hidden">{status === 'open' ? 'Connected' : 'Disconnected'}</span>
+          </span>
+        </div>
+      </header>
+      {status === 'reconnecting' || status === 'connecting' ? (
+        <div className="banner" role="status">
+          {status === 'connecting' ? 'Connecting to Panoptes…' : 'Disconnected from the Panoptes engine — reconnecting…'}
+          {status === 'reconnecting' && !isDesktop() ? (
+            <button className="small" onClick={() => client.retryNow()}>
+              Retry now
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {paused ? (
+        <div className="banner banner-warn" role="status">
+          Monitors are paused: nothing new is collected until you resume.
+        </div>
+      ) : null}
+      <main id="main">
+        {view === 'feed' ? <FeedView /> : null}
+        {view === 'history' ? <HistoryView /> : null}
+        {view === 'rules' ? <RulesView /> : null}
+        {view === 'monitors' ? <MonitorsView /> : null}
+        {view === 'flags' ? <FlagsView /> : null}
+        {view === 'settings' ? <SettingsView /> : null}
+        {view === 'dashboard' ? (
+          <Suspense fallback={<div className="page">Loading…</div>}>
+            <DashboardView />
+          </Suspense>
+        ) : null}
+      </main>
+    </div>
+  );
+}
+
+function RejectedScreen({ onRetry }: { onRetry(): void }) {
+  return (
+    <div className="gate">
+      <h1>Panoptes did not accept this page’s key</h1>
+      <p>
+        The agent was probably restarted with a new data folder, or the link was copied without its key. Open the address that
+        <code> panoptes agent </code>
+        printed when it started (it ends in <code>#token=…</code>).
+      </p>
+      <div className="actions">
+        <button className="primary" onClick={onRetry}>
+          Try again
+        </button>
+        <button
+          onClick={() => {
+            forgetToken();
+            location.reload();
+          }}
+        >
+          Forget the stored key
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export function NoTokenScreen() {
+  return (
+    <div className="gate">
+      <h1>Open Panoptes from its own link</h1>
+      <p>
+        This page needs the key of your Panoptes agent. Start it with <code>panoptes agent</code> (or <code>npm run agent</code>)
+        and open the address it prints — it looks like <code>http://127.0.0.1:PORT/#token=…</code>.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,98 @@
+import { useMemo, useState } from 'react';
+import type { PanoptesEvent } from '../../../core/event.js';
+import { dateTime, iconFor } from '../lib/format.js';
+import { hasBlockedImages, sanitizeHtml } from '../lib/sanitize.js';
+
+/** Every field of one event; the body rendered as sanitized HTML, images only when the user asks. */
+export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?: () => void }) {
+  const [images, setImages] = useState(false);
+  const html = useMemo(() => sanitizeHtml(event.body, { images }), [event.body, images]);
+  const safeUrl = event.url && /^https?:/i.test(event.url) ? event.url : null;
+  return (
+    <article className="event-detail" aria-label="Event details">
+      <header>
+        <span className="kind-icon" aria-hidden="true">
+          {iconFor(event.source)}
+        </span>
+        <h2>{event.title || <em>(no title)</em>}</h2>
+        {onClose ? (
+          <button className="icon-button" aria-label="Close details" onClick={onClose}>
+            ×
+          </button>
+        ) : null}
+      </header>
+      <dl className="meta">
+        <dt>Source</dt>
+        <dd>{event.source}</dd>
+        <dt>Type</dt>
+        <dd>{event.type}</dd>
+        <dt>Happened</dt>
+        <dd>{dateTime(event.ts)}</dd>
+        <dt>Received</dt>
+        <dd>{dateTime(event.receivedAt)}</dd>
+        {event.tags.length ? (
+          <>
+            <dt>Tags</dt>
+            <dd>
+              {event.tags.map((t) => (
+                <span key={t} className="tag">
+                  {t}
+                </span>
+              ))}
+            </dd>
+          </>
+        ) : null}
+        {event.origin ? (
+          <>
+            <dt>From</dt>
+            <dd>{event.origin.hostname}</dd>
+          </>
+        ) : null}
+        {event.url ? (
+          <>
+            <dt>Link</dt>
+            <dd>
+              {safeUrl ? (
+                <a href={safeUrl} target="_blank" rel="noopener noreferrer nofollow">
+                  {safeUrl}
+                </a>
+              ) : (
+                <code>{event.url}</code>
+              )}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {event.body ? (
+        <section className="event-body" aria-label="Body">
+          {!images && hasBlockedImages(html) ? (
+            <button className="small" onClick={() => setImages(true)}>
+              Show images (loads from the sender’s server)
+            </button>
+          ) : null}
+          <div className="html-body" dangerouslySetInnerHTML={{ __html: html }} />
+        </section>
+      ) : null}
+      {Object.keys(event.fields).length ? (
+        <section aria-label="Fields">
+          <h3>Fields</h3>
+          <table className="fields">
+            <tbody>
+              {Object.entries(event.fields).map(([k, v]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td>
+                    <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
+      <div className="event-id">
+        id <code>{event.id}</code>
+      </div>
+    </article>
+  );
+}

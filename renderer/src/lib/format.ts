@@ -1,0 +1,44 @@
+export function timeAgo(iso: string, now = Date.now()): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const s = Math.round((now - t) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  if (s < 7 * 86_400) return `${Math.round(s / 86_400)} d ago`;
+  return new Date(t).toLocaleDateString();
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** Monitor kind from an instance id (`rss:hn` → `rss`) or an event type (`feed.item` → `feed`). */
+export function kindOf(sourceOrType: string): string {
+  return sourceOrType.split(/[:.]/)[0] ?? sourceOrType;
+}
+
+const ICONS: Record<string, string> = {
+  rss: '📰', feed: '📰', mail: '✉️', imap: '✉️', irc: '💬', chat: '💬', mastodon: '🐘', x: '𝕏', twitter: '𝕏',
+  weather: '⛅', web: '🌐', webpage: '🌐', page: '🌐', log: '📜', logtail: '📜', system: '🖥️', schedule: '⏰',
+  webhook: '🪝', idle: '💤', window: '🪟', flag: '🚩', panoptes: '👁️',
+};
+
+export function iconFor(sourceOrType: string): string {
+  return ICONS[kindOf(sourceOrType)] ?? '•';
+}
+
+/** Split text around case-insensitive occurrences of the search words, for highlighting. */
+export function highlightParts(text: string, query: string): { text: string; hit: boolean }[] {
+  const words = query
+    .split(/\s+/)
+    .map((w) => w.replace(/["*()^:]/g, '').trim())
+    .filter((w) => w.length > 1 && !/^(AND|OR|NOT|NEAR)$/.test(w));
+  if (!words.length || !text) return [{ text, hit: false }];
+  const alternatives = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const splitter = new RegExp('(' + alternatives + ')', 'gi');
+  const whole = new RegExp('^(?:' + alternatives + ')$', 'i');
+  return text.split(splitter).filter((p) => p !== '').map((p) => ({ text: p, hit: whole.test(p) }));
+}

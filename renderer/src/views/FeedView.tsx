@@ -1,0 +1,244 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { PanoptesEvent } from '../../../core/event.js';
+import { EventDetail } from '../components/EventDetail.js';
+import { useLiveFeed } from '../liveFeed.js';
+import { iconFor, timeAgo } from '../lib/format.js';
+import { useShortcuts } from '../lib/keys.js';
+import { ReadState } from '../lib/readState.js';
+import { toPlainText } from '../lib/sanitize.js';
+
+type Row = { kind: 'header'; source: string; count: number } | { kind: 'event'; event: PanoptesEvent };
+
+const ROW_HEIGHT = 58;
+const HEADER_HEIGHT = 30;
+
+export function FeedView() {
+  const feed = useLiveFeed();
+  const [source, setSource] = useState('');
+  const [type, setType] = useState('');
+  const [tag, setTag] = useState('');
+  const [text, setText] = useState('');
+  const [unreadOnly, setUnreadOnly] = useState(false);
+  const [grouped, setGrouped] = useState(false);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [readState] = useState(() => new ReadState());
+  const [, setReadTick] = useState(0);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const filterRef = useRef<HTMLInputElement>(null);
+
+  const facets = useMemo(() => {
+    const sources = new Set<string>();
+    const types = new Set<string>();
+    const tags = new Set<string>();
+    for (const e of feed.events) {
+      sources.add(e.source);
+      types.add(e.type);
+      for (const t of e.tags) tags.add(t);
+    }
+    return { sources: [...sources].sort(), types: [...types].sort(), tags: [...tags].sort() };
+  }, [feed.events]);
+
+  const visible = useMemo(() => {
+    const needle = text.trim().toLowerCase();
+    return feed.events.filter(
+      (e) =>
+        (!source || e.source === source) &&
+        (!type || e.type === type) &&
+        (!tag || e.tags.includes(tag)) &&
+        (!unreadOnly || !readState.isRead(e.id) || e.id === selectedId) &&
+        (!needle || e.title.toLowerCase().includes(needle) || e.source.toLowerCase().includes(needle)),
+    );
+  }, [feed.events, source, type, tag, text, unreadOnly, readState, selectedId]);
+
+  const rows: Row[] = useMemo(() => {
+    if (!grouped) return visible.map((event) => ({ kind: 'event', event }));
+    const bySource = new Map<string, PanoptesEvent[]>();
+    for (const e of visible) {
+      const list = bySource.get(e.source);
+      if (list) list.push(e);
+      else bySource.set(e.source, [e]);
+    }
+    const out: Row[] = [];
+    for (const [src, list] of bySource) {
+      out.push({ kind: 'header', source: src, count: list.length });
+      for (const event of list) out.push({ kind: 'event', event });
+    }
+    return out;
+  }, [visible, grouped]);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => (rows[i]?.kind === 'header' ? HEADER_HEIGHT : ROW_HEIGHT),
+    getItemKey: (i) => {
+      const r = rows[i];
+      return r ? (r.kind === 'header' ? 'h:' + r.source : r.event.id) : i;
+    },
+    overscan: 12,
+  });
+
+  // No layout jumps: when events arrive on top while the user is reading further down, keep what they see in place.
+  const lastSeq = useRef(feed.prepended.seq);
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (feed.prepended.seq === lastSeq.current) return;
+    const added = feed.prepended.seq - lastSeq.current;
+    lastSeq.current = feed.prepended.seq;
+    if (el && el.scrollTop > 0 && !grouped) el.scrollTop += added * ROW_HEIGHT;
+  }, [feed.prepended.seq, grouped]);
+
+  // Fetch older events as the end of the list comes into view.
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1]!.index : -1;
+  useEffect(() => {
+    if (lastIndex >= rows.length - 20 && feed.hasMore && !feed.loading) feed.loadMore();
+  }, [lastIndex, rows.length, feed]);
+
+  const eventRows = useMemo(() => rows.flatMap((r, i) => (r.kind === 'event' ? [{ i, e: r.event }] : [])), [rows]);
+  const selected = useMemo(() => feed.events.find((e) => e.id === selectedId) ?? null, [feed.events, selectedId]);
+
+  const select = (e: PanoptesEvent | undefined, rowIndex?: number) => {
+    if (!e) return;
+    setSelectedId(e.id);
+    readState.markRead(e.id);
+    setReadTick((t) => t + 1);
+    if (rowIndex !== undefined) virtualizer.scrollToIndex(rowIndex, { align: 'auto' });
+    document.getElementById('feed-row-' + e.id)?.focus({ preventScroll: true });
+  };
+
+  const move = (delta: number) => {
+    const pos = eventRows.findIndex((r) => r.e.id === selectedId);
+    const next = eventRows[pos === -1 ? 0 : Math.max(0, Math.min(eventRows.length - 1, pos + delta))];
+    if (next) select(next.e, next.i);
+  };
+
+  useShortcuts({
+    j: () => move(1),
+    k: () => move(-1),
+    ArrowDown: () => move(1),
+    ArrowUp: () => move(-1),
+    '/': () => filterRef.current?.focus(),
+    o: () => {
+      if (selected?.url && /^https?:/i.test(selected.url)) window.open(selected.url, '_blank', 'noopener,noreferrer');
+    },
+    Escape: () => setSelectedId(null),
+  });
+
+  const unread = feed.events.reduce((n, e) => n + (readState.isRead(e.id) ? 0 : 1), 0);
+
+  return (
+    <div className={`feed-layout ${selected ? 'with-detail' : ''}`}>
+      <section className="feed-list-pane" aria-label="Live feed">
+        <div className="toolbar" role="toolbar" aria-label="Feed filters">
+          <input
+            ref={filterRef}
+            type="search"
+            className="grow"
+            placeholder="Filter loaded events (press /)"
+            aria-label="Filter events"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+          <select aria-label="Source" value={source} onChange={(e) => setSource(e.target.value)}>
+            <option value="">All sources</option>
+            {facets.sources.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          <select aria-label="Type" value={type} onChange={(e) => setType(e.target.value)}>
+            <option value="">All types</option>
+            {facets.types.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          {facets.tags.length ? (
+            <select aria-label="Tag" value={tag} onChange={(e) => setTag(e.target.value)}>
+              <option value="">All tags</option>
+              {facets.tags.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          ) : null}
+          <label className="check">
+            <input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.target.checked)} /> Unread
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={grouped} onChange={(e) => setGrouped(e.target.checked)} /> By source
+          </label>
+          <button
+            disabled={!unread}
+            onClick={() => {
+              if (feed.events[0]) readState.markAllRead(feed.events[0].id);
+              setReadTick((t) => t + 1);
+            }}
+          >
+            Mark all read{unread ? ` (${unread})` : ''}
+          </button>
+        </div>
+        {feed.error ? <div className="error-box" role="alert">{feed.error.message}</div> : null}
+        <div ref={scrollRef} className="feed-scroll" role="list" aria-label="Events, newest first" aria-busy={feed.loading}>
+          {!feed.loading && rows.length === 0 ? (
+            <div className="empty">
+              {feed.events.length ? 'No event matches these filters.' : 'No events yet. Add a monitor and new events will appear here as they happen.'}
+            </div>
+          ) : null}
+          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {items.map((vi) => {
+              const row = rows[vi.index];
+              if (!row) return null;
+              const style = { transform: `translateY(${vi.start}px)`, height: vi.size };
+              if (row.kind === 'header')
+                return (
+                  <div key={vi.key} className="feed-group" style={style} role="presentation">
+                    <span aria-hidden="true">{iconFor(row.source)}</span> {row.source} <span className="muted">({row.count})</span>
+                  </div>
+                );
+              const e = row.event;
+              const isRead = readState.isRead(e.id);
+              return (
+                <div
+                  key={vi.key}
+                  id={'feed-row-' + e.id}
+                  role="listitem"
+                  tabIndex={e.id === selectedId || (!selectedId && vi.index === 0) ? 0 : -1}
+                  aria-current={e.id === selectedId ? 'true' : undefined}
+                  aria-label={`${isRead ? '' : 'Unread: '}${e.title || '(no title)'} from ${e.source}`}
+                  className={`feed-row ${isRead ? 'read' : 'unread'} ${e.id === selectedId ? 'selected' : ''}`}
+                  style={style}
+                  data-event-id={e.id}
+                  onClick={() => select(e)}
+                  onKeyDown={(k) => {
+                    if (k.key === 'Enter') select(e);
+                  }}
+                >
+                  <span className="kind-icon" aria-hidden="true" title={e.source}>
+                    {iconFor(e.source)}
+                  </span>
+                  <div className="feed-row-text">
+                    <div className="feed-title">{e.title || <em>(no title)</em>}</div>
+                    <div className="feed-sub">
+                      <span className="source">{e.source}</span> · <span>{e.type}</span>
+                      {e.body ? <span className="snippet"> — {toPlainText(e.body).slice(0, 160)}</span> : null}
+                    </div>
+                  </div>
+                  <time dateTime={e.ts} title={new Date(e.ts).toLocaleString()}>
+                    {timeAgo(e.ts)}
+                  </time>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+        <div className="statusline muted">
+          {feed.events.length.toLocaleString()} loaded{visible.length !== feed.events.length ? `, ${visible.length.toLocaleString()} shown` : ''} · j/k to move, o to open the link, / to filter
+        </div>
+      </section>
+      {selected ? (
+        <aside className="detail-pane">
+          <EventDetail key={selected.id} event={selected} onClose={() => setSelectedId(null)} />
+        </aside>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,244 @@
+import { useEffect, useRef, useState } from 'react';
+import type { PanoptesEvent } from '../../../core/event.js';
+import type { EventPage, EventQuery } from '../../../core/protocol.js';
+import { EventDetail } from '../components/EventDetail.js';
+import { useToasts } from '../components/Toasts.js';
+import { dateTime, highlightParts, iconFor } from '../lib/format.js';
+import { download, eventsToCsv } from '../lib/exportFile.js';
+import { useShortcuts } from '../lib/keys.js';
+import { toPlainText } from '../lib/sanitize.js';
+import { useClient, useConnection, useQuery } from '../state.js';
+
+const PAGE = 100;
+const EXPORT_MAX = 10_000;
+
+function Highlight({ text, query }: { text: string; query: string }) {
+  return (
+    <>
+      {highlightParts(text, query).map((p, i) => (p.hit ? <mark key={i}>{p.text}</mark> : <span key={i}>{p.text}</span>))}
+    </>
+  );
+}
+
+export function HistoryView() {
+  const client = useClient();
+  const toasts = useToasts();
+  const { status } = useConnection();
+  const monitors = useQuery('monitors.list', {});
+  const [draft, setDraft] = useState({ search: '', source: '', type: '', tag: '', since: '', until: '', order: 'desc' as 'desc' | 'asc' });
+  const [query, setQuery] = useState<EventQuery>({ limit: PAGE, order: 'desc' });
+  const [events, setEvents] = useState<PanoptesEvent[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [count, setCount] = useState<number | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [tookMs, setTookMs] = useState<number | null>(null);
+  const [selected, setSelected] = useState<PanoptesEvent | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  useShortcuts({ '/': () => searchRef.current?.focus() });
+
+  useEffect(() => {
+    if (status !== 'open') return;
+    let live = true;
+    setLoading(true);
+    const started = performance.now();
+    Promise.all([client.request('events.list', query), client.request('events.count', { ...query, limit: undefined, before: undefined, after: undefined })]).then(
+      ([page, c]) => {
+        if (!live) return;
+        setTookMs(Math.round(performance.now() - started));
+        setEvents(page.events);
+        setNext(page.next);
+        setCount(c.count);
+        setError(null);
+        setLoading(false);
+      },
+      (e: Error) => {
+        if (!live) return;
+        setError(e.message);
+        setEvents([]);
+        setLoading(false);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, query, status]);
+
+  const apply = () => {
+    const q: EventQuery = { limit: PAGE, order: draft.order };
+    if (draft.search.trim()) q.search = draft.search.trim();
+    if (draft.source) q.source = draft.source;
+    if (draft.type.trim()) q.type = draft.type.trim();
+    if (draft.tag.trim()) q.tag = draft.tag.trim();
+    if (draft.since) q.since = new Date(draft.since).toISOString();
+    if (draft.until) q.until = new Date(draft.until + 'T23:59:59.999').toISOString();
+    setSelected(null);
+    setQuery(q);
+  };
+
+  const pageParams = (cursor: string): EventQuery =>
+    query.order === 'asc' ? { ...query, after: cursor } : { ...query, before: cursor };
+
+  const loadMore = () => {
+    if (!next) return;
+    setLoading(true);
+    client.request('events.list', pageParams(next)).then(
+      (page) => {
+        setEvents((prev) => [...prev, ...page.events]);
+        setNext(page.next);
+        setLoading(false);
+      },
+      (e: Error) => {
+        setError(e.message);
+        setLoading(false);
+      },
+    );
+  };
+
+  const exportAs = async (format: 'csv' | 'json') => {
+    // Export the whole result, not just what is on screen, by walking the keyset pages.
+    const all: PanoptesEvent[] = [];
+    let cursor: string | null = null;
+    try {
+      do {
+        const page: EventPage = await client.request('events.list', cursor ? { ...pageParams(cursor), limit: 1000 } : { ...query, limit: 1000 });
+        all.push(...page.events);
+        cursor = page.next;
+      } while (cursor && all.length < EXPORT_MAX);
+    } catch (e) {
+      toasts.show({ title: 'Export failed', body: (e as Error).message, tone: 'error' });
+      return;
+    }
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    if (format === 'csv') download(`panoptes-events-${stamp}.csv`, eventsToCsv(all), 'text/csv');
+    else download(`panoptes-events-${stamp}.json`, JSON.stringify(all, null, 2), 'application/json');
+    if (cursor) toasts.show({ title: `Exported the first ${EXPORT_MAX.toLocaleString()} events`, tone: 'info' });
+  };
+
+  const q = query.search ?? '';
+  return (
+    <div className={`history-layout ${selected ? 'with-detail' : ''}`}>
+      <section className="page" aria-label="History">
+        <div className="page-head">
+          <h1>History</h1>
+        </div>
+        <form
+          className="search-form"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            apply();
+          }}
+        >
+          <input
+            ref={searchRef}
+            type="search"
+            className="grow big"
+            aria-label="Search history"
+            placeholder="Search titles and bodies (press /)"
+            value={draft.search}
+            onChange={(e) => setDraft({ ...draft, search: e.target.value })}
+          />
+          <button type="submit" className="primary">
+            Search
+          </button>
+          <div className="filters">
+            <select aria-label="Source" value={draft.source} onChange={(e) => setDraft({ ...draft, source: e.target.value })}>
+              <option value="">All sources</option>
+              {(monitors.data ?? []).map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+              <option value="panoptes">Panoptes itself</option>
+            </select>
+            <input aria-label="Type" placeholder="type, e.g. feed.item" value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })} />
+            <input aria-label="Tag" placeholder="tag" value={draft.tag} onChange={(e) => setDraft({ ...draft, tag: e.target.value })} />
+            <label>
+              From <input type="date" value={draft.since} onChange={(e) => setDraft({ ...draft, since: e.target.value })} />
+            </label>
+            <label>
+              To <input type="date" value={draft.until} onChange={(e) => setDraft({ ...draft, until: e.target.value })} />
+            </label>
+            <select aria-label="Sort" value={draft.order} onChange={(e) => setDraft({ ...draft, order: e.target.value as 'asc' | 'desc' })}>
+              <option value="desc">Newest first</option>
+              <option value="asc">Oldest first</option>
+            </select>
+          </div>
+        </form>
+        <div className="result-bar">
+          <span aria-live="polite">
+            {loading ? 'Searching…' : count !== null ? `${count.toLocaleString()} event${count === 1 ? '' : 's'}` : ''}
+            {tookMs !== null && !loading ? <span className="muted"> · {tookMs} ms</span> : null}
+          </span>
+          <span className="grow" />
+          <button onClick={() => void exportAs('csv')} disabled={!events.length}>
+            Export CSV
+          </button>
+          <button onClick={() => void exportAs('json')} disabled={!events.length}>
+            Export JSON
+          </button>
+        </div>
+        {error ? <div className="error-box" role="alert">{error}</div> : null}
+        <table className="history-table" aria-label="Search results">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Source</th>
+              <th scope="col">Title</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr
+                key={e.id}
+                tabIndex={0}
+                className={selected?.id === e.id ? 'selected' : undefined}
+                onClick={() => setSelected(e)}
+                onKeyDown={(k) => {
+                  if (k.key === 'Enter') setSelected(e);
+                }}
+              >
+                <td className="nowrap">{dateTime(e.ts)}</td>
+                <td className="nowrap">
+                  <span aria-hidden="true">{iconFor(e.source)}</span> {e.source}
+                </td>
+                <td>
+                  <div className="title-cell">
+                    <Highlight text={e.title || '(no title)'} query={q} />
+                  </div>
+                  {q && e.body ? (
+                    <div className="snippet muted">
+                      <Highlight text={snippetAround(toPlainText(e.body), q)} query={q} />
+                    </div>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {!loading && !events.length && !error ? <div className="empty">Nothing found.</div> : null}
+        {next ? (
+          <button className="load-more" onClick={loadMore} disabled={loading}>
+            Load more
+          </button>
+        ) : null}
+      </section>
+      {selected ? (
+        <aside className="detail-pane">
+          <EventDetail key={selected.id} event={selected} onClose={() => setSelected(null)} />
+        </aside>
+      ) : null}
+    </div>
+  );
+}
+
+/** The part of a long body around the first search word, so the highlighted match is visible. */
+function snippetAround(text: string, query: string, width = 180): string {
+  const word = query.split(/\s+/).find((w) => w.length > 1)?.replace(/["*()]/g, '');
+  const at = word ? text.toLowerCase().indexOf(word.toLowerCase()) : -1;
+  if (at < 0) return text.slice(0, width);
+  const start = Math.max(0, at - width / 3);
+  return (start > 0 ? '…' : '') + text.slice(start, start + width) + (start + width < text.length ? '…' : '');
+}

@@ -1,0 +1,290 @@
+import { useMemo, useState } from 'react';
+import type { MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
+import type { PanoptesEvent } from '../../../core/event.js';
+import { SchemaForm } from '../components/SchemaForm.js';
+import { useToasts } from '../components/Toasts.js';
+import { dateTime, iconFor, timeAgo } from '../lib/format.js';
+import { buildConfig, fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
+import { useClient, usePush, useQuery } from '../state.js';
+import { RequestError } from '../transport/client.js';
+
+type Editing = { mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo };
+
+export function MonitorsView() {
+  const monitors = useQuery('monitors.list', {});
+  const types = useQuery('monitors.types', {});
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const [choosing, setChoosing] = useState(false);
+
+  usePush('monitors', (list) => monitors.set(list));
+  usePush('health', (h) =>
+    monitors.set((prev) => (prev ?? []).map((m) => (m.id === h.monitorId ? { ...m, health: h } : m))),
+  );
+
+  const typeOf = (t: string) => types.data?.find((x) => x.type === t);
+
+  if (editing)
+    return (
+      <MonitorForm
+        key={editing.mode === 'edit' ? editing.monitor.id : editing.type.type}
+        editing={editing}
+        onDone={(saved) => {
+          setEditing(null);
+          if (saved) monitors.set((prev) => [...(prev ?? []).filter((m) => m.id !== saved.id), saved]);
+        }}
+      />
+    );
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Monitors</h1>
+        <button className="primary" onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
+          Add monitor
+        </button>
+      </div>
+      {choosing ? (
+        <section className="type-picker" aria-label="Choose a monitor type">
+          {types.error ? <div className="error-box">{types.error.message}</div> : null}
+          {(types.data ?? []).map((t) => (
+            <button
+              key={t.type}
+              className="type-card"
+              onClick={() => {
+                setChoosing(false);
+                setEditing({ mode: 'add', type: t });
+              }}
+            >
+              <span className="kind-icon" aria-hidden="true">
+                {iconFor(t.type)}
+              </span>
+              <strong>{t.title}</strong>
+              <span className="muted">{t.description}</span>
+            </button>
+          ))}
+        </section>
+      ) : null}
+      {monitors.error ? <div className="error-box" role="alert">{monitors.error.message}</div> : null}
+      {monitors.data && monitors.data.length === 0 ? (
+        <div className="empty">No monitors yet. “Add monitor” starts watching a feed, a mailbox, a web page…</div>
+      ) : null}
+      <ul className="card-list" aria-label="Monitors">
+        {(monitors.data ?? [])
+          .slice()
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((m) => (
+            <MonitorCard key={m.id} monitor={m} onEdit={() => {
+              const t = typeOf(m.type);
+              if (t) setEditing({ mode: 'edit', type: t, monitor: m });
+            }} onChanged={(next) => monitors.set((prev) => (prev ?? []).map((x) => (x.id === next.id ? next : x)))}
+              onRemoved={() => monitors.set((prev) => (prev ?? []).filter((x) => x.id !== m.id))} />
+          ))}
+      </ul>
+    </div>
+  );
+}
+
+function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: MonitorInfo; onEdit(): void; onChanged(m: MonitorInfo): void; onRemoved(): void }) {
+  const client = useClient();
+  const toasts = useToasts();
+  const h = m.health;
+  const fail = (e: Error) => toasts.show({ title: 'Could not change the monitor', body: e.message, tone: 'error' });
+  return (
+    <li className="card monitor-card" aria-label={`Monitor ${m.name}`}>
+      <div className="card-head">
+        <span className="kind-icon" aria-hidden="true">
+          {iconFor(m.type)}
+        </span>
+        <div className="grow">
+          <strong>{m.name}</strong> <code className="muted">{m.id}</code>
+        </div>
+        <span className={`status status-${m.enabled ? h.status : 'paused'}`}>{m.enabled ? h.status : 'paused'}</span>
+      </div>
+      <dl className="meta compact">
+        <dt>Last success</dt>
+        <dd>{h.lastSuccess ? timeAgo(h.lastSuccess) : '—'}</dd>
+        {h.lastError ? (
+          <>
+            <dt>Last error</dt>
+            <dd className="error-text">
+              {h.lastError} <span className="muted">({dateTime(h.lastErrorAt)})</span>
+            </dd>
+          </>
+        ) : null}
+        {h.nextRetry ? (
+          <>
+            <dt>Next attempt</dt>
+            <dd>{dateTime(h.nextRetry)}</dd>
+          </>
+        ) : null}
+        {h.message ? (
+          <>
+            <dt>Status</dt>
+            <dd>{h.message}</dd>
+          </>
+        ) : null}
+      </dl>
+      <div className="actions">
+        <button onClick={onEdit}>Edit</button>
+        <button
+          onClick={() => client.request('monitors.update', { id: m.id, enabled: !m.enabled }).then(onChanged, fail)}
+        >
+          {m.enabled ? 'Pause' : 'Resume'}
+        </button>
+        <button
+          className="danger"
+          onClick={() => {
+            if (!confirm(`Remove the monitor “${m.name}”? Its stored events stay in the history.`)) return;
+            client.request('monitors.remove', { id: m.id }).then(onRemoved, fail);
+          }}
+        >
+          Remove
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: MonitorInfo): void }) {
+  const client = useClient();
+  const toasts = useToasts();
+  const fields = useMemo(() => fieldsFromSchema(editing.type.configSchema), [editing.type]);
+  const existing = editing.mode === 'edit' ? editing.monitor : null;
+  const [name, setName] = useState(existing?.name ?? '');
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(fields.map((f) => [f.name, f.kind === 'secret' ? '' : initialValue(f, existing?.config[f.name])])),
+  );
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<'save' | 'test' | null>(null);
+  const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
+
+  const collect = () => {
+    const { config, errors: errs } = buildConfig(fields, values);
+    const all = { ...errs };
+    if (!name.trim()) all['$name'] = 'Give the monitor a name';
+    setErrors(all);
+    setFormError(null);
+    return Object.keys(all).length ? null : config;
+  };
+
+  const showServerError = (e: Error) => {
+    if (e instanceof RequestError && e.issues.length) {
+      const byField: Record<string, string> = {};
+      const rest: string[] = [];
+      for (const i of e.issues) {
+        const key = i.path.replace(/^(\$\.)?(config\.)?/, '').split(/[.[]/)[0] ?? '';
+        if (fields.some((f) => f.name === key)) byField[key] = i.message;
+        else rest.push(i.path ? `${i.path}: ${i.message}` : i.message);
+      }
+      setErrors(byField);
+      setFormError(rest.join('; ') || null);
+    } else setFormError(e.message);
+  };
+
+  const test = async () => {
+    const config = collect();
+    if (!config) return;
+    setBusy('test');
+    setTestResult(null);
+    try {
+      const r = await client.request('monitors.test', { type: editing.type.type, config });
+      setTestResult(r.events);
+    } catch (e) {
+      showServerError(e as Error);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const save = async () => {
+    const config = collect();
+    if (!config) return;
+    setBusy('save');
+    try {
+      const saved = existing
+        ? await client.request('monitors.update', { id: existing.id, name: name.trim(), config })
+        : await client.request('monitors.add', { type: editing.type.type, name: name.trim(), config });
+      toasts.show({ title: existing ? `Saved “${saved.name}”` : `Added “${saved.name}”`, tone: 'info' });
+      onDone(saved);
+    } catch (e) {
+      showServerError(e as Error);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>
+          {existing ? `Edit ${existing.name}` : `Add ${editing.type.title} monitor`}
+        </h1>
+      </div>
+      <p className="muted">{editing.type.description}</p>
+      <form
+        className="card form"
+        aria-label={existing ? 'Edit monitor' : 'New monitor'}
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <div className="field">
+          <label htmlFor="monitor-name">
+            Name<span className="req" aria-hidden="true"> *</span>
+          </label>
+          <input
+            id="monitor-name"
+            value={name}
+            required
+            aria-invalid={errors.$name ? true : undefined}
+            aria-describedby={errors.$name ? 'monitor-name-err' : undefined}
+            placeholder="e.g. Hacker News"
+            onChange={(e) => setName(e.target.value)}
+          />
+          {errors.$name ? (
+            <div className="error" id="monitor-name-err" role="alert">
+              {errors.$name}
+            </div>
+          ) : null}
+        </div>
+        <SchemaForm
+          fields={fields}
+          values={values}
+          errors={errors}
+          secretsSet={existing?.secretsSet}
+          onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
+        />
+        {formError ? <div className="error-box" role="alert">{formError}</div> : null}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy !== null}>
+            {busy === 'save' ? 'Saving…' : existing ? 'Save' : 'Add monitor'}
+          </button>
+          <button type="button" onClick={() => void test()} disabled={busy !== null}>
+            {busy === 'test' ? 'Testing…' : 'Test now'}
+          </button>
+          <button type="button" onClick={() => onDone()}>
+            Cancel
+          </button>
+        </div>
+      </form>
+      {testResult ? (
+        <section className="card" aria-label="Test result">
+          <h2>
+            Test: {testResult.length} event{testResult.length === 1 ? '' : 's'} right now
+          </h2>
+          <p className="muted">What the source holds now, as the monitor would report it. Nothing was stored.</p>
+          <ul className="plain-list">
+            {testResult.slice(0, 50).map((e, i) => (
+              <li key={e.id || i}>
+                <strong>{e.title || '(no title)'}</strong> <span className="muted">{e.type} · {dateTime(e.ts)}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </div>
+  );
+}
