@@ -1,0 +1,73 @@
+/**
+ * Context flags that follow you: built-in rules in the ordinary rule format (docs/rules.md), shipped as defaults
+ * so they are visible and editable in the UI like any other rule. The engine seeds them into a new config
+ * document; nothing here depends on Electron (the file sits in electron/ because these are desktop behaviours).
+ */
+
+export const DEFAULT_CONTEXT_RULES = [
+  {
+    id: 'default-away-on-idle',
+    name: 'Away when idle',
+    enabled: true,
+    when: { type: 'idle.start' },
+    then: [{ flag: { set: 'away' } }],
+  },
+  {
+    id: 'default-away-on-lock',
+    name: 'Away when the session is locked',
+    enabled: true,
+    when: { type: 'session.lock' },
+    then: [{ flag: { set: 'away' } }],
+  },
+  {
+    id: 'default-away-on-suspend',
+    name: 'Away while the computer sleeps',
+    enabled: true,
+    when: { type: 'system.suspend' },
+    then: [{ flag: { set: 'away' } }],
+  },
+  {
+    id: 'default-back-on-idle-end',
+    name: 'Back when input resumes',
+    enabled: true,
+    when: { type: 'idle.end' },
+    then: [{ flag: { clear: 'away' } }],
+  },
+  {
+    id: 'default-back-on-unlock',
+    name: 'Back when the session is unlocked',
+    enabled: true,
+    when: { type: 'session.unlock' },
+    then: [{ flag: { clear: 'away' } }],
+  },
+  {
+    // Off by default: the user names the apps. Each focus event on one of them keeps `focus` set for 5 minutes,
+    // so it lapses on its own after they switch away.
+    id: 'default-focus-apps',
+    name: 'Focus while chosen apps are in front',
+    enabled: false,
+    when: { type: 'window.focus' },
+    if: { field: 'fields.app', in: ['code', 'Code', 'jetbrains-idea', 'emacs', 'Emacs'] },
+    then: [{ flag: { set: 'focus', for: '5m' } }],
+  },
+  {
+    id: 'default-focus-off-other-apps',
+    name: 'Focus ends when another app is in front',
+    enabled: false,
+    when: { type: 'window.focus' },
+    if: { not: { field: 'fields.app', in: ['code', 'Code', 'jetbrains-idea', 'emacs', 'Emacs'] } },
+    then: [{ flag: { clear: 'focus' } }],
+  },
+  {
+    // A schedule in the rule format: during the night any activity (focus change, idle end…) keeps dnd set,
+    // so it is on while you are at the computer at night and lapses by itself in the morning.
+    id: 'default-dnd-at-night',
+    name: 'Do not disturb at night',
+    enabled: false,
+    when: { type: '*' },
+    // flag.* events are excluded, or setting dnd would trigger this rule again.
+    if: { not: { field: 'type', startsWith: 'flag.' } },
+    context: { time: { between: ['22:00', '07:00'] } },
+    then: [{ flag: { set: 'dnd', for: '30m' } }],
+  },
+] as const;
