@@ -1,6 +1,7 @@
+import { KindBadge } from './KindBadge.js';
 import { useMemo, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
-import { dateTime, iconFor } from '../lib/format.js';
+import { dateTime } from '../lib/format.js';
 import { hasBlockedImages, sanitizeHtml } from '../lib/sanitize.js';
 
 /** Every field of one event; the body rendered as sanitized HTML, images only when the user asks. */
@@ -11,9 +12,7 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
   return (
     <article className="event-detail" aria-label="Event details">
       <header>
-        <span className="kind-icon" aria-hidden="true">
-          {iconFor(event.source)}
-        </span>
+        <KindBadge of={event.source} />
         <h2>{event.title || <em>(no title)</em>}</h2>
         {onClose ? (
           <button className="icon-button" aria-label="Close details" onClick={onClose}>

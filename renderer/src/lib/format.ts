@@ -20,14 +20,19 @@ export function kindOf(sourceOrType: string): string {
   return sourceOrType.split(/[:.]/)[0] ?? sourceOrType;
 }
 
-const ICONS: Record<string, string> = {
-  rss: '📰', feed: '📰', mail: '✉️', imap: '✉️', irc: '💬', chat: '💬', mastodon: '🐘', x: '𝕏', twitter: '𝕏',
-  weather: '⛅', web: '🌐', webpage: '🌐', page: '🌐', log: '📜', logtail: '📜', system: '🖥️', schedule: '⏰',
-  webhook: '🪝', idle: '💤', window: '🪟', flag: '🚩', panoptes: '👁️',
+// Short labels rather than emoji: emoji fonts are missing on many Linux desktops and render as boxes.
+const LABELS: Record<string, string> = {
+  rss: 'RSS', feed: 'RSS', mail: 'MAIL', imap: 'MAIL', irc: 'IRC', chat: 'CHAT', mastodon: 'MAST', x: 'X', twitter: 'X',
+  weather: 'WX', web: 'WEB', webpage: 'WEB', page: 'WEB', log: 'LOG', logtail: 'LOG', system: 'SYS', schedule: 'TIME',
+  webhook: 'HOOK', idle: 'IDLE', window: 'WIN', flag: 'FLAG', panoptes: 'APP',
 };
 
-export function iconFor(sourceOrType: string): string {
-  return ICONS[kindOf(sourceOrType)] ?? '•';
+/** A compact label and a stable hue for a monitor kind, for the badge shown beside events and monitors. */
+export function kindBadge(sourceOrType: string): { label: string; hue: number } {
+  const kind = kindOf(sourceOrType);
+  let h = 0;
+  for (const c of kind) h = (h * 31 + c.charCodeAt(0)) % 360;
+  return { label: LABELS[kind] ?? kind.slice(0, 4).toUpperCase(), hue: h };
 }
 
 /** Split text around case-insensitive occurrences of the search words, for highlighting. */

@@ -1,8 +1,9 @@
+import { KindBadge } from '../components/KindBadge.js';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { PanoptesEvent } from '../../../core/event.js';
-import { dateTime, iconFor } from '../lib/format.js';
+import { dateTime } from '../lib/format.js';
 import { useClient, useConnection, usePush, useQuery } from '../state.js';
 
 const HOURS = 24;
@@ -65,7 +66,7 @@ export function DashboardView() {
             {(monitors.data ?? []).map((m) => (
               <tr key={m.id}>
                 <td>
-                  <span aria-hidden="true">{iconFor(m.type)}</span> {m.name}
+                  <KindBadge of={m.type} /> {m.name}
                 </td>
                 <td>
                   <span className={`status status-${m.enabled ? m.health.status : 'paused'}`}>{m.enabled ? m.health.status : 'paused'}</span>

@@ -1,9 +1,10 @@
+import { KindBadge } from '../components/KindBadge.js';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { EventDetail } from '../components/EventDetail.js';
 import { useLiveFeed } from '../liveFeed.js';
-import { iconFor, timeAgo } from '../lib/format.js';
+import { timeAgo } from '../lib/format.js';
 import { useShortcuts } from '../lib/keys.js';
 import { ReadState } from '../lib/readState.js';
 import { toPlainText } from '../lib/sanitize.js';
@@ -191,7 +192,7 @@ export function FeedView() {
               if (row.kind === 'header')
                 return (
                   <div key={vi.key} className="feed-group" style={style} role="presentation">
-                    <span aria-hidden="true">{iconFor(row.source)}</span> {row.source} <span className="muted">({row.count})</span>
+                    <KindBadge of={row.source} /> {row.source} <span className="muted">({row.count})</span>
                   </div>
                 );
               const e = row.event;
@@ -212,9 +213,7 @@ export function FeedView() {
                     if (k.key === 'Enter') select(e);
                   }}
                 >
-                  <span className="kind-icon" aria-hidden="true" title={e.source}>
-                    {iconFor(e.source)}
-                  </span>
+                  <KindBadge of={e.source} />
                   <div className="feed-row-text">
                     <div className="feed-title">{e.title || <em>(no title)</em>}</div>
                     <div className="feed-sub">

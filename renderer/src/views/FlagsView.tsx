@@ -81,7 +81,7 @@ export function FlagsView() {
         {active.map((f) => (
           <li key={f.name} className="card flag-card">
             <div className="card-head">
-              <span className="flag-name">🚩 {f.name}</span>
+              <span className="flag-name">⚑ {f.name}</span>
               <span className="grow muted">
                 set {timeAgo(f.setAt)}
                 {f.setBy ? ` by ${f.setBy}` : ''}

@@ -1,9 +1,10 @@
+import { KindBadge } from '../components/KindBadge.js';
 import { useEffect, useRef, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
 import type { EventPage, EventQuery } from '../../../core/protocol.js';
 import { EventDetail } from '../components/EventDetail.js';
 import { useToasts } from '../components/Toasts.js';
-import { dateTime, highlightParts, iconFor } from '../lib/format.js';
+import { dateTime, highlightParts } from '../lib/format.js';
 import { download, eventsToCsv } from '../lib/exportFile.js';
 import { useShortcuts } from '../lib/keys.js';
 import { toPlainText } from '../lib/sanitize.js';
@@ -202,7 +203,7 @@ export function HistoryView() {
               >
                 <td className="nowrap">{dateTime(e.ts)}</td>
                 <td className="nowrap">
-                  <span aria-hidden="true">{iconFor(e.source)}</span> {e.source}
+                  <KindBadge of={e.source} /> {e.source}
                 </td>
                 <td>
                   <div className="title-cell">

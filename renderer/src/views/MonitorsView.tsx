@@ -1,9 +1,10 @@
+import { KindBadge } from '../components/KindBadge.js';
 import { useMemo, useState } from 'react';
 import type { MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { SchemaForm } from '../components/SchemaForm.js';
 import { useToasts } from '../components/Toasts.js';
-import { dateTime, iconFor, timeAgo } from '../lib/format.js';
+import { dateTime, timeAgo } from '../lib/format.js';
 import { buildConfig, fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
@@ -55,9 +56,7 @@ export function MonitorsView() {
                 setEditing({ mode: 'add', type: t });
               }}
             >
-              <span className="kind-icon" aria-hidden="true">
-                {iconFor(t.type)}
-              </span>
+              <KindBadge of={t.type} />
               <strong>{t.title}</strong>
               <span className="muted">{t.description}</span>
             </button>
@@ -92,9 +91,7 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
   return (
     <li className="card monitor-card" aria-label={`Monitor ${m.name}`}>
       <div className="card-head">
-        <span className="kind-icon" aria-hidden="true">
-          {iconFor(m.type)}
-        </span>
+        <KindBadge of={m.type} />
         <div className="grow">
           <strong>{m.name}</strong> <code className="muted">{m.id}</code>
         </div>
