@@ -1,0 +1,684 @@
+/**
+ * The rules engine: compiled rules behind an index, temporal state per (rule, key), one timer queue, traces.
+ * Matching is synchronous and side-effect free apart from the engine's own temporal state; the caller applies flag
+ * actions right after `process()` returns and sends the other actions through its outbox.
+ */
+import type { PanoptesEvent } from '../core/event.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { compileCondition, traceCondition, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
+import { compileGlob } from './glob.js';
+import { MatcherIndex } from './matcher-index.js';
+import { getter } from './conditions.js';
+import { groupKey, type Getter } from './paths.js';
+import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
+import { TimerHeap, type TimerEntry } from './timers.js';
+import { renderActions } from './actions.js';
+import type { Action, Match, Rule } from './schema.js';
+import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
+
+type PatternSpec =
+  | { kind: 'none' }
+  | { kind: 'count'; n: number; within: number }
+  | { kind: 'absent'; within: number }
+  | { kind: 'after'; within: number }
+  | { kind: 'sequence'; steps: number; within: number };
+
+interface Matcher {
+  rule: CompiledRule;
+  /** 'main' (the rule's own when/if), 'after', or the step number of a sequence. */
+  role: 'main' | 'after' | number;
+  test: (e: PanoptesEvent) => boolean;
+  sourceGlob?: string;
+  typeGlob?: string;
+  sourceTest: ((s: string) => boolean) | null;
+  typeTest: ((s: string) => boolean) | null;
+  cond: CompiledCondition | null;
+}
+
+interface CompiledRule {
+  order: number;
+  id: string;
+  name: string;
+  rule: Rule;
+  /** Changes when anything that shapes temporal state changes; state saved under another signature is dropped. */
+  sig: string;
+  main: Matcher;
+  after: Matcher | null;
+  steps: Matcher[];
+  flagGates: [string, boolean][] | null;
+  timeGate: TimeGate | null;
+  pattern: PatternSpec;
+  by: Getter | null;
+  throttle: { per: number; by: Getter | null } | null;
+  digest: { every: number } | null;
+  hasStop: boolean;
+  then: Action[];
+}
+
+interface RuleState {
+  sig: string;
+  enabledAt: number | null;
+  windows: Map<string, { times: number[]; events: EventRef[] }>;
+  absences: Map<string, { deadline: number; last: EventRef | null }>;
+  after: Map<string, { deadline: number; start: EventRef }>;
+  seqs: Map<string, ({ start: number; events: EventRef[] } | null)[]>;
+  throttle: Map<string, { last: number; suppressed: number }>;
+  digest: { deadline: number; count: number; events: EventRef[] } | null;
+}
+
+interface RuleCounters {
+  firings: number;
+  suppressedByThrottle: number;
+  evictions: number;
+  gatedTimerFirings: number;
+  renderErrors: number;
+}
+
+const MAX_REF_BODY = 1_000;
+const MAX_DIGEST_EVENTS = 200;
+const SWEEP_EVERY_MS = 60_000;
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export function toRef(e: PanoptesEvent | EventRef): EventRef {
+  return {
+    id: e.id,
+    ts: e.ts,
+    source: e.source,
+    type: e.type,
+    title: e.title,
+    body: e.body.length > MAX_REF_BODY ? e.body.slice(0, MAX_REF_BODY - 1) + '…' : e.body,
+    url: e.url,
+    fields: e.fields,
+    tags: e.tags,
+  };
+}
+
+function newState(sig: string): RuleState {
+  return { sig, enabledAt: null, windows: new Map(), absences: new Map(), after: new Map(), seqs: new Map(), throttle: new Map(), digest: null };
+}
+
+export class RuleEngine {
+  private rules: CompiledRule[] = [];
+  private byId = new Map<string, CompiledRule>();
+  private matchers: Matcher[] = [];
+  private index = new MatcherIndex([]);
+  private states = new Map<string, RuleState>();
+  private counters = new Map<string, RuleCounters>();
+  private timers = new TimerHeap();
+  private traceRing = new Map<string, Trace[]>();
+  private readonly maxTraces: number;
+  private readonly maxKeys: number;
+  private lastSweep = -Infinity;
+  private stepHits: boolean[] = [];
+  private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
+
+  constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number } = {}) {
+    this.maxTraces = opts.maxTracesPerRule ?? 50;
+    this.maxKeys = opts.maxKeysPerRule ?? 10_000;
+  }
+
+  /** Compile rules (disabled ones are skipped) and rebuild the index; temporal state of unchanged rules is kept. */
+  setRules(rules: Rule[]): void {
+    const compiled: CompiledRule[] = [];
+    const matchers: Matcher[] = [];
+    for (const rule of rules) {
+      if (rule.enabled === false) continue;
+      const c = compileRule(rule, compiled.length);
+      compiled.push(c);
+      matchers.push(c.main);
+      if (c.after) matchers.push(c.after);
+      matchers.push(...c.steps);
+    }
+    this.rules = compiled;
+    this.byId = new Map(compiled.map((c) => [c.id, c]));
+    this.matchers = matchers;
+    this.index = new MatcherIndex(matchers.map(matchOf));
+    for (const [id, st] of this.states) {
+      const c = this.byId.get(id);
+      if (!c || c.sig !== st.sig) this.states.delete(id);
+    }
+    for (const c of compiled) {
+      if (!this.states.has(c.id)) this.states.set(c.id, newState(c.sig));
+      if (!this.counters.has(c.id)) this.counters.set(c.id, { firings: 0, suppressedByThrottle: 0, evictions: 0, gatedTimerFirings: 0, renderErrors: 0 });
+    }
+    this.rebuildTimers();
+  }
+
+  process(event: PanoptesEvent, env: RuleEnv): RuleOutput {
+    const out: RuleOutput = { firings: [], stopped: false };
+    const now = env.now;
+    this.housekeeping(now);
+    this.fireDue(now, false, env, out);
+    const cands = this.index.candidates(event);
+    const matchers = this.matchers;
+    let i = 0;
+    while (i < cands.length) {
+      const rule = matchers[cands[i]!]!.rule;
+      let mainHit = false;
+      let afterHit = false;
+      const stepHits = this.stepHits;
+      stepHits.length = rule.steps.length;
+      stepHits.fill(false);
+      for (; i < cands.length; i++) {
+        const m = matchers[cands[i]!]!;
+        if (m.rule !== rule) break;
+        if (!m.test(event)) continue;
+        if (m.role === 'main') mainHit = true;
+        else if (m.role === 'after') afterHit = true;
+        else stepHits[m.role] = true;
+      }
+      if (!mainHit && !afterHit && !stepHits.includes(true)) continue;
+      if (mainHit && !this.gatesOpen(rule, env, now)) mainHit = false;
+      const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env, out);
+      if (fired && rule.hasStop) {
+        out.stopped = true;
+        break;
+      }
+    }
+    this.fireDue(now, true, env, out);
+    return out;
+  }
+
+  /** Fire every timer due at or before `now` (absences, after-absence deadlines, digests). */
+  advanceTo(now: number, env: RuleEnv): RuleOutput {
+    const out: RuleOutput = { firings: [], stopped: false };
+    this.housekeeping(now);
+    this.fireDue(now, true, env, out);
+    return out;
+  }
+
+  nextDeadline(): number | null {
+    for (;;) {
+      const t = this.timers.peek();
+      if (!t) return null;
+      if (this.isLive(t)) return t.at;
+      this.timers.pop();
+    }
+  }
+
+  /** The most recent traces the engine produced (the caller keeps the durable copy). */
+  traces(ruleId?: string): Trace[] {
+    if (ruleId !== undefined) return [...(this.traceRing.get(ruleId) ?? [])];
+    return [...this.traceRing.values()].flat().sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  stats(): Record<string, unknown> {
+    const perRule: Record<string, unknown> = {};
+    let keys = 0;
+    for (const c of this.rules) {
+      const st = this.states.get(c.id)!;
+      const k = st.windows.size + st.absences.size + st.after.size + st.seqs.size + st.throttle.size;
+      keys += k;
+      perRule[c.id] = { ...this.counters.get(c.id), keys: k, digestPending: st.digest?.count ?? 0 };
+    }
+    return { rules: this.rules.length, index: this.index.stats, timers: this.timers.size, keys, perRule };
+  }
+
+  // ---- per-event temporal logic ------------------------------------------------------------------------------
+
+  /** Returns true when the rule fired on this event (including throttled or digested firings). */
+  private onEvent(rule: CompiledRule, e: PanoptesEvent, mainHit: boolean, afterHit: boolean, stepHits: boolean[], env: RuleEnv, out: RuleOutput): boolean {
+    const now = env.now;
+    const st = this.states.get(rule.id)!;
+    const p = rule.pattern;
+    switch (p.kind) {
+      case 'none':
+        if (!mainHit) return false;
+        return this.emit(rule, st, 'event', now, [e], e, '', { conditions: traceMatcher(rule.main, e) }, env, out);
+      case 'count': {
+        if (!mainHit) return false;
+        const key = groupKey(rule.by, e);
+        let w = st.windows.get(key);
+        if (!w) w = { times: [], events: [] };
+        this.touch(rule, st.windows, key, w);
+        // Inclusive window: an event exactly `within` older than this one still counts.
+        while (w.times.length && now - w.times[0]! > p.within) {
+          w.times.shift();
+          w.events.shift();
+        }
+        w.times.push(now);
+        w.events.push(toRef(e));
+        if (w.times.length < p.n) return false;
+        const events = w.events;
+        st.windows.delete(key);
+        return this.emit(rule, st, 'count', now, events, e, key, {
+          conditions: traceMatcher(rule.main, e),
+          window: { within: formatDuration(p.within), events: events.map((x, j) => ({ id: x.id, ts: iso(w.times[j]!) })), count: events.length },
+        }, env, out);
+      }
+      case 'absent': {
+        if (!mainHit) return false;
+        const key = groupKey(rule.by, e);
+        const deadline = now + p.within;
+        this.touch(rule, st.absences, key, { deadline, last: toRef(e) });
+        this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key });
+        return false;
+      }
+      case 'after': {
+        const key = groupKey(rule.by, e);
+        if (mainHit) st.after.delete(key);
+        if (afterHit && !st.after.has(key)) {
+          const deadline = now + p.within;
+          this.touch(rule, st.after, key, { deadline, start: toRef(e) });
+          this.timers.push({ at: deadline, ruleId: rule.id, kind: 'after', key });
+        }
+        return false;
+      }
+      case 'sequence': {
+        const key = groupKey(rule.by, e);
+        let runs = st.seqs.get(key);
+        if (runs) for (let j = 0; j < runs.length; j++) if (runs[j] && now - runs[j]!.start > p.within) runs[j] = null;
+        const complete = runs?.[p.steps - 1];
+        if (mainHit && complete) {
+          st.seqs.delete(key);
+          const events = [...complete.events, toRef(e)];
+          return this.emit(rule, st, 'sequence', now, events, e, key, {
+            conditions: traceMatcher(rule.main, e),
+            window: { within: formatDuration(p.within), events: events.map((x) => ({ id: x.id, ts: x.ts })) },
+          }, env, out);
+        }
+        if (!stepHits.includes(true)) return false;
+        if (!runs) runs = new Array(p.steps).fill(null);
+        // Latest-start partial runs, updated from the last step down so one event advances one step only.
+        for (let j = p.steps - 1; j >= 0; j--) {
+          if (!stepHits[j]) continue;
+          const prev = j === 0 ? { start: now, events: [] as EventRef[] } : runs[j - 1];
+          if (!prev) continue;
+          const cur = runs[j];
+          if (!cur || prev.start >= cur.start) runs[j] = { start: prev.start, events: [...prev.events, toRef(e)] };
+        }
+        this.touch(rule, st.seqs, key, runs);
+        return false;
+      }
+    }
+  }
+
+  /** Throttle, then digest or render: the single path every firing takes. */
+  private emit(
+    rule: CompiledRule,
+    st: RuleState,
+    kind: FiringKind,
+    at: number,
+    events: (PanoptesEvent | EventRef)[],
+    trigger: PanoptesEvent | EventRef | null,
+    key: string,
+    extra: Partial<Trace>,
+    env: RuleEnv,
+    out: RuleOutput,
+  ): boolean {
+    const counters = this.counters.get(rule.id)!;
+    let suppressedSinceLast: number | undefined;
+    if (rule.throttle && kind !== 'digest') {
+      const tkey = rule.throttle.by && trigger ? groupKey(rule.throttle.by, trigger as PanoptesEvent) : '';
+      const t = st.throttle.get(tkey);
+      if (t && at - t.last < rule.throttle.per) {
+        t.suppressed++;
+        counters.suppressedByThrottle++;
+        return true;
+      }
+      suppressedSinceLast = t?.suppressed ?? 0;
+      this.touch(rule, st.throttle, tkey, { last: at, suppressed: 0 });
+    }
+    if (rule.digest && kind !== 'digest') {
+      let d = st.digest;
+      if (!d) {
+        d = st.digest = { deadline: at + rule.digest.every, count: 0, events: [] };
+        this.timers.push({ at: d.deadline, ruleId: rule.id, kind: 'digest', key: '' });
+      }
+      d.count++;
+      for (const ev of events) d.events.push(toRef(ev));
+      if (d.events.length > MAX_DIGEST_EVENTS) d.events.splice(0, d.events.length - MAX_DIGEST_EVENTS);
+      return true;
+    }
+    const refs = events.map((x) => toRef(x));
+    const errors: string[] = [];
+    const scope = templateScope(rule, trigger, refs, kind === 'digest' ? (extra.window?.count ?? refs.length) : refs.length, env, key, at);
+    const actions = renderActions(rule.then, scope, errors);
+    const trace: Trace = {
+      ruleId: rule.id,
+      at: iso(at),
+      kind,
+      eventIds: refs.map((x) => x.id),
+      key,
+      ...extra,
+      actions,
+    };
+    if (rule.flagGates || rule.timeGate) trace.context = this.describeContext(rule, env, at);
+    if (suppressedSinceLast !== undefined) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast };
+    if (errors.length) {
+      trace.renderErrors = errors;
+      counters.renderErrors += errors.length;
+    }
+    counters.firings++;
+    let ring = this.traceRing.get(rule.id);
+    if (!ring) this.traceRing.set(rule.id, (ring = []));
+    ring.push(trace);
+    if (ring.length > this.maxTraces) ring.shift();
+    out.firings.push({ ruleId: rule.id, ruleName: rule.name, at: trace.at, eventIds: trace.eventIds, actions, trace });
+    return true;
+  }
+
+  // ---- timers --------------------------------------------------------------------------------------------------
+
+  private fireDue(now: number, inclusive: boolean, env: RuleEnv, out: RuleOutput): void {
+    for (;;) {
+      const t = this.timers.peek();
+      if (!t || t.at > now || (!inclusive && t.at === now)) return;
+      this.timers.pop();
+      if (this.isLive(t)) this.fireTimer(t, env, out);
+    }
+  }
+
+  private isLive(t: TimerEntry): boolean {
+    const st = this.states.get(t.ruleId);
+    if (!st || !this.byId.has(t.ruleId)) return false;
+    if (t.kind === 'absent') return st.absences.get(t.key)?.deadline === t.at;
+    if (t.kind === 'after') return st.after.get(t.key)?.deadline === t.at;
+    return st.digest?.deadline === t.at;
+  }
+
+  private fireTimer(t: TimerEntry, env: RuleEnv, out: RuleOutput): void {
+    const rule = this.byId.get(t.ruleId)!;
+    const st = this.states.get(t.ruleId)!;
+    if (t.kind === 'digest') {
+      const d = st.digest!;
+      st.digest = null;
+      this.emit(rule, st, 'digest', t.at, d.events, d.events[d.events.length - 1] ?? null, '', {
+        window: { events: d.events.map((x) => ({ id: x.id, ts: x.ts })), count: d.count },
+      }, env, out);
+      return;
+    }
+    const p = rule.pattern as { within: number };
+    let trigger: EventRef | null;
+    if (t.kind === 'absent') {
+      trigger = st.absences.get(t.key)!.last;
+      st.absences.delete(t.key);
+    } else {
+      trigger = st.after.get(t.key)!.start;
+      st.after.delete(t.key);
+    }
+    // Silence is judged when the deadline passes, so the context gates are checked then too.
+    if (!this.gatesOpen(rule, env, t.at)) {
+      this.counters.get(rule.id)!.gatedTimerFirings++;
+      return;
+    }
+    this.emit(rule, st, t.kind === 'absent' ? 'absence' : 'after-absence', t.at, trigger ? [trigger] : [], trigger, t.key, {
+      window: { within: formatDuration(p.within), events: trigger ? [{ id: trigger.id, ts: trigger.ts }] : [] },
+    }, env, out);
+  }
+
+  private rebuildTimers(): void {
+    this.timers.clear();
+    for (const [id, st] of this.states) {
+      for (const [key, a] of st.absences) this.timers.push({ at: a.deadline, ruleId: id, kind: 'absent', key });
+      for (const [key, a] of st.after) this.timers.push({ at: a.deadline, ruleId: id, kind: 'after', key });
+      if (st.digest) this.timers.push({ at: st.digest.deadline, ruleId: id, kind: 'digest', key: '' });
+    }
+  }
+
+  /** Arms "absent since the rule was enabled" once the engine knows the time, and prunes expired state now and then. */
+  private housekeeping(now: number): void {
+    for (const c of this.rules) {
+      const st = this.states.get(c.id)!;
+      if (st.enabledAt !== null) continue;
+      st.enabledAt = now;
+      if (c.pattern.kind === 'absent' && !c.by) {
+        const deadline = now + c.pattern.within;
+        st.absences.set('', { deadline, last: null });
+        this.timers.push({ at: deadline, ruleId: c.id, kind: 'absent', key: '' });
+      }
+    }
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    for (const c of this.rules) {
+      const st = this.states.get(c.id)!;
+      const p = c.pattern;
+      if (p.kind === 'count') {
+        for (const [k, w] of st.windows) if (!w.times.length || now - w.times[w.times.length - 1]! > p.within) st.windows.delete(k);
+      } else if (p.kind === 'sequence') {
+        for (const [k, runs] of st.seqs) if (runs.every((r) => !r || now - r.start > p.within)) st.seqs.delete(k);
+      }
+      if (c.throttle) for (const [k, t] of st.throttle) if (now - t.last >= c.throttle.per && t.suppressed === 0) st.throttle.delete(k);
+    }
+  }
+
+  /** Insert or refresh a key, keeping the map in least-recently-used order and within the per-rule bound. */
+  private touch<V>(rule: CompiledRule, map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > this.maxKeys) {
+      const oldest = map.keys().next().value as string;
+      map.delete(oldest);
+      this.counters.get(rule.id)!.evictions++;
+    }
+  }
+
+  // ---- gates ---------------------------------------------------------------------------------------------------
+
+  private local(now: number, tz: string | undefined): LocalTime {
+    const minute = Math.floor(now / 60_000);
+    const c = this.localCache;
+    if (c && c.minute === minute && c.tz === tz) return c.value;
+    const value = localTime(now, tz);
+    this.localCache = { minute, tz, value };
+    return value;
+  }
+
+  private gatesOpen(rule: CompiledRule, env: RuleEnv, at: number): boolean {
+    if (rule.flagGates) {
+      for (const [name, want] of rule.flagGates) if ((env.flags[name] === true) !== want) return false;
+    }
+    if (rule.timeGate && !rule.timeGate(this.local(at, env.timeZone))) return false;
+    return true;
+  }
+
+  private describeContext(rule: CompiledRule, env: RuleEnv, at: number): Trace['context'] {
+    const ctx: NonNullable<Trace['context']> = {};
+    if (rule.flagGates) ctx.flags = Object.fromEntries(rule.flagGates.map(([n, want]) => [n, { want, was: env.flags[n] === true }]));
+    if (rule.timeGate) {
+      const l = this.local(at, env.timeZone);
+      ctx.time = { localMinutes: l.minutes, day: l.day };
+    }
+    return ctx;
+  }
+
+  // ---- explain ---------------------------------------------------------------------------------------------------
+
+  /** For every rule: would this event match it now, and if not, which condition failed. Changes no state. */
+  explain(event: PanoptesEvent, env: RuleEnv): Verdict[] {
+    return this.rules.map((rule) => this.explainRule(rule, event, env));
+  }
+
+  private explainRule(rule: CompiledRule, e: PanoptesEvent, env: RuleEnv): Verdict {
+    const v = (matched: boolean, reason: string, details?: unknown): Verdict => ({ ruleId: rule.id, matched, reason, ...(details !== undefined ? { details } : {}) });
+    const miss = matcherMiss(rule.main, e);
+    const p = rule.pattern;
+    const key = groupKey(rule.by, e);
+    if (miss) {
+      const stepInfo = this.explainSteps(rule, e);
+      return v(false, stepInfo ?? miss.reason, miss.details);
+    }
+    if (rule.flagGates) {
+      for (const [name, want] of rule.flagGates) {
+        if ((env.flags[name] === true) !== want) return v(false, `$.context.flags.${name}: the flag is ${!want}, the rule wants ${want}`);
+      }
+    }
+    if (rule.timeGate && !rule.timeGate(this.local(env.now, env.timeZone))) {
+      const l = this.local(env.now, env.timeZone);
+      const hhmm = `${String(Math.floor(l.minutes / 60)).padStart(2, '0')}:${String(l.minutes % 60).padStart(2, '0')}`;
+      return v(false, `$.context.time: local time ${hhmm} on day ${l.day} is outside the rule's time window`);
+    }
+    const st = this.states.get(rule.id)!;
+    const throttled = (() => {
+      if (!rule.throttle) return '';
+      const t = st.throttle.get(rule.throttle.by ? groupKey(rule.throttle.by, e) : '');
+      return t && env.now - t.last < rule.throttle.per ? ` (a firing now would be suppressed by the throttle until ${iso(t.last + rule.throttle.per)})` : '';
+    })();
+    switch (p.kind) {
+      case 'none':
+        return v(true, `matches: the rule fires${throttled}`);
+      case 'count': {
+        const w = st.windows.get(key);
+        const inWindow = w ? w.times.filter((t) => env.now - t <= p.within).length : 0;
+        const would = inWindow + 1 >= p.n;
+        return v(true, `matches; $.pattern needs ${p.n} events within ${formatDuration(p.within)}${rule.by ? ` for key ${JSON.stringify(key)}` : ''}: the window holds ${inWindow}, so this event ${would ? `completes it and the rule fires${throttled}` : 'does not fire it yet'}`);
+      }
+      case 'absent':
+        return v(true, `matches: it re-arms the absence timer${rule.by ? ` for key ${JSON.stringify(key)}` : ''}; this rule fires on silence, ${formatDuration(p.within)} after the last matching event`);
+      case 'after':
+        return v(true, `matches: it counts as the follow-up that cancels a pending $.pattern.after deadline${rule.by ? ` for key ${JSON.stringify(key)}` : ''}${st.after.has(key) ? ' (one is pending)' : ' (none is pending)'}`);
+      case 'sequence': {
+        const runs = st.seqs.get(key);
+        const done = runs?.[p.steps - 1];
+        return done && env.now - done.start <= p.within
+          ? v(true, `matches and completes the sequence: the rule fires${throttled}`)
+          : v(false, `matches the final step, but $.pattern.sequence has not been completed${rule.by ? ` for key ${JSON.stringify(key)}` : ''} within ${formatDuration(p.within)}`);
+      }
+    }
+  }
+
+  private explainSteps(rule: CompiledRule, e: PanoptesEvent): string | null {
+    if (rule.after && !matcherMiss(rule.after, e)) return 'the event matches $.pattern.after: it starts the deadline, the rule itself would fire only if no follow-up arrives in time';
+    const j = rule.steps.findIndex((s) => !matcherMiss(s, e));
+    if (j >= 0) return `the event matches $.pattern.sequence[${j}] (a step), not the final event of the sequence`;
+    return null;
+  }
+
+  // ---- persistence ------------------------------------------------------------------------------------------------
+
+  /** JSON-serializable temporal state; restore it after setRules (or before: it is matched up on the next setRules). */
+  snapshot(): unknown {
+    const rules: Record<string, unknown> = {};
+    for (const [id, st] of this.states) {
+      rules[id] = {
+        sig: st.sig,
+        enabledAt: st.enabledAt,
+        windows: [...st.windows],
+        absences: [...st.absences],
+        after: [...st.after],
+        seqs: [...st.seqs],
+        throttle: [...st.throttle],
+        digest: st.digest,
+      };
+    }
+    return { version: 1, rules };
+  }
+
+  restore(snapshot: unknown): void {
+    const snap = snapshot as { version?: number; rules?: Record<string, Record<string, unknown>> } | null;
+    if (!snap || snap.version !== 1 || !snap.rules || typeof snap.rules !== 'object') return;
+    const states = new Map<string, RuleState>();
+    for (const [id, s] of Object.entries(snap.rules)) {
+      try {
+        const st = newState(String(s.sig));
+        st.enabledAt = typeof s.enabledAt === 'number' ? s.enabledAt : null;
+        st.windows = new Map(s.windows as [string, { times: number[]; events: EventRef[] }][]);
+        st.absences = new Map(s.absences as [string, { deadline: number; last: EventRef | null }][]);
+        st.after = new Map(s.after as [string, { deadline: number; start: EventRef }][]);
+        st.seqs = new Map(s.seqs as [string, ({ start: number; events: EventRef[] } | null)[]][]);
+        st.throttle = new Map(s.throttle as [string, { last: number; suppressed: number }][]);
+        st.digest = (s.digest as RuleState['digest']) ?? null;
+        const c = this.byId.get(id);
+        if (this.rules.length && (!c || c.sig !== st.sig)) continue;
+        states.set(id, st);
+      } catch {
+        // A damaged entry loses only that rule's temporal state.
+      }
+    }
+    for (const c of this.rules) if (!states.has(c.id)) states.set(c.id, newState(c.sig));
+    this.states = states;
+    this.rebuildTimers();
+  }
+}
+
+// ---- compilation ---------------------------------------------------------------------------------------------------
+
+function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, base: string): Matcher {
+  const sourceTest = m.when?.source !== undefined && m.when.source !== '*' ? compileGlob(m.when.source) : null;
+  const typeTest = m.when?.type !== undefined && m.when.type !== '*' ? compileGlob(m.when.type) : null;
+  const cond = m.if ? compileCondition(m.if, `${base}.if`) : null;
+  const c = cond?.test;
+  let test: (e: PanoptesEvent) => boolean;
+  if (sourceTest && typeTest) test = c ? (e) => sourceTest(e.source) && typeTest(e.type) && c(e) : (e) => sourceTest(e.source) && typeTest(e.type);
+  else if (sourceTest) test = c ? (e) => sourceTest(e.source) && c(e) : (e) => sourceTest(e.source);
+  else if (typeTest) test = c ? (e) => typeTest(e.type) && c(e) : (e) => typeTest(e.type);
+  else test = c ?? (() => true);
+  const out: Matcher = { rule, role, test, sourceTest, typeTest, cond };
+  if (m.when?.source !== undefined) out.sourceGlob = m.when.source;
+  if (m.when?.type !== undefined) out.typeGlob = m.when.type;
+  return out;
+}
+
+function matchOf(m: Matcher): Match {
+  const r = m.rule.rule;
+  if (m.role === 'main') return { ...(r.when ? { when: r.when } : {}), ...(r.if ? { if: r.if } : {}) };
+  const p = r.pattern as { after?: Match; sequence?: Match[] };
+  return m.role === 'after' ? p.after! : p.sequence![m.role]!;
+}
+
+function compileRule(rule: Rule, order: number): CompiledRule {
+  const p = rule.pattern;
+  let pattern: PatternSpec = { kind: 'none' };
+  if (p) {
+    const within = parseDuration(p.within);
+    if ('sequence' in p) pattern = { kind: 'sequence', steps: p.sequence.length, within };
+    else if ('after' in p) pattern = { kind: 'after', within };
+    else if ('count' in p) pattern = { kind: 'count', n: p.count, within };
+    else pattern = { kind: 'absent', within };
+  }
+  const c: CompiledRule = {
+    order,
+    id: rule.id,
+    name: rule.name ?? rule.id,
+    rule,
+    sig: JSON.stringify([rule.when, rule.if, rule.context, rule.pattern, rule.throttle, rule.digest]),
+    main: null as unknown as Matcher,
+    after: null,
+    steps: [],
+    flagGates: rule.context?.flags ? Object.entries(rule.context.flags) : null,
+    timeGate: rule.context?.time ? compileTimeGate(rule.context.time) : null,
+    pattern,
+    by: p?.by ? getter(p.by) : null,
+    throttle: rule.throttle ? { per: parseDuration(rule.throttle.per), by: rule.throttle.by ? getter(rule.throttle.by) : null } : null,
+    digest: rule.digest ? { every: parseDuration(rule.digest.every) } : null,
+    hasStop: rule.then.some((a) => 'stop' in a),
+    then: rule.then,
+  };
+  c.main = compileMatcher(c, 'main', { ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }, '$');
+  if (p && 'after' in p) c.after = compileMatcher(c, 'after', p.after, '$.pattern.after');
+  if (p && 'sequence' in p) c.steps = p.sequence.map((s, j) => compileMatcher(c, j, s, `$.pattern.sequence[${j}]`));
+  return c;
+}
+
+function traceMatcher(m: Matcher, e: PanoptesEvent): ConditionResult[] {
+  const out: ConditionResult[] = [];
+  if (m.sourceTest) out.push({ path: '$.when.source', result: m.sourceTest(e.source), test: `source is ${JSON.stringify(m.sourceGlob)}`, actual: e.source });
+  if (m.typeTest) out.push({ path: '$.when.type', result: m.typeTest(e.type), test: `type is ${JSON.stringify(m.typeGlob)}`, actual: e.type });
+  if (m.cond) traceCondition(m.cond, e, out);
+  return out;
+}
+
+function matcherMiss(m: Matcher, e: PanoptesEvent): { reason: string; details?: unknown } | null {
+  if (m.sourceTest && !m.sourceTest(e.source)) return { reason: `$.when.source: ${JSON.stringify(e.source)} does not match ${JSON.stringify(m.sourceGlob)}` };
+  if (m.typeTest && !m.typeTest(e.type)) return { reason: `$.when.type: ${JSON.stringify(e.type)} does not match ${JSON.stringify(m.typeGlob)}` };
+  if (m.cond) {
+    const w = whyFalse(m.cond, e);
+    if (w) return { reason: `${w.path}: ${w.message}`, details: w };
+  }
+  return null;
+}
+
+function templateScope(rule: CompiledRule, trigger: PanoptesEvent | EventRef | null, events: EventRef[], count: number, env: RuleEnv, key: string, at: number): Record<string, unknown> {
+  const ev = trigger ? toRef(trigger) : null;
+  return {
+    ...(ev ?? {}),
+    event: ev,
+    events,
+    count,
+    flags: { ...env.flags },
+    rule: { id: rule.id, name: rule.name },
+    key,
+    now: iso(at),
+  };
+}

@@ -1,0 +1,76 @@
+/** What the engine hands to its caller: rendered actions, firings with their traces, and the environment it needs. */
+import type { ConditionResult } from './conditions.js';
+
+export interface RuleEnv {
+  /** Engine time in ms: wall time live, event time in replay. */
+  now: number;
+  flags: Record<string, boolean>;
+  /** IANA zone for `context.time` gates; the machine's local zone when absent. */
+  timeZone?: string;
+}
+
+export type RenderedAction =
+  | { notify: { title: string; body: string; url: string | null; priority: 'low' | 'normal' | 'high'; sound: boolean } }
+  | { flag: { set?: string; clear?: string; toggle?: string; for?: string } }
+  | { tag: { add: string[] } }
+  | { webhook: { url: string; method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; headers: Record<string, string>; body: string | null; timeoutMs?: number } }
+  | { command: { argv: string[]; timeoutMs?: number } }
+  | { chat: { network: string; target: string; text: string } }
+  | { email: { to: string; subject: string; body: string; account?: string } }
+  | { mqtt: { topic: string; payload: string; retain: boolean; qos: 0 | 1 | 2 } }
+  | { stop: true };
+
+/** A short copy of an event kept in temporal state and traces (bodies are cut so state stays small). */
+export interface EventRef {
+  id: string;
+  ts: string;
+  source: string;
+  type: string;
+  title: string;
+  body: string;
+  url: string | null;
+  fields: Record<string, unknown>;
+  tags: string[];
+}
+
+export type FiringKind = 'event' | 'count' | 'absence' | 'after-absence' | 'sequence' | 'digest';
+
+export interface Trace {
+  ruleId: string;
+  at: string;
+  kind: FiringKind;
+  eventIds: string[];
+  /** The `by` group the firing belongs to ('' when the rule has no `by`). */
+  key?: string;
+  /** Each `when`/`if` node's result on the event that completed the firing. */
+  conditions?: ConditionResult[];
+  context?: { flags?: Record<string, { want: boolean; was: boolean }>; time?: { localMinutes: number; day: number } };
+  /** Window contents for count/sequence/digest/absence firings. */
+  window?: { within?: string; events: { id: string; ts: string }[]; count?: number };
+  /** Firings held back by `throttle` since the previous one that went through. */
+  throttle?: { per: string; suppressedSinceLast: number };
+  actions: RenderedAction[];
+  renderErrors?: string[];
+}
+
+export interface Firing {
+  ruleId: string;
+  ruleName: string;
+  at: string;
+  eventIds: string[];
+  actions: RenderedAction[];
+  trace: Trace;
+}
+
+export interface RuleOutput {
+  firings: Firing[];
+  /** A firing rule had a `stop` action: no later rule saw this event. */
+  stopped: boolean;
+}
+
+export interface Verdict {
+  ruleId: string;
+  matched: boolean;
+  reason: string;
+  details?: unknown;
+}
