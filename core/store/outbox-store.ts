@@ -51,7 +51,7 @@ export class OutboxStore {
       `UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE rule_id = ? AND event_id = ? AND action_index = ?`,
     );
     this.nextDueStmt = db.prepare(`SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'`).pluck();
-    this.pruneStmt = db.prepare(`DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE status IN ('done','failed','skipped') AND done_at < ? LIMIT 500)`);
+    this.pruneStmt = db.prepare(`DELETE FROM outbox WHERE (rule_id, event_id, action_index) IN (SELECT rule_id, event_id, action_index FROM outbox WHERE status IN ('done','failed','skipped') AND done_at < ? LIMIT 500)`);
   }
 
   /** Call inside the caller's transaction (with the cursor advance) for exactly-once enqueueing. */

@@ -1,0 +1,245 @@
+import os from 'node:os';
+import { mkdirSync } from 'node:fs';
+import type { MonitorDefinition, MonitorHealth } from '../core/monitor.js';
+import type { PanoptesEvent, StoredEvent, NewEvent } from '../core/event.js';
+import { stripSeq, openStore, type Store } from '../core/store/index.js';
+import { ConfigStore } from '../core/config/config-store.js';
+import type { MonitorEntry } from '../core/config/schema.js';
+import { FileSecretStore, type SecretStore } from '../core/secrets.js';
+import { MonitorHost, secretFields } from '../core/monitor-host.js';
+import { FlagManager } from '../core/flags.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/log.js';
+import type { Channel } from '../core/rpc/channel.js';
+import { serveChannel, type Connection } from '../core/rpc/server.js';
+import type { NotificationPayload, Pushes, Topic } from '../core/protocol.js';
+import { newId } from '../core/ids.js';
+import { RuleEngine, validateRules, type RuleIssue } from '../rules/index.js';
+import { EventWriter } from './event-writer.js';
+import { RuleProcessor } from './rule-processor.js';
+import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
+import { notifyExecutor } from './actions/notify.js';
+import { webhookExecutor } from './actions/webhook.js';
+import { commandExecutor } from './actions/command.js';
+import { loadMonitorTypes } from './monitor-registry.js';
+import { RetentionSweeper } from './retention.js';
+import { createServiceHandler } from './service.js';
+
+export interface EngineOptions {
+  dataDir: string;
+  log?: Logger;
+  clock?: Clock;
+  /** Monitor types; discovered from monitors/ when omitted. */
+  definitions?: Map<string, MonitorDefinition>;
+  secrets?: SecretStore;
+  /** Start the configured monitors (default true). */
+  startMonitors?: boolean;
+  agentId?: string;
+}
+
+/** The source of Panoptes' own events (flags, agents). */
+export const SELF_SOURCE = 'panoptes';
+
+/**
+ * The engine: store, config, monitor host, rules, outbox, flags — wired together, with the service protocol
+ * served on any number of channels. Plain Node; the desktop runs it in a utilityProcess, the agent in-process.
+ */
+export class Engine {
+  readonly store: Store;
+  readonly config: ConfigStore;
+  readonly secrets: SecretStore;
+  readonly host: MonitorHost;
+  readonly flags: FlagManager;
+  readonly rules: RuleEngine;
+  readonly processor: RuleProcessor;
+  readonly outbox: OutboxDispatcher;
+  readonly writer: EventWriter;
+  readonly definitions: Map<string, MonitorDefinition>;
+  readonly executors = new Map<string, ActionExecutor>();
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly agentId: string;
+  ruleErrors: RuleIssue[] = [];
+  paused = false;
+  private readonly connections = new Set<Connection>();
+  private readonly eventListeners = new Set<(e: PanoptesEvent) => void>();
+  private readonly retention: RetentionSweeper;
+  private readonly handler;
+  private closed = false;
+
+  private constructor(readonly dataDir: string, store: Store, config: ConfigStore, definitions: Map<string, MonitorDefinition>, opts: EngineOptions) {
+    this.log = opts.log ?? createLogger('engine');
+    this.clock = opts.clock ?? systemClock;
+    this.store = store;
+    this.config = config;
+    this.definitions = definitions;
+    this.secrets = opts.secrets ?? new FileSecretStore(dataDir);
+    this.agentId = opts.agentId ?? store.kv.get<string>('agentId') ?? os.hostname();
+    if (!store.kv.get('agentId')) store.kv.set('agentId', this.agentId);
+    this.paused = store.kv.get<boolean>('paused') ?? false;
+    this.store.traces.limitPerRule = config.current.settings.traceLimitPerRule;
+
+    this.writer = new EventWriter(store, this.log.child('store'), (events) => this.afterStored(events));
+    this.flags = new FlagManager(store, this.clock, (e) => void this.writer.appendNow(SELF_SOURCE, e), (flags) => this.broadcast('flags', flags));
+    this.host = new MonitorHost({
+      definitions,
+      stateFor: (id) => store.monitorState.forMonitor(id),
+      emit: async (id, e) => {
+        await this.writer.emit(id, e);
+      },
+      log: this.log.child('monitor'),
+      onHealth: (h) => this.broadcast('health', h),
+    });
+    this.rules = new RuleEngine({ maxTracesPerRule: config.current.settings.traceLimitPerRule });
+    this.loadRules();
+    this.executors.set('notify', notifyExecutor(store, (n) => this.deliverNotification(n)));
+    this.executors.set('webhook', webhookExecutor());
+    this.executors.set('command', commandExecutor(() => this.config.current.settings.commandsEnabled));
+    this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'));
+    this.processor = new RuleProcessor(store, this.rules, this.flags, this.clock, this.log.child('rules'), () => this.outbox.wake(), (id) => {
+      const e = store.events.get(id);
+      if (e) this.broadcast('event', stripSeq(e));
+    });
+    this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
+    this.handler = createServiceHandler(this);
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    const log = opts.log ?? createLogger('engine');
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    const store = openStore(opts.dataDir);
+    try {
+      const config = await ConfigStore.open(opts.dataDir, log.child('config'));
+      const definitions = opts.definitions ?? (await loadMonitorTypes(log));
+      const engine = new Engine(opts.dataDir, store, config, definitions, { ...opts, log });
+      await engine.startUp(opts.startMonitors !== false);
+      return engine;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  private async startUp(startMonitors: boolean): Promise<void> {
+    this.flags.schedule();
+    this.processor.wake();
+    this.outbox.wake();
+    this.retention.start();
+    if (startMonitors) await this.syncMonitors();
+  }
+
+  /** Bring running instances in line with the config document (and the paused switch). */
+  async syncMonitors(): Promise<void> {
+    const wanted = new Map(this.config.current.monitors.map((m) => [m.id, m]));
+    for (const h of this.host.allHealth()) {
+      if (!wanted.has(h.monitorId) || !wanted.get(h.monitorId)!.enabled) await this.host.stop(h.monitorId);
+    }
+    for (const m of wanted.values()) {
+      if (!m.enabled) continue;
+      if (this.paused) {
+        await this.host.stop(m.id, 'paused');
+        this.host.markPaused(this.specOf(m));
+      } else await this.host.start(this.specOf(m));
+    }
+  }
+
+  async restartMonitor(id: string): Promise<void> {
+    const m = this.config.current.monitors.find((x) => x.id === id);
+    if (!m || !m.enabled) return this.host.stop(id);
+    if (this.paused) return this.host.markPaused(this.specOf(m));
+    await this.host.start(this.specOf(m));
+  }
+
+  specOf(m: MonitorEntry) {
+    return { id: m.id, type: m.type, name: m.name, config: m.config, secrets: this.secrets.get(m.id) };
+  }
+
+  secretFieldsOf(type: string): string[] {
+    const def = this.definitions.get(type);
+    return def ? secretFields(def) : [];
+  }
+
+  healthOf(id: string): MonitorHealth {
+    return this.host.health(id);
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    this.paused = paused;
+    this.store.kv.set('paused', paused);
+    await this.syncMonitors();
+    this.broadcast('paused', { paused });
+  }
+
+  loadRules(): void {
+    const { rules, errors } = validateRules(this.config.current.rules as unknown[]);
+    this.ruleErrors = errors;
+    for (const e of errors) this.log.warn(`rule ${e.ruleId ?? '?'} not loaded: ${e.path}: ${e.message}`);
+    this.rules.setRules(rules);
+    this.processor?.rulesChanged();
+  }
+
+  /** Emit an event of Panoptes' own (or of a shell signal) through the same durable path as a monitor's. */
+  emit(source: string, event: NewEvent): Promise<StoredEvent | null> {
+    return this.writer.emit(source, event);
+  }
+
+  /** Take in an event made on another machine; a redelivered id is dropped. */
+  ingest(event: PanoptesEvent): Promise<StoredEvent | null> {
+    return this.writer.ingest(event);
+  }
+
+  onEvent(listener: (e: PanoptesEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  private afterStored(events: StoredEvent[]): void {
+    for (const e of events) {
+      const plain = stripSeq(e);
+      this.broadcast('event', plain);
+      for (const l of this.eventListeners) {
+        try {
+          l(plain);
+        } catch (err) {
+          this.log.warn(`event listener failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    this.processor.wake();
+  }
+
+  private deliverNotification(n: NotificationPayload): void {
+    this.broadcast('notification', n);
+  }
+
+  broadcast<T extends Topic>(topic: T, data: Pushes[T]): void {
+    for (const c of this.connections) c.push(topic, data);
+  }
+
+  /** Serve the protocol on a channel (a WebSocket, a MessagePort). */
+  connect(channel: Channel): Connection {
+    const conn = serveChannel(channel, this.handler, () => this.connections.delete(conn));
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /** In-process calls (CLI commands that opened the engine themselves, tests). */
+  request = (method: Parameters<typeof this.handler>[0], params: unknown) => this.handler(method, params);
+
+  newNotificationId(): string {
+    return newId();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.connections) c.close();
+    await this.host.stopAll();
+    this.writer.flush();
+    this.processor.close();
+    this.outbox.close();
+    this.flags.dispose();
+    this.retention.stop();
+    this.store.close();
+  }
+}

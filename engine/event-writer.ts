@@ -1,0 +1,80 @@
+import type { NewEvent, PanoptesEvent, StoredEvent } from '../core/event.js';
+import { normalizeNewEvent } from '../core/event.js';
+import { newId } from '../core/ids.js';
+import type { Store } from '../core/store/index.js';
+import type { Logger } from '../core/log.js';
+
+interface Pending {
+  event: PanoptesEvent;
+  resolve: (e: StoredEvent | null) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Monitors' emits are gathered for one turn of the event loop and written in one transaction: durable (WAL,
+ * synchronous=FULL) before any emit resolves, and cheap at bursts. After each commit the listeners learn of
+ * the new events (UI pushes, the rules processor).
+ */
+export class EventWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly onStored: (events: StoredEvent[]) => void,
+  ) {}
+
+  /** From a monitor: the store assigns id, receivedAt and source. */
+  emit(source: string, input: NewEvent): Promise<StoredEvent | null> {
+    let event: PanoptesEvent;
+    try {
+      const n = normalizeNewEvent(input);
+      event = { id: newId(), receivedAt: new Date().toISOString(), source, ...n };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.enqueue(event);
+  }
+
+  /** An event made elsewhere (another machine, an import): its id is kept, so a redelivery is dropped. */
+  ingest(event: PanoptesEvent): Promise<StoredEvent | null> {
+    return this.enqueue(event);
+  }
+
+  private enqueue(event: PanoptesEvent): Promise<StoredEvent | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Write one event now, inside the caller's transaction (flag changes made while processing rules). */
+  appendNow(source: string, input: NewEvent): StoredEvent | null {
+    const n = normalizeNewEvent(input);
+    const stored = this.store.events.append([{ id: newId(), receivedAt: new Date().toISOString(), source, ...n }]);
+    if (stored.length) queueMicrotask(() => this.onStored(stored));
+    return stored[0] ?? null;
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    let stored: StoredEvent[];
+    try {
+      stored = this.store.events.append(batch.map((p) => p.event));
+    } catch (err) {
+      this.log.error(`could not store ${batch.length} events: ${(err as Error).message}`);
+      batch.forEach((p) => p.reject(err as Error));
+      return;
+    }
+    const byId = new Map(stored.map((e) => [e.id, e]));
+    batch.forEach((p) => p.resolve(byId.get(p.event.id) ?? null));
+    if (stored.length) this.onStored(stored);
+  }
+}

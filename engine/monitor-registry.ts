@@ -1,0 +1,33 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { MonitorDefinition } from '../core/monitor.js';
+import type { Logger } from '../core/log.js';
+
+/**
+ * Monitor types are discovered from the folders of `monitors/` (each exports its definition as default), so
+ * adding a type is adding a folder. A type that fails to load is reported and skipped; the others run.
+ */
+export async function loadMonitorTypes(log: Logger, dir: URL = new URL('../monitors/', import.meta.url)): Promise<Map<string, MonitorDefinition>> {
+  const types = new Map<string, MonitorDefinition>();
+  const root = fileURLToPath(dir);
+  if (!existsSync(root)) return types;
+  const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'shared').map((d) => d.name).sort();
+  await Promise.all(
+    folders.map(async (name) => {
+      const entry = new URL(`${name}/index.js`, dir);
+      if (!existsSync(fileURLToPath(entry))) return;
+      try {
+        const mod = (await import(entry.href)) as { default?: MonitorDefinition };
+        const def = mod.default;
+        if (!def || typeof def.type !== 'string' || typeof def.create !== 'function' || !def.configSchema) {
+          log.warn(`monitors/${name}: no monitor definition exported as default; skipped`);
+          return;
+        }
+        types.set(def.type, def);
+      } catch (err) {
+        log.error(`monitors/${name} could not be loaded; skipped: ${(err as Error).message}`);
+      }
+    }),
+  );
+  return new Map([...types.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}

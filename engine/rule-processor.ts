@@ -1,0 +1,179 @@
+import type { StoredEvent } from '../core/event.js';
+import type { Store } from '../core/store/index.js';
+import type { Logger } from '../core/log.js';
+import type { Clock } from '../core/clock.js';
+import type { FlagManager } from '../core/flags.js';
+import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
+
+const CURSOR = 'rules';
+const BATCH = 500;
+
+/** Actions applied at once while processing (so the next event sees them) rather than through the outbox. */
+const IMMEDIATE = new Set(['flag', 'tag', 'stop']);
+
+export function actionKind(action: Record<string, unknown>): string {
+  return Object.keys(action)[0] ?? 'unknown';
+}
+
+/**
+ * Consumes the event log in order from a persisted cursor. For each batch, in ONE transaction: rule matching,
+ * flag/tag effects, traces, outbox rows for the other actions, the rules' temporal state, and the cursor. A
+ * crash anywhere replays the batch from the old cursor; outbox rows are keyed (rule, event, action) so the
+ * replay enqueues nothing twice.
+ */
+export class RuleProcessor {
+  private seq: number;
+  private running = false;
+  private again = false;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly rules: RuleEngine,
+    private readonly flags: FlagManager,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly onEnqueued: () => void,
+    private readonly onTagged: (eventId: string, tags: string[]) => void = () => {},
+  ) {
+    const c = store.cursors.get(CURSOR);
+    this.seq = c.seq;
+    if (c.state) {
+      try {
+        rules.restore(c.state);
+      } catch (err) {
+        log.warn(`rule windows could not be restored, starting them empty: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  get cursor(): number {
+    return this.seq;
+  }
+
+  /** Processing lag: events stored but not yet through the rules. */
+  lag(): number {
+    return Math.max(0, this.store.events.maxSeq() - this.seq);
+  }
+
+  wake(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    try {
+      for (;;) {
+        const batch = this.store.events.readAfter(this.seq, BATCH);
+        if (!batch.length) break;
+        this.processBatch(batch);
+        if (batch.length < BATCH) break;
+      }
+      this.runTimers();
+    } catch (err) {
+      this.log.error(`rule processing failed, will retry: ${(err as Error).stack ?? err}`);
+      setTimeout(() => this.wake(), 1_000).unref?.();
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    }
+  }
+
+  private processBatch(batch: StoredEvent[]): void {
+    let enqueued = 0;
+    this.store.tx(() => {
+      for (const event of batch) {
+        const out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values() });
+        enqueued += this.apply(out, event);
+        this.seq = event.seq;
+      }
+      this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
+    });
+    if (enqueued) this.onEnqueued();
+  }
+
+  /** Absences, after-absence deadlines and digests come due with time, not with events: one timer for the next. */
+  private runTimers(): void {
+    const now = this.clock.now();
+    const deadline = this.rules.nextDeadline();
+    if (deadline !== null && deadline <= now) {
+      let enqueued = 0;
+      this.store.tx(() => {
+        const out = this.rules.advanceTo(now, { now, flags: this.flags.values() });
+        enqueued = this.apply(out, null);
+        this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
+      });
+      if (enqueued) this.onEnqueued();
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    if (this.closed) return;
+    const next = this.rules.nextDeadline();
+    if (next === null) return;
+    const delay = Math.max(0, Math.min(next - this.clock.now(), 2 ** 31 - 1));
+    this.deadlineTimer = setTimeout(() => this.wake(), delay);
+    this.deadlineTimer.unref?.();
+  }
+
+  /** Rules changed: re-arm the timer for the new set. */
+  rulesChanged(): void {
+    this.armTimer();
+  }
+
+  private apply(out: RuleOutput, event: StoredEvent | null): number {
+    let enqueued = 0;
+    for (const firing of out.firings) {
+      enqueued += this.applyFiring(firing, event);
+    }
+    return enqueued;
+  }
+
+  private applyFiring(firing: Firing, event: StoredEvent | null): number {
+    const key = firing.eventIds.length ? firing.eventIds[firing.eventIds.length - 1]! : `at:${firing.at}`;
+    let enqueued = 0;
+    firing.actions.forEach((action, index) => {
+      const kind = actionKind(action as Record<string, unknown>);
+      if (!IMMEDIATE.has(kind)) {
+        if (this.store.outbox.add(firing.ruleId, key, index, action as Record<string, unknown>)) enqueued++;
+        return;
+      }
+      try {
+        if (kind === 'flag') {
+          const f = (action as { flag: { set?: string; clear?: string; toggle?: string; for?: string } }).flag;
+          const by = `rule:${firing.ruleId}`;
+          if (f.set) this.flags.set(f.set, { for: f.for ?? null, by });
+          else if (f.clear) this.flags.clear(f.clear, by);
+          else if (f.toggle) this.flags.toggle(f.toggle, { for: f.for ?? null, by });
+        } else if (kind === 'tag') {
+          const add = (action as { tag: { add: string[] } }).tag.add;
+          for (const id of firing.eventIds.length ? firing.eventIds : event ? [event.id] : []) {
+            const tags = this.store.events.addTags(id, add);
+            if (tags) this.onTagged(id, tags);
+          }
+        }
+      } catch (err) {
+        this.log.warn(`rule ${firing.ruleId}: ${kind} action failed: ${(err as Error).message}`);
+      }
+    });
+    this.store.traces.add(firing.ruleId, firing.at, firing.eventIds, firing.trace);
+    return enqueued;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+  }
+}

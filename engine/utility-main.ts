@@ -1,0 +1,53 @@
+/**
+ * Entry of the engine inside Electron's utilityProcess: disk and rule work never run on the tray's thread.
+ * Every `{ type: 'connect' }` message from the main process carries a MessagePort; the protocol is served on it
+ * (structured-clone WireMessages). `--data DIR` names the data folder.
+ */
+import { Engine } from './engine.js';
+import { createLogger } from '../core/log.js';
+import type { Channel } from '../core/rpc/channel.js';
+import type { WireMessage } from '../core/protocol.js';
+
+interface PortLike {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
+  start(): void;
+  close(): void;
+}
+
+interface ParentPort {
+  on(event: 'message', listener: (e: { data: unknown; ports: PortLike[] }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+const i = process.argv.indexOf('--data');
+const dataDir = i >= 0 ? process.argv[i + 1] : process.env.PANOPTES_DATA;
+if (!parentPort || !dataDir) {
+  console.error('engine/utility-main: run by the desktop shell as a utilityProcess with --data DIR');
+  process.exit(2);
+}
+
+const log = createLogger('engine');
+const engine = await Engine.open({ dataDir, log });
+
+parentPort.on('message', (e) => {
+  const msg = e.data as { type?: string };
+  if (msg?.type === 'connect' && e.ports[0]) engine.connect(portChannel(e.ports[0]));
+  if (msg?.type === 'shutdown') void engine.close().then(() => process.exit(0));
+});
+parentPort.postMessage({ type: 'ready', configError: engine.config.loadError?.message ?? null });
+
+function portChannel(port: PortLike): Channel {
+  const closers: (() => void)[] = [];
+  port.on('close', () => closers.forEach((c) => c()));
+  const ch: Channel = {
+    send: (m) => port.postMessage(m),
+    onMessage: (l) => port.on('message', (e) => l(e.data as WireMessage)),
+    onClose: (l) => void closers.push(l),
+    close: () => port.close(),
+  };
+  port.start();
+  return ch;
+}

@@ -1,0 +1,188 @@
+import http from 'node:http';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Engine } from '../engine/engine.js';
+import type { Channel } from '../core/rpc/channel.js';
+import type { WireMessage } from '../core/protocol.js';
+import { tokenMatches } from './token.js';
+
+export interface AgentServerOptions {
+  engine: Engine;
+  token: string;
+  port?: number;
+  /** Folder of the built renderer (dist/renderer). */
+  uiDir?: string;
+  /** Extra routes (webhooks) tried before the static files. Return true when handled. */
+  routes?: ((req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean | Promise<boolean>)[];
+}
+
+export interface AgentServer {
+  port: number;
+  url: string;
+  /** The URL to open: the UI with the token in the fragment (never sent to the server in requests). */
+  openUrl: string;
+  close(): Promise<void>;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const MAX_WS_MESSAGE = 4 * 1024 * 1024;
+
+/**
+ * The headless agent's server: the UI's static files and the protocol over a WebSocket, on 127.0.0.1 only.
+ * Every request must name this server in Host (so a DNS-rebinding page cannot reach it), browser requests must
+ * come from this origin, and the protocol needs the token.
+ */
+export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
+  const uiDir = opts.uiDir ?? fileURLToPath(new URL('../renderer/', import.meta.url));
+  let port = 0;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  const securityHeaders = (res: http.ServerResponse) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  };
+
+  const server = http.createServer(async (req, res) => {
+    securityHeaders(res);
+    if (!allowedHosts().has(String(req.headers.host ?? ''))) return deny(res, 421, 'unknown host');
+    const origin = req.headers.origin;
+    if (origin && !allowedOrigins().has(origin)) return deny(res, 403, 'cross-origin requests are not allowed');
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    try {
+      for (const route of opts.routes ?? []) if (await route(req, res, url)) return;
+    } catch (err) {
+      if (!res.headersSent) deny(res, 500, (err as Error).message);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+    serveStatic(uiDir, url.pathname, req, res, port);
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WS_MESSAGE,
+    handleProtocols: (protocols) => (protocols.has('panoptes.v1') ? 'panoptes.v1' : false),
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const reject = (code: number, why: string) => {
+      socket.write(`HTTP/1.1 ${code} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    };
+    if (!allowedHosts().has(String(req.headers.host ?? ''))) return reject(421, 'Misdirected Request');
+    const origin = req.headers.origin;
+    if (origin && !allowedOrigins().has(origin)) return reject(403, 'Forbidden');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/ws') return reject(404, 'Not Found');
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+    const fromProtocol = offered.find((p) => p.startsWith('token.'))?.slice(6);
+    const fromHeader = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    if (!tokenMatches(opts.token, fromProtocol ?? fromHeader)) return reject(401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      opts.engine.connect(wsChannel(ws));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}/`;
+  return {
+    port,
+    url,
+    openUrl: `${url}#token=${opts.token}`,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections?.();
+    },
+  };
+}
+
+export function wsChannel(ws: WebSocket): Channel {
+  return {
+    send: (m) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    },
+    onMessage: (l) =>
+      ws.on('message', (data) => {
+        let msg: WireMessage;
+        try {
+          msg = JSON.parse(String(data));
+        } catch {
+          return; // not ours; ignore rather than crash
+        }
+        l(msg);
+      }),
+    onClose: (l) => ws.on('close', l),
+    close: () => ws.close(),
+  };
+}
+
+function deny(res: http.ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(message + '\n');
+}
+
+function contentSecurityPolicy(port: number): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+    "object-src 'none'",
+    "frame-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+function serveStatic(root: string, pathname: string, req: http.IncomingMessage, res: http.ServerResponse, port: number): void {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    return deny(res, 400, 'bad path');
+  }
+  if (rel.endsWith('/')) rel += 'index.html';
+  const file = path.resolve(root, '.' + rel);
+  if (!file.startsWith(path.resolve(root) + path.sep)) return deny(res, 403, 'forbidden');
+  let target = file;
+  if (!existsSync(target) || !statSync(target).isFile()) {
+    // Single-page app: unknown paths without an extension get the app; missing assets get 404.
+    if (path.extname(rel)) return deny(res, 404, 'not found');
+    target = path.join(root, 'index.html');
+    if (!existsSync(target)) return deny(res, 503, 'the UI is not built; run `npm run build`');
+  }
+  const ext = path.extname(target);
+  res.setHeader('Content-Type', MIME[ext] ?? 'application/octet-stream');
+  if (ext === '.html') {
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(port));
+    res.setHeader('Cache-Control', 'no-store');
+  } else res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+  res.writeHead(200);
+  if (req.method === 'HEAD') return void res.end();
+  createReadStream(target).pipe(res);
+}

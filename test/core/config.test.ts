@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigStore } from '../../core/config/config-store.js';
+import { FileSecretStore } from '../../core/secrets.js';
+import { silentLogger } from '../../core/log.js';
+import { tempDir } from '../helpers/tmp.js';
+
+test('a new data folder gets a readable config document with defaults', async (t) => {
+  const dir = tempDir(t);
+  const c = await ConfigStore.open(dir, silentLogger);
+  const text = readFileSync(path.join(dir, 'config.json'), 'utf8');
+  assert.match(text, /\n  "monitors": \[\]/, 'pretty-printed for hand editing');
+  assert.equal(c.current.settings.commandsEnabled, false, 'commands are off until the user turns them on');
+});
+
+test('a hand-broken config is reported with file, line and problem; the last good copy keeps the user\'s rules', async (t) => {
+  const dir = tempDir(t);
+  const c = await ConfigStore.open(dir, silentLogger);
+  await c.update((d) => void d.rules.push({ id: 'keep-me', then: [] } as never));
+  const file = path.join(dir, 'config.json');
+  const broken = readFileSync(file, 'utf8').replace('"keep-me"', '"keep-me",,');
+  writeFileSync(file, broken);
+  const c2 = await ConfigStore.open(dir, silentLogger);
+  assert.ok(c2.loadError);
+  assert.equal(c2.loadError!.file, file);
+  const line = broken.split('\n').findIndex((l) => l.includes(',,')) + 1;
+  assert.equal(c2.loadError!.line, line);
+  assert.match(c2.loadError!.message, /not valid JSON/);
+  assert.deepEqual(c2.current.rules.map((r) => r.id), ['keep-me']);
+  assert.equal(readFileSync(file, 'utf8'), broken, 'the broken file is not overwritten on load');
+  await c2.update((d) => void (d.settings.retentionDays = 30));
+  assert.ok(readdirSync(dir).some((f) => f.startsWith('config.json.broken-')), 'set aside, not lost, when the app saves');
+});
+
+test('a schema problem points at the offending line', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, '{\n  "monitors": [\n    { "id": "bad id", "type": "rss", "name": "x" }\n  ]\n}\n');
+  const c = await ConfigStore.open(dir, silentLogger);
+  assert.equal(c.loadError?.line, 3);
+  assert.match(c.loadError!.problem, /\$\.monitors\[0\]\.id/);
+});
+
+test('an invalid change is refused and nothing is written', async (t) => {
+  const dir = tempDir(t);
+  const c = await ConfigStore.open(dir, silentLogger);
+  const before = readFileSync(path.join(dir, 'config.json'), 'utf8');
+  await assert.rejects(c.update((d) => void (d.settings.retentionDays = -1)), /retentionDays/);
+  assert.equal(readFileSync(path.join(dir, 'config.json'), 'utf8'), before);
+});
+
+test('secrets live in a 0600 file, never in the config document', async (t) => {
+  const dir = tempDir(t);
+  const s = new FileSecretStore(dir);
+  s.set('imap:work', { password: 'hunter2' });
+  assert.equal((statSync(s.file).mode & 0o777).toString(8), '600');
+  assert.equal(new FileSecretStore(dir).get('imap:work').password, 'hunter2');
+});
