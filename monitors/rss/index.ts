@@ -1,0 +1,163 @@
+// RSS / Atom / RDF / JSON Feed: poll a feed politely (conditional GET, per-host limit, size cap) and emit one
+// `feed.item` per item that was not there before. The first poll only records what is there, unless the user asks
+// for the current items too.
+import { z } from 'zod';
+import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
+import { conditionalGet, type Validators } from '../shared/http.js';
+import { parseFeedBytes, type FeedEntry, type ParsedFeed } from './parse.js';
+import { diffEntries, readSeen, remember, entryKey, DEFAULT_SEEN_LIMIT } from './seen.js';
+import { truncate } from './text.js';
+
+/** Five minutes: faster than most publishers update, slow enough that nobody gets banned for hammering. */
+export const MIN_INTERVAL_MINUTES = 5;
+const MAX_FEED_BYTES = 10 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 30_000;
+const SUMMARY_CHARS = 2_000;
+const ACCEPT = 'application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5';
+
+export const rssConfigSchema = z.object({
+  url: z
+    .url({ protocol: /^https?$/, error: 'enter a full http:// or https:// address of the feed' })
+    .meta({ label: 'Feed address', help: 'The RSS, Atom, RDF or JSON Feed URL, e.g. https://example.com/feed.xml' }),
+  intervalMinutes: z
+    .number()
+    .int()
+    .min(MIN_INTERVAL_MINUTES, `check at most every ${MIN_INTERVAL_MINUTES} minutes`)
+    .max(7 * 24 * 60)
+    .default(15)
+    .meta({ label: 'Check every (minutes)', help: `How often to fetch the feed; at least ${MIN_INTERVAL_MINUTES}. Unchanged feeds cost almost nothing (conditional GET).` }),
+  emitCurrentItems: z
+    .boolean()
+    .default(false)
+    .meta({ label: 'Emit current items', help: 'On the first check, also emit the items already in the feed. Off: the first check only remembers them.' }),
+  username: z.string().max(500).optional().meta({ label: 'Username', help: 'For feeds behind HTTP basic authentication.' }),
+  password: z.string().max(500).optional().meta({ label: 'Password', help: 'For HTTP basic authentication; kept in the secret store.', secret: true }),
+});
+export type RssConfig = z.infer<typeof rssConfigSchema>;
+
+/** Keys in `ctx.state`. */
+const STATE = { seen: 'seen', initialized: 'initialized', validators: 'validators', feedUrl: 'feedUrl' } as const;
+
+const definition: MonitorDefinition<RssConfig> = {
+  type: 'rss',
+  title: 'RSS / Atom feed',
+  description: 'Watches an RSS, Atom, RDF or JSON Feed and emits each new item once, even across restarts, reorders and edits.',
+  configSchema: rssConfigSchema,
+  minIntervalMs: MIN_INTERVAL_MINUTES * 60_000,
+  events: [
+    {
+      type: 'feed.item',
+      description: 'A new item appeared in the feed. Title is the item title, body its summary as plain text, url its link.',
+      fields: {
+        feed: 'The monitor instance name',
+        feedTitle: "The feed's own title",
+        feedUrl: 'The feed address (after redirects)',
+        author: 'Author name, or null',
+        published: 'Publication date (ISO 8601), or null when the feed gives none',
+        summary: 'Summary as plain text (at most 2,000 characters)',
+        contentHtml: 'Full content HTML as published (sanitized only when shown), or null',
+        categories: 'Category names (array of strings)',
+        enclosure: '{ url, type, length } of the first enclosure/media (podcasts), or null',
+        guid: "The item's guid/id, or null",
+      },
+    },
+  ],
+  create(ctx) {
+    const intervalMs = Math.max(ctx.config.intervalMinutes, MIN_INTERVAL_MINUTES) * 60_000;
+    return {
+      start() {
+        ctx.every(intervalMs, (signal) => pollOnce(ctx, signal), { timeoutMs: FETCH_TIMEOUT_MS + 15_000 });
+      },
+      stop() {},
+    };
+  },
+};
+
+export default definition;
+
+/** One check: fetch (conditionally), parse, emit what is new, remember. Throws with a readable reason on failure. */
+export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal): Promise<void> {
+  const { config } = ctx;
+  const password = ctx.secrets.password ?? config.password ?? '';
+  const validators = ctx.dryRun ? {} : readValidators(ctx.state.get(STATE.validators));
+  const res = await conditionalGet(config.url, {
+    fetch: (url, options) => ctx.fetch(url, { ...options, signal }),
+    signal,
+    validators,
+    accept: ACCEPT,
+    timeoutMs: FETCH_TIMEOUT_MS,
+    maxBytes: MAX_FEED_BYTES,
+    basicAuth: config.username ? { username: config.username, password } : null,
+  });
+  if (res.notModified) {
+    ctx.health.ok('not modified since the last check');
+    return;
+  }
+  const feed = parseFeedBytes(res.body, {
+    url: res.url,
+    contentType: res.headers.get('content-type'),
+    contentLocation: res.headers.get('content-location'),
+  });
+  await processFeed(ctx, feed, res.url);
+  if (!ctx.dryRun) ctx.state.set(STATE.validators, res.validators);
+  ctx.health.ok(`${feed.entries.length} item${feed.entries.length === 1 ? '' : 's'} in the feed`);
+}
+
+/**
+ * Emit the entries not seen before. Each one is remembered right after it is stored, so a crash in the middle
+ * re-emits at most the one item that was being written.
+ */
+export async function processFeed(ctx: Pick<MonitorContext<RssConfig>, 'config' | 'state' | 'dryRun' | 'emit' | 'name'>, feed: ParsedFeed, feedUrl: string): Promise<number> {
+  if (ctx.dryRun) {
+    // What the source holds now, as if all of it were new.
+    const all = diffEntries(feed.entries, []).fresh;
+    for (const e of all) await ctx.emit(toEvent(e, feed, feedUrl, ctx.name));
+    return all.length;
+  }
+  const seen = readSeen(ctx.state.get(STATE.seen));
+  const firstRun = ctx.state.get(STATE.initialized) !== true;
+  const { fresh, nextSeen } = diffEntries(feed.entries, seen, DEFAULT_SEEN_LIMIT);
+  let emitted = 0;
+  if (!firstRun || ctx.config.emitCurrentItems) {
+    let kept = seen;
+    for (const e of fresh) {
+      await ctx.emit(toEvent(e, feed, feedUrl, ctx.name));
+      kept = remember(kept, [entryKey(e)], DEFAULT_SEEN_LIMIT + fresh.length);
+      ctx.state.set(STATE.seen, kept);
+      emitted++;
+    }
+  }
+  ctx.state.set(STATE.seen, nextSeen);
+  ctx.state.set(STATE.initialized, true);
+  ctx.state.set(STATE.feedUrl, feedUrl);
+  return emitted;
+}
+
+export function toEvent(e: FeedEntry, feed: ParsedFeed, feedUrl: string, feedName: string) {
+  const summary = truncate(e.summary, SUMMARY_CHARS);
+  return {
+    type: 'feed.item',
+    ...(e.published ? { ts: e.published } : {}),
+    title: e.title || truncate(summary.replace(/\s+/g, ' '), 120) || '(untitled item)',
+    body: summary,
+    url: e.link,
+    fields: {
+      feed: feedName,
+      feedTitle: feed.title,
+      feedUrl,
+      author: e.author,
+      published: e.published,
+      summary,
+      contentHtml: e.contentHtml,
+      categories: e.categories,
+      enclosure: e.enclosure,
+      guid: e.guid,
+    },
+  };
+}
+
+function readValidators(v: unknown): Validators {
+  if (!v || typeof v !== 'object') return {};
+  const o = v as Record<string, unknown>;
+  return { etag: typeof o.etag === 'string' ? o.etag : null, lastModified: typeof o.lastModified === 'string' ? o.lastModified : null };
+}
