@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
 import { validateRules } from '../../rules/index.js';
 import { parseRulesFile } from '../../rules/files.js';
@@ -45,6 +46,7 @@ async function importRules(args: string[], io: CliIO): Promise<number> {
     writeLine(io.stderr, 'nothing imported: fix the problems above, or pass --skip-invalid to import the valid rules only');
     return 1;
   }
+  mkdirSync(io.dataDir, { recursive: true });
   const store = await ConfigStore.open(io.dataDir, createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n')));
   // Import what the user wrote (not zod's output), so the config keeps their exact rule text.
   const validIds = new Set(rules.map((r) => r.id));
@@ -66,11 +68,14 @@ async function importRules(args: string[], io: CliIO): Promise<number> {
 async function exportRules(args: string[], io: CliIO): Promise<number> {
   const { positional } = parseFlags(args, {}, USAGE);
   if (positional.length > 1) throw new UsageError('export takes at most one FILE', USAGE);
-  const store = await ConfigStore.open(io.dataDir, createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n')));
-  const text = JSON.stringify(store.current.rules, null, 2) + '\n';
+  // Exporting must not create a configuration where there is none.
+  const rules = existsSync(path.join(io.dataDir, 'config.json'))
+    ? (await ConfigStore.open(io.dataDir, createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n')))).current.rules
+    : [];
+  const text = JSON.stringify(rules, null, 2) + '\n';
   if (positional[0]) {
     writeFileSync(positional[0], text);
-    writeLine(io.stdout, `exported ${store.current.rules.length} rule(s) to ${positional[0]}`);
+    writeLine(io.stdout, `exported ${rules.length} rule(s) to ${positional[0]}`);
   } else io.stdout.write(text);
   return 0;
 }
