@@ -67,6 +67,8 @@ interface Running {
   health: MonitorHealth;
   restartTimer: NodeJS.Timeout | null;
   generation: number;
+  /** The instance's polling loops, so "check now" can run them at once. */
+  pollers: (() => void)[];
 }
 
 /**
@@ -106,6 +108,7 @@ export class MonitorHost {
       health: blankHealth(spec.id, 'starting'),
       restartTimer: null,
       generation: 0,
+      pollers: [],
     };
     this.running.set(spec.id, run);
     if (!def) {
@@ -115,15 +118,24 @@ export class MonitorHost {
     this.launch(run);
   }
 
+  /** Run the instance's checks now instead of at their next interval ("Check now" in the UI). */
+  checkNow(id: string): boolean {
+    const run = this.running.get(id);
+    if (!run || !run.instance) return false;
+    run.pollers.forEach((p) => p());
+    return run.pollers.length > 0;
+  }
+
   /** Mark an entry paused (not running, but known) so the UI shows it as such. */
   markPaused(spec: MonitorSpec): void {
-    const run: Running = { spec, def: this.opts.definitions.get(spec.type)!, instance: null, controller: new AbortController(), timers: new Set(), health: blankHealth(spec.id, 'paused'), restartTimer: null, generation: 0 };
+    const run: Running = { spec, def: this.opts.definitions.get(spec.type)!, instance: null, controller: new AbortController(), timers: new Set(), health: blankHealth(spec.id, 'paused'), restartTimer: null, generation: 0, pollers: [] };
     this.running.set(spec.id, run);
     this.opts.onHealth?.(run.health);
   }
 
   private launch(run: Running): void {
     const gen = ++run.generation;
+    run.pollers = [];
     run.controller = new AbortController();
     const log = this.opts.log.child(run.spec.id);
     let config: unknown;
@@ -142,7 +154,8 @@ export class MonitorHost {
     started.then(
       () => {
         if (gen !== run.generation) return;
-        if (run.health.status === 'starting') this.setHealth(run, { status: 'ok', message: null });
+        // Polling monitors become "ok" after their first successful check, not merely because they started.
+        if (run.health.status === 'starting' && run.pollers.length === 0) this.setHealth(run, { status: 'ok', message: null });
       },
       (err) => {
         if (gen !== run.generation) return;
@@ -210,8 +223,18 @@ export class MonitorHost {
         const interval = Math.max(minInterval, intervalMs);
         const timeoutMs = options?.timeoutMs ?? Math.min(Math.max(interval, 30_000), 120_000);
         let failures = 0;
+        let inFlight = false;
+        let rerun = false;
+        let cancelNext: (() => void) | null = null;
         const tick = async () => {
           if (!alive()) return;
+          if (inFlight) {
+            rerun = true; // asked again while checking: check once more right after
+            return;
+          }
+          inFlight = true;
+          cancelNext?.();
+          cancelNext = null;
           const attempt = new AbortController();
           const onStop = () => attempt.abort(new Error('stopped'));
           run.controller.signal.addEventListener('abort', onStop, { once: true });
@@ -220,7 +243,7 @@ export class MonitorHost {
             if (!alive()) return;
             failures = 0;
             this.setHealth(run, { status: 'ok', message: null, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
-            setTimer(() => void tick(), interval);
+            cancelNext = setTimer(() => void tick(), interval);
           } catch (err) {
             if (!alive()) return;
             failures++;
@@ -234,12 +257,19 @@ export class MonitorHost {
               consecutiveFailures: failures,
               nextRetry: new Date(Date.now() + delay).toISOString(),
             });
-            setTimer(() => void tick(), delay);
+            cancelNext = setTimer(() => void tick(), delay);
           } finally {
+            inFlight = false;
             run.controller.signal.removeEventListener('abort', onStop);
+            if (rerun && alive()) {
+              rerun = false;
+              cancelNext?.();
+              cancelNext = setTimer(() => void tick(), 0);
+            }
           }
         };
-        setTimer(() => void tick(), 0);
+        run.pollers.push(() => void tick());
+        cancelNext = setTimer(() => void tick(), 0);
       },
       health: {
         ok: (message) => {

@@ -110,6 +110,7 @@ export interface Requests {
   'monitors.update': { params: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean; retentionDays?: number | null }; result: MonitorInfo };
   'monitors.remove': { params: { id: string }; result: { removed: boolean } };
   'monitors.test': { params: { type: string; config: Record<string, unknown> }; result: { events: PanoptesEvent[] } };
+  'monitors.checkNow': { params: { id: string }; result: { started: boolean } };
   'monitors.pauseAll': { params: { paused: boolean }; result: { paused: boolean } };
   'rules.list': { params: Record<string, never>; result: { rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] } };
   'rules.save': { params: { rule: unknown }; result: { rule: unknown } };

@@ -95,6 +95,7 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
         throw new RequestError('unavailable', (err as Error).message);
       }
     },
+    'monitors.checkNow': (p: { id: string }) => ({ started: engine.host.checkNow(String(p?.id)) }),
     'monitors.pauseAll': async (p: { paused: boolean }) => {
       await engine.setPaused(Boolean(p?.paused));
       broadcastMonitors(engine);

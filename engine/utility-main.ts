@@ -36,6 +36,13 @@ parentPort.on('message', (e) => {
   const msg = e.data as { type?: string };
   if (msg?.type === 'connect' && e.ports[0]) engine.connect(portChannel(e.ports[0]));
   if (msg?.type === 'shutdown') void engine.close().then(() => process.exit(0));
+  // OS signals seen by the desktop shell (lock, suspend, power): stored like any monitor's events.
+  if (msg?.type === 'emit') {
+    const m = msg as { source?: unknown; event?: unknown };
+    if (typeof m.source === 'string' && m.event && typeof m.event === 'object') {
+      void engine.emit(m.source, m.event as Parameters<typeof engine.emit>[1]).catch((err: Error) => log.warn(`shell event dropped: ${err.message}`));
+    }
+  }
 });
 parentPort.postMessage({ type: 'ready', configError: engine.config.loadError?.message ?? null });
 

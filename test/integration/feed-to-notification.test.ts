@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../../engine/engine.js';
+import { silentLogger } from '../../core/log.js';
+import { startTestServer } from '../helpers/http-server.js';
+import { rssFeed } from '../helpers/feeds.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
+import { openStore } from '../../core/store/index.js';
+import { newId } from '../../core/ids.js';
+
+const RULE = {
+  id: 'new-item',
+  name: 'Tell me about new feed items',
+  enabled: true,
+  when: { source: 'rss:*', type: 'feed.item' },
+  then: [{ notify: { title: 'New: {{ title }}', body: '{{ fields.feedTitle }}', url: '{{ url }}' } }],
+};
+
+test('feed item → event → rule → notification, and a restart neither re-emits the item nor notifies twice', async (t) => {
+  const dir = tempDir(t);
+  const items = [{ guid: 'a', title: 'Old news', link: 'http://example.test/a' }];
+  const server = await startTestServer();
+  t.after(() => server.close());
+  server.route('/feed.xml', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/rss+xml' });
+    res.end(rssFeed('Test Feed', items));
+  });
+
+  let engine = await Engine.open({ dataDir: dir, log: silentLogger });
+  t.after(() => engine.close());
+  await engine.request('rules.save', { rule: RULE });
+  const added = (await engine.request('monitors.add', { type: 'rss', name: 'Test feed', config: { url: server.url('/feed.xml') } })) as { id: string };
+  assert.equal(added.id, 'rss:test-feed');
+  await waitFor(() => engine.healthOf(added.id).lastSuccess, 'first poll (baseline)');
+  assert.equal(engine.store.events.count({ type: 'feed.item' }), 0, 'the first poll only records what is there');
+
+  items.unshift({ guid: 'b', title: 'Fresh item', link: 'http://example.test/b' });
+  engine.host.checkNow(added.id);
+  const [note] = await waitFor(() => { const n = engine.store.notifications.recent(); return n.length ? n : null; }, 'notification');
+  assert.equal(note!.title, 'New: Fresh item');
+  assert.equal(note!.body, 'Test Feed');
+  assert.equal(note!.url, 'http://example.test/b');
+  const stored = engine.store.events.list({ type: 'feed.item' }).events;
+  assert.deepEqual(stored.map((e) => e.title), ['Fresh item']);
+  assert.equal(stored[0]!.source, 'rss:test-feed');
+
+  await engine.close();
+  engine = await Engine.open({ dataDir: dir, log: silentLogger });
+  const requestsBefore = server.requests.length;
+  await waitFor(() => server.requests.length > requestsBefore && engine.healthOf(added.id).status === 'ok', 'poll after restart');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(engine.store.events.count({ type: 'feed.item' }), 1, 'no re-emitted item after restart');
+  assert.equal(engine.store.notifications.count(), 1, 'no second notification after restart');
+});
+
+test('events stored but not yet through the rules when the process died are processed after restart, exactly once', async (t) => {
+  const dir = tempDir(t);
+  let engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  await engine.request('rules.save', { rule: { ...RULE, when: { type: 'feed.item' } } });
+  await engine.close();
+
+  // A crash between "stored" and "processed": the event is in the log, the rules cursor is behind it.
+  const store = openStore(dir);
+  const now = new Date().toISOString();
+  store.events.append([{ id: newId(), ts: now, receivedAt: now, source: 'rss:x', type: 'feed.item', title: 'Arrived before the crash', body: '', url: null, fields: {}, tags: [] }]);
+  store.close();
+
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  const notes = await waitFor(() => { const n = engine.store.notifications.recent(); return n.length ? n : null; }, 'notification after restart');
+  assert.equal(notes[0]!.title, 'New: Arrived before the crash');
+  await engine.close();
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  t.after(() => engine.close());
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(engine.store.notifications.count(), 1);
+});
+
+test('a flag set by a rule is visible to the next event, and flag changes are events', async (t) => {
+  const dir = tempDir(t);
+  const engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  t.after(() => engine.close());
+  await engine.request('rules.replaceAll', {
+    rules: [
+      { id: 'away', name: 'away on idle', when: { type: 'idle.start' }, then: [{ flag: { set: 'away' } }] },
+      { id: 'ping', name: 'notify unless away', when: { type: 'test.ping' }, context: { flags: { away: false } }, then: [{ notify: { title: 'ping {{ title }}' } }] },
+    ],
+  });
+  await engine.emit('test:src', { type: 'test.ping', title: 'one' });
+  await waitFor(() => engine.store.notifications.count() === 1, 'first ping notifies');
+  await engine.emit('idle:me', { type: 'idle.start', title: 'idle' });
+  await engine.emit('test:src', { type: 'test.ping', title: 'two' });
+  await waitFor(() => engine.store.events.count({ type: 'flag.set' }) === 1, 'flag.set event');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(engine.store.notifications.count(), 1, 'no notification while away');
+  assert.deepEqual((await engine.request('flags.list', {}) as { name: string }[]).map((f) => f.name), ['away']);
+});
