@@ -196,12 +196,12 @@ export function nativeNotificationSpec(d: Delivery, opts: { clickOpensUrl?: bool
     return {
       title: clip(p.title || 'Panoptes', TITLE_MAX),
       body: clip(p.body, BODY_MAX),
-      silent: !soundEnabled || p.priority === 'low',
+      silent: !soundEnabled || p.priority === 'low' || !p.sound,
       urgency: p.priority === 'high' ? 'critical' : p.priority === 'low' ? 'low' : 'normal',
       onClick: opts.clickOpensUrl && url ? { kind: 'url', url } : { kind: 'event', eventId: p.eventId },
     };
   }
-  const loud = d.payloads.some((p) => p.priority !== 'low');
+  const loud = d.payloads.some((p) => p.priority !== 'low' && p.sound);
   return {
     title: clip(d.title, TITLE_MAX),
     body: clip(d.body, BODY_MAX),

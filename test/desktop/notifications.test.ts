@@ -90,7 +90,8 @@ test('native notification: low priority is silent, click opens the event or its 
   const js = nativeNotificationSpec({ kind: 'single', payload: note({ url: 'javascript:alert(1)' }).payload }, { clickOpensUrl: true });
   assert.equal(js.onClick.kind, 'event', 'only http(s) URLs are opened');
   const quiet = nativeNotificationSpec({ kind: 'single', payload: note().payload }, { soundEnabled: false });
-  assert.equal(quiet.silent, true);
+  assert.equal(quiet.silent, true, 'the desktop preference turns sound off');
+  assert.equal(nativeNotificationSpec({ kind: 'single', payload: note({ sound: false }).payload }).silent, true, 'the rule said sound: false');
   assert.ok(nativeNotificationSpec({ kind: 'single', payload: note({ title: 'x'.repeat(1000) }).payload }).title.length <= 120);
 });
 

@@ -1,0 +1,456 @@
+/**
+ * The desktop shell's main process: tray, window, native notifications, OS signals, login start. Thin on
+ * purpose: decisions are made by the pure modules beside it (tray-model, notifications, security,
+ * window-options, autostart, shell-signals); the engine runs in a utilityProcess and is reached over ports.
+ */
+import { app, BrowserWindow, Tray, Menu, Notification, nativeImage, protocol, session, shell, ipcMain, powerMonitor, screen } from 'electron';
+import type { MenuItemConstructorOptions, NativeImage } from 'electron';
+import Store from 'electron-store';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { RpcClient } from '../core/rpc/client.js';
+import type { FlagState, NotificationPayload, Settings } from '../core/protocol.js';
+import type { MonitorHealth } from '../core/monitor.js';
+import type { PanoptesEvent } from '../core/event.js';
+import { defaultDataDir } from '../core/data-dir.js';
+import { EngineProcess, type EngineStatus } from './engine-process.js';
+import { APP_SCHEME, APP_HOST, APP_ENTRY, appResponseHeaders, contentTypeFor, resolveAppFile, navigationDecision, externalLinkTarget, isTrustedSender } from './security.js';
+import { mainWindowOptions } from './window-options.js';
+import { trayModel, dndDuration, type TrayState, type TrayMenuItem, type TrayAction, type TrayIconState } from './tray-model.js';
+import { NotificationGate, nativeNotificationSpec, categoryOfType, type Delivery } from './notifications.js';
+import { preferenceStoreOptions, effectiveStartOnLogin, type DesktopPreferences } from './preferences.js';
+import { setLinuxAutostart, HIDDEN_FLAG } from './autostart.js';
+import { shellSignalEvent, isAmbientType, SHELL_SIGNALS, SHELL_SOURCE } from './shell-signals.js';
+import { trayIconFile, windowIconFile } from './icons.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electron
+const distDir = path.dirname(here);
+const appRoot = path.dirname(distDir);
+const rendererDir = path.join(distDir, 'renderer');
+const assetsDir = path.join(appRoot, 'assets');
+const preloadPath = path.join(here, 'preload.cjs');
+const enginePath = path.join(distDir, 'engine', 'utility-main.js');
+
+const argv = process.argv.slice(1);
+const dataArg = argv.indexOf('--data');
+const dataDir = dataArg >= 0 && argv[dataArg + 1] ? path.resolve(argv[dataArg + 1]!) : defaultDataDir();
+const startHiddenArg = argv.includes(HIDDEN_FLAG);
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} [desktop] ${line}\n`);
+
+// Standard + secure: relative URLs, localStorage and the CSP behave as on https, and the page is not file://.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock({ dataDir })) {
+  // Another Panoptes is already running: it shows its window (second-instance below) and this one leaves.
+  app.quit();
+} else {
+  app.on('second-instance', () => showWindow());
+  void app.whenReady().then(onReady);
+}
+
+const prefs = new Store<DesktopPreferences>(preferenceStoreOptions() as ConstructorParameters<typeof Store<DesktopPreferences>>[0]);
+let tray: Tray | null = null;
+let win: BrowserWindow | null = null;
+let client: RpcClient | null = null;
+let quitting = false;
+let settings: Settings['notifications'] = { holdDuringFlags: ['dnd'], allowHighPriorityThrough: true, coalescePerMinute: 5 };
+const gate = new NotificationGate(settings);
+let gateTimer: NodeJS.Timeout | null = null;
+const trustedSenders = new Set<number>();
+const state: TrayState = { engine: 'starting', paused: false, dnd: { on: false, until: null }, unread: 0, failingMonitors: [], latest: [] };
+let activeFlags = new Set<string>();
+const health = new Map<string, MonitorHealth>();
+const monitorNames = new Map<string, string>();
+const ruleNames = new Map<string, string>();
+// Notifications must stay referenced until clicked, or their click handlers are collected.
+const shown = new Set<Notification>();
+
+const engine = new EngineProcess({
+  modulePath: enginePath,
+  dataDir,
+  log,
+  onStatus: (s: EngineStatus, detail) => {
+    state.engine = s;
+    if (detail) log(`engine ${s}: ${detail}`);
+    renderTray();
+  },
+  onClient: (c) => void attachClient(c),
+});
+
+async function onReady(): Promise<void> {
+  protocol.handle(APP_SCHEME, serveAppFile);
+  hardenSession();
+  createTray();
+  engine.start();
+  applyLoginStart();
+  watchShellSignals();
+  ipcMain.on('panoptes-port-request', (event) => {
+    if (!isTrustedSender(event.senderFrame?.url, event.sender.id, trustedSenders)) return;
+    sendPort(event.sender);
+  });
+  // macOS does not pass our args to login items; it tells us it opened the app at login instead.
+  const atLogin = process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
+  if (!(startHiddenArg || atLogin || prefs.get('startHidden'))) showWindow();
+  if (process.env.PANOPTES_TEST_HOOKS === '1') exposeTestHooks();
+}
+
+async function serveAppFile(request: Request): Promise<Response> {
+  const file = resolveAppFile(rendererDir, request.url);
+  if (!file) return new Response('not found', { status: 404 });
+  try {
+    const body = await readFile(file);
+    return new Response(body, { headers: appResponseHeaders(contentTypeFor(file)) });
+  } catch {
+    return new Response('not found', { status: 404, headers: appResponseHeaders('text/plain') });
+  }
+}
+
+function hardenSession(): void {
+  const ses = session.defaultSession;
+  // The page needs no camera, microphone, geolocation…; notifications are native, from the main process.
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      const d = navigationDecision(url);
+      if (d.allowInWindow) return;
+      event.preventDefault();
+      if (d.openExternally) void shell.openExternal(d.openExternally);
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!navigationDecision(url).allowInWindow) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      const target = externalLinkTarget(url);
+      if (target) void shell.openExternal(target);
+      return { action: 'deny' };
+    });
+  });
+}
+
+// ---------------------------------------------------------------- window
+
+function createWindow(): BrowserWindow {
+  const w = new BrowserWindow(
+    mainWindowOptions({
+      preloadPath,
+      iconPath: windowIconFile(assetsDir, process.platform),
+      bounds: prefs.get('windowBounds'),
+      displays: screen.getAllDisplays().map((d) => d.workArea),
+    }),
+  );
+  const id = w.webContents.id;
+  trustedSenders.add(id);
+  w.on('close', (event) => {
+    prefs.set('windowBounds', w.getNormalBounds());
+    if (!quitting && prefs.get('closeToTray')) {
+      event.preventDefault();
+      w.hide();
+    }
+  });
+  w.on('closed', () => {
+    trustedSenders.delete(id);
+    if (win === w) win = null;
+  });
+  w.on('focus', () => {
+    state.unread = 0;
+    renderTray();
+  });
+  w.once('ready-to-show', () => w.show());
+  void w.loadURL(APP_ENTRY);
+  return w;
+}
+
+function showWindow(): BrowserWindow {
+  if (!win || win.isDestroyed()) win = createWindow();
+  else {
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  }
+  return win;
+}
+
+function toggleWindow(): void {
+  if (win && !win.isDestroyed() && win.isVisible() && win.isFocused()) win.hide();
+  else showWindow();
+}
+
+/** Each window gets its own engine connection; a new one replaces the old after an engine restart. */
+function sendPort(contents: Electron.WebContents): void {
+  if (!engine.running || contents.isDestroyed()) return;
+  const port = engine.connect();
+  contents.postMessage('panoptes-port', null, [port]);
+}
+
+function openEvent(eventId: string): void {
+  const w = showWindow();
+  const send = () => w.webContents.send('panoptes-open-event', eventId);
+  if (w.webContents.isLoading()) w.webContents.once('did-finish-load', send);
+  else send();
+}
+
+function openView(view: string): void {
+  const w = showWindow();
+  const send = () => w.webContents.send('panoptes-open-view', view);
+  if (w.webContents.isLoading()) w.webContents.once('did-finish-load', send);
+  else send();
+}
+
+// ---------------------------------------------------------------- engine connection
+
+async function attachClient(c: RpcClient): Promise<void> {
+  client?.close();
+  client = c;
+  c.on('event', onEvent);
+  c.on('notification', (n) => void onNotification(n));
+  c.on('flags', onFlags);
+  c.on('health', (h) => {
+    health.set(h.monitorId, h);
+    refreshFailing();
+  });
+  c.on('monitors', (list) => {
+    for (const m of list) {
+      monitorNames.set(m.id, m.name);
+      health.set(m.id, m.health);
+    }
+    refreshFailing();
+  });
+  c.on('paused', (p) => {
+    state.paused = p.paused;
+    renderTray();
+  });
+  c.on('rules', () => void loadRuleNames(c));
+  // The window (if open) reconnects to the new engine too.
+  if (win && !win.isDestroyed()) sendPort(win.webContents);
+  try {
+    const [hello, flags, monitors, page, s] = await Promise.all([
+      c.call('hello', {}),
+      c.call('flags.list', {}),
+      c.call('monitors.list', {}),
+      c.call('events.list', { limit: 50 }),
+      c.call('settings.get', {}),
+    ]);
+    state.paused = hello.paused;
+    onFlags(flags);
+    for (const m of monitors) {
+      monitorNames.set(m.id, m.name);
+      health.set(m.id, m.health);
+    }
+    refreshFailing();
+    state.latest = page.events.filter((e) => !isAmbientType(e.type)).slice(0, 5).map(trayEvent);
+    settings = s.notifications;
+    gate.updateSettings(settings);
+    await loadRuleNames(c);
+  } catch (err) {
+    log(`could not read the engine's state: ${(err as Error).message}`);
+  }
+  renderTray();
+}
+
+async function loadRuleNames(c: RpcClient): Promise<void> {
+  try {
+    const { rules } = await c.call('rules.list', {});
+    ruleNames.clear();
+    for (const r of rules as { id?: string; name?: string }[]) if (r.id) ruleNames.set(r.id, r.name || r.id);
+  } catch {
+    // Names are cosmetic (coalesced notifications fall back to the rule id).
+  }
+}
+
+function trayEvent(e: PanoptesEvent) {
+  return { id: e.id, title: e.title, source: monitorNames.get(e.source) ?? e.source };
+}
+
+function onEvent(e: PanoptesEvent): void {
+  if (isAmbientType(e.type)) return;
+  state.latest = [trayEvent(e), ...state.latest.filter((x) => x.id !== e.id)].slice(0, 5);
+  renderTray();
+}
+
+function onFlags(flags: FlagState[]): void {
+  activeFlags = new Set(flags.filter((f) => f.value).map((f) => f.name));
+  const dnd = flags.find((f) => f.name === 'dnd' && f.value);
+  state.dnd = { on: !!dnd, until: dnd?.expiresAt ?? null };
+  deliver(gate.flagsChanged(activeFlags));
+  renderTray();
+}
+
+function refreshFailing(): void {
+  state.failingMonitors = [...health.values()].filter((h) => h.status === 'failing').map((h) => monitorNames.get(h.monitorId) ?? h.monitorId);
+  renderTray();
+}
+
+// ---------------------------------------------------------------- notifications
+
+async function onNotification(n: NotificationPayload): Promise<void> {
+  let category: string | undefined;
+  try {
+    category = categoryOfType((await client?.call('events.get', { id: n.eventId }))?.type);
+  } catch {
+    category = undefined;
+  }
+  deliver(gate.offer({ payload: n, category, ruleName: ruleNames.get(n.ruleId) }, Date.now(), activeFlags));
+  if (!win || !win.isFocused()) state.unread++;
+  renderTray();
+  armGateTimer();
+}
+
+function armGateTimer(): void {
+  if (gateTimer) clearTimeout(gateTimer);
+  const next = gate.nextDeadline();
+  if (next === null) return;
+  gateTimer = setTimeout(() => {
+    gateTimer = null;
+    deliver(gate.tick(Date.now()));
+    armGateTimer();
+  }, Math.max(0, next - Date.now()));
+}
+
+function deliver(deliveries: Delivery[]): void {
+  if (!Notification.isSupported()) return;
+  for (const d of deliveries) {
+    const spec = nativeNotificationSpec(d, { clickOpensUrl: prefs.get('notificationClickOpensUrl'), soundEnabled: prefs.get('notificationSound') });
+    const icon = windowIconFile(assetsDir, process.platform);
+    const note = new Notification({ title: spec.title, body: spec.body, silent: spec.silent, urgency: spec.urgency, ...(icon ? { icon } : {}) });
+    shown.add(note);
+    note.on('click', () => {
+      shown.delete(note);
+      if (spec.onClick.kind === 'url') void shell.openExternal(spec.onClick.url);
+      else if (spec.onClick.kind === 'event') openEvent(spec.onClick.eventId);
+      else showWindow();
+    });
+    note.on('close', () => shown.delete(note));
+    note.show();
+  }
+}
+
+// ---------------------------------------------------------------- tray
+
+const iconCache = new Map<TrayIconState, NativeImage>();
+
+function trayImage(s: TrayIconState): NativeImage {
+  let img = iconCache.get(s);
+  if (!img) {
+    img = nativeImage.createFromPath(trayIconFile(assetsDir, process.platform, s));
+    if (process.platform === 'darwin') img.setTemplateImage(true);
+    iconCache.set(s, img);
+  }
+  return img;
+}
+
+function createTray(): void {
+  tray = new Tray(trayImage('normal'));
+  tray.on('click', () => {
+    if (prefs.get('trayLeftClickToggles')) toggleWindow();
+  });
+  renderTray();
+}
+
+function renderTray(): void {
+  if (!tray || tray.isDestroyed()) return;
+  const model = trayModel(state);
+  tray.setImage(trayImage(model.icon));
+  tray.setToolTip(model.tooltip);
+  if (process.platform === 'darwin') tray.setTitle(model.badge);
+  if (process.platform === 'darwin' || process.platform === 'linux') app.setBadgeCount(state.unread);
+  tray.setContextMenu(Menu.buildFromTemplate(model.menu.map(toMenuItem)));
+  lastTrayModel = model;
+}
+let lastTrayModel: ReturnType<typeof trayModel> | null = null;
+
+function toMenuItem(item: TrayMenuItem): MenuItemConstructorOptions {
+  if (item.type === 'separator') return { type: 'separator' };
+  const action = item.action;
+  return {
+    label: item.label,
+    type: item.type === 'submenu' ? 'submenu' : item.type === 'checkbox' ? 'checkbox' : 'normal',
+    checked: item.checked,
+    enabled: item.enabled ?? true,
+    submenu: item.submenu?.map(toMenuItem),
+    click: action ? () => void runTrayAction(action) : undefined,
+  };
+}
+
+async function runTrayAction(a: TrayAction): Promise<void> {
+  try {
+    switch (a.kind) {
+      case 'open':
+        showWindow();
+        return;
+      case 'settings':
+        openView('settings');
+        return;
+      case 'open-event':
+        openEvent(a.eventId);
+        return;
+      case 'quit':
+        app.quit();
+        return;
+      case 'pause':
+        state.paused = (await client!.call('monitors.pauseAll', { paused: a.paused })).paused;
+        renderTray();
+        return;
+      case 'dnd': {
+        const dur = dndDuration(a.for, new Date());
+        if (dur === null) await client!.call('flags.clear', { name: 'dnd' });
+        else await client!.call('flags.set', { name: 'dnd', for: dur });
+        return;
+      }
+    }
+  } catch (err) {
+    log(`tray action ${a.kind} failed: ${(err as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------- OS signals and login start
+
+function watchShellSignals(): void {
+  for (const signal of SHELL_SIGNALS) {
+    powerMonitor.on(signal as 'suspend', () => engine.emit(SHELL_SOURCE, shellSignalEvent(signal, new Date())));
+  }
+}
+
+function applyLoginStart(): void {
+  const on = effectiveStartOnLogin(prefs.store, app.isPackaged);
+  try {
+    if (process.platform === 'linux') {
+      // An AppImage is started through its own file, not the unpacked binary inside it.
+      const exec = process.env.APPIMAGE || process.execPath;
+      const args = app.isPackaged ? [HIDDEN_FLAG] : [appRoot, HIDDEN_FLAG];
+      setLinuxAutostart(on, { exec, args, icon: path.join(assetsDir, 'icons', 'png', '256x256.png') });
+    } else {
+      app.setLoginItemSettings({ openAtLogin: on, args: [HIDDEN_FLAG] });
+    }
+  } catch (err) {
+    log(`could not ${on ? 'set up' : 'remove'} the login start: ${(err as Error).message}`);
+  }
+}
+
+prefs.onDidChange('startOnLogin', () => applyLoginStart());
+
+app.on('before-quit', () => {
+  quitting = true;
+});
+app.on('will-quit', (event) => {
+  if (!engine.running) return;
+  // Let the engine close its database cleanly before the app exits.
+  event.preventDefault();
+  void engine.stop().then(() => app.exit(0));
+});
+// Living in the tray: closing the last window does not quit.
+app.on('window-all-closed', () => {});
+
+// ---------------------------------------------------------------- test hooks (Playwright _electron only)
+
+function exposeTestHooks(): void {
+  (globalThis as Record<string, unknown>).__panoptes = {
+    trayCreated: () => !!tray && !tray.isDestroyed(),
+    trayModel: () => lastTrayModel,
+    call: (method: string, params: unknown) => client?.call(method as 'hello', params as Record<string, never>),
+    notificationsShown: () => shown.size,
+    engineStatus: () => state.engine,
+  };
+}
