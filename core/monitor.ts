@@ -33,18 +33,7 @@ export interface MonitorInstance {
   stop(): Promise<void> | void;
 }
 
-export type HealthStatus = 'starting' | 'ok' | 'degraded' | 'failing' | 'stopped' | 'paused';
-
-export interface MonitorHealth {
-  monitorId: string;
-  status: HealthStatus;
-  message: string | null;
-  lastSuccess: string | null;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  nextRetry: string | null;
-  consecutiveFailures: number;
-}
+export type { HealthStatus, MonitorHealth } from './protocol.js';
 
 /** Persisted key/value state for one monitor instance (cursors, seen ids). Synchronous: it is SQLite. */
 export interface MonitorState {

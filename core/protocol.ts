@@ -4,9 +4,22 @@
  * this file's types and nothing else from core.
  */
 import type { PanoptesEvent } from './event.js';
-import type { MonitorHealth } from './monitor.js';
 
 export const PROTOCOL_VERSION = 1;
+
+export type HealthStatus = 'starting' | 'ok' | 'degraded' | 'failing' | 'stopped' | 'paused';
+
+export interface MonitorHealth {
+  monitorId: string;
+  status: HealthStatus;
+  message: string | null;
+  lastSuccess: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  nextRetry: string | null;
+  consecutiveFailures: number;
+}
+
 
 export interface MonitorConfigEntry {
   id: string;
