@@ -25,7 +25,30 @@ export function charsetFromContentType(contentType: string | null | undefined): 
   return label || null;
 }
 
+/**
+ * C1 control characters (U+0080–U+009F) never mean anything in a feed; when they appear, the publisher meant
+ * windows-1252 (curly quotes, dashes, €). Map them the way feedparser's "demoronize" does.
+ */
+export function fixC1Controls(text: string): string {
+  if (!/[\u0080-\u009f]/.test(text)) return text;
+  return text.replace(/[\u0080-\u009f]/g, (c) => cp1252C1(c.charCodeAt(0)));
+}
+
+// windows-1252's printable characters at 0x80–0x9F; the five holes (81, 8D, 8F, 90, 9D) map to nothing.
+const CP1252_C1 = '€\0‚ƒ„…†‡ˆ‰Š‹Œ\0Ž\0\0‘’“”•–—˜™š›œ\0žŸ';
+
+/** The windows-1252 character for a byte 0x80–0x9F ('' for the unassigned ones). */
+export function cp1252C1(byte: number): string {
+  const ch = CP1252_C1[byte - 0x80] ?? '';
+  return ch === '\0' ? '' : ch;
+}
+
 export function decodeFeedBytes(bytes: Uint8Array, contentType?: string | null): Decoded {
+  const d = decodeRaw(bytes, contentType);
+  return { ...d, text: fixC1Controls(d.text) };
+}
+
+function decodeRaw(bytes: Uint8Array, contentType?: string | null): Decoded {
   const bom = detectBom(bytes);
   if (bom) return { text: decodeWith(bom.encoding, bytes.subarray(bom.length)), encoding: bom.encoding, source: 'bom' };
 
@@ -46,7 +69,7 @@ export function decodeFeedBytes(bytes: Uint8Array, contentType?: string | null):
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', source: 'default' };
   } catch {
-    return { text: new TextDecoder('windows-1252').decode(bytes), encoding: 'windows-1252', source: 'fallback' };
+    return { text: decodeWith('windows-1252', bytes), encoding: 'windows-1252', source: 'fallback' };
   }
 }
 
@@ -91,6 +114,9 @@ export function normalizeLabel(label: string): string | null {
 
 function decodeWith(encoding: string, bytes: Uint8Array): string {
   if (encoding === 'utf-32le' || encoding === 'utf-32be') return decodeUtf32(bytes, encoding === 'utf-32le');
+  // Node's TextDecoder drops bytes 0x80–0x9F for windows-1252 (seen on Node 20): read as Latin-1, and
+  // fixC1Controls maps those bytes to windows-1252's characters afterwards.
+  if (encoding === 'windows-1252') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   let text = new TextDecoder(encoding).decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text;

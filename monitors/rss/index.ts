@@ -3,7 +3,7 @@
 // for the current items too.
 import { z } from 'zod';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
-import { conditionalGet, type Validators } from '../shared/http.js';
+import { conditionalGet, type FetchFn, type Validators } from '../shared/http.js';
 import { parseFeedBytes, type FeedEntry, type ParsedFeed } from './parse.js';
 import { diffEntries, readSeen, remember, entryKey, DEFAULT_SEEN_LIMIT } from './seen.js';
 import { truncate } from './text.js';
@@ -76,31 +76,56 @@ const definition: MonitorDefinition<RssConfig> = {
 export default definition;
 
 /** One check: fetch (conditionally), parse, emit what is new, remember. Throws with a readable reason on failure. */
-export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal): Promise<void> {
-  const { config } = ctx;
-  const password = ctx.secrets.password ?? config.password ?? '';
-  const validators = ctx.dryRun ? {} : readValidators(ctx.state.get(STATE.validators));
-  const res = await conditionalGet(config.url, {
-    fetch: (url, options) => ctx.fetch(url, { ...options, signal }),
-    signal,
-    validators,
+export interface FetchFeedOptions {
+  fetch?: FetchFn;
+  signal?: AbortSignal;
+  validators?: Validators;
+  basicAuth?: { username: string; password: string } | null;
+}
+
+export type FetchedFeed =
+  | { notModified: true; url: string; validators: Validators }
+  | { notModified: false; url: string; validators: Validators; feed: ParsedFeed; encoding: string };
+
+/** Fetch (conditionally) and parse one feed. Throws with a readable reason: HTTP status, network, not a feed. */
+export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Promise<FetchedFeed> {
+  const res = await conditionalGet(url, {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    validators: options.validators ?? {},
     accept: ACCEPT,
     timeoutMs: FETCH_TIMEOUT_MS,
     maxBytes: MAX_FEED_BYTES,
-    basicAuth: config.username ? { username: config.username, password } : null,
+    basicAuth: options.basicAuth ?? null,
   });
-  if (res.notModified) {
-    ctx.health.ok('not modified since the last check');
-    return;
-  }
-  const feed = parseFeedBytes(res.body, {
+  if (res.notModified) return { notModified: true, url: res.url, validators: res.validators };
+  const parsed = parseFeedBytes(res.body, {
     url: res.url,
     contentType: res.headers.get('content-type'),
     contentLocation: res.headers.get('content-location'),
   });
-  await processFeed(ctx, feed, res.url);
-  if (!ctx.dryRun) ctx.state.set(STATE.validators, res.validators);
-  ctx.health.ok(`${feed.entries.length} item${feed.entries.length === 1 ? '' : 's'} in the feed`);
+  const { encoding, ...feed } = parsed;
+  return { notModified: false, url: res.url, validators: res.validators, feed, encoding };
+}
+
+/** One check: fetch (conditionally), parse, emit what is new, remember. Throws with a readable reason on failure. */
+export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal): Promise<void> {
+  const { config } = ctx;
+  const password = ctx.secrets.password ?? config.password ?? '';
+  const got = await fetchFeed(config.url, {
+    fetch: (url, options) => ctx.fetch(url, { ...options, signal }),
+    signal,
+    validators: ctx.dryRun ? {} : readValidators(ctx.state.get(STATE.validators)),
+    basicAuth: config.username ? { username: config.username, password } : null,
+  });
+  if (got.notModified) {
+    ctx.health.ok('not modified since the last check');
+    return;
+  }
+  await processFeed(ctx, got.feed, got.url);
+  if (!ctx.dryRun) ctx.state.set(STATE.validators, got.validators);
+  const n = got.feed.entries.length;
+  ctx.health.ok(`${n} item${n === 1 ? '' : 's'} in the feed`);
 }
 
 /**

@@ -8,7 +8,7 @@
  * (it is sanitized when rendered, never here), links absolute and http(s) only.
  */
 import { parseFeed } from '@rowanmanning/feed-parser';
-import { decodeFeedBytes, type Decoded } from './charset.js';
+import { cp1252C1, decodeFeedBytes, type Decoded } from './charset.js';
 import { htmlToText, looksLikeHtml, oneLine, collapse } from './text.js';
 
 export interface FeedEnclosure {
@@ -71,9 +71,14 @@ export function parseFeedText(text: string, input: ParseInput): ParsedFeed {
   if (root && /^html$/i.test(root)) throw new FeedParseError(`not a feed: the server sent an HTML page${pageTitle(body)}`);
   let feed: ReturnType<typeof parseFeed>;
   try {
-    feed = parseFeed(withBase(decodeCharRefs(body), base));
+    feed = parseFeed(withBase(decodeCharRefs(preClean(body)), base));
   } catch (err) {
     const code = (err as { code?: string }).code;
+    const message = String((err as Error)?.message ?? '');
+    // <rss version="2.0"></rss> or an RDF without a channel: a feed with nothing in it yet, not an error.
+    if (code === 'INVALID_FEED' && /does not have a channel/i.test(message) && root && /^(rss|rdf:rdf)$/i.test(root)) {
+      return { format: /^rss$/i.test(root) ? 'rss' : 'rdf', title: '', link: null, entries: [] };
+    }
     if (code === 'INVALID_FEED') {
       throw new FeedParseError(`not a feed: expected an <rss>, <feed> or <rdf:RDF> document${root ? `, found <${root}>` : ''}${pageTitle(body)}`);
     }
@@ -141,6 +146,26 @@ function entryTitle(el: RowanElement): string {
   return oneLine(raw);
 }
 
+/**
+ * Repairs that cost nothing and save real feeds:
+ * - the DOCTYPE goes, internal subset and all: feeds never need it, external entity sets (%HTMLlat1;) trip the
+ *   parser, and custom entities are how "billion laughs" expansion attacks work;
+ * - a document cut off inside its last closing tag (`</rss`) gets its `>` back.
+ */
+export function preClean(xml: string): string {
+  let out = xml;
+  const start = rootStart(out);
+  if (start) {
+    const prolog = out.slice(0, start.index);
+    const d = prolog.search(/<!DOCTYPE/i);
+    if (d !== -1) {
+      const end = skipDoctype(prolog, d);
+      if (end !== -1) out = prolog.slice(0, d) + prolog.slice(end) + out.slice(start.index);
+    }
+  }
+  return out.replace(/<\/([A-Za-z_][\w:.-]*)\s*$/, '</$1>');
+}
+
 function findChild(el: RowanElement, names: string[]): RowanElement | null {
   for (const n of names) {
     const found = el.findElementsWithName(n).find((c) => c.parent === el);
@@ -182,8 +207,25 @@ export function decodeCharRefs(xml: string): string {
   if (!xml.includes('&#')) return xml;
   return xml
     .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}));/g, (_m, hex: string | undefined, dec: string | undefined) => charFor(hex ? parseInt(hex, 16) : Number(dec)))))
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/(?:&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});)+/g, decodeRefRun)))
     .join('');
+}
+
+/**
+ * A run of references. If every one is a byte value and together they are valid UTF-8 with at least one multi-byte
+ * sequence, the publisher encoded UTF-8 bytes one by one ("â€¦" for "…"): decode them as UTF-8.
+ */
+function decodeRefRun(run: string): string {
+  const cps = [...run.matchAll(/&#(?:x([0-9a-fA-F]+)|([0-9]+));/g)].map((m) => (m[1] ? parseInt(m[1], 16) : Number(m[2])));
+  if (cps.length > 1 && cps.every((c) => c <= 0xff) && cps.some((c) => c >= 0x80)) {
+    try {
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(cps));
+      if (text.length < cps.length) return [...text].map((ch) => charFor(ch.codePointAt(0)!)).join('');
+    } catch {
+      /* not UTF-8 bytes: read them one by one */
+    }
+  }
+  return cps.map(charFor).join('');
 }
 
 const MARKUP: Record<number, string> = { 0x26: '&amp;', 0x3c: '&lt;', 0x3e: '&gt;', 0x22: '&quot;', 0x27: '&apos;' };
@@ -192,6 +234,8 @@ function charFor(cp: number): string {
   const named = MARKUP[cp];
   if (named) return named;
   // Not allowed in XML 1.0 (NUL, most C0 controls, surrogates, beyond Unicode): show the replacement character.
+  // &#146; and friends: windows-1252 meant, as browsers read them.
+  if (cp >= 0x80 && cp <= 0x9f) return cp1252C1(cp);
   if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp < 0x20 && cp !== 0x9 && cp !== 0xa && cp !== 0xd)) return '\ufffd';
   return String.fromCodePoint(cp);
 }
