@@ -83,6 +83,12 @@ export class MatcherIndex {
       }
     }
   };
+  private add1(id: number): void {
+    if (this.stamp[id] !== this.epoch) {
+      this.stamp[id] = this.epoch;
+      this.out.push(id);
+    }
+  }
   readonly stats: IndexStats = { matchers: 0, residual: 0, byKind: {} };
 
   /** `matches[i]` is matcher i; ids are assigned in rule order so sorting ids restores rule order. */
@@ -167,13 +173,14 @@ export class MatcherIndex {
       for (const r of vals) {
         const v = toNumber(r);
         if (Number.isNaN(v)) continue;
+        // Strict and inclusive thresholds can be equal: skip the strict ones at v, stop only past v.
         for (const n of ix.above) {
-          if (n.threshold > v || (n.strict && n.threshold === v)) break;
-          add([n.id]);
+          if (n.threshold > v) break;
+          if (!(n.strict && n.threshold === v)) this.add1(n.id);
         }
         for (const n of ix.below) {
-          if (n.threshold < v || (n.strict && n.threshold === v)) break;
-          add([n.id]);
+          if (n.threshold < v) break;
+          if (!(n.strict && n.threshold === v)) this.add1(n.id);
         }
       }
     }
