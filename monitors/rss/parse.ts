@@ -87,7 +87,8 @@ export function parseFeedText(text: string, input: ParseInput): ParsedFeed {
   const type = String(feed.meta.type).toLowerCase();
   const format: ParsedFeed['format'] = type === 'atom' ? 'atom' : type === 'rdf' ? 'rdf' : 'rss';
   const entries = feed.items.map((item) => toEntry(item, base));
-  return { format, title: oneLine(feed.title ?? ''), link: safeLink(feed.url, base), entries };
+  const title = feed.title ?? '';
+  return { format, title: oneLine(looksLikeHtml(title) ? htmlToText(title) : title), link: safeLink(feed.url, base), entries };
 }
 
 type RowanItem = ReturnType<typeof parseFeed>['items'][number];
