@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const PROJECT_ROOT = process.env.PANOPTES_ROOT ?? path.resolve(new URL('../../..', import.meta.url).pathname);
+export const BIN = path.join(PROJECT_ROOT, 'bin', 'panoptes.js');
+
+export interface RunningAgent {
+  child: ChildProcess;
+  /** The UI URL including `#token=…`. */
+  openUrl: string;
+  origin: string;
+  port: number;
+  token: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Start `panoptes agent` as a real child process and wait for the line with its URL. */
+export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent'): Promise<RunningAgent> {
+  const child = spawn(process.execPath, [BIN, command, '--data', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PANOPTES_LOG: 'warn' } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const openUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not print its URL within 20 s:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited with ${code}:\n${out}`));
+    });
+  });
+  const u = new URL(openUrl);
+  return {
+    child,
+    openUrl,
+    origin: u.origin,
+    port: Number(u.port),
+    token: u.hash.replace('#token=', ''),
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
