@@ -2,7 +2,7 @@
  * Feed document → normalized entries. RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and RDF go through
  * @rowanmanning/feed-parser (fast-xml-parser underneath: lenient, no native code, kept up); JSON Feed is read here.
  * Why not rss-parser: measured on the feedparser corpus it fails on RSS without a version attribute, on Atom
- * xhtml/inline titles (it returns objects), on namespaced RDF and on entity-laden doctypes; see monitors/rss/README.md.
+ * xhtml/inline titles (it returns objects), on namespaced RDF and on entity-laden doctypes; measured in monitors/rss/README.md.
  *
  * Everything that comes out is plain data: titles and summaries as plain text, content HTML as the feed gave it
  * (it is sanitized when rendered, never here), links absolute and http(s) only.
