@@ -3,7 +3,9 @@
 // persisted state) but lets a test run the polling task by hand with `tick()` instead of waiting for the host's
 // timers and backoff, so no test depends on wall-clock timing. Dry runs go through the real `dryRunMonitor`.
 import { boundedFetch } from '../../core/http.js';
-import type { MonitorContext, MonitorDefinition, MonitorInstance } from '../../core/monitor.js';
+import { MonitorHost } from '../../core/monitor-host.js';
+import { memoryState } from '../../core/store/monitor-state-store.js';
+import type { MonitorHealth, MonitorState, MonitorContext, MonitorDefinition, MonitorInstance } from '../../core/monitor.js';
 import type { NewEvent } from '../../core/event.js';
 import { silentLogger } from '../../core/log.js';
 
@@ -121,4 +123,32 @@ export async function startAndTick<C>(def: MonitorDefinition<C>, config: unknown
   await t.instance.start();
   await t.tick();
   return t;
+}
+
+/** Run one monitor under the real MonitorHost, collecting what it emits and its health. */
+export async function startWithHost<C>(def: MonitorDefinition<C>, config: unknown, opts: { state?: MonitorState; onEmit?: (e: NewEvent) => void } = {}) {
+  const events: NewEvent[] = [];
+  const health: MonitorHealth[] = [];
+  const state = opts.state ?? memoryState();
+  const host = new MonitorHost({
+    definitions: new Map([[def.type, def as MonitorDefinition]]),
+    stateFor: () => state,
+    emit: async (_id, e) => {
+      if (opts.onEmit) opts.onEmit(e);
+      else events.push(e);
+    },
+    log: silentLogger,
+    onHealth: (h) => void health.push({ ...h }),
+  });
+  await host.start({ id: `${def.type}:test`, type: def.type, name: 'test', config: config as Record<string, unknown>, secrets: {} });
+  return { host, events, health, state, stop: () => host.stopAll() };
+}
+
+/** Wait until `cond` holds (checked every 20 ms); fails with `what` after `timeoutMs`. Not a speed assertion. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
