@@ -25,7 +25,9 @@ export async function startXvfb(options: { windowManager?: boolean } = {}): Prom
   while (existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`)) n++;
   const display = `:${n}`;
   const children: ChildProcess[] = [];
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+  // -noreset: by default Xvfb resets whenever its last client disconnects, which also zeroes the screensaver idle
+  // counter; a real desktop session always has clients (the window manager, the panel), so it never does that.
+  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset'], { stdio: 'ignore' });
   children.push(xvfb);
   const env = { ...process.env, DISPLAY: display };
   const exec = (cmd: string, args: string[]) => {
