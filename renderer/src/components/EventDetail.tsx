@@ -7,7 +7,11 @@ import { hasBlockedImages, sanitizeHtml } from '../lib/sanitize.js';
 /** Every field of one event; the body rendered as sanitized HTML, images only when the user asks. */
 export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?: () => void }) {
   const [images, setImages] = useState(false);
-  const html = useMemo(() => sanitizeHtml(event.body, { images }), [event.body, images]);
+  // Feed items keep their published HTML in `fields.contentHtml` (the body is plain text); show the richer one.
+  const rich = typeof event.fields.contentHtml === 'string' && event.fields.contentHtml.trim() ? event.fields.contentHtml : null;
+  const source = rich ?? event.body;
+  const html = useMemo(() => sanitizeHtml(source, { images }), [source, images]);
+  const fieldEntries = Object.entries(event.fields).filter(([k]) => !(rich && k === 'contentHtml'));
   const safeUrl = event.url && /^https?:/i.test(event.url) ? event.url : null;
   return (
     <article className="event-detail" aria-label="Event details">
@@ -62,7 +66,7 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
           </>
         ) : null}
       </dl>
-      {event.body ? (
+      {source ? (
         <section className="event-body" aria-label="Body">
           {!images && hasBlockedImages(html) ? (
             <button className="small" onClick={() => setImages(true)}>
@@ -72,12 +76,12 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
           <div className="html-body" dangerouslySetInnerHTML={{ __html: html }} />
         </section>
       ) : null}
-      {Object.keys(event.fields).length ? (
+      {fieldEntries.length ? (
         <section aria-label="Fields">
           <h3>Fields</h3>
           <table className="fields">
             <tbody>
-              {Object.entries(event.fields).map(([k, v]) => (
+              {fieldEntries.map(([k, v]) => (
                 <tr key={k}>
                   <th scope="row">{k}</th>
                   <td>

@@ -1,0 +1,170 @@
+/**
+ * What the browser tests share: the real headless agent started as a child process, a local RSS server the
+ * test controls, and Debian's Chromium driven by playwright-core. Everything listens on 127.0.0.1 and is
+ * stopped by the test that started it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const ROOT = process.env.PANOPTES_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
+
+export interface Agent {
+  /** The address the agent printed, with `#token=…`. */
+  url: string;
+  origin: string;
+  token: string;
+  dataDir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `panoptes agent --data <tmp> --port 0` and waits for the line with the UI's address. */
+export async function startAgent(): Promise<Agent> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'panoptes.js'), 'agent', '--data', dataDir, '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, PANOPTES_DATA: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const found = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the agent printed no UI address within 30 s; its output:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /(http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9._~-]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the agent exited with code ${code} before printing its address; its output:\n${out}`));
+    });
+  });
+  return {
+    url: found[0],
+    origin: found[1]!,
+    token: found[3]!,
+    dataDir,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface FeedItem {
+  guid: string;
+  title: string;
+  link: string;
+  /** HTML, escaped into the RSS description as publishers do. */
+  description: string;
+  pubDate?: Date;
+}
+
+export interface FeedServer {
+  url: string;
+  items: FeedItem[];
+  /** Serve this raw XML instead of the generated RSS (for corpus files). */
+  raw: Map<string, string>;
+  requests: number;
+  close(): Promise<void>;
+}
+
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A small RSS publisher on 127.0.0.1: `/feed.xml` is built from `items`, newest first; `/raw/NAME` serves `raw`. */
+export async function startFeedServer(title = 'E2E Test Feed'): Promise<FeedServer> {
+  const state: FeedServer = { url: '', items: [], raw: new Map(), requests: 0, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    state.requests++;
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    const raw = pathname.startsWith('/raw/') ? state.raw.get(decodeURIComponent(pathname.slice(5))) : undefined;
+    if (raw !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8' });
+      res.end(raw);
+      return;
+    }
+    if (pathname !== '/feed.xml') {
+      res.writeHead(404).end();
+      return;
+    }
+    const body =
+      `<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>${xmlEscape(title)}</title>` +
+      `<link>http://127.0.0.1/</link><description>test feed</description>` +
+      [...state.items]
+        .reverse()
+        .map(
+          (i) =>
+            `<item><title>${xmlEscape(i.title)}</title><guid isPermaLink="false">${xmlEscape(i.guid)}</guid><link>${xmlEscape(i.link)}</link>` +
+            `<description>${xmlEscape(i.description)}</description><pubDate>${(i.pubDate ?? new Date()).toUTCString()}</pubDate></item>`,
+        )
+        .join('') +
+      `</channel></rss>`;
+    res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address() as { port: number };
+  state.url = `http://127.0.0.1:${addr.port}/feed.xml`;
+  state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return state;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the browser tests drive Debian's Chromium (apt-get install chromium; .ci/run does it)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+export interface PageWatch {
+  /** Uncaught errors, console errors, dialogs and requests to hosts other than 127.0.0.1, as readable lines. */
+  problems: string[];
+  externalRequests: string[];
+  dialogs: string[];
+}
+
+/** Records everything on a page that should never happen in our UI. */
+export function watchPage(page: Page): PageWatch {
+  const w: PageWatch = { problems: [], externalRequests: [], dialogs: [] };
+  page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') w.problems.push(`console error: ${m.text()}`);
+  });
+  page.on('dialog', (d) => {
+    w.dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) w.externalRequests.push(r.url());
+  });
+  return w;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
