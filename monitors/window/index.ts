@@ -35,7 +35,15 @@ export function getWindowsReader(): WindowReader {
     load ??= import('get-windows');
     const { activeWindow } = await load;
     // Screen-recording permission on macOS is only needed for titles; never prompt for it here.
-    const w = await activeWindow({ accessibilityPermission: false, screenRecordingPermission: false });
+    let w: Awaited<ReturnType<typeof activeWindow>>;
+    try {
+      w = await activeWindow({ accessibilityPermission: false, screenRecordingPermission: false });
+    } catch (err) {
+      // Old X clients (xmessage, some Xaw/Motif apps) do not say which process owns the window; get-windows
+      // gives up on them. Treat such a window as "not known" rather than failing the monitor.
+      if (/process ID/i.test((err as Error).message)) return null;
+      throw err;
+    }
     if (!w) return null;
     return {
       app: w.owner.name || '',
