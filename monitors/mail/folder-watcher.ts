@@ -1,0 +1,274 @@
+// One IMAP connection watching one folder: push through IDLE (polling where the server has none), a NOOP
+// watchdog for connections that went silent, reconnects with backoff, and exactly-once delivery from the
+// persisted (UIDVALIDITY, last UID) pair — after any gap it fetches what arrived meanwhile, in UID order.
+import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import type { MonitorContext } from '../../core/monitor.js';
+import { parseDuration } from '../../core/duration.js';
+import { backoffDelay } from '../../core/monitor-host.js';
+import { FETCH_QUERY, messageEvent } from './message.js';
+import { accountName, assertPlainOnlyOnLoopback, imapPort, type MailConfig } from './settings.js';
+
+export interface FolderCursor {
+  uidValidity: string;
+  lastUid: number;
+}
+
+export type FolderStatus = { status: 'ok'; message: string } | { status: 'failing'; error: Error; retryInMs: number };
+
+const BATCH = 50;
+const MAX_NOOP_WAIT_MS = 15_000;
+const RETRY_BASE_MS = 1_000;
+const RETRY_CAP_MS = 5 * 60_000;
+/** A wrong password does not fix itself; retrying fast would only get the account locked. */
+const AUTH_RETRY_BASE_MS = 5 * 60_000;
+const AUTH_RETRY_CAP_MS = 60 * 60_000;
+
+export const cursorKey = (folder: string) => `cursor:${folder}`;
+
+export class AuthFailedError extends Error {
+  constructor(user: string, serverText?: string) {
+    super(`authentication failed for "${user}"${serverText ? ` (server: ${serverText.slice(0, 200)})` : ''}`);
+    this.name = 'AuthFailedError';
+  }
+}
+
+export function openClient(config: MailConfig, secrets: Readonly<Record<string, string>>): ImapFlow {
+  assertPlainOnlyOnLoopback(config.security, config.host, 'IMAP');
+  return new ImapFlow({
+    host: config.host,
+    port: imapPort(config),
+    secure: config.security === 'tls',
+    doSTARTTLS: config.security === 'starttls' ? true : config.security === 'plain' ? false : undefined,
+    auth: { user: config.username, pass: secrets.password ?? '' },
+    logger: false,
+    clientInfo: { name: 'Panoptes' },
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    // Re-issue IDLE now and then: some servers and NAT boxes drop idle connections silently after ~30 min.
+    maxIdleTime: 5 * 60_000,
+    missingIdleCommand: 'NOOP',
+    // imapflow waits 15 s after a command before it IDLEs; mail arriving meanwhile would wait too.
+    autoIdleDelay: 100,
+  });
+}
+
+/** Turn what imapflow throws into something a user can act on (never including the password). */
+export function describeError(err: unknown, config: MailConfig): Error {
+  const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
+  if (e?.authenticationFailed) return new AuthFailedError(config.username, e.responseText);
+  const where = `${config.host}:${imapPort(config)}`;
+  if (e?.code === 'ECONNREFUSED') return new Error(`connection refused by ${where}`);
+  if (e?.code === 'ETIMEDOUT' || e?.code === 'CONNECT_TIMEOUT' || e?.code === 'GREETING_TIMEOUT') return new Error(`no answer from ${where}`);
+  if (e?.code === 'ENOTFOUND') return new Error(`unknown host ${config.host}`);
+  if (err instanceof Error) return err;
+  return new Error(String(err));
+}
+
+export class FolderWatcher {
+  private failures = 0;
+  private client: ImapFlow | null = null;
+  private readonly account: string;
+
+  constructor(
+    private readonly ctx: MonitorContext<MailConfig>,
+    private readonly folder: string,
+    private readonly report: (folder: string, status: FolderStatus) => void,
+    private readonly signal: AbortSignal,
+  ) {
+    this.account = accountName(ctx.config);
+  }
+
+  /** Runs until the signal aborts: connect, catch up, watch; on any loss wait (backoff) and start over. */
+  async run(): Promise<void> {
+    while (!this.signal.aborted) {
+      let failure: Error;
+      try {
+        await this.session();
+        if (this.signal.aborted) return;
+        failure = new Error('connection closed by the server');
+      } catch (err) {
+        if (this.signal.aborted) return;
+        failure = describeError(err, this.ctx.config);
+      }
+      this.failures++;
+      const delay =
+        failure instanceof AuthFailedError
+          ? backoffDelay(this.failures, AUTH_RETRY_BASE_MS, AUTH_RETRY_CAP_MS)
+          : backoffDelay(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
+      this.ctx.log.warn(`${this.folder}: ${failure.message}; reconnecting in ${Math.round(delay / 1000)} s`);
+      this.report(this.folder, { status: 'failing', error: failure, retryInMs: delay });
+      await sleep(delay, this.signal);
+    }
+  }
+
+  close(): void {
+    this.client?.close();
+  }
+
+  private async session(): Promise<void> {
+    const client = openClient(this.ctx.config, this.ctx.secrets);
+    this.client = client;
+    let lastError: unknown = null;
+    let onClosed!: () => void;
+    const closed = new Promise<void>((r) => (onClosed = r));
+    let isClosed = false;
+    client.on('error', (err: unknown) => (lastError ??= err));
+    client.on('close', () => {
+      isClosed = true;
+      onClosed();
+    });
+    const drop = (err: unknown) => {
+      lastError ??= err;
+      client.close();
+    };
+    const timers: Array<() => void> = [];
+    try {
+      await client.connect();
+      await client.mailboxOpen(this.folder, { readOnly: true });
+
+      // Serialise catch-ups: an EXISTS during a catch-up asks for one more round, never a parallel one.
+      let running: Promise<void> | null = null;
+      let again = false;
+      const requestSync = (): Promise<void> => {
+        if (running) {
+          again = true;
+          return running;
+        }
+        running = (async () => {
+          do {
+            again = false;
+            await this.catchUp(client);
+          } while (again && !isClosed && !this.signal.aborted);
+        })()
+          .catch(drop)
+          .finally(() => (running = null));
+        return running;
+      };
+      client.on('exists', () => void requestSync());
+      await requestSync();
+      if (lastError) throw lastError;
+
+      const pushes = client.capabilities.has('IDLE');
+      const keepaliveMs = parseDuration(this.ctx.config.keepalive);
+      const watchdog = () => {
+        const wait = Math.min(MAX_NOOP_WAIT_MS, keepaliveMs);
+        withTimeout(client.noop(), wait).then(
+          () => timers.push(this.ctx.setTimeout(watchdog, keepaliveMs)),
+          () => drop(new Error(`the server did not answer a NOOP within ${Math.round(wait / 1000)} s (connection dead?)`)),
+        );
+      };
+      timers.push(this.ctx.setTimeout(watchdog, keepaliveMs));
+      if (!pushes) {
+        const pollMs = Math.max(30_000, parseDuration(this.ctx.config.pollInterval));
+        const poll = () => {
+          void requestSync().then(() => timers.push(this.ctx.setTimeout(poll, pollMs)));
+        };
+        timers.push(this.ctx.setTimeout(poll, pollMs));
+      }
+
+      this.failures = 0;
+      this.report(this.folder, { status: 'ok', message: pushes ? 'push (IDLE)' : `polling every ${Math.round(Math.max(30_000, parseDuration(this.ctx.config.pollInterval)) / 1000)} s` });
+      const onAbort = () => client.close();
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await closed;
+      } finally {
+        this.signal.removeEventListener('abort', onAbort);
+      }
+      if (!this.signal.aborted) throw lastError ?? new Error('connection closed by the server');
+    } finally {
+      for (const cancel of timers) cancel();
+      if (!isClosed) client.close();
+      this.client = null;
+    }
+  }
+
+  /** Emit every message above the saved UID, oldest first, saving the cursor after each one is stored. */
+  private async catchUp(client: ImapFlow): Promise<void> {
+    const mailbox = client.mailbox;
+    if (!mailbox) throw new Error(`folder ${this.folder} is not open`);
+    const uidValidity = String(mailbox.uidValidity);
+    const key = cursorKey(this.folder);
+    const saved = this.ctx.state.get<FolderCursor>(key);
+    if (!saved || saved.uidValidity !== uidValidity) {
+      // First run, or the server renumbered the folder: start from what is there now instead of announcing
+      // the whole folder as new.
+      const lastUid = await highestUid(client);
+      this.ctx.state.set(key, { uidValidity, lastUid } satisfies FolderCursor);
+      if (saved) this.ctx.log.warn(`${this.folder}: UIDVALIDITY changed (${saved.uidValidity} → ${uidValidity}); starting again from UID ${lastUid} without re-announcing old mail`);
+      return;
+    }
+    const found = (await client.search({ uid: `${saved.lastUid + 1}:*` }, { uid: true })) || [];
+    // "N:*" always matches the highest message, even when its UID is below N.
+    const fresh = found.filter((u) => u > saved.lastUid).sort((a, b) => a - b);
+    for (let i = 0; i < fresh.length; i += BATCH) {
+      const batch = fresh.slice(i, i + BATCH);
+      const messages = (await client.fetchAll(batch.join(','), FETCH_QUERY, { uid: true })).sort((a, b) => a.uid - b.uid);
+      for (const msg of messages) {
+        if (this.signal.aborted) return;
+        const event = await messageEvent(client, msg, this.folder, this.account);
+        await this.ctx.emit(event);
+        this.ctx.state.set(key, { uidValidity, lastUid: msg.uid } satisfies FolderCursor);
+      }
+    }
+  }
+}
+
+async function highestUid(client: ImapFlow): Promise<number> {
+  const mailbox = client.mailbox;
+  if (mailbox && mailbox.uidNext) return mailbox.uidNext - 1;
+  if (!mailbox || !mailbox.exists) return 0;
+  const last = await client.fetchOne('*', { uid: true });
+  return last ? last.uid : 0;
+}
+
+/** Dry run: connect, describe the folder, and emit its newest few messages as if new — changing nothing. */
+export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: string, newest = 5): Promise<void> {
+  const client = openClient(ctx.config, ctx.secrets);
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const mb = await client.mailboxOpen(folder, { readOnly: true });
+    const account = accountName(ctx.config);
+    const pushes = client.capabilities.has('IDLE');
+    await ctx.emit({
+      type: 'mail.folder',
+      title: `${account} ${folder}: ${mb.exists} message${mb.exists === 1 ? '' : 's'}`,
+      body: `UIDVALIDITY ${mb.uidValidity}, next UID ${mb.uidNext}; new mail arrives by ${pushes ? 'push (IDLE)' : 'polling'}.`,
+      fields: { account, folder, exists: mb.exists, uidValidity: String(mb.uidValidity), uidNext: mb.uidNext, idle: pushes },
+      tags: ['mail'],
+    });
+    if (mb.exists > 0) {
+      const from = Math.max(1, mb.exists - newest + 1);
+      const messages: FetchMessageObject[] = (await client.fetchAll(`${from}:*`, FETCH_QUERY)).sort((a, b) => a.uid - b.uid);
+      for (const msg of messages) await ctx.emit(await messageEvent(client, msg, folder, account));
+    }
+    await client.logout();
+  } catch (err) {
+    client.close();
+    throw describeError(err, ctx.config);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}

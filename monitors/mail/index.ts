@@ -1,0 +1,96 @@
+// Mail monitor: one IMAP account, any number of folders, `mail.received` for every new message — exactly once,
+// across disconnects and restarts. The account's SMTP settings serve the `email` action (see send.ts).
+import type { MonitorDefinition } from '../../core/monitor.js';
+import { FolderWatcher, previewFolder, type FolderStatus } from './folder-watcher.js';
+import { mailConfigSchema, type MailConfig } from './settings.js';
+
+const mail: MonitorDefinition<MailConfig> = {
+  type: 'mail',
+  title: 'Mail (IMAP)',
+  description:
+    'Watches folders of an IMAP mailbox and emits an event for each new message, pushed by the server (IMAP IDLE) where it can. ' +
+    'The first start only notes where the folder stands; after a disconnect or a restart whatever arrived meanwhile is emitted once. ' +
+    'Nothing on the server is changed: folders are opened read-only, so messages stay unread.',
+  configSchema: mailConfigSchema,
+  minIntervalMs: 30_000,
+  events: [
+    {
+      type: 'mail.received',
+      description: 'A new message arrived in a watched folder. Title: the subject; body: the snippet.',
+      fields: {
+        account: 'The account name (config "account", or user@host).',
+        folder: 'The folder it arrived in, e.g. INBOX.',
+        uid: 'Its IMAP UID in that folder.',
+        from: '{ name, address } of the sender.',
+        to: 'List of { name, address }.',
+        cc: 'List of { name, address }.',
+        subject: 'The subject, with encoded words (RFC 2047) decoded.',
+        date: 'The Date header as ISO time, or null.',
+        messageId: 'The Message-ID header.',
+        flags: 'IMAP flags, e.g. ["\\\\Seen"].',
+        size: 'Size in bytes.',
+        hasAttachments: 'True when a part is an attachment.',
+        snippet: 'The first 500 characters of the text (HTML converted to text); only that much of the body is downloaded.',
+      },
+    },
+    {
+      type: 'mail.folder',
+      description: 'Only in a dry run ("monitor test"): the state of each watched folder, before its newest messages.',
+      fields: {
+        account: 'The account name.',
+        folder: 'The folder.',
+        exists: 'Number of messages in it.',
+        uidValidity: 'The folder\'s UIDVALIDITY (a change means the server renumbered it).',
+        uidNext: 'The UID the next message will get.',
+        idle: 'Whether the server pushes new mail (IMAP IDLE).',
+      },
+    },
+  ],
+  create(ctx) {
+    const controller = new AbortController();
+    const stopOnHost = () => controller.abort();
+    const statuses = new Map<string, FolderStatus>();
+    const watchers: FolderWatcher[] = [];
+    let loops: Promise<void>[] = [];
+
+    // One health for the account: failing if any folder is, naming it; ok once every folder is watched.
+    const report = (folder: string, status: FolderStatus) => {
+      statuses.set(folder, status);
+      const failing = [...statuses.entries()].filter(([, s]) => s.status === 'failing');
+      if (failing.length) {
+        const [name, s] = failing[0]! as [string, Extract<FolderStatus, { status: 'failing' }>];
+        const err = ctx.config.folders.length > 1 ? new Error(`${name}: ${s.error.message}`) : s.error;
+        ctx.health.failing(err, s.retryInMs);
+      } else if (statuses.size === ctx.config.folders.length) {
+        ctx.health.ok(ctx.config.folders.map((f) => `${f}: ${(statuses.get(f) as { message: string }).message}`).join(', '));
+      }
+    };
+
+    return {
+      async start() {
+        if (ctx.dryRun) {
+          for (const folder of ctx.config.folders) await previewFolder(ctx, folder);
+          return;
+        }
+        ctx.signal.addEventListener('abort', stopOnHost, { once: true });
+        // Not "ok" until every folder is open and caught up; start() itself returns at once, the watchers connect
+        // (and retry) in the background.
+        ctx.health.degraded(`connecting to ${ctx.config.host}`);
+        for (const folder of ctx.config.folders) {
+          const w = new FolderWatcher(ctx, folder, report, controller.signal);
+          watchers.push(w);
+          loops.push(w.run().catch((err) => ctx.log.error(`${folder}: watcher crashed: ${(err as Error).message}`)));
+        }
+      },
+      async stop() {
+        controller.abort();
+        ctx.signal.removeEventListener('abort', stopOnHost);
+        for (const w of watchers) w.close();
+        await Promise.all(loops);
+        loops = [];
+      },
+    };
+  },
+};
+
+export default mail;

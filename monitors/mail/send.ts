@@ -1,0 +1,72 @@
+// The `email` action's sender: one message through the account's SMTP server with nodemailer.
+// The lead's action executor calls sendMail with the mail monitor's config and secrets.
+import nodemailer from 'nodemailer';
+import { assertPlainOnlyOnLoopback, type MailConfig } from './settings.js';
+
+export type SmtpSettings = Pick<MailConfig, 'smtpHost' | 'smtpPort' | 'smtpSecurity' | 'smtpUsername' | 'from' | 'username'>;
+
+export interface OutgoingMail {
+  to: string | string[];
+  subject: string;
+  body: string;
+}
+
+export interface SentMail {
+  messageId: string;
+  accepted: string[];
+  rejected: string[];
+}
+
+const MAX_SUBJECT = 998; // RFC 5322 line limit; longer subjects are a template gone wrong
+const MAX_BODY = 1_000_000;
+
+export function smtpPort(s: Pick<SmtpSettings, 'smtpPort' | 'smtpSecurity'>): number {
+  return s.smtpPort ?? (s.smtpSecurity === 'tls' ? 465 : s.smtpSecurity === 'starttls' ? 587 : 25);
+}
+
+/**
+ * Send `mail` with the account's SMTP settings. The password comes from `secrets.smtpPassword`, else
+ * `secrets.password` (the IMAP one, which most providers share). Rejects with a one-line reason.
+ */
+export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<string, string>>, mail: OutgoingMail): Promise<SentMail> {
+  if (!smtp.smtpHost) throw new Error('this mail account has no SMTP server configured, so it cannot send');
+  const security = smtp.smtpSecurity ?? 'starttls';
+  assertPlainOnlyOnLoopback(security, smtp.smtpHost, 'SMTP');
+  const to = (Array.isArray(mail.to) ? mail.to : String(mail.to).split(',')).map((s) => s.trim()).filter(Boolean);
+  if (!to.length) throw new Error('email: no recipient ("to" is empty)');
+  if (/[\r\n]/.test(mail.subject)) throw new Error('email: the subject must be one line');
+  const user = smtp.smtpUsername ?? smtp.username;
+  const pass = secrets.smtpPassword ?? secrets.password;
+  const transport = nodemailer.createTransport({
+    host: smtp.smtpHost,
+    port: smtpPort({ smtpPort: smtp.smtpPort, smtpSecurity: security }),
+    secure: security === 'tls',
+    requireTLS: security === 'starttls',
+    ignoreTLS: security === 'plain',
+    auth: user && pass ? { user, pass } : undefined,
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 30_000,
+    logger: false,
+  });
+  try {
+    const info = await transport.sendMail({
+      from: smtp.from || (smtp.username?.includes('@') ? smtp.username : undefined),
+      to,
+      subject: mail.subject.slice(0, MAX_SUBJECT),
+      text: mail.body.length > MAX_BODY ? mail.body.slice(0, MAX_BODY) : mail.body,
+    });
+    return {
+      messageId: String(info.messageId ?? ''),
+      accepted: (info.accepted ?? []).map(String),
+      rejected: (info.rejected ?? []).map(String),
+    };
+  } catch (err) {
+    const e = err as { code?: string; responseCode?: number; message?: string };
+    if (e.code === 'EAUTH') throw new Error(`SMTP authentication failed for "${user}"`);
+    if (e.code === 'ECONNECTION' || e.code === 'ESOCKET') throw new Error(`could not reach SMTP server ${smtp.smtpHost}: ${e.message}`);
+    throw new Error(`sending mail failed: ${e.message ?? String(err)}`);
+  } finally {
+    transport.close();
+  }
+}

@@ -1,0 +1,131 @@
+// A real Dovecot IMAP server for tests: loopback only, a free port, plain auth (no TLS), users from a
+// passwd-file, Maildir homes under a temp folder, run unprivileged. `stop()`/`start()` restart it on the
+// same port and with the same mail, so tests can take the server away and bring it back.
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { chownTree, freePort, removeDir, serverIdentity, serverTempDir, spawnServer, waitUntilListening, type ServerProcess } from './server-process.js';
+
+export interface DovecotServer {
+  host: string;
+  port: number;
+  dir: string;
+  /** Lines Dovecot logged (all processes, since the first start). */
+  readonly log: string[];
+  /** Drop a raw RFC 822 message straight into a user's Maildir, as a local delivery agent would (works while stopped). */
+  deliver(user: string, raw: string | Buffer, folder?: string): void;
+  maildir(user: string): string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Freeze every Dovecot process: connections stay open, nothing answers. */
+  freeze(): void;
+  thaw(): void;
+  /** Stop and remove the temp folder. */
+  close(): Promise<void>;
+}
+
+export async function startDovecot(users: Record<string, string> = { alice: 'secret' }): Promise<DovecotServer> {
+  const who = serverIdentity();
+  const dir = serverTempDir('dovecot', who);
+  const port = await freePort();
+  const passwd = Object.entries(users)
+    .map(([u, p]) => `${u}:{PLAIN}${p}::::::`)
+    .join('\n');
+  writeFileSync(path.join(dir, 'users'), passwd + '\n');
+  for (const d of ['run', 'state', 'home']) mkdirSync(path.join(dir, d));
+  writeFileSync(path.join(dir, 'dovecot.conf'), config(dir, port, who.user, who.group, who.uid, who.gid));
+  chownTree(dir, who);
+
+  const log: string[] = [];
+  let proc: ServerProcess | null = null;
+  let seq = 0;
+  const maildir = (user: string) => path.join(dir, 'home', user, 'Maildir');
+
+  const server: DovecotServer = {
+    host: '127.0.0.1',
+    port,
+    dir,
+    log,
+    maildir,
+    deliver(user, raw, folder) {
+      const base = folder && folder !== 'INBOX' ? path.join(maildir(user), `.${folder}`) : maildir(user);
+      for (const sub of ['tmp', 'new', 'cur']) mkdirSync(path.join(base, sub), { recursive: true });
+      const name = `${Date.now()}.P${process.pid}Q${++seq}.panoptes-test`;
+      // Write to tmp/ then rename into new/: the Maildir way, so Dovecot never sees half a message.
+      writeFileSync(path.join(base, 'tmp', name), raw);
+      chownTree(path.join(dir, 'home'), who);
+      renameSync(path.join(base, 'tmp', name), path.join(base, 'new', name));
+    },
+    async start() {
+      if (proc) return;
+      const p = spawnServer('dovecot', ['-F', '-c', path.join(dir, 'dovecot.conf')], who);
+      proc = p;
+      const started = log.length;
+      p.child.stdout!.on('data', (d: Buffer) => log.push(...d.toString('utf8').split('\n').filter(Boolean)));
+      p.child.stderr!.on('data', (d: Buffer) => log.push(...d.toString('utf8').split('\n').filter(Boolean)));
+      try {
+        await waitUntilListening(port, p, { greeting: /^\* OK/ });
+      } catch (err) {
+        await p.stop();
+        proc = null;
+        throw new Error(`dovecot did not start: ${(err as Error).message}\n${log.slice(started).join('\n')}`);
+      }
+    },
+    async stop() {
+      const p = proc;
+      proc = null;
+      await p?.stop();
+    },
+    freeze: () => proc?.freeze(),
+    thaw: () => proc?.thaw(),
+    async close() {
+      await server.stop();
+      removeDir(dir);
+    },
+  };
+  await server.start();
+  return server;
+}
+
+function config(dir: string, port: number, user: string, group: string, uid: number, gid: number): string {
+  return `# Written by the Panoptes test harness.
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = /dev/stderr
+info_log_path = /dev/stderr
+default_internal_user = ${user}
+default_internal_group = ${group}
+default_login_user = ${user}
+first_valid_uid = 1
+first_valid_gid = 0
+mail_location = maildir:~/Maildir
+# Failed logins are answered after this long (default 2 s): keeps the wrong-password test short.
+auth_failure_delay = 1 secs
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/users
+}
+userdb {
+  driver = static
+  args = uid=${uid} gid=${gid} home=${dir}/home/%u
+}
+service imap-login {
+  chroot =
+  process_min_avail = 1
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+`;
+}

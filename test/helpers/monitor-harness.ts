@@ -1,0 +1,116 @@
+// Runs one monitor instance the way the engine does — the real MonitorHost, state in the real SQLite store in a
+// temp data folder — and records what it emits and every health change. `restart()` stops the host, closes the
+// store, and starts over on the same folder: what a user restarting Panoptes does.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { MonitorDefinition, MonitorHealth } from '../../core/monitor.js';
+import type { NewEvent } from '../../core/event.js';
+import { MonitorHost } from '../../core/monitor-host.js';
+import { openStore, type Store } from '../../core/store/index.js';
+import { createLogger, silentLogger, type Logger } from '../../core/log.js';
+
+export interface MonitorRun {
+  readonly id: string;
+  /** Everything emitted, across restarts, in order. */
+  readonly events: NewEvent[];
+  readonly healthLog: MonitorHealth[];
+  /** Log lines the monitor wrote (to check that secrets never appear). */
+  readonly logLines: string[];
+  health(): MonitorHealth;
+  waitForEvents(count: number, timeoutMs?: number): Promise<NewEvent[]>;
+  waitForHealth(pred: (h: MonitorHealth) => boolean, timeoutMs?: number, what?: string): Promise<MonitorHealth>;
+  /** Stop Panoptes (host + store) and start it again on the same data folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  secrets?: Record<string, string>;
+  id?: string;
+  /** Called for every emitted event, with the time it arrived. */
+  onEvent?(event: NewEvent, at: number): void;
+}
+
+export async function runMonitor(def: MonitorDefinition, config: Record<string, unknown>, opts: RunOptions = {}): Promise<MonitorRun> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-monitor-'));
+  const id = opts.id ?? `${def.type}:test`;
+  const events: NewEvent[] = [];
+  const healthLog: MonitorHealth[] = [];
+  const logLines: string[] = [];
+  const log: Logger = process.env.PANOPTES_TEST_LOG
+    ? createLogger('test', 'debug', (l) => (logLines.push(l), process.stderr.write(l + '\n')))
+    : createLogger('test', 'debug', (l) => void logLines.push(l));
+  let store: Store;
+  let host: MonitorHost;
+  let current: MonitorHealth | null = null;
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const w of waiters) w();
+  };
+
+  const boot = async () => {
+    store = openStore(dataDir);
+    host = new MonitorHost({
+      definitions: new Map([[def.type, def]]),
+      stateFor: (mid) => store.monitorState.forMonitor(mid),
+      emit: async (_mid, event) => {
+        events.push(event);
+        opts.onEvent?.(event, Date.now());
+        wake();
+      },
+      log,
+      onHealth: (h) => {
+        current = { ...h };
+        healthLog.push(current);
+        wake();
+      },
+      restartBaseMs: 500,
+    });
+    await host.start({ id, type: def.type, name: 'test', config, secrets: opts.secrets ?? {} });
+  };
+
+  const waitUntil = <T>(check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const attempt = () => {
+        const v = check();
+        if (v !== undefined) {
+          clearTimeout(t);
+          waiters.delete(attempt);
+          resolve(v);
+        }
+      };
+      const t = setTimeout(() => {
+        waiters.delete(attempt);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
+      }, timeoutMs);
+      waiters.add(attempt);
+      attempt();
+    });
+
+  await boot();
+  return {
+    id,
+    events,
+    healthLog,
+    logLines,
+    health: () => current ?? host.health(id),
+    waitForEvents: (count, timeoutMs = 10_000) =>
+      waitUntil(() => (events.length >= count ? events.slice() : undefined), timeoutMs, () => `${count} events (have ${events.length}: ${events.map((e) => e.title).join(' | ')})`),
+    waitForHealth: (pred, timeoutMs = 10_000, what = 'a health state') =>
+      waitUntil(() => (current && pred(current) ? current : undefined), timeoutMs, () => `${what} (now ${JSON.stringify(current)})`),
+    async restart() {
+      await host.stopAll();
+      store.close();
+      await boot();
+    },
+    async stop() {
+      await host.stopAll();
+      store.close();
+      waiters.clear();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { silentLogger };
