@@ -21,6 +21,8 @@ import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
 import { notifyExecutor } from './actions/notify.js';
 import { webhookExecutor } from './actions/webhook.js';
 import { commandExecutor } from './actions/command.js';
+import { mqttExecutor, type MqttExecutor } from './actions/mqtt.js';
+import { actionBroker, startForwarding, type ForwardingHandle, type ForwardTarget } from './forwarding/index.js';
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createServiceHandler } from './service.js';
@@ -35,6 +37,8 @@ export interface EngineOptions {
   /** Start the configured monitors (default true). */
   startMonitors?: boolean;
   agentId?: string;
+  /** Forward this instance's events to this broker for this run (`panoptes agent --forward`), over the config's. */
+  forward?: ForwardTarget;
 }
 
 /** The source of Panoptes' own events (flags, agents). */
@@ -66,6 +70,8 @@ export class Engine {
   private readonly retention: RetentionSweeper;
   private readonly handler;
   private closed = false;
+  private forwarding: ForwardingHandle | null = null;
+  private readonly mqttAction: MqttExecutor;
 
   private constructor(readonly dataDir: string, store: Store, config: ConfigStore, definitions: Map<string, MonitorDefinition>, opts: EngineOptions) {
     this.log = opts.log ?? createLogger('engine');
@@ -95,6 +101,8 @@ export class Engine {
     this.executors.set('notify', notifyExecutor(store, (n) => this.deliverNotification(n)));
     this.executors.set('webhook', webhookExecutor());
     this.executors.set('command', commandExecutor(() => this.config.current.settings.commandsEnabled));
+    this.mqttAction = mqttExecutor(() => actionBroker(this));
+    this.executors.set('mqtt', this.mqttAction);
     this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'));
     this.processor = new RuleProcessor(store, this.rules, this.flags, this.clock, this.log.child('rules'), () => this.outbox.wake(), (id) => {
       const e = store.events.get(id);
@@ -112,7 +120,7 @@ export class Engine {
       const config = await ConfigStore.open(opts.dataDir, log.child('config'));
       const definitions = opts.definitions ?? (await loadMonitorTypes(log));
       const engine = new Engine(opts.dataDir, store, config, definitions, { ...opts, log });
-      await engine.startUp(opts.startMonitors !== false);
+      await engine.startUp(opts.startMonitors !== false, opts.forward);
       return engine;
     } catch (err) {
       store.close();
@@ -120,7 +128,8 @@ export class Engine {
     }
   }
 
-  private async startUp(startMonitors: boolean): Promise<void> {
+  private async startUp(startMonitors: boolean, forward?: ForwardTarget): Promise<void> {
+    this.forwarding = await startForwarding(this, { forward });
     this.flags.schedule();
     this.processor.wake();
     this.outbox.wake();
@@ -235,6 +244,8 @@ export class Engine {
     this.closed = true;
     for (const c of this.connections) c.close();
     await this.host.stopAll();
+    await this.forwarding?.stop();
+    await this.mqttAction.close();
     this.writer.flush();
     this.processor.close();
     this.outbox.close();

@@ -11,6 +11,8 @@ export interface AgentOptions {
   dataDir: string;
   port?: number;
   agentId?: string;
+  /** `--forward URL`: forward events to this MQTT broker for this run. */
+  forward?: string | undefined;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   /** Resolves to stop the agent (tests); by default SIGINT/SIGTERM. */
@@ -23,7 +25,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   let engine: Engine;
   try {
-    engine = await Engine.open({ dataDir: opts.dataDir, log, ...(opts.agentId ? { agentId: opts.agentId } : {}) });
+    engine = await Engine.open({ dataDir: opts.dataDir, log, ...(opts.agentId ? { agentId: opts.agentId } : {}), ...(opts.forward ? { forward: { url: opts.forward, agentId: opts.agentId } } : {}) });
   } catch (err) {
     if (err instanceof CorruptDatabaseError) {
       opts.stderr.write(`panoptes: ${err.message}\n`);

@@ -1,20 +1,32 @@
 import { parseFlags, writeLine, type CliIO } from '../io.js';
+import { parseBrokerUrl } from '../../monitors/mqtt/connection.js';
 import { runAgent } from '../../server/agent.js';
 
-const USAGE = `usage: panoptes agent [--data DIR] [--port N] [--agent-id NAME]
-Runs the engine headless and serves the UI and the protocol on 127.0.0.1.`;
+const USAGE = `usage: panoptes agent [--data DIR] [--port N] [--agent-id NAME] [--forward mqtt[s]://[user:pass@]host:port]
+Runs the engine headless and serves the UI and the protocol on 127.0.0.1.
+--forward publishes every stored event to panoptes/<agent-id>/events on that MQTT broker (QoS 1, in order).`;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { flags, positional } = parseFlags(args, { port: 'number', 'agent-id': 'string' }, USAGE);
+  const { flags, positional } = parseFlags(args, { port: 'number', 'agent-id': 'string', forward: 'string' }, USAGE);
   if (positional.length) {
     writeLine(io.stderr, `panoptes agent: unexpected argument "${positional[0]}"`);
     writeLine(io.stderr, USAGE);
     return 2;
   }
+  const forward = flags.forward as string | undefined;
+  if (forward !== undefined) {
+    try {
+      parseBrokerUrl(forward);
+    } catch (err) {
+      writeLine(io.stderr, `panoptes agent: --forward: ${(err as Error).message}`);
+      return 2;
+    }
+  }
   return runAgent({
     dataDir: io.dataDir,
     port: (flags.port as number | undefined) ?? 0,
     agentId: flags['agent-id'] as string | undefined,
+    forward,
     stdout: io.stdout,
     stderr: io.stderr,
   });

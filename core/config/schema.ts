@@ -29,11 +29,41 @@ export const settingsSchema = z.object({
   traceLimitPerRule: z.number().int().min(1).max(10_000).default(50),
 });
 
+/**
+ * Forwarding between Panoptes instances over MQTT (off unless configured). Broker passwords never live here: one
+ * written into a URL is moved to the secret store (owner "forwarding") when forwarding starts.
+ */
+const mqttTlsSchema = z.object({
+  ca: z.string().optional(),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  rejectUnauthorized: z.boolean().optional(),
+});
+const brokerRefSchema = z.object({ url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'a broker address starts with mqtt://, mqtts://, ws:// or wss://'), tls: mqttTlsSchema.optional() });
+export const forwardingSchema = z.object({
+  /** This instance publishes its events to `panoptes/<agentId>/events`. `filter` is a rule's `when`/`if`. */
+  forward: brokerRefSchema
+    .extend({
+      agentId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'agent ids use letters, digits and . _ - (at most 64)').optional(),
+      filter: z.object({ when: z.unknown().optional(), if: z.unknown().optional() }).optional(),
+      keepaliveSeconds: z.number().int().min(5).max(3600).optional(),
+    })
+    .optional(),
+  /** Brokers whose `panoptes/+/events` this instance takes in. */
+  subscribe: z.array(brokerRefSchema.extend({ clientId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional() })).default([]),
+  /** A broker inside this instance (aedes), for two machines and no broker of their own. */
+  embeddedBroker: z.object({ enabled: z.boolean().default(false), port: z.number().int().min(1).max(65535).default(1883), host: z.string().default('0.0.0.0') }).optional(),
+  /** Broker for the rules' `mqtt` action; the forward broker when absent. */
+  actionBroker: brokerRefSchema.optional(),
+});
+export type ForwardingDoc = z.infer<typeof forwardingSchema>;
+
 export const configSchema = z.object({
   version: z.literal(1).default(1),
   monitors: z.array(monitorEntrySchema).default([]),
   rules: z.array(ruleFrameSchema).default([]),
   settings: settingsSchema.default(settingsSchema.parse({})),
+  forwarding: forwardingSchema.optional(),
 });
 
 export type ConfigDocument = z.infer<typeof configSchema>;

@@ -1,0 +1,109 @@
+import { connect, type MqttClient } from 'mqtt';
+import type { ActionExecutor } from '../outbox-dispatcher.js';
+import { permanentError } from '../outbox-dispatcher.js';
+import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
+
+export interface MqttBroker {
+  address: BrokerAddress;
+  tls?: TlsFiles | undefined;
+}
+
+interface Conn {
+  key: string;
+  client: MqttClient;
+  idle: NodeJS.Timeout | null;
+  lastError: string | null;
+}
+
+export interface MqttExecutor extends ActionExecutor {
+  close(): Promise<void>;
+}
+
+/** Give up on one publish after this long (the outbox retries it with backoff). */
+const PUBLISH_TIMEOUT_MS = 15_000;
+/** A connection nobody published on for this long is closed; the next action opens a new one. */
+const IDLE_CLOSE_MS = 60_000;
+
+/**
+ * `mqtt {topic, payload, retain, qos}`: publish to the configured broker (settings' actionBroker, else the forward
+ * broker), so rules can drive Home Assistant or Node-RED. One connection per broker, kept while actions flow.
+ * Retry-safe: a message published twice at QoS 0/1 is within what MQTT promises anyway.
+ */
+export function mqttExecutor(brokerOf: () => MqttBroker | null): MqttExecutor {
+  let current: Conn | null = null;
+  let closed = false;
+
+  const drop = async () => {
+    const c = current;
+    current = null;
+    if (!c) return;
+    if (c.idle) clearTimeout(c.idle);
+    await endClient(c.client, 1_000);
+  };
+
+  const connFor = async (broker: MqttBroker): Promise<Conn> => {
+    const key = JSON.stringify([broker.address, broker.tls ?? null]);
+    if (current && current.key !== key) await drop();
+    if (!current) {
+      const client = connect(broker.address.url, clientOptions(broker.address, broker.tls, { clean: true, reconnectPeriod: 2_000 }));
+      const conn: Conn = { key, client, idle: null, lastError: null };
+      client.on('error', (err) => (conn.lastError = mqttErrorText(err)));
+      current = conn;
+    }
+    const c = current;
+    if (c.idle) clearTimeout(c.idle);
+    c.idle = setTimeout(() => {
+      if (current === c) void drop();
+    }, IDLE_CLOSE_MS);
+    c.idle.unref?.();
+    return c;
+  };
+
+  return {
+    retrySafe: true,
+    maxAttempts: 6,
+    async run(action, ctx) {
+      if (closed) throw new Error('shutting down');
+      const a = (action as { mqtt: { topic: string; payload: string; retain?: boolean; qos?: 0 | 1 | 2 } }).mqtt;
+      const problem = topicNameProblem(a.topic);
+      if (problem) throw permanentError(`mqtt action: ${problem}`);
+      let broker: MqttBroker | null;
+      try {
+        broker = brokerOf();
+      } catch (err) {
+        throw permanentError(`mqtt action: ${(err as Error).message}`);
+      }
+      if (!broker) throw permanentError('mqtt action: no broker is configured (settings → forwarding → actionBroker or forward)');
+      const conn = await connFor(broker);
+      const client = conn.client;
+      const qos = a.qos ?? 0;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const why = conn.lastError;
+          // Drop the connection with whatever it still queues, so the outbox's retry is the only copy that follows.
+          if (current === conn) void drop();
+          reject(new Error(`mqtt action: ${broker.address.url} did not take the message within ${PUBLISH_TIMEOUT_MS / 1000} s${why ? ` (${why})` : ''}`));
+        }, PUBLISH_TIMEOUT_MS);
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(new Error('aborted'));
+        };
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        const finish = (err?: Error) => {
+          clearTimeout(timer);
+          ctx.signal.removeEventListener('abort', onAbort);
+          if (err) reject(new Error(`mqtt action: ${mqttErrorText(err)}`));
+          else resolve();
+        };
+        // QoS 0 completes once written to the socket; a disconnected client would queue it, so wait for a connection.
+        if (qos === 0 && !client.connected) {
+          client.once('connect', () => client.publish(a.topic, a.payload, { qos, retain: a.retain ?? false }, (err) => finish(err ?? undefined)));
+        } else client.publish(a.topic, a.payload, { qos, retain: a.retain ?? false }, (err) => finish(err ?? undefined));
+      });
+    },
+    async close() {
+      closed = true;
+      await drop();
+    },
+  };
+}

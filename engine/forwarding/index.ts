@@ -1,0 +1,208 @@
+// Forwarding between Panoptes instances over MQTT, wired to one engine: the forwarder (this instance's events out
+// to `panoptes/<agent-id>/events`), receivers (other instances' events in), and an optional embedded broker.
+// Nothing here can stop the engine from starting: a bad setting or an unreachable broker is logged and waited out.
+import type { Engine } from '../engine.js';
+import type { ForwardingDoc } from '../../core/config/schema.js';
+import { SELF_SOURCE } from '../engine.js';
+import { parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
+import { compileForwardFilter } from './filter.js';
+import { Forwarder, type ForwarderStatus } from './forwarder.js';
+import { Receiver, type ReceiverStatus } from './receiver.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { AGENT_ID, toAgentId } from './wire.js';
+
+export { FORWARD_CURSOR } from './forwarder.js';
+
+/** Owner of forwarding's entries in the secret store. */
+export const SECRETS_OWNER = 'forwarding';
+
+/** `panoptes agent --forward URL [--agent-id NAME]`: the forward target for this run, over the config's. */
+export interface ForwardTarget {
+  url: string;
+  agentId?: string | undefined;
+}
+
+export interface ForwardingStatus {
+  forward: ForwarderStatus | null;
+  receivers: ReceiverStatus[];
+  embeddedBroker: { host: string; port: number } | null;
+}
+
+export interface ForwardingHandle {
+  status(): ForwardingStatus;
+  stop(): Promise<void>;
+}
+
+export interface ResolvedBroker {
+  address: BrokerAddress;
+  tls?: TlsFiles | undefined;
+}
+
+/** A broker from settings, with its password from the secret store (never from the config document). */
+export function resolveBroker(engine: Engine, ref: { url: string; tls?: TlsFiles | undefined }): ResolvedBroker {
+  const address = parseBrokerUrl(ref.url);
+  if (address.password === undefined) {
+    const stored = engine.secrets.get(SECRETS_OWNER)[secretKeyFor(address)];
+    if (stored !== undefined) address.password = stored;
+  }
+  return { address, tls: ref.tls };
+}
+
+/** The broker the rules' `mqtt` action publishes to: `actionBroker`, else the forward broker; null when neither. */
+export function actionBroker(engine: Engine): ResolvedBroker | null {
+  const f = engine.config.current.forwarding;
+  const ref = f?.actionBroker ?? f?.forward;
+  return ref ? resolveBroker(engine, ref) : null;
+}
+
+/**
+ * A password typed into a broker URL in the config document is moved to the secret store and the URL rewritten
+ * without it, so the document (which is exported, shared, backed up) never keeps it.
+ */
+async function movePasswordsToSecrets(engine: Engine): Promise<void> {
+  const f = engine.config.current.forwarding;
+  if (!f) return;
+  const refs = [f.forward, f.actionBroker, ...f.subscribe].filter((r): r is NonNullable<typeof r> => !!r);
+  const found: Record<string, string> = {};
+  const rewrite = new Map<string, string>();
+  for (const r of refs) {
+    let a: BrokerAddress;
+    try {
+      a = parseBrokerUrl(r.url);
+    } catch {
+      continue;
+    }
+    if (a.password === undefined) continue;
+    found[secretKeyFor(a)] = a.password;
+    const u = new URL(a.url);
+    if (a.username !== undefined) u.username = encodeURIComponent(a.username);
+    rewrite.set(r.url, u.href.replace(/\/$/, ''));
+  }
+  if (!rewrite.size) return;
+  engine.secrets.set(SECRETS_OWNER, found);
+  const fix = (r: { url: string } | undefined) => {
+    if (r && rewrite.has(r.url)) r.url = rewrite.get(r.url)!;
+  };
+  await engine.config.update((d) => {
+    if (!d.forwarding) return;
+    fix(d.forwarding.forward);
+    fix(d.forwarding.actionBroker);
+    d.forwarding.subscribe.forEach(fix);
+  });
+  engine.log.info(`moved ${rewrite.size} broker password(s) from the config document to the secret store`);
+}
+
+export async function startForwarding(engine: Engine, overrides: { forward?: ForwardTarget | undefined } = {}): Promise<ForwardingHandle> {
+  const log = engine.log.child('forwarding');
+  try {
+    await movePasswordsToSecrets(engine);
+  } catch (err) {
+    log.warn(`could not move broker passwords out of the config document: ${(err as Error).message}`);
+  }
+  const cfg: ForwardingDoc = engine.config.current.forwarding ?? { subscribe: [] };
+  const stops: (() => Promise<void>)[] = [];
+  let forwarder: Forwarder | null = null;
+  const receivers: Receiver[] = [];
+  let embedded: EmbeddedBroker | null = null;
+
+  if (cfg.embeddedBroker?.enabled) {
+    const s = engine.secrets.get(SECRETS_OWNER);
+    const password = s['embeddedBroker.password'];
+    try {
+      embedded = await startEmbeddedBroker({
+        host: cfg.embeddedBroker.host,
+        port: cfg.embeddedBroker.port,
+        log,
+        credentials: password ? { username: s['embeddedBroker.username'] ?? 'panoptes', password } : undefined,
+      });
+      const e = embedded;
+      stops.push(() => e.close());
+    } catch (err) {
+      log.error(`the embedded MQTT broker could not listen on ${cfg.embeddedBroker.host}:${cfg.embeddedBroker.port}: ${(err as Error).message}`);
+    }
+  }
+
+  const forwardRef = overrides.forward ? { url: overrides.forward.url } : cfg.forward;
+  const forwardAgentId = toAgentId(overrides.forward?.agentId ?? cfg.forward?.agentId ?? engine.agentId);
+  if (forwardRef) {
+    const { filter, errors } = compileForwardFilter(cfg.forward?.filter);
+    if (errors.length) {
+      // Forwarding with a filter the user did not mean could send what they wanted kept; the log keeps the events.
+      log.error(`forwarding is off until the filter is fixed: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    } else if (!AGENT_ID.test(forwardAgentId)) {
+      log.error(`forwarding is off: agent id ${JSON.stringify(forwardAgentId)} must use letters, digits and . _ - only`);
+    } else {
+      try {
+        const broker = resolveBroker(engine, forwardRef);
+        forwarder = new Forwarder({
+          store: engine.store,
+          log,
+          agentId: forwardAgentId,
+          broker: broker.address,
+          tls: broker.tls,
+          filter,
+          keepaliveSeconds: cfg.forward?.keepaliveSeconds,
+          onStored: (listener) => engine.onEvent(() => listener()),
+        });
+        forwarder.start();
+        const f = forwarder;
+        stops.push(() => f.stop());
+      } catch (err) {
+        log.error(`forwarding is off: ${redactUrl((err as Error).message)}`);
+      }
+    }
+  }
+
+  const subscribeRefs: { url: string; tls?: TlsFiles | undefined; clientId?: string | undefined }[] = [...cfg.subscribe];
+  // With an embedded broker and nothing else configured, this instance is the hub: listen on it.
+  if (embedded && !subscribeRefs.length) subscribeRefs.push({ url: `mqtt://127.0.0.1:${embedded.port}` });
+  const selfId = forwarder ? forwardAgentId : null;
+  for (const ref of subscribeRefs) {
+    try {
+      const broker = resolveBroker(engine, ref);
+      if (embedded && !broker.address.password) {
+        const s = engine.secrets.get(SECRETS_OWNER);
+        if (s['embeddedBroker.password'] && /^mqtt:\/\/127\.0\.0\.1:/.test(broker.address.url)) {
+          broker.address.username = s['embeddedBroker.username'] ?? 'panoptes';
+          broker.address.password = s['embeddedBroker.password'];
+        }
+      }
+      const r = new Receiver({
+        broker: broker.address,
+        tls: broker.tls,
+        clientId: ref.clientId ?? `panoptes-rx-${toAgentId(engine.agentId)}`,
+        selfAgentId: selfId,
+        log,
+        kv: engine.store.kv,
+        ingest: (e) => engine.ingest(e),
+        emit: (e) => engine.emit(SELF_SOURCE, e),
+      });
+      r.start();
+      receivers.push(r);
+      stops.push(() => r.stop());
+    } catch (err) {
+      log.error(`cannot receive from ${redactUrl(ref.url)}: ${redactUrl((err as Error).message)}`);
+    }
+  }
+
+  let stopped = false;
+  return {
+    status: () => ({
+      forward: forwarder?.status() ?? null,
+      receivers: receivers.map((r) => r.status()),
+      embeddedBroker: embedded ? { host: embedded.host, port: embedded.port } : null,
+    }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // Receivers and forwarder first (they use the broker), the embedded broker last.
+      for (const s of stops.reverse()) {
+        try {
+          await s();
+        } catch (err) {
+          log.warn(`stopping forwarding: ${(err as Error).message}`);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// What travels between Panoptes instances: topics, the forwarded event (the event JSON plus its origin) and the
+// agent status. Everything received is untrusted: it is checked and clamped before it can enter the store.
+import os from 'node:os';
+import { z } from 'zod';
+import type { EventOrigin, PanoptesEvent } from '../../core/event.js';
+import { normalizeNewEvent } from '../../core/event.js';
+
+export const TOPIC_ROOT = 'panoptes';
+export const AGENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** A forwarded event larger than this is refused (the store clamps bodies far below it anyway). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export const eventsTopic = (agentId: string) => `${TOPIC_ROOT}/${agentId}/events`;
+export const statusTopic = (agentId: string) => `${TOPIC_ROOT}/${agentId}/status`;
+export const ALL_EVENTS = `${TOPIC_ROOT}/+/events`;
+export const ALL_STATUS = `${TOPIC_ROOT}/+/status`;
+
+/** `panoptes/<agent>/<kind>` → its parts, or null for any other topic. */
+export function parseTopic(topic: string): { agentId: string; kind: 'events' | 'status' } | null {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== TOPIC_ROOT || !AGENT_ID.test(parts[1]!)) return null;
+  if (parts[2] !== 'events' && parts[2] !== 'status') return null;
+  return { agentId: parts[1]!, kind: parts[2] };
+}
+
+/** A usable agent id from anything (a host name may hold characters a topic level must not). */
+export function toAgentId(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  return cleaned || 'agent';
+}
+
+export function localOrigin(agentId: string): EventOrigin {
+  return { agentId, hostname: os.hostname() };
+}
+
+export function encodeEvent(e: PanoptesEvent, origin: EventOrigin): string {
+  const { id, ts, receivedAt, source, type, title, body, url, fields, tags } = e;
+  return JSON.stringify({ id, ts, receivedAt, source, type, title, body, url, fields, tags, origin });
+}
+
+const wireEvent = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/, 'id is not an event id'),
+  ts: z.string().max(64),
+  source: z.string().min(1).max(200),
+  type: z.string().max(200),
+  title: z.string().optional(),
+  body: z.string().optional(),
+  url: z.string().max(8_192).nullable().optional(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+  tags: z.array(z.string().max(200)).max(200).optional(),
+  origin: z.object({ hostname: z.string().max(255).optional() }).loose().optional(),
+});
+
+/**
+ * A received forwarded event, ready for `engine.ingest`: its id kept (so a redelivery is dropped), its origin
+ * taken from the topic it came on (an agent cannot speak for another's id), received now.
+ */
+export function decodeEvent(payload: Buffer, topicAgentId: string): PanoptesEvent {
+  if (payload.length > MAX_MESSAGE_BYTES) throw new Error(`message of ${payload.length} bytes is larger than ${MAX_MESSAGE_BYTES}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new Error('payload is not JSON');
+  }
+  const r = wireEvent.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`not a Panoptes event: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  const w = r.data;
+  const n = normalizeNewEvent({
+    type: w.type,
+    ts: w.ts,
+    title: w.title ?? '',
+    body: w.body ?? '',
+    url: w.url ?? null,
+    fields: w.fields ?? {},
+    tags: w.tags ?? [],
+  });
+  return { id: w.id, receivedAt: new Date().toISOString(), source: w.source, ...n, origin: { agentId: topicAgentId, hostname: w.origin?.hostname ?? '' } };
+}
+
+export interface AgentStatus {
+  state: 'online' | 'offline';
+  agentId: string;
+  hostname: string;
+  at: string;
+  reason?: string;
+  version?: string;
+}
+
+export function encodeStatus(s: AgentStatus): string {
+  return JSON.stringify(s);
+}
+
+const wireStatus = z.object({
+  state: z.enum(['online', 'offline']),
+  hostname: z.string().max(255).optional(),
+  at: z.string().max(64).optional(),
+  reason: z.string().max(500).optional(),
+  version: z.string().max(100).optional(),
+});
+
+/** A status message, or null when it is empty (a cleared retained status) or not ours. */
+export function decodeStatus(payload: Buffer, topicAgentId: string): AgentStatus | null {
+  if (!payload.length || payload.length > 64 * 1024) return null;
+  try {
+    const r = wireStatus.safeParse(JSON.parse(payload.toString('utf8')));
+    if (!r.success) return null;
+    const s: AgentStatus = { state: r.data.state, agentId: topicAgentId, hostname: r.data.hostname ?? '', at: r.data.at ?? new Date().toISOString() };
+    if (r.data.reason) s.reason = r.data.reason;
+    if (r.data.version) s.version = r.data.version;
+    return s;
+  } catch {
+    return null;
+  }
+}
