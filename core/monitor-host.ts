@@ -242,7 +242,9 @@ export class MonitorHost {
             await withTimeout(Promise.resolve().then(() => task(attempt.signal)), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
             if (!alive()) return;
             failures = 0;
-            this.setHealth(run, { status: 'ok', message: null, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
+            // Keep what the check itself said ("not modified", "12 items"); clear a stale failure message.
+            const message = run.health.status === 'ok' ? run.health.message : null;
+            this.setHealth(run, { status: 'ok', message, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
             cancelNext = setTimer(() => void tick(), interval);
           } catch (err) {
             if (!alive()) return;

@@ -124,6 +124,8 @@ export interface Requests {
   'monitors.remove': { params: { id: string }; result: { removed: boolean } };
   'monitors.test': { params: { type: string; config: Record<string, unknown> }; result: { events: PanoptesEvent[] } };
   'monitors.checkNow': { params: { id: string }; result: { started: boolean } };
+  'monitors.importOpml': { params: { opml: string; intervalMinutes?: number }; result: { added: string[]; skipped: string[] } };
+  'monitors.exportOpml': { params: Record<string, never>; result: { opml: string } };
   'monitors.pauseAll': { params: { paused: boolean }; result: { paused: boolean } };
   'rules.list': { params: Record<string, never>; result: { rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] } };
   'rules.save': { params: { rule: unknown }; result: { rule: unknown } };

@@ -1,8 +1,26 @@
 /**
  * Context flags that follow you: built-in rules in the ordinary rule format (docs/rules.md), shipped as defaults
  * so they are visible and editable in the UI like any other rule. The engine seeds them into a new config
- * document; nothing here depends on Electron (the file sits in electron/ because these are desktop behaviours).
+ * document (only when it is first created); nothing here depends on Electron.
  */
+
+/** What a new user expects after adding a feed: a notification and a line in the feed for each new item. */
+export const DEFAULT_NOTIFY_RULES = [
+  {
+    id: 'default-notify-feed-items',
+    name: 'Notify me of new feed items',
+    enabled: true,
+    when: { type: 'feed.item' },
+    then: [{ notify: { title: '{{ title }}', body: '{{ fields.feedTitle }}', url: '{{ url }}', priority: 'normal' } }],
+  },
+  {
+    id: 'default-notify-mail',
+    name: 'Notify me of new mail',
+    enabled: true,
+    when: { type: 'mail.received' },
+    then: [{ notify: { title: '{{ fields.from.name | default: fields.from.address }}', body: '{{ title }}', priority: 'normal' } }],
+  },
+] as const;
 
 export const DEFAULT_CONTEXT_RULES = [
   {
@@ -71,3 +89,7 @@ export const DEFAULT_CONTEXT_RULES = [
     then: [{ flag: { set: 'dnd', for: '30m' } }],
   },
 ] as const;
+
+export function defaultRules(): unknown[] {
+  return structuredClone([...DEFAULT_NOTIFY_RULES, ...DEFAULT_CONTEXT_RULES]) as unknown[];
+}

@@ -26,6 +26,7 @@ import { actionBroker, startForwarding, type ForwardingHandle, type ForwardTarge
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createServiceHandler } from './service.js';
+import { defaultRules } from './default-rules.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -39,6 +40,8 @@ export interface EngineOptions {
   agentId?: string;
   /** Forward this instance's events to this broker for this run (`panoptes agent --forward`), over the config's. */
   forward?: ForwardTarget;
+  /** Seed the built-in rules into a new config document (default true). */
+  seedDefaultRules?: boolean;
 }
 
 /** The source of Panoptes' own events (flags, agents). */
@@ -118,6 +121,7 @@ export class Engine {
     const store = openStore(opts.dataDir);
     try {
       const config = await ConfigStore.open(opts.dataDir, log.child('config'));
+      if (config.created && opts.seedDefaultRules !== false) await config.update((d) => void (d.rules = defaultRules() as typeof d.rules));
       const definitions = opts.definitions ?? (await loadMonitorTypes(log));
       const engine = new Engine(opts.dataDir, store, config, definitions, { ...opts, log });
       await engine.startUp(opts.startMonitors !== false, opts.forward);

@@ -7,6 +7,7 @@ import { stripSeq } from '../core/store/index.js';
 import { MONITOR_ID, settingsSchema, type MonitorEntry } from '../core/config/schema.js';
 import { validateRule, replay, RuleEngine } from '../rules/index.js';
 import { parseDuration } from '../core/duration.js';
+import { parseOpml, buildOpml } from '../monitors/rss/opml.js';
 
 type Handler = (params: any) => Promise<unknown> | unknown;
 
@@ -96,6 +97,31 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
       }
     },
     'monitors.checkNow': (p: { id: string }) => ({ started: engine.host.checkNow(String(p?.id)) }),
+    'monitors.importOpml': async (p: { opml: string; intervalMinutes?: number }) => {
+      let feeds;
+      try {
+        feeds = parseOpml(String(p?.opml ?? ''));
+      } catch (err) {
+        throw new RequestError('invalid', `not an OPML file: ${(err as Error).message}`);
+      }
+      const watched = new Set(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => String(m.config.url)));
+      const added: string[] = [];
+      const skipped: string[] = [];
+      for (const f of feeds) {
+        if (watched.has(f.xmlUrl)) {
+          skipped.push(f.xmlUrl);
+          continue;
+        }
+        const config = { url: f.xmlUrl, ...(p.intervalMinutes ? { intervalMinutes: p.intervalMinutes } : {}) };
+        const info = (await handlers['monitors.add']({ type: 'rss', name: f.title || f.xmlUrl, config })) as MonitorInfo;
+        watched.add(f.xmlUrl);
+        added.push(info.id);
+      }
+      return { added, skipped };
+    },
+    'monitors.exportOpml': () => ({
+      opml: buildOpml(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }))),
+    }),
     'monitors.pauseAll': async (p: { paused: boolean }) => {
       await engine.setPaused(Boolean(p?.paused));
       broadcastMonitors(engine);

@@ -24,6 +24,8 @@ export class ConfigStore {
   readonly lastGoodFile: string;
   /** Set when the file on disk could not be used at load. */
   loadError: ConfigError | null = null;
+  /** True when this open created the document (a new data folder): the place to seed defaults. */
+  created = false;
   private readonly db: Low<string>;
   private doc: ConfigDocument = defaultConfig();
   private writing: Promise<void> = Promise.resolve();
@@ -46,6 +48,7 @@ export class ConfigStore {
 
   private async load(): Promise<void> {
     if (!existsSync(this.file)) {
+      this.created = true;
       this.doc = defaultConfig();
       await this.write();
       return;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CONTEXT_RULES } from '../../electron/default-rules.js';
+import { DEFAULT_CONTEXT_RULES } from '../../engine/default-rules.js';
 
 type AnyRule = { id: string; enabled: boolean; when: { type?: string }; then: Record<string, Record<string, unknown>>[] };
 const rules = DEFAULT_CONTEXT_RULES as unknown as AnyRule[];

@@ -26,7 +26,7 @@ test('feed item → event → rule → notification, and a restart neither re-em
     res.end(rssFeed('Test Feed', items));
   });
 
-  let engine = await Engine.open({ dataDir: dir, log: silentLogger });
+  let engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false });
   t.after(() => engine.close());
   await engine.request('rules.save', { rule: RULE });
   const added = (await engine.request('monitors.add', { type: 'rss', name: 'Test feed', config: { url: server.url('/feed.xml') } })) as { id: string };
@@ -45,7 +45,7 @@ test('feed item → event → rule → notification, and a restart neither re-em
   assert.equal(stored[0]!.source, 'rss:test-feed');
 
   await engine.close();
-  engine = await Engine.open({ dataDir: dir, log: silentLogger });
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false });
   const requestsBefore = server.requests.length;
   await waitFor(() => server.requests.length > requestsBefore && engine.healthOf(added.id).status === 'ok', 'poll after restart');
   await new Promise((r) => setTimeout(r, 200));
@@ -55,7 +55,7 @@ test('feed item → event → rule → notification, and a restart neither re-em
 
 test('events stored but not yet through the rules when the process died are processed after restart, exactly once', async (t) => {
   const dir = tempDir(t);
-  let engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  let engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, startMonitors: false });
   await engine.request('rules.save', { rule: { ...RULE, when: { type: 'feed.item' } } });
   await engine.close();
 
@@ -65,11 +65,11 @@ test('events stored but not yet through the rules when the process died are proc
   store.events.append([{ id: newId(), ts: now, receivedAt: now, source: 'rss:x', type: 'feed.item', title: 'Arrived before the crash', body: '', url: null, fields: {}, tags: [] }]);
   store.close();
 
-  engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, startMonitors: false });
   const notes = await waitFor(() => { const n = engine.store.notifications.recent(); return n.length ? n : null; }, 'notification after restart');
   assert.equal(notes[0]!.title, 'New: Arrived before the crash');
   await engine.close();
-  engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, startMonitors: false });
   t.after(() => engine.close());
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(engine.store.notifications.count(), 1);
@@ -77,7 +77,7 @@ test('events stored but not yet through the rules when the process died are proc
 
 test('a flag set by a rule is visible to the next event, and flag changes are events', async (t) => {
   const dir = tempDir(t);
-  const engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
+  const engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, startMonitors: false });
   t.after(() => engine.close());
   await engine.request('rules.replaceAll', {
     rules: [
@@ -93,4 +93,28 @@ test('a flag set by a rule is visible to the next event, and flag changes are ev
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(engine.store.notifications.count(), 1, 'no notification while away');
   assert.deepEqual((await engine.request('flags.list', {}) as { name: string }[]).map((f) => f.name), ['away']);
+});
+
+test('OPML import adds one monitor per new feed, skips watched ones, and export gives them back', async (t) => {
+  const engine = await Engine.open({ dataDir: tempDir(t), log: silentLogger, seedDefaultRules: false, startMonitors: false });
+  t.after(() => engine.close());
+  const opml = `<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+    <outline text="Tech"><outline type="rss" text="Alpha" xmlUrl="http://127.0.0.1:1/alpha.xml"/><outline type="rss" text="Beta" xmlUrl="http://127.0.0.1:1/beta.xml"/></outline>
+  </body></opml>`;
+  const first = (await engine.request('monitors.importOpml', { opml })) as { added: string[]; skipped: string[] };
+  assert.deepEqual(first.added, ['rss:alpha', 'rss:beta']);
+  const again = (await engine.request('monitors.importOpml', { opml })) as { added: string[]; skipped: string[] };
+  assert.deepEqual(again, { added: [], skipped: ['http://127.0.0.1:1/alpha.xml', 'http://127.0.0.1:1/beta.xml'] });
+  const out = (await engine.request('monitors.exportOpml', {})) as { opml: string };
+  assert.match(out.opml, /xmlUrl="http:\/\/127\.0\.0\.1:1\/alpha\.xml"/);
+  await assert.rejects(engine.request('monitors.importOpml', { opml: 'not xml at all' }), /OPML/);
+});
+
+test('a new data folder starts with the built-in rules: feed and mail notifications, away/back flags', async (t) => {
+  const engine = await Engine.open({ dataDir: tempDir(t), log: silentLogger, startMonitors: false });
+  t.after(() => engine.close());
+  const { rules, errors } = (await engine.request('rules.list', {})) as { rules: { id: string }[]; errors: unknown[] };
+  assert.deepEqual(errors, [], 'every shipped rule is valid');
+  assert.ok(rules.some((r) => r.id === 'default-notify-feed-items'));
+  assert.ok(rules.some((r) => r.id === 'default-away-on-idle'));
 });
