@@ -126,7 +126,7 @@ export async function startAndTick<C>(def: MonitorDefinition<C>, config: unknown
 }
 
 /** Run one monitor under the real MonitorHost, collecting what it emits and its health. */
-export async function startWithHost<C>(def: MonitorDefinition<C>, config: unknown, opts: { state?: MonitorState; onEmit?: (e: NewEvent) => void } = {}) {
+export async function startWithHost<C>(def: MonitorDefinition<C>, config: unknown, opts: { state?: MonitorState; onEmit?: (e: NewEvent) => void; secrets?: Record<string, string> } = {}) {
   const events: NewEvent[] = [];
   const health: MonitorHealth[] = [];
   const state = opts.state ?? memoryState();
@@ -140,7 +140,7 @@ export async function startWithHost<C>(def: MonitorDefinition<C>, config: unknow
     log: silentLogger,
     onHealth: (h) => void health.push({ ...h }),
   });
-  await host.start({ id: `${def.type}:test`, type: def.type, name: 'test', config: config as Record<string, unknown>, secrets: {} });
+  await host.start({ id: `${def.type}:test`, type: def.type, name: 'test', config: config as Record<string, unknown>, secrets: opts.secrets ?? {} });
   return { host, events, health, state, stop: () => host.stopAll() };
 }
 

@@ -1,0 +1,139 @@
+// The webhook receiver as a pure function of a request: it decides the status and, when everything checks out,
+// the event to store. It stores nothing itself, so every refusal (unknown hook, wrong secret, too large, bad
+// body) is guaranteed to leave no trace, and the server that mounts it stays a few lines of glue.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NewEvent } from '../../core/event.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const SECRET_HEADER = 'x-panoptes-secret';
+const HOOK_PATH = /^\/hooks\/([A-Za-z0-9_-]{1,100})\/?$/;
+
+export interface WebhookRequestLike {
+  method?: string;
+  /** Path and query, as in Node's `req.url`: `/hooks/deploy?secret=…`. */
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body: Node's IncomingMessage itself (it is async-iterable), or bytes/text already read. */
+  body: AsyncIterable<Uint8Array | string> | Uint8Array | string;
+}
+
+export interface Hook {
+  id: string;
+  secret: string;
+  name?: string;
+}
+
+export type HookLookup = ReadonlyMap<string, Hook> | ((id: string) => Hook | undefined);
+
+export interface WebhookResult {
+  status: 200 | 400 | 401 | 404 | 405 | 413 | 415;
+  /** A short reason for the caller (never echoes the body or the secret). */
+  message: string;
+  hookId?: string;
+  event?: NewEvent;
+}
+
+export async function handleWebhook(req: WebhookRequestLike, hooks: HookLookup): Promise<WebhookResult> {
+  const url = new URL(req.url ?? '/', 'http://hooks.invalid');
+  const m = HOOK_PATH.exec(url.pathname);
+  // Unknown and malformed ids look the same from outside: nobody learns which hooks exist.
+  const hook = m ? (typeof hooks === 'function' ? hooks(m[1]!) : hooks.get(m[1]!)) : undefined;
+  if (!hook) return { status: 404, message: 'no such hook' };
+  if ((req.method ?? 'GET').toUpperCase() !== 'POST') return { status: 405, message: 'use POST' };
+  if (!secretMatches(presentedSecret(req, url), hook.secret)) return { status: 401, message: 'wrong or missing secret', hookId: hook.id };
+
+  const declared = Number(header(req, 'content-length'));
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return { status: 413, message: `body larger than ${MAX_BODY_BYTES} bytes`, hookId: hook.id };
+  const body = await readCapped(req.body, MAX_BODY_BYTES);
+  if (body === null) return { status: 413, message: `body larger than ${MAX_BODY_BYTES} bytes`, hookId: hook.id };
+
+  const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  let fields: Record<string, unknown>;
+  if (body.length === 0) {
+    fields = {};
+  } else if (type === 'application/json' || type.endsWith('+json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { status: 400, message: 'body is not valid JSON', hookId: hook.id };
+    }
+    fields = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  } else if (type === 'application/x-www-form-urlencoded') {
+    fields = formFields(body.toString('utf8'));
+  } else if (type === '' || type.startsWith('text/')) {
+    fields = { text: body.toString('utf8') };
+  } else {
+    return { status: 415, message: 'send JSON, a form (application/x-www-form-urlencoded) or plain text', hookId: hook.id };
+  }
+
+  return {
+    status: 200,
+    message: 'received',
+    hookId: hook.id,
+    event: {
+      type: 'webhook.received',
+      title: pickTitle(fields) ?? `Webhook: ${hook.name ?? hook.id}`,
+      body: typeof fields.text === 'string' ? fields.text : typeof fields.body === 'string' ? fields.body : '',
+      url: typeof fields.url === 'string' && /^https?:\/\//i.test(fields.url) ? fields.url : null,
+      fields,
+      tags: ['webhook'],
+    },
+  };
+}
+
+function header(req: WebhookRequestLike, name: string): string | undefined {
+  const v = req.headers[name] ?? req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The secret may come as `X-Panoptes-Secret`, `Authorization: Bearer …`, or `?secret=` for senders that only allow a URL. */
+function presentedSecret(req: WebhookRequestLike, url: URL): string | null {
+  const direct = header(req, SECRET_HEADER);
+  if (direct) return direct;
+  const auth = header(req, 'authorization');
+  const bearer = auth ? /^Bearer\s+(.+)$/i.exec(auth)?.[1] : undefined;
+  if (bearer) return bearer.trim();
+  return url.searchParams.get('secret');
+}
+
+/** Compare digests in constant time, so response timing does not reveal how much of a guess was right. */
+function secretMatches(presented: string | null, expected: string): boolean {
+  if (!presented || !expected) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Read at most `max` bytes; null as soon as there are more (the rest is not buffered). */
+async function readCapped(body: WebhookRequestLike['body'], max: number): Promise<Buffer | null> {
+  if (typeof body === 'string') body = Buffer.from(body);
+  if (body instanceof Uint8Array) return body.byteLength > max ? null : Buffer.from(body);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    size += buf.byteLength;
+    if (size > max) return null;
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Form fields; a key sent several times becomes an array. */
+function formFields(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+function pickTitle(fields: Record<string, unknown>): string | null {
+  for (const key of ['title', 'subject', 'message', 'text', 'event']) {
+    const v = fields[key];
+    if (typeof v === 'string' && v.trim()) return v.trim().slice(0, 300);
+  }
+  return null;
+}

@@ -1,0 +1,61 @@
+// Webhook in: other services POST to `/hooks/<id>` on the agent's server; a JSON, form or text body becomes a
+// `webhook.received` event. The monitor only registers its hook while it runs; the server does the HTTP.
+import { z } from 'zod';
+import type { MonitorDefinition } from '../../core/monitor.js';
+import { MAX_BODY_BYTES, SECRET_HEADER } from './handler.js';
+import { webhookRegistry } from './registry.js';
+
+export { handleWebhook, type Hook, type HookLookup, type WebhookRequestLike, type WebhookResult } from './handler.js';
+export { webhookRegistry, WebhookRegistry, type RegisteredHook } from './registry.js';
+export { webhookRoute } from './route.js';
+
+export const webhookConfigSchema = z.object({
+  hookId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, "-" and "_" only')
+    .meta({ label: 'Hook id', help: 'The last part of the address: POST https://<agent>/hooks/<id>.' }),
+  // Optional in the schema because the host validates the config document, where secrets never are; start() insists.
+  secret: z
+    .string()
+    .min(16, 'use at least 16 characters')
+    .optional()
+    .meta({ label: 'Secret', help: `Senders must present it as the ${SECRET_HEADER} header, "Authorization: Bearer <secret>", or ?secret= in the URL.`, secret: true }),
+});
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+const definition: MonitorDefinition<WebhookConfig> = {
+  type: 'webhook',
+  title: 'Webhook in',
+  description: `Receives POST requests at /hooks/<id> on the agent's server (secret required, body up to ${MAX_BODY_BYTES / 1024 / 1024} MiB) and turns their body into an event.`,
+  configSchema: webhookConfigSchema,
+  events: [
+    {
+      type: 'webhook.received',
+      description: 'A sender posted to this hook with the right secret.',
+      fields: {
+        '<key>': 'Each key of a JSON object body or of a form body (repeated form keys become arrays)',
+        value: 'The body, when JSON that is not an object (an array, a number, a string)',
+        text: 'The body, when sent as plain text',
+      },
+    },
+  ],
+  create(ctx) {
+    let unregister: (() => void) | null = null;
+    return {
+      start() {
+        const secret = ctx.secrets.secret ?? ctx.config.secret;
+        if (!secret) throw new Error('set a secret for this hook; without one anybody could post events');
+        // A dry run has nothing to show: events only exist when someone posts.
+        if (ctx.dryRun) return;
+        unregister = webhookRegistry.register({ id: ctx.config.hookId, secret, name: ctx.name, emit: (e) => ctx.emit(e) });
+        ctx.log.info(`listening at POST /hooks/${ctx.config.hookId}`);
+      },
+      stop() {
+        unregister?.();
+        unregister = null;
+      },
+    };
+  },
+};
+
+export default definition;
