@@ -4,10 +4,10 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import weather from '../../monitors/weather/index.js';
 import { dryRunMonitor } from '../../core/monitor-host.js';
 import { createTestContext, startAndTick } from './web-test-context.js';
+import { startTestServer, type TestServer } from '../helpers/http-server.js';
 
 const root = process.env.PANOPTES_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixture = (name: string) => readFileSync(path.join(root, 'test/fixtures/weather', name));
@@ -15,8 +15,8 @@ const fixture = (name: string) => readFileSync(path.join(root, 'test/fixtures/we
 /** A local stand-in for Open-Meteo: answers /v1/forecast and /v1/search from recorded answers in its documented format. */
 let forecastReply: (res: http.ServerResponse) => void = json(200, 'forecast-clear.json');
 let geocodeReply: (res: http.ServerResponse) => void = json(200, 'geocoding-berlin.json');
-const requests: URL[] = [];
-let server: http.Server;
+let server: TestServer;
+const requests = () => server.requests.map((r) => new URL(r.path, 'http://x'));
 let base = '';
 
 function json(status: number, file: string) {
@@ -27,31 +27,23 @@ function json(status: number, file: string) {
 }
 
 before(async () => {
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x');
-    requests.push(url);
-    if (url.pathname === '/v1/forecast') return forecastReply(res);
-    if (url.pathname === '/v1/search') return geocodeReply(res);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startTestServer();
+  server.route('/v1/forecast', (_req, res) => forecastReply(res));
+  server.route('/v1/search', (_req, res) => geocodeReply(res));
+  base = server.origin;
 });
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+after(() => server.close());
 
 const cfg = (extra: Record<string, unknown> = {}) => ({ baseUrl: base, geocodingBaseUrl: base, ...extra });
 
 test('a place name is geocoded once; the reading carries the documented fields in the chosen units', async () => {
-  requests.length = 0;
+  const seen = server.requests.length;
   forecastReply = json(200, 'forecast-clear.json');
   const t = await startAndTick(weather, cfg({ place: 'Berlin', temperatureUnit: 'fahrenheit', windSpeedUnit: 'mph' }));
   await t.tick();
   assert.deepEqual(t.errors, []);
-  assert.equal(requests.filter((u) => u.pathname === '/v1/search').length, 1, 'geocoded once, then remembered');
-  const f = requests.find((u) => u.pathname === '/v1/forecast')!;
+  assert.equal(requests().slice(seen).filter((u) => u.pathname === '/v1/search').length, 1, 'geocoded once, then remembered');
+  const f = requests().slice(seen).find((u) => u.pathname === '/v1/forecast')!;
   assert.equal(f.searchParams.get('latitude'), '52.52437');
   assert.equal(f.searchParams.get('temperature_unit'), 'fahrenheit');
   assert.equal(f.searchParams.get('wind_speed_unit'), 'mph');

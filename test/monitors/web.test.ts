@@ -1,26 +1,23 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import web from '../../monitors/web/index.js';
 import { diffLines } from '../../monitors/web/diff.js';
 import { dryRunMonitor } from '../../core/monitor-host.js';
 import { createTestContext, startAndTick } from './web-test-context.js';
+import { startTestServer, type TestServer } from '../helpers/http-server.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 let handler: Handler = (_req, res) => res.end('');
-let server: http.Server;
+let server: TestServer;
 let base = '';
 
 before(async () => {
-  server = http.createServer((req, res) => handler(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startTestServer();
+  for (const p of ['/', '/shop', '/x']) server.route(p, (req, res) => handler(req, res));
+  base = server.origin;
 });
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+after(() => server.close());
 
 const page = (items: string[], extra = '') =>
   `<!doctype html><html><head><title>Shop</title><script>var x = ${Math.random()}</script></head><body>
