@@ -189,6 +189,23 @@ uiTest('the dark theme follows the system', 30_000, async () => {
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
+uiTest('without the token, or with a wrong one, the page says to open the address the agent printed', 30_000, async () => {
+  const context = await browser.newContext();
+  try {
+    const bare = await context.newPage();
+    await bare.goto(agent.origin + '/');
+    await bare.getByRole('heading', { name: 'Open Panoptes from its own link' }).waitFor();
+    await bare.getByText('panoptes agent').first().waitFor();
+
+    const wrong = await context.newPage();
+    await wrong.goto(agent.origin + '/#token=not-the-token');
+    await wrong.getByRole('heading', { name: /did not accept/ }).waitFor({ timeout: 15_000 });
+    await screenshot(wrong, 'wrong-token');
+  } finally {
+    await context.close();
+  }
+});
+
 test('nothing went wrong on the page along the way', () => {
   assert.deepEqual(watch.problems, []);
   assert.deepEqual(watch.dialogs, []);
