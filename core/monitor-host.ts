@@ -140,7 +140,8 @@ export class MonitorHost {
     const log = this.opts.log.child(run.spec.id);
     let config: unknown;
     try {
-      config = parseMonitorConfig(run.def, run.spec.config);
+      // Secrets live apart from the config document but are part of the config the schema checks.
+      config = parseMonitorConfig(run.def, { ...run.spec.config, ...run.spec.secrets });
     } catch (err) {
       // A bad config does not get better by retrying: failing, no restart, until the user edits it.
       this.setHealth(run, { status: 'failing', message: (err as Error).message, lastError: (err as Error).message, lastErrorAt: new Date().toISOString(), nextRetry: null });

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { setPanoptesStatsProvider } from '../monitors/system/index.js';
 import type { MonitorDefinition, MonitorHealth } from '../core/monitor.js';
 import type { PanoptesEvent, StoredEvent, NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store } from '../core/store/index.js';

@@ -4,6 +4,7 @@ import { createLogger } from '../core/log.js';
 import { CorruptDatabaseError } from '../core/store/index.js';
 import { startAgentServer } from './http-server.js';
 import { loadOrCreateToken } from './token.js';
+import { webhookRoute } from '../monitors/webhook/index.js';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -57,16 +58,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   return 0;
 }
 
-const HOOKS_ROUTE = './hooks-route.js';
-
-/** Routes contributed by monitor types that receive HTTP (webhook-in), when such a type exists. */
-async function loadRoutes(engine: Engine) {
-  const routes = [];
-  try {
-    const mod = (await import(HOOKS_ROUTE).catch(() => null)) as null | { hooksRoute(engine: Engine): Parameters<typeof startAgentServer>[0]['routes'] extends (infer R)[] | undefined ? R : never };
-    if (mod) routes.push(mod.hooksRoute(engine));
-  } catch (err) {
-    engine.log.warn(`webhook route unavailable: ${(err as Error).message}`);
-  }
-  return routes;
+/** Routes contributed by monitor types that receive HTTP: webhook-in (`POST /hooks/<id>`, per-hook secret). */
+async function loadRoutes(_engine: Engine) {
+  return [webhookRoute()];
 }

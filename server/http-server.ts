@@ -60,10 +60,13 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
 
   const server = http.createServer(async (req, res) => {
     securityHeaders(res);
-    if (!allowedHosts().has(String(req.headers.host ?? ''))) return deny(res, 421, 'unknown host');
-    const origin = req.headers.origin;
-    if (origin && !allowedOrigins().has(origin)) return deny(res, 403, 'cross-origin requests are not allowed');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    // Webhooks are authorised by their own per-hook secret and are called by other programs (possibly through a
+    // tunnel with a foreign Host); everything else is for this machine's browser and CLI only.
+    const isHook = url.pathname.startsWith('/hooks/');
+    if (!isHook && !allowedHosts().has(String(req.headers.host ?? ''))) return deny(res, 421, 'unknown host');
+    const origin = req.headers.origin;
+    if (!isHook && origin && !allowedOrigins().has(origin)) return deny(res, 403, 'cross-origin requests are not allowed');
     try {
       for (const route of opts.routes ?? []) if (await route(req, res, url)) return;
     } catch (err) {
