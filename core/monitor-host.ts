@@ -170,14 +170,7 @@ export class MonitorHost {
     const failures = run.health.consecutiveFailures + 1;
     const delay = backoffDelay(failures, this.opts.restartBaseMs, this.opts.restartCapMs, this.opts.random);
     void this.teardown(run);
-    this.setHealth(run, {
-      status: 'failing',
-      message: errorText(err),
-      lastError: errorText(err),
-      lastErrorAt: new Date().toISOString(),
-      consecutiveFailures: failures,
-      nextRetry: new Date(Date.now() + delay).toISOString(),
-    });
+    this.setHealth(run, failingHealth(err, failures, delay));
     run.restartTimer = setTimeout(() => {
       run.restartTimer = null;
       if (this.running.get(run.spec.id) === run) this.launch(run);
@@ -252,14 +245,7 @@ export class MonitorHost {
             failures++;
             const delay = backoffDelay(failures, Math.min(interval, 30_000), Math.max(interval, 30 * 60_000), this.opts.random);
             log.warn(`check failed (${failures} in a row): ${errorText(err)}`);
-            this.setHealth(run, {
-              status: 'failing',
-              message: errorText(err),
-              lastError: errorText(err),
-              lastErrorAt: new Date().toISOString(),
-              consecutiveFailures: failures,
-              nextRetry: new Date(Date.now() + delay).toISOString(),
-            });
+            this.setHealth(run, failingHealth(err, failures, delay));
             cancelNext = setTimer(() => void tick(), delay);
           } finally {
             inFlight = false;
@@ -402,6 +388,18 @@ export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, 
     await Promise.resolve(instance.stop()).catch(() => {});
   }
   return events;
+}
+
+/** Health after a failure that will be retried in `retryInMs`. */
+function failingHealth(err: unknown, consecutiveFailures: number, retryInMs: number | null): Partial<MonitorHealth> {
+  return {
+    status: 'failing',
+    message: errorText(err),
+    lastError: errorText(err),
+    lastErrorAt: new Date().toISOString(),
+    consecutiveFailures,
+    nextRetry: retryInMs === null ? null : new Date(Date.now() + retryInMs).toISOString(),
+  };
 }
 
 function blankHealth(monitorId: string, status: MonitorHealth['status']): MonitorHealth {
