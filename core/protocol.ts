@@ -122,7 +122,8 @@ export interface Requests {
   'monitors.add': { params: { type: string; name: string; config: Record<string, unknown>; enabled?: boolean; id?: string }; result: MonitorInfo };
   'monitors.update': { params: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean; retentionDays?: number | null }; result: MonitorInfo };
   'monitors.remove': { params: { id: string }; result: { removed: boolean } };
-  'monitors.test': { params: { type: string; config: Record<string, unknown> }; result: { events: PanoptesEvent[] } };
+  /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty. */
+  'monitors.test': { params: { type: string; config: Record<string, unknown>; id?: string }; result: { events: PanoptesEvent[] } };
   'monitors.checkNow': { params: { id: string }; result: { started: boolean } };
   'monitors.importOpml': { params: { opml: string; intervalMinutes?: number }; result: { added: string[]; skipped: string[] } };
   'monitors.exportOpml': { params: Record<string, never>; result: { opml: string } };
@@ -134,6 +135,8 @@ export interface Requests {
   'rules.validate': { params: { rule: unknown }; result: { ok: boolean; errors: ValidationIssue[] } };
   'rules.test': { params: { rule: unknown; since?: string; until?: string; flags?: Record<string, boolean> }; result: RuleTestResult };
   'rules.explain': { params: { eventId: string; ruleId?: string }; result: { verdicts: { ruleId: string; matched: boolean; reason: string; details?: unknown }[] } };
+  /** Render a Liquid template against a stored event (the newest one when no id), as a rule firing on it would. */
+  'rules.preview': { params: { template: string; eventId?: string; ruleId?: string }; result: { text: string; error: string | null; eventId: string | null } };
   'traces.list': { params: { ruleId?: string; limit?: number }; result: { traces: unknown[] } };
   'flags.list': { params: Record<string, never>; result: FlagState[] };
   'flags.set': { params: { name: string; for?: string }; result: FlagState };

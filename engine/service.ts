@@ -6,6 +6,8 @@ import { dryRunMonitor, parseMonitorConfig, ConfigInvalidError } from '../core/m
 import { stripSeq } from '../core/store/index.js';
 import { MONITOR_ID, settingsSchema, type MonitorEntry } from '../core/config/schema.js';
 import { validateRule, replay, RuleEngine } from '../rules/index.js';
+import { renderTemplate } from '../rules/templates.js';
+import { toRef } from '../rules/engine.js';
 import { parseDuration } from '../core/duration.js';
 import { parseOpml, buildOpml } from '../monitors/rss/opml.js';
 
@@ -185,6 +187,23 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
       if (!e) throw new RequestError('not_found', `no event "${p?.eventId}"`);
       const verdicts = engine.rules.explain(stripSeq(e), { now: Date.parse(e.receivedAt), flags: engine.flags.values() });
       return { verdicts: p.ruleId ? verdicts.filter((v) => v.ruleId === p.ruleId) : verdicts };
+    },
+    'rules.preview': (p: { template: string; eventId?: string; ruleId?: string }) => {
+      const e = p?.eventId ? engine.store.events.get(String(p.eventId)) : engine.store.events.list({ limit: 1 }).events[0] ?? null;
+      if (p?.eventId && !e) throw new RequestError('not_found', `no event "${p.eventId}"`);
+      const ref = e ? toRef(stripSeq(e as never)) : null;
+      const rule = engine.config.current.rules.find((r) => r.id === p?.ruleId);
+      const scope = {
+        ...(ref ?? {}),
+        event: ref,
+        events: ref ? [ref] : [],
+        count: ref ? 1 : 0,
+        flags: engine.flags.values(),
+        rule: { id: rule?.id ?? p?.ruleId ?? 'preview', name: (rule as { name?: string } | undefined)?.name ?? '' },
+        now: new Date().toISOString(),
+      };
+      const out = renderTemplate(String(p?.template ?? ''), scope);
+      return { text: out.text, error: out.error ?? null, eventId: e?.id ?? null };
     },
     'traces.list': (p: { ruleId?: string; limit?: number }) => ({ traces: engine.store.traces.list(p?.ruleId, Math.min(500, p?.limit ?? 50)) }),
 

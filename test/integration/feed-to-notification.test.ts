@@ -118,3 +118,13 @@ test('a new data folder starts with the built-in rules: feed and mail notificati
   assert.ok(rules.some((r) => r.id === 'default-notify-feed-items'));
   assert.ok(rules.some((r) => r.id === 'default-away-on-idle'));
 });
+
+test('template preview renders a rule template on a stored event and reports template errors', async (t) => {
+  const engine = await Engine.open({ dataDir: tempDir(t), log: silentLogger, startMonitors: false, seedDefaultRules: false });
+  t.after(() => engine.close());
+  const e = await engine.emit('rss:x', { type: 'feed.item', title: 'Release 2.0', fields: { summary: 'A long summary of many words' } });
+  const ok = (await engine.request('rules.preview', { template: '{{ title }} — {{ fields.summary | truncate: 10 }}', eventId: e!.id })) as { text: string; error: string | null };
+  assert.deepEqual(ok, { text: 'Release 2.0 — A long ...', error: null, eventId: e!.id });
+  const bad = (await engine.request('rules.preview', { template: '{{ title | nosuchfilter }}' })) as { error: string | null };
+  assert.match(String(bad.error), /nosuchfilter/);
+});
