@@ -151,7 +151,8 @@ function contentSecurityPolicy(port: number): string {
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
+    // Remote images appear only after the user clicks "Show images" (the renderer holds them back until then).
+    "img-src 'self' data: https: http:",
     "font-src 'self'",
     `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
     "object-src 'none'",
