@@ -110,6 +110,9 @@ export class RuleEngine {
   private readonly maxTraces: number;
   private readonly maxKeys: number;
   private lastSweep = -Infinity;
+  /** Rules whose state has not yet seen a clock reading (absence "since enabled" starts at the first one). */
+  private unarmed: CompiledRule[] = [];
+  private timerCompactAt = 50_000;
   private stepHits: boolean[] = [];
   private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
 
@@ -140,6 +143,7 @@ export class RuleEngine {
     }
     for (const c of compiled) {
       if (!this.states.has(c.id)) this.states.set(c.id, newState(c.sig));
+      if (this.states.get(c.id)!.enabledAt === null) this.unarmed.push(c);
       if (!this.counters.has(c.id)) this.counters.set(c.id, { firings: 0, suppressedByThrottle: 0, evictions: 0, gatedTimerFirings: 0, renderErrors: 0 });
     }
     this.rebuildTimers();
@@ -419,19 +423,16 @@ export class RuleEngine {
 
   /** Arms "absent since the rule was enabled" once the engine knows the time, and prunes expired state now and then. */
   private housekeeping(now: number): void {
-    for (const c of this.rules) {
-      const st = this.states.get(c.id)!;
-      if (st.enabledAt !== null) continue;
-      st.enabledAt = now;
-      if (c.pattern.kind === 'absent' && !c.by) {
-        const deadline = now + c.pattern.within;
-        st.absences.set('', { deadline, last: null });
-        this.timers.push({ at: deadline, ruleId: c.id, kind: 'absent', key: '' });
-      }
+    if (this.unarmed.length) this.armPending(now);
+    if (this.timers.size > this.timerCompactAt) {
+      // Re-armed deadlines leave stale heap entries behind; rebuild from the live state before they pile up.
+      this.rebuildTimers();
+      this.timerCompactAt = Math.max(50_000, this.timers.size * 2);
     }
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
     for (const c of this.rules) {
+      if (c.pattern.kind !== 'count' && c.pattern.kind !== 'sequence' && !c.throttle) continue;
       const st = this.states.get(c.id)!;
       const p = c.pattern;
       if (p.kind === 'count') {
@@ -440,6 +441,21 @@ export class RuleEngine {
         for (const [k, runs] of st.seqs) if (runs.every((r) => !r || now - r.start > p.within)) st.seqs.delete(k);
       }
       if (c.throttle) for (const [k, t] of st.throttle) if (now - t.last >= c.throttle.per && t.suppressed === 0) st.throttle.delete(k);
+    }
+  }
+
+  private armPending(now: number): void {
+    const pending = this.unarmed;
+    this.unarmed = [];
+    for (const c of pending) {
+      const st = this.states.get(c.id);
+      if (!st || st.enabledAt !== null || this.byId.get(c.id) !== c) continue;
+      st.enabledAt = now;
+      if (c.pattern.kind === 'absent' && !c.by) {
+        const deadline = now + c.pattern.within;
+        st.absences.set('', { deadline, last: null });
+        this.timers.push({ at: deadline, ruleId: c.id, kind: 'absent', key: '' });
+      }
     }
   }
 
@@ -588,6 +604,7 @@ export class RuleEngine {
     }
     for (const c of this.rules) if (!states.has(c.id)) states.set(c.id, newState(c.sig));
     this.states = states;
+    this.unarmed = this.rules.filter((c) => states.get(c.id)!.enabledAt === null);
     this.rebuildTimers();
   }
 }

@@ -23,7 +23,7 @@ export function gramCode(s: string, start: number, len: number): number {
  * Calls `visit(code, len)` for every 4-gram and 3-gram in `s` (only the lengths asked for).
  * Written as one rolling pass because it runs on every event's text for every indexed path.
  */
-export function scanGrams(s: string, g3: Map<number, number[]> | null, g4: Map<number, number[]> | null, add: (ids: number[]) => void): void {
+export function scanGrams<T>(s: string, g3: Map<number, T> | null, g4: Map<number, T> | null, add: (hit: T) => void): void {
   let h = 0;
   const n = s.length;
   for (let i = 0; i < n; i++) {
@@ -43,4 +43,38 @@ export function scanGrams(s: string, g3: Map<number, number[]> | null, g4: Map<n
 export function gramRuns(literal: string, caseInsensitive: boolean): string[] {
   if (!caseInsensitive) return [literal];
   return literal.split(/[^\x00-\x7f]+/).filter((r) => r.length >= 3);
+}
+
+const WORD = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) WORD[c] = 1;
+for (let c = 65; c <= 90; c++) WORD[c] = 1;
+for (let c = 97; c <= 122; c++) WORD[c] = 1;
+WORD[95] = 1;
+
+/** Hash of a whole word, ASCII case folded (the same function is used for the rule's word and the text's words). */
+export function wordCode(word: string): number {
+  let h = 0;
+  for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + FOLD[word.charCodeAt(i)]!) | 0;
+  return h;
+}
+
+/**
+ * Calls `add` for the rules filed under each ASCII word of `s` (maximal runs of [A-Za-z0-9_], which is exactly what
+ * `\b` delimits). Hashes instead of substrings: no allocation per word.
+ */
+export function scanWords<T>(s: string, words: Map<number, T>, add: (hit: T) => void): void {
+  let h = 0;
+  let inWord = false;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 32;
+    if (c < 128 && WORD[c] === 1) {
+      h = (Math.imul(h, 31) + FOLD[c]!) | 0;
+      inWord = true;
+    } else if (inWord) {
+      const l = words.get(h);
+      if (l !== undefined) add(l);
+      h = 0;
+      inWord = false;
+    }
+  }
 }

@@ -11,7 +11,7 @@
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './conditions.js';
-import { gramCode, gramRuns, scanGrams } from './grams.js';
+import { gramCode, gramRuns, scanGrams, scanWords, wordCode } from './grams.js';
 import { globPrefix, isGlob } from './glob.js';
 import { requiredLiteral } from './regex.js';
 import type { Getter } from './paths.js';
@@ -21,6 +21,7 @@ type Key =
   | { kind: 'eq'; path: string; ci: boolean; value: Scalar }
   | { kind: 'prefix'; path: string; prefix: string }
   | { kind: 'gram'; path: string; literal: string }
+  | { kind: 'word'; path: string; word: string }
   | { kind: 'num'; path: string; above: boolean; strict: boolean; threshold: number };
 /** A matcher is filed under every key of one plan (several keys = a disjunction, e.g. `in` or `any`). */
 type Plan = Key[];
@@ -29,21 +30,6 @@ interface NumEntry {
   threshold: number;
   strict: boolean;
   id: number;
-}
-interface EqIndex {
-  get: Getter;
-  ci: boolean;
-  map: Map<unknown, number[]>;
-}
-interface PrefixIndex {
-  get: Getter;
-  byLength: Map<number, Map<string, number[]>>;
-  lengths: number[];
-}
-interface GramIndex {
-  get: Getter;
-  g3: Map<number, number[]>;
-  g4: Map<number, number[]>;
 }
 interface NumIndex {
   get: Getter;
@@ -57,46 +43,49 @@ export interface IndexStats {
   matchers: number;
   residual: number;
   byKind: Record<string, number>;
+  subIndexes: number;
 }
 
-export class MatcherIndex {
-  private eq = new Map<string, EqIndex>();
-  private prefix = new Map<string, PrefixIndex>();
-  private grams = new Map<string, GramIndex>();
+/** A bucket larger than this is indexed again by its matchers' other required conditions. */
+const SPLIT_AT = 4;
+const MAX_DEPTH = 4;
+
+/** What a lookup finds: matcher ids, or (for a crowded bucket) a nested level over those matchers' other keys. */
+interface Bucket {
+  ids: number[];
+  sub: Level | null;
+}
+type Add = (ids: number[]) => void;
+type Add1 = (id: number) => void;
+
+interface Entry {
+  id: number;
+  plans: Plan[];
+}
+
+/**
+ * One level of the index. The top level files every matcher under its cheapest key; a bucket that ends up crowded
+ * (say 150 rules on `type = feed.item`) becomes a nested level that files those matchers under another of their
+ * required conditions (a field value, a threshold…). Every plan is a necessary condition on its own, so any of
+ * them may be used at any level.
+ */
+class Level {
+  private eq = new Map<string, { get: Getter; ci: boolean; map: Map<unknown, Bucket> }>();
+  private prefix = new Map<string, { get: Getter; byLength: Map<number, Map<string, Bucket>>; lengths: number[] }>();
+  private grams = new Map<string, { get: Getter; g3: Map<number, Bucket>; g4: Map<number, Bucket> }>();
+  private words = new Map<string, { get: Getter; words: Map<number, Bucket> }>();
   private nums = new Map<string, NumIndex>();
   private residual: number[] = [];
-  private eqList: EqIndex[] = [];
-  private prefixList: PrefixIndex[] = [];
-  private gramList: GramIndex[] = [];
+  private eqList: { get: Getter; ci: boolean; map: Map<unknown, Bucket> }[] = [];
+  private prefixList: { get: Getter; byLength: Map<number, Map<string, Bucket>>; lengths: number[] }[] = [];
+  private gramList: { get: Getter; g3: Map<number, Bucket>; g4: Map<number, Bucket> }[] = [];
+  private wordList: { get: Getter; words: Map<number, Bucket> }[] = [];
   private numList: NumIndex[] = [];
-  private stamp: Int32Array;
-  private epoch = 0;
-  private out: number[] = [];
-  private readonly add = (ids: number[]) => {
-    const stamp = this.stamp;
-    const epoch = this.epoch;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (stamp[id] !== epoch) {
-        stamp[id] = epoch;
-        this.out.push(id);
-      }
-    }
-  };
-  private add1(id: number): void {
-    if (this.stamp[id] !== this.epoch) {
-      this.stamp[id] = this.epoch;
-      this.out.push(id);
-    }
-  }
-  readonly stats: IndexStats = { matchers: 0, residual: 0, byKind: {} };
+  /** The plan each matcher was filed under, so a nested level uses the others. */
+  private chosen = new Map<number, Plan>();
 
-  /** `matches[i]` is matcher i; ids are assigned in rule order so sorting ids restores rule order. */
-  constructor(matches: Match[]) {
-    this.stamp = new Int32Array(matches.length);
-    this.stats.matchers = matches.length;
-    matches.forEach((m, id) => {
-      const plans = accessPlans(m);
+  constructor(entries: Entry[], stats: IndexStats, depth: number) {
+    for (const { id, plans } of entries) {
       let best: Plan | null = null;
       let bestCost = Infinity;
       for (const p of plans) {
@@ -109,12 +98,13 @@ export class MatcherIndex {
       // Checking a matcher costs about as much as a lookup: past a point the residual list is cheaper.
       if (!best || bestCost > 5_000) {
         this.residual.push(id);
-        this.stats.residual++;
-        return;
+        if (depth === 0) stats.residual++;
+        continue;
       }
+      this.chosen.set(id, best);
       for (const k of best) this.file(k, id);
-      this.stats.byKind[best[0]!.kind] = (this.stats.byKind[best[0]!.kind] ?? 0) + 1;
-    });
+      if (depth === 0) stats.byKind[best[0]!.kind] = (stats.byKind[best[0]!.kind] ?? 0) + 1;
+    }
     for (const n of this.nums.values()) {
       n.above.sort((a, b) => a.threshold - b.threshold);
       n.below.sort((a, b) => b.threshold - a.threshold);
@@ -123,30 +113,55 @@ export class MatcherIndex {
     this.eqList = [...this.eq.values()];
     this.prefixList = [...this.prefix.values()];
     this.gramList = [...this.grams.values()];
+    this.wordList = [...this.words.values()];
     this.numList = [...this.nums.values()];
+    if (depth + 1 < MAX_DEPTH) {
+      const plansOf = new Map(entries.map((e) => [e.id, e.plans]));
+      const split = (b: Bucket) => {
+        if (b.ids.length <= SPLIT_AT) return;
+        // Nested levels use only hash and threshold keys: scanning the text again per bucket would cost more than it saves.
+        const inner = b.ids.map((id) => ({
+          id,
+          plans: plansOf.get(id)!.filter((p) => p !== this.chosen.get(id) && p.every((k) => k.kind === 'eq' || k.kind === 'num' || k.kind === 'prefix')),
+        }));
+        // Only worth it when enough of them have another condition to be filed under.
+        if (inner.filter((x) => x.plans.length).length < SPLIT_AT / 2) return;
+        b.sub = new Level(inner, stats, depth + 1);
+        stats.subIndexes++;
+      };
+      for (const ix of this.eqList) ix.map.forEach(split);
+      for (const ix of this.prefixList) for (const m of ix.byLength.values()) m.forEach(split);
+      for (const ix of this.gramList) {
+        ix.g3.forEach(split);
+        ix.g4.forEach(split);
+      }
+      for (const ix of this.wordList) ix.words.forEach(split);
+    }
+    this.chosen.clear();
   }
 
-  /** Ids of the matchers that may match `e`, ascending. The array is reused by the next call. */
-  candidates(e: PanoptesEvent): number[] {
-    this.out.length = 0;
-    if (++this.epoch === 0x7fffffff) {
-      this.stamp.fill(0);
-      this.epoch = 1;
-    }
-    const add = this.add;
+  private e: PanoptesEvent | null = null;
+  private add: Add = () => {};
+  private add1: Add1 = () => {};
+  /** One bound function per level (not a closure per event): called for every bucket a lookup finds. */
+  private readonly hit = (b: Bucket | undefined): void => {
+    if (b === undefined) return;
+    if (b.sub === null) this.add(b.ids);
+    else b.sub.collect(this.e!, this.add, this.add1);
+  };
+
+  collect(e: PanoptesEvent, add: Add, add1: Add1): void {
+    this.e = e;
+    this.add = add;
+    this.add1 = add1;
+    const hit = this.hit;
     for (let i = 0; i < this.eqList.length; i++) {
       const ix = this.eqList[i]!;
       const v = ix.get(e);
       if (v === undefined) continue;
       if (Array.isArray(v)) {
-        for (const x of v) {
-          const l = ix.map.get(ix.ci && typeof x === 'string' ? x.toLowerCase() : x);
-          if (l !== undefined) add(l);
-        }
-      } else {
-        const l = ix.map.get(ix.ci && typeof v === 'string' ? v.toLowerCase() : v);
-        if (l !== undefined) add(l);
-      }
+        for (const x of v) hit(ix.map.get(ix.ci && typeof x === 'string' ? x.toLowerCase() : x));
+      } else hit(ix.map.get(ix.ci && typeof v === 'string' ? v.toLowerCase() : v));
     }
     for (let i = 0; i < this.prefixList.length; i++) {
       const ix = this.prefixList[i]!;
@@ -154,8 +169,7 @@ export class MatcherIndex {
       if (typeof v !== 'string') continue;
       for (const len of ix.lengths) {
         if (len > v.length) break;
-        const l = ix.byLength.get(len)!.get(v.slice(0, len));
-        if (l !== undefined) add(l);
+        hit(ix.byLength.get(len)!.get(v.slice(0, len)));
       }
     }
     for (let i = 0; i < this.gramList.length; i++) {
@@ -163,8 +177,14 @@ export class MatcherIndex {
       const v = ix.get(e);
       const g3 = ix.g3.size ? ix.g3 : null;
       const g4 = ix.g4.size ? ix.g4 : null;
-      if (typeof v === 'string') scanGrams(v, g3, g4, add);
-      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') scanGrams(x, g3, g4, add);
+      if (typeof v === 'string') scanGrams(v, g3, g4, hit);
+      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') scanGrams(x, g3, g4, hit);
+    }
+    for (let i = 0; i < this.wordList.length; i++) {
+      const ix = this.wordList[i]!;
+      const v = ix.get(e);
+      if (typeof v === 'string') scanWords(v, ix.words, hit);
+      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') scanWords(x, ix.words, hit);
     }
     for (let i = 0; i < this.numList.length; i++) {
       const ix = this.numList[i]!;
@@ -176,18 +196,15 @@ export class MatcherIndex {
         // Strict and inclusive thresholds can be equal: skip the strict ones at v, stop only past v.
         for (const n of ix.above) {
           if (n.threshold > v) break;
-          if (!(n.strict && n.threshold === v)) this.add1(n.id);
+          if (!(n.strict && n.threshold === v)) add1(n.id);
         }
         for (const n of ix.below) {
           if (n.threshold < v) break;
-          if (!(n.strict && n.threshold === v)) this.add1(n.id);
+          if (!(n.strict && n.threshold === v)) add1(n.id);
         }
       }
     }
     if (this.residual.length) add(this.residual);
-    const out = this.out;
-    if (out.length > 1) out.sort((a, b) => a - b);
-    return out;
   }
 
   private cost(plan: Plan): number {
@@ -201,12 +218,14 @@ export class MatcherIndex {
     switch (k.kind) {
       case 'eq': {
         const base = k.path === 'type' ? 3 : k.path === 'source' ? 2 : 1;
-        return base + (this.eq.get(eqName(k))?.map.get(k.value)?.length ?? 0);
+        return base + (this.eq.get(eqName(k))?.map.get(k.value)?.ids.length ?? 0);
       }
       case 'prefix':
-        return 4 + (this.prefix.get(k.path)?.byLength.get(k.prefix.length)?.get(k.prefix)?.length ?? 0) * 2;
+        return 4 + (this.prefix.get(k.path)?.byLength.get(k.prefix.length)?.get(k.prefix)?.ids.length ?? 0) * 2;
       case 'gram':
         return 3 + this.bestGram(k).load * 2;
+      case 'word':
+        return 1 + (this.words.get(k.path)?.words.get(wordCode(k.word))?.ids.length ?? 0);
       case 'num': {
         const n = this.nums.get(k.path);
         return 8 + ((n ? (k.above ? n.above.length : n.below.length) : 0) >> 1);
@@ -217,13 +236,13 @@ export class MatcherIndex {
   private bestGram(k: Extract<Key, { kind: 'gram' }>): { code: number; len: 3 | 4; load: number } {
     const ix = this.grams.get(k.path);
     let best = { code: 0, len: 3 as 3 | 4, load: Infinity };
-    const ci = true; // grams fold case for every literal; runs with non-ASCII characters are skipped for safety
-    for (const run of gramRuns(k.literal, ci)) {
+    // Grams fold case for every literal; runs with non-ASCII characters are left out for safety.
+    for (const run of gramRuns(k.literal, true)) {
       const len: 3 | 4 = run.length >= 4 ? 4 : 3;
       for (let i = 0; i + len <= run.length; i++) {
         const code = gramCode(run, i, len);
         // A 4-gram is rarer in text than a 3-gram: prefer it when loads tie.
-        const load = (ix ? (len === 4 ? ix.g4 : ix.g3).get(code)?.length ?? 0 : 0) + (len === 3 ? 0.5 : 0);
+        const load = (ix ? (len === 4 ? ix.g4 : ix.g3).get(code)?.ids.length ?? 0 : 0) + (len === 3 ? 0.5 : 0);
         if (load < best.load) best = { code, len, load };
       }
     }
@@ -231,10 +250,11 @@ export class MatcherIndex {
   }
 
   private file(k: Key, id: number): void {
-    const push = <K>(m: Map<K, number[]>, key: K) => {
-      const l = m.get(key);
-      if (l) l.push(id);
-      else m.set(key, [id]);
+    const push = <K>(m: Map<K, Bucket>, key: K) => {
+      const b = m.get(key);
+      if (b) {
+        if (b.ids[b.ids.length - 1] !== id) b.ids.push(id);
+      } else m.set(key, { ids: [id], sub: null });
     };
     switch (k.kind) {
       case 'eq': {
@@ -259,6 +279,12 @@ export class MatcherIndex {
         push(g.len === 4 ? ix.g4 : ix.g3, g.code);
         return;
       }
+      case 'word': {
+        let ix = this.words.get(k.path);
+        if (!ix) this.words.set(k.path, (ix = { get: getter(k.path), words: new Map() }));
+        push(ix.words, wordCode(k.word));
+        return;
+      }
       case 'num': {
         let ix = this.nums.get(k.path);
         if (!ix) this.nums.set(k.path, (ix = { get: getter(k.path), above: [], below: [] }));
@@ -266,6 +292,52 @@ export class MatcherIndex {
         return;
       }
     }
+  }
+}
+
+export class MatcherIndex {
+  private root: Level;
+  private stamp: Int32Array;
+  private epoch = 0;
+  private out: number[] = [];
+  private readonly add: Add = (ids) => {
+    const stamp = this.stamp;
+    const epoch = this.epoch;
+    const out = this.out;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (stamp[id] !== epoch) {
+        stamp[id] = epoch;
+        out.push(id);
+      }
+    }
+  };
+  private readonly add1: Add1 = (id) => {
+    if (this.stamp[id] !== this.epoch) {
+      this.stamp[id] = this.epoch;
+      this.out.push(id);
+    }
+  };
+  readonly stats: IndexStats = { matchers: 0, residual: 0, byKind: {}, subIndexes: 0 };
+
+  /** `matches[i]` is matcher i; ids are assigned in rule order so sorting ids restores rule order. */
+  constructor(matches: Match[]) {
+    this.stamp = new Int32Array(matches.length);
+    this.stats.matchers = matches.length;
+    this.root = new Level(matches.map((m, id) => ({ id, plans: accessPlans(m) })), this.stats, 0);
+  }
+
+  /** Ids of the matchers that may match `e`, ascending. The array is reused by the next call. */
+  candidates(e: PanoptesEvent): number[] {
+    this.out.length = 0;
+    if (++this.epoch === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    this.root.collect(e, this.add, this.add1);
+    const out = this.out;
+    if (out.length > 1) out.sort((a, b) => a - b);
+    return out;
   }
 }
 
@@ -315,6 +387,11 @@ function leafPlans(c: LeafCondition): Plan[] {
       return gramRuns(lit, true).length ? [[{ kind: 'gram', path: c.field, literal: lit }]] : [];
     }
     case 'matches': {
+      // `\bword\b` is the commonest watch-word regex: the word must be one whole word of the text.
+      // (Not under /iu, where \w also covers a few non-ASCII letters.)
+      const whole = /^\\b([A-Za-z0-9_]+)\\b$/.exec(c.matches as string);
+      const iu = (c.ignoreCase === true || /i/.test(c.flags ?? '')) && /u/.test(c.flags ?? '');
+      if (whole && !iu) return [[{ kind: 'word', path: c.field, word: whole[1]! }]];
       const lit = requiredLiteral(c.matches as string);
       return gramRuns(lit, true).length ? [[{ kind: 'gram', path: c.field, literal: lit }]] : [];
     }

@@ -1,0 +1,244 @@
+/**
+ * Rules engine benchmark (issue 3): our indexed engine vs a naive loop (every rule's compiled closures on every event)
+ * vs json-rules-engine, on generated events and 10 / 100 / 1,000 / 10,000 mixed rules. Match + window bookkeeping
+ * only: firings are counted, actions are rendered as the engine always does.
+ */
+import { performance } from 'node:perf_hooks';
+import { Engine as JreEngine } from 'json-rules-engine';
+import type { PanoptesEvent } from '../core/event.js';
+import { RuleEngine, validateRules, type Rule, type Condition } from '../rules/index.js';
+import { compileCondition } from '../rules/conditions.js';
+import { compileGlob } from '../rules/glob.js';
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+// ---- data --------------------------------------------------------------------------------------------------------
+let seed = 7;
+const rnd = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) & 0x7fffffff) / 0x7fffffff);
+const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)]!;
+/** Zipf-like: small indexes are common, the tail is long (as with real feeds, repos and words). */
+const zipf = <T>(a: T[]): T => a[Math.min(a.length - 1, Math.floor(a.length * Math.pow(rnd(), 3)))]!;
+
+const SOURCES = [
+  ...Array.from({ length: 30 }, (_, i) => `rss:feed-${i}`),
+  ...Array.from({ length: 8 }, (_, i) => `mail:account-${i}`),
+  ...Array.from({ length: 6 }, (_, i) => `irc:net-${i}`),
+  ...Array.from({ length: 6 }, (_, i) => `web:page-${i}`),
+];
+const TYPES = ['feed.item', 'mail.received', 'chat.message', 'chat.mention', 'web.changed', 'ci.build_started', 'ci.build_finished', 'heartbeat.ok', 'weather.reading', 'idle.start'];
+// Words of 3–10 letters drawn with English letter frequencies, so substrings are as diverse as in real titles.
+const LETTERS = 'eeeeeeeeeeeetttttttttaaaaaaaaooooooooiiiiiiinnnnnnnsssssshhhhhhrrrrrrddddlllluuucccmmmwwffggyyppbbvkjxqz';
+const WORDS = Array.from({ length: 50_000 }, () => Array.from({ length: 3 + Math.floor(rnd() * 8) }, () => pick([...LETTERS])).join(''));
+/** What people watch for: names and terms of five letters or more, from anywhere in the vocabulary. */
+const WATCH_WORDS = WORDS.filter((w) => w.length >= 5);
+const REPOS = Array.from({ length: 20_000 }, (_, i) => `org${i % 97}/project-${i}`);
+
+function makeEvent(i: number, t: number): PanoptesEvent {
+  const source = pick(SOURCES);
+  const type = source.startsWith('rss:') ? 'feed.item' : source.startsWith('mail:') ? 'mail.received' : pick(TYPES);
+  const title = Array.from({ length: 6 + Math.floor(rnd() * 6) }, () => zipf(WORDS)).join(' ');
+  return {
+    id: `e${i}`,
+    ts: new Date(t).toISOString(),
+    receivedAt: new Date(t).toISOString(),
+    source,
+    type,
+    title: title[0]!.toUpperCase() + title.slice(1),
+    body: '',
+    url: `https://example.test/${i}`,
+    fields: { repo: zipf(REPOS), score: Math.round(-Math.log(1 - rnd() * 0.999) * 40), stars: Math.floor(rnd() * 1000), lang: pick(['go', 'rust', 'ts', 'py']) },
+    tags: rnd() < 0.05 ? ['spam'] : [],
+  };
+}
+
+function makeRule(i: number): Record<string, unknown> {
+  const notify = [{ notify: { title: '{{ title }}', priority: 'normal' } }];
+  const r = rnd();
+  const id = `rule-${i}`;
+  if (r < 0.3) return { id, when: { source: pick(SOURCES) }, if: { field: 'fields.repo', equals: pick(REPOS) }, then: notify };
+  if (r < 0.45) return { id, when: { type: pick(TYPES) }, if: { field: 'fields.repo', in: [pick(REPOS), pick(REPOS), pick(REPOS)] }, then: notify };
+  if (r < 0.6) return { id, when: { type: pick(TYPES) }, if: { all: [{ field: 'fields.score', gt: 250 + Math.floor(rnd() * 400) }, { field: 'fields.lang', equals: pick(['go', 'rust', 'ts', 'py']) }] }, then: notify };
+  if (r < 0.75) return { id, when: { source: 'rss:*' }, if: { field: 'title', matches: `\\b${pick(WATCH_WORDS)}\\b`, flags: 'i' }, then: notify };
+  if (r < 0.85) {
+    return {
+      id,
+      if: { all: [{ any: [{ field: 'fields.repo', equals: pick(REPOS) }, { field: 'title', contains: pick(WATCH_WORDS) }] }, { not: { field: 'tags', equals: 'spam' } }] },
+      then: notify,
+    };
+  }
+  if (r < 0.95) return { id, when: { source: pick(SOURCES) }, if: { field: 'fields.repo', equals: pick(REPOS) }, pattern: { count: 3, within: '10m', by: 'source' }, then: notify };
+  return { id, when: { source: pick(SOURCES), type: 'heartbeat.ok' }, pattern: { absent: true, within: '1h' }, then: notify };
+}
+
+// ---- the naive loop: same compiled conditions, no index --------------------------------------------------------
+function naiveLoop(rules: Rule[]) {
+  const compiled = rules.map((r) => ({
+    src: r.when?.source ? compileGlob(r.when.source) : null,
+    typ: r.when?.type ? compileGlob(r.when.type) : null,
+    cond: r.if ? compileCondition(r.if, '$.if').test : null,
+    count: r.pattern && 'count' in r.pattern ? { n: r.pattern.count, within: 600_000, windows: new Map<string, number[]>() } : null,
+  }));
+  return (e: PanoptesEvent, now: number): number => {
+    let fired = 0;
+    for (const c of compiled) {
+      if (c.src && !c.src(e.source)) continue;
+      if (c.typ && !c.typ(e.type)) continue;
+      if (c.cond && !c.cond(e)) continue;
+      if (c.count) {
+        let w = c.count.windows.get(e.source);
+        if (!w) c.count.windows.set(e.source, (w = []));
+        while (w.length && now - w[0]! > c.count.within) w.shift();
+        w.push(now);
+        if (w.length < c.count.n) continue;
+        w.length = 0;
+      }
+      fired++;
+    }
+    return fired;
+  };
+}
+
+// ---- json-rules-engine with the same conditions -------------------------------------------------------------------
+function jreCondition(c: Condition): Record<string, unknown> {
+  if ('all' in c) return { all: c.all.map(jreCondition) };
+  if ('any' in c) return { any: c.any.map(jreCondition) };
+  if ('not' in c) return { not: jreCondition(c.not) };
+  const [fact, ...rest] = c.field.split('.');
+  const base = { fact: fact!, ...(rest.length ? { path: '$.' + rest.join('.') } : {}) };
+  if (c.equals !== undefined) return { ...base, operator: fact === 'tags' ? 'contains' : 'equal', value: c.equals };
+  if (c.in !== undefined) return { ...base, operator: 'in', value: c.in };
+  if (c.gt !== undefined) return { ...base, operator: 'greaterThan', value: c.gt };
+  if (c.contains !== undefined) return { ...base, operator: 'strContains', value: c.contains };
+  if (c.matches !== undefined) return { ...base, operator: 'regex', value: { source: c.matches, flags: c.flags ?? '' } };
+  throw new Error('bench: unmapped condition ' + JSON.stringify(c));
+}
+
+function jreEngine(rules: Rule[]): JreEngine {
+  const engine = new JreEngine([], { allowUndefinedFacts: true });
+  const regexCache = new Map<string, RegExp>();
+  engine.addOperator('strContains', (a: unknown, b: string) => typeof a === 'string' && a.includes(b));
+  engine.addOperator('regex', (a: unknown, b: { source: string; flags: string }) => {
+    let re = regexCache.get(b.source + '/' + b.flags);
+    if (!re) regexCache.set(b.source + '/' + b.flags, (re = new RegExp(b.source, b.flags)));
+    return typeof a === 'string' && re.test(a);
+  });
+  engine.addOperator('glob', (a: unknown, b: string) => typeof a === 'string' && compileGlob(b)(a));
+  for (const r of rules) {
+    const all: Record<string, unknown>[] = [];
+    if (r.when?.source) all.push({ fact: 'source', operator: 'glob', value: r.when.source });
+    if (r.when?.type) all.push({ fact: 'type', operator: 'glob', value: r.when.type });
+    if (r.if) all.push(jreCondition(r.if));
+    if (!all.length) all.push({ fact: 'type', operator: 'notEqual', value: '' });
+    engine.addRule({ name: r.id, conditions: { all } as never, event: { type: r.id } });
+  }
+  return engine;
+}
+
+// ---- measurement --------------------------------------------------------------------------------------------------
+interface Row {
+  rules: number;
+  impl: string;
+  eventsPerSec: number;
+  p50us: number;
+  p99us: number;
+  sampled: number;
+  heapPer10k?: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+function measureSync(events: PanoptesEvent[], times: number[], run: (e: PanoptesEvent, now: number) => unknown, budgetMs: number) {
+  // Throughput: a tight loop, no per-event timing.
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < budgetMs) {
+    for (let k = 0; k < 1000; k++, n++) run(events[n % events.length]!, times[n % events.length]!);
+  }
+  const eventsPerSec = n / ((performance.now() - start) / 1000);
+  // Latency: each event timed on its own.
+  const lat: number[] = [];
+  const lStart = performance.now();
+  for (let i = 0; i < events.length && performance.now() - lStart < budgetMs; i++) {
+    const t = process.hrtime.bigint();
+    run(events[i]!, times[i]!);
+    lat.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  lat.sort((a, b) => a - b);
+  return { eventsPerSec, p50us: pct(lat, 0.5), p99us: pct(lat, 0.99), sampled: n };
+}
+
+async function measureJre(engine: JreEngine, events: PanoptesEvent[], budgetMs: number, maxEvents: number) {
+  const lat: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < events.length && i < maxEvents && performance.now() - start < budgetMs; i++) {
+    const e = events[i]!;
+    const t = process.hrtime.bigint();
+    await engine.run({ source: e.source, type: e.type, title: e.title, body: e.body, tags: e.tags, fields: e.fields });
+    lat.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  const total = lat.reduce((a, b) => a + b, 0);
+  lat.sort((a, b) => a - b);
+  return { eventsPerSec: lat.length / (total / 1e6), p50us: pct(lat, 0.5), p99us: pct(lat, 0.99), sampled: lat.length };
+}
+
+function heapUsed(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function main() {
+  const SIZES = [10, 100, 1_000, 10_000];
+  const T = Date.parse('2026-03-02T10:00:00Z');
+  const events = Array.from({ length: 20_000 }, (_, i) => makeEvent(i, T + i * 50));
+  const times = events.map((e) => Date.parse(e.ts));
+  const allRaw = Array.from({ length: 10_000 }, (_, i) => makeRule(i));
+  const rows: Row[] = [];
+  for (const size of SIZES) {
+    const { rules, errors } = validateRules(allRaw.slice(0, size));
+    if (errors.length) throw new Error('bench rules invalid: ' + JSON.stringify(errors.slice(0, 3)));
+
+    const before = heapUsed();
+    let engine: RuleEngine | null = new RuleEngine();
+    engine.setRules(rules);
+    const heapPer10k = ((heapUsed() - before) / size) * 10_000;
+    const env = { now: 0, flags: {} as Record<string, boolean> };
+    const eng = engine;
+    let firings = 0;
+    const ours = measureSync(events, times, (e, now) => {
+      env.now = now;
+      firings += eng.process(e, env).firings.length;
+    }, 1_500);
+    rows.push({ rules: size, impl: 'panoptes (indexed)', ...ours, heapPer10k });
+    engine = null;
+
+    const naive = naiveLoop(rules);
+    const naiveM = measureSync(events, times, (e, now) => naive(e, now), size >= 1_000 ? 1_000 : 700);
+    rows.push({ rules: size, impl: 'naive loop', ...naiveM });
+
+    const jre = jreEngine(rules);
+    const jreM = await measureJre(jre, events, size >= 1_000 ? 4_000 : 2_000, size >= 10_000 ? 40 : size >= 1_000 ? 300 : 5_000);
+    rows.push({ rules: size, impl: 'json-rules-engine' + (size >= 1_000 ? ' (sampled)' : ''), ...jreM });
+    process.stderr.write(`  ${size} rules measured (${firings} firings in the throughput loop)\n`);
+  }
+
+  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
+  const lines = [
+    '| rules | implementation | events/s | p50 µs | p99 µs | events timed | heap per 10k rules |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.rules.toLocaleString('en-US')} | ${r.impl} | ${fmt(r.eventsPerSec)} | ${fmt(r.p50us)} | ${fmt(r.p99us)} | ${r.sampled.toLocaleString('en-US')} | ${r.heapPer10k !== undefined ? (r.heapPer10k / 1_048_576).toFixed(1) + ' MB' : ''} |`),
+  ];
+  console.log(lines.join('\n'));
+  const get = (size: number, impl: string) => rows.find((r) => r.rules === size && r.impl.startsWith(impl))!;
+  const at10k = get(10_000, 'panoptes').eventsPerSec;
+  const at10 = get(10, 'panoptes').eventsPerSec;
+  const vsJre = get(1_000, 'panoptes').eventsPerSec / get(1_000, 'json-rules-engine').eventsPerSec;
+  console.log('\nTargets:');
+  console.log(`- ≥ 1,000,000 events/s at 10,000 rules: ${fmt(at10k)} ${at10k >= 1e6 ? '✓' : '✗'}`);
+  console.log(`- 10,000 rules within 3× of 10 rules: ${(at10 / at10k).toFixed(2)}× slower ${at10 / at10k <= 3 ? '✓' : '✗'}`);
+  console.log(`- ≥ 1,000× json-rules-engine at 1,000 rules: ${fmt(vsJre)}× ${vsJre >= 1000 ? '✓' : '✗'}`);
+}
+
+await main();
