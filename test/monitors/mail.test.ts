@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import mail from '../../monitors/mail/index.js';
@@ -304,6 +305,14 @@ test('dry run (monitor test): folder state and the newest messages, without chan
   await c.logout();
 
   await assert.rejects(dryRunMonitor(mail, configFor('alice'), { password: 'nope' }), /authentication failed/);
+
+  // The same through the CLI a user runs: `panoptes monitor test mail --config … --secrets …`.
+  const cli = spawnSync(process.execPath, [path.join(process.env.PANOPTES_ROOT ?? process.cwd(), 'bin', 'panoptes.js'), 'monitor', 'test', 'mail', '--config', JSON.stringify(configFor('alice')), '--secrets', JSON.stringify({ password: PASSWORD })], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(cli.status, 0, cli.stderr);
+  const printed = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; title: string });
+  assert.equal(printed[0]!.type, 'mail.folder');
+  assert.equal(printed.length, 6);
+  assert.ok(!cli.stdout.includes(PASSWORD));
   await assert.rejects(dryRunMonitor(mail, { ...configFor('alice'), host: 'mail.example.org' }), /plain IMAP is only allowed/);
 });
 
