@@ -17,7 +17,9 @@ let dovecot: DovecotServer;
 let sink: SmtpSink;
 
 before(async () => {
-  [dovecot, sink] = await Promise.all([startDovecot({ alice: PASSWORD, bob: 'bobpw', carol: 'carolpw', dave: 'davepw' }), startSmtpSink()]);
+  // One at a time, so that if the second fails, after() still stops the first.
+  dovecot = await startDovecot({ alice: PASSWORD, bob: 'bobpw', carol: 'carolpw', dave: 'davepw' });
+  sink = await startSmtpSink();
 });
 after(async () => {
   await Promise.all([dovecot?.close(), sink?.close()]);
