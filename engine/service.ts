@@ -179,7 +179,7 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
         if (!page.next) break;
         after = page.next;
       }
-      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString() });
+      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true });
       return { firings, eventsScanned: events.length, errors: [] };
     },
     'rules.explain': (p: { eventId: string; ruleId?: string }) => {
