@@ -64,6 +64,24 @@ function Shell() {
   }, [settings.data]);
   usePush('paused', (p) => setPaused(p.paused));
 
+  // The desktop preload relays "open this event" (a clicked notification) and "open this view" (the tray menu).
+  const [openEvent, setOpenEvent] = useState<{ id: string; seq: number } | null>(null);
+  useEffect(() => {
+    const onMessage = (ev: MessageEvent) => {
+      if (ev.source !== window || !ev.data || typeof ev.data !== 'object') return;
+      const d = ev.data as { type?: unknown; eventId?: unknown; view?: unknown };
+      if (d.type === 'panoptes-open-event' && typeof d.eventId === 'string') {
+        go('feed');
+        setOpenEvent((prev) => ({ id: d.eventId as string, seq: (prev?.seq ?? 0) + 1 }));
+      } else if (d.type === 'panoptes-open-view' && typeof d.view === 'string') {
+        const target = VIEWS.find((v) => v.id === d.view);
+        if (target) go(target.id);
+      }
+    };
+    window.addEventListener('message', onMessage);
+    return () => window.removeEventListener('message', onMessage);
+  }, []);
+
   const go = (id: ViewId) => {
     history.replaceState(null, '', '#/' + id);
     setView(id);
@@ -132,7 +150,7 @@ function Shell() {
         </div>
       ) : null}
       <main id="main">
-        {view === 'feed' ? <FeedView /> : null}
+        {view === 'feed' ? <FeedView openEvent={openEvent} /> : null}
         {view === 'history' ? <HistoryView /> : null}
         {view === 'rules' ? <RulesView /> : null}
         {view === 'monitors' ? <MonitorsView /> : null}

@@ -1,3 +1,4 @@
+import { ExplainPanel } from './ExplainPanel.js';
 import { KindBadge } from './KindBadge.js';
 import { useMemo, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
@@ -93,6 +94,7 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
           </table>
         </section>
       ) : null}
+      <ExplainPanel key={event.id} eventId={event.id} />
       <div className="event-id">
         id <code>{event.id}</code>
       </div>

@@ -1,45 +1,97 @@
 import { KindBadge } from '../components/KindBadge.js';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useEffect, useMemo, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
+import { TimeChart, type ChartSeries } from '../components/TimeChart.js';
 import { dateTime } from '../lib/format.js';
 import { useClient, useConnection, usePush, useQuery } from '../state.js';
 
 const HOURS = 24;
 const SAMPLE_MAX = 20_000;
-const PALETTE = ['#4f7cff', '#e0676b', '#3fb68b', '#d4a22b', '#a86bd9', '#3aa6c4', '#d9792f', '#7a8599'];
+const WEATHER_DAYS = 7;
+const SERIES_MAX = 2_000;
 
-/** Events per hour per source over the last day, and each monitor's health. */
-export function DashboardView() {
+/** Events of the last `ms` (of one type, or all), newest first, kept up to date by pushes. */
+function useRecentEvents(ms: number, type: string | undefined, max: number): { events: PanoptesEvent[] | null; error: string | null } {
   const client = useClient();
   const { status, generation } = useConnection();
-  const monitors = useQuery('monitors.list', {});
   const [events, setEvents] = useState<PanoptesEvent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-
   useEffect(() => {
     if (status !== 'open') return;
     let live = true;
-    const since = new Date(Date.now() - HOURS * 3600_000).toISOString();
+    const since = new Date(Date.now() - ms).toISOString();
     (async () => {
       const all: PanoptesEvent[] = [];
       let before: string | undefined;
       do {
-        const page = await client.request('events.list', { since, limit: 1000, ...(before ? { before } : {}) });
+        const page = await client.request('events.list', { since, limit: 1000, ...(type ? { type } : {}), ...(before ? { before } : {}) });
         all.push(...page.events);
         before = page.next ?? undefined;
-      } while (before && all.length < SAMPLE_MAX && live);
+      } while (before && all.length < max && live);
       if (live) setEvents(all);
     })().catch((e: Error) => live && setError(e.message));
     return () => {
       live = false;
     };
-  }, [client, status, generation]);
+  }, [client, status, generation, ms, type, max]);
+  usePush('event', (e) => {
+    if (!type || e.type === type) setEvents((prev) => (prev ? [e, ...prev] : prev));
+  });
+  return { events, error };
+}
 
-  usePush('event', (e) => setEvents((prev) => (prev ? [e, ...prev] : prev)));
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-  const series = useMemo(() => bucketByHour(events ?? []), [events]);
+/** Points of several series (by key) onto one shared, sorted time axis; gaps are null. */
+function align(points: { t: number; key: string; v: number | null }[]): { x: number[]; series: ChartSeries[] } {
+  const xs = [...new Set(points.map((p) => p.t))].sort((a, b) => a - b);
+  const at = new Map(xs.map((t, i) => [t, i]));
+  const keys = [...new Set(points.map((p) => p.key))].sort();
+  const series = keys.map((k) => ({ label: k, values: new Array<number | null>(xs.length).fill(null) }));
+  for (const p of points) series[keys.indexOf(p.key)]!.values[at.get(p.t)!] = p.v;
+  return { x: xs, series };
+}
+
+const mb = (v: number) => `${Math.round(v / 1048576)} MB`;
+const perMin = (v: number) => `${Math.round(v * 10) / 10}/min`;
+const ms = (v: number) => `${Math.round(v)} ms`;
+
+/** Events per hour per source, the weather's temperature, Panoptes' own health, and each monitor's state. */
+export function DashboardView() {
+  const monitors = useQuery('monitors.list', {});
+  const all = useRecentEvents(HOURS * 3600_000, undefined, SAMPLE_MAX);
+  const weather = useRecentEvents(WEATHER_DAYS * 86_400_000, 'weather.reading', SERIES_MAX);
+  const health = useRecentEvents(HOURS * 3600_000, 'panoptes.health', SERIES_MAX);
+
+  const perHour = useMemo(() => bucketByHour(all.events ?? []), [all.events]);
+
+  const temperature = useMemo(() => {
+    const list = (weather.events ?? []).slice().reverse();
+    const unit = list.map((e) => (e.fields.units as { temperature?: unknown } | undefined)?.temperature).find((u) => typeof u === 'string') as string | undefined;
+    const names = new Map((monitors.data ?? []).map((m) => [m.id, m.name]));
+    const data = align(
+      list.map((e) => ({ t: Math.floor(Date.parse(e.ts) / 1000), key: String(e.fields.place ?? names.get(e.source) ?? e.source), v: num(e.fields.temperature) })),
+    );
+    return { ...data, unit: unit ?? '' };
+  }, [weather.events, monitors.data]);
+
+  const tempFormat = useMemo(() => (v: number) => `${Math.round(v * 10) / 10}${temperature.unit}`, [temperature.unit]);
+
+  const self = useMemo(() => {
+    const list = (health.events ?? []).slice().reverse();
+    const x = list.map((e) => Math.floor(Date.parse(e.ts) / 1000));
+    const f = (k: string) => list.map((e) => num(e.fields[k]));
+    return {
+      x,
+      memory: [
+        { label: 'resident memory', values: f('rssBytes') },
+        { label: 'JS heap', values: f('heapUsedBytes') },
+      ],
+      rate: [{ label: 'events stored per minute', values: f('eventsPerMinute') }],
+      lag: [{ label: 'rule processing lag', values: f('processingLagMs') }],
+      latest: list[list.length - 1] ?? null,
+    };
+  }, [health.events]);
 
   return (
     <div className="page">
@@ -48,8 +100,68 @@ export function DashboardView() {
       </div>
       <section className="card" aria-label="Events per hour">
         <h2>Events per hour, last {HOURS} h</h2>
-        {error ? <div className="error-box">{error}</div> : null}
-        {events === null ? <div className="muted">Loading…</div> : series.sources.length ? <HourChart data={series} /> : <div className="empty">No events in the last day.</div>}
+        {all.error ? <div className="error-box">{all.error}</div> : null}
+        {all.events === null ? (
+          <div className="muted">Loading…</div>
+        ) : perHour.series.length ? (
+          <TimeChart x={perHour.hours} series={perHour.series} height={260} yLabel="events" label={`Events per hour for ${perHour.series.map((s) => s.label).join(', ')}`} />
+        ) : (
+          <div className="empty">No events in the last day.</div>
+        )}
+      </section>
+      <section className="card" aria-label="Temperature">
+        <h2>Temperature, last {WEATHER_DAYS} days</h2>
+        {weather.error ? <div className="error-box">{weather.error}</div> : null}
+        {weather.events === null ? (
+          <div className="muted">Loading…</div>
+        ) : temperature.x.length ? (
+          <TimeChart
+            x={temperature.x}
+            series={temperature.series}
+            yLabel={temperature.unit || 'temperature'}
+            label={`Temperature for ${temperature.series.map((s) => s.label).join(', ')}`}
+            format={tempFormat}
+          />
+        ) : (
+          <div className="empty">No weather readings yet. A Weather monitor records the temperature at every check.</div>
+        )}
+      </section>
+      <section className="card" aria-label="Panoptes health">
+        <h2>Panoptes itself, last {HOURS} h</h2>
+        {health.error ? <div className="error-box">{health.error}</div> : null}
+        {health.events !== null && !self.x.length ? (
+          <div className="empty">No health samples yet. A System monitor with “Panoptes’ own health” on records them.</div>
+        ) : null}
+        {self.latest ? (
+          <dl className="meta compact" aria-label="Latest health sample">
+            <dt>Memory</dt>
+            <dd>{num(self.latest.fields.rssBytes) !== null ? mb(num(self.latest.fields.rssBytes)!) : '—'}</dd>
+            <dt>Events stored</dt>
+            <dd>{num(self.latest.fields.eventsStored)?.toLocaleString() ?? '—'}</dd>
+            <dt>Store size</dt>
+            <dd>{num(self.latest.fields.storeBytes) !== null ? mb(num(self.latest.fields.storeBytes)!) : '—'}</dd>
+            <dt>Up for</dt>
+            <dd>{num(self.latest.fields.uptimeSeconds) !== null ? `${Math.round(num(self.latest.fields.uptimeSeconds)! / 60)} min` : '—'}</dd>
+            <dt>Sampled</dt>
+            <dd>{dateTime(self.latest.ts)}</dd>
+          </dl>
+        ) : null}
+        {self.x.length ? (
+          <div className="chart-grid">
+            <div className="card">
+              <h3>Memory</h3>
+              <TimeChart x={self.x} series={self.memory} height={180} label="Panoptes memory use" format={mb} />
+            </div>
+            <div className="card">
+              <h3>Event rate</h3>
+              <TimeChart x={self.x} series={self.rate} height={180} label="Events stored per minute" format={perMin} />
+            </div>
+            <div className="card">
+              <h3>Processing lag</h3>
+              <TimeChart x={self.x} series={self.lag} height={180} label="Rule processing lag" format={ms} />
+            </div>
+          </div>
+        ) : null}
       </section>
       <section className="card" aria-label="Monitor health">
         <h2>Monitors</h2>
@@ -82,13 +194,7 @@ export function DashboardView() {
   );
 }
 
-interface Buckets {
-  hours: number[];
-  sources: string[];
-  counts: number[][];
-}
-
-function bucketByHour(events: PanoptesEvent[]): Buckets {
+function bucketByHour(events: PanoptesEvent[]): { hours: number[]; series: ChartSeries[] } {
   const now = Math.floor(Date.now() / 3600_000);
   const hours = Array.from({ length: HOURS }, (_, i) => (now - HOURS + 1 + i) * 3600);
   const index = new Map<string, number[]>();
@@ -99,34 +205,5 @@ function bucketByHour(events: PanoptesEvent[]): Buckets {
     if (!row) index.set(e.source, (row = new Array<number>(HOURS).fill(0)));
     row[h] = (row[h] ?? 0) + 1;
   }
-  const sources = [...index.keys()].sort();
-  return { hours, sources, counts: sources.map((s) => index.get(s)!) };
-}
-
-function HourChart({ data }: { data: Buckets }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const dark = matchMedia('(prefers-color-scheme: dark)').matches && document.documentElement.dataset.theme !== 'light' || document.documentElement.dataset.theme === 'dark';
-    const axis = { stroke: dark ? '#aab2c0' : '#4b5563', grid: { stroke: dark ? '#2a3140' : '#e5e7eb' }, ticks: { stroke: dark ? '#2a3140' : '#e5e7eb' } };
-    const plot = new uPlot(
-      {
-        width: el.clientWidth || 600,
-        height: 260,
-        series: [{}, ...data.sources.map((s, i) => ({ label: s, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: false } }))],
-        axes: [axis, { ...axis, label: 'events' }],
-        scales: { x: { time: true } },
-      },
-      [data.hours, ...data.counts],
-      el,
-    );
-    const ro = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height: 260 }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      plot.destroy();
-    };
-  }, [data]);
-  return <div ref={ref} className="chart" role="img" aria-label={`Events per hour for ${data.sources.join(', ')}`} />;
+  return { hours, series: [...index.keys()].sort().map((s) => ({ label: s, values: index.get(s)! })) };
 }

@@ -8,14 +8,18 @@ import { timeAgo } from '../lib/format.js';
 import { useShortcuts } from '../lib/keys.js';
 import { ReadState } from '../lib/readState.js';
 import { toPlainText } from '../lib/sanitize.js';
+import { useClient } from '../state.js';
 
 type Row = { kind: 'header'; source: string; count: number } | { kind: 'event'; event: PanoptesEvent };
 
 const ROW_HEIGHT = 58;
 const HEADER_HEIGHT = 30;
 
-export function FeedView() {
+export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number } | null } = {}) {
   const feed = useLiveFeed();
+  const client = useClient();
+  // An event opened from outside (a desktop notification, the tray) may be older than what the feed has loaded.
+  const [outside, setOutside] = useState<PanoptesEvent | null>(null);
   const [source, setSource] = useState('');
   const [type, setType] = useState('');
   const [tag, setTag] = useState('');
@@ -97,7 +101,29 @@ export function FeedView() {
   }, [lastIndex, rows.length, feed]);
 
   const eventRows = useMemo(() => rows.flatMap((r, i) => (r.kind === 'event' ? [{ i, e: r.event }] : [])), [rows]);
-  const selected = useMemo(() => feed.events.find((e) => e.id === selectedId) ?? null, [feed.events, selectedId]);
+  const selected = useMemo(
+    () => feed.events.find((e) => e.id === selectedId) ?? (outside && outside.id === selectedId ? outside : null),
+    [feed.events, selectedId, outside],
+  );
+
+  useEffect(() => {
+    if (!openEvent) return;
+    let live = true;
+    setSelectedId(openEvent.id);
+    readState.markRead(openEvent.id);
+    setReadTick((t) => t + 1);
+    if (!feed.events.some((e) => e.id === openEvent.id)) {
+      client.request('events.get', { id: openEvent.id }).then(
+        (e) => live && setOutside(e),
+        () => {},
+      );
+    }
+    return () => {
+      live = false;
+    };
+    // Only a new request to open an event should run this, not every change of the feed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [openEvent?.seq]);
 
   const select = (e: PanoptesEvent | undefined, rowIndex?: number) => {
     if (!e) return;

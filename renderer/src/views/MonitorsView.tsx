@@ -114,6 +114,12 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
             <dd>{dateTime(h.nextRetry)}</dd>
           </>
         ) : null}
+        {m.retentionDays != null ? (
+          <>
+            <dt>Keeps events</dt>
+            <dd>{m.retentionDays} days</dd>
+          </>
+        ) : null}
         {h.message ? (
           <>
             <dt>Status</dt>
@@ -122,6 +128,18 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
         ) : null}
       </dl>
       <div className="actions">
+        <button
+          disabled={!m.enabled}
+          title={m.enabled ? 'Check the source now instead of waiting for the next scheduled check' : 'Resume the monitor first'}
+          onClick={() =>
+            client.request('monitors.checkNow', { id: m.id }).then(
+              (r) => toasts.show({ title: r.started ? `Checking “${m.name}” now` : `“${m.name}” is not running, so it cannot check now`, tone: r.started ? 'info' : 'error' }),
+              fail,
+            )
+          }
+        >
+          Check now
+        </button>
         <button onClick={onEdit}>Edit</button>
         <button
           onClick={() => client.request('monitors.update', { id: m.id, enabled: !m.enabled }).then(onChanged, fail)}
@@ -151,6 +169,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const [values, setValues] = useState<Record<string, string>>(() =>
     Object.fromEntries(fields.map((f) => [f.name, f.kind === 'secret' ? '' : initialValue(f, existing?.config[f.name])])),
   );
+  const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'save' | 'test' | null>(null);
@@ -160,6 +179,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     const { config, errors: errs } = buildConfig(fields, values);
     const all = { ...errs };
     if (!name.trim()) all['$name'] = 'Give the monitor a name';
+    if (retention.trim() && !(Number.isInteger(Number(retention)) && Number(retention) >= 1)) all['$retention'] = 'A whole number of days (1 or more), or empty for the default';
     setErrors(all);
     setFormError(null);
     return Object.keys(all).length ? null : config;
@@ -185,7 +205,8 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     setBusy('test');
     setTestResult(null);
     try {
-      const r = await client.request('monitors.test', { type: editing.type.type, config });
+      // For an existing monitor the engine fills in its stored secrets, which the form never shows.
+      const r = await client.request('monitors.test', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) });
       setTestResult(r.events);
     } catch (e) {
       showServerError(e as Error);
@@ -199,9 +220,11 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     if (!config) return;
     setBusy('save');
     try {
-      const saved = existing
-        ? await client.request('monitors.update', { id: existing.id, name: name.trim(), config })
+      const retentionDays = retention.trim() ? Number(retention) : null;
+      let saved = existing
+        ? await client.request('monitors.update', { id: existing.id, name: name.trim(), config, retentionDays })
         : await client.request('monitors.add', { type: editing.type.type, name: name.trim(), config });
+      if (!existing && retentionDays !== null) saved = await client.request('monitors.update', { id: saved.id, retentionDays });
       toasts.show({ title: existing ? `Saved “${saved.name}”` : `Added “${saved.name}”`, tone: 'info' });
       onDone(saved);
     } catch (e) {
@@ -254,6 +277,27 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
           secretsSet={existing?.secretsSet}
           onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
         />
+        <div className="field">
+          <label htmlFor="monitor-retention">Keep its events (days)</label>
+          <input
+            id="monitor-retention"
+            type="number"
+            min={1}
+            value={retention}
+            placeholder="default"
+            aria-invalid={errors.$retention ? true : undefined}
+            aria-describedby="monitor-retention-help"
+            onChange={(e) => setRetention(e.target.value)}
+          />
+          <div className="help" id="monitor-retention-help">
+            Older events of this monitor are deleted. Empty: the global retention from Settings.
+          </div>
+          {errors.$retention ? (
+            <div className="error" role="alert">
+              {errors.$retention}
+            </div>
+          ) : null}
+        </div>
         {formError ? <div className="error-box" role="alert">{formError}</div> : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy !== null}>

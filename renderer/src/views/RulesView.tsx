@@ -1,9 +1,11 @@
 import { useState } from 'react';
-import type { ValidationIssue } from '../../../core/protocol.js';
 import { useToasts } from '../components/Toasts.js';
 import { download } from '../lib/exportFile.js';
+import { dateTime } from '../lib/format.js';
+import { NEW_RULE, type Json } from '../rules/model.js';
+import { RuleBuilder } from '../rules/RuleBuilder.js';
+import { EventTitles, TraceView } from '../rules/TraceView.js';
 import { useClient, usePush, useQuery } from '../state.js';
-import { RequestError } from '../transport/client.js';
 
 /** The part of a rule this view reads; everything else is edited as JSON and passed through untouched. */
 interface RuleLike {
@@ -19,20 +21,12 @@ function asRule(x: unknown): RuleLike {
   return x && typeof x === 'object' && typeof (x as RuleLike).id === 'string' ? (x as RuleLike) : { id: '?' };
 }
 
-const NEW_RULE = {
-  id: 'new-rule',
-  name: 'New rule',
-  enabled: true,
-  when: { type: 'feed.item' },
-  if: { all: [{ field: 'title', contains: 'release' }] },
-  then: [{ notify: { title: '{{ title }}', body: '{{ source }}', url: '{{ url }}' } }],
-};
-
 export function RulesView() {
   const client = useClient();
   const toasts = useToasts();
   const rules = useQuery('rules.list', {});
-  const [editing, setEditing] = useState<{ originalId: string | null; text: string } | null>(null);
+  const [editing, setEditing] = useState<{ originalId: string | null; rule: Json } | null>(null);
+  const [firingsOf, setFiringsOf] = useState<string | null>(null);
   const [removed, setRemoved] = useState<RuleLike | null>(null);
 
   usePush('rules', () => rules.reload());
@@ -54,6 +48,20 @@ export function RulesView() {
       setRemoved(null);
       rules.reload();
     }, fail('Could not restore the rule'));
+  };
+
+  // Order matters (a rule's "stop" hides the event from the rules after it), so moving saves the whole list.
+  const move = async (i: number, d: number) => {
+    const all = (rules.data?.rules ?? []).slice();
+    const [r] = all.splice(i, 1);
+    all.splice(i + d, 0, r);
+    rules.set((prev) => ({ rules: all, errors: prev?.errors ?? [] }));
+    try {
+      await client.request('rules.replaceAll', { rules: all });
+    } catch (e) {
+      fail('Could not reorder the rules')(e as Error);
+      rules.reload();
+    }
   };
 
   const importFile = async (file: File) => {
@@ -81,8 +89,8 @@ export function RulesView() {
 
   if (editing)
     return (
-      <RuleJsonEditor
-        initial={editing.text}
+      <RuleBuilder
+        initial={editing.rule}
         originalId={editing.originalId}
         onDone={() => {
           setEditing(null);
@@ -97,7 +105,7 @@ export function RulesView() {
     <div className="page">
       <div className="page-head">
         <h1>Rules</h1>
-        <button className="primary" onClick={() => setEditing({ originalId: null, text: JSON.stringify(NEW_RULE, null, 2) })}>
+        <button className="primary" onClick={() => setEditing({ originalId: null, rule: NEW_RULE })}>
           New rule
         </button>
         <button onClick={() => download('panoptes-rules.json', JSON.stringify(rules.data?.rules ?? [], null, 2), 'application/json')}>Export</button>
@@ -138,7 +146,7 @@ export function RulesView() {
       ) : null}
       {rules.data && !list.length ? <div className="empty">No rules yet. A rule turns events into notifications, flags and other actions.</div> : null}
       <ul className="card-list" aria-label="Rules">
-        {list.map((r) => (
+        {list.map((r, i) => (
           <li key={r.id} className={`card rule-card ${r.enabled === false ? 'disabled' : ''}`} aria-label={`Rule ${r.name ?? r.id}`}>
             <div className="card-head">
               <label className="switch">
@@ -151,11 +159,20 @@ export function RulesView() {
                   when {r.when?.type ?? 'any type'} from {r.when?.source ?? 'any source'} → {(r.then ?? []).map((a) => Object.keys(a as object)[0]).join(', ') || 'no action'}
                 </div>
               </div>
-              <button onClick={() => setEditing({ originalId: r.id, text: JSON.stringify(r, null, 2) })}>Edit JSON</button>
+              <button className="small" disabled={i === 0} aria-label={`Move ${r.name ?? r.id} up`} onClick={() => void move(i, -1)}>
+                ↑
+              </button>
+              <button className="small" disabled={i === list.length - 1} aria-label={`Move ${r.name ?? r.id} down`} onClick={() => void move(i, 1)}>
+                ↓
+              </button>
+              <button aria-expanded={firingsOf === r.id} onClick={() => setFiringsOf(firingsOf === r.id ? null : r.id)}>
+                Recent firings
+              </button>
+              <button onClick={() => setEditing({ originalId: r.id, rule: r as Json })}>Edit</button>
               <button
                 onClick={() => {
                   const copy = { ...r, id: `${r.id}-copy`, name: `${r.name ?? r.id} (copy)` };
-                  setEditing({ originalId: null, text: JSON.stringify(copy, null, 2) });
+                  setEditing({ originalId: null, rule: copy as Json });
                 }}
               >
                 Duplicate
@@ -164,6 +181,7 @@ export function RulesView() {
                 Delete
               </button>
             </div>
+            {firingsOf === r.id ? <RuleFirings ruleId={r.id} /> : null}
           </li>
         ))}
       </ul>
@@ -171,108 +189,29 @@ export function RulesView() {
   );
 }
 
-function RuleJsonEditor({ initial, originalId, onDone }: { initial: string; originalId: string | null; onDone(): void }) {
-  const client = useClient();
-  const toasts = useToasts();
-  const [text, setText] = useState(initial);
-  const [issues, setIssues] = useState<ValidationIssue[] | null>(null);
-  const [parseError, setParseError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const parse = (): unknown | undefined => {
-    try {
-      const v = JSON.parse(text) as unknown;
-      setParseError(null);
-      return v;
-    } catch (e) {
-      setParseError((e as Error).message);
-      setIssues(null);
-      return undefined;
-    }
-  };
-
-  const validate = async () => {
-    const rule = parse();
-    if (rule === undefined) return false;
-    setBusy(true);
-    try {
-      const r = await client.request('rules.validate', { rule });
-      setIssues(r.errors);
-      return r.ok;
-    } catch (e) {
-      setIssues([{ path: '', message: (e as Error).message }]);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const save = async () => {
-    const rule = parse();
-    if (rule === undefined) return;
-    setBusy(true);
-    try {
-      await client.request('rules.save', { rule });
-      const newId = asRule(rule).id;
-      // Renaming the id in JSON makes a new rule; remove the old one so it does not linger as a twin.
-      if (originalId && newId !== originalId) await client.request('rules.remove', { id: originalId });
-      toasts.show({ title: 'Rule saved', tone: 'info' });
-      onDone();
-    } catch (e) {
-      setIssues(e instanceof RequestError && e.issues.length ? e.issues : [{ path: '', message: (e as Error).message }]);
-    } finally {
-      setBusy(false);
-    }
-  };
-
+/** The rule's last firings as the engine recorded them, each with its trace. */
+function RuleFirings({ ruleId }: { ruleId: string }) {
+  const traces = useQuery('traces.list', { ruleId, limit: 20 }, ruleId);
+  usePush('notification', (n) => {
+    if (n.ruleId === ruleId) traces.reload();
+  });
+  const list = (traces.data?.traces ?? []) as { at: string; eventIds: string[]; trace: unknown }[];
   return (
-    <div className="page">
-      <div className="page-head">
-        <h1>{originalId ? `Edit rule ${originalId}` : 'New rule'}</h1>
-      </div>
-      <p className="muted">
-        The rule as JSON, exactly as it is stored. See <code>docs/rules.md</code> for every field.
-      </p>
-      <label htmlFor="rule-json" className="visually-hidden">
-        Rule JSON
-      </label>
-      <textarea
-        id="rule-json"
-        className="mono code-editor"
-        spellCheck={false}
-        value={text}
-        rows={24}
-        aria-invalid={parseError || (issues && issues.length) ? true : undefined}
-        aria-describedby="rule-json-status"
-        onChange={(e) => {
-          setText(e.target.value);
-          setIssues(null);
-        }}
-      />
-      <div id="rule-json-status" aria-live="polite">
-        {parseError ? <div className="error-box">JSON: {parseError}</div> : null}
-        {issues && issues.length ? (
-          <div className="error-box" role="alert">
-            <ul>
-              {issues.map((i, n) => (
-                <li key={n}>
-                  {i.path ? <code>{i.path}</code> : null} {i.message}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-        {issues && !issues.length ? <div className="ok-box">The rule is valid.</div> : null}
-      </div>
-      <div className="actions">
-        <button className="primary" onClick={() => void save()} disabled={busy}>
-          Save
-        </button>
-        <button onClick={() => void validate()} disabled={busy}>
-          Validate
-        </button>
-        <button onClick={onDone}>Cancel</button>
-      </div>
-    </div>
+    <section className="rule-firings" aria-label={`Recent firings of ${ruleId}`}>
+      {traces.error ? <div className="error-box">{traces.error.message}</div> : null}
+      {traces.data && !list.length ? <p className="muted">No firings yet.</p> : null}
+      <ol className="rb-firings">
+        {list.map((t, i) => (
+          <li key={i} className="rb-firing">
+            <strong>{dateTime(t.at)}</strong> <span className="muted">on {t.eventIds.length} event{t.eventIds.length === 1 ? '' : 's'}</span>
+            <EventTitles ids={t.eventIds} max={3} />
+            <details>
+              <summary>Why it fired</summary>
+              <TraceView trace={t.trace} />
+            </details>
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }

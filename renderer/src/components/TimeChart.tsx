@@ -1,0 +1,75 @@
+import { useEffect, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export const PALETTE = ['#4f7cff', '#e0676b', '#3fb68b', '#d4a22b', '#a86bd9', '#3aa6c4', '#d9792f', '#7a8599'];
+
+/** True while the page shows the dark theme (the OS preference, or the user's pinned choice), updated live. */
+export function useDarkTheme(): boolean {
+  const read = () => {
+    const pinned = document.documentElement.dataset.theme;
+    return pinned === 'dark' || (pinned !== 'light' && matchMedia('(prefers-color-scheme: dark)').matches);
+  };
+  const [dark, setDark] = useState(read);
+  useEffect(() => {
+    const mq = matchMedia('(prefers-color-scheme: dark)');
+    const update = () => setDark(read());
+    mq.addEventListener('change', update);
+    const mo = new MutationObserver(update);
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => {
+      mq.removeEventListener('change', update);
+      mo.disconnect();
+    };
+  }, []);
+  return dark;
+}
+
+export interface ChartSeries {
+  label: string;
+  values: (number | null)[];
+}
+
+/**
+ * A time-series line chart (uPlot: small, fast, canvas). Canvas colours cannot follow CSS variables, so the
+ * chart is rebuilt when the theme changes, to keep axes and grid readable in both.
+ */
+export function TimeChart({ x, series, height = 220, yLabel, label, format }: { x: number[]; series: ChartSeries[]; height?: number; yLabel?: string; label: string; format?: (v: number) => string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const dark = useDarkTheme();
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const line = dark ? '#2a3140' : '#e5e7eb';
+    const axis = { stroke: dark ? '#aab2c0' : '#4b5563', grid: { stroke: line }, ticks: { stroke: line } };
+    const valueAxis = { ...axis, ...(yLabel ? { label: yLabel } : {}), ...(format ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => format(v)) } : {}), size: 60 };
+    const plot = new uPlot(
+      {
+        width: el.clientWidth || 600,
+        height,
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: PALETTE[i % PALETTE.length],
+            width: 2,
+            spanGaps: true,
+            points: { show: x.length < 60 },
+            ...(format ? { value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) } : {}),
+          })),
+        ],
+        axes: [axis, valueAxis],
+        scales: { x: { time: true } },
+      },
+      [x, ...series.map((s) => s.values)],
+      el,
+    );
+    const ro = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      plot.destroy();
+    };
+  }, [x, series, height, yLabel, format, dark]);
+  return <div ref={ref} className="chart" role="img" aria-label={label} />;
+}

@@ -1,0 +1,174 @@
+/**
+ * What every part of the rule builder shares: the rule being edited, a way to change one path of it, the
+ * engine's validation issues (by JSON path), field-name suggestions and the event the template previews use.
+ * Also the small labelled inputs the sections are made of, each showing the issues for its own path.
+ */
+import { createContext, useContext, useId } from 'react';
+import type { ReactNode } from 'react';
+import type { MonitorInfo, MonitorTypeInfo, ValidationIssue } from '../../../core/protocol.js';
+import { fieldId, getIn, jsonPath, type Json, type Path } from './model.js';
+
+export interface FieldSuggestion {
+  path: string;
+  /** An example value seen on a recent event, shortened. */
+  example?: string;
+  /** What the monitor type documents about the field. */
+  doc?: string;
+}
+
+export interface Builder {
+  rule: Json;
+  update(path: Path, value: Json | undefined): void;
+  issues: ValidationIssue[];
+  fields: FieldSuggestion[];
+  types: MonitorTypeInfo[];
+  monitors: MonitorInfo[];
+  previewEventId: string | null;
+}
+
+const Ctx = createContext<Builder | null>(null);
+export const BuilderProvider = Ctx.Provider;
+
+export function useBuilder(): Builder {
+  const b = useContext(Ctx);
+  if (!b) throw new Error('useBuilder outside the rule builder');
+  return b;
+}
+
+/** Issues whose path is exactly `path` (or, with `deep`, anywhere below it). */
+export function useIssues(path: Path, deep = false): ValidationIssue[] {
+  const { issues } = useBuilder();
+  const p = jsonPath(path);
+  return issues.filter((i) => i.path === p || (deep && (i.path.startsWith(p + '.') || i.path.startsWith(p + '['))));
+}
+
+export function Issues({ path, deep, id }: { path: Path; deep?: boolean; id?: string }) {
+  const list = useIssues(path, deep);
+  if (!list.length) return null;
+  return (
+    <div className="error field-issue" id={id} role="alert" data-path={jsonPath(path)}>
+      {list.map((i, n) => (
+        <div key={n}>{i.message}</div>
+      ))}
+    </div>
+  );
+}
+
+interface InputProps {
+  path: Path;
+  label: string;
+  placeholder?: string;
+  help?: ReactNode;
+  list?: string;
+  mono?: boolean;
+  className?: string;
+  /** Written instead of removing the key when the input is emptied. */
+  keepEmpty?: boolean;
+  hideLabel?: boolean;
+}
+
+function Labelled({ id, label, hideLabel, help, path, children, className }: { id: string; label: string; hideLabel?: boolean; help?: ReactNode; path: Path; children: ReactNode; className?: string }) {
+  return (
+    <div className={`rb-field ${className ?? ''}`}>
+      <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
+        {label}
+      </label>
+      {children}
+      {help ? <div className="help">{help}</div> : null}
+      <Issues path={path} id={id + '-err'} />
+    </div>
+  );
+}
+
+export function TextInput({ path, label, placeholder, help, list, mono, className, keepEmpty, hideLabel }: InputProps) {
+  const b = useBuilder();
+  const id = fieldId(path);
+  const v = getIn(b.rule, path);
+  const bad = useIssues(path).length > 0;
+  return (
+    <Labelled id={id} label={label} hideLabel={hideLabel} help={help} path={path} className={className}>
+      <input
+        id={id}
+        className={mono ? 'mono' : undefined}
+        value={v === undefined || v === null ? '' : String(v)}
+        placeholder={placeholder}
+        list={list}
+        aria-invalid={bad || undefined}
+        aria-describedby={bad ? id + '-err' : undefined}
+        onChange={(e) => b.update(path, e.target.value === '' && !keepEmpty ? undefined : e.target.value)}
+      />
+    </Labelled>
+  );
+}
+
+export function NumberInput({ path, label, placeholder, help, className, min, max }: InputProps & { min?: number; max?: number }) {
+  const b = useBuilder();
+  const id = fieldId(path);
+  const v = getIn(b.rule, path);
+  const bad = useIssues(path).length > 0;
+  return (
+    <Labelled id={id} label={label} help={help} path={path} className={className}>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        max={max}
+        value={typeof v === 'number' ? v : ''}
+        placeholder={placeholder}
+        aria-invalid={bad || undefined}
+        aria-describedby={bad ? id + '-err' : undefined}
+        onChange={(e) => b.update(path, e.target.value === '' ? undefined : Number(e.target.value))}
+      />
+    </Labelled>
+  );
+}
+
+export function CheckInput({ path, label }: { path: Path; label: string }) {
+  const b = useBuilder();
+  const id = fieldId(path);
+  return (
+    <div className="rb-field rb-check">
+      <label className="check">
+        <input id={id} type="checkbox" checked={getIn(b.rule, path) === true} onChange={(e) => b.update(path, e.target.checked ? true : undefined)} />
+        {label}
+      </label>
+      <Issues path={path} />
+    </div>
+  );
+}
+
+export function SelectInput({ path, label, options, allowEmpty, hideLabel }: { path: Path; label: string; options: { value: string; label: string }[]; allowEmpty?: string; hideLabel?: boolean }) {
+  const b = useBuilder();
+  const id = fieldId(path);
+  const v = getIn(b.rule, path);
+  return (
+    <Labelled id={id} label={label} hideLabel={hideLabel} path={path}>
+      <select id={id} value={v === undefined ? '' : String(v)} onChange={(e) => b.update(path, e.target.value === '' ? undefined : e.target.value)}>
+        {allowEmpty !== undefined ? <option value="">{allowEmpty}</option> : null}
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </Labelled>
+  );
+}
+
+/** Field names as a datalist, so every field input offers them (with an example value each). */
+export function FieldList() {
+  const { fields } = useBuilder();
+  return (
+    <datalist id="rb-field-names">
+      {fields.map((f) => (
+        <option key={f.path} value={f.path}>
+          {[f.example !== undefined ? `e.g. ${f.example}` : '', f.doc ?? ''].filter(Boolean).join(' — ')}
+        </option>
+      ))}
+    </datalist>
+  );
+}
+
+export function useUid(prefix: string): string {
+  return prefix + useId().replace(/:/g, '');
+}
