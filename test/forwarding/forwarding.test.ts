@@ -73,10 +73,12 @@ test('the broker stopped mid-stream and restarted: nothing lost, nothing doubled
   t.after(() => broker.close());
   const { agent, desktop } = await pair(t, broker);
 
-  await emitTicks(agent, 0, 400);
-  await broker.stop(); // while the first 400 are still streaming
+  const emitting = emitTicks(agent, 0, 700, 10);
+  await waitFor(() => desktop.store.events.count({ type: 'test.tick' }) >= 150, 'the stream to start', 30_000, 2);
+  await broker.stop(); // mid-stream: the agent keeps producing, part of its log is unsent
   const atStop = desktop.store.events.count({ type: 'test.tick' });
-  await emitTicks(agent, 400, 700); // these wait in the agent's log
+  await emitting; // the rest waits in the agent's log
+  assert.ok(atStop < 700, `the broker stopped mid-stream (${atStop} of 700 had arrived)`);
   await new Promise((r) => setTimeout(r, 1_500));
   assert.ok(desktop.store.events.count({ type: 'test.tick' }) < 700, 'nothing can arrive while the broker is down');
   await broker.start();
