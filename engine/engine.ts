@@ -22,6 +22,7 @@ import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
 import { notifyExecutor } from './actions/notify.js';
 import { webhookExecutor } from './actions/webhook.js';
 import { commandExecutor } from './actions/command.js';
+import { chatExecutor, emailExecutor } from './actions/messaging.js';
 import { mqttExecutor, type MqttExecutor } from './actions/mqtt.js';
 import { actionBroker, startForwarding, type ForwardingHandle, type ForwardTarget } from './forwarding/index.js';
 import { loadMonitorTypes } from './monitor-registry.js';
@@ -105,6 +106,8 @@ export class Engine {
     this.executors.set('notify', notifyExecutor(store, (n) => this.deliverNotification(n)));
     this.executors.set('webhook', webhookExecutor());
     this.executors.set('command', commandExecutor(() => this.config.current.settings.commandsEnabled));
+    this.executors.set('email', emailExecutor(this));
+    this.executors.set('chat', chatExecutor(this));
     this.mqttAction = mqttExecutor(() => actionBroker(this));
     this.executors.set('mqtt', this.mqttAction);
     this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'));
