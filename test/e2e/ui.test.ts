@@ -86,13 +86,16 @@ uiTest('adding an RSS monitor by clicking through the generated form', 90_000, a
   await screenshot(page, 'monitors');
 });
 
-uiTest('writing a rule in the JSON editor, with the engine validating it', 60_000, async () => {
+uiTest('writing a rule in the JSON tab of the rule builder, with the engine validating it', 60_000, async () => {
   await page.getByRole('link', { name: 'Rules' }).click();
   await page.getByRole('button', { name: 'New rule' }).click();
+  await page.getByRole('tab', { name: 'JSON' }).click();
   const editor = page.getByLabel('Rule JSON');
   await editor.fill(JSON.stringify({ id: 'bad', name: 'Broken', when: { type: 'feed.item' }, if: { field: 'title', frobnicates: 'x' }, then: [] }, null, 2));
-  await page.getByRole('button', { name: 'Validate' }).click();
-  await page.locator('#rule-json-status .error-box').waitFor();
+  // The engine's own issues, each with its JSON path.
+  const problems = page.getByRole('alert', { name: 'Problems' });
+  await problems.getByText('$.if.frobnicates').waitFor();
+  await problems.getByText('$.then').waitFor();
 
   const rule = {
     id: 'e2e-new-post',
@@ -103,9 +106,11 @@ uiTest('writing a rule in the JSON editor, with the engine validating it', 60_00
     then: [{ notify: { title: 'New: {{ title }}', body: 'from {{ source }}', url: '{{ url }}' } }],
   };
   await editor.fill(JSON.stringify(rule, null, 2));
-  await page.getByRole('button', { name: 'Validate' }).click();
-  await page.getByText('The rule is valid.').waitFor();
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('The engine accepts this rule.').waitFor();
+  // The form shows the same rule the JSON tab holds.
+  await page.getByRole('tab', { name: 'Form' }).click();
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Tell me about new posts');
+  await page.getByRole('button', { name: 'Save rule' }).click();
   await page.getByRole('listitem', { name: 'Rule Tell me about new posts' }).waitFor();
   await screenshot(page, 'rules');
 });

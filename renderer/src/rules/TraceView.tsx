@@ -153,7 +153,7 @@ export function EventTitles({ ids, max = 5 }: { ids: string[]; max?: number }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key]);
   return (
-    <ul className="plain-list small">
+    <ul className="plain-list small" aria-label="Events">
       {ids.slice(0, max).map((id, i) => {
         const e = events?.[i];
         return (
