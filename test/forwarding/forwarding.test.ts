@@ -134,15 +134,29 @@ test('received messages that are not Panoptes events are dropped, and do not blo
   assert.equal(desktop.store.events.count({}), desktop.store.events.count({ type: ['test.tick', 'agent.online'] }));
 });
 
-test('a broker password written into the config is moved to the secret store', { skip }, async (t) => {
-  const broker = await startMosquitto();
+test('broker passwords written into the config are moved to the secret store, and used from there', { skip }, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { chownSync, readFileSync } = await import('node:fs');
+  const pwDir = tempDir(t, 'panoptes-mqpw-');
+  const pwfile = path.join(pwDir, 'passwd');
+  execFileSync('/usr/bin/mosquitto_passwd', ['-b', '-c', pwfile, 'fwd', 's3cret']);
+  if (process.getuid?.() === 0) for (const p of [pwDir, pwfile]) chownSync(p, 65534, 65534);
+  const broker = await startMosquitto({ extraConfig: ['allow_anonymous false', `password_file ${pwfile}`] });
   t.after(() => broker.close());
   const root = tempDir(t);
-  writeConfig(root, { forwarding: { forward: { url: `mqtt://fwd:s3cret@127.0.0.1:${broker.port}`, agentId: AGENT } } });
-  const agent = await Engine.open({ dataDir: root, log: silentLogger, startMonitors: false });
+  const withPassword = `mqtt://fwd:s3cret@127.0.0.1:${broker.port}`;
+  writeConfig(path.join(root, 'agent'), { forwarding: { forward: { url: withPassword, agentId: AGENT } } });
+  writeConfig(path.join(root, 'desktop'), { forwarding: { subscribe: [{ url: withPassword }] } });
+  const desktop = await Engine.open({ dataDir: path.join(root, 'desktop'), log: silentLogger, startMonitors: false, agentId: 'desktop' });
+  t.after(() => desktop.close());
+  const agent = await Engine.open({ dataDir: path.join(root, 'agent'), log: silentLogger, startMonitors: false });
   t.after(() => agent.close());
+
+  for (const [engine, dir] of [[agent, 'agent'], [desktop, 'desktop']] as const) {
+    assert.doesNotMatch(readFileSync(path.join(root, dir, 'config.json'), 'utf8'), /s3cret/);
+    assert.deepEqual(Object.values(engine.secrets.get('forwarding')), ['s3cret']);
+  }
   assert.equal(agent.config.current.forwarding?.forward?.url, `mqtt://fwd@127.0.0.1:${broker.port}`);
-  const { readFileSync } = await import('node:fs');
-  assert.doesNotMatch(readFileSync(path.join(root, 'config.json'), 'utf8'), /s3cret/);
-  assert.deepEqual(Object.values(agent.secrets.get('forwarding')), ['s3cret']);
+  await agent.emit('test:gen', { type: 'test.tick', title: 'authenticated' });
+  await waitFor(() => desktop.store.events.count({ type: 'test.tick' }) === 1, 'the event through the password-protected broker', 15_000);
 });
