@@ -8,17 +8,37 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
+import { launchChromium, ROOT, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
 let browser: Browser;
 let page: Page;
 let watch: PageWatch;
+let weather: http.Server;
+let weatherOrigin = '';
+/** Temperatures the local Open-Meteo stand-in reports, one per request, each 15 minutes after the previous. */
+const temperatures = [17.5, 21.4, 19.2];
+let weatherRequests = 0;
 
 before(async () => {
   feed = await startFeedServer('Builder Releases');
+  // A local stand-in for Open-Meteo's forecast endpoint, answering with a recorded reply whose "current" block
+  // is moved to now, so the readings fall inside the dashboard's window.
+  const recorded = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/weather/forecast-clear.json'), 'utf8')) as { current: Record<string, number> };
+  weather = http.createServer((req, res) => {
+    if (!req.url?.startsWith('/v1/forecast')) return void res.writeHead(404).end();
+    const i = weatherRequests++;
+    const now = Math.floor(Date.now() / 1000);
+    const reply = { ...recorded, current: { ...recorded.current, time: now - (temperatures.length - 1 - Math.min(i, temperatures.length - 1)) * 900, temperature_2m: temperatures[i % temperatures.length]! } };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+  });
+  await new Promise<void>((resolve) => weather.listen(0, '127.0.0.1', resolve));
+  weatherOrigin = `http://127.0.0.1:${(weather.address() as { port: number }).port}`;
   agent = await startAgent();
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
@@ -30,7 +50,26 @@ after(async () => {
   await browser?.close();
   await agent?.stop();
   await feed?.close();
+  await new Promise<void>((resolve) => (weather ? weather.close(() => resolve()) : resolve()));
 });
+
+/**
+ * Waits until a page-side expression is true. `page.waitForFunction` compiles its string inside the page, which
+ * the agent's CSP (no unsafe-eval) rightly refuses; `page.evaluate` goes through the debugger protocol instead.
+ */
+async function until(expression: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${expression}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Toasts from earlier steps would cover part of the next screenshot. */
+async function dismissToasts(): Promise<void> {
+  const buttons = page.getByRole('button', { name: 'Dismiss notification' });
+  while ((await buttons.count()) > 0) await buttons.first().click();
+}
 
 function uiTest(name: string, timeout: number, fn: () => Promise<void>) {
   test(name, { timeout }, async () => {
@@ -49,13 +88,17 @@ function publish(title: string): void {
   feed.items.push({ guid: `item-${n}`, title, link: `http://127.0.0.1/items/${n}`, description: `<p>${title}</p>`, pubDate: new Date() });
 }
 
-const monitorCard = () => page.getByRole('listitem', { name: 'Monitor Builder releases' });
+const monitorCard = (name = 'Builder releases') => page.getByRole('listitem', { name: `Monitor ${name}` });
+
+async function checkNow(name: string): Promise<void> {
+  await page.getByRole('link', { name: 'Monitors' }).click();
+  await monitorCard(name).getByRole('button', { name: 'Check now' }).click();
+  await page.getByRole('region', { name: 'Notifications' }).getByText(`Checking “${name}” now`).last().waitFor();
+}
 
 /** Ask the RSS monitor to check now (instead of waiting for its schedule) and wait until `title` is in the feed. */
 async function checkNowAndWaitFor(title: string): Promise<void> {
-  await page.getByRole('link', { name: 'Monitors' }).click();
-  await monitorCard().getByRole('button', { name: 'Check now' }).click();
-  await page.getByRole('region', { name: 'Notifications' }).getByText('Checking “Builder releases” now').waitFor();
+  await checkNow('Builder releases');
   await page.getByRole('link', { name: 'Feed' }).click();
   await page.getByRole('listitem', { name: new RegExp(title.replace(/[.]/g, '\\.')) }).waitFor({ timeout: 30_000 });
 }
@@ -96,6 +139,7 @@ uiTest('building a rule by clicking, with inline validation and a live template 
   await leaf.getByLabel('Field').fill('title');
   // A broken regular expression: the engine's message appears next to the value it is about.
   await leaf.getByLabel('Operator').selectOption('matches');
+  await dismissToasts();
   await leaf.getByLabel('Value').fill('Release (');
   const regexIssue = leaf.locator('[data-path="$.if.matches"]');
   await regexIssue.waitFor();
@@ -128,7 +172,11 @@ uiTest('building a rule by clicking, with inline validation and a live template 
   assert.deepEqual(json.pattern, { count: 2, within: '1h' });
   assert.equal((json.when as { type: string }).type, 'feed.item');
   await page.getByRole('tab', { name: 'Form' }).click();
+  await dismissToasts();
   await screenshot(page, 'rule-builder');
+  await page.getByRole('region', { name: 'Pattern' }).scrollIntoViewIfNeeded();
+  await page.getByRole('region', { name: 'Pattern' }).evaluate('el => el.scrollIntoView({ block: "start" })');
+  await screenshot(page, 'rule-builder-actions');
 });
 
 uiTest('testing the rule against history shows its firings and their traces, before saving', 60_000, async () => {
@@ -171,6 +219,7 @@ uiTest('the rule lists its recent firings with why they fired', 30_000, async ()
   await firings.getByRole('list', { name: 'Events' }).getByText('Release 2.1').waitFor();
   await firings.getByText('Why it fired').first().click();
   await firings.getByRole('table', { name: 'Conditions' }).first().getByText('$.if').waitFor();
+  await dismissToasts();
   await screenshot(page, 'rule-firings');
 });
 
@@ -199,6 +248,7 @@ uiTest('"why didn’t this notify me?" explains each rule’s verdict on an even
   const verdict = detail.getByRole('listitem', { name: 'Rule release-burst: does not match' });
   await verdict.waitFor();
   assert.match(await verdict.innerText(), /\$\.if/);
+  await dismissToasts();
   await screenshot(page, 'feed-explain');
 });
 
@@ -211,8 +261,52 @@ uiTest('the desktop shell’s messages open an event and a view', 30_000, async 
   await page.getByRole('article', { name: 'Event details' }).getByRole('heading', { name: 'Release 1.0' }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Feed' }).getAttribute('aria-current'), 'page');
   await page.evaluate(`window.postMessage({ type: 'panoptes-open-view', view: 'settings' }, '*')`);
-  await page.waitForFunction(`location.hash === '#/settings'`);
+  await until(`location.hash === '#/settings'`);
   assert.equal(await page.getByRole('link', { name: 'Settings' }).getAttribute('aria-current'), 'page');
+});
+
+uiTest('the dashboard charts the weather’s temperature and Panoptes’ own health, in both themes', 90_000, async () => {
+  await page.getByRole('link', { name: 'Monitors' }).click();
+  await page.getByRole('button', { name: 'Add monitor' }).click();
+  await page.getByRole('button', { name: /Weather/ }).click();
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Home weather');
+  await page.getByLabel('Latitude', { exact: true }).fill('52.52');
+  await page.getByLabel('Longitude', { exact: true }).fill('13.42');
+  await page.getByLabel('Forecast API address').fill(weatherOrigin);
+  await page.getByRole('button', { name: 'Add monitor' }).click();
+  await monitorCard('Home weather').locator('.status-ok').waitFor({ timeout: 30_000 });
+  for (let k = 2; k <= temperatures.length; k++) {
+    await checkNow('Home weather');
+    await page.getByRole('link', { name: 'Feed' }).click();
+    await until(`document.querySelectorAll('[role=listitem][aria-label*="°C"]').length >= ${k}`);
+  }
+
+  await page.getByRole('link', { name: 'Monitors' }).click();
+  await page.getByRole('button', { name: 'Add monitor' }).click();
+  await page.getByRole('button', { name: /System/ }).click();
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('This machine');
+  await page.getByRole('button', { name: 'Add monitor' }).click();
+  await monitorCard('This machine').locator('.status-ok').waitFor({ timeout: 30_000 });
+  await checkNow('This machine');
+
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('img', { name: /^Temperature for / }).waitFor({ timeout: 15_000 });
+  const health = page.getByRole('region', { name: 'Panoptes health' });
+  await health.getByRole('img', { name: 'Panoptes memory use' }).waitFor({ timeout: 15_000 });
+  assert.match(await health.getByRole('definition').first().innerText(), /\d+ MB/);
+  await dismissToasts();
+  await screenshot(page, 'dashboard');
+  await health.evaluate('el => el.scrollIntoView({ block: "start" })');
+  await screenshot(page, 'dashboard-health');
+  await page.getByRole('region', { name: 'Temperature' }).evaluate('el => el.scrollIntoView({ block: "start" })');
+
+  // The charts are canvases: they are drawn again with the dark theme's colours when the theme changes.
+  const axisColour = `(() => { const c = document.querySelector('[aria-label^="Temperature for"] canvas'); return c ? c.toDataURL().length : 0; })()`;
+  const light = await page.evaluate(axisColour);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await until(`(() => { const c = document.querySelector('[aria-label^="Temperature for"] canvas'); return !!c && c.toDataURL().length !== ${light}; })()`);
+  await screenshot(page, 'dashboard-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 });
 
 test('nothing went wrong on the page along the way', () => {
