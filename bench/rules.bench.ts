@@ -189,8 +189,12 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/** `--sizes=1000,10000` and `--only=panoptes` narrow a run (for profiling); the defaults are the full table. */
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
 async function main() {
-  const SIZES = [10, 100, 1_000, 10_000];
+  const SIZES = arg('sizes')?.split(',').map(Number) ?? [10, 100, 1_000, 10_000];
+  const only = arg('only');
   const T = Date.parse('2026-03-02T10:00:00Z');
   const events = Array.from({ length: 20_000 }, (_, i) => makeEvent(i, T + i * 50));
   const times = events.map((e) => Date.parse(e.ts));
@@ -215,6 +219,10 @@ async function main() {
     rows.push({ rules: size, impl: 'panoptes (indexed)', ...ours, ...(size >= 1_000 ? { heapPer10k } : {}) });
     engine = null;
 
+    if (only === 'panoptes') {
+      process.stderr.write(`  ${size} rules measured (${firings} firings in the throughput loop)\n`);
+      continue;
+    }
     const naive = naiveLoop(rules);
     const naiveM = measureSync(events, times, (e, now) => naive(e, now), size >= 1_000 ? 1_000 : 700);
     rows.push({ rules: size, impl: 'naive loop', ...naiveM });
@@ -232,6 +240,7 @@ async function main() {
     ...rows.map((r) => `| ${r.rules.toLocaleString('en-US')} | ${r.impl} | ${fmt(r.eventsPerSec)} | ${fmt(r.p50us)} | ${fmt(r.p99us)} | ${r.sampled.toLocaleString('en-US')} | ${r.heapPer10k !== undefined ? (r.heapPer10k / 1_048_576).toFixed(1) + ' MB' : ''} |`),
   ];
   console.log(lines.join('\n'));
+  if (only) return;
   const get = (size: number, impl: string) => rows.find((r) => r.rules === size && r.impl.startsWith(impl))!;
   const at10k = get(10_000, 'panoptes').eventsPerSec;
   const at10 = get(10, 'panoptes').eventsPerSec;

@@ -22,6 +22,8 @@ export interface CompiledCondition {
   children: CompiledCondition[];
   leaf?: LeafInfo;
   get?: Getter;
+  /** `describeLeaf(leaf)`, computed once: traces show it for every firing. */
+  text?: string;
 }
 
 export interface ConditionResult {
@@ -118,7 +120,7 @@ function compileLeaf(c: LeafCondition, path: string): CompiledCondition {
   }
   const leaf: LeafInfo = { field: c.field, op, value: c[op], ignoreCase: c.ignoreCase === true };
   if (c.flags !== undefined) leaf.flags = c.flags;
-  return { path, kind: 'leaf', test, children: [], leaf, get };
+  return { path, kind: 'leaf', test, children: [], leaf, get, text: describeLeaf(leaf) };
 }
 
 export function compileCondition(c: Condition, path: string): CompiledCondition {
@@ -170,16 +172,37 @@ function shorten(v: unknown): unknown {
 
 /** Every node's result (no short-circuit), in document order: what a trace shows. */
 export function traceCondition(c: CompiledCondition, e: PanoptesEvent, out: ConditionResult[] = []): ConditionResult[] {
-  const at = out.length;
-  out.push({ path: c.path, result: false });
-  for (const child of c.children) traceCondition(child, e, out);
-  const r = out[at]!;
-  r.result = c.test(e);
+  traceNode(c, e, out);
+  return out;
+}
+
+/** A combinator's result follows from its children's, so each leaf is tested exactly once. */
+function traceNode(c: CompiledCondition, e: PanoptesEvent, out: ConditionResult[]): boolean {
+  const r: ConditionResult = { path: c.path, result: false };
+  out.push(r);
+  let result: boolean;
+  const children = c.children;
+  switch (c.kind) {
+    case 'all':
+      result = true;
+      for (let i = 0; i < children.length; i++) if (!traceNode(children[i]!, e, out)) result = false;
+      break;
+    case 'any':
+      result = false;
+      for (let i = 0; i < children.length; i++) if (traceNode(children[i]!, e, out)) result = true;
+      break;
+    case 'not':
+      result = !traceNode(children[0]!, e, out);
+      break;
+    default:
+      result = c.test(e);
+  }
+  r.result = result;
   if (c.leaf && c.get) {
-    r.test = describeLeaf(c.leaf);
+    r.test = c.text ?? describeLeaf(c.leaf);
     r.actual = shorten(c.get(e));
   }
-  return out;
+  return result;
 }
 
 /** Why `c` is false on `e`, pointing at the deepest condition responsible (null when it passes). */

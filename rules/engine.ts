@@ -33,6 +33,9 @@ interface Matcher {
   sourceTest: ((s: string) => boolean) | null;
   typeTest: ((s: string) => boolean) | null;
   cond: CompiledCondition | null;
+  /** The trace's wording of the `when` tests, built once. */
+  sourceText: string;
+  typeText: string;
 }
 
 interface CompiledRule {
@@ -53,6 +56,9 @@ interface CompiledRule {
   digest: { every: number } | null;
   hasStop: boolean;
   then: Action[];
+  /** This rule's entries in the engine's `states` / `counters` maps (re-bound whenever those change). */
+  st: RuleState;
+  counters: RuleCounters;
 }
 
 interface RuleState {
@@ -78,7 +84,16 @@ const MAX_REF_BODY = 1_000;
 const MAX_DIGEST_EVENTS = 200;
 const SWEEP_EVERY_MS = 60_000;
 
-const iso = (t: number) => new Date(t).toISOString();
+/** ISO text of a time; firings in a burst share instants, so the last one is remembered. */
+let isoAt = NaN;
+let isoText = '';
+const iso = (t: number): string => {
+  if (t !== isoAt) {
+    isoText = new Date(t).toISOString();
+    isoAt = t;
+  }
+  return isoText;
+};
 
 export function toRef(e: PanoptesEvent | EventRef): EventRef {
   return {
@@ -114,6 +129,8 @@ export class RuleEngine {
   private unarmed: CompiledRule[] = [];
   private timerCompactAt = 50_000;
   private stepHits: boolean[] = [];
+  /** Rules whose count/sequence windows or throttle keys expire and are pruned by the periodic sweep. */
+  private sweepable: CompiledRule[] = [];
   private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
 
   constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number } = {}) {
@@ -146,7 +163,17 @@ export class RuleEngine {
       if (this.states.get(c.id)!.enabledAt === null) this.unarmed.push(c);
       if (!this.counters.has(c.id)) this.counters.set(c.id, { firings: 0, suppressedByThrottle: 0, evictions: 0, gatedTimerFirings: 0, renderErrors: 0 });
     }
+    this.sweepable = compiled.filter((c) => c.pattern.kind === 'count' || c.pattern.kind === 'sequence' || c.throttle);
+    this.bindStates();
     this.rebuildTimers();
+  }
+
+  /** Point every compiled rule at its state and counters, so the per-event path needs no map lookups. */
+  private bindStates(): void {
+    for (const c of this.rules) {
+      c.st = this.states.get(c.id)!;
+      c.counters = this.counters.get(c.id)!;
+    }
   }
 
   process(event: PanoptesEvent, env: RuleEnv): RuleOutput {
@@ -161,18 +188,21 @@ export class RuleEngine {
       const rule = matchers[cands[i]!]!.rule;
       let mainHit = false;
       let afterHit = false;
+      let stepHit = false;
       const stepHits = this.stepHits;
-      stepHits.length = rule.steps.length;
-      stepHits.fill(false);
+      if (rule.steps.length) {
+        stepHits.length = rule.steps.length;
+        stepHits.fill(false);
+      }
       for (; i < cands.length; i++) {
         const m = matchers[cands[i]!]!;
         if (m.rule !== rule) break;
         if (!m.test(event)) continue;
         if (m.role === 'main') mainHit = true;
         else if (m.role === 'after') afterHit = true;
-        else stepHits[m.role] = true;
+        else stepHits[m.role] = stepHit = true;
       }
-      if (!mainHit && !afterHit && !stepHits.includes(true)) continue;
+      if (!mainHit && !afterHit && !stepHit) continue;
       if (mainHit && !this.gatesOpen(rule, env, now)) mainHit = false;
       const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env, out);
       if (fired && rule.hasStop) {
@@ -223,13 +253,16 @@ export class RuleEngine {
 
   /** Returns true when the rule fired on this event (including throttled or digested firings). */
   private onEvent(rule: CompiledRule, e: PanoptesEvent, mainHit: boolean, afterHit: boolean, stepHits: boolean[], env: RuleEnv, out: RuleOutput): boolean {
+    // (stepHits is only meaningful for sequence rules, whose steps fill it.)
     const now = env.now;
-    const st = this.states.get(rule.id)!;
+    const st = rule.st;
     const p = rule.pattern;
     switch (p.kind) {
-      case 'none':
+      case 'none': {
         if (!mainHit) return false;
-        return this.emit(rule, st, 'event', now, [e], e, '', { conditions: traceMatcher(rule.main, e) }, env, out);
+        const ref = toRef(e);
+        return this.emit(rule, st, 'event', now, [ref], e, ref, '', traceMatcher(rule.main, e), undefined, env, out);
+      }
       case 'count': {
         if (!mainHit) return false;
         const key = groupKey(rule.by, e);
@@ -241,14 +274,16 @@ export class RuleEngine {
           w.times.shift();
           w.events.shift();
         }
+        const ref = toRef(e);
         w.times.push(now);
-        w.events.push(toRef(e));
+        w.events.push(ref);
         if (w.times.length < p.n) return false;
         const events = w.events;
         st.windows.delete(key);
-        return this.emit(rule, st, 'count', now, events, e, key, {
-          conditions: traceMatcher(rule.main, e),
-          window: { within: formatDuration(p.within), events: events.map((x, j) => ({ id: x.id, ts: iso(w.times[j]!) })), count: events.length },
+        return this.emit(rule, st, 'count', now, events, e, ref, key, traceMatcher(rule.main, e), {
+          within: formatDuration(p.within),
+          events: events.map((x, j) => ({ id: x.id, ts: iso(w.times[j]!) })),
+          count: events.length,
         }, env, out);
       }
       case 'absent': {
@@ -276,10 +311,11 @@ export class RuleEngine {
         const complete = runs?.[p.steps - 1];
         if (mainHit && complete) {
           st.seqs.delete(key);
-          const events = [...complete.events, toRef(e)];
-          return this.emit(rule, st, 'sequence', now, events, e, key, {
-            conditions: traceMatcher(rule.main, e),
-            window: { within: formatDuration(p.within), events: events.map((x) => ({ id: x.id, ts: x.ts })) },
+          const ref = toRef(e);
+          const events = [...complete.events, ref];
+          return this.emit(rule, st, 'sequence', now, events, e, ref, key, traceMatcher(rule.main, e), {
+            within: formatDuration(p.within),
+            events: events.map((x) => ({ id: x.id, ts: x.ts })),
           }, env, out);
         }
         if (!stepHits.includes(true)) return false;
@@ -298,20 +334,25 @@ export class RuleEngine {
     }
   }
 
-  /** Throttle, then digest or render: the single path every firing takes. */
+  /**
+   * Throttle, then digest or render: the single path every firing takes. `refs` are the firing's events as refs,
+   * `trigger` the event the throttle key is read from and `triggerRef` its ref (the template's event).
+   */
   private emit(
     rule: CompiledRule,
     st: RuleState,
     kind: FiringKind,
     at: number,
-    events: (PanoptesEvent | EventRef)[],
+    refs: EventRef[],
     trigger: PanoptesEvent | EventRef | null,
+    triggerRef: EventRef | null,
     key: string,
-    extra: Partial<Trace>,
+    conditions: ConditionResult[] | undefined,
+    window: Trace['window'] | undefined,
     env: RuleEnv,
     out: RuleOutput,
   ): boolean {
-    const counters = this.counters.get(rule.id)!;
+    const counters = rule.counters;
     let suppressedSinceLast: number | undefined;
     if (rule.throttle && kind !== 'digest') {
       const tkey = rule.throttle.by && trigger ? groupKey(rule.throttle.by, trigger as PanoptesEvent) : '';
@@ -331,23 +372,20 @@ export class RuleEngine {
         this.timers.push({ at: d.deadline, ruleId: rule.id, kind: 'digest', key: '' });
       }
       d.count++;
-      for (const ev of events) d.events.push(toRef(ev));
+      for (const ev of refs) d.events.push(toRef(ev));
       if (d.events.length > MAX_DIGEST_EVENTS) d.events.splice(0, d.events.length - MAX_DIGEST_EVENTS);
       return true;
     }
-    const refs = events.map((x) => toRef(x));
     const errors: string[] = [];
-    const scope = templateScope(rule, trigger, refs, kind === 'digest' ? (extra.window?.count ?? refs.length) : refs.length, env, key, at);
+    const scope = templateScope(rule, triggerRef, refs, kind === 'digest' ? (window?.count ?? refs.length) : refs.length, env, key, at);
     const actions = renderActions(rule.then, scope, errors);
-    const trace: Trace = {
-      ruleId: rule.id,
-      at: iso(at),
-      kind,
-      eventIds: refs.map((x) => x.id),
-      key,
-      ...extra,
-      actions,
-    };
+    const eventIds: string[] = [];
+    for (let i = 0; i < refs.length; i++) eventIds.push(refs[i]!.id);
+    // Key order as before (ruleId … conditions, window, actions, …): traces are stored and printed as JSON.
+    const trace = { ruleId: rule.id, at: iso(at), kind, eventIds, key } as Trace;
+    if (conditions !== undefined) trace.conditions = conditions;
+    if (window !== undefined) trace.window = window;
+    trace.actions = actions;
     if (rule.flagGates || rule.timeGate) trace.context = this.describeContext(rule, env, at);
     if (suppressedSinceLast !== undefined) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast };
     if (errors.length) {
@@ -359,7 +397,7 @@ export class RuleEngine {
     if (!ring) this.traceRing.set(rule.id, (ring = []));
     ring.push(trace);
     if (ring.length > this.maxTraces) ring.shift();
-    out.firings.push({ ruleId: rule.id, ruleName: rule.name, at: trace.at, eventIds: trace.eventIds, actions, trace });
+    out.firings.push({ ruleId: rule.id, ruleName: rule.name, at: trace.at, eventIds, actions, trace });
     return true;
   }
 
@@ -388,8 +426,10 @@ export class RuleEngine {
     if (t.kind === 'digest') {
       const d = st.digest!;
       st.digest = null;
-      this.emit(rule, st, 'digest', t.at, d.events, d.events[d.events.length - 1] ?? null, '', {
-        window: { events: d.events.map((x) => ({ id: x.id, ts: x.ts })), count: d.count },
+      const last = d.events[d.events.length - 1] ?? null;
+      this.emit(rule, st, 'digest', t.at, d.events, last, last, '', undefined, {
+        events: d.events.map((x) => ({ id: x.id, ts: x.ts })),
+        count: d.count,
       }, env, out);
       return;
     }
@@ -404,11 +444,12 @@ export class RuleEngine {
     }
     // Silence is judged when the deadline passes, so the context gates are checked then too.
     if (!this.gatesOpen(rule, env, t.at)) {
-      this.counters.get(rule.id)!.gatedTimerFirings++;
+      rule.counters.gatedTimerFirings++;
       return;
     }
-    this.emit(rule, st, t.kind === 'absent' ? 'absence' : 'after-absence', t.at, trigger ? [trigger] : [], trigger, t.key, {
-      window: { within: formatDuration(p.within), events: trigger ? [{ id: trigger.id, ts: trigger.ts }] : [] },
+    this.emit(rule, st, t.kind === 'absent' ? 'absence' : 'after-absence', t.at, trigger ? [trigger] : [], trigger, trigger, t.key, undefined, {
+      within: formatDuration(p.within),
+      events: trigger ? [{ id: trigger.id, ts: trigger.ts }] : [],
     }, env, out);
   }
 
@@ -431,9 +472,8 @@ export class RuleEngine {
     }
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
-    for (const c of this.rules) {
-      if (c.pattern.kind !== 'count' && c.pattern.kind !== 'sequence' && !c.throttle) continue;
-      const st = this.states.get(c.id)!;
+    for (const c of this.sweepable) {
+      const st = c.st;
       const p = c.pattern;
       if (p.kind === 'count') {
         for (const [k, w] of st.windows) if (!w.times.length || now - w.times[w.times.length - 1]! > p.within) st.windows.delete(k);
@@ -466,7 +506,7 @@ export class RuleEngine {
     if (map.size > this.maxKeys) {
       const oldest = map.keys().next().value as string;
       map.delete(oldest);
-      this.counters.get(rule.id)!.evictions++;
+      rule.counters.evictions++;
     }
   }
 
@@ -605,6 +645,7 @@ export class RuleEngine {
     for (const c of this.rules) if (!states.has(c.id)) states.set(c.id, newState(c.sig));
     this.states = states;
     this.unarmed = this.rules.filter((c) => states.get(c.id)!.enabledAt === null);
+    this.bindStates();
     this.rebuildTimers();
   }
 }
@@ -621,7 +662,16 @@ function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, bas
   else if (sourceTest) test = c ? (e) => sourceTest(e.source) && c(e) : (e) => sourceTest(e.source);
   else if (typeTest) test = c ? (e) => typeTest(e.type) && c(e) : (e) => typeTest(e.type);
   else test = c ?? (() => true);
-  const out: Matcher = { rule, role, test, sourceTest, typeTest, cond };
+  const out: Matcher = {
+    rule,
+    role,
+    test,
+    sourceTest,
+    typeTest,
+    cond,
+    sourceText: `source is ${JSON.stringify(m.when?.source)}`,
+    typeText: `type is ${JSON.stringify(m.when?.type)}`,
+  };
   if (m.when?.source !== undefined) out.sourceGlob = m.when.source;
   if (m.when?.type !== undefined) out.typeGlob = m.when.type;
   return out;
@@ -661,6 +711,8 @@ function compileRule(rule: Rule, order: number): CompiledRule {
     digest: rule.digest ? { every: parseDuration(rule.digest.every) } : null,
     hasStop: rule.then.some((a) => 'stop' in a),
     then: rule.then,
+    st: null as unknown as RuleState,
+    counters: null as unknown as RuleCounters,
   };
   c.main = compileMatcher(c, 'main', { ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }, '$');
   if (p && 'after' in p) c.after = compileMatcher(c, 'after', p.after, '$.pattern.after');
@@ -670,8 +722,8 @@ function compileRule(rule: Rule, order: number): CompiledRule {
 
 function traceMatcher(m: Matcher, e: PanoptesEvent): ConditionResult[] {
   const out: ConditionResult[] = [];
-  if (m.sourceTest) out.push({ path: '$.when.source', result: m.sourceTest(e.source), test: `source is ${JSON.stringify(m.sourceGlob)}`, actual: e.source });
-  if (m.typeTest) out.push({ path: '$.when.type', result: m.typeTest(e.type), test: `type is ${JSON.stringify(m.typeGlob)}`, actual: e.type });
+  if (m.sourceTest) out.push({ path: '$.when.source', result: m.sourceTest(e.source), test: m.sourceText, actual: e.source });
+  if (m.typeTest) out.push({ path: '$.when.type', result: m.typeTest(e.type), test: m.typeText, actual: e.type });
   if (m.cond) traceCondition(m.cond, e, out);
   return out;
 }
@@ -686,10 +738,19 @@ function matcherMiss(m: Matcher, e: PanoptesEvent): { reason: string; details?: 
   return null;
 }
 
-function templateScope(rule: CompiledRule, trigger: PanoptesEvent | EventRef | null, events: EventRef[], count: number, env: RuleEnv, key: string, at: number): Record<string, unknown> {
-  const ev = trigger ? toRef(trigger) : null;
+/** What templates see. Written out key by key (no spreads): it is built for every firing. */
+function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef[], count: number, env: RuleEnv, key: string, at: number): Record<string, unknown> {
+  if (ev === null) return { event: null, events, count, flags: { ...env.flags }, rule: { id: rule.id, name: rule.name }, key, now: iso(at) };
   return {
-    ...(ev ?? {}),
+    id: ev.id,
+    ts: ev.ts,
+    source: ev.source,
+    type: ev.type,
+    title: ev.title,
+    body: ev.body,
+    url: ev.url,
+    fields: ev.fields,
+    tags: ev.tags,
     event: ev,
     events,
     count,

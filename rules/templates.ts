@@ -49,12 +49,104 @@ export function templateProblem(source: unknown): string | null {
   }
 }
 
+/**
+ * Most templates are plain text around bare variables (`{{ title }}`, `Mail from {{ fields.from }}`). Those are
+ * rendered by looking the values up directly, which is what liquidjs would do for them, without its generator
+ * machinery; anything else (filters, tags, whitespace control, literals, a value that is not a plain string or number)
+ * goes through liquidjs. `parts` alternates text and dotted paths: text, path, text, …, text.
+ */
+interface FastTemplate {
+  parts: (string | string[])[];
+}
+
+const fastCache = new Map<string, FastTemplate | null>();
+const OUTPUT = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}/g;
+/** Words liquidjs reads as literals rather than variables. */
+const LITERALS = new Set(['nil', 'null', 'empty', 'blank', 'true', 'false']);
+
+function fastTemplate(source: string): FastTemplate | null {
+  const cached = fastCache.get(source);
+  if (cached !== undefined) return cached;
+  const parts: (string | string[])[] = [];
+  let last = 0;
+  let ok = true;
+  for (const m of source.matchAll(OUTPUT)) {
+    const text = source.slice(last, m.index);
+    const path = m[1]!.split('.');
+    if (text.includes('{{') || text.includes('{%') || LITERALS.has(path[0]!)) ok = false;
+    parts.push(text, path);
+    last = m.index + m[0].length;
+  }
+  const tail = source.slice(last);
+  if (tail.includes('{{') || tail.includes('{%')) ok = false;
+  parts.push(tail);
+  const t = ok ? { parts } : null;
+  if (fastCache.size < 10_000) fastCache.set(source, t);
+  return t;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A plain data object as liquidjs would read it with ownPropertyOnly (no Drop, no toLiquid, no accessor magic). */
+function isPlainData(o: unknown): o is Record<string, unknown> {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return false;
+  const proto = Object.getPrototypeOf(o);
+  return (proto === Object.prototype || proto === null) && typeof (o as { toLiquid?: unknown }).toLiquid !== 'function';
+}
+
+/** The rendered text, or null when the fast path does not apply to these values. */
+function renderFast(t: FastTemplate, scope: Record<string, unknown>): string | null {
+  const parts = t.parts;
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) {
+    const path = parts[i] as string[];
+    let v: unknown = scope;
+    for (let j = 0; j < path.length; j++) {
+      if (!isPlainData(v) || !hasOwn.call(v, path[j]!)) return null;
+      v = v[path[j]!];
+    }
+    if (typeof v === 'string') out += v;
+    else if (typeof v === 'number') out += String(v);
+    else return null;
+    out += parts[i + 1] as string;
+  }
+  return out;
+}
+
 /** Render synchronously; a failing render yields '' and the error, which goes into the trace. */
 export function renderTemplate(source: string, scope: Record<string, unknown>): { text: string; error?: string } {
-  if (!source.includes('{')) return { text: source };
   try {
-    return { text: String(liquid.renderSync(compileTemplate(source), scope)) };
+    return { text: renderOrThrow(source, scope) };
   } catch (err) {
     return { text: '', error: (err as Error).message };
   }
+}
+
+/**
+ * The engine's entry: the text of action `action`'s template at `where` (e.g. `notify.title`), or '' with
+ * `$.then[action].where: message` pushed onto `errors` when rendering fails.
+ */
+export function renderInto(source: string, scope: Record<string, unknown>, errors: string[], action: number, where: string): string {
+  try {
+    return renderOrThrow(source, scope);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message) errors.push(`$.then[${action}].${where}: ${message}`);
+    return '';
+  }
+}
+
+/** liquidjs alone, without the fast path: the reference the fast path must agree with (tests compare them). */
+export function renderWithLiquid(source: string, scope: Record<string, unknown>): string {
+  return String(liquid.renderSync(compileTemplate(source), scope));
+}
+
+function renderOrThrow(source: string, scope: Record<string, unknown>): string {
+  if (!source.includes('{')) return source;
+  const fast = fastTemplate(source);
+  if (fast) {
+    const text = renderFast(fast, scope);
+    if (text !== null) return text;
+  }
+  return renderWithLiquid(source, scope);
 }

@@ -185,3 +185,37 @@ test('templates render the event, cannot read files, and do not reach prototypes
     { command: { argv: ['notify-send', 'hi; rm -rf /'] } },
   ]);
 });
+
+test('a firing trace lists every when/if node with its result, the test in words and the value seen', () => {
+  const r = rules([
+    {
+      id: 'release',
+      when: { source: 'rss:*' },
+      if: { all: [{ field: 'title', matches: 'v\\d+', flags: 'i' }, { any: [{ field: 'fields.stars', gt: 100 }, { field: 'tags', equals: 'x' }] }, { not: { field: 'title', contains: 'beta' } }] },
+      then: [{ notify: { title: '{{ title }} ({{ fields.stars }})' } }],
+    },
+  ]);
+  const engine = new RuleEngine();
+  engine.setRules(r);
+  const [f] = engine.process(ev(T0, { id: 'e1', source: 'rss:hn', title: 'V3 out', fields: { stars: 120 }, tags: ['a'] }), env).firings;
+  assert.deepEqual(f!.actions, [{ notify: { title: 'V3 out (120)', body: '', url: null, priority: 'normal', sound: false } }]);
+  assert.deepEqual(f!.trace, {
+    ruleId: 'release',
+    at: new Date(T0).toISOString(),
+    kind: 'event',
+    eventIds: ['e1'],
+    key: '',
+    conditions: [
+      { path: '$.when.source', result: true, test: 'source is "rss:*"', actual: 'rss:hn' },
+      { path: '$.if', result: true },
+      { path: '$.if.all[0]', result: true, test: 'title matches /v\\d+/i', actual: 'V3 out' },
+      { path: '$.if.all[1]', result: true },
+      { path: '$.if.all[1].any[0]', result: true, test: 'fields.stars gt 100', actual: 120 },
+      { path: '$.if.all[1].any[1]', result: false, test: 'tags equals "x"', actual: ['a'] },
+      { path: '$.if.all[2]', result: true },
+      { path: '$.if.all[2].not', result: false, test: 'title contains "beta"', actual: 'V3 out' },
+    ],
+    actions: f!.actions,
+  });
+  assert.deepEqual(engine.traces('release'), [f!.trace]);
+});

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderTemplate, renderWithLiquid } from '../../rules/templates.js';
+
+/**
+ * Plain `{{ path }}` templates skip liquidjs' machinery; whatever the template and the data, the text (or the
+ * failure) must be exactly what liquidjs itself produces.
+ */
+test('the fast path for plain variables renders exactly what liquidjs renders', () => {
+  const templates = [
+    '{{ title }}', '{{title}}', 'Mail from {{ fields.from }}: {{ title }}!', '{{ fields.n }}', '{{ fields.neg }}', '{{ fields.big }}',
+    '{{ fields.nan }}', '{{ fields.missing }}', '{{ fields.missing.deeper }}', '{{ tags }}', '{{ fields.arr }}', '{{ event.title }}',
+    '{{ rule.id }} / {{ rule.name }}', '{{ count }}', '{{ title.size }}', '{{ fields.size }}', '{{ fields.first }}', '{{ fields.arr.first }}',
+    '{{ fields.obj }}', '{{ fields.obj.a }}', '{{ fields.nested.deep.x }}', '{{ fields.bool }}', '{{ fields.nul }}', '{{ true }}', '{{ nil }}',
+    '{{ empty }}', '{{ constructor }}', '{{ fields.constructor }}', '{{ fields.__proto__ }}', '{{ title.length }}', '{{ url }}',
+    'a {{ title }} b {{- body }}', '{ {{ title }} }', '{{ title }}}}', '{{ fields.n | plus: 1 }}', '{% if title %}x{% endif %}{{ title }}',
+    '{{ fields.to_liquid }}', '{{ body }}', '{{ events }}', '{{ key }}{{ now }}', 'plain text', '{{ fields.with-dash }}', '{{ flags.dnd }}',
+  ];
+  const ref = { id: 'e1', ts: '2026-03-02T10:00:00.000Z', source: 'rss:hn', type: 'feed.item', title: 'Release v2 <b>&amp;</b>', body: 'x'.repeat(50), url: null, tags: ['a', 'b'],
+    fields: { from: 'ann@example.test', n: 5, neg: -0, big: 1.5e21, nan: NaN, arr: [1, 'two'], size: 3, first: 'f', obj: { a: 1 }, nested: { deep: { x: 'y' } }, bool: true, nul: null, to_liquid: 'z', 'with-dash': 'd' } };
+  const scope = { ...ref, event: ref, events: [ref], count: 1, flags: { dnd: false }, rule: { id: 'r', name: 'Rule' }, key: '', now: '2026-03-02T10:00:00.000Z' };
+  for (const t of templates) {
+    let want: { text: string; error?: string };
+    try {
+      want = { text: renderWithLiquid(t, scope) };
+    } catch (err) {
+      want = { text: '', error: (err as Error).message };
+    }
+    assert.deepEqual(renderTemplate(t, scope), want, t);
+  }
+});
