@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium, ROOT, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
 
 let agent: Agent;
@@ -63,6 +63,11 @@ async function until(expression: string, timeoutMs = 30_000): Promise<void> {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${expression}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Scrolls the app's main pane so `target` is at its top (for screenshots of what lies further down). */
+async function scrollToTop(target: Locator): Promise<void> {
+  await target.evaluate('el => { const m = el.closest("main"); m.scrollTop += el.getBoundingClientRect().top - m.getBoundingClientRect().top - 8; }');
 }
 
 /** Toasts from earlier steps would cover part of the next screenshot. */
@@ -135,7 +140,7 @@ uiTest('building a rule by clicking, with inline validation and a live template 
   await trigger.getByLabel('Event type').selectOption('feed.item');
 
   await trigger.getByRole('button', { name: 'Add a condition' }).click();
-  const leaf = trigger.getByRole('group', { name: 'Condition $.if' });
+  const leaf = trigger.getByRole('group', { name: 'Condition $.if', exact: true });
   await leaf.getByLabel('Field').fill('title');
   // A broken regular expression: the engine's message appears next to the value it is about.
   await leaf.getByLabel('Operator').selectOption('matches');
@@ -151,6 +156,20 @@ uiTest('building a rule by clicking, with inline validation and a live template 
   await leaf.getByLabel('Operator').selectOption('contains');
   await leaf.getByLabel('Value').fill('Release');
   await regexIssue.waitFor({ state: 'detached' });
+
+  // Grouping: "or" wraps the condition in an "any" group; removing the second member unwraps it again.
+  await trigger.getByRole('button', { name: '+ or…' }).click();
+  const second = trigger.getByRole('group', { name: 'Condition $.if.any[1]', exact: true });
+  await second.getByLabel('Field').fill('fields.author');
+  await second.getByLabel('Operator').selectOption('exists');
+  await trigger.getByRole('group', { name: 'Condition $.if.any[0]', exact: true }).getByRole('button', { name: 'Not' }).click();
+  await page.getByRole('tab', { name: 'JSON' }).click();
+  const grouped = JSON.parse(await page.getByLabel('Rule JSON').inputValue()) as Record<string, unknown>;
+  assert.deepEqual(grouped.if, { any: [{ not: { field: 'title', contains: 'Release' } }, { field: 'fields.author', exists: true }] });
+  await page.getByRole('tab', { name: 'Form' }).click();
+  await trigger.getByRole('button', { name: 'Remove “not”' }).click();
+  await trigger.getByRole('button', { name: 'Remove $.if.any[1]' }).click();
+  await leaf.waitFor();
 
   const pattern = page.getByRole('region', { name: 'Pattern' });
   await pattern.getByLabel('Pattern').selectOption('count');
@@ -174,8 +193,7 @@ uiTest('building a rule by clicking, with inline validation and a live template 
   await page.getByRole('tab', { name: 'Form' }).click();
   await dismissToasts();
   await screenshot(page, 'rule-builder');
-  await page.getByRole('region', { name: 'Pattern' }).scrollIntoViewIfNeeded();
-  await page.getByRole('region', { name: 'Pattern' }).evaluate('el => el.scrollIntoView({ block: "start" })');
+  await scrollToTop(page.getByRole('region', { name: 'Pattern' }));
   await screenshot(page, 'rule-builder-actions');
 });
 
@@ -296,9 +314,9 @@ uiTest('the dashboard charts the weather’s temperature and Panoptes’ own hea
   assert.match(await health.getByRole('definition').first().innerText(), /\d+ MB/);
   await dismissToasts();
   await screenshot(page, 'dashboard');
-  await health.evaluate('el => el.scrollIntoView({ block: "start" })');
+  await scrollToTop(health);
   await screenshot(page, 'dashboard-health');
-  await page.getByRole('region', { name: 'Temperature' }).evaluate('el => el.scrollIntoView({ block: "start" })');
+  await scrollToTop(page.getByRole('region', { name: 'Temperature' }));
 
   // The charts are canvases: they are drawn again with the dark theme's colours when the theme changes.
   const axisColour = `(() => { const c = document.querySelector('[aria-label^="Temperature for"] canvas'); return c ? c.toDataURL().length : 0; })()`;

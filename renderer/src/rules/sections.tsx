@@ -3,7 +3,7 @@ import { ConditionTree } from './ConditionEditor.js';
 import { Issues, NumberInput, TextInput, useBuilder } from './context.js';
 import { DAYS, fieldId, getIn, isObject, newPattern, patternKind, type Json, type Path, type PatternKind } from './model.js';
 
-const DURATION_HELP = 'like 30s, 10m, 2h or 1d';
+const DURATION_HINT = 'e.g. 10m, 2h, 1d';
 
 /** Source (one of the user's monitors) and event type (from the monitor types' documentation), or a glob. */
 export function WhenPicker({ path, label }: { path: Path; label: string }) {
@@ -222,7 +222,7 @@ export function PatternSection() {
       {kind !== 'none' ? (
         <div className="rb-row">
           {kind === 'count' ? <NumberInput path={['pattern', 'count']} label="How many" min={1} max={10000} /> : null}
-          <TextInput path={['pattern', 'within']} label="Within" keepEmpty help={DURATION_HELP} className="rb-narrow" />
+          <TextInput path={['pattern', 'within']} label="Within" keepEmpty placeholder={DURATION_HINT} className="rb-narrow" />
           <TextInput path={['pattern', 'by']} label="Separately for each (optional)" list="rb-field-names" mono placeholder="e.g. fields.from" />
         </div>
       ) : null}
@@ -244,7 +244,7 @@ export function LimitsSection() {
       </label>
       {isObject(throttle) ? (
         <div className="rb-row">
-          <TextInput path={['throttle', 'per']} label="Period" keepEmpty help={DURATION_HELP} className="rb-narrow" />
+          <TextInput path={['throttle', 'per']} label="Period" keepEmpty placeholder={DURATION_HINT} className="rb-narrow" />
           <TextInput path={['throttle', 'by']} label="Separately for each (optional)" list="rb-field-names" mono placeholder="e.g. source" />
         </div>
       ) : null}
@@ -255,7 +255,7 @@ export function LimitsSection() {
       </label>
       {isObject(digest) ? (
         <div className="rb-row">
-          <TextInput path={['digest', 'every']} label="Every" keepEmpty help={DURATION_HELP} className="rb-narrow" />
+          <TextInput path={['digest', 'every']} label="Every" keepEmpty placeholder={DURATION_HINT} className="rb-narrow" />
           <span className="muted small">In templates, <code>{'{{ count }}'}</code> and <code>{'{% for e in events %}'}</code> cover the collected events.</span>
         </div>
       ) : null}
