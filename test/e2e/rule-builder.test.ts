@@ -8,11 +8,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, ROOT, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
+import { launchChromium, ROOT, screenshot, SCREENSHOTS, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -65,9 +65,10 @@ async function until(expression: string, timeoutMs = 30_000): Promise<void> {
   }
 }
 
-/** Scrolls the app's main pane so `target` is at its top (for screenshots of what lies further down). */
-async function scrollToTop(target: Locator): Promise<void> {
-  await target.evaluate('el => { const m = el.closest("main"); m.scrollTop += el.getBoundingClientRect().top - m.getBoundingClientRect().top - 8; }');
+/** A screenshot of one part of the page (scrolled into view), next to the full-page ones. */
+async function screenshotOf(target: Locator, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
 /** Toasts from earlier steps would cover part of the next screenshot. */
@@ -193,8 +194,9 @@ uiTest('building a rule by clicking, with inline validation and a live template 
   await page.getByRole('tab', { name: 'Form' }).click();
   await dismissToasts();
   await screenshot(page, 'rule-builder');
-  await scrollToTop(page.getByRole('region', { name: 'Pattern' }));
-  await screenshot(page, 'rule-builder-actions');
+  await actions.getByRole('status', { name: 'Preview of Link' }).getByText('http://127.0.0.1/items/').waitFor();
+  await actions.getByRole('status', { name: 'Preview of Notification title' }).getByText(/RELEASE/).waitFor();
+  await screenshotOf(actions, 'rule-builder-actions');
 });
 
 uiTest('testing the rule against history shows its firings and their traces, before saving', 60_000, async () => {
@@ -314,9 +316,7 @@ uiTest('the dashboard charts the weather’s temperature and Panoptes’ own hea
   assert.match(await health.getByRole('definition').first().innerText(), /\d+ MB/);
   await dismissToasts();
   await screenshot(page, 'dashboard');
-  await scrollToTop(health);
-  await screenshot(page, 'dashboard-health');
-  await scrollToTop(page.getByRole('region', { name: 'Temperature' }));
+  await screenshotOf(health, 'dashboard-health');
 
   // The charts are canvases: they are drawn again with the dark theme's colours when the theme changes.
   const axisColour = `(() => { const c = document.querySelector('[aria-label^="Temperature for"] canvas'); return c ? c.toDataURL().length : 0; })()`;
