@@ -138,7 +138,9 @@ const definition: MonitorDefinition<LogConfig> = {
     return {
       async start() {
         if (ctx.dryRun) return dryRun();
-        void pass();
+        // The first pass fixes where "the end" is before start() resolves: lines written right after the
+        // monitor reports itself running must be read, not skipped as if they had been there before.
+        await pass();
       },
       async stop() {
         cancelTimer?.();
