@@ -2,6 +2,7 @@
 // channels, and when the link drops — server gone, ping timeout, kicked off — reconnect with backoff and rejoin.
 import irc, { type Client, type MessageEvent } from 'irc-framework';
 import { ircPort, type IrcConfig } from './settings.js';
+import { sleep } from '../../core/sleep.js';
 
 export interface SessionHooks {
   onReady(joined: string[], nick: string): void;
@@ -209,17 +210,4 @@ export class IrcSession {
   private ready(): void {
     this.hooks.onReady([...this.joined], this.nick);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

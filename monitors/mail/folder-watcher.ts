@@ -7,6 +7,7 @@ import { parseDuration } from '../../core/duration.js';
 import { backoffDelay } from '../../core/monitor-host.js';
 import { FETCH_QUERY, messageEvent } from './message.js';
 import { accountName, assertPlainOnlyOnLoopback, imapPort, type MailConfig } from './settings.js';
+import { sleep } from '../../core/sleep.js';
 
 export interface FolderCursor {
   uidValidity: string;
@@ -250,18 +251,6 @@ export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: str
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

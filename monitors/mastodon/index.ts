@@ -8,6 +8,7 @@ import { parseDuration } from '../../core/duration.js';
 import { authHeaders, compareIds, createApi, RateLimitedError, type Item, type Notification, type Status } from './api.js';
 import { readStream } from './stream.js';
 import { mastodonConfigSchema, type MastodonConfig } from './settings.js';
+import { sleep } from '../../core/sleep.js';
 
 const CURSOR = 'cursor';
 const STREAM_RETRY_BASE_MS = 2_000;
@@ -182,17 +183,5 @@ const mastodon: MonitorDefinition<MastodonConfig> = {
   },
 };
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export default mastodon;
