@@ -136,7 +136,20 @@ export class Engine {
     }
   }
 
+  /** Numbers about Panoptes itself, for the `panoptes.health` events of the system monitor. */
+  stats(): { eventsStored: number; processingLagMs: number | null; storeBytes: number | null } {
+    const next = this.store.events.readAfter(this.processor.cursor, 1)[0];
+    let storeBytes: number | null = null;
+    try {
+      storeBytes = ['', '-wal'].reduce((sum, ext) => sum + (existsSync(this.store.file + ext) ? statSync(this.store.file + ext).size : 0), 0);
+    } catch {
+      storeBytes = null;
+    }
+    return { eventsStored: this.store.events.maxSeq(), processingLagMs: next ? Math.max(0, Date.now() - Date.parse(next.receivedAt)) : 0, storeBytes };
+  }
+
   private async startUp(startMonitors: boolean, forward?: ForwardTarget): Promise<void> {
+    setPanoptesStatsProvider(() => this.stats());
     this.forwarding = await startForwarding(this, { forward });
     this.flags.schedule();
     this.processor.wake();

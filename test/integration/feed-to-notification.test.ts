@@ -128,3 +128,15 @@ test('template preview renders a rule template on a stored event and reports tem
   const bad = (await engine.request('rules.preview', { template: '{{ title | nosuchfilter }}' })) as { error: string | null };
   assert.match(String(bad.error), /nosuchfilter/);
 });
+
+test('the system monitor reports Panoptes’ own numbers from the engine (events stored, lag, store size)', async (t) => {
+  const engine = await Engine.open({ dataDir: tempDir(t), log: silentLogger, seedDefaultRules: false });
+  t.after(() => engine.close());
+  await engine.emit('test:x', { type: 'test.ping', title: 'something stored' });
+  await engine.request('monitors.add', { type: 'system', name: 'This machine', config: { interval: '5s' } });
+  const health = await waitFor(() => engine.store.events.list({ type: 'panoptes.health' }).events[0], 'panoptes.health event');
+  assert.equal(typeof health.fields.eventsStored, 'number');
+  assert.ok((health.fields.eventsStored as number) >= 1);
+  assert.equal(typeof health.fields.processingLagMs, 'number');
+  assert.ok((health.fields.storeBytes as number) > 0);
+});
