@@ -19,26 +19,6 @@ export function gramCode(s: string, start: number, len: number): number {
   return h;
 }
 
-/**
- * Calls `visit(code, len)` for every 4-gram and 3-gram in `s` (only the lengths asked for).
- * Written as one rolling pass because it runs on every event's text for every indexed path.
- */
-export function scanGrams<T>(s: string, g3: Map<number, T> | null, g4: Map<number, T> | null, add: (hit: T) => void): void {
-  let h = 0;
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    h = ((h << 7) | FOLD[s.charCodeAt(i)]!) & GRAM4_MASK;
-    if (g4 !== null && i >= 3) {
-      const l = g4.get(h);
-      if (l !== undefined) add(l);
-    }
-    if (g3 !== null && i >= 2) {
-      const l = g3.get(h & GRAM3_MASK);
-      if (l !== undefined) add(l);
-    }
-  }
-}
-
 /** Runs of the literal usable for grams: for case-insensitive matching only ASCII runs are safe. */
 export function gramRuns(literal: string, caseInsensitive: boolean): string[] {
   if (!caseInsensitive) return [literal];
@@ -59,22 +39,99 @@ export function wordCode(word: string): number {
 }
 
 /**
- * Calls `add` for the rules filed under each ASCII word of `s` (maximal runs of [A-Za-z0-9_], which is exactly what
- * `\b` delimits). Hashes instead of substrings: no allocation per word.
+ * What one text field is indexed by: folded 3-grams, 4-grams and whole words, each a map from code to what is
+ * filed under it. Each map has a bit filter in front (one bit per hashed code, 64k bits): most grams and words of
+ * a text are filed under nothing, and testing a bit is far cheaper than a map lookup. A set bit can be a false
+ * alarm (the map then says no); a clear bit is always right, so nothing is missed.
  */
-export function scanWords<T>(s: string, words: Map<number, T>, add: (hit: T) => void): void {
+export interface TextTables<T> {
+  g3: Map<number, T>;
+  g4: Map<number, T>;
+  words: Map<number, T>;
+  bits3: Int32Array;
+  bits4: Int32Array;
+  bitsW: Int32Array;
+}
+
+const FILTER_WORDS = 2_048; // 65,536 bits
+const mix = (code: number) => Math.imul(code, 0x9e3779b1) >>> 16;
+
+export function newTextTables<T>(): TextTables<T> {
+  return {
+    g3: new Map(),
+    g4: new Map(),
+    words: new Map(),
+    bits3: new Int32Array(FILTER_WORDS),
+    bits4: new Int32Array(FILTER_WORDS),
+    bitsW: new Int32Array(FILTER_WORDS),
+  };
+}
+
+const setBit = (bits: Int32Array, code: number) => {
+  const x = mix(code);
+  bits[x >>> 5]! |= 1 << (x & 31);
+};
+
+export function markGram(t: TextTables<unknown>, code: number, len: 3 | 4): void {
+  setBit(len === 4 ? t.bits4 : t.bits3, code);
+}
+
+export function markWord(t: TextTables<unknown>, code: number): void {
+  setBit(t.bitsW, code);
+}
+
+/**
+ * One pass over `s` that calls `hit` for what is filed under each of its 4-grams, 3-grams and whole ASCII words
+ * (maximal runs of [A-Za-z0-9_], exactly what `\b` delimits). Rolling codes and hashes: no allocation, and one
+ * read of each character however many kinds of key the field has.
+ */
+export function scanText<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
+  const n = s.length;
+  const use4 = t.g4.size > 0;
+  const use3 = t.g3.size > 0;
+  const useW = t.words.size > 0;
+  const bits3 = t.bits3;
+  const bits4 = t.bits4;
+  const bitsW = t.bitsW;
   let h = 0;
+  let w = 0;
   let inWord = false;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 32;
-    if (c < 128 && WORD[c] === 1) {
-      h = (Math.imul(h, 31) + FOLD[c]!) | 0;
-      inWord = true;
-    } else if (inWord) {
-      const l = words.get(h);
-      if (l !== undefined) add(l);
-      h = 0;
-      inWord = false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const f = FOLD[c]!;
+    h = ((h << 7) | f) & GRAM4_MASK;
+    if (use4 && i >= 3) {
+      const x = Math.imul(h, 0x9e3779b1) >>> 16;
+      if ((bits4[x >>> 5]! & (1 << (x & 31))) !== 0) {
+        const found = t.g4.get(h);
+        if (found !== undefined) hit(found);
+      }
+    }
+    if (use3 && i >= 2) {
+      const g = h & GRAM3_MASK;
+      const x = Math.imul(g, 0x9e3779b1) >>> 16;
+      if ((bits3[x >>> 5]! & (1 << (x & 31))) !== 0) {
+        const found = t.g3.get(g);
+        if (found !== undefined) hit(found);
+      }
+    }
+    if (useW) {
+      if (c < 128 && WORD[c] === 1) {
+        w = (Math.imul(w, 31) + f) | 0;
+        inWord = true;
+      } else if (inWord) {
+        wordHit(w, t, hit);
+        w = 0;
+        inWord = false;
+      }
     }
   }
+  if (inWord) wordHit(w, t, hit);
+}
+
+function wordHit<T>(w: number, t: TextTables<T>, hit: (found: T) => void): void {
+  const x = Math.imul(w, 0x9e3779b1) >>> 16;
+  if ((t.bitsW[x >>> 5]! & (1 << (x & 31))) === 0) return;
+  const found = t.words.get(w);
+  if (found !== undefined) hit(found);
 }

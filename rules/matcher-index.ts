@@ -11,7 +11,7 @@
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './conditions.js';
-import { gramCode, gramRuns, scanGrams, scanWords, wordCode } from './grams.js';
+import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type TextTables } from './grams.js';
 import { globPrefix, isGlob } from './glob.js';
 import { requiredLiteral } from './regex.js';
 import type { Getter } from './paths.js';
@@ -31,13 +31,6 @@ interface NumEntry {
   strict: boolean;
   id: number;
 }
-interface NumIndex {
-  get: Getter;
-  /** gt/gte, ascending threshold: a value v passes a prefix of this list. */
-  above: NumEntry[];
-  /** lt/lte, descending threshold. */
-  below: NumEntry[];
-}
 
 export interface IndexStats {
   matchers: number;
@@ -55,12 +48,52 @@ interface Bucket {
   ids: number[];
   sub: Level | null;
 }
-type Add = (ids: number[]) => void;
-type Add1 = (id: number) => void;
 
 interface Entry {
   id: number;
   plans: Plan[];
+}
+
+interface EqIndex {
+  slot: number;
+  ci: boolean;
+  map: Map<unknown, Bucket>;
+}
+interface PrefixIndex {
+  slot: number;
+  byLength: Map<number, Map<string, Bucket>>;
+  lengths: number[];
+  /** value → the buckets its prefixes find: sources and types repeat, so each distinct value is sliced once. */
+  memo: Map<string, Bucket[]>;
+}
+interface NumIndex {
+  slot: number;
+  /** gt/gte, ascending threshold: a value v passes a prefix of this list. */
+  above: NumEntry[];
+  /** lt/lte, descending threshold. */
+  below: NumEntry[];
+}
+/** Grams and whole words of one text field, found in one pass over the text (see grams.ts). */
+type TextIndex = TextTables<Bucket> & { slot: number };
+
+const MEMO_MAX = 4_096;
+
+/**
+ * Field values of the event being matched, read at most once per event whatever the number of levels that look
+ * at them. Paths get small integer slots when the index is built.
+ */
+class Slots {
+  readonly paths: string[] = [];
+  private readonly byPath = new Map<string, number>();
+  slot(path: string): number {
+    let s = this.byPath.get(path);
+    if (s === undefined) {
+      s = this.paths.length;
+      this.paths.push(path);
+      this.byPath.set(path, s);
+    }
+    return s;
+  }
 }
 
 /**
@@ -70,21 +103,19 @@ interface Entry {
  * them may be used at any level.
  */
 class Level {
-  private eq = new Map<string, { get: Getter; ci: boolean; map: Map<unknown, Bucket> }>();
-  private prefix = new Map<string, { get: Getter; byLength: Map<number, Map<string, Bucket>>; lengths: number[] }>();
-  private grams = new Map<string, { get: Getter; g3: Map<number, Bucket>; g4: Map<number, Bucket> }>();
-  private words = new Map<string, { get: Getter; words: Map<number, Bucket> }>();
+  private eq = new Map<string, EqIndex>();
+  private prefix = new Map<string, PrefixIndex>();
+  private text = new Map<string, TextIndex>();
   private nums = new Map<string, NumIndex>();
   private residual: number[] = [];
-  private eqList: { get: Getter; ci: boolean; map: Map<unknown, Bucket> }[] = [];
-  private prefixList: { get: Getter; byLength: Map<number, Map<string, Bucket>>; lengths: number[] }[] = [];
-  private gramList: { get: Getter; g3: Map<number, Bucket>; g4: Map<number, Bucket> }[] = [];
-  private wordList: { get: Getter; words: Map<number, Bucket> }[] = [];
+  private eqList: EqIndex[] = [];
+  private prefixList: PrefixIndex[] = [];
+  private textList: TextIndex[] = [];
   private numList: NumIndex[] = [];
   /** The plan each matcher was filed under, so a nested level uses the others. */
   private chosen = new Map<number, Plan>();
 
-  constructor(entries: Entry[], stats: IndexStats, depth: number) {
+  constructor(entries: Entry[], stats: IndexStats, depth: number, private readonly slots: Slots) {
     for (const { id, plans } of entries) {
       let best: Plan | null = null;
       let bestCost = Infinity;
@@ -112,8 +143,7 @@ class Level {
     for (const p of this.prefix.values()) p.lengths = [...p.byLength.keys()].sort((a, b) => a - b);
     this.eqList = [...this.eq.values()];
     this.prefixList = [...this.prefix.values()];
-    this.gramList = [...this.grams.values()];
-    this.wordList = [...this.words.values()];
+    this.textList = [...this.text.values()];
     this.numList = [...this.nums.values()];
     if (depth + 1 < MAX_DEPTH) {
       const plansOf = new Map(entries.map((e) => [e.id, e.plans]));
@@ -126,85 +156,68 @@ class Level {
         }));
         // Only worth it when enough of them have another condition to be filed under.
         if (inner.filter((x) => x.plans.length).length < SPLIT_AT / 2) return;
-        b.sub = new Level(inner, stats, depth + 1);
+        b.sub = new Level(inner, stats, depth + 1, slots);
         stats.subIndexes++;
       };
       for (const ix of this.eqList) ix.map.forEach(split);
       for (const ix of this.prefixList) for (const m of ix.byLength.values()) m.forEach(split);
-      for (const ix of this.gramList) {
+      for (const ix of this.textList) {
         ix.g3.forEach(split);
         ix.g4.forEach(split);
+        ix.words.forEach(split);
       }
-      for (const ix of this.wordList) ix.words.forEach(split);
     }
     this.chosen.clear();
   }
 
-  private e: PanoptesEvent | null = null;
-  private add: Add = () => {};
-  private add1: Add1 = () => {};
-  /** One bound function per level (not a closure per event): called for every bucket a lookup finds. */
-  private readonly hit = (b: Bucket | undefined): void => {
-    if (b === undefined) return;
-    if (b.sub === null) this.add(b.ids);
-    else b.sub.collect(this.e!, this.add, this.add1);
-  };
-
-  collect(e: PanoptesEvent, add: Add, add1: Add1): void {
-    this.e = e;
-    this.add = add;
-    this.add1 = add1;
-    const hit = this.hit;
+  collect(ix: MatcherIndex): void {
     for (let i = 0; i < this.eqList.length; i++) {
-      const ix = this.eqList[i]!;
-      const v = ix.get(e);
+      const eq = this.eqList[i]!;
+      const v = ix.value(eq.slot);
       if (v === undefined) continue;
       if (Array.isArray(v)) {
-        for (const x of v) hit(ix.map.get(ix.ci && typeof x === 'string' ? x.toLowerCase() : x));
-      } else hit(ix.map.get(ix.ci && typeof v === 'string' ? v.toLowerCase() : v));
+        for (let j = 0; j < v.length; j++) {
+          const x: unknown = v[j];
+          const b = eq.map.get(eq.ci && typeof x === 'string' ? x.toLowerCase() : x);
+          if (b !== undefined) ix.hit(b);
+        }
+      } else {
+        const b = eq.map.get(eq.ci && typeof v === 'string' ? v.toLowerCase() : v);
+        if (b !== undefined) ix.hit(b);
+      }
     }
     for (let i = 0; i < this.prefixList.length; i++) {
-      const ix = this.prefixList[i]!;
-      const v = ix.get(e);
+      const px = this.prefixList[i]!;
+      const v = ix.value(px.slot);
       if (typeof v !== 'string') continue;
-      for (const len of ix.lengths) {
-        if (len > v.length) break;
-        hit(ix.byLength.get(len)!.get(v.slice(0, len)));
+      let found = px.memo.get(v);
+      if (found === undefined) {
+        found = [];
+        for (const len of px.lengths) {
+          if (len > v.length) break;
+          const b = px.byLength.get(len)!.get(v.slice(0, len));
+          if (b !== undefined) found.push(b);
+        }
+        if (v.length <= 256) {
+          if (px.memo.size >= MEMO_MAX) px.memo.clear();
+          px.memo.set(v, found);
+        }
       }
+      for (let j = 0; j < found.length; j++) ix.hit(found[j]!);
     }
-    for (let i = 0; i < this.gramList.length; i++) {
-      const ix = this.gramList[i]!;
-      const v = ix.get(e);
-      const g3 = ix.g3.size ? ix.g3 : null;
-      const g4 = ix.g4.size ? ix.g4 : null;
-      if (typeof v === 'string') scanGrams(v, g3, g4, hit);
-      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') scanGrams(x, g3, g4, hit);
-    }
-    for (let i = 0; i < this.wordList.length; i++) {
-      const ix = this.wordList[i]!;
-      const v = ix.get(e);
-      if (typeof v === 'string') scanWords(v, ix.words, hit);
-      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') scanWords(x, ix.words, hit);
+    for (let i = 0; i < this.textList.length; i++) {
+      const tx = this.textList[i]!;
+      const v = ix.value(tx.slot);
+      if (typeof v === 'string') scanText(v, tx, ix.hit);
+      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') scanText(x, tx, ix.hit);
     }
     for (let i = 0; i < this.numList.length; i++) {
-      const ix = this.numList[i]!;
-      const raw = ix.get(e);
-      const vals = Array.isArray(raw) ? raw : [raw];
-      for (const r of vals) {
-        const v = toNumber(r);
-        if (Number.isNaN(v)) continue;
-        // Strict and inclusive thresholds can be equal: skip the strict ones at v, stop only past v.
-        for (const n of ix.above) {
-          if (n.threshold > v) break;
-          if (!(n.strict && n.threshold === v)) add1(n.id);
-        }
-        for (const n of ix.below) {
-          if (n.threshold < v) break;
-          if (!(n.strict && n.threshold === v)) add1(n.id);
-        }
-      }
+      const nx = this.numList[i]!;
+      const raw = ix.value(nx.slot);
+      if (Array.isArray(raw)) for (const r of raw) collectNum(nx, toNumber(r), ix);
+      else collectNum(nx, toNumber(raw), ix);
     }
-    if (this.residual.length) add(this.residual);
+    if (this.residual.length) ix.add(this.residual);
   }
 
   private cost(plan: Plan): number {
@@ -225,7 +238,7 @@ class Level {
       case 'gram':
         return 3 + this.bestGram(k).load * 2;
       case 'word':
-        return 1 + (this.words.get(k.path)?.words.get(wordCode(k.word))?.ids.length ?? 0);
+        return 1 + (this.text.get(k.path)?.words.get(wordCode(k.word))?.ids.length ?? 0);
       case 'num': {
         const n = this.nums.get(k.path);
         return 8 + ((n ? (k.above ? n.above.length : n.below.length) : 0) >> 1);
@@ -234,7 +247,7 @@ class Level {
   }
 
   private bestGram(k: Extract<Key, { kind: 'gram' }>): { code: number; len: 3 | 4; load: number } {
-    const ix = this.grams.get(k.path);
+    const ix = this.text.get(k.path);
     let best = { code: 0, len: 3 as 3 | 4, load: Infinity };
     // Grams fold case for every literal; runs with non-ASCII characters are left out for safety.
     for (const run of gramRuns(k.literal, true)) {
@@ -249,6 +262,12 @@ class Level {
     return best;
   }
 
+  private textIndex(path: string): TextIndex {
+    let ix = this.text.get(path);
+    if (!ix) this.text.set(path, (ix = { ...newTextTables<Bucket>(), slot: this.slots.slot(path) }));
+    return ix;
+  }
+
   private file(k: Key, id: number): void {
     const push = <K>(m: Map<K, Bucket>, key: K) => {
       const b = m.get(key);
@@ -260,13 +279,13 @@ class Level {
       case 'eq': {
         const name = eqName(k);
         let ix = this.eq.get(name);
-        if (!ix) this.eq.set(name, (ix = { get: getter(k.path), ci: k.ci, map: new Map() }));
+        if (!ix) this.eq.set(name, (ix = { slot: this.slots.slot(k.path), ci: k.ci, map: new Map() }));
         push(ix.map, k.value);
         return;
       }
       case 'prefix': {
         let ix = this.prefix.get(k.path);
-        if (!ix) this.prefix.set(k.path, (ix = { get: getter(k.path), byLength: new Map(), lengths: [] }));
+        if (!ix) this.prefix.set(k.path, (ix = { slot: this.slots.slot(k.path), byLength: new Map(), lengths: [], memo: new Map() }));
         let m = ix.byLength.get(k.prefix.length);
         if (!m) ix.byLength.set(k.prefix.length, (m = new Map()));
         push(m, k.prefix);
@@ -274,24 +293,42 @@ class Level {
       }
       case 'gram': {
         const g = this.bestGram(k);
-        let ix = this.grams.get(k.path);
-        if (!ix) this.grams.set(k.path, (ix = { get: getter(k.path), g3: new Map(), g4: new Map() }));
+        const ix = this.textIndex(k.path);
         push(g.len === 4 ? ix.g4 : ix.g3, g.code);
+        markGram(ix, g.code, g.len);
         return;
       }
       case 'word': {
-        let ix = this.words.get(k.path);
-        if (!ix) this.words.set(k.path, (ix = { get: getter(k.path), words: new Map() }));
-        push(ix.words, wordCode(k.word));
+        const ix = this.textIndex(k.path);
+        const code = wordCode(k.word);
+        push(ix.words, code);
+        markWord(ix, code);
         return;
       }
       case 'num': {
         let ix = this.nums.get(k.path);
-        if (!ix) this.nums.set(k.path, (ix = { get: getter(k.path), above: [], below: [] }));
+        if (!ix) this.nums.set(k.path, (ix = { slot: this.slots.slot(k.path), above: [], below: [] }));
         (k.above ? ix.above : ix.below).push({ threshold: k.threshold, strict: k.strict, id });
         return;
       }
     }
+  }
+}
+
+function collectNum(nx: NumIndex, v: number, ix: MatcherIndex): void {
+  if (Number.isNaN(v)) return;
+  // Strict and inclusive thresholds can be equal: skip the strict ones at v, stop only past v.
+  const above = nx.above;
+  for (let i = 0; i < above.length; i++) {
+    const n = above[i]!;
+    if (n.threshold > v) break;
+    if (!(n.strict && n.threshold === v)) ix.add1(n.id);
+  }
+  const below = nx.below;
+  for (let i = 0; i < below.length; i++) {
+    const n = below[i]!;
+    if (n.threshold < v) break;
+    if (!(n.strict && n.threshold === v)) ix.add1(n.id);
   }
 }
 
@@ -300,7 +337,33 @@ export class MatcherIndex {
   private stamp: Int32Array;
   private epoch = 0;
   private out: number[] = [];
-  private readonly add: Add = (ids) => {
+  private readonly getters: Getter[];
+  private readonly values: unknown[];
+  private readonly valueEpoch: Int32Array;
+  private e: PanoptesEvent | null = null;
+  readonly stats: IndexStats = { matchers: 0, residual: 0, byKind: {}, subIndexes: 0 };
+
+  /** `matches[i]` is matcher i; ids are assigned in rule order so sorting ids restores rule order. */
+  constructor(matches: Match[]) {
+    this.stamp = new Int32Array(matches.length);
+    this.stats.matchers = matches.length;
+    const slots = new Slots();
+    this.root = new Level(matches.map((m, id) => ({ id, plans: accessPlans(m) })), this.stats, 0, slots);
+    this.getters = slots.paths.map(getter);
+    this.values = slots.paths.map(() => undefined);
+    this.valueEpoch = new Int32Array(slots.paths.length);
+  }
+
+  /** The event's value at a path slot, read once per event. */
+  value(slot: number): unknown {
+    if (this.valueEpoch[slot] === this.epoch) return this.values[slot];
+    const v = this.getters[slot]!(this.e!);
+    this.values[slot] = v;
+    this.valueEpoch[slot] = this.epoch;
+    return v;
+  }
+
+  add(ids: number[]): void {
     const stamp = this.stamp;
     const epoch = this.epoch;
     const out = this.out;
@@ -311,32 +374,47 @@ export class MatcherIndex {
         out.push(id);
       }
     }
-  };
-  private readonly add1: Add1 = (id) => {
+  }
+
+  add1(id: number): void {
     if (this.stamp[id] !== this.epoch) {
       this.stamp[id] = this.epoch;
       this.out.push(id);
     }
-  };
-  readonly stats: IndexStats = { matchers: 0, residual: 0, byKind: {}, subIndexes: 0 };
-
-  /** `matches[i]` is matcher i; ids are assigned in rule order so sorting ids restores rule order. */
-  constructor(matches: Match[]) {
-    this.stamp = new Int32Array(matches.length);
-    this.stats.matchers = matches.length;
-    this.root = new Level(matches.map((m, id) => ({ id, plans: accessPlans(m) })), this.stats, 0);
   }
+
+  /** A bucket a lookup found: its matchers, or a walk of its nested level. Bound once, passed to the text scan. */
+  readonly hit = (b: Bucket): void => {
+    if (b.sub === null) this.add(b.ids);
+    else b.sub.collect(this);
+  };
 
   /** Ids of the matchers that may match `e`, ascending. The array is reused by the next call. */
   candidates(e: PanoptesEvent): number[] {
     this.out.length = 0;
     if (++this.epoch === 0x7fffffff) {
       this.stamp.fill(0);
+      this.valueEpoch.fill(0);
       this.epoch = 1;
     }
-    this.root.collect(e, this.add, this.add1);
+    this.e = e;
+    this.root.collect(this);
+    this.e = null;
     const out = this.out;
-    if (out.length > 1) out.sort((a, b) => a - b);
+    const n = out.length;
+    if (n > 16) out.sort((a, b) => a - b);
+    else {
+      // Usually a handful of ids: insertion sort beats calling a comparator.
+      for (let i = 1; i < n; i++) {
+        const x = out[i]!;
+        let j = i - 1;
+        while (j >= 0 && out[j]! > x) {
+          out[j + 1] = out[j]!;
+          j--;
+        }
+        out[j + 1] = x;
+      }
+    }
     return out;
   }
 }

@@ -81,11 +81,13 @@ test('rules are evaluated in list order whatever index bucket they sit in', () =
  * The index must never miss: on random rules and events, the rules that fire are exactly those whose
  * conditions hold when every rule is checked one by one (which is what `explain` does, without the index).
  */
-test('the index agrees with checking every rule, on random rules and events', () => {
-  let seed = 42;
+function agreement(opts: { seed: number; rules: number; events: number; extraWords: number; minMatches: number }) {
+  let seed = opts.seed;
   const rnd = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) & 0x7fffffff) / 0x7fffffff);
   const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)]!;
   const words = ['alpha', 'Beta', 'gamma', 'DELTA', 'epsilon', 'zeta', 'eta', 'theta', 'İstanbul', 'Kelvin', 'naïve', 'ab', 'x'];
+  // A larger vocabulary fills the index's bit filters and crowds its buckets (nested levels).
+  for (let i = 0; i < opts.extraWords; i++) words.push(Array.from({ length: 3 + Math.floor(rnd() * 6) }, () => pick([...'etaoinshrdlucmfw_09'])).join(''));
   const sources = ['rss:hn', 'rss:lobsters', 'mail:work', 'irc:libera', 'web:status'];
   const types = ['feed.item', 'mail.received', 'chat.message', 'web.changed'];
   const leaf = (): Record<string, unknown> => {
@@ -118,7 +120,7 @@ test('the index agrees with checking every rule, on random rules and events', ()
     if (r < 0.9) return { any: [cond(depth + 1), cond(depth + 1)] };
     return { not: cond(depth + 1) };
   };
-  const raw = Array.from({ length: 400 }, (_, i) => ({
+  const raw = Array.from({ length: opts.rules }, (_, i) => ({
     id: `r${i}`,
     ...(rnd() < 0.5 ? { when: { ...(rnd() < 0.6 ? { source: pick([...sources, 'rss:*', 'mail:*', '*:hn']) } : {}), ...(rnd() < 0.5 ? { type: pick([...types, 'feed.*']) } : {}) } } : {}),
     ...(rnd() < 0.9 ? { if: cond(0) } : {}),
@@ -129,7 +131,7 @@ test('the index agrees with checking every rule, on random rules and events', ()
   engine.setRules(r);
   const text = () => Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => pick(words) + pick(['', 's', 'x', ' '])).join(pick([' ', '', '.']));
   let compared = 0;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < opts.events; i++) {
     const e = ev(T0, {
       source: pick(sources),
       type: pick(types),
@@ -144,7 +146,15 @@ test('the index agrees with checking every rule, on random rules and events', ()
     assert.deepEqual(got, expected, `event ${JSON.stringify(e)}\nrules that differ: ${JSON.stringify(differing)}`);
     compared += expected.length;
   }
-  assert.ok(compared > 200, `the random rules should match often enough to mean something (${compared})`);
+  assert.ok(compared > opts.minMatches, `the random rules should match often enough to mean something (${compared})`);
+}
+
+test('the index agrees with checking every rule, on random rules and events', () => {
+  agreement({ seed: 42, rules: 400, events: 400, extraWords: 0, minMatches: 200 });
+});
+
+test('the index agrees with checking every rule with a large vocabulary and crowded buckets', () => {
+  agreement({ seed: 7, rules: 2000, events: 150, extraWords: 400, minMatches: 150 });
 });
 
 test('explain names the failing condition, the failing context gate, or the pattern state', () => {
