@@ -65,11 +65,18 @@ interface RuleState {
   sig: string;
   enabledAt: number | null;
   windows: Map<string, { times: number[]; events: EventRef[] }>;
-  absences: Map<string, { deadline: number; last: EventRef | null }>;
+  /** `seq`: the timer order of the deadline (see TimerHeap); only meaningful within one process. */
+  absences: Map<string, Absence>;
   after: Map<string, { deadline: number; start: EventRef }>;
   seqs: Map<string, ({ start: number; events: EventRef[] } | null)[]>;
   throttle: Map<string, { last: number; suppressed: number }>;
   digest: { deadline: number; count: number; events: EventRef[] } | null;
+}
+
+interface Absence {
+  deadline: number;
+  last: EventRef | null;
+  seq?: number;
 }
 
 interface RuleCounters {
@@ -228,6 +235,7 @@ export class RuleEngine {
       if (!t) return null;
       if (this.isLive(t)) return t.at;
       this.timers.pop();
+      this.requeueMoved(t);
     }
   }
 
@@ -290,8 +298,12 @@ export class RuleEngine {
         if (!mainHit) return false;
         const key = groupKey(rule.by, e);
         const deadline = now + p.within;
-        this.touch(rule, st.absences, key, { deadline, last: toRef(e) });
-        this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key });
+        const prev = st.absences.get(key);
+        const seq = this.timers.nextSeq();
+        this.touch(rule, st.absences, key, { deadline, last: toRef(e), seq });
+        // A busy key re-arms on every event; its queued entry (due no later than the old deadline) moves the timer
+        // on when it comes up, so the queue holds one entry per key instead of one per event.
+        if (prev === undefined || deadline < prev.deadline) this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key, seq });
         return false;
       }
       case 'after': {
@@ -409,15 +421,23 @@ export class RuleEngine {
       if (!t || t.at > now || (!inclusive && t.at === now)) return;
       this.timers.pop();
       if (this.isLive(t)) this.fireTimer(t, env, out);
+      else this.requeueMoved(t);
     }
   }
 
   private isLive(t: TimerEntry): boolean {
-    const st = this.states.get(t.ruleId);
-    if (!st || !this.byId.has(t.ruleId)) return false;
+    const st = this.byId.get(t.ruleId)?.st;
+    if (!st) return false;
     if (t.kind === 'absent') return st.absences.get(t.key)?.deadline === t.at;
     if (t.kind === 'after') return st.after.get(t.key)?.deadline === t.at;
     return st.digest?.deadline === t.at;
+  }
+
+  /** An absence re-armed since `t` was queued is queued again at its new deadline, in the order it was set. */
+  private requeueMoved(t: TimerEntry): void {
+    if (t.kind !== 'absent') return;
+    const a = this.byId.get(t.ruleId)?.st.absences.get(t.key);
+    if (a !== undefined && a.deadline > t.at) this.timers.push({ at: a.deadline, ruleId: t.ruleId, kind: 'absent', key: t.key, seq: a.seq });
   }
 
   private fireTimer(t: TimerEntry, env: RuleEnv, out: RuleOutput): void {
@@ -453,10 +473,14 @@ export class RuleEngine {
     }, env, out);
   }
 
-  private rebuildTimers(): void {
+  /** Queue every pending deadline afresh; `fresh` (after restore) when the saved timer order came from another process. */
+  private rebuildTimers(fresh = false): void {
     this.timers.clear();
     for (const [id, st] of this.states) {
-      for (const [key, a] of st.absences) this.timers.push({ at: a.deadline, ruleId: id, kind: 'absent', key });
+      for (const [key, a] of st.absences) {
+        if (fresh || a.seq === undefined) a.seq = this.timers.nextSeq();
+        this.timers.push({ at: a.deadline, ruleId: id, kind: 'absent', key, seq: a.seq });
+      }
       for (const [key, a] of st.after) this.timers.push({ at: a.deadline, ruleId: id, kind: 'after', key });
       if (st.digest) this.timers.push({ at: st.digest.deadline, ruleId: id, kind: 'digest', key: '' });
     }
@@ -493,8 +517,9 @@ export class RuleEngine {
       st.enabledAt = now;
       if (c.pattern.kind === 'absent' && !c.by) {
         const deadline = now + c.pattern.within;
-        st.absences.set('', { deadline, last: null });
-        this.timers.push({ at: deadline, ruleId: c.id, kind: 'absent', key: '' });
+        const seq = this.timers.nextSeq();
+        st.absences.set('', { deadline, last: null, seq });
+        this.timers.push({ at: deadline, ruleId: c.id, kind: 'absent', key: '', seq });
       }
     }
   }
@@ -630,7 +655,7 @@ export class RuleEngine {
         const st = newState(String(s.sig));
         st.enabledAt = typeof s.enabledAt === 'number' ? s.enabledAt : null;
         st.windows = new Map(s.windows as [string, { times: number[]; events: EventRef[] }][]);
-        st.absences = new Map(s.absences as [string, { deadline: number; last: EventRef | null }][]);
+        st.absences = new Map(s.absences as [string, Absence][]);
         st.after = new Map(s.after as [string, { deadline: number; start: EventRef }][]);
         st.seqs = new Map(s.seqs as [string, ({ start: number; events: EventRef[] } | null)[]][]);
         st.throttle = new Map(s.throttle as [string, { last: number; suppressed: number }][]);
@@ -646,7 +671,7 @@ export class RuleEngine {
     this.states = states;
     this.unarmed = this.rules.filter((c) => states.get(c.id)!.enabledAt === null);
     this.bindStates();
-    this.rebuildTimers();
+    this.rebuildTimers(true);
   }
 }
 

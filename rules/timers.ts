@@ -24,8 +24,14 @@ export class TimerHeap {
 
   private seq = 0;
 
-  push(entry: Omit<TimerEntry, 'seq'>): void {
-    const t: TimerEntry = { ...entry, seq: this.seq++ };
+  /** Take the next insertion number now, for an entry that may be queued later (see `push`). */
+  nextSeq(): number {
+    return this.seq++;
+  }
+
+  /** Queue an entry; `seq` (from `nextSeq`) places it as if it had been queued when that number was taken. */
+  push(entry: Omit<TimerEntry, 'seq'> & { seq?: number | undefined }): void {
+    const t: TimerEntry = { at: entry.at, ruleId: entry.ruleId, kind: entry.kind, key: entry.key, seq: entry.seq ?? this.seq++ };
     const h = this.heap;
     h.push(t);
     let i = h.length - 1;

@@ -45,6 +45,27 @@ test('absence: fires at exactly last + within, once, and re-arms on the next mat
   assert.equal(engine.nextDeadline(), last + 80 * MIN);
 });
 
+test('absence: a key re-armed by many events fires once at its last deadline; deadlines at one instant fire in the order they were set', () => {
+  // 'late' is listed first but its deadline is set last; both fall due at T0 + 12m.
+  const r = rules([
+    { id: 'late', when: { source: 'heartbeat:b' }, pattern: { absent: true, within: '5m', by: 'source' }, then: notify },
+    { id: 'early', when: { source: 'heartbeat:a' }, pattern: { absent: true, within: '10m', by: 'source' }, then: notify },
+  ]);
+  const engine = new RuleEngine();
+  engine.setRules(r);
+  for (let m = 0; m <= 2; m++) engine.process(ev(T0 + m * MIN, { source: 'heartbeat:a' }), env(T0 + m * MIN));
+  for (let k = 0; k < 50; k++) engine.process(ev(T0 + 2 * MIN + k, { source: 'heartbeat:a' }), env(T0 + 2 * MIN + k));
+  const due = T0 + 2 * MIN + 49 + 10 * MIN;
+  engine.process(ev(due - 5 * MIN, { source: 'heartbeat:b' }), env(due - 5 * MIN));
+  assert.equal(engine.nextDeadline(), due);
+  assert.equal(engine.advanceTo(due - 1, env(due - 1)).firings.length, 0);
+  assert.equal(engine.nextDeadline(), due, 'the deadline is still pending after earlier, superseded ones came up');
+  const fired = engine.advanceTo(due, env(due)).firings;
+  assert.deepEqual(fired.map((f) => [f.ruleId, f.at]), [['early', new Date(due).toISOString()], ['late', new Date(due).toISOString()]]);
+  assert.equal(engine.nextDeadline(), null);
+  assert.equal(engine.advanceTo(due + 60 * MIN, env(due + 60 * MIN)).firings.length, 0);
+});
+
 test('absence: counts from when the rule was enabled, and a matching event exactly at the deadline keeps it quiet', () => {
   const r = rules([{ id: 'quiet', when: { type: 'backup.done' }, pattern: { absent: true, within: '1h' }, then: notify }]);
   // Enabled at the first event (an unrelated one); nothing matching for an hour.
