@@ -20,7 +20,7 @@ export interface HostOptions {
   definitions: Map<string, MonitorDefinition>;
   stateFor(monitorId: string): MonitorState;
   /** Durable append; resolves once stored. */
-  emit(monitorId: string, event: NewEvent): Promise<void>;
+  emit(monitorId: string, event: NewEvent, state?: Record<string, unknown>): Promise<void>;
   log: Logger;
   onHealth?(health: MonitorHealth): void;
   /** Restart backoff for instances whose start() fails: base and cap. */
@@ -207,9 +207,9 @@ export class MonitorHost {
       signal: run.controller.signal,
       log,
       state: this.opts.stateFor(run.spec.id),
-      emit: async (event) => {
+      emit: async (event, options) => {
         if (!alive()) return; // a stopped or replaced instance must not add events
-        await this.opts.emit(run.spec.id, event);
+        await this.opts.emit(run.spec.id, event, options?.state);
       },
       fetch: (url, options) => boundedFetch(url, options, run.controller.signal),
       every: (intervalMs, task, options) => {
@@ -348,8 +348,9 @@ export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, 
     signal: controller.signal,
     log: quiet,
     state: memoryState(),
-    emit: async (e) => {
+    emit: async (e, options) => {
       const n = normalizeNewEvent(e);
+      for (const [k, v] of Object.entries(options?.state ?? {})) ctx.state.set(k, v);
       events.push({ id: newId(), receivedAt: new Date().toISOString(), source: id, ...n });
     },
     fetch: (url, options) => boundedFetch(url, { timeoutMs: Math.min(timeoutMs, options?.timeoutMs ?? timeoutMs), ...options }, controller.signal),

@@ -69,8 +69,12 @@ export interface MonitorContext<C = any> {
   readonly signal: AbortSignal;
   readonly log: Logger;
   readonly state: MonitorState;
-  /** Durable: resolves once the event is in the store. */
-  emit(event: NewEvent): Promise<void>;
+  /**
+   * Durable: resolves once the event is in the store. `state` entries (this monitor's keys) are written in the
+   * same transaction, so a cursor saved with the event (a mail UID, a stream position) can never disagree with
+   * what was stored: a crash repeats nothing and loses nothing.
+   */
+  emit(event: NewEvent, options?: { state?: Record<string, unknown> }): Promise<void>;
   /** HTTP with a timeout and a size cap; the body is read whole. */
   fetch(url: string, options?: FetchOptions): Promise<FetchResult>;
   /**

@@ -95,8 +95,8 @@ export class Engine {
     this.host = new MonitorHost({
       definitions,
       stateFor: (id) => store.monitorState.forMonitor(id),
-      emit: async (id, e) => {
-        await this.writer.emit(id, e);
+      emit: async (id, e, state) => {
+        await this.writer.emit(id, e, state);
       },
       log: this.log.child('monitor'),
       onHealth: (h) => this.broadcast('health', h),
@@ -269,7 +269,7 @@ export class Engine {
     await this.mqttAction.close();
     this.writer.flush();
     this.processor.close();
-    this.outbox.close();
+    await this.outbox.close();
     this.flags.dispose();
     this.retention.stop();
     this.store.close();

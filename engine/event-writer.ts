@@ -6,6 +6,8 @@ import type { Logger } from '../core/log.js';
 
 interface Pending {
   event: PanoptesEvent;
+  /** Monitor state to write in the same transaction as the event. */
+  state?: Record<string, unknown>;
   resolve: (e: StoredEvent | null) => void;
   reject: (err: Error) => void;
 }
@@ -26,7 +28,7 @@ export class EventWriter {
   ) {}
 
   /** From a monitor: the store assigns id, receivedAt and source. */
-  emit(source: string, input: NewEvent): Promise<StoredEvent | null> {
+  emit(source: string, input: NewEvent, state?: Record<string, unknown>): Promise<StoredEvent | null> {
     let event: PanoptesEvent;
     try {
       const n = normalizeNewEvent(input);
@@ -34,7 +36,7 @@ export class EventWriter {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue(event);
+    return this.enqueue(event, state);
   }
 
   /** An event made elsewhere (another machine, an import): its id is kept, so a redelivery is dropped. */
@@ -42,9 +44,9 @@ export class EventWriter {
     return this.enqueue(event);
   }
 
-  private enqueue(event: PanoptesEvent): Promise<StoredEvent | null> {
+  private enqueue(event: PanoptesEvent, state?: Record<string, unknown>): Promise<StoredEvent | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
+      this.queue.push({ event, resolve, reject, ...(state ? { state } : {}) });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -67,7 +69,15 @@ export class EventWriter {
     if (!batch.length) return;
     let stored: StoredEvent[];
     try {
-      stored = this.store.events.append(batch.map((p) => p.event));
+      stored = this.store.tx(() => {
+        const out = this.store.events.append(batch.map((p) => p.event));
+        for (const p of batch) {
+          if (!p.state) continue;
+          const st = this.store.monitorState.forMonitor(p.event.source);
+          for (const [k, v] of Object.entries(p.state)) st.set(k, v);
+        }
+        return out;
+      });
     } catch (err) {
       this.log.error(`could not store ${batch.length} events: ${(err as Error).message}`);
       batch.forEach((p) => p.reject(err as Error));

@@ -22,6 +22,7 @@ export interface ActionExecutor {
  */
 export class OutboxDispatcher {
   private running = false;
+  private current: Promise<void> = Promise.resolve();
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly controller = new AbortController();
@@ -42,7 +43,7 @@ export class OutboxDispatcher {
       return;
     }
     this.running = true;
-    void this.drain().finally(() => {
+    this.current = this.drain().finally(() => {
       this.running = false;
       if (this.again) {
         this.again = false;
@@ -77,8 +78,11 @@ export class OutboxDispatcher {
     this.store.outbox.markInflight(item);
     try {
       await exec.run(item.action, { ruleId: item.ruleId, eventId: item.eventId, signal: this.controller.signal });
+      // Shutting down mid-action: leave it in flight; the next start decides whether it may be repeated.
+      if (this.controller.signal.aborted) return;
       this.store.outbox.markDone(item);
     } catch (err) {
+      if (this.controller.signal.aborted) return;
       const msg = errorText(err);
       const max = exec.maxAttempts ?? (exec.retrySafe ? 6 : 1);
       if (item.attempts + 1 < max && !(err as { permanent?: boolean }).permanent) {
@@ -92,9 +96,11 @@ export class OutboxDispatcher {
     }
   }
 
-  close(): void {
+  /** Stop taking actions; resolves when the one under way (if any) has returned. */
+  async close(): Promise<void> {
     this.controller.abort();
     if (this.timer) clearTimeout(this.timer);
+    await this.current.catch(() => {});
   }
 }
 

@@ -68,6 +68,10 @@ export class RuleProcessor {
   }
 
   private drain(): void {
+    if (this.closed) {
+      this.running = false;
+      return;
+    }
     try {
       for (;;) {
         const batch = this.store.events.readAfter(this.seq, BATCH);

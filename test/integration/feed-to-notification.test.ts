@@ -140,3 +140,29 @@ test('the system monitor reports Panoptes’ own numbers from the engine (events
   assert.equal(typeof health.fields.processingLagMs, 'number');
   assert.ok((health.fields.storeBytes as number) > 0);
 });
+
+test('a monitor can store its cursor in the same transaction as the event it emits', async (t) => {
+  const { z } = await import('zod');
+  const dir = tempDir(t);
+  const def = {
+    type: 'counter', title: 'c', description: 'c', configSchema: z.object({}), events: [],
+    create: (ctx: import('../../core/monitor.js').MonitorContext) => ({
+      async start() {
+        const last = ctx.state.get<number>('last') ?? 0;
+        await ctx.emit({ type: 'counter.tick', title: `tick ${last + 1}` }, { state: { last: last + 1 } });
+      },
+      stop() {},
+    }),
+  };
+  const definitions = new Map([['counter', def as never]]);
+  let engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, definitions });
+  await engine.config.update((d) => void d.monitors.push({ id: 'counter:a', type: 'counter', name: 'a', enabled: true, config: {} }));
+  await engine.syncMonitors();
+  await waitFor(() => engine.store.events.count({ type: 'counter.tick' }) === 1, 'first tick');
+  assert.equal(engine.store.monitorState.forMonitor('counter:a').get('last'), 1);
+  await engine.close();
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, definitions });
+  t.after(() => engine.close());
+  await waitFor(() => engine.store.events.count({ type: 'counter.tick' }) === 2, 'second tick after restart');
+  assert.deepEqual(engine.store.events.list({ type: 'counter.tick' }).events.map((e) => e.title), ['tick 2', 'tick 1']);
+});
