@@ -91,16 +91,29 @@ const MAX_REF_BODY = 1_000;
 const MAX_DIGEST_EVENTS = 200;
 const SWEEP_EVERY_MS = 60_000;
 
-/** ISO text of a time; firings in a burst share instants, so the last one is remembered. */
-let isoAt = NaN;
-let isoText = '';
-const iso = (t: number): string => {
-  if (t !== isoAt) {
-    isoText = new Date(t).toISOString();
-    isoAt = t;
+/**
+ * ISO text of a time, as `Date#toISOString` writes it. Every firing needs one; within a day only the clock part
+ * changes, so the date part is kept and the rest written from small tables.
+ */
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY = 86_400_000;
+let isoDay = NaN;
+let isoPrefix = '';
+export const isoTime = (t: number): string => {
+  const ms = t - isoDay;
+  if (ms >= 0 && ms < DAY && Number.isInteger(t)) {
+    return `${isoPrefix}${PAD2[Math.floor(ms / 3_600_000)]}:${PAD2[Math.floor(ms / 60_000) % 60]}:${PAD2[Math.floor(ms / 1000) % 60]}.${PAD3[ms % 1000]}Z`;
   }
-  return isoText;
+  const text = new Date(t).toISOString();
+  // Only four-digit years have the fixed layout the shortcut writes.
+  if (text.length === 24 && Number.isInteger(t)) {
+    isoDay = Math.floor(t / DAY) * DAY;
+    isoPrefix = text.slice(0, 11);
+  }
+  return text;
 };
+const iso = isoTime;
 
 export function toRef(e: PanoptesEvent | EventRef): EventRef {
   return {

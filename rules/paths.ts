@@ -29,10 +29,9 @@ export function compilePath(path: string): Getter {
   }
   const parts = path.slice('fields.'.length).split('.');
   // Own properties only: a monitor-supplied object must not let a rule read through the prototype chain.
+  if (parts.some((p) => FORBIDDEN_SEGMENTS.has(p))) return () => undefined;
   const own = (o: unknown, k: string): unknown =>
-    o !== null && typeof o === 'object' && !FORBIDDEN_SEGMENTS.has(k) && Object.prototype.hasOwnProperty.call(o, k)
-      ? (o as Record<string, unknown>)[k]
-      : undefined;
+    o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined;
   if (parts.length === 1) {
     const [a] = parts as [string];
     return (e) => own(e.fields, a);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTemplate, renderWithLiquid } from '../../rules/templates.js';
+import { isoTime } from '../../rules/engine.js';
 
 /**
  * Plain `{{ path }}` templates skip liquidjs' machinery; whatever the template and the data, the text (or the
@@ -28,4 +29,12 @@ test('the fast path for plain variables renders exactly what liquidjs renders', 
     }
     assert.deepEqual(renderTemplate(t, scope), want, t);
   }
+});
+
+test('firing times are written exactly as Date#toISOString writes them', () => {
+  const day = 86_400_000;
+  const times = [0, 1, 999, 1000, day - 1, day, day + 1, -1, -day, -day - 1, Date.parse('2026-03-02T23:59:59.999Z'), Date.parse('2026-03-03T00:00:00.000Z'),
+    Date.parse('9999-12-31T23:59:59.999Z'), Date.parse('9999-12-31T23:59:59.999Z') + 1, Date.parse('-000001-01-01T00:00:00Z'), 1.5, day + 0.25];
+  for (let t = Date.parse('2026-03-02T10:00:00Z'); t < Date.parse('2026-03-04T10:00:00Z'); t += 3_599_999) times.push(t);
+  for (const t of times) assert.equal(isoTime(t), new Date(t).toISOString(), String(t));
 });
