@@ -19,6 +19,15 @@ export interface EngineProcessOptions {
   /** A new client for the main process after each (re)start. */
   onClient: (client: RpcClient) => void;
   onStatus: (status: EngineStatus, detail: string | null) => void;
+  /** Flags naming what the shell provides to the engine (`--secrets-from-shell`, `--idle-from-shell`). */
+  engineArgs?: string[];
+  /**
+   * The engine's other messages to the shell (secrets, idle sampling); `reply` answers the process that asked,
+   * so an answer never reaches an engine started after it.
+   */
+  onMessage?: (msg: unknown, reply: (answer: unknown) => void) => void;
+  /** The engine process is gone (exited, crashed or stopped): drop what served it. */
+  onExit?: () => void;
 }
 
 /** Give up restarting after this many quick failures in a row; the tray says so and offers nothing but Quit. */
@@ -36,7 +45,7 @@ export class EngineProcess {
   start(): void {
     this.stopping = false;
     this.opts.onStatus('starting', null);
-    const child = utilityProcess.fork(this.opts.modulePath, ['--data', this.opts.dataDir], {
+    const child = utilityProcess.fork(this.opts.modulePath, ['--data', this.opts.dataDir, ...(this.opts.engineArgs ?? [])], {
       serviceName: 'Panoptes engine',
       stdio: 'pipe',
       env: { ...process.env, PANOPTES_DATA: this.opts.dataDir },
@@ -46,12 +55,18 @@ export class EngineProcess {
     child.stdout?.on('data', (b: Buffer) => this.opts.log(b.toString().trimEnd()));
     child.stderr?.on('data', (b: Buffer) => this.opts.log(b.toString().trimEnd()));
     child.on('message', (msg: { type?: string; configError?: string | null }) => {
-      if (msg?.type !== 'ready') return;
+      if (msg?.type !== 'ready') {
+        this.opts.onMessage?.(msg, (answer) => {
+          if (this.child === child) child.postMessage(answer);
+        });
+        return;
+      }
       this.opts.onStatus('running', msg.configError ?? null);
       this.opts.onClient(new RpcClient(portChannel(this.connect())));
     });
     child.on('exit', (code) => {
       if (this.child !== child) return;
+      this.opts.onExit?.();
       this.child = null;
       if (this.stopping) return;
       this.failures = failuresAfterExit(this.failures, Date.now() - this.startedAt);
@@ -86,6 +101,11 @@ export class EngineProcess {
     this.child?.postMessage({ type: 'emit', source, event });
   }
 
+  /** A message for the running engine (dropped while it is down). */
+  post(message: unknown): void {
+    this.child?.postMessage(message);
+  }
+
   /** Ask the engine to close its store cleanly, then make sure it is gone. */
   async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
@@ -104,6 +124,7 @@ export class EngineProcess {
       child.postMessage({ type: 'shutdown' });
     });
     this.child = null;
+    this.opts.onExit?.();
   }
 }
 

@@ -3,7 +3,7 @@
  * purpose: decisions are made by the pure modules beside it (tray-model, notifications, security,
  * window-options, autostart, shell-signals); the engine runs in a utilityProcess and is reached over ports.
  */
-import { app, BrowserWindow, Tray, Menu, Notification, nativeImage, protocol, session, shell, ipcMain, powerMonitor, screen } from 'electron';
+import { app, BrowserWindow, Tray, Menu, Notification, nativeImage, protocol, session, shell, ipcMain, powerMonitor, screen, safeStorage } from 'electron';
 import type { MenuItemConstructorOptions, NativeImage } from 'electron';
 import Store from 'electron-store';
 import { readFile } from 'node:fs/promises';
@@ -23,6 +23,10 @@ import { preferenceStoreOptions, effectiveStartOnLogin, type DesktopPreferences 
 import { setLinuxAutostart, HIDDEN_FLAG } from './autostart.js';
 import { shellSignalEvent, isAmbientType, SHELL_SIGNALS, SHELL_SOURCE } from './shell-signals.js';
 import { trayIconFile, windowIconFile } from './icons.js';
+import { SecretsVault, type SecretCipher } from './secrets-vault.js';
+import { IdleSampler } from './idle-sampler.js';
+import { PREFERENCES_GET_CHANNEL, PREFERENCES_SET_CHANNEL, preferencesView, validatePreferencePatch, type EditablePreference } from './preferences-ipc.js';
+import { parseSecretsData } from '../core/relayed-secrets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electron
 const distDir = path.dirname(here);
@@ -66,10 +70,21 @@ const ruleNames = new Map<string, string>();
 // Notifications must stay referenced until clicked, or their click handlers are collected.
 const shown = new Set<Notification>();
 
+// Secrets are encrypted here (safeStorage exists only in the main process) and lent to the engine at its start;
+// idle time is read here (powerMonitor works on Wayland, macOS and Windows alike) while an idle monitor runs.
+const vault = new SecretsVault(dataDir, safeStorageCipher(), process.platform, log);
+const idleSampler = new IdleSampler(
+  () => powerMonitor.getSystemIdleTime(),
+  (m) => engine.post(m),
+);
+
 const engine = new EngineProcess({
   modulePath: enginePath,
   dataDir,
   log,
+  engineArgs: ['--secrets-from-shell', '--idle-from-shell'],
+  onMessage: (msg, reply) => onEngineMessage(msg, reply),
+  onExit: () => idleSampler.stop(),
   onStatus: (s: EngineStatus, detail) => {
     state.engine = s;
     if (detail) log(`engine ${s}: ${detail}`);
@@ -89,6 +104,7 @@ async function onReady(): Promise<void> {
     if (!isTrustedSender(event.senderFrame?.url, event.sender.id, trustedSenders)) return;
     sendPort(event.sender);
   });
+  handlePreferenceRequests();
   // macOS does not pass our args to login items; it tells us it opened the app at login instead.
   const atLogin = process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
   if (!(startHiddenArg || atLogin || prefs.get('startHidden'))) showWindow();
@@ -201,6 +217,39 @@ function openView(view: string): void {
 
 // ---------------------------------------------------------------- engine connection
 
+/** What the engine asks of the shell besides the protocol: its secrets, saving them, idle samples. */
+function onEngineMessage(msg: unknown, reply: (answer: unknown) => void): void {
+  const type = (msg as { type?: unknown } | null)?.type;
+  if (type === 'secrets-request') {
+    void vault.load().then(reply, (err: Error) => reply({ type: 'secrets', mode: 'file', reason: `the secrets could not be read (${err.message})` }));
+  } else if (type === 'secrets-changed') {
+    let data;
+    try {
+      data = parseSecretsData((msg as { data?: unknown }).data);
+    } catch (err) {
+      log(`secrets from the engine refused: ${(err as Error).message}`);
+      return;
+    }
+    vault.save(data).catch((err: Error) => log(`secrets could not be saved encrypted: ${err.message}`));
+  } else if (!idleSampler.onMessage(msg)) {
+    log(`unknown message from the engine: ${String(type)}`);
+  }
+}
+
+function safeStorageCipher(): SecretCipher {
+  return {
+    status: async () => ({
+      available: await safeStorage.isAsyncEncryptionAvailable(),
+      backend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : undefined,
+    }),
+    encrypt: (text) => safeStorage.encryptStringAsync(text),
+    decrypt: async (blob) => {
+      const r = await safeStorage.decryptStringAsync(blob);
+      return { text: r.result, shouldReEncrypt: r.shouldReEncrypt };
+    },
+  };
+}
+
 async function attachClient(c: RpcClient): Promise<void> {
   client?.close();
   client = c;
@@ -274,7 +323,8 @@ function onFlags(flags: FlagState[]): void {
   activeFlags = new Set(flags.filter((f) => f.value).map((f) => f.name));
   const dnd = flags.find((f) => f.name === 'dnd' && f.value);
   state.dnd = { on: !!dnd, until: dnd?.expiresAt ?? null };
-  deliver(gate.flagsChanged(activeFlags));
+  // Which flags hold may have changed in the Settings view since; ask before deciding to release what is held.
+  if (gate.heldCount() > 0) void refreshGateSettings().then(() => deliver(gate.flagsChanged(activeFlags)));
   renderTray();
 }
 
@@ -288,7 +338,9 @@ function refreshFailing(): void {
 async function onNotification(n: NotificationPayload): Promise<void> {
   let category: string | undefined;
   try {
-    category = categoryOfType((await client?.call('events.get', { id: n.eventId }))?.type);
+    // Settings are read again each time: the Settings view changes them in the engine, which sends no push for it.
+    const [event] = await Promise.all([client?.call('events.get', { id: n.eventId }), refreshGateSettings()]);
+    category = categoryOfType(event?.type);
   } catch {
     category = undefined;
   }
@@ -296,6 +348,16 @@ async function onNotification(n: NotificationPayload): Promise<void> {
   if (!win || !win.isFocused()) state.unread++;
   renderTray();
   armGateTimer();
+}
+
+async function refreshGateSettings(): Promise<void> {
+  if (!client) return;
+  try {
+    settings = (await client.call('settings.get', {})).notifications;
+    gate.updateSettings(settings);
+  } catch {
+    // Keep the last known settings.
+  }
 }
 
 function armGateTimer(): void {
@@ -356,6 +418,8 @@ function renderTray(): void {
   tray.setToolTip(model.tooltip);
   if (process.platform === 'darwin') tray.setTitle(model.badge);
   if (process.platform === 'darwin' || process.platform === 'linux') app.setBadgeCount(state.unread);
+  // Windows has no badge count; the taskbar's overlay icon is its badge.
+  if (process.platform === 'win32' && win && !win.isDestroyed()) win.setOverlayIcon(state.unread > 0 ? trayImage('unread') : null, state.unread > 0 ? `${state.unread} unread` : '');
   tray.setContextMenu(Menu.buildFromTemplate(model.menu.map(toMenuItem)));
   lastTrayModel = model;
 }
@@ -430,6 +494,22 @@ function applyLoginStart(): void {
 }
 
 prefs.onDidChange('startOnLogin', () => applyLoginStart());
+
+/** The Settings view's Desktop section: read and change preferences, only from our own page, only valid patches. */
+function handlePreferenceRequests(): void {
+  const trusted = (event: Electron.IpcMainInvokeEvent) => isTrustedSender(event.senderFrame?.url, event.sender.id, trustedSenders);
+  ipcMain.handle(PREFERENCES_GET_CHANNEL, (event) => {
+    if (!trusted(event)) throw new Error('not allowed');
+    return preferencesView(prefs.store, app.isPackaged);
+  });
+  ipcMain.handle(PREFERENCES_SET_CHANNEL, (event, patch: unknown) => {
+    if (!trusted(event)) throw new Error('not allowed');
+    const checked = validatePreferencePatch(patch);
+    if (!checked.ok) throw new Error(checked.error);
+    for (const [key, value] of Object.entries(checked.patch)) prefs.set(key as EditablePreference, value);
+    return preferencesView(prefs.store, app.isPackaged);
+  });
+}
 
 app.on('before-quit', () => {
   quitting = true;

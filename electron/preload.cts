@@ -1,7 +1,9 @@
 /**
- * The sandboxed preload (CommonJS, as sandboxed preloads must be). It does exactly three things:
- * hands the engine's MessagePort to the page, relays "open this event" from the tray/notifications, and exposes
- * `window.panoptesDesktop = { platform }`. No Node API and no ipcRenderer reach the page.
+ * The sandboxed preload (CommonJS, as sandboxed preloads must be). It does exactly four things:
+ * hands the engine's MessagePort to the page, relays "open this event" from the tray/notifications, exposes
+ * `window.panoptesDesktop = { platform, preferences }`, where `preferences` reads and changes the desktop
+ * preferences through two invoke channels that main validates (electron/preferences-ipc.ts). No Node API and no
+ * ipcRenderer reach the page.
  */
 import { contextBridge, ipcRenderer } from 'electron';
 
@@ -33,4 +35,12 @@ window.addEventListener('message', (ev) => {
   if (ev.source === window && ev.data && ev.data.type === 'panoptes-port-request') ipcRenderer.send('panoptes-port-request');
 });
 
-contextBridge.exposeInMainWorld('panoptesDesktop', { platform: process.platform });
+// Sandboxed preloads cannot require our modules, so the channel names of electron/preferences-ipc.ts are repeated
+// here (test/desktop/preferences-ipc.test.ts keeps them equal). Main validates every patch and the sender.
+contextBridge.exposeInMainWorld('panoptesDesktop', {
+  platform: process.platform,
+  preferences: {
+    get: (): Promise<unknown> => ipcRenderer.invoke('panoptes-preferences-get'),
+    set: (patch: unknown): Promise<unknown> => ipcRenderer.invoke('panoptes-preferences-set', patch),
+  },
+});

@@ -7,6 +7,12 @@ import { Engine } from './engine.js';
 import { createLogger } from '../core/log.js';
 import type { Channel } from '../core/rpc/channel.js';
 import type { WireMessage } from '../core/protocol.js';
+import { RelayedSecretStore, isSecretsReply, type SecretsData } from '../core/relayed-secrets.js';
+import type { SecretStore } from '../core/secrets.js';
+import type { MonitorDefinition } from '../core/monitor.js';
+import { IdleRelay } from '../monitors/idle/relay.js';
+import { createIdleDefinition } from '../monitors/idle/index.js';
+import { loadMonitorTypes } from './monitor-registry.js';
 
 interface PortLike {
   postMessage(message: unknown): void;
@@ -30,7 +36,39 @@ if (!parentPort || !dataDir) {
 }
 
 const log = createLogger('engine');
-const engine = await Engine.open({ dataDir, log });
+
+// Desktop app (flags set by electron/engine-process.ts): secrets come from the shell, which keeps them encrypted
+// with safeStorage (absent in a utilityProcess), and idle time comes from the shell's powerMonitor.
+const fromShell = new Set(process.argv.filter((a) => a === '--secrets-from-shell' || a === '--idle-from-shell'));
+let shellSecrets: ((msg: unknown) => void) | null = null;
+const idleRelay = fromShell.has('--idle-from-shell') ? new IdleRelay((m) => parentPort.postMessage(m)) : null;
+parentPort.on('message', (e) => {
+  if (idleRelay?.onMessage(e.data)) return;
+  if (isSecretsReply(e.data) && shellSecrets) shellSecrets(e.data);
+});
+
+let secrets: SecretStore | undefined;
+if (fromShell.has('--secrets-from-shell')) {
+  const reply = await new Promise<unknown>((resolve) => {
+    shellSecrets = resolve;
+    parentPort.postMessage({ type: 'secrets-request' });
+  });
+  shellSecrets = null;
+  if (isSecretsReply(reply)) {
+    if (reply.mode === 'relay') {
+      secrets = new RelayedSecretStore(reply.data, (data: SecretsData) => parentPort.postMessage({ type: 'secrets-changed', data }));
+    } else {
+      log.warn(`secrets stay in the 0600 file: ${reply.reason}`);
+    }
+  }
+}
+let definitions: Map<string, MonitorDefinition> | undefined;
+if (idleRelay) {
+  definitions = await loadMonitorTypes(log);
+  definitions.set('idle', createIdleDefinition(idleRelay.probeFactory) as unknown as MonitorDefinition);
+}
+
+const engine = await Engine.open({ dataDir, log, secrets, definitions });
 
 parentPort.on('message', (e) => {
   const msg = e.data as { type?: string };

@@ -27,8 +27,11 @@ const configSchema = z.object({
 
 export type IdleConfig = z.infer<typeof configSchema>;
 
-/** Tests and the desktop host can swap the probe (e.g. Electron's powerMonitor); the default reads the OS. */
-export function createIdleDefinition(probeFactory: () => IdleProbe = desktopIdleProbe): MonitorDefinition<IdleConfig> {
+/**
+ * Tests and the desktop host can swap the probe (the desktop app relays Electron's powerMonitor: ./relay.ts); the
+ * default reads the OS. The factory is told how often the monitor will read, so a relay can sample no faster.
+ */
+export function createIdleDefinition(probeFactory: (opts: { pollMs: number }) => IdleProbe = desktopIdleProbe): MonitorDefinition<IdleConfig> {
   return {
     type: 'idle',
     title: 'Idle / away',
@@ -63,7 +66,7 @@ export function createIdleDefinition(probeFactory: () => IdleProbe = desktopIdle
       let machine: IdleMachine | null = null;
       return {
         start() {
-          probe = probeFactory();
+          probe = probeFactory({ pollMs });
           machine = new IdleMachine({
             thresholdMs: cfg.thresholdSeconds * 1000,
             confirmActiveMs: Math.round(cfg.confirmActiveSeconds * 1000),
@@ -89,6 +92,7 @@ export function createIdleDefinition(probeFactory: () => IdleProbe = desktopIdle
           });
         },
         stop() {
+          probe?.close?.();
           probe = null;
           machine = null;
         },

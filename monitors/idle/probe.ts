@@ -5,7 +5,8 @@
  */
 import { createRequire } from 'node:module';
 
-export type IdleProbe = () => number;
+/** Milliseconds since the last input. `close` (optional) releases whatever the probe holds when its monitor stops. */
+export type IdleProbe = (() => number) & { close?: () => void };
 
 const require = createRequire(import.meta.url);
 

@@ -1,0 +1,92 @@
+import type { SecretStore } from './secrets.js';
+
+/**
+ * Secrets when the engine runs inside the desktop app. The engine's utilityProcess has no Electron safeStorage, so
+ * the desktop shell's main process owns the encryption: it decrypts the secrets file when it starts the engine,
+ * hands the values over the process port, and encrypts again whenever the engine reports a change. The engine
+ * keeps them in memory only. The wire messages of that exchange are defined here, next to the store that uses them.
+ */
+
+/** Owner (a monitor id, an action account…) → field → value. */
+export type SecretsData = Record<string, Record<string, string>>;
+
+/** Engine → shell, once at start: "give me my secrets". */
+export interface SecretsRequestMessage {
+  type: 'secrets-request';
+}
+
+/**
+ * Shell → engine, the answer. `relay`: the shell keeps the secrets encrypted and here they are. `file`: encryption
+ * is not usable here (the reason says why), so the engine keeps using the 0600 file in its data folder.
+ */
+export type SecretsReplyMessage = { type: 'secrets'; mode: 'relay'; data: SecretsData } | { type: 'secrets'; mode: 'file'; reason: string };
+
+/** Engine → shell after every change: the whole set, so the shell never has to merge (and order cannot matter). */
+export interface SecretsChangedMessage {
+  type: 'secrets-changed';
+  data: SecretsData;
+}
+
+/** The shape every secrets source must have; anything else is refused with the path that is wrong. */
+export function parseSecretsData(value: unknown, what = 'secrets'): SecretsData {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what}: expected an object of owners`);
+  const out: SecretsData = {};
+  for (const [owner, fields] of Object.entries(value as Record<string, unknown>)) {
+    if (!fields || typeof fields !== 'object' || Array.isArray(fields)) throw new Error(`${what}: "${owner}" should be an object of fields`);
+    const clean: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+      if (typeof v !== 'string') throw new Error(`${what}: "${owner}.${k}" should be a string`);
+      clean[k] = v;
+    }
+    out[owner] = clean;
+  }
+  return out;
+}
+
+export function isSecretsReply(msg: unknown): msg is SecretsReplyMessage {
+  const m = msg as { type?: unknown; mode?: unknown; reason?: unknown; data?: unknown } | null;
+  if (!m || m.type !== 'secrets') return false;
+  if (m.mode === 'file') return typeof m.reason === 'string';
+  if (m.mode !== 'relay') return false;
+  try {
+    parseSecretsData(m.data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The engine's side: an in-memory SecretStore that reports each change to whoever persists it. */
+export class RelayedSecretStore implements SecretStore {
+  private data: SecretsData;
+
+  constructor(initial: SecretsData, private readonly onChange: (snapshot: SecretsData) => void) {
+    this.data = parseSecretsData(initial);
+  }
+
+  get(owner: string): Record<string, string> {
+    return { ...(this.data[owner] ?? {}) };
+  }
+
+  set(owner: string, values: Record<string, string | null | undefined>): void {
+    // Same semantics as the 0600 file store: null removes a field, undefined or '' leaves it as it was.
+    const next = { ...(this.data[owner] ?? {}) };
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) delete next[k];
+      else if (v !== undefined && v !== '') next[k] = String(v);
+    }
+    this.data = { ...this.data, [owner]: next };
+    this.onChange(this.snapshot());
+  }
+
+  delete(owner: string): void {
+    if (!(owner in this.data)) return;
+    const { [owner]: _gone, ...rest } = this.data;
+    this.data = rest;
+    this.onChange(this.snapshot());
+  }
+
+  snapshot(): SecretsData {
+    return Object.fromEntries(Object.entries(this.data).map(([o, f]) => [o, { ...f }]));
+  }
+}
