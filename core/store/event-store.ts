@@ -89,18 +89,23 @@ export class EventStore {
   list(query: EventQuery = {}): EventPage {
     const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit ?? 100)));
     const asc = query.order === 'asc' || (query.after !== undefined && query.order !== 'desc');
-    const { where, params } = this.buildWhere(query);
+    // With a search, walk the full-text index in rowid order and join the events: FTS5 yields matches newest
+    // first and the walk stops at the page size, instead of collecting every match and sorting them.
+    const fts = query.search ? toFtsQuery(query.search) : null;
+    const { where, params } = this.buildWhere(query, fts ? 'f.rowid' : null);
+    const key = fts ? 'f.rowid' : 'e.seq';
     if (query.before) {
       const s = this.seqOf.get(query.before) as number | undefined;
-      where.push('e.seq < ?');
+      where.push(`${key} < ?`);
       params.push(s ?? 0);
     }
     if (query.after) {
       const s = this.seqOf.get(query.after) as number | undefined;
-      where.push('e.seq > ?');
+      where.push(`${key} > ?`);
       params.push(s ?? Number.MAX_SAFE_INTEGER);
     }
-    const sql = `SELECT e.* FROM events e WHERE ${where.length ? where.join(' AND ') : '1'} ORDER BY e.seq ${asc ? 'ASC' : 'DESC'} LIMIT ?`;
+    const from = fts ? 'events_fts f JOIN events e ON e.seq = f.rowid' : 'events e';
+    const sql = `SELECT e.* FROM ${from} WHERE ${where.length ? where.join(' AND ') : '1'} ORDER BY ${key} ${asc ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...params, limit + 1) as EventRow[];
     const more = rows.length > limit;
     const events = rows.slice(0, limit).map(rowToEvent).map(stripSeq);
@@ -108,16 +113,19 @@ export class EventStore {
   }
 
   count(query: EventQuery = {}): number {
-    const { where, params } = this.buildWhere(query);
-    return this.db.prepare(`SELECT COUNT(*) FROM events e WHERE ${where.length ? where.join(' AND ') : '1'}`).pluck().get(...params) as number;
+    const fts = query.search ? toFtsQuery(query.search) : null;
+    const { where, params } = this.buildWhere(query, fts ? 'f.rowid' : null);
+    const from = fts ? 'events_fts f JOIN events e ON e.seq = f.rowid' : 'events e';
+    return this.db.prepare(`SELECT COUNT(*) FROM ${from} WHERE ${where.length ? where.join(' AND ') : '1'}`).pluck().get(...params) as number;
   }
 
-  private buildWhere(query: EventQuery): { where: string[]; params: unknown[] } {
+  /** Filters as SQL; with `ftsJoin`, the query joins `events_fts f` and the search is a MATCH on it. */
+  private buildWhere(query: EventQuery, ftsJoin: string | null = null): { where: string[]; params: unknown[] } {
     const where: string[] = [];
     const params: unknown[] = [];
     const fts = query.search ? toFtsQuery(query.search) : null;
-    if (fts) {
-      where.push('e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
+    if (fts && ftsJoin) {
+      where.push('events_fts MATCH ?');
       params.push(fts);
     }
     for (const [col, val] of [['source', query.source], ['type', query.type]] as const) {
