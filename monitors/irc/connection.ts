@@ -3,6 +3,8 @@
 import irc, { type Client, type MessageEvent } from 'irc-framework';
 import { ircPort, type IrcConfig } from './settings.js';
 import { sleep } from '../../core/sleep.js';
+import { CertificateError, certificateProblem, readCaFile } from '../shared/tls.js';
+import { verifyingTransport } from './tls-transport.js';
 
 export interface SessionHooks {
   onReady(joined: string[], nick: string): void;
@@ -14,6 +16,9 @@ const RETRY_BASE_MS = 1_000;
 const RETRY_CAP_MS = 5 * 60_000;
 const REGISTER_TIMEOUT_MS = 30_000;
 const RECLAIM_NICK_MS = 60_000;
+/** A refused certificate does not fix itself: retry slowly instead of knocking every second. */
+const CERT_RETRY_BASE_MS = 5 * 60_000;
+const CERT_RETRY_CAP_MS = 60 * 60_000;
 
 export function backoff(failures: number, base = RETRY_BASE_MS, cap = RETRY_CAP_MS): number {
   const raw = Math.min(cap, base * 2 ** Math.max(0, failures - 1));
@@ -22,6 +27,11 @@ export function backoff(failures: number, base = RETRY_BASE_MS, cap = RETRY_CAP_
 
 /** Build a client and connect it; resolves once registered (with the nick it got), rejects on failure. */
 export function connectClient(config: IrcConfig, secrets: Readonly<Record<string, string>>, signal: AbortSignal, nick = config.nick): Promise<Client> {
+  // Read before anything connects, so a missing CA file is reported as such.
+  const ca = config.tls ? readCaFile(config.ca) : undefined;
+  const where = `${config.host}:${ircPort(config)}`;
+  // A refused certificate arrives as a socket error/close; say so instead of "connection closed".
+  const socketFailure = (what: string, err?: Error) => certificateProblem(err, where, config.ca) ?? new Error(`${what}${err?.message ? `: ${err.message}` : ''}`);
   return new Promise<Client>((resolve, reject) => {
     const client = new irc.Client();
     let settled = false;
@@ -53,8 +63,8 @@ export function connectClient(config: IrcConfig, secrets: Readonly<Record<string
       if (!settled && e?.error === 'password_mismatch') fail(new Error(`server password rejected by ${config.host}`));
     });
     client.on('sasl failed', () => fail(new Error(`SASL login failed for "${config.saslAccount}"`)));
-    client.on('socket close', (err?: Error) => fail(new Error(`connection to ${config.host}:${ircPort(config)} closed${err?.message ? `: ${err.message}` : ''}`)));
-    client.on('socket error', (err?: Error) => fail(new Error(`cannot connect to ${config.host}:${ircPort(config)}${err?.message ? `: ${err.message}` : ''}`)));
+    client.on('socket close', (err?: Error) => fail(socketFailure(`connection to ${where} closed`, err)));
+    client.on('socket error', (err?: Error) => fail(socketFailure(`cannot connect to ${where}`, err)));
     client.once('registered', () => {
       if (settled) return;
       settled = true;
@@ -71,6 +81,7 @@ export function connectClient(config: IrcConfig, secrets: Readonly<Record<string
       host: config.host,
       port: ircPort(config),
       tls: config.tls,
+      transport: verifyingTransport(ca),
       nick,
       username: config.username ?? config.nick,
       gecos: config.realname ?? 'Panoptes',
@@ -147,7 +158,7 @@ export class IrcSession {
         failure = err as Error;
       }
       this.failures++;
-      const delay = backoff(this.failures);
+      const delay = failure instanceof CertificateError ? backoff(this.failures, CERT_RETRY_BASE_MS, CERT_RETRY_CAP_MS) : backoff(this.failures);
       this.hooks.onDown(failure, delay);
       await sleep(delay, this.signal);
     }

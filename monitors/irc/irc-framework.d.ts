@@ -17,6 +17,8 @@ declare module 'irc-framework' {
     ping_timeout?: number;
     version?: string;
     encoding?: string;
+    /** A transport class (constructed with these options) instead of the built-in TCP/TLS one. */
+    transport?: unknown;
   }
 
   export interface MessageEvent {
@@ -43,4 +45,23 @@ declare module 'irc-framework' {
 
   const irc: { Client: typeof Client };
   export default irc;
+}
+
+// The built-in TCP/TLS transport, subclassed by tls-transport.ts to verify against a private CA.
+declare module 'irc-framework/src/transports/net.js' {
+  import { EventEmitter } from 'node:events';
+  import type { Socket } from 'node:net';
+
+  export default class NetTransport extends EventEmitter {
+    constructor(options: Record<string, unknown>);
+    options: Record<string, unknown> & { host?: string; port?: number; tls?: boolean; ssl?: boolean; encoding?: string };
+    socket: Socket | null;
+    state: number;
+    incoming_buffer: Buffer;
+    requested_disconnect: boolean;
+    connect(): void;
+    disposeSocket(): void;
+    setEncoding(encoding: string): boolean;
+    _onSocketCreate(options: Record<string, unknown>, socket: Socket): void;
+  }
 }

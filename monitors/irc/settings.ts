@@ -5,6 +5,7 @@ export const ircConfigSchema = z.object({
   host: z.string().min(1).meta({ label: 'Server', help: 'IRC server host name, e.g. irc.libera.chat.' }),
   port: z.number().int().min(1).max(65535).optional().meta({ label: 'Port', help: 'Defaults to 6697 with TLS, 6667 without.' }),
   tls: z.boolean().default(true).meta({ label: 'TLS', help: 'Encrypt the connection. Turn off only for a server on this machine or one without TLS.' }),
+  ca: z.string().min(1).optional().meta({ label: 'CA file', help: 'Path of a PEM file with a private CA. When set, the server\'s TLS certificate must be signed by it, instead of by a CA this system trusts.' }),
   nick: z.string().min(1).max(30).regex(/^[A-Za-z[\]\\`^{}|_][A-Za-z0-9[\]\\`^{}|_-]*$/, 'not a valid IRC nick').meta({ label: 'Nick', help: 'Your nick. If it is taken, Panoptes appends "_" and keeps trying to get it back.' }),
   username: z.string().min(1).max(30).optional().meta({ label: 'User name', help: 'The ident/user part; defaults to the nick.' }),
   realname: z.string().max(100).optional().meta({ label: 'Real name', help: 'Shown in WHOIS.' }),

@@ -8,6 +8,7 @@ import { backoffDelay } from '../../core/monitor-host.js';
 import { FETCH_QUERY, messageEvent } from './message.js';
 import { accountName, assertPlainOnlyOnLoopback, imapPort, type MailConfig } from './settings.js';
 import { sleep } from '../../core/sleep.js';
+import { CertificateError, certificateProblem, readCaFile } from '../shared/tls.js';
 
 export interface FolderCursor {
   uidValidity: string;
@@ -26,6 +27,9 @@ const AUTH_RETRY_CAP_MS = 60 * 60_000;
 
 export const cursorKey = (folder: string) => `cursor:${folder}`;
 
+/** Shown in the health line, so a user sees the connection is encrypted and the certificate was checked. */
+const SECURITY_NOTE = { tls: 'TLS, certificate verified', starttls: 'STARTTLS, certificate verified', plain: 'unencrypted (this machine only)' } as const;
+
 export class AuthFailedError extends Error {
   constructor(user: string, serverText?: string) {
     super(`authentication failed for "${user}"${serverText ? ` (server: ${serverText.slice(0, 200)})` : ''}`);
@@ -35,11 +39,14 @@ export class AuthFailedError extends Error {
 
 export function openClient(config: MailConfig, secrets: Readonly<Record<string, string>>): ImapFlow {
   assertPlainOnlyOnLoopback(config.security, config.host, 'IMAP');
+  const ca = config.security === 'plain' ? undefined : readCaFile(config.ca);
   return new ImapFlow({
     host: config.host,
     port: imapPort(config),
     secure: config.security === 'tls',
     doSTARTTLS: config.security === 'starttls' ? true : config.security === 'plain' ? false : undefined,
+    // Always verified (Node's default); a private CA replaces the system's CAs rather than adding to them.
+    tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) },
     auth: { user: config.username, pass: secrets.password ?? '' },
     logger: false,
     clientInfo: { name: 'Panoptes' },
@@ -58,6 +65,9 @@ export function describeError(err: unknown, config: MailConfig): Error {
   const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
   if (e?.authenticationFailed) return new AuthFailedError(config.username, e.responseText);
   const where = `${config.host}:${imapPort(config)}`;
+  const refused = certificateProblem(err, where, config.ca);
+  if (refused) return refused;
+  if (config.security === 'starttls' && /does not support STARTTLS/i.test(e?.message ?? '')) return new Error(`${where} does not offer STARTTLS; choose TLS, or plain for a server on this machine`);
   if (e?.code === 'ECONNREFUSED') return new Error(`connection refused by ${where}`);
   if (e?.code === 'ETIMEDOUT' || e?.code === 'CONNECT_TIMEOUT' || e?.code === 'GREETING_TIMEOUT') return new Error(`no answer from ${where}`);
   if (e?.code === 'ENOTFOUND') return new Error(`unknown host ${config.host}`);
@@ -92,8 +102,9 @@ export class FolderWatcher {
         failure = describeError(err, this.ctx.config);
       }
       this.failures++;
+      // A wrong password or a refused certificate does not fix itself: retry slowly.
       const delay =
-        failure instanceof AuthFailedError
+        failure instanceof AuthFailedError || failure instanceof CertificateError
           ? backoffDelay(this.failures, AUTH_RETRY_BASE_MS, AUTH_RETRY_CAP_MS)
           : backoffDelay(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
       this.ctx.log.warn(`${this.folder}: ${failure.message}; reconnecting in ${Math.round(delay / 1000)} s`);
@@ -168,7 +179,8 @@ export class FolderWatcher {
       }
 
       this.failures = 0;
-      this.report(this.folder, { status: 'ok', message: pushes ? 'push (IDLE)' : `polling every ${Math.round(Math.max(30_000, parseDuration(this.ctx.config.pollInterval)) / 1000)} s` });
+      const how = pushes ? 'push (IDLE)' : `polling every ${Math.round(Math.max(30_000, parseDuration(this.ctx.config.pollInterval)) / 1000)} s`;
+      this.report(this.folder, { status: 'ok', message: `${how}, ${SECURITY_NOTE[this.ctx.config.security]}` });
       const onAbort = () => client.close();
       this.signal.addEventListener('abort', onAbort, { once: true });
       try {
@@ -184,7 +196,10 @@ export class FolderWatcher {
     }
   }
 
-  /** Emit every message above the saved UID, oldest first, saving the cursor after each one is stored. */
+  /**
+   * Emit every message above the saved UID, oldest first. The cursor is written in the same transaction as each
+   * event, so a crash can neither repeat a stored message nor skip one that was not stored.
+   */
   private async catchUp(client: ImapFlow): Promise<void> {
     const mailbox = client.mailbox;
     if (!mailbox) throw new Error(`folder ${this.folder} is not open`);
@@ -208,8 +223,7 @@ export class FolderWatcher {
       for (const msg of messages) {
         if (this.signal.aborted) return;
         const event = await messageEvent(client, msg, this.folder, this.account);
-        await this.ctx.emit(event);
-        this.ctx.state.set(key, { uidValidity, lastUid: msg.uid } satisfies FolderCursor);
+        await this.ctx.emit(event, { state: { [key]: { uidValidity, lastUid: msg.uid } satisfies FolderCursor } });
       }
     }
   }

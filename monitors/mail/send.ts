@@ -2,8 +2,9 @@
 // The lead's action executor calls sendMail with the mail monitor's config and secrets.
 import nodemailer from 'nodemailer';
 import { assertPlainOnlyOnLoopback, type MailConfig } from './settings.js';
+import { certificateProblem, readCaFile } from '../shared/tls.js';
 
-export type SmtpSettings = Pick<MailConfig, 'smtpHost' | 'smtpPort' | 'smtpSecurity' | 'smtpUsername' | 'from' | 'username'>;
+export type SmtpSettings = Pick<MailConfig, 'smtpHost' | 'smtpPort' | 'smtpSecurity' | 'smtpUsername' | 'from' | 'username'> & Partial<Pick<MailConfig, 'ca'>>;
 
 export interface OutgoingMail {
   to: string | string[];
@@ -37,13 +38,17 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
   if (/[\r\n]/.test(mail.subject)) throw new Error('email: the subject must be one line');
   const user = smtp.smtpUsername ?? smtp.username;
   const pass = secrets.smtpPassword ?? secrets.password;
+  const port = smtpPort({ smtpPort: smtp.smtpPort, smtpSecurity: security });
+  const ca = security === 'plain' ? undefined : readCaFile(smtp.ca);
   const transport = nodemailer.createTransport({
     host: smtp.smtpHost,
-    port: smtpPort({ smtpPort: smtp.smtpPort, smtpSecurity: security }),
+    port,
     secure: security === 'tls',
     requireTLS: security === 'starttls',
     ignoreTLS: security === 'plain',
     auth: user && pass ? { user, pass } : undefined,
+    // Always verified; a private CA (the account's "CA file") replaces the system's CAs.
+    tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) },
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
     socketTimeout: 30_000,
@@ -63,6 +68,8 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
     };
   } catch (err) {
     const e = err as { code?: string; responseCode?: number; message?: string };
+    const refused = certificateProblem(err, `SMTP server ${smtp.smtpHost}:${port}`, smtp.ca);
+    if (refused) throw refused;
     if (e.code === 'EAUTH') throw new Error(`SMTP authentication failed for "${user}"`);
     if (e.code === 'ECONNECTION' || e.code === 'ESOCKET') throw new Error(`could not reach SMTP server ${smtp.smtpHost}: ${e.message}`);
     throw new Error(`sending mail failed: ${e.message ?? String(err)}`);

@@ -40,6 +40,7 @@ export const mailConfigSchema = z
     security: security('IMAP security').default('tls'),
     username: z.string().min(1).meta({ label: 'User name', help: 'The login name, often the full address.' }),
     password: z.string().optional().meta({ label: 'Password', help: 'An app password if your provider offers them. Stored in the secret store, never in the config file.', secret: true }),
+    ca: z.string().min(1).optional().meta({ label: 'CA file', help: 'Path of a PEM file with a private CA (e.g. a home server\'s own). When set, the IMAP and SMTP servers\' certificates must be signed by it, instead of by a CA this system trusts.' }),
     folders: z.array(z.string().min(1)).min(1).default(['INBOX']).meta({ label: 'Folders', help: 'Folders to watch; each gets its own connection so new mail is pushed (IMAP IDLE).' }),
     pollInterval: duration('Poll interval', 'How often to check when the server cannot push new mail (no IMAP IDLE). At least 30s.').default('2m'),
     keepalive: duration('Keep-alive', 'How often the connection is checked with NOOP; a server that does not answer within 15 s counts as gone and is reconnected.').default('1m'),

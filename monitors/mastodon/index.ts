@@ -93,8 +93,8 @@ const mastodon: MonitorDefinition<MastodonConfig> = {
       const cursor = ctx.state.get<string>(CURSOR);
       if (cursor === undefined) return; // not baselined yet: the first poll decides where to start
       if (cursor !== '0' && compareIds(item.id, cursor) <= 0) return; // seen already
-      await ctx.emit(toEvent(ctx, item));
-      ctx.state.set(CURSOR, item.id);
+      // The cursor goes into the same transaction as the post: a crash can never repeat or skip one.
+      await ctx.emit(toEvent(ctx, item), { state: { [CURSOR]: item.id } });
     };
 
     const poll = async () => {

@@ -164,8 +164,8 @@ function poller(ctx: MonitorContext<XConfig>) {
     const { tweets, users } = await fetchPages(sinceId === '0' ? undefined : sinceId, false);
     for (const t of tweets) {
       if (sinceId !== '0' && BigInt(t.id) <= BigInt(sinceId)) continue;
-      await ctx.emit(toEvent(t, users));
-      ctx.state.set('sinceId', t.id);
+      // since_id goes into the same transaction as the post: a crash can never repeat or skip one.
+      await ctx.emit(toEvent(t, users), { state: { sinceId: t.id } });
     }
   };
 }

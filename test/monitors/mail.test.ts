@@ -18,7 +18,7 @@ let sink: SmtpSink;
 
 before(async () => {
   // One at a time, so that if the second fails, after() still stops the first.
-  dovecot = await startDovecot({ alice: PASSWORD, bob: 'bobpw', carol: 'carolpw', dave: 'davepw' });
+  dovecot = await startDovecot({ alice: PASSWORD, bob: 'bobpw', carol: 'carolpw', dave: 'davepw', erin: 'erinpw' });
   sink = await startSmtpSink();
 });
 after(async () => {
@@ -246,6 +246,22 @@ test('Panoptes restarted: mail that came while it was off is emitted once, nothi
     dovecot.deliver('carol', plainMessage('after renumbering', 'd'));
     await run.waitForEvents(4);
     assert.equal(run.events.at(-1)!.title, 'after renumbering');
+  } finally {
+    await run.stop();
+  }
+});
+
+test('Panoptes killed right after storing a message: after the restart each message is in the history exactly once', async () => {
+  const run = await runMonitor(mail, configFor('erin'), { secrets: { password: 'erinpw' }, crashAfterEvents: 2 });
+  try {
+    await run.waitForHealth((h) => h.status === 'ok', 10_000, 'connected');
+    for (const n of [1, 2, 3]) dovecot.deliver('erin', plainMessage(`crash test ${n}`, String(n)));
+    // Message 2 is committed, then the process "dies" before the monitor hears back.
+    await run.crashed;
+    await run.restart();
+    await run.waitForEvents(3, 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(run.stored().map((e) => e.title), ['crash test 1', 'crash test 2', 'crash test 3']);
   } finally {
     await run.stop();
   }

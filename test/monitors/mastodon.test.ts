@@ -207,3 +207,20 @@ test('dry run shows the newest posts; config mistakes are caught before connecti
   await assert.rejects(dryRunMonitor(mastodon, { instance: 'http://mastodon.example', timeline: 'hashtag', hashtag: 'x' }), /only allowed to 127/);
   await assert.rejects(dryRunMonitor(mastodon, { instance: base, timeline: 'hashtag' }), /hashtag is needed/);
 });
+
+test('Panoptes killed right after storing a post: after the restart every post is in the history exactly once', async () => {
+  home = [status('<p>before the crash test</p>')];
+  const run = await runMonitor(mastodon, { instance: base, timeline: 'home', streaming: false, interval: '10m' }, { secrets: { accessToken: 'good-token' }, crashAfterEvents: 2 });
+  try {
+    await run.waitForHealth((h) => h.status === 'ok', 10_000, 'the baseline check');
+    for (const n of [1, 2, 3]) home.push(status(`<p>crash post ${n}</p>`));
+    await run.restart(); // polls: post 1 is stored, post 2 is stored and the process dies before hearing back
+    await run.crashed;
+    await run.restart(); // polls again from the min_id saved with post 2
+    await run.waitForEvents(3, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(run.stored().map((e) => e.fields.text), ['crash post 1', 'crash post 2', 'crash post 3']);
+  } finally {
+    await run.stop();
+  }
+});

@@ -68,9 +68,11 @@ export function createTestContext<C>(def: MonitorDefinition<C>, rawConfig: unkno
       set: (k, v) => void state.set(k, JSON.parse(JSON.stringify(v))),
       delete: (k) => void state.delete(k),
     },
-    async emit(event) {
+    async emit(event, options) {
       if (opts.onEmit) await opts.onEmit(event);
       else events.push(event);
+      // As the store does: state passed with an event is saved together with it.
+      for (const [k, v] of Object.entries(options?.state ?? {})) state.set(k, JSON.parse(JSON.stringify(v)));
     },
     fetch: (url, options) => boundedFetch(url, options, controller.signal),
     every(_intervalMs, task, options) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import xMonitor from '../../monitors/x/index.js';
 import { dryRunMonitor } from '../../core/monitor-host.js';
 import { createTestContext } from './web-test-context.js';
+import { runMonitor } from '../helpers/monitor-harness.js';
 
 interface FakeTweet {
   id: string;
@@ -154,4 +155,23 @@ test('a rejected token (401) is a clear failure; a dry run shows the newest post
 
   await assert.rejects(dryRunMonitor(xMonitor, { mode: 'mentions', baseUrl: base }, { token: 'good-token' }), /user name is needed/);
   await assert.rejects(dryRunMonitor(xMonitor, { mode: 'search', query: 'q', baseUrl: 'http://api.example.com' }, { token: 'x' }), /only allowed to 127/);
+});
+
+test('Panoptes killed right after storing a post: after the restart every post is in the history exactly once', async () => {
+  limitMode = 'none';
+  searchResults = [tweet('4000000000000000001', 'before the crash test')];
+  // Restarts stand in for the 1-minute interval: every start polls at once.
+  const run = await runMonitor(xMonitor, { mode: 'search', query: 'crash', baseUrl: base, interval: '10m' }, { secrets: { token: 'good-token' }, crashAfterEvents: 2 });
+  try {
+    await run.waitForHealth((h) => h.status === 'ok', 10_000, 'the baseline check');
+    for (const n of [2, 3, 4]) searchResults.push(tweet(`400000000000000000${n}`, `crash post ${n}`));
+    await run.restart(); // polls: post 2 is stored, post 3 is stored and the process dies before hearing back
+    await run.crashed;
+    await run.restart(); // polls again from the since_id saved with post 3
+    await run.waitForEvents(3, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(run.stored().map((e) => e.fields.text), ['crash post 2', 'crash post 3', 'crash post 4']);
+  } finally {
+    await run.stop();
+  }
 });
