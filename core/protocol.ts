@@ -111,6 +111,64 @@ export interface RuleTestResult {
   errors: ValidationIssue[];
 }
 
+/** A broker address as kept in settings: never with a password (passwords live in the secret store). */
+export interface BrokerSettings {
+  url: string;
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+}
+
+/** Forwarding between Panoptes instances over MQTT, as saved in the config document (no secrets). */
+export interface ForwardingSettings {
+  /** Publish this instance's events to `panoptes/<agentId>/events`; `filter` is a rule's `when`/`if`. */
+  forward: (BrokerSettings & { agentId?: string; filter?: { when?: unknown; if?: unknown }; keepaliveSeconds?: number }) | null;
+  /** Brokers whose `panoptes/+/events` this instance takes in. */
+  subscribe: (BrokerSettings & { clientId?: string })[];
+  embeddedBroker: { enabled: boolean; port: number; host: string };
+  /** Broker for the rules' `mqtt` action (the forward broker when null). */
+  actionBroker: BrokerSettings | null;
+}
+
+/**
+ * What `forwarding.update` takes: the settings, where any broker may carry a password (in its URL or as
+ * `password`; null removes the stored one) and the embedded broker its login. Secrets go to the secret store.
+ */
+export interface ForwardingUpdate {
+  forward?: (ForwardingSettings['forward'] & { password?: string | null }) | null;
+  subscribe?: (ForwardingSettings['subscribe'][number] & { password?: string | null })[];
+  embeddedBroker?: Partial<ForwardingSettings['embeddedBroker']> & { username?: string; password?: string | null };
+  actionBroker?: (BrokerSettings & { password?: string | null }) | null;
+}
+
+export interface ForwardingPeer {
+  agentId: string;
+  hostname: string;
+  state: 'online' | 'offline';
+  /** When this instance last heard from the peer (an event or a status). */
+  lastSeen: string;
+  /** The offline reason the peer (or its last will) gave. */
+  reason: string | null;
+}
+
+export interface ForwardingStatusInfo {
+  forward: { broker: string; agentId: string; connected: boolean; queued: number; inflight: number; lastError: string | null } | null;
+  receivers: { broker: string; connected: boolean; received: number; stored: number; duplicates: number; rejected: number; lastError: string | null }[];
+  embeddedBroker: { host: string; port: number; running: boolean; error: string | null } | null;
+  peers: ForwardingPeer[];
+  /** Why configured forwarding is not running (a bad filter written by hand, a port in use…). */
+  problems: string[];
+}
+
+export interface ForwardingInfo {
+  settings: ForwardingSettings;
+  /** Which secrets have a value stored (never the values). */
+  secretsSet: { forward: boolean; subscribe: boolean[]; actionBroker: boolean; embeddedBroker: boolean };
+  /** The embedded broker's user name ("panoptes" unless set). */
+  embeddedBrokerUsername: string;
+  /** `panoptes agent --forward`: the target of this run, in force until the settings are saved. */
+  commandLineForward: { url: string; agentId: string | null } | null;
+  status: ForwardingStatusInfo;
+}
+
 /** Every request: its params and its result. */
 export interface Requests {
   'hello': { params: Record<string, never>; result: { version: number; agentId: string; dataDir: string; paused: boolean } };
@@ -144,6 +202,9 @@ export interface Requests {
   'settings.get': { params: Record<string, never>; result: Settings };
   'settings.update': { params: Partial<Settings>; result: Settings };
   'notifications.recent': { params: { limit?: number }; result: NotificationPayload[] };
+  'forwarding.get': { params: Record<string, never>; result: ForwardingInfo };
+  /** Validate, keep secrets apart, save, and restart forwarding with the new settings (the engine keeps running). */
+  'forwarding.update': { params: ForwardingUpdate; result: ForwardingInfo };
 }
 
 export type Method = keyof Requests;
@@ -159,6 +220,7 @@ export interface Pushes {
   'monitors': MonitorInfo[];
   'rules': { changed: true };
   'paused': { paused: boolean };
+  'forwarding': ForwardingStatusInfo;
 }
 export type Topic = keyof Pushes;
 

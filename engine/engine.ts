@@ -24,7 +24,8 @@ import { webhookExecutor } from './actions/webhook.js';
 import { commandExecutor } from './actions/command.js';
 import { chatExecutor, emailExecutor } from './actions/messaging.js';
 import { mqttExecutor, type MqttExecutor } from './actions/mqtt.js';
-import { actionBroker, startForwarding, type ForwardingHandle, type ForwardTarget } from './forwarding/index.js';
+import { actionBroker, type ForwardTarget } from './forwarding/index.js';
+import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createServiceHandler } from './service.js';
@@ -75,7 +76,8 @@ export class Engine {
   private readonly retention: RetentionSweeper;
   private readonly handler;
   private closed = false;
-  private forwarding: ForwardingHandle | null = null;
+  /** Forwarding over MQTT; restarted on its own when its settings change. */
+  readonly forwarding: ForwardingController;
   private readonly mqttAction: MqttExecutor;
 
   private constructor(readonly dataDir: string, store: Store, config: ConfigStore, definitions: Map<string, MonitorDefinition>, opts: EngineOptions) {
@@ -116,6 +118,7 @@ export class Engine {
       if (e) this.broadcast('event', stripSeq(e));
     });
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
+    this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
     this.handler = createServiceHandler(this);
   }
 
@@ -128,7 +131,7 @@ export class Engine {
       if (config.created && opts.seedDefaultRules !== false) await config.update((d) => void (d.rules = defaultRules() as typeof d.rules));
       const definitions = opts.definitions ?? (await loadMonitorTypes(log));
       const engine = new Engine(opts.dataDir, store, config, definitions, { ...opts, log });
-      await engine.startUp(opts.startMonitors !== false, opts.forward);
+      await engine.startUp(opts.startMonitors !== false);
       return engine;
     } catch (err) {
       store.close();
@@ -148,10 +151,11 @@ export class Engine {
     return { eventsStored: this.store.events.maxSeq(), processingLagMs: next ? Math.max(0, Date.now() - Date.parse(next.receivedAt)) : 0, storeBytes };
   }
 
-  private async startUp(startMonitors: boolean, forward?: ForwardTarget): Promise<void> {
+  private async startUp(startMonitors: boolean): Promise<void> {
     setPanoptesStatsProvider(() => this.stats());
-    this.forwarding = await startForwarding(this, { forward });
+    await this.forwarding.start();
     this.flags.schedule();
+    this.writer.scheduleIndexing(); // catch up on anything stored but not indexed before a crash
     this.processor.wake();
     this.outbox.wake();
     this.retention.start();
@@ -265,7 +269,7 @@ export class Engine {
     this.closed = true;
     for (const c of this.connections) c.close();
     await this.host.stopAll();
-    await this.forwarding?.stop();
+    await this.forwarding.stop();
     await this.mqttAction.close();
     this.writer.flush();
     this.processor.close();

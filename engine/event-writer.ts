@@ -58,8 +58,29 @@ export class EventWriter {
   appendNow(source: string, input: NewEvent): StoredEvent | null {
     const n = normalizeNewEvent(input);
     const stored = this.store.events.append([{ id: newId(), receivedAt: new Date().toISOString(), source, ...n }]);
-    if (stored.length) queueMicrotask(() => this.onStored(stored));
+    if (stored.length) {
+      this.scheduleIndexing();
+      queueMicrotask(() => this.onStored(stored));
+    }
     return stored[0] ?? null;
+  }
+
+  private indexing = false;
+
+  /** Full-text indexing runs just after the durable append, in its own transactions, a slice at a time. */
+  scheduleIndexing(): void {
+    if (this.indexing) return;
+    this.indexing = true;
+    setImmediate(() => {
+      this.indexing = false;
+      try {
+        if (this.store.events.indexPending(2_000) >= 2_000) this.scheduleIndexing();
+      } catch (err) {
+        if ((err as Error).message.includes('not open')) return;
+        this.log.warn(`full-text indexing failed, will retry: ${(err as Error).message}`);
+        setTimeout(() => this.scheduleIndexing(), 1_000).unref?.();
+      }
+    });
   }
 
   flush(): void {
@@ -83,6 +104,7 @@ export class EventWriter {
       batch.forEach((p) => p.reject(err as Error));
       return;
     }
+    this.scheduleIndexing();
     const byId = new Map(stored.map((e) => [e.id, e]));
     batch.forEach((p) => p.resolve(byId.get(p.event.id) ?? null));
     if (stored.length) this.onStored(stored);

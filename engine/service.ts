@@ -10,6 +10,7 @@ import { renderTemplate } from '../rules/templates.js';
 import { toRef } from '../rules/engine.js';
 import { parseDuration } from '../core/duration.js';
 import { parseOpml, buildOpml } from '../monitors/rss/opml.js';
+import { forwardingInfo, updateForwarding, ForwardingSettingsError } from './forwarding/settings.js';
 
 type Handler = (params: any) => Promise<unknown> | unknown;
 
@@ -229,6 +230,16 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
       return engine.config.current.settings;
     },
     'notifications.recent': (p: { limit?: number }) => engine.store.notifications.recent(Math.min(500, p?.limit ?? 50)),
+
+    'forwarding.get': () => forwardingInfo(engine, engine.forwarding),
+    'forwarding.update': async (p: unknown) => {
+      try {
+        return await updateForwarding(engine, engine.forwarding, p);
+      } catch (err) {
+        if (err instanceof ForwardingSettingsError) throw new RequestError('invalid', `forwarding settings not saved: ${err.message}`, err.issues);
+        throw err;
+      }
+    },
   };
 
   return async (method, params) => {

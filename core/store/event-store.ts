@@ -86,7 +86,31 @@ export class EventStore {
     return merged;
   }
 
+  /**
+   * Add events not yet in the full-text index (up to `limit`), in one write transaction. Called soon after each
+   * append and before every search, so searches always see every stored event.
+   */
+  indexPending(limit = 5_000): number {
+    const run = this.db.transaction(() => {
+      const from = this.db.prepare(`SELECT seq FROM cursors WHERE name = 'fts'`).pluck().get() as number | undefined ?? 0;
+      const to = this.db.prepare(`SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)`).pluck().get(from, limit) as number | null;
+      if (to === null) return 0;
+      const n = this.db.prepare(`INSERT INTO events_fts(rowid, title, body) SELECT seq, title, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`).run(from, to).changes;
+      this.db.prepare(`INSERT INTO cursors (name, seq) VALUES ('fts', ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq`).run(to);
+      return n;
+    });
+    return run.immediate();
+  }
+
+  /** Index everything pending (before a search). */
+  indexAll(): void {
+    while (this.indexPending() > 0) {
+      /* keep going */
+    }
+  }
+
   list(query: EventQuery = {}): EventPage {
+    if (query.search) this.indexAll();
     const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit ?? 100)));
     const asc = query.order === 'asc' || (query.after !== undefined && query.order !== 'desc');
     // With a search, walk the full-text index in rowid order and join the events: FTS5 yields matches newest
@@ -113,6 +137,7 @@ export class EventStore {
   }
 
   count(query: EventQuery = {}): number {
+    if (query.search) this.indexAll();
     const fts = query.search ? toFtsQuery(query.search) : null;
     const { where, params } = this.buildWhere(query, fts ? 'f.rowid' : null);
     const from = fts ? 'events_fts f JOIN events e ON e.seq = f.rowid' : 'events e';

@@ -91,4 +91,22 @@ export const MIGRATIONS: string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: full-text indexing leaves the durable append path. Events are indexed in larger batches just after they are
+  // stored (and before any search), tracked by the `fts` cursor; only indexed rows may be removed from the index.
+  `
+  DROP TRIGGER events_ai;
+  DROP TRIGGER events_ad;
+  DROP TRIGGER events_au;
+  INSERT INTO cursors (name, seq) VALUES ('fts', (SELECT COALESCE(MAX(seq), 0) FROM events))
+    ON CONFLICT(name) DO UPDATE SET seq = excluded.seq;
+  CREATE TRIGGER events_ad AFTER DELETE ON events
+    WHEN old.seq <= (SELECT seq FROM cursors WHERE name = 'fts') BEGIN
+    INSERT INTO events_fts(events_fts, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body);
+  END;
+  CREATE TRIGGER events_au AFTER UPDATE OF title, body ON events
+    WHEN old.seq <= (SELECT seq FROM cursors WHERE name = 'fts') BEGIN
+    INSERT INTO events_fts(events_fts, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body);
+    INSERT INTO events_fts(rowid, title, body) VALUES (new.seq, new.title, new.body);
+  END;
+  `,
 ];

@@ -30,6 +30,8 @@ export interface ForwarderOptions {
   version?: string;
   /** Subscribe to "new events stored" notifications; returns the unsubscribe function. */
   onStored: (listener: () => void) => () => void;
+  /** The status shown to the user may have changed (connection, error, queue length). */
+  onChange?: (() => void) | undefined;
 }
 
 export interface ForwarderStatus {
@@ -81,7 +83,10 @@ export class Forwarder {
   }
 
   start(): void {
-    this.unsubscribe = this.o.onStored(() => this.pump());
+    this.unsubscribe = this.o.onStored(() => {
+      this.pump();
+      this.o.onChange?.();
+    });
     this.connectClient();
     this.pollTimer = setInterval(() => {
       if (this.connected && this.o.store.events.maxSeq() > this.readSeq) this.pump();
@@ -127,17 +132,27 @@ export class Forwarder {
       this.o.log.info(`${first ? 'connected' : 'reconnected'} to ${this.o.broker.url}; forwarding as ${this.o.agentId}`);
       client.publish(statusTopic(this.o.agentId), encodeStatus(this.status_('online')), { qos: 1, retain: true });
       this.pump();
+      this.o.onChange?.();
     });
     client.on('close', () => {
       if (gen !== this.generation) return;
       if (this.connected) this.o.log.warn(`lost the broker ${this.o.broker.url}; events wait in the log until it is back`);
+      const was = this.connected;
       this.connected = false;
+      if (was) {
+        // Shown until the next attempt says more (refused, unreachable…).
+        this.lastError = 'the connection to the broker was lost; reconnecting';
+        this.o.onChange?.();
+      }
     });
     client.on('error', (err) => {
       if (gen !== this.generation) return;
       const msg = mqttErrorText(err);
-      if (msg !== this.lastError) this.o.log.warn(`forwarding to ${this.o.broker.url}: ${msg}`);
-      this.lastError = msg;
+      if (msg !== this.lastError) {
+        this.o.log.warn(`forwarding to ${this.o.broker.url}: ${msg}`);
+        this.lastError = msg;
+        this.o.onChange?.();
+      }
     });
   }
 
@@ -185,6 +200,7 @@ export class Forwarder {
     }
     if (!moved) return;
     this.scheduleSave();
+    this.o.onChange?.();
     if (this.inflight.length < WINDOW / 2) setImmediate(() => this.pump());
   }
 

@@ -10,6 +10,8 @@ import { Forwarder, type ForwarderStatus } from './forwarder.js';
 import { Receiver, type ReceiverStatus } from './receiver.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { AGENT_ID, toAgentId } from './wire.js';
+import type { PeerBook } from './peers.js';
+import type { Logger } from '../../core/log.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -25,7 +27,17 @@ export interface ForwardTarget {
 export interface ForwardingStatus {
   forward: ForwarderStatus | null;
   receivers: ReceiverStatus[];
-  embeddedBroker: { host: string; port: number } | null;
+  embeddedBroker: { host: string; port: number; running: boolean; error: string | null } | null;
+  /** Why something configured is not running, in the words the log used. */
+  problems: string[];
+}
+
+export interface StartForwardingOptions {
+  forward?: ForwardTarget | undefined;
+  /** Shared across restarts, so who was seen is not forgotten when settings change. */
+  peers?: PeerBook | undefined;
+  /** Called when the status may have changed (callers coalesce). */
+  onChange?: (() => void) | undefined;
 }
 
 export interface ForwardingHandle {
@@ -92,8 +104,20 @@ async function movePasswordsToSecrets(engine: Engine): Promise<void> {
   engine.log.info(`moved ${rewrite.size} broker password(s) from the config document to the secret store`);
 }
 
-export async function startForwarding(engine: Engine, overrides: { forward?: ForwardTarget | undefined } = {}): Promise<ForwardingHandle> {
-  const log = engine.log.child('forwarding');
+export async function startForwarding(engine: Engine, overrides: StartForwardingOptions = {}): Promise<ForwardingHandle> {
+  const base = engine.log.child('forwarding');
+  const problems: string[] = [];
+  // What stops a part of forwarding from running is also shown in the settings, not only in the log.
+  const log: Logger = {
+    debug: (m, d) => base.debug(m, d),
+    info: (m, d) => base.info(m, d),
+    warn: (m, d) => base.warn(m, d),
+    error: (m, d) => {
+      problems.push(m);
+      base.error(m, d);
+    },
+    child: (scope) => base.child(scope),
+  };
   try {
     await movePasswordsToSecrets(engine);
   } catch (err) {
@@ -104,6 +128,7 @@ export async function startForwarding(engine: Engine, overrides: { forward?: For
   let forwarder: Forwarder | null = null;
   const receivers: Receiver[] = [];
   let embedded: EmbeddedBroker | null = null;
+  let embeddedError: string | null = null;
 
   if (cfg.embeddedBroker?.enabled) {
     const s = engine.secrets.get(SECRETS_OWNER);
@@ -118,7 +143,8 @@ export async function startForwarding(engine: Engine, overrides: { forward?: For
       const e = embedded;
       stops.push(() => e.close());
     } catch (err) {
-      log.error(`the embedded MQTT broker could not listen on ${cfg.embeddedBroker.host}:${cfg.embeddedBroker.port}: ${(err as Error).message}`);
+      embeddedError = (err as Error).message;
+      log.error(`the embedded MQTT broker could not listen on ${cfg.embeddedBroker.host}:${cfg.embeddedBroker.port}: ${embeddedError}`);
     }
   }
 
@@ -143,6 +169,7 @@ export async function startForwarding(engine: Engine, overrides: { forward?: For
           filter,
           keepaliveSeconds: cfg.forward?.keepaliveSeconds,
           onStored: (listener) => engine.onEvent(() => listener()),
+          onChange: overrides.onChange,
         });
         forwarder.start();
         const f = forwarder;
@@ -176,6 +203,8 @@ export async function startForwarding(engine: Engine, overrides: { forward?: For
         kv: engine.store.kv,
         ingest: (e) => engine.ingest(e),
         emit: (e) => engine.emit(SELF_SOURCE, e),
+        peers: overrides.peers,
+        onChange: overrides.onChange,
       });
       r.start();
       receivers.push(r);
@@ -190,7 +219,12 @@ export async function startForwarding(engine: Engine, overrides: { forward?: For
     status: () => ({
       forward: forwarder?.status() ?? null,
       receivers: receivers.map((r) => r.status()),
-      embeddedBroker: embedded ? { host: embedded.host, port: embedded.port } : null,
+      embeddedBroker: embedded
+        ? { host: embedded.host, port: embedded.port, running: !stopped, error: null }
+        : cfg.embeddedBroker?.enabled
+          ? { host: cfg.embeddedBroker.host, port: cfg.embeddedBroker.port, running: false, error: embeddedError }
+          : null,
+      problems: [...problems],
     }),
     async stop() {
       if (stopped) return;

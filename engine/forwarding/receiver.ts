@@ -25,6 +25,10 @@ export interface ReceiverOptions {
   kv: KvTable;
   ingest(event: PanoptesEvent): Promise<StoredEvent | null>;
   emit(event: NewEvent): Promise<unknown>;
+  /** Who was heard from (for the settings' status of machines). */
+  peers?: { heard(agentId: string, hostname: string): void; status(s: AgentStatus): void } | undefined;
+  /** Connected, disconnected or a new error: the status shown to the user changed. */
+  onChange?: (() => void) | undefined;
 }
 
 export interface ReceiverStatus {
@@ -62,6 +66,7 @@ export class Receiver {
       this.connected = true;
       this.lastError = null;
       this.o.log.info(`receiving forwarded events from ${this.o.broker.url}${connack.sessionPresent ? ' (session resumed)' : ''}`);
+      this.o.onChange?.();
       if (!connack.sessionPresent) {
         client.subscribe({ [ALL_EVENTS]: { qos: 1 }, [ALL_STATUS]: { qos: 1 } }, (err) => {
           if (err) this.o.log.warn(`subscribing at ${this.o.broker.url} failed: ${mqttErrorText(err)}`);
@@ -70,12 +75,21 @@ export class Receiver {
     });
     client.on('close', () => {
       if (this.connected && !this.stopped) this.o.log.warn(`lost the broker ${this.o.broker.url}; reconnecting`);
+      const was = this.connected;
       this.connected = false;
+      if (was) {
+        // Shown until the next attempt says more (refused, unreachable…).
+        this.lastError = 'the connection to the broker was lost; reconnecting';
+        this.o.onChange?.();
+      }
     });
     client.on('error', (err) => {
       const msg = mqttErrorText(err);
-      if (msg !== this.lastError) this.o.log.warn(`receiving from ${this.o.broker.url}: ${msg}`);
-      this.lastError = msg;
+      if (msg !== this.lastError) {
+        this.o.log.warn(`receiving from ${this.o.broker.url}: ${msg}`);
+        this.lastError = msg;
+        this.o.onChange?.();
+      }
     });
   }
 
@@ -116,6 +130,7 @@ export class Receiver {
       this.complain(where.agentId, `dropped a message from agent ${where.agentId}: ${(err as Error).message}`);
       return done();
     }
+    this.o.peers?.heard(where.agentId, event.origin?.hostname ?? '');
     const stored = this.o.ingest(event);
     if (packet.qos === 0) {
       stored.then((e) => this.count(e), (err) => this.o.log.error(`could not store a forwarded event: ${(err as Error).message}`));
@@ -148,6 +163,7 @@ export class Receiver {
 
   private async onStatus(status: AgentStatus | null): Promise<void> {
     if (!status) return;
+    this.o.peers?.status(status);
     const states = this.o.kv.get<Record<string, string>>(STATES_KEY) ?? {};
     if (states[status.agentId] === status.state) return;
     const name = status.agentId;

@@ -1,0 +1,121 @@
+// Forwarding as a part of the running engine that can be restarted on its own: saving new settings stops the
+// forwarder, receivers and embedded broker and starts them again from the config document, while the store,
+// monitors and rules keep running. Status changes are coalesced into one `forwarding` push.
+import type { Engine } from '../engine.js';
+import type { ForwardingStatusInfo } from '../../core/protocol.js';
+import { parseBrokerUrl, redactUrl, type BrokerAddress } from '../../monitors/mqtt/connection.js';
+import { startForwarding, type ForwardingHandle, type ForwardTarget } from './index.js';
+import { PeerBook } from './peers.js';
+
+/** Connection changes show at once; a stream of acknowledgements moves the queue figure at most this often. */
+const PUSH_EVERY_MS = 250;
+
+export class ForwardingController {
+  readonly peers: PeerBook;
+  private handle: ForwardingHandle | null = null;
+  private commandLine: ForwardTarget | undefined;
+  /** Restarts run one after the other, never two sets of clients at once. */
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private pushTimer: NodeJS.Timeout | null = null;
+  private lastPushed = '';
+
+  constructor(private readonly engine: Engine, commandLine: ForwardTarget | undefined, private readonly push: (s: ForwardingStatusInfo) => void) {
+    this.commandLine = commandLine;
+    this.peers = new PeerBook(engine.store.kv, () => this.changed());
+  }
+
+  /** `panoptes agent --forward`: this run's target (without its password), until settings are saved. */
+  commandLineForward(): { url: string; agentId: string | null } | null {
+    if (!this.commandLine) return null;
+    let url: string;
+    try {
+      const a = parseBrokerUrl(this.commandLine.url);
+      url = withUser(a);
+    } catch {
+      url = redactUrl(this.commandLine.url);
+    }
+    return { url, agentId: this.commandLine.agentId ?? null };
+  }
+
+  /** The password given on the command line for this broker and user, so saving the same target keeps it. */
+  commandLinePassword(address: BrokerAddress): string | undefined {
+    if (!this.commandLine) return undefined;
+    try {
+      const a = parseBrokerUrl(this.commandLine.url);
+      return a.url === address.url && a.username === address.username ? a.password : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  start(): Promise<void> {
+    return this.restart();
+  }
+
+  /**
+   * Stop what runs and start again from the config document. With `dropCommandLine` the `--forward` target of
+   * this run gives way to the settings (the user has just saved what they want).
+   */
+  restart(opts: { dropCommandLine?: boolean } = {}): Promise<void> {
+    const run = async () => {
+      if (this.closed) return;
+      if (opts.dropCommandLine) this.commandLine = undefined;
+      const old = this.handle;
+      this.handle = null;
+      await old?.stop();
+      if (this.closed) return;
+      this.handle = await startForwarding(this.engine, { forward: this.commandLine, peers: this.peers, onChange: () => this.changed() });
+      this.changed();
+    };
+    const done = this.queue.then(run);
+    this.queue = done.catch(() => {});
+    return done;
+  }
+
+  status(): ForwardingStatusInfo {
+    const s = this.handle?.status();
+    const f = s?.forward;
+    return {
+      forward: f ? { broker: f.broker, agentId: f.agentId, connected: f.connected, queued: f.backlog, inflight: f.inflight, lastError: f.lastError } : null,
+      receivers: (s?.receivers ?? []).map((r) => ({ broker: r.broker, connected: r.connected, received: r.received, stored: r.stored, duplicates: r.duplicates, rejected: r.rejected, lastError: r.lastError })),
+      embeddedBroker: s?.embeddedBroker ?? null,
+      peers: this.peers.list(),
+      problems: s?.problems ?? [],
+    };
+  }
+
+  /** Something may have changed: push the status soon, once, and only if it differs from the last one pushed. */
+  private changed(): void {
+    if (this.closed || this.pushTimer) return;
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = null;
+      if (this.closed) return;
+      const status = this.status();
+      const text = JSON.stringify(status);
+      if (text === this.lastPushed) return;
+      this.lastPushed = text;
+      this.push(status);
+    }, PUSH_EVERY_MS);
+    this.pushTimer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pushTimer) clearTimeout(this.pushTimer);
+    this.pushTimer = null;
+    await this.queue;
+    const h = this.handle;
+    this.handle = null;
+    await h?.stop();
+    this.peers.save();
+  }
+}
+
+/** `mqtt://user@host:port`: the address with its user name and never a password. */
+export function withUser(a: BrokerAddress): string {
+  if (a.username === undefined) return a.url;
+  const i = a.url.indexOf('://') + 3;
+  return `${a.url.slice(0, i)}${encodeURIComponent(a.username)}@${a.url.slice(i)}`;
+}

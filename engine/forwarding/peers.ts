@@ -1,0 +1,75 @@
+// The other Panoptes instances this one has heard from, for the settings' "Machines" status: online or offline
+// (from their retained status and last will) and when they were last heard from. Kept in the store's kv table so
+// a restart (of forwarding or of the app) still knows who is out there and since when they are silent.
+import type { KvTable } from '../../core/store/misc-stores.js';
+import type { ForwardingPeer } from '../../core/protocol.js';
+import type { AgentStatus } from './wire.js';
+
+const PEERS_KEY = 'forwarding:peers';
+/** "Last seen" moves with every event; writing it down that often would cost a write per event. */
+const SAVE_EVERY_MS = 10_000;
+/** A peer's clock may run ahead of ours: never show a "last seen" in our future. */
+const clampToNow = (iso: string, now: number) => {
+  const t = Date.parse(iso);
+  return Number.isFinite(t) && t <= now ? new Date(t).toISOString() : new Date(now).toISOString();
+};
+
+export class PeerBook {
+  private readonly peers = new Map<string, ForwardingPeer>();
+  private saveTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly kv: KvTable, private readonly onChange: () => void = () => {}) {
+    const saved = kv.get<Record<string, ForwardingPeer>>(PEERS_KEY) ?? {};
+    for (const [id, p] of Object.entries(saved)) {
+      if (p && typeof p === 'object' && (p.state === 'online' || p.state === 'offline')) {
+        this.peers.set(id, { agentId: id, hostname: String(p.hostname ?? ''), state: p.state, lastSeen: String(p.lastSeen ?? ''), reason: p.reason ?? null });
+      }
+    }
+  }
+
+  /** An event of this peer arrived. Its state is not changed: it may be a backlog the broker kept for us. */
+  heard(agentId: string, hostname: string): void {
+    const now = new Date().toISOString();
+    const p = this.peers.get(agentId);
+    if (!p) {
+      this.peers.set(agentId, { agentId, hostname, state: 'online', lastSeen: now, reason: null });
+      this.save();
+    } else {
+      p.lastSeen = now;
+      if (hostname) p.hostname = hostname;
+      this.saveSoon();
+    }
+    this.onChange();
+  }
+
+  /** A status message (retained, or the peer's last will). */
+  status(s: AgentStatus): void {
+    const at = clampToNow(s.at, Date.now());
+    const p = this.peers.get(s.agentId);
+    const lastSeen = p && p.lastSeen > at ? p.lastSeen : at;
+    this.peers.set(s.agentId, { agentId: s.agentId, hostname: s.hostname || p?.hostname || '', state: s.state, lastSeen, reason: s.state === 'offline' ? (s.reason ?? null) : null });
+    this.save();
+    this.onChange();
+  }
+
+  list(): ForwardingPeer[] {
+    return [...this.peers.values()].sort((a, b) => a.agentId.localeCompare(b.agentId)).map((p) => ({ ...p }));
+  }
+
+  private saveSoon(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.save(), SAVE_EVERY_MS);
+    this.saveTimer.unref?.();
+  }
+
+  /** Write the book down now (also at shutdown). */
+  save(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    try {
+      this.kv.set(PEERS_KEY, Object.fromEntries(this.peers));
+    } catch {
+      /* the store is closing: the next start reads what was saved before */
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// Forwarding settings as the protocol shows and changes them (`forwarding.get` / `forwarding.update`). What the
+// user sends is untrusted: it is checked with the config document's own schema and the rules engine's filter
+// validation before anything is written; passwords (typed into a URL or given apart) go to the secret store and
+// the document keeps only `mqtt://user@host:port`.
+import type { Engine } from '../engine.js';
+import type { ForwardingInfo, ForwardingSettings, ForwardingUpdate, ValidationIssue } from '../../core/protocol.js';
+import { forwardingSchema, type ForwardingDoc } from '../../core/config/schema.js';
+import { parseBrokerUrl, secretKeyFor } from '../../monitors/mqtt/connection.js';
+import { compileForwardFilter } from './filter.js';
+import { withUser, type ForwardingController } from './controller.js';
+import { SECRETS_OWNER } from './index.js';
+
+const EMBEDDED_PASSWORD = 'embeddedBroker.password';
+const EMBEDDED_USERNAME = 'embeddedBroker.username';
+const DEFAULT_EMBEDDED = { enabled: false, port: 1883, host: '0.0.0.0' };
+
+export class ForwardingSettingsError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'ForwardingSettingsError';
+  }
+}
+
+function storedPasswordFor(secrets: Record<string, string>, url: string): boolean {
+  try {
+    return secrets[secretKeyFor(parseBrokerUrl(url))] !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export function forwardingInfo(engine: Engine, control: ForwardingController): ForwardingInfo {
+  const f: ForwardingDoc = engine.config.current.forwarding ?? { subscribe: [] };
+  const secrets = engine.secrets.get(SECRETS_OWNER);
+  const settings = {
+    forward: f.forward ?? null,
+    subscribe: f.subscribe,
+    embeddedBroker: { ...DEFAULT_EMBEDDED, ...(f.embeddedBroker ?? {}) },
+    actionBroker: f.actionBroker ?? null,
+  } as ForwardingSettings;
+  return {
+    settings: structuredClone(settings),
+    secretsSet: {
+      forward: f.forward ? storedPasswordFor(secrets, f.forward.url) : false,
+      subscribe: f.subscribe.map((s) => storedPasswordFor(secrets, s.url)),
+      actionBroker: f.actionBroker ? storedPasswordFor(secrets, f.actionBroker.url) : false,
+      embeddedBroker: secrets[EMBEDDED_PASSWORD] !== undefined,
+    },
+    embeddedBrokerUsername: secrets[EMBEDDED_USERNAME] ?? 'panoptes',
+    commandLineForward: control.commandLineForward(),
+    status: control.status(),
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Check an update against the current settings and turn it into the document to save plus the secret changes.
+ * Throws ForwardingSettingsError with every problem (JSON paths like `$.forward.filter.if.matches`); nothing is
+ * written then.
+ */
+export function planForwardingUpdate(
+  engine: Engine,
+  control: ForwardingController,
+  update: unknown,
+): { doc: ForwardingDoc; secrets: Record<string, string | null> } {
+  if (!isObject(update)) throw new ForwardingSettingsError([{ path: '$', message: 'forwarding settings must be an object' }]);
+  const u = update as ForwardingUpdate;
+  const current: ForwardingDoc = engine.config.current.forwarding ?? { subscribe: [] };
+  const issues: ValidationIssue[] = [];
+  const secrets: Record<string, string | null> = {};
+
+  /** A broker reference: the password taken out of its URL (or its `password`), the URL kept with the user only. */
+  const broker = (ref: unknown, path: string): Record<string, unknown> | undefined => {
+    if (!isObject(ref)) {
+      issues.push({ path, message: 'a broker must be an object with a url' });
+      return undefined;
+    }
+    const { password, ...rest } = ref;
+    if (typeof rest.url !== 'string' || !rest.url.trim()) {
+      issues.push({ path: `${path}.url`, message: 'a broker address is required (like mqtt://host:1883)' });
+      return undefined;
+    }
+    let a;
+    try {
+      a = parseBrokerUrl(rest.url.trim());
+    } catch (err) {
+      issues.push({ path: `${path}.url`, message: (err as Error).message });
+      return undefined;
+    }
+    if (password !== undefined && password !== null && typeof password !== 'string') {
+      issues.push({ path: `${path}.password`, message: 'a password is text' });
+      return undefined;
+    }
+    const given = typeof password === 'string' && password !== '' ? password : a.password ?? control.commandLinePassword(a);
+    if (given !== undefined && a.username === undefined) {
+      issues.push({ path: `${path}.url`, message: 'a password needs a user name: write the address as mqtt://user@host:port' });
+      return undefined;
+    }
+    const key = secretKeyFor({ url: a.url, ...(a.username !== undefined ? { username: a.username } : {}) });
+    if (given !== undefined) secrets[key] = given;
+    else if (password === null) secrets[key] = null;
+    return { ...rest, url: withUser(a) };
+  };
+
+  const doc: Record<string, unknown> = { ...structuredClone(current) };
+  if (u.forward !== undefined) {
+    if (u.forward === null) delete doc.forward;
+    else {
+      const f = broker(u.forward, '$.forward');
+      if (f) {
+        if (f.agentId === '' || f.agentId === null) delete f.agentId;
+        if (f.filter !== undefined && f.filter !== null) {
+          if (!isObject(f.filter)) issues.push({ path: '$.forward.filter', message: 'the filter is an object with "when" and/or "if", as in a rule' });
+          else {
+            const { errors } = compileForwardFilter(f.filter);
+            for (const e of errors) issues.push({ path: `$.forward.filter${e.path.slice(1)}`, message: e.message });
+            if (f.filter.when === undefined && f.filter.if === undefined) delete f.filter;
+          }
+        } else delete f.filter;
+        doc.forward = f;
+      }
+    }
+  }
+  if (u.subscribe !== undefined) {
+    if (!Array.isArray(u.subscribe)) issues.push({ path: '$.subscribe', message: 'the brokers to subscribe to are a list' });
+    else doc.subscribe = u.subscribe.map((s, i) => broker(s, `$.subscribe[${i}]`)).filter((s) => s !== undefined);
+  }
+  if (u.actionBroker !== undefined) {
+    if (u.actionBroker === null) delete doc.actionBroker;
+    else {
+      const a = broker(u.actionBroker, '$.actionBroker');
+      if (a) doc.actionBroker = a;
+    }
+  }
+  if (u.embeddedBroker !== undefined) {
+    if (!isObject(u.embeddedBroker)) issues.push({ path: '$.embeddedBroker', message: 'the embedded broker settings are an object' });
+    else {
+      const { password, username, ...rest } = u.embeddedBroker as Record<string, unknown>;
+      doc.embeddedBroker = { ...DEFAULT_EMBEDDED, ...(current.embeddedBroker ?? {}), ...rest };
+      if (typeof password === 'string' && password !== '') secrets[EMBEDDED_PASSWORD] = password;
+      else if (password === null) secrets[EMBEDDED_PASSWORD] = null;
+      else if (password !== undefined && password !== '') issues.push({ path: '$.embeddedBroker.password', message: 'a password is text' });
+      if (typeof username === 'string' && username.trim() !== '') {
+        if (!/^[\x21-\x7e]{1,64}$/.test(username.trim())) issues.push({ path: '$.embeddedBroker.username', message: 'a user name is 1 to 64 visible characters without spaces' });
+        else secrets[EMBEDDED_USERNAME] = username.trim();
+      }
+    }
+  }
+
+  const parsed = forwardingSchema.safeParse(doc);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) issues.push({ path: '$' + i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join(''), message: i.message });
+  }
+  if (issues.length || !parsed.success) throw new ForwardingSettingsError(issues);
+  return { doc: parsed.data, secrets };
+}
+
+/** Broker passwords that no configured broker uses any more are removed with it. */
+function unusedPasswords(doc: ForwardingDoc, stored: Record<string, string>, changes: Record<string, string | null>): Record<string, null> {
+  const used = new Set<string>();
+  for (const r of [doc.forward, doc.actionBroker, ...doc.subscribe]) {
+    if (!r) continue;
+    try {
+      used.add(secretKeyFor(parseBrokerUrl(r.url)));
+    } catch {
+      /* validated above */
+    }
+  }
+  const out: Record<string, null> = {};
+  for (const k of new Set([...Object.keys(stored), ...Object.keys(changes)])) {
+    if (k.startsWith('password:') && !used.has(k)) out[k] = null;
+  }
+  return out;
+}
+
+export async function updateForwarding(engine: Engine, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
+  const { doc, secrets } = planForwardingUpdate(engine, control, update);
+  // Secrets first: the document never points at a password that is not there yet.
+  const stored = engine.secrets.get(SECRETS_OWNER);
+  engine.secrets.set(SECRETS_OWNER, { ...secrets, ...unusedPasswords(doc, stored, secrets) });
+  await engine.config.update((d) => void (d.forwarding = doc));
+  await control.restart({ dropCommandLine: true });
+  return forwardingInfo(engine, control);
+}
