@@ -9,8 +9,9 @@ export function renderActions(actions: Action[], scope: Record<string, unknown>,
   let i = 0;
   // `where` names the template inside action i; the full JSON path is only built when a render fails.
   const r: Render = (tpl, where) => renderInto(tpl, scope, errors, i, where);
-  const out: RenderedAction[] = [];
-  for (; i < actions.length; i++) out.push(renderAction(actions[i]!, r));
+  // Sized up front: the list is kept in the trace.
+  const out: RenderedAction[] = new Array(actions.length);
+  for (; i < actions.length; i++) out[i] = renderAction(actions[i]!, r);
   return out;
 }
 

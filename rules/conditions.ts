@@ -26,6 +26,8 @@ export interface CompiledCondition {
   text?: string;
   /** For leaves: the test on a value already read (`test(e)` is `holds(get(e))`). */
   holds?: (v: unknown) => boolean;
+  /** Nodes in this subtree: the number of results its trace has. */
+  size: number;
 }
 
 export interface ConditionResult {
@@ -123,7 +125,7 @@ function compileLeaf(c: LeafCondition, path: string): CompiledCondition {
   const test = (e: PanoptesEvent) => holds(get(e));
   const leaf: LeafInfo = { field: c.field, op, value: c[op], ignoreCase: c.ignoreCase === true };
   if (c.flags !== undefined) leaf.flags = c.flags;
-  return { path, kind: 'leaf', test, holds, children: [], leaf, get, text: describeLeaf(leaf) };
+  return { path, kind: 'leaf', test, holds, children: [], leaf, get, text: describeLeaf(leaf), size: 1 };
 }
 
 export function compileCondition(c: Condition, path: string): CompiledCondition {
@@ -139,7 +141,7 @@ export function compileCondition(c: Condition, path: string): CompiledCondition 
               for (let i = 0; i < tests.length; i++) if (!tests[i]!(e)) return false;
               return true;
             };
-    return { path, kind: 'all', test, children };
+    return { path, kind: 'all', test, children, size: subtreeSize(children) };
   }
   if ('any' in c) {
     const children = c.any.map((x, i) => compileCondition(x, `${path}.any[${i}]`));
@@ -148,14 +150,20 @@ export function compileCondition(c: Condition, path: string): CompiledCondition 
       for (let i = 0; i < tests.length; i++) if (tests[i]!(e)) return true;
       return false;
     };
-    return { path, kind: 'any', test, children };
+    return { path, kind: 'any', test, children, size: subtreeSize(children) };
   }
   if ('not' in c) {
     const child = compileCondition(c.not, `${path}.not`);
     const t = child.test;
-    return { path, kind: 'not', test: (e) => !t(e), children: [child] };
+    return { path, kind: 'not', test: (e) => !t(e), children: [child], size: 1 + child.size };
   }
   return compileLeaf(c, path);
+}
+
+function subtreeSize(children: CompiledCondition[]): number {
+  let n = 1;
+  for (const c of children) n += c.size;
+  return n;
 }
 
 export function describeLeaf(l: LeafInfo): string {
@@ -175,45 +183,53 @@ function shorten(v: unknown): unknown {
 
 /** Every node's result (no short-circuit), in document order: what a trace shows. */
 export function traceCondition(c: CompiledCondition, e: PanoptesEvent, out: ConditionResult[] = []): ConditionResult[] {
-  traceNode(c, e, out);
+  traceInto(c, e, out, out.length);
   return out;
 }
 
-/** A combinator's result follows from its children's, so each leaf is tested exactly once. */
-function traceNode(c: CompiledCondition, e: PanoptesEvent, out: ConditionResult[]): boolean {
+/**
+ * Writes the results of `c`'s subtree into `out` from index `at` (`c.size` entries) and returns the index after them.
+ * A combinator's result follows from its children's, so each leaf is tested exactly once.
+ */
+export function traceInto(c: CompiledCondition, e: PanoptesEvent, out: ConditionResult[], at: number): number {
+  if (c.leaf && c.get) {
+    const v = c.get(e);
+    const result = c.holds ? c.holds(v) : c.test(e);
+    // One literal with every key: traces are kept, and a compact object per result keeps them small.
+    out[at] = { path: c.path, result, test: c.text ?? describeLeaf(c.leaf), actual: shorten(v) };
+    return at + 1;
+  }
   const r: ConditionResult = { path: c.path, result: false };
-  out.push(r);
-  let result: boolean;
+  out[at] = r;
+  let next = at + 1;
   const children = c.children;
+  let result: boolean;
   switch (c.kind) {
     case 'all':
       result = true;
-      for (let i = 0; i < children.length; i++) if (!traceNode(children[i]!, e, out)) result = false;
+      for (let i = 0; i < children.length; i++) {
+        const here = next;
+        next = traceInto(children[i]!, e, out, here);
+        if (!out[here]!.result) result = false;
+      }
       break;
     case 'any':
       result = false;
-      for (let i = 0; i < children.length; i++) if (traceNode(children[i]!, e, out)) result = true;
+      for (let i = 0; i < children.length; i++) {
+        const here = next;
+        next = traceInto(children[i]!, e, out, here);
+        if (out[here]!.result) result = true;
+      }
       break;
     case 'not':
-      result = !traceNode(children[0]!, e, out);
+      next = traceInto(children[0]!, e, out, next);
+      result = !out[at + 1]!.result;
       break;
-    default: {
-      if (c.leaf && c.get && c.holds) {
-        const v = c.get(e);
-        r.result = c.holds(v);
-        r.test = c.text ?? describeLeaf(c.leaf);
-        r.actual = shorten(v);
-        return r.result;
-      }
+    default:
       result = c.test(e);
-    }
   }
   r.result = result;
-  if (c.leaf && c.get) {
-    r.test = c.text ?? describeLeaf(c.leaf);
-    r.actual = shorten(c.get(e));
-  }
-  return result;
+  return next;
 }
 
 /** Why `c` is false on `e`, pointing at the deepest condition responsible (null when it passes). */

@@ -5,7 +5,7 @@
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
-import { compileCondition, traceCondition, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
+import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
 import { compileGlob } from './glob.js';
 import { MatcherIndex } from './matcher-index.js';
 import { getter } from './conditions.js';
@@ -92,24 +92,37 @@ const MAX_DIGEST_EVENTS = 200;
 const SWEEP_EVERY_MS = 60_000;
 
 /**
- * ISO text of a time, as `Date#toISOString` writes it. Every firing needs one; within a day only the clock part
- * changes, so the date part is kept and the rest written from small tables.
+ * ISO text of a time, as `Date#toISOString` writes it. Every firing needs one and Date formatting is slow; within a
+ * day only the clock digits change, so they are written into a kept buffer of character codes. That also makes
+ * one flat 24-character string (traces keep it), where concatenating pieces would keep a tree of them.
  */
-const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 const DAY = 86_400_000;
+const isoCodes: number[] = new Array(24).fill(0);
 let isoDay = NaN;
-let isoPrefix = '';
 export const isoTime = (t: number): string => {
   const ms = t - isoDay;
   if (ms >= 0 && ms < DAY && Number.isInteger(t)) {
-    return `${isoPrefix}${PAD2[Math.floor(ms / 3_600_000)]}:${PAD2[Math.floor(ms / 60_000) % 60]}:${PAD2[Math.floor(ms / 1000) % 60]}.${PAD3[ms % 1000]}Z`;
+    const c = isoCodes;
+    const h = Math.floor(ms / 3_600_000);
+    const m = Math.floor(ms / 60_000) % 60;
+    const sec = Math.floor(ms / 1000) % 60;
+    const milli = ms % 1000;
+    c[11] = 48 + Math.floor(h / 10);
+    c[12] = 48 + (h % 10);
+    c[14] = 48 + Math.floor(m / 10);
+    c[15] = 48 + (m % 10);
+    c[17] = 48 + Math.floor(sec / 10);
+    c[18] = 48 + (sec % 10);
+    c[20] = 48 + Math.floor(milli / 100);
+    c[21] = 48 + (Math.floor(milli / 10) % 10);
+    c[22] = 48 + (milli % 10);
+    return String.fromCharCode.apply(null, c);
   }
   const text = new Date(t).toISOString();
-  // Only four-digit years have the fixed layout the shortcut writes.
+  // Only four-digit years have the fixed layout written above.
   if (text.length === 24 && Number.isInteger(t)) {
     isoDay = Math.floor(t / DAY) * DAY;
-    isoPrefix = text.slice(0, 11);
+    for (let i = 0; i < 24; i++) isoCodes[i] = text.charCodeAt(i);
   }
   return text;
 };
@@ -404,13 +417,19 @@ export class RuleEngine {
     const errors: string[] = [];
     const scope = templateScope(rule, triggerRef, refs, kind === 'digest' ? (window?.count ?? refs.length) : refs.length, env, key, at);
     const actions = renderActions(rule.then, scope, errors);
-    const eventIds: string[] = [];
-    for (let i = 0; i < refs.length; i++) eventIds.push(refs[i]!.id);
-    // Key order as before (ruleId … conditions, window, actions, …): traces are stored and printed as JSON.
-    const trace = { ruleId: rule.id, at: iso(at), kind, eventIds, key } as Trace;
-    if (conditions !== undefined) trace.conditions = conditions;
-    if (window !== undefined) trace.window = window;
-    trace.actions = actions;
+    const eventIds: string[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) eventIds[i] = refs[i]!.id;
+    // Key order as before (ruleId … conditions, window, actions, …): traces are stored and printed as JSON. Whole
+    // literals rather than keys added one by one, so each trace is one compact object.
+    const atText = iso(at);
+    const trace: Trace =
+      window === undefined
+        ? conditions === undefined
+          ? { ruleId: rule.id, at: atText, kind, eventIds, key, actions }
+          : { ruleId: rule.id, at: atText, kind, eventIds, key, conditions, actions }
+        : conditions === undefined
+          ? { ruleId: rule.id, at: atText, kind, eventIds, key, window, actions }
+          : { ruleId: rule.id, at: atText, kind, eventIds, key, conditions, window, actions };
     if (rule.flagGates || rule.timeGate) trace.context = this.describeContext(rule, env, at);
     if (suppressedSinceLast !== undefined) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast };
     if (errors.length) {
@@ -759,10 +778,12 @@ function compileRule(rule: Rule, order: number): CompiledRule {
 }
 
 function traceMatcher(m: Matcher, e: PanoptesEvent): ConditionResult[] {
-  const out: ConditionResult[] = [];
-  if (m.sourceTest) out.push({ path: '$.when.source', result: m.sourceTest(e.source), test: m.sourceText, actual: e.source });
-  if (m.typeTest) out.push({ path: '$.when.type', result: m.typeTest(e.type), test: m.typeText, actual: e.type });
-  if (m.cond) traceCondition(m.cond, e, out);
+  // Sized up front: the array is kept in the trace, and a grown one carries spare capacity.
+  const out: ConditionResult[] = new Array((m.sourceTest ? 1 : 0) + (m.typeTest ? 1 : 0) + (m.cond?.size ?? 0));
+  let at = 0;
+  if (m.sourceTest) out[at++] = { path: '$.when.source', result: m.sourceTest(e.source), test: m.sourceText, actual: e.source };
+  if (m.typeTest) out[at++] = { path: '$.when.type', result: m.typeTest(e.type), test: m.typeText, actual: e.type };
+  if (m.cond) traceInto(m.cond, e, out, at);
   return out;
 }
 
