@@ -1,13 +1,25 @@
-// A real Dovecot IMAP server for tests: loopback only, a free port, plain auth (no TLS), users from a
-// passwd-file, Maildir homes under a temp folder, run unprivileged. `stop()`/`start()` restart it on the
-// same port and with the same mail, so tests can take the server away and bring it back.
+// A real Dovecot IMAP server for tests: loopback only, a free port, users from a passwd-file, Maildir homes under
+// a temp folder, run unprivileged. Plain by default; with `tls` it requires TLS (`ssl = required`) and listens
+// twice: IMAPS (TLS from the first byte) on `tlsPort` and STARTTLS on `port`. With `idle: false` it does not
+// offer IDLE, like servers that make clients poll. `stop()`/`start()` restart it on the same ports and with the
+// same mail, so tests can take the server away and bring it back.
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { chownTree, freePort, removeDir, serverIdentity, serverTempDir, spawnServer, waitUntilListening, type ServerProcess } from './server-process.js';
 
+export interface DovecotOptions {
+  /** Certificate and key files (PEM) for `ssl = required`. */
+  tls?: { certFile: string; keyFile: string };
+  /** False: leave IDLE out of the capabilities, so clients have to poll. */
+  idle?: boolean;
+}
+
 export interface DovecotServer {
   host: string;
+  /** Plain IMAP, or IMAP with STARTTLS (required) when started with `tls`. */
   port: number;
+  /** IMAPS (TLS from the first byte), only when started with `tls`. */
+  tlsPort?: number;
   dir: string;
   /** Lines Dovecot logged (all processes, since the first start). */
   readonly log: string[];
@@ -23,16 +35,17 @@ export interface DovecotServer {
   close(): Promise<void>;
 }
 
-export async function startDovecot(users: Record<string, string> = { alice: 'secret' }): Promise<DovecotServer> {
+export async function startDovecot(users: Record<string, string> = { alice: 'secret' }, opts: DovecotOptions = {}): Promise<DovecotServer> {
   const who = serverIdentity();
   const dir = serverTempDir('dovecot', who);
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : undefined;
   const passwd = Object.entries(users)
     .map(([u, p]) => `${u}:{PLAIN}${p}::::::`)
     .join('\n');
   writeFileSync(path.join(dir, 'users'), passwd + '\n');
   for (const d of ['run', 'state', 'home']) mkdirSync(path.join(dir, d));
-  writeFileSync(path.join(dir, 'dovecot.conf'), config(dir, port, who.user, who.group, who.uid, who.gid));
+  writeFileSync(path.join(dir, 'dovecot.conf'), config(dir, port, who.user, who.group, who.uid, who.gid, opts, tlsPort));
   chownTree(dir, who);
 
   const log: string[] = [];
@@ -43,6 +56,7 @@ export async function startDovecot(users: Record<string, string> = { alice: 'sec
   const server: DovecotServer = {
     host: '127.0.0.1',
     port,
+    ...(tlsPort ? { tlsPort } : {}),
     dir,
     log,
     maildir,
@@ -64,6 +78,7 @@ export async function startDovecot(users: Record<string, string> = { alice: 'sec
       p.child.stderr!.on('data', (d: Buffer) => log.push(...d.toString('utf8').split('\n').filter(Boolean)));
       try {
         await waitUntilListening(port, p, { greeting: /^\* OK/ });
+        if (tlsPort) await waitUntilListening(tlsPort, p);
       } catch (err) {
         await p.stop();
         proc = null;
@@ -86,12 +101,26 @@ export async function startDovecot(users: Record<string, string> = { alice: 'sec
   return server;
 }
 
-function config(dir: string, port: number, user: string, group: string, uid: number, gid: number): string {
+/** Dovecot 2.3's capabilities after login, less IDLE (and NOTIFY, which implies push too). */
+const CAPABILITIES_WITHOUT_IDLE =
+  'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE';
+
+function config(dir: string, port: number, user: string, group: string, uid: number, gid: number, opts: DovecotOptions, tlsPort?: number): string {
+  // With TLS: refuse logins without it. (Dovecot counts loopback as secure for plaintext auth, so tests check
+  // the login log line for "TLS" to be sure the connection really was encrypted.)
+  const ssl = opts.tls
+    ? `ssl = required
+ssl_cert = <${opts.tls.certFile}
+ssl_key = <${opts.tls.keyFile}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes`
+    : `ssl = no
+disable_plaintext_auth = no`;
   return `# Written by the Panoptes test harness.
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+${ssl}
+${opts.idle === false ? `imap_capability = ${CAPABILITIES_WITHOUT_IDLE}` : ''}
 auth_mechanisms = plain login
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -121,7 +150,9 @@ service imap-login {
     port = ${port}
   }
   inet_listener imaps {
-    port = 0
+    ${tlsPort ? `address = 127.0.0.1
+    port = ${tlsPort}
+    ssl = yes` : 'port = 0'}
   }
 }
 service anvil {
