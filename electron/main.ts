@@ -26,7 +26,7 @@ import { trayIconFile, windowIconFile } from './icons.js';
 import { SecretsVault, type SecretCipher } from './secrets-vault.js';
 import { IdleSampler } from './idle-sampler.js';
 import { PREFERENCES_GET_CHANNEL, PREFERENCES_SET_CHANNEL, preferencesView, validatePreferencePatch, type EditablePreference } from './preferences-ipc.js';
-import { parseSecretsData } from '../core/relayed-secrets.js';
+import { engineMessageHandler } from './engine-messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electron
 const distDir = path.dirname(here);
@@ -83,7 +83,7 @@ const engine = new EngineProcess({
   dataDir,
   log,
   engineArgs: ['--secrets-from-shell', '--idle-from-shell'],
-  onMessage: (msg, reply) => onEngineMessage(msg, reply),
+  onMessage: engineMessageHandler({ vault, idle: idleSampler, log }),
   onExit: () => idleSampler.stop(),
   onStatus: (s: EngineStatus, detail) => {
     state.engine = s;
@@ -216,25 +216,6 @@ function openView(view: string): void {
 }
 
 // ---------------------------------------------------------------- engine connection
-
-/** What the engine asks of the shell besides the protocol: its secrets, saving them, idle samples. */
-function onEngineMessage(msg: unknown, reply: (answer: unknown) => void): void {
-  const type = (msg as { type?: unknown } | null)?.type;
-  if (type === 'secrets-request') {
-    void vault.load().then(reply, (err: Error) => reply({ type: 'secrets', mode: 'file', reason: `the secrets could not be read (${err.message})` }));
-  } else if (type === 'secrets-changed') {
-    let data;
-    try {
-      data = parseSecretsData((msg as { data?: unknown }).data);
-    } catch (err) {
-      log(`secrets from the engine refused: ${(err as Error).message}`);
-      return;
-    }
-    vault.save(data).catch((err: Error) => log(`secrets could not be saved encrypted: ${err.message}`));
-  } else if (!idleSampler.onMessage(msg)) {
-    log(`unknown message from the engine: ${String(type)}`);
-  }
-}
 
 function safeStorageCipher(): SecretCipher {
   return {
