@@ -1,5 +1,5 @@
 import { KindBadge } from '../components/KindBadge.js';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { EventDetail } from '../components/EventDetail.js';
@@ -15,6 +15,60 @@ type Row = { kind: 'header'; source: string; count: number } | { kind: 'event'; 
 const ROW_HEIGHT = 58;
 const HEADER_HEIGHT = 30;
 
+/**
+ * One-line previews, computed once per event: turning an HTML body into text parses it (DOMParser), and doing
+ * that for every visible row on every scroll frame was the largest script cost while scrolling (ui bench).
+ */
+const snippets = new WeakMap<PanoptesEvent, string>();
+function snippetOf(e: PanoptesEvent): string {
+  let s = snippets.get(e);
+  // The preview shows 160 characters, so only the body's start is parsed (cost grows with the input).
+  if (s === undefined) snippets.set(e, (s = toPlainText(e.body.slice(0, 1_000)).slice(0, 160)));
+  return s;
+}
+
+interface FeedRowProps {
+  event: PanoptesEvent;
+  isRead: boolean;
+  selected: boolean;
+  focusable: boolean;
+  start: number;
+  size: number;
+  onSelect(e: PanoptesEvent): void;
+}
+
+/** Memoized, so a scroll re-renders only the rows that came into view, not every row on screen. */
+const FeedRow = memo(function FeedRow({ event: e, isRead, selected, focusable, start, size, onSelect }: FeedRowProps) {
+  return (
+    <div
+      id={'feed-row-' + e.id}
+      role="listitem"
+      tabIndex={focusable ? 0 : -1}
+      aria-current={selected ? 'true' : undefined}
+      aria-label={`${isRead ? '' : 'Unread: '}${e.title || '(no title)'} from ${e.source}`}
+      className={`feed-row ${isRead ? 'read' : 'unread'} ${selected ? 'selected' : ''}`}
+      style={{ transform: `translateY(${start}px)`, height: size }}
+      data-event-id={e.id}
+      onClick={() => onSelect(e)}
+      onKeyDown={(k) => {
+        if (k.key === 'Enter') onSelect(e);
+      }}
+    >
+      <KindBadge of={e.source} />
+      <div className="feed-row-text">
+        <div className="feed-title">{e.title || <em>(no title)</em>}</div>
+        <div className="feed-sub">
+          <span className="source">{e.source}</span> · <span>{e.type}</span>
+          {e.body ? <span className="snippet"> — {snippetOf(e)}</span> : null}
+        </div>
+      </div>
+      <time dateTime={e.ts} title={new Date(e.ts).toLocaleString()}>
+        {timeAgo(e.ts)}
+      </time>
+    </div>
+  );
+});
+
 export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number } | null } = {}) {
   const feed = useLiveFeed();
   const client = useClient();
@@ -28,7 +82,7 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
   const [grouped, setGrouped] = useState(false);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [readState] = useState(() => new ReadState());
-  const [, setReadTick] = useState(0);
+  const [readTick, setReadTick] = useState(0);
   const scrollRef = useRef<HTMLDivElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
 
@@ -134,6 +188,11 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
     document.getElementById('feed-row-' + e.id)?.focus({ preventScroll: true });
   };
 
+  // Rows get one stable callback (so memoized rows stay memoized) that always runs the current `select`.
+  const selectRef = useRef(select);
+  selectRef.current = select;
+  const onRowSelect = useCallback((e: PanoptesEvent) => selectRef.current(e), []);
+
   const move = (delta: number) => {
     const pos = eventRows.findIndex((r) => r.e.id === selectedId);
     const next = eventRows[pos === -1 ? 0 : Math.max(0, Math.min(eventRows.length - 1, pos + delta))];
@@ -152,7 +211,12 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
     Escape: () => setSelectedId(null),
   });
 
-  const unread = feed.events.reduce((n, e) => n + (readState.isRead(e.id) ? 0 : 1), 0);
+  // Counted when events or read marks change, not on every scroll frame (it walks all loaded events).
+  const unread = useMemo(
+    () => feed.events.reduce((n, e) => n + (readState.isRead(e.id) ? 0 : 1), 0),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [feed.events, readState, readTick],
+  );
 
   return (
     <div className={`feed-layout ${selected ? 'with-detail' : ''}`}>
@@ -222,35 +286,17 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
                   </div>
                 );
               const e = row.event;
-              const isRead = readState.isRead(e.id);
               return (
-                <div
+                <FeedRow
                   key={vi.key}
-                  id={'feed-row-' + e.id}
-                  role="listitem"
-                  tabIndex={e.id === selectedId || (!selectedId && vi.index === 0) ? 0 : -1}
-                  aria-current={e.id === selectedId ? 'true' : undefined}
-                  aria-label={`${isRead ? '' : 'Unread: '}${e.title || '(no title)'} from ${e.source}`}
-                  className={`feed-row ${isRead ? 'read' : 'unread'} ${e.id === selectedId ? 'selected' : ''}`}
-                  style={style}
-                  data-event-id={e.id}
-                  onClick={() => select(e)}
-                  onKeyDown={(k) => {
-                    if (k.key === 'Enter') select(e);
-                  }}
-                >
-                  <KindBadge of={e.source} />
-                  <div className="feed-row-text">
-                    <div className="feed-title">{e.title || <em>(no title)</em>}</div>
-                    <div className="feed-sub">
-                      <span className="source">{e.source}</span> · <span>{e.type}</span>
-                      {e.body ? <span className="snippet"> — {toPlainText(e.body).slice(0, 160)}</span> : null}
-                    </div>
-                  </div>
-                  <time dateTime={e.ts} title={new Date(e.ts).toLocaleString()}>
-                    {timeAgo(e.ts)}
-                  </time>
-                </div>
+                  event={e}
+                  isRead={readState.isRead(e.id)}
+                  selected={e.id === selectedId}
+                  focusable={e.id === selectedId || (!selectedId && vi.index === 0)}
+                  start={vi.start}
+                  size={vi.size}
+                  onSelect={onRowSelect}
+                />
               );
             })}
           </div>
