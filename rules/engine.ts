@@ -142,6 +142,14 @@ export function toRef(e: PanoptesEvent | EventRef): EventRef {
   };
 }
 
+const ROLE_MAIN = -2;
+const ROLE_AFTER = -1;
+
+function resetSteps(hits: boolean[], steps: number): void {
+  hits.length = steps;
+  hits.fill(false);
+}
+
 function newState(sig: string): RuleState {
   return { sig, enabledAt: null, windows: new Map(), absences: new Map(), after: new Map(), seqs: new Map(), throttle: new Map(), digest: null };
 }
@@ -150,6 +158,13 @@ export class RuleEngine {
   private rules: CompiledRule[] = [];
   private byId = new Map<string, CompiledRule>();
   private matchers: Matcher[] = [];
+  /**
+   * Per matcher id, what the per-event loop needs, kept in flat arrays: with thousands of rules the matcher and rule
+   * objects are rarely in cache, so they are only touched once a matcher's test has passed.
+   */
+  private matcherRule = new Int32Array(0);
+  private matcherRole = new Int32Array(0);
+  private matcherTest: ((e: PanoptesEvent) => boolean)[] = [];
   private index = new MatcherIndex([]);
   private states = new Map<string, RuleState>();
   private counters = new Map<string, RuleCounters>();
@@ -164,6 +179,8 @@ export class RuleEngine {
   private stepHits: boolean[] = [];
   /** Rules whose count/sequence windows or throttle keys expire and are pruned by the periodic sweep. */
   private sweepable: CompiledRule[] = [];
+  /** The sweepable rules that hold any such keys (the others have nothing to prune). */
+  private sweepActive = new Set<CompiledRule>();
   private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
 
   constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number } = {}) {
@@ -186,6 +203,9 @@ export class RuleEngine {
     this.rules = compiled;
     this.byId = new Map(compiled.map((c) => [c.id, c]));
     this.matchers = matchers;
+    this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
+    this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
+    this.matcherTest = matchers.map((m) => m.test);
     this.index = new MatcherIndex(matchers.map(matchOf));
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
@@ -207,6 +227,8 @@ export class RuleEngine {
       c.st = this.states.get(c.id)!;
       c.counters = this.counters.get(c.id)!;
     }
+    this.sweepActive.clear();
+    for (const c of this.sweepable) if (c.st.windows.size || c.st.seqs.size || c.st.throttle.size) this.sweepActive.add(c);
   }
 
   process(event: PanoptesEvent, env: RuleEnv): RuleOutput {
@@ -215,27 +237,32 @@ export class RuleEngine {
     this.housekeeping(now);
     this.fireDue(now, false, env, out);
     const cands = this.index.candidates(event);
-    const matchers = this.matchers;
+    const ruleOf = this.matcherRule;
+    const roleOf = this.matcherRole;
+    const tests = this.matcherTest;
+    const stepHits = this.stepHits;
     let i = 0;
     while (i < cands.length) {
-      const rule = matchers[cands[i]!]!.rule;
+      // A rule's matchers have consecutive ids: main, after, steps.
+      const r = ruleOf[cands[i]!]!;
       let mainHit = false;
       let afterHit = false;
       let stepHit = false;
-      const stepHits = this.stepHits;
-      if (rule.steps.length) {
-        stepHits.length = rule.steps.length;
-        stepHits.fill(false);
-      }
       for (; i < cands.length; i++) {
-        const m = matchers[cands[i]!]!;
-        if (m.rule !== rule) break;
-        if (!m.test(event)) continue;
-        if (m.role === 'main') mainHit = true;
-        else if (m.role === 'after') afterHit = true;
-        else stepHits[m.role] = stepHit = true;
+        const id = cands[i]!;
+        if (ruleOf[id] !== r) break;
+        if (!tests[id]!(event)) continue;
+        const role = roleOf[id]!;
+        if (role === ROLE_MAIN) mainHit = true;
+        else if (role === ROLE_AFTER) afterHit = true;
+        else {
+          if (!stepHit) resetSteps(stepHits, this.rules[r]!.steps.length);
+          stepHits[role] = stepHit = true;
+        }
       }
       if (!mainHit && !afterHit && !stepHit) continue;
+      const rule = this.rules[r]!;
+      if (!stepHit && rule.steps.length) resetSteps(stepHits, rule.steps.length);
       if (mainHit && !this.gatesOpen(rule, env, now)) mainHit = false;
       const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env, out);
       if (fired && rule.hasStop) {
@@ -303,6 +330,7 @@ export class RuleEngine {
         let w = st.windows.get(key);
         if (!w) w = { times: [], events: [] };
         this.touch(rule, st.windows, key, w);
+        this.sweepActive.add(rule);
         // Inclusive window: an event exactly `within` older than this one still counts.
         while (w.times.length && now - w.times[0]! > p.within) {
           w.times.shift();
@@ -367,6 +395,7 @@ export class RuleEngine {
           if (!cur || prev.start >= cur.start) runs[j] = { start: prev.start, events: [...prev.events, toRef(e)] };
         }
         this.touch(rule, st.seqs, key, runs);
+        this.sweepActive.add(rule);
         return false;
       }
     }
@@ -402,6 +431,7 @@ export class RuleEngine {
       }
       suppressedSinceLast = t?.suppressed ?? 0;
       this.touch(rule, st.throttle, tkey, { last: at, suppressed: 0 });
+      this.sweepActive.add(rule);
     }
     if (rule.digest && kind !== 'digest') {
       let d = st.digest;
@@ -528,7 +558,7 @@ export class RuleEngine {
     }
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
-    for (const c of this.sweepable) {
+    for (const c of this.sweepActive) {
       const st = c.st;
       const p = c.pattern;
       if (p.kind === 'count') {
@@ -537,6 +567,7 @@ export class RuleEngine {
         for (const [k, runs] of st.seqs) if (runs.every((r) => !r || now - r.start > p.within)) st.seqs.delete(k);
       }
       if (c.throttle) for (const [k, t] of st.throttle) if (now - t.last >= c.throttle.per && t.suppressed === 0) st.throttle.delete(k);
+      if (!st.windows.size && !st.seqs.size && !st.throttle.size) this.sweepActive.delete(c);
     }
   }
 

@@ -240,3 +240,31 @@ test('per-rule keys are bounded: the oldest key is evicted and counted', () => {
   assert.equal(engine.process(ev(T0 + 10, { fields: { k: 'a' } }), env(T0 + 10)).firings.length, 0, '"a" was evicted');
   assert.equal(engine.process(ev(T0 + 11, { fields: { k: 'c' } }), env(T0 + 11)).firings.length, 1);
 });
+
+test('expired window, sequence and throttle keys are pruned as time passes, including keys restored from a snapshot', () => {
+  const r = rules([
+    { id: 'c', when: { type: 'a' }, pattern: { count: 3, within: '10m', by: 'fields.k' }, then: notify },
+    { id: 's', when: { type: 'b' }, pattern: { sequence: [{ when: { type: 'a' } }], within: '10m', by: 'fields.k' }, then: notify },
+    { id: 't', when: { type: 'x' }, throttle: { per: '10m', by: 'fields.k' }, then: notify },
+    { id: 'quiet', when: { type: 'none' }, then: notify },
+  ]);
+  const keys = (e: RuleEngine) => Object.fromEntries(Object.entries(e.stats().perRule as Record<string, { keys: number }>).map(([id, v]) => [id, v.keys]));
+  const engine = new RuleEngine();
+  engine.setRules(r);
+  for (const [i, k] of ['a', 'b'].entries()) {
+    engine.process(ev(T0 + i, { type: 'a', fields: { k } }), env(T0 + i));
+    engine.process(ev(T0 + i, { type: 'x', fields: { k } }), env(T0 + i));
+  }
+  assert.deepEqual(keys(engine), { c: 2, s: 2, t: 2, quiet: 0 });
+  const restored = new RuleEngine();
+  restored.setRules(r);
+  restored.restore(engine.snapshot());
+  for (const e of [engine, restored]) {
+    // Still within the windows: nothing is pruned.
+    e.process(ev(T0 + 9 * MIN, { type: 'other' }), env(T0 + 9 * MIN));
+    assert.deepEqual(keys(e), { c: 2, s: 2, t: 2, quiet: 0 });
+    // Well past them (the sweep runs about once a minute of engine time).
+    e.process(ev(T0 + 12 * MIN, { type: 'other' }), env(T0 + 12 * MIN));
+    assert.deepEqual(keys(e), { c: 0, s: 0, t: 0, quiet: 0 });
+  }
+});
