@@ -70,10 +70,11 @@ function valueTest(c: LeafCondition, op: LeafOp): (v: unknown) => boolean {
     case 'startsWith':
     case 'endsWith': {
       const lit = ci ? (c[op] as string).toLowerCase() : (c[op] as string);
-      const m = op === 'contains' ? 'includes' : op;
-      return ci
-        ? (v) => typeof v === 'string' && v.toLowerCase()[m](lit)
-        : (v) => typeof v === 'string' && v[m](lit);
+      // One closure per method: a method picked by a computed name is a slow, megamorphic lookup.
+      const fold = (v: string) => (ci ? v.toLowerCase() : v);
+      if (op === 'contains') return ci ? (v) => typeof v === 'string' && fold(v).includes(lit) : (v) => typeof v === 'string' && v.includes(lit);
+      if (op === 'startsWith') return ci ? (v) => typeof v === 'string' && fold(v).startsWith(lit) : (v) => typeof v === 'string' && v.startsWith(lit);
+      return ci ? (v) => typeof v === 'string' && fold(v).endsWith(lit) : (v) => typeof v === 'string' && v.endsWith(lit);
     }
     case 'matches': {
       let flags = c.flags ?? '';
