@@ -5,6 +5,7 @@ import { isDesktop } from '../transport/connect.js';
 import { useClient, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
+import { DesktopSettings } from '../components/DesktopSettings.js';
 
 export function SettingsView() {
   const client = useClient();
@@ -130,6 +131,7 @@ export function SettingsView() {
           </button>
         </div>
       </form>
+      <DesktopSettings />
     </div>
   );
 }
