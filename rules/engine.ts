@@ -92,37 +92,35 @@ const MAX_DIGEST_EVENTS = 200;
 const SWEEP_EVERY_MS = 60_000;
 
 /**
- * ISO text of a time, as `Date#toISOString` writes it. Every firing needs one and Date formatting is slow; within a
- * day only the clock digits change, so they are written into a kept buffer of character codes. That also makes
- * one flat 24-character string (traces keep it), where concatenating pieces would keep a tree of them.
+ * ISO text of a time, as `Date#toISOString` writes it. Every firing needs one and Date formatting is slow, so the
+ * text up to the seconds is kept (one per second of engine time, shared by every trace in that second) and the
+ * milliseconds come from a table: one small string node per firing.
  */
 const DAY = 86_400_000;
-const isoCodes: number[] = new Array(24).fill(0);
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const MILLIS = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}Z`);
 let isoDay = NaN;
+let isoDayPrefix = '';
+let isoSecond = NaN;
+let isoSecondPrefix = '';
 export const isoTime = (t: number): string => {
-  const ms = t - isoDay;
-  if (ms >= 0 && ms < DAY && Number.isInteger(t)) {
-    const c = isoCodes;
-    const h = Math.floor(ms / 3_600_000);
-    const m = Math.floor(ms / 60_000) % 60;
-    const sec = Math.floor(ms / 1000) % 60;
-    const milli = ms % 1000;
-    c[11] = 48 + Math.floor(h / 10);
-    c[12] = 48 + (h % 10);
-    c[14] = 48 + Math.floor(m / 10);
-    c[15] = 48 + (m % 10);
-    c[17] = 48 + Math.floor(sec / 10);
-    c[18] = 48 + (sec % 10);
-    c[20] = 48 + Math.floor(milli / 100);
-    c[21] = 48 + (Math.floor(milli / 10) % 10);
-    c[22] = 48 + (milli % 10);
-    return String.fromCharCode.apply(null, c);
+  if (Number.isInteger(t)) {
+    const ms = t - isoDay;
+    if (ms >= 0 && ms < DAY) {
+      const second = Math.floor(t / 1000);
+      if (second !== isoSecond) {
+        isoSecond = second;
+        isoSecondPrefix = `${isoDayPrefix}${PAD2[Math.floor(ms / 3_600_000)]}:${PAD2[Math.floor(ms / 60_000) % 60]}:${PAD2[Math.floor(ms / 1000) % 60]}.`;
+      }
+      return isoSecondPrefix + MILLIS[ms % 1000];
+    }
   }
   const text = new Date(t).toISOString();
   // Only four-digit years have the fixed layout written above.
   if (text.length === 24 && Number.isInteger(t)) {
     isoDay = Math.floor(t / DAY) * DAY;
-    for (let i = 0; i < 24; i++) isoCodes[i] = text.charCodeAt(i);
+    isoDayPrefix = text.slice(0, 11);
+    isoSecond = NaN;
   }
   return text;
 };

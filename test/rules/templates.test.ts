@@ -36,5 +36,8 @@ test('firing times are written exactly as Date#toISOString writes them', () => {
   const times = [0, 1, 999, 1000, day - 1, day, day + 1, -1, -day, -day - 1, Date.parse('2026-03-02T23:59:59.999Z'), Date.parse('2026-03-03T00:00:00.000Z'),
     Date.parse('9999-12-31T23:59:59.999Z'), Date.parse('9999-12-31T23:59:59.999Z') + 1, Date.parse('-000001-01-01T00:00:00Z'), 1.5, day + 0.25];
   for (let t = Date.parse('2026-03-02T10:00:00Z'); t < Date.parse('2026-03-04T10:00:00Z'); t += 3_599_999) times.push(t);
+  // Many firings within one second, across a midnight, and time going back.
+  for (let t = Date.parse('2026-03-02T23:59:58.000Z'); t < Date.parse('2026-03-03T00:00:02.000Z'); t += 7) times.push(t);
+  for (let t = Date.parse('2026-03-03T00:00:02.000Z'); t > Date.parse('2026-03-02T23:59:58.000Z'); t -= 13) times.push(t);
   for (const t of times) assert.equal(isoTime(t), new Date(t).toISOString(), String(t));
 });
