@@ -6,6 +6,7 @@ import { useClient, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
 import { DesktopSettings } from '../components/DesktopSettings.js';
+import { ForwardingSettings } from '../components/ForwardingSettings.js';
 
 export function SettingsView() {
   const client = useClient();
@@ -132,6 +133,7 @@ export function SettingsView() {
         </div>
       </form>
       <DesktopSettings />
+      <ForwardingSettings />
     </div>
   );
 }
