@@ -342,7 +342,10 @@ if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) {
   console.log('skipped: the renderer is not built (npm run build)');
   process.exit(0);
 }
+// Frame times and latencies depend on what else the machine is doing; say so next to the numbers.
+const machine = () => `${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)}`;
 const started = performance.now();
+console.log(`Machine: ${machine()} at the start; Chromium ${CHROMIUM}.\n`);
 let browser: Browser | null = null;
 try {
   browser = await launchChromium();
@@ -357,7 +360,7 @@ try {
       if (PARTS.has('paint')) await firstPaintBench(browser!, agent, SEARCH_EVENTS);
     });
   }
-  console.log(`\n(ui bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(`\n(ui bench took ${((performance.now() - started) / 1000).toFixed(0)} s; ${machine()} at the end)`);
 } finally {
   await browser?.close();
   rmSync(dataDir, { recursive: true, force: true });
