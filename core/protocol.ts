@@ -174,7 +174,8 @@ export interface Requests {
   'hello': { params: Record<string, never>; result: { version: number; agentId: string; dataDir: string; paused: boolean } };
   'events.list': { params: EventQuery; result: EventPage };
   'events.get': { params: { id: string }; result: PanoptesEvent | null };
-  'events.count': { params: EventQuery; result: { count: number } };
+  /** Counts at most 10,000; `capped` means there are more. */
+  'events.count': { params: EventQuery; result: { count: number; capped: boolean } };
   'monitors.types': { params: Record<string, never>; result: MonitorTypeInfo[] };
   'monitors.list': { params: Record<string, never>; result: MonitorInfo[] };
   'monitors.add': { params: { type: string; name: string; config: Record<string, unknown>; enabled?: boolean; id?: string }; result: MonitorInfo };

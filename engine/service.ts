@@ -27,7 +27,7 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
       const e = engine.store.events.get(String(p?.id));
       return e ? stripSeq(e) : null;
     },
-    'events.count': (p) => ({ count: engine.store.events.count(p ?? {}) }),
+    'events.count': (p) => engine.store.events.countUpTo(p ?? {}),
 
     'monitors.types': (): MonitorTypeInfo[] =>
       [...engine.definitions.values()].map((d) => ({

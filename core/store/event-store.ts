@@ -136,12 +136,22 @@ export class EventStore {
     return { events, next: more ? events[events.length - 1]!.id : null };
   }
 
-  count(query: EventQuery = {}): number {
+  /**
+   * How many events match, counting at most `cap` (a search for a very common word over a million events would
+   * otherwise take a second just to say "531,194"); `capped` says the true number is larger.
+   */
+  countUpTo(query: EventQuery = {}, cap = 10_000): { count: number; capped: boolean } {
     if (query.search) this.indexAll();
     const fts = query.search ? toFtsQuery(query.search) : null;
     const { where, params } = this.buildWhere(query, fts ? 'f.rowid' : null);
     const from = fts ? 'events_fts f JOIN events e ON e.seq = f.rowid' : 'events e';
-    return this.db.prepare(`SELECT COUNT(*) FROM ${from} WHERE ${where.length ? where.join(' AND ') : '1'}`).pluck().get(...params) as number;
+    const n = this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${from} WHERE ${where.length ? where.join(' AND ') : '1'} LIMIT ?)`).pluck().get(...params, cap + 1) as number;
+    return { count: Math.min(n, cap), capped: n > cap };
+  }
+
+  /** The exact number of matching events (tests, the CLI); the UI uses countUpTo. */
+  count(query: EventQuery = {}): number {
+    return this.countUpTo(query, Number.MAX_SAFE_INTEGER - 1).count;
   }
 
   /** Filters as SQL; with `ftsJoin`, the query joins `events_fts f` and the search is a MATCH on it. */
@@ -245,7 +255,8 @@ export function toFtsQuery(input: string): string | null {
   raw.forEach((p, i) => {
     const cleaned = p.text.replace(/"/g, '""');
     if (!/[\p{L}\p{N}]/u.test(cleaned)) return;
-    const prefix = !p.phrase && i === raw.length - 1 ? '*' : '';
+    // The word being typed matches as a prefix; a single letter would match half the index, so it stays a word.
+    const prefix = !p.phrase && i === raw.length - 1 && [...p.text].length > 1 ? '*' : '';
     parts.push(`"${cleaned}"${prefix}`);
   });
   return parts.length ? parts.join(' AND ') : null;

@@ -109,4 +109,12 @@ export const MIGRATIONS: string[] = [
     INSERT INTO events_fts(rowid, title, body) VALUES (new.seq, new.title, new.body);
   END;
   `,
+  // 3: prefix indexes for 2- and 3-letter prefixes, so searching as you type a common word ("th", "the") reads
+  // a short list newest-first instead of merging the lists of every word that starts that way.
+  `
+  DROP TABLE events_fts;
+  CREATE VIRTUAL TABLE events_fts USING fts5(title, body, content='events', content_rowid='seq', tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+  INSERT INTO events_fts(rowid, title, body)
+    SELECT seq, title, body FROM events WHERE seq <= (SELECT seq FROM cursors WHERE name = 'fts');
+  `,
 ];

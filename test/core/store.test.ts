@@ -92,3 +92,13 @@ test('a file that is not a database is refused with recovery advice, and left un
   writeFileSync(file, 'this is not sqlite at all, but the user might still need it');
   assert.throws(() => openStore(dir), (err: unknown) => err instanceof CorruptDatabaseError && /will not overwrite/.test(err.message) && /\.recover/.test(err.message));
 });
+
+test('counting stops at the cap and says there are more', (t) => {
+  const s = openStore(tempDir(t));
+  s.events.append(Array.from({ length: 30 }, () => ev({ title: 'the same words' })));
+  assert.deepEqual(s.events.countUpTo({ search: 'same' }, 10), { count: 10, capped: true });
+  assert.deepEqual(s.events.countUpTo({ search: 'same' }, 100), { count: 30, capped: false });
+  assert.equal(s.events.list({ search: 'sa', limit: 5 }).events.length, 5, 'a two-letter prefix uses the prefix index');
+  assert.equal(s.events.list({ search: 's' }).events.length, 0, 'one letter is a word, not a prefix');
+  s.close();
+});

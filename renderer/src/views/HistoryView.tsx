@@ -31,6 +31,7 @@ export function HistoryView() {
   const [events, setEvents] = useState<PanoptesEvent[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [count, setCount] = useState<number | null>(null);
+  const [capped, setCapped] = useState(false);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [tookMs, setTookMs] = useState<number | null>(null);
@@ -51,6 +52,7 @@ export function HistoryView() {
         setEvents(page.events);
         setNext(page.next);
         setCount(c.count);
+        setCapped(Boolean(c.capped));
         setError(null);
         setLoading(false);
       },
@@ -170,7 +172,7 @@ export function HistoryView() {
         </form>
         <div className="result-bar">
           <span aria-live="polite">
-            {loading ? 'Searching…' : count !== null ? `${count.toLocaleString()} event${count === 1 ? '' : 's'}` : ''}
+            {loading ? 'Searching…' : count !== null ? `${count.toLocaleString()}${capped ? '+' : ''} event${count === 1 && !capped ? '' : 's'}` : ''}
             {tookMs !== null && !loading ? <span className="muted"> · {tookMs} ms</span> : null}
           </span>
           <span className="grow" />
