@@ -174,7 +174,7 @@ export function describeLeaf(l: LeafInfo): string {
 
 function shorten(v: unknown): unknown {
   if (typeof v === 'string') return v.length > 200 ? v.slice(0, 199) + '…' : v;
-  if (Array.isArray(v)) return v.slice(0, 20).map(shorten);
+  if (Array.isArray(v)) return v.length === 0 ? [] : v.slice(0, 20).map(shorten);
   if (v && typeof v === 'object') {
     const s = JSON.stringify(v);
     return s.length > 200 ? s.slice(0, 199) + '…' : v;

@@ -140,6 +140,25 @@ export function toRef(e: PanoptesEvent | EventRef): EventRef {
   };
 }
 
+/** The last `max` traces of a rule, overwritten in place (no shifting a list on every firing). */
+class TraceRing {
+  private items: Trace[] = [];
+  private next = 0;
+  constructor(private readonly max: number) {}
+
+  push(t: Trace): void {
+    if (this.max <= 0) return;
+    if (this.items.length < this.max) this.items.push(t);
+    else this.items[this.next] = t;
+    this.next = (this.next + 1) % this.max;
+  }
+
+  /** Oldest first. */
+  list(): Trace[] {
+    return this.items.length < this.max ? this.items.slice() : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+  }
+}
+
 const ROLE_MAIN = -2;
 const ROLE_AFTER = -1;
 
@@ -167,7 +186,7 @@ export class RuleEngine {
   private states = new Map<string, RuleState>();
   private counters = new Map<string, RuleCounters>();
   private timers = new TimerHeap();
-  private traceRing = new Map<string, Trace[]>();
+  private traceRing = new Map<string, TraceRing>();
   private readonly maxTraces: number;
   private readonly maxKeys: number;
   private lastSweep = -Infinity;
@@ -292,8 +311,8 @@ export class RuleEngine {
 
   /** The most recent traces the engine produced (the caller keeps the durable copy). */
   traces(ruleId?: string): Trace[] {
-    if (ruleId !== undefined) return [...(this.traceRing.get(ruleId) ?? [])];
-    return [...this.traceRing.values()].flat().sort((a, b) => a.at.localeCompare(b.at));
+    if (ruleId !== undefined) return this.traceRing.get(ruleId)?.list() ?? [];
+    return [...this.traceRing.values()].flatMap((r) => r.list()).sort((a, b) => a.at.localeCompare(b.at));
   }
 
   stats(): Record<string, unknown> {
@@ -466,9 +485,8 @@ export class RuleEngine {
     }
     counters.firings++;
     let ring = this.traceRing.get(rule.id);
-    if (!ring) this.traceRing.set(rule.id, (ring = []));
+    if (!ring) this.traceRing.set(rule.id, (ring = new TraceRing(this.maxTraces)));
     ring.push(trace);
-    if (ring.length > this.maxTraces) ring.shift();
     out.firings.push({ ruleId: rule.id, ruleName: rule.name, at: trace.at, eventIds, actions, trace });
     return true;
   }
@@ -828,7 +846,7 @@ function matcherMiss(m: Matcher, e: PanoptesEvent): { reason: string; details?: 
 
 /** What templates see. Written out key by key (no spreads): it is built for every firing. */
 function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef[], count: number, env: RuleEnv, key: string, at: number): Record<string, unknown> {
-  if (ev === null) return { event: null, events, count, flags: { ...env.flags }, rule: { id: rule.id, name: rule.name }, key, now: iso(at) };
+  if (ev === null) return { event: null, events, count, flags: flagsView(env.flags), rule: { id: rule.id, name: rule.name }, key, now: iso(at) };
   return {
     id: ev.id,
     ts: ev.ts,
@@ -842,9 +860,14 @@ function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef
     event: ev,
     events,
     count,
-    flags: { ...env.flags },
+    flags: flagsView(env.flags),
     rule: { id: rule.id, name: rule.name },
     key,
     now: iso(at),
   };
+}
+
+/** Templates only read the flags while rendering: a plain object is used as is, anything else copied into one. */
+function flagsView(flags: Record<string, boolean>): Record<string, boolean> {
+  return Object.getPrototypeOf(flags) === Object.prototype ? flags : { ...flags };
 }

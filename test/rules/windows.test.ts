@@ -268,3 +268,18 @@ test('expired window, sequence and throttle keys are pruned as time passes, incl
     assert.deepEqual(keys(e), { c: 0, s: 0, t: 0, quiet: 0 });
   }
 });
+
+test('the engine keeps the last N traces per rule, oldest first', () => {
+  const engine = new RuleEngine({ maxTracesPerRule: 3 });
+  engine.setRules(rules([{ id: 'a', when: { type: 'a' }, then: notify }, { id: 'b', when: { type: 'b' }, then: notify }]));
+  for (let i = 0; i < 7; i++) engine.process(ev(T0 + i * MIN, { id: `a${i}`, type: 'a' }), env(T0 + i * MIN));
+  engine.process(ev(T0 + 30 * 1000, { id: 'b0', type: 'b' }), env(T0 + 30 * 1000));
+  assert.deepEqual(engine.traces('a').map((t) => t.eventIds[0]), ['a4', 'a5', 'a6']);
+  assert.deepEqual(engine.traces('b').map((t) => t.eventIds[0]), ['b0']);
+  assert.deepEqual(engine.traces().map((t) => t.eventIds[0]), ['b0', 'a4', 'a5', 'a6'], 'all rules, by time');
+  assert.deepEqual(engine.traces('missing'), []);
+  const none = new RuleEngine({ maxTracesPerRule: 0 });
+  none.setRules(rules([{ id: 'a', then: notify }]));
+  assert.equal(none.process(ev(T0), env(T0)).firings.length, 1);
+  assert.deepEqual(none.traces('a'), []);
+});
