@@ -178,7 +178,6 @@ test('the status tells connected and queued while the broker is away, and a mach
   assert.ok(Date.parse(gone.lastSeen) <= Date.now());
   await waitFor(() => desktop.engine.store.events.list({ type: 'agent.offline', limit: 1 }).events[0]?.fields.reason === 'stopped', 'an agent.offline event for rules', 15_000);
 });
-});
 
 test('the embedded broker switched on over the protocol, with a password the agent logs in with', { skip }, async (t) => {
   const root = tempDir(t);
