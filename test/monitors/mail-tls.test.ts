@@ -16,15 +16,18 @@ let pki: TestPki;
 let dovecot: DovecotServer;
 let starttlsSink: SmtpSink;
 let smtpsSink: SmtpSink;
+let misnamedSink: SmtpSink;
 
 before(async () => {
   pki = createTestPki();
   dovecot = await startDovecot({ tina: 'tinapw', stan: 'stanpw', wendy: 'wendypw' }, { tls: pki });
   starttlsSink = await startSmtpSink({ tls: { ...pki, mode: 'starttls' } });
   smtpsSink = await startSmtpSink({ tls: { ...pki, mode: 'smtps' } });
+  // A good CA's certificate, but for another host name.
+  misnamedSink = await startSmtpSink({ tls: { certFile: pki.otherHostCertFile, keyFile: pki.otherHostKeyFile, mode: 'smtps' } });
 });
 after(async () => {
-  await Promise.all([dovecot?.close(), starttlsSink?.close(), smtpsSink?.close()]);
+  await Promise.all([dovecot?.close(), starttlsSink?.close(), smtpsSink?.close(), misnamedSink?.close()]);
   pki?.close();
 });
 
@@ -92,7 +95,7 @@ test('a certificate the monitor cannot trust is refused before logging in, and h
   assert.equal(ok[0]!.type, 'mail.folder');
 });
 
-test('email action over STARTTLS and over SMTPS, certificates checked; a wrong CA is refused before sending', async () => {
+test('email action over STARTTLS and over SMTPS, certificates checked; a wrong CA or host name is refused before sending', async () => {
   const base = { username: 'tina@example.org', smtpHost: '127.0.0.1', from: 'Panoptes <tina@example.org>', ca: pki.caFile };
   const viaStarttls = await sendMail({ ...base, smtpPort: starttlsSink.port, smtpSecurity: 'starttls' }, {}, { to: 'bob@example.org', subject: 'Sent with STARTTLS', body: 'encrypted after the upgrade' });
   assert.deepEqual(viaStarttls.accepted, ['bob@example.org']);
@@ -106,7 +109,9 @@ test('email action over STARTTLS and over SMTPS, certificates checked; a wrong C
 
   await assert.rejects(sendMail({ ...base, ca: pki.otherCaFile, smtpPort: starttlsSink.port, smtpSecurity: 'starttls' }, {}, { to: 'x@example.org', subject: 'no', body: 'no' }), /certificate not trusted: SMTP server 127\.0\.0\.1:\d+ presented a certificate, but it is not signed by the CA in/);
   await assert.rejects(sendMail({ ...base, ca: undefined, smtpPort: smtpsSink.port, smtpSecurity: 'tls' }, {}, { to: 'x@example.org', subject: 'no', body: 'no' }), /certificate not trusted/);
+  await assert.rejects(sendMail({ ...base, smtpPort: misnamedSink.port, smtpSecurity: 'tls' }, {}, { to: 'x@example.org', subject: 'no', body: 'no' }), /certificate not trusted: SMTP server 127\.0\.0\.1:\d+ presented a certificate for another host name$/);
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(starttlsSink.messages().length, 1, 'nothing was sent to a server that was not trusted');
   assert.equal(smtpsSink.messages().length, 1);
+  assert.equal(misnamedSink.messages().length, 0);
 });
