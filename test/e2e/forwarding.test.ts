@@ -8,14 +8,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { launchChromium, screenshot, startAgent, watchPage, type Agent, type PageWatch } from './harness.js';
+import { launchChromium, screenshot, SCREENSHOTS, startAgent, watchPage, type Agent, type PageWatch } from './harness.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 const PASSWORD = 'typed-in-the-form-7';
@@ -108,7 +108,9 @@ uiTest('forwarding set up by clicking in Settings → Machines turns connected, 
   await peer.getByText('online').waitFor({ timeout: 20_000 });
   assert.match(await peer.innerText(), /last seen just now/);
   await pi.emit('test:gen', { type: 'test.tick', title: 'Hello from the Raspberry Pi' });
-  await screenshot(page, 'settings-machines');
+  await machines.getByRole('region', { name: 'Forwarding status' }).scrollIntoViewIfNeeded();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await machines.screenshot({ path: path.join(SCREENSHOTS, 'settings-machines.png') });
   await page.getByRole('link', { name: 'Feed' }).click();
   await page.getByText('Hello from the Raspberry Pi').waitFor({ timeout: 20_000 });
 
