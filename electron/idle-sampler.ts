@@ -3,7 +3,7 @@
  * for samples, and this reads the OS idle time (Electron's powerMonitor, given as `read`) at that pace and posts it.
  * Nothing is polled while no idle monitor runs. No Electron import, so tests drive it with plain timers.
  */
-import type { IdleSampleMessage, IdleWatchMessage } from '../monitors/idle/relay.js';
+import type { IdleSampleMessage, IdleWatchMessage } from '../core/shell-messages.js';
 
 const MIN_INTERVAL_MS = 200;
 const MAX_INTERVAL_MS = 60_000;

@@ -10,18 +10,8 @@
  */
 import type { IdleProbe } from './probe.js';
 
-/** Engine → shell: sample every `intervalMs` (the fastest monitor's poll), or stop with null. */
-export interface IdleWatchMessage {
-  type: 'idle-watch';
-  intervalMs: number | null;
-}
-
-/** Shell → engine: at `at` (ms since epoch) the OS said there was no input for `idleSeconds`. */
-export interface IdleSampleMessage {
-  type: 'idle-sample';
-  at: number;
-  idleSeconds: number;
-}
+export type { IdleSampleMessage, IdleWatchMessage } from '../../core/shell-messages.js';
+import type { IdleSampleMessage, IdleWatchMessage } from '../../core/shell-messages.js';
 
 export function isIdleSample(msg: unknown): msg is IdleSampleMessage {
   const m = msg as Partial<IdleSampleMessage> | null;

@@ -23,6 +23,11 @@ after(async () => {
   await agent?.stop();
 });
 
+// standInPreload runs in Chromium, not in Node: this project's Node tsconfig has no DOM types, so the browser
+// globals it touches are declared loosely here.
+declare const window: any;
+declare const location: any;
+
 /** Runs in the page before its scripts, as the preload does. */
 function standInPreload(token: string) {
   const w = window as unknown as Record<string, unknown>;
@@ -49,12 +54,12 @@ function standInPreload(token: string) {
       },
     },
   };
-  window.addEventListener('message', (ev) => {
+  window.addEventListener('message', (ev: { source: unknown; data: unknown }) => {
     if (ev.source !== window || (ev.data as { type?: string } | null)?.type !== 'panoptes-port-request') return;
     const { port1, port2 } = new MessageChannel();
     const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws', ['panoptes.v1', 'token.' + token]);
     ws.onmessage = (m) => port2.postMessage(JSON.parse(String(m.data)));
-    port2.onmessage = (m) => ws.send(JSON.stringify(m.data));
+    (port2 as any).onmessage = (m: { data: unknown }) => ws.send(JSON.stringify(m.data));
     ws.onopen = () => window.postMessage({ type: 'panoptes-port' }, '*', [port1]);
   });
 }

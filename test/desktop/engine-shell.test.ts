@@ -18,6 +18,7 @@ import { SecretsVault, decodeVaultFile, ENCRYPTED_SECRETS_FILE, PLAIN_SECRETS_FI
 import { IdleSampler } from '../../electron/idle-sampler.js';
 import { engineMessageHandler } from '../../electron/engine-messages.js';
 import { standInCipher, type StandInCipher } from './stand-in-cipher.js';
+import type { MessagePort } from 'node:worker_threads';
 
 const entry = new URL('../../engine/utility-main.js', import.meta.url).href;
 const hostScript = new URL('./utility-host.js', import.meta.url);
