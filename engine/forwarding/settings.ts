@@ -174,7 +174,16 @@ function unusedPasswords(doc: ForwardingDoc, stored: Record<string, string>, cha
   return out;
 }
 
-export async function updateForwarding(engine: Engine, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
+/** Updates apply one after the other: each is planned against what the one before it saved. */
+const inLine = new WeakMap<ForwardingController, Promise<unknown>>();
+
+export function updateForwarding(engine: Engine, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
+  const next = (inLine.get(control) ?? Promise.resolve()).then(() => applyUpdate(engine, control, update));
+  inLine.set(control, next.catch(() => {}));
+  return next;
+}
+
+async function applyUpdate(engine: Engine, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
   const { doc, secrets } = planForwardingUpdate(engine, control, update);
   // Secrets first: the document never points at a password that is not there yet.
   const stored = engine.secrets.get(SECRETS_OWNER);
