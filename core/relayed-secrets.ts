@@ -1,4 +1,4 @@
-import type { SecretStore } from './secrets.js';
+import { mergeSecretValues, type SecretStore } from './secrets.js';
 
 /**
  * Secrets when the engine runs inside the desktop app. The engine's utilityProcess has no Electron safeStorage, so
@@ -69,12 +69,7 @@ export class RelayedSecretStore implements SecretStore {
   }
 
   set(owner: string, values: Record<string, string | null | undefined>): void {
-    // Same semantics as the 0600 file store: null removes a field, undefined or '' leaves it as it was.
-    const next = { ...(this.data[owner] ?? {}) };
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) delete next[k];
-      else if (v !== undefined && v !== '') next[k] = String(v);
-    }
+    const next = mergeSecretValues(this.data[owner], values);
     this.data = { ...this.data, [owner]: next };
     this.onChange(this.snapshot());
   }

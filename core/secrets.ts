@@ -6,6 +6,16 @@ import path from 'node:path';
  * alone (0600). The desktop shell can provide a store encrypted with Electron safeStorage behind the same
  * interface. Values never reach logs, traces or exports.
  */
+/** Apply a change to one owner's secrets: null removes a field; undefined or '' leaves it as it was. */
+export function mergeSecretValues(current: Record<string, string> | undefined, values: Record<string, string | null | undefined>): Record<string, string> {
+  const next = { ...(current ?? {}) };
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null) delete next[k];
+    else if (v !== undefined && v !== '') next[k] = String(v);
+  }
+  return next;
+}
+
 export interface SecretStore {
   get(owner: string): Record<string, string>;
   set(owner: string, values: Record<string, string | null | undefined>): void;
@@ -33,11 +43,7 @@ export class FileSecretStore implements SecretStore {
   }
 
   set(owner: string, values: Record<string, string | null | undefined>): void {
-    const next = { ...(this.data[owner] ?? {}) };
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) delete next[k];
-      else if (v !== undefined && v !== '') next[k] = String(v);
-    }
+    const next = mergeSecretValues(this.data[owner], values);
     this.data[owner] = next;
     this.persist();
   }
@@ -61,11 +67,7 @@ export class MemorySecretStore implements SecretStore {
     return { ...(this.data[owner] ?? {}) };
   }
   set(owner: string, values: Record<string, string | null | undefined>) {
-    const next = { ...(this.data[owner] ?? {}) };
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) delete next[k];
-      else if (v !== undefined && v !== '') next[k] = String(v);
-    }
+    const next = mergeSecretValues(this.data[owner], values);
     this.data[owner] = next;
   }
   delete(owner: string) {

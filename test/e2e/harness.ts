@@ -3,13 +3,13 @@
  * test controls, and Debian's Chromium driven by playwright-core. Everything listens on 127.0.0.1 and is
  * stopped by the test that started it.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startAgent as startAgentProcess } from '../helpers/agent-process.js';
 
 export const ROOT = process.env.PANOPTES_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,44 +28,15 @@ export interface Agent {
 /** Starts `panoptes agent --data <tmp> --port 0` and waits for the line with the UI's address. */
 export async function startAgent(): Promise<Agent> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'panoptes.js'), 'agent', '--data', dataDir, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, PANOPTES_DATA: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-  const found = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the agent printed no UI address within 30 s; its output:\n${out}`)), 30_000);
-    const check = () => {
-      const m = /(http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9._~-]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the agent exited with code ${code} before printing its address; its output:\n${out}`));
-    });
-  });
+  const agent = await startAgentProcess(dataDir);
   return {
-    url: found[0],
-    origin: found[1]!,
-    token: found[3]!,
+    url: agent.openUrl,
+    origin: agent.origin,
+    token: agent.token,
     dataDir,
-    output: () => out,
+    output: agent.output,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(killer);
-      }
+      await agent.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

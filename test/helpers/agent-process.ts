@@ -16,13 +16,13 @@ export interface RunningAgent {
 }
 
 /** Start `panoptes agent` as a real child process and wait for the line with its URL. */
-export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent'): Promise<RunningAgent> {
+export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent', timeoutMs = 30_000): Promise<RunningAgent> {
   const child = spawn(process.execPath, [BIN, command, '--data', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PANOPTES_LOG: 'warn' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const openUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not print its URL within 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`agent did not print its URL within ${timeoutMs / 1000} s:\n${out}`)), timeoutMs);
     const check = () => {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)/.exec(out);
       if (m) {
