@@ -30,6 +30,29 @@ async function focus(x: XServer, id: string): Promise<void> {
   x.exec('xdotool', ['windowactivate', '--sync', id]);
 }
 
+/**
+ * Focus a window and wait until it stays in front: a window still being mapped (the second xterm) may take the
+ * focus from it right after, as window managers give new windows focus.
+ */
+async function focusSettled(x: XServer, id: string): Promise<void> {
+  let stable = 0;
+  for (let i = 0; i < 50 && stable < 3; i++) {
+    let active = '';
+    try {
+      active = x.exec('xdotool', ['getactivewindow']).trim();
+    } catch {
+      // no active window yet
+    }
+    if (active === id) stable++;
+    else {
+      stable = 0;
+      await focus(x, id);
+    }
+    await sleep(150);
+  }
+  if (stable < 3) throw new Error(`window ${id} did not stay in front`);
+}
+
 async function setup(t: { after(fn: () => unknown): void }) {
   const x = await startXvfb({ windowManager: true });
   const previousDisplay = process.env.DISPLAY;
@@ -51,7 +74,7 @@ const focusEvents = (events: NewEvent[]) => events.filter((e) => e.type === 'win
 
 test('window.focus is emitted when another window comes to the front, once per change, with app, title and pid', { skip, timeout: 60_000 }, async (t) => {
   const { x, msg, term } = await setup(t);
-  await focus(x, msg);
+  await focusSettled(x, msg);
   const run = await runMonitor(windowMonitor, { pollSeconds: 0.2 });
   t.after(() => run.stop());
   const [first] = await run.waitForEvents(1, 10_000);
@@ -73,7 +96,7 @@ test('window.focus is emitted when another window comes to the front, once per c
 
 test('privacy: excluded apps are never reported, titles can be dropped', { skip, timeout: 60_000 }, async (t) => {
   const { x, msg, term } = await setup(t);
-  await focus(x, msg);
+  await focusSettled(x, msg);
   const run = await runMonitor(windowMonitor, { pollSeconds: 0.2, excludeApps: ['XTerm'], dropTitles: true });
   t.after(() => run.stop());
   const [first] = await run.waitForEvents(1, 10_000);
