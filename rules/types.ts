@@ -1,3 +1,4 @@
+import type { PanoptesEvent } from '../core/event.js';
 /** What the engine hands to its caller: rendered actions, firings with their traces, and the environment it needs. */
 import type { ConditionResult } from './conditions.js';
 
@@ -21,17 +22,7 @@ export type RenderedAction =
   | { stop: true };
 
 /** A short copy of an event kept in temporal state and traces (bodies are cut so state stays small). */
-export interface EventRef {
-  id: string;
-  ts: string;
-  source: string;
-  type: string;
-  title: string;
-  body: string;
-  url: string | null;
-  fields: Record<string, unknown>;
-  tags: string[];
-}
+export type EventRef = Pick<PanoptesEvent, 'id' | 'ts' | 'source' | 'type' | 'title' | 'body' | 'url' | 'fields' | 'tags'>;
 
 export type FiringKind = 'event' | 'count' | 'absence' | 'after-absence' | 'sequence' | 'digest';
 

@@ -30,6 +30,10 @@ export class EventStore {
   private readonly afterSeq;
   private readonly maxSeqStmt;
   private readonly setTags;
+  private readonly ftsCursor;
+  private readonly ftsBatchEnd;
+  private readonly ftsInsert;
+  private readonly ftsCursorSet;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -41,6 +45,10 @@ export class EventStore {
     this.afterSeq = db.prepare(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`);
     this.maxSeqStmt = db.prepare(`SELECT COALESCE(MAX(seq), 0) FROM events`).pluck();
     this.setTags = db.prepare(`UPDATE events SET tags = ? WHERE id = ?`);
+    this.ftsCursor = db.prepare(`SELECT seq FROM cursors WHERE name = 'fts'`).pluck();
+    this.ftsBatchEnd = db.prepare(`SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)`).pluck();
+    this.ftsInsert = db.prepare(`INSERT INTO events_fts(rowid, title, body) SELECT seq, title, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`);
+    this.ftsCursorSet = db.prepare(`INSERT INTO cursors (name, seq) VALUES ('fts', ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq`);
   }
 
   /** Append in one transaction; events whose id is already stored are skipped (returned list excludes them). */
@@ -92,11 +100,11 @@ export class EventStore {
    */
   indexPending(limit = 5_000): number {
     const run = this.db.transaction(() => {
-      const from = this.db.prepare(`SELECT seq FROM cursors WHERE name = 'fts'`).pluck().get() as number | undefined ?? 0;
-      const to = this.db.prepare(`SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)`).pluck().get(from, limit) as number | null;
+      const from = (this.ftsCursor.get() as number | undefined) ?? 0;
+      const to = this.ftsBatchEnd.get(from, limit) as number | null;
       if (to === null) return 0;
-      const n = this.db.prepare(`INSERT INTO events_fts(rowid, title, body) SELECT seq, title, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`).run(from, to).changes;
-      this.db.prepare(`INSERT INTO cursors (name, seq) VALUES ('fts', ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq`).run(to);
+      const n = this.ftsInsert.run(from, to).changes;
+      this.ftsCursorSet.run(to);
       return n;
     });
     return run.immediate();

@@ -27,13 +27,17 @@ export class FlagTable {
 
 /** The last N traces per rule, kept across restarts. */
 export class TraceTable {
-  constructor(private readonly db: Db, public limitPerRule = 50) {}
+  private readonly insert;
+  private readonly trim;
+
+  constructor(private readonly db: Db, public limitPerRule = 50) {
+    this.insert = db.prepare(`INSERT INTO traces (rule_id, at, event_ids, trace) VALUES (?, ?, ?, ?)`);
+    this.trim = db.prepare(`DELETE FROM traces WHERE rule_id = ? AND id <= (SELECT id FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
+  }
 
   add(ruleId: string, at: string, eventIds: string[], trace: unknown): void {
-    this.db.prepare(`INSERT INTO traces (rule_id, at, event_ids, trace) VALUES (?, ?, ?, ?)`).run(ruleId, at, JSON.stringify(eventIds), JSON.stringify(trace ?? null));
-    this.db
-      .prepare(`DELETE FROM traces WHERE rule_id = ? AND id <= (SELECT id FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`)
-      .run(ruleId, ruleId, this.limitPerRule);
+    this.insert.run(ruleId, at, JSON.stringify(eventIds), JSON.stringify(trace ?? null));
+    this.trim.run(ruleId, ruleId, this.limitPerRule);
   }
 
   list(ruleId?: string, limit = 50): { ruleId: string; at: string; eventIds: string[]; trace: unknown }[] {
@@ -46,10 +50,14 @@ export class TraceTable {
 
 /** Delivered notifications, so every UI (and a restarted one) can show the recent ones. */
 export class NotificationTable {
-  constructor(private readonly db: Db) {}
+  private readonly insert;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(`INSERT OR IGNORE INTO notifications (id, event_id, rule_id, payload, at) VALUES (?, ?, ?, ?, ?)`);
+  }
 
   add(n: NotificationPayload): boolean {
-    return this.db.prepare(`INSERT OR IGNORE INTO notifications (id, event_id, rule_id, payload, at) VALUES (?, ?, ?, ?, ?)`).run(n.id, n.eventId, n.ruleId, JSON.stringify(n), n.at).changes === 1;
+    return this.insert.run(n.id, n.eventId, n.ruleId, JSON.stringify(n), n.at).changes === 1;
   }
 
   recent(limit = 50): NotificationPayload[] {
