@@ -14,7 +14,7 @@ import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './tim
 import { TimerHeap, type TimerEntry } from './timers.js';
 import { renderActions } from './actions.js';
 import type { Action, Match, Rule } from './schema.js';
-import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
+import type { EventRef, Firing, FiringKind, RenderedAction, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
 
 type PatternSpec =
   | { kind: 'none' }
@@ -59,6 +59,7 @@ interface CompiledRule {
   /** This rule's entries in the engine's `states` / `counters` maps (re-bound whenever those change). */
   st: RuleState;
   counters: RuleCounters;
+  ring: TraceRing;
 }
 
 interface RuleState {
@@ -142,11 +143,11 @@ export function toRef(e: PanoptesEvent | EventRef): EventRef {
 
 /** The last `max` traces of a rule, overwritten in place (no shifting a list on every firing). */
 class TraceRing {
-  private items: Trace[] = [];
+  private items: EngineFiring[] = [];
   private next = 0;
   constructor(private readonly max: number) {}
 
-  push(t: Trace): void {
+  push(t: EngineFiring): void {
     if (this.max <= 0) return;
     if (this.items.length < this.max) this.items.push(t);
     else this.items[this.next] = t;
@@ -154,9 +155,124 @@ class TraceRing {
   }
 
   /** Oldest first. */
-  list(): Trace[] {
+  list(): EngineFiring[] {
     return this.items.length < this.max ? this.items.slice() : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
   }
+}
+
+/** What a firing's trace shows of its window: the span, the events' own times when they differ from `ts`, the count. */
+interface WindowSpec {
+  within?: number;
+  times?: number[];
+  count?: number;
+}
+
+const NOTHING: RuleOutput = Object.freeze({ firings: Object.freeze([]) as unknown as Firing[], stopped: false });
+const STOPPED: RuleOutput = Object.freeze({ firings: Object.freeze([]) as unknown as Firing[], stopped: true });
+
+/**
+ * One firing. Everything it needs is captured when it fires (its events, key, window, the flags of that moment); the
+ * actions are rendered and the trace written the first time either is read, once. The rule processor reads both for
+ * every firing, in the same transaction; a firing nobody reads (a rule test that only counts, the benchmark) costs
+ * no template rendering.
+ */
+class EngineFiring implements Firing {
+  readonly ruleId: string;
+  readonly ruleName: string;
+  private atText: string | null = null;
+  private ids: string[] | null = null;
+  private rendered: { actions: RenderedAction[]; trace: Trace } | null = null;
+
+  constructor(
+    private readonly rule: CompiledRule,
+    private readonly kind: FiringKind,
+    private readonly atMs: number,
+    private readonly refs: (PanoptesEvent | EventRef)[],
+    private readonly trigger: PanoptesEvent | EventRef | null,
+    private readonly key: string,
+    private readonly condEvent: PanoptesEvent | null,
+    private readonly window: WindowSpec | undefined,
+    private readonly flags: Record<string, boolean>,
+    private readonly timeZone: string | undefined,
+    private readonly suppressedSinceLast: number,
+  ) {
+    this.ruleId = rule.id;
+    this.ruleName = rule.name;
+  }
+
+  get at(): string {
+    return (this.atText ??= iso(this.atMs));
+  }
+
+  get eventIds(): string[] {
+    if (this.ids === null) {
+      const refs = this.refs;
+      const ids: string[] = new Array(refs.length);
+      for (let i = 0; i < refs.length; i++) ids[i] = refs[i]!.id;
+      this.ids = ids;
+    }
+    return this.ids;
+  }
+
+  get actions(): RenderedAction[] {
+    return (this.rendered ??= this.render()).actions;
+  }
+
+  get trace(): Trace {
+    return (this.rendered ??= this.render()).trace;
+  }
+
+  toJSON(): unknown {
+    return { ruleId: this.ruleId, ruleName: this.ruleName, at: this.at, eventIds: this.eventIds, actions: this.actions, trace: this.trace };
+  }
+
+  private render(): { actions: RenderedAction[]; trace: Trace } {
+    const rule = this.rule;
+    const refs = this.refs.map(toRef);
+    const triggerRef = this.trigger === null ? null : this.trigger === this.refs[this.refs.length - 1] ? refs[refs.length - 1]! : toRef(this.trigger);
+    const w = this.window;
+    const count = this.kind === 'digest' ? (w?.count ?? refs.length) : refs.length;
+    const errors: string[] = [];
+    const scope = templateScope(rule, triggerRef, refs, count, this.flags, this.key, this.atMs);
+    const actions = renderActions(rule.then, scope, errors);
+    let window: Trace['window'] | undefined;
+    if (w !== undefined) {
+      const times = w.times;
+      window = {
+        ...(w.within !== undefined ? { within: formatDuration(w.within) } : {}),
+        events: refs.map((x, j) => ({ id: x.id, ts: times ? iso(times[j]!) : x.ts })),
+        ...(w.count !== undefined ? { count: w.count } : {}),
+      };
+    }
+    // Key order as before (ruleId … conditions, window, actions, …): traces are stored and printed as JSON.
+    const trace: Trace = {
+      ruleId: rule.id,
+      at: this.at,
+      kind: this.kind,
+      eventIds: this.eventIds,
+      key: this.key,
+      ...(this.condEvent !== null ? { conditions: traceMatcher(rule.main, this.condEvent) } : {}),
+      ...(window !== undefined ? { window } : {}),
+      actions,
+    };
+    if (rule.flagGates || rule.timeGate) trace.context = describeContext(rule, this.flags, this.atMs, this.timeZone);
+    if (this.suppressedSinceLast >= 0) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast: this.suppressedSinceLast };
+    if (errors.length) {
+      trace.renderErrors = errors;
+      rule.counters.renderErrors += errors.length;
+    }
+    return { actions, trace };
+  }
+}
+
+function describeContext(rule: CompiledRule, flags: Record<string, boolean>, at: number, timeZone: string | undefined): Trace['context'] {
+  const ctx: NonNullable<Trace['context']> = {};
+  if (rule.flagGates) ctx.flags = Object.fromEntries(rule.flagGates.map(([n, want]) => [n, { want, was: flags[n] === true }]));
+  if (rule.timeGate) {
+    const l = localTime(at, timeZone);
+    ctx.time = { localMinutes: l.minutes, day: l.day };
+  }
+  return ctx;
 }
 
 const ROLE_MAIN = -2;
@@ -187,6 +303,10 @@ export class RuleEngine {
   private counters = new Map<string, RuleCounters>();
   private timers = new TimerHeap();
   private traceRing = new Map<string, TraceRing>();
+  /** Firings of the current `process` / `advanceTo` call (null until the first one). */
+  private firings: EngineFiring[] | null = null;
+  /** The flags as this call saw them, copied at its first firing. */
+  private flagSnapshot: Record<string, boolean> | null = null;
   private readonly maxTraces: number;
   private readonly maxKeys: number;
   private lastSweep = -Infinity;
@@ -243,16 +363,21 @@ export class RuleEngine {
     for (const c of this.rules) {
       c.st = this.states.get(c.id)!;
       c.counters = this.counters.get(c.id)!;
+      let ring = this.traceRing.get(c.id);
+      if (!ring) this.traceRing.set(c.id, (ring = new TraceRing(this.maxTraces)));
+      c.ring = ring;
     }
     this.sweepActive.clear();
     for (const c of this.sweepable) if (c.st.windows.size || c.st.seqs.size || c.st.throttle.size) this.sweepActive.add(c);
   }
 
   process(event: PanoptesEvent, env: RuleEnv): RuleOutput {
-    const out: RuleOutput = { firings: [], stopped: false };
     const now = env.now;
+    this.firings = null;
+    this.flagSnapshot = null;
+    let stopped = false;
     this.housekeeping(now);
-    this.fireDue(now, false, env, out);
+    this.fireDue(now, false, env);
     const cands = this.index.candidates(event);
     const ruleOf = this.matcherRule;
     const roleOf = this.matcherRole;
@@ -281,22 +406,32 @@ export class RuleEngine {
       const rule = this.rules[r]!;
       if (!stepHit && rule.steps.length) resetSteps(stepHits, rule.steps.length);
       if (mainHit && !this.gatesOpen(rule, env, now)) mainHit = false;
-      const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env, out);
+      const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env);
       if (fired && rule.hasStop) {
-        out.stopped = true;
+        stopped = true;
         break;
       }
     }
-    this.fireDue(now, true, env, out);
-    return out;
+    this.fireDue(now, true, env);
+    return this.output(stopped);
   }
 
   /** Fire every timer due at or before `now` (absences, after-absence deadlines, digests). */
   advanceTo(now: number, env: RuleEnv): RuleOutput {
-    const out: RuleOutput = { firings: [], stopped: false };
+    this.firings = null;
+    this.flagSnapshot = null;
     this.housekeeping(now);
-    this.fireDue(now, true, env, out);
-    return out;
+    this.fireDue(now, true, env);
+    return this.output(false);
+  }
+
+  /** Most events fire nothing: they all share one empty, frozen answer instead of allocating their own. */
+  private output(stopped: boolean): RuleOutput {
+    const firings = this.firings;
+    this.firings = null;
+    this.flagSnapshot = null;
+    if (firings === null) return stopped ? STOPPED : NOTHING;
+    return { firings, stopped };
   }
 
   nextDeadline(): number | null {
@@ -311,8 +446,8 @@ export class RuleEngine {
 
   /** The most recent traces the engine produced (the caller keeps the durable copy). */
   traces(ruleId?: string): Trace[] {
-    if (ruleId !== undefined) return this.traceRing.get(ruleId)?.list() ?? [];
-    return [...this.traceRing.values()].flatMap((r) => r.list()).sort((a, b) => a.at.localeCompare(b.at));
+    if (ruleId !== undefined) return this.traceRing.get(ruleId)?.list().map((f) => f.trace) ?? [];
+    return [...this.traceRing.values()].flatMap((r) => r.list().map((f) => f.trace)).sort((a, b) => a.at.localeCompare(b.at));
   }
 
   stats(): Record<string, unknown> {
@@ -330,7 +465,7 @@ export class RuleEngine {
   // ---- per-event temporal logic ------------------------------------------------------------------------------
 
   /** Returns true when the rule fired on this event (including throttled or digested firings). */
-  private onEvent(rule: CompiledRule, e: PanoptesEvent, mainHit: boolean, afterHit: boolean, stepHits: boolean[], env: RuleEnv, out: RuleOutput): boolean {
+  private onEvent(rule: CompiledRule, e: PanoptesEvent, mainHit: boolean, afterHit: boolean, stepHits: boolean[], env: RuleEnv): boolean {
     // (stepHits is only meaningful for sequence rules, whose steps fill it.)
     const now = env.now;
     const st = rule.st;
@@ -338,8 +473,7 @@ export class RuleEngine {
     switch (p.kind) {
       case 'none': {
         if (!mainHit) return false;
-        const ref = toRef(e);
-        return this.emit(rule, st, 'event', now, [ref], e, ref, '', traceMatcher(rule.main, e), undefined, env, out);
+        return this.emit(rule, st, 'event', now, [e], e, '', e, undefined, env);
       }
       case 'count': {
         if (!mainHit) return false;
@@ -353,17 +487,11 @@ export class RuleEngine {
           w.times.shift();
           w.events.shift();
         }
-        const ref = toRef(e);
         w.times.push(now);
-        w.events.push(ref);
+        w.events.push(toRef(e));
         if (w.times.length < p.n) return false;
-        const events = w.events;
         st.windows.delete(key);
-        return this.emit(rule, st, 'count', now, events, e, ref, key, traceMatcher(rule.main, e), {
-          within: formatDuration(p.within),
-          events: events.map((x, j) => ({ id: x.id, ts: iso(w.times[j]!) })),
-          count: events.length,
-        }, env, out);
+        return this.emit(rule, st, 'count', now, w.events, e, key, e, { within: p.within, times: w.times, count: w.events.length }, env);
       }
       case 'absent': {
         if (!mainHit) return false;
@@ -394,12 +522,8 @@ export class RuleEngine {
         const complete = runs?.[p.steps - 1];
         if (mainHit && complete) {
           st.seqs.delete(key);
-          const ref = toRef(e);
-          const events = [...complete.events, ref];
-          return this.emit(rule, st, 'sequence', now, events, e, ref, key, traceMatcher(rule.main, e), {
-            within: formatDuration(p.within),
-            events: events.map((x) => ({ id: x.id, ts: x.ts })),
-          }, env, out);
+          const events = [...complete.events, toRef(e)];
+          return this.emit(rule, st, 'sequence', now, events, e, key, e, { within: p.within }, env);
         }
         if (!stepHits.includes(true)) return false;
         if (!runs) runs = new Array(p.steps).fill(null);
@@ -419,26 +543,26 @@ export class RuleEngine {
   }
 
   /**
-   * Throttle, then digest or render: the single path every firing takes. `refs` are the firing's events as refs,
-   * `trigger` the event the throttle key is read from and `triggerRef` its ref (the template's event).
+   * Throttle, then digest or record: the single path every firing takes. `refs` are the firing's events, `trigger`
+   * the event the throttle key is read from and templates see, `condEvent` the event whose conditions the trace
+   * shows. Rendering the actions and writing the trace wait until the caller reads them (see EngineFiring): matching
+   * stays cheap, and what is rendered is the same as if it had been rendered here.
    */
   private emit(
     rule: CompiledRule,
     st: RuleState,
     kind: FiringKind,
     at: number,
-    refs: EventRef[],
+    refs: (PanoptesEvent | EventRef)[],
     trigger: PanoptesEvent | EventRef | null,
-    triggerRef: EventRef | null,
     key: string,
-    conditions: ConditionResult[] | undefined,
-    window: Trace['window'] | undefined,
+    condEvent: PanoptesEvent | null,
+    window: WindowSpec | undefined,
     env: RuleEnv,
-    out: RuleOutput,
   ): boolean {
     const counters = rule.counters;
-    let suppressedSinceLast: number | undefined;
-    if (rule.throttle && kind !== 'digest') {
+    let suppressedSinceLast = -1;
+    if (rule.throttle !== null && kind !== 'digest') {
       const tkey = rule.throttle.by && trigger ? groupKey(rule.throttle.by, trigger as PanoptesEvent) : '';
       const t = st.throttle.get(tkey);
       if (t && at - t.last < rule.throttle.per) {
@@ -450,7 +574,7 @@ export class RuleEngine {
       this.touch(rule, st.throttle, tkey, { last: at, suppressed: 0 });
       this.sweepActive.add(rule);
     }
-    if (rule.digest && kind !== 'digest') {
+    if (rule.digest !== null && kind !== 'digest') {
       let d = st.digest;
       if (!d) {
         d = st.digest = { deadline: at + rule.digest.every, count: 0, events: [] };
@@ -461,44 +585,23 @@ export class RuleEngine {
       if (d.events.length > MAX_DIGEST_EVENTS) d.events.splice(0, d.events.length - MAX_DIGEST_EVENTS);
       return true;
     }
-    const errors: string[] = [];
-    const scope = templateScope(rule, triggerRef, refs, kind === 'digest' ? (window?.count ?? refs.length) : refs.length, env, key, at);
-    const actions = renderActions(rule.then, scope, errors);
-    const eventIds: string[] = new Array(refs.length);
-    for (let i = 0; i < refs.length; i++) eventIds[i] = refs[i]!.id;
-    // Key order as before (ruleId … conditions, window, actions, …): traces are stored and printed as JSON. Whole
-    // literals rather than keys added one by one, so each trace is one compact object.
-    const atText = iso(at);
-    const trace: Trace =
-      window === undefined
-        ? conditions === undefined
-          ? { ruleId: rule.id, at: atText, kind, eventIds, key, actions }
-          : { ruleId: rule.id, at: atText, kind, eventIds, key, conditions, actions }
-        : conditions === undefined
-          ? { ruleId: rule.id, at: atText, kind, eventIds, key, window, actions }
-          : { ruleId: rule.id, at: atText, kind, eventIds, key, conditions, window, actions };
-    if (rule.flagGates || rule.timeGate) trace.context = this.describeContext(rule, env, at);
-    if (suppressedSinceLast !== undefined) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast };
-    if (errors.length) {
-      trace.renderErrors = errors;
-      counters.renderErrors += errors.length;
-    }
+    // Templates and traces see the flags as they were at this event, however late they are rendered.
+    const flags = (this.flagSnapshot ??= { ...env.flags });
+    const firing = new EngineFiring(rule, kind, at, refs, trigger, key, condEvent, window, flags, env.timeZone, suppressedSinceLast);
     counters.firings++;
-    let ring = this.traceRing.get(rule.id);
-    if (!ring) this.traceRing.set(rule.id, (ring = new TraceRing(this.maxTraces)));
-    ring.push(trace);
-    out.firings.push({ ruleId: rule.id, ruleName: rule.name, at: trace.at, eventIds, actions, trace });
+    rule.ring.push(firing);
+    (this.firings ??= []).push(firing);
     return true;
   }
 
   // ---- timers --------------------------------------------------------------------------------------------------
 
-  private fireDue(now: number, inclusive: boolean, env: RuleEnv, out: RuleOutput): void {
+  private fireDue(now: number, inclusive: boolean, env: RuleEnv): void {
     for (;;) {
       const t = this.timers.peek();
       if (!t || t.at > now || (!inclusive && t.at === now)) return;
       this.timers.pop();
-      if (this.isLive(t)) this.fireTimer(t, env, out);
+      if (this.isLive(t)) this.fireTimer(t, env);
       else this.requeueMoved(t);
     }
   }
@@ -518,17 +621,14 @@ export class RuleEngine {
     if (a !== undefined && a.deadline > t.at) this.timers.push({ at: a.deadline, ruleId: t.ruleId, kind: 'absent', key: t.key, seq: a.seq });
   }
 
-  private fireTimer(t: TimerEntry, env: RuleEnv, out: RuleOutput): void {
+  private fireTimer(t: TimerEntry, env: RuleEnv): void {
     const rule = this.byId.get(t.ruleId)!;
     const st = this.states.get(t.ruleId)!;
     if (t.kind === 'digest') {
       const d = st.digest!;
       st.digest = null;
       const last = d.events[d.events.length - 1] ?? null;
-      this.emit(rule, st, 'digest', t.at, d.events, last, last, '', undefined, {
-        events: d.events.map((x) => ({ id: x.id, ts: x.ts })),
-        count: d.count,
-      }, env, out);
+      this.emit(rule, st, 'digest', t.at, d.events, last, '', null, { count: d.count }, env);
       return;
     }
     const p = rule.pattern as { within: number };
@@ -545,10 +645,7 @@ export class RuleEngine {
       rule.counters.gatedTimerFirings++;
       return;
     }
-    this.emit(rule, st, t.kind === 'absent' ? 'absence' : 'after-absence', t.at, trigger ? [trigger] : [], trigger, trigger, t.key, undefined, {
-      within: formatDuration(p.within),
-      events: trigger ? [{ id: trigger.id, ts: trigger.ts }] : [],
-    }, env, out);
+    this.emit(rule, st, t.kind === 'absent' ? 'absence' : 'after-absence', t.at, trigger ? [trigger] : [], trigger, t.key, null, { within: p.within }, env);
   }
 
   /** Queue every pending deadline afresh; `fresh` (after restore) when the saved timer order came from another process. */
@@ -631,16 +728,6 @@ export class RuleEngine {
     }
     if (rule.timeGate && !rule.timeGate(this.local(at, env.timeZone))) return false;
     return true;
-  }
-
-  private describeContext(rule: CompiledRule, env: RuleEnv, at: number): Trace['context'] {
-    const ctx: NonNullable<Trace['context']> = {};
-    if (rule.flagGates) ctx.flags = Object.fromEntries(rule.flagGates.map(([n, want]) => [n, { want, was: env.flags[n] === true }]));
-    if (rule.timeGate) {
-      const l = this.local(at, env.timeZone);
-      ctx.time = { localMinutes: l.minutes, day: l.day };
-    }
-    return ctx;
   }
 
   // ---- explain ---------------------------------------------------------------------------------------------------
@@ -817,6 +904,7 @@ function compileRule(rule: Rule, order: number): CompiledRule {
     then: rule.then,
     st: null as unknown as RuleState,
     counters: null as unknown as RuleCounters,
+    ring: null as unknown as TraceRing,
   };
   c.main = compileMatcher(c, 'main', { ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }, '$');
   if (p && 'after' in p) c.after = compileMatcher(c, 'after', p.after, '$.pattern.after');
@@ -845,8 +933,8 @@ function matcherMiss(m: Matcher, e: PanoptesEvent): { reason: string; details?: 
 }
 
 /** What templates see. Written out key by key (no spreads): it is built for every firing. */
-function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef[], count: number, env: RuleEnv, key: string, at: number): Record<string, unknown> {
-  if (ev === null) return { event: null, events, count, flags: flagsView(env.flags), rule: { id: rule.id, name: rule.name }, key, now: iso(at) };
+function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef[], count: number, flags: Record<string, boolean>, key: string, at: number): Record<string, unknown> {
+  if (ev === null) return { event: null, events, count, flags, rule: { id: rule.id, name: rule.name }, key, now: iso(at) };
   return {
     id: ev.id,
     ts: ev.ts,
@@ -860,14 +948,9 @@ function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef
     event: ev,
     events,
     count,
-    flags: flagsView(env.flags),
+    flags,
     rule: { id: rule.id, name: rule.name },
     key,
     now: iso(at),
   };
-}
-
-/** Templates only read the flags while rendering: a plain object is used as is, anything else copied into one. */
-function flagsView(flags: Record<string, boolean>): Record<string, boolean> {
-  return Object.getPrototypeOf(flags) === Object.prototype ? flags : { ...flags };
 }

@@ -22,32 +22,48 @@ export function fieldPathProblem(path: unknown): string | null {
 
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
 
+/**
+ * One small function per path, written for that path: a property read the engine does for every event and rule
+ * should be a plain `e.title` or `f.repo` (one shape, one inline cache), not a lookup by a key held in a variable,
+ * which every path would share and which V8 then treats as megamorphic.
+ */
 export function compilePath(path: string): Getter {
-  if (!path.startsWith('fields.')) {
-    const key = path as keyof PanoptesEvent;
-    return (e) => e[key];
-  }
+  if (!path.startsWith('fields.')) return topLevelGetter(path);
   const parts = path.slice('fields.'.length).split('.');
   // Own properties only: a monitor-supplied object must not let a rule read through the prototype chain.
   if (parts.some((p) => FORBIDDEN_SEGMENTS.has(p))) return () => undefined;
-  const own = (o: unknown, k: string): unknown =>
-    o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined;
-  if (parts.length === 1) {
-    const [a] = parts as [string];
-    return (e) => own(e.fields, a);
+  // The segments become string literals through JSON.stringify (quotes and line separators escaped), so any field
+  // name is read as data, never as code.
+  let body = 'let v = e.fields;\n';
+  for (const p of parts) {
+    const k = JSON.stringify(p);
+    body += `if (v === null || typeof v !== 'object' || !hasOwn(v, ${k})) return undefined;\nv = v[${k}];\n`;
   }
-  if (parts.length === 2) {
-    const [a, b] = parts as [string, string];
-    return (e) => own(own(e.fields, a), b);
+  body += 'return v;';
+  return new Function('hasOwn', `return function get(e) {\n${body}\n};`)(Object.hasOwn) as Getter;
+}
+
+function topLevelGetter(path: string): Getter {
+  switch (path) {
+    case 'title':
+      return (e) => e.title;
+    case 'body':
+      return (e) => e.body;
+    case 'url':
+      return (e) => e.url;
+    case 'source':
+      return (e) => e.source;
+    case 'type':
+      return (e) => e.type;
+    case 'tags':
+      return (e) => e.tags;
+    case 'id':
+      return (e) => e.id;
+    case 'ts':
+      return (e) => e.ts;
+    default:
+      return () => undefined;
   }
-  return (e) => {
-    let v: unknown = e.fields;
-    for (const p of parts) {
-      v = own(v, p);
-      if (v === undefined) return undefined;
-    }
-    return v;
-  };
 }
 
 /** The grouping key of an event under a `by` path; missing values form their own group. */
