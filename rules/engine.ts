@@ -275,6 +275,16 @@ function describeContext(rule: CompiledRule, flags: Record<string, boolean>, at:
   return ctx;
 }
 
+const ALWAYS = () => true;
+const windowRecency = (w: { times: number[] }) => w.times[w.times.length - 1] ?? -Infinity;
+const deadlineRecency = (a: { deadline: number }) => a.deadline;
+const throttleRecency = (t: { last: number }) => t.last;
+const runsRecency = (runs: ({ start: number } | null)[]) => Math.max(-Infinity, ...runs.map((r) => r?.start ?? -Infinity));
+
+/** State keeps an event as it is when its body is short (no copy per re-armed absence); snapshots cut it to a ref. */
+function refOf(e: PanoptesEvent): EventRef {
+  return e.body.length <= MAX_REF_BODY ? e : toRef(e);
+}
 const ROLE_MAIN = -2;
 const ROLE_AFTER = -1;
 
@@ -297,7 +307,8 @@ export class RuleEngine {
    */
   private matcherRule = new Int32Array(0);
   private matcherRole = new Int32Array(0);
-  private matcherTest: ((e: PanoptesEvent) => boolean)[] = [];
+  /** The `if` alone: the index has settled `when` for every candidate it returns. */
+  private matcherIf: ((e: PanoptesEvent) => boolean)[] = [];
   private index = new MatcherIndex([]);
   private states = new Map<string, RuleState>();
   private counters = new Map<string, RuleCounters>();
@@ -342,7 +353,7 @@ export class RuleEngine {
     this.matchers = matchers;
     this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
     this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
-    this.matcherTest = matchers.map((m) => m.test);
+    this.matcherIf = matchers.map((m) => m.cond?.test ?? ALWAYS);
     this.index = new MatcherIndex(matchers.map(matchOf));
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
@@ -381,7 +392,8 @@ export class RuleEngine {
     const cands = this.index.candidates(event);
     const ruleOf = this.matcherRule;
     const roleOf = this.matcherRole;
-    const tests = this.matcherTest;
+    const tests = this.matcherIf;
+    const proven = this.index.proven;
     const stepHits = this.stepHits;
     let i = 0;
     while (i < cands.length) {
@@ -393,7 +405,7 @@ export class RuleEngine {
       for (; i < cands.length; i++) {
         const id = cands[i]!;
         if (ruleOf[id] !== r) break;
-        if (!tests[id]!(event)) continue;
+        if (proven[id] === 0 && !tests[id]!(event)) continue;
         const role = roleOf[id]!;
         if (role === ROLE_MAIN) mainHit = true;
         else if (role === ROLE_AFTER) afterHit = true;
@@ -479,8 +491,7 @@ export class RuleEngine {
         if (!mainHit) return false;
         const key = groupKey(rule.by, e);
         let w = st.windows.get(key);
-        if (!w) w = { times: [], events: [] };
-        this.touch(rule, st.windows, key, w);
+        if (!w) this.admit(rule, st.windows, key, (w = { times: [], events: [] }), windowRecency);
         this.sweepActive.add(rule);
         // Inclusive window: an event exactly `within` older than this one still counts.
         while (w.times.length && now - w.times[0]! > p.within) {
@@ -499,10 +510,16 @@ export class RuleEngine {
         const deadline = now + p.within;
         const prev = st.absences.get(key);
         const seq = this.timers.nextSeq();
-        this.touch(rule, st.absences, key, { deadline, last: toRef(e), seq });
-        // A busy key re-arms on every event; its queued entry (due no later than the old deadline) moves the timer
-        // on when it comes up, so the queue holds one entry per key instead of one per event.
-        if (prev === undefined || deadline < prev.deadline) this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key, seq });
+        // A busy key re-arms on every event, in place; its queued entry (due no later than the old deadline) moves
+        // the timer on when it comes up, so the queue holds one entry per key instead of one per event.
+        if (prev !== undefined && deadline >= prev.deadline) {
+          prev.deadline = deadline;
+          prev.last = refOf(e);
+          prev.seq = seq;
+          return false;
+        }
+        this.admit(rule, st.absences, key, { deadline, last: refOf(e), seq }, deadlineRecency);
+        this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key, seq });
         return false;
       }
       case 'after': {
@@ -510,7 +527,7 @@ export class RuleEngine {
         if (mainHit) st.after.delete(key);
         if (afterHit && !st.after.has(key)) {
           const deadline = now + p.within;
-          this.touch(rule, st.after, key, { deadline, start: toRef(e) });
+          this.admit(rule, st.after, key, { deadline, start: toRef(e) }, deadlineRecency);
           this.timers.push({ at: deadline, ruleId: rule.id, kind: 'after', key });
         }
         return false;
@@ -535,7 +552,7 @@ export class RuleEngine {
           const cur = runs[j];
           if (!cur || prev.start >= cur.start) runs[j] = { start: prev.start, events: [...prev.events, toRef(e)] };
         }
-        this.touch(rule, st.seqs, key, runs);
+        if (!st.seqs.has(key)) this.admit(rule, st.seqs, key, runs, runsRecency);
         this.sweepActive.add(rule);
         return false;
       }
@@ -571,7 +588,10 @@ export class RuleEngine {
         return true;
       }
       suppressedSinceLast = t?.suppressed ?? 0;
-      this.touch(rule, st.throttle, tkey, { last: at, suppressed: 0 });
+      if (t) {
+        t.last = at;
+        t.suppressed = 0;
+      } else this.admit(rule, st.throttle, tkey, { last: at, suppressed: 0 }, throttleRecency);
       this.sweepActive.add(rule);
     }
     if (rule.digest !== null && kind !== 'digest') {
@@ -700,13 +720,19 @@ export class RuleEngine {
     }
   }
 
-  /** Insert or refresh a key, keeping the map in least-recently-used order and within the per-rule bound. */
-  private touch<V>(rule: CompiledRule, map: Map<string, V>, key: string, value: V): void {
-    map.delete(key);
+  /**
+   * Add a new key within the per-rule bound. Existing keys are updated in place (no reordering on every event), so
+   * when the bound is passed the least recently active keys, by each kind's own clock, are evicted: a tenth of the
+   * bound at once, which keeps the sort this needs rare however hard the keys churn.
+   */
+  private admit<V>(rule: CompiledRule, map: Map<string, V>, key: string, value: V, recency: (v: V) => number): void {
     map.set(key, value);
-    if (map.size > this.maxKeys) {
-      const oldest = map.keys().next().value as string;
-      map.delete(oldest);
+    if (map.size <= this.maxKeys) return;
+    const keep = this.maxKeys - Math.floor(this.maxKeys / 10);
+    const byAge = [...map].filter(([k]) => k !== key).sort((a, b) => recency(a[1]) - recency(b[1]));
+    let i = 0;
+    while (map.size > keep && i < byAge.length) {
+      map.delete(byAge[i++]![0]);
       rule.counters.evictions++;
     }
   }
@@ -802,7 +828,7 @@ export class RuleEngine {
         sig: st.sig,
         enabledAt: st.enabledAt,
         windows: [...st.windows],
-        absences: [...st.absences],
+        absences: [...st.absences].map(([k, a]) => [k, { ...a, last: a.last && toRef(a.last) }]),
         after: [...st.after],
         seqs: [...st.seqs],
         throttle: [...st.throttle],

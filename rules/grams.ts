@@ -1,7 +1,10 @@
 /**
- * Character n-grams for the regex/substring prefilter. Text and literals are folded the same way (ASCII case, plus
- * the few non-ASCII characters that lower-case or case-fold to ASCII), then 3 or 4 folded characters are packed
- * into a small integer. Equal substrings give equal codes; collisions only cost a wasted check, never a miss.
+ * Character n-grams and whole words for the substring/regex prefilter. Text and literals are folded the same way
+ * (ASCII case, plus the few non-ASCII characters that lower-case or case-fold to ASCII), and one rolling 32-bit code
+ * over the folded characters (7 bits each, shifted in) serves every key kind: its low 21 bits are the last 3
+ * characters, its low 28 bits the last 4, and all 32 bits the last 4 plus the low 4 bits of the one before: a
+ * "5-gram", far rarer in text than a 4-gram, so a 5-letter literal brings up almost only texts that contain it.
+ * Equal substrings always give equal codes; a collision only costs a wasted check, never a miss.
  */
 const FOLD = new Uint8Array(65_536);
 for (let c = 0; c < 65_536; c++) FOLD[c] = c & 0x7f;
@@ -10,13 +13,21 @@ FOLD[0x130] = 105; // 'İ'.toLowerCase() starts with 'i'
 FOLD[0x212a] = 107; // Kelvin sign folds to 'k'
 FOLD[0x17f] = 115; // long s folds to 's' under /iu
 
-export const GRAM4_MASK = 0xfffffff;
-export const GRAM3_MASK = 0x1fffff;
+/** Folded character, plus 0x80 for the characters `\b` treats as word characters ([A-Za-z0-9_], ASCII only). */
+const CLASS = new Uint8Array(65_536);
+for (let c = 0; c < 65_536; c++) {
+  const word = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  CLASS[c] = FOLD[c]! | (word ? 0x80 : 0);
+}
 
-export function gramCode(s: string, start: number, len: number): number {
-  let h = 0;
-  for (let i = start; i < start + len; i++) h = (h << 7) | FOLD[s.charCodeAt(i)]!;
-  return h;
+export type GramLength = 3 | 4 | 5;
+const MASK: Record<GramLength, number> = { 3: 0x1fffff, 4: 0xfffffff, 5: -1 };
+
+/** The code of `len` folded characters of `s` from `start`, exactly as the scan computes it. */
+export function gramCode(s: string, start: number, len: GramLength): number {
+  let k = 0;
+  for (let i = start; i < start + len; i++) k = (k << 7) | FOLD[s.charCodeAt(i)]!;
+  return k & MASK[len];
 }
 
 /** Runs of the literal usable for grams: for case-insensitive matching only ASCII runs are safe. */
@@ -25,31 +36,29 @@ export function gramRuns(literal: string, caseInsensitive: boolean): string[] {
   return literal.split(/[^\x00-\x7f]+/).filter((r) => r.length >= 3);
 }
 
-const WORD = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) WORD[c] = 1;
-for (let c = 65; c <= 90; c++) WORD[c] = 1;
-for (let c = 97; c <= 122; c++) WORD[c] = 1;
-WORD[95] = 1;
+/** A whole word's key: its last (up to) five folded characters as the rolling code has them, its length and first letter. */
+function wordKeyOf(code: number, length: number, first: number): number {
+  const last = length >= 5 ? code : code & ((1 << (7 * length)) - 1);
+  return (Math.imul(last ^ Math.imul(length, 0x27d4eb2d), 0x9e3779b1) ^ first) | 0;
+}
 
-/** Hash of a whole word, ASCII case folded (the same function is used for the rule's word and the text's words). */
+/** The key of a rule's whole word (ASCII word characters), the same function the scan applies to the text's words. */
 export function wordCode(word: string): number {
-  let h = 0;
-  for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + FOLD[word.charCodeAt(i)]!) | 0;
-  return h;
+  let k = 0;
+  for (let i = 0; i < word.length; i++) k = (k << 7) | FOLD[word.charCodeAt(i)]!;
+  return wordKeyOf(k, word.length, FOLD[word.charCodeAt(0)]!);
 }
 
 /**
- * What one text field is indexed by: folded 3-grams, 4-grams and whole words, each a map from code to what is
+ * What one text field is indexed by: folded 3-, 4- and 5-grams and whole words, each a map from code to what is
  * filed under it. Each map has a bit filter in front (one bit per hashed code, 64k bits): most grams and words of
  * a text are filed under nothing, and testing a bit is far cheaper than a map lookup. A set bit can be a false
  * alarm (the map then says no); a clear bit is always right, so nothing is missed.
  */
 export interface TextTables<T> {
-  g3: Map<number, T>;
-  g4: Map<number, T>;
+  grams: Record<GramLength, Map<number, T>>;
   words: Map<number, T>;
-  bits3: Int32Array;
-  bits4: Int32Array;
+  bits: Record<GramLength, Int32Array>;
   bitsW: Int32Array;
 }
 
@@ -58,11 +67,9 @@ const mix = (code: number) => Math.imul(code, 0x9e3779b1) >>> 16;
 
 export function newTextTables<T>(): TextTables<T> {
   return {
-    g3: new Map(),
-    g4: new Map(),
+    grams: { 3: new Map(), 4: new Map(), 5: new Map() },
     words: new Map(),
-    bits3: new Int32Array(FILTER_WORDS),
-    bits4: new Int32Array(FILTER_WORDS),
+    bits: { 3: new Int32Array(FILTER_WORDS), 4: new Int32Array(FILTER_WORDS), 5: new Int32Array(FILTER_WORDS) },
     bitsW: new Int32Array(FILTER_WORDS),
   };
 }
@@ -72,8 +79,8 @@ const setBit = (bits: Int32Array, code: number) => {
   bits[x >>> 5]! |= 1 << (x & 31);
 };
 
-export function markGram(t: TextTables<unknown>, code: number, len: 3 | 4): void {
-  setBit(len === 4 ? t.bits4 : t.bits3, code);
+export function markGram(t: TextTables<unknown>, code: number, len: GramLength): void {
+  setBit(t.bits[len], code);
 }
 
 export function markWord(t: TextTables<unknown>, code: number): void {
@@ -81,57 +88,70 @@ export function markWord(t: TextTables<unknown>, code: number): void {
 }
 
 /**
- * One pass over `s` that calls `hit` for what is filed under each of its 4-grams, 3-grams and whole ASCII words
- * (maximal runs of [A-Za-z0-9_], exactly what `\b` delimits). Rolling codes and hashes: no allocation, and one
- * read of each character however many kinds of key the field has.
+ * One pass over `s` that calls `hit` for what is filed under each of its grams and whole ASCII words (maximal runs
+ * of [A-Za-z0-9_], exactly what `\b` delimits). One rolling code, no allocation, one read of each character however
+ * many kinds of key the field has; the kinds nothing is filed under are not looked at.
  */
 export function scanText<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
   const n = s.length;
-  const use4 = t.g4.size > 0;
-  const use3 = t.g3.size > 0;
-  const useW = t.words.size > 0;
-  const bits3 = t.bits3;
-  const bits4 = t.bits4;
+  const g5 = t.grams[5].size > 0 ? t.grams[5] : null;
+  const g4 = t.grams[4].size > 0 ? t.grams[4] : null;
+  const g3 = t.grams[3].size > 0 ? t.grams[3] : null;
+  const words = t.words.size > 0 ? t.words : null;
+  const bits5 = t.bits[5];
+  const bits4 = t.bits[4];
+  const bits3 = t.bits[3];
   const bitsW = t.bitsW;
-  let h = 0;
-  let w = 0;
-  let inWord = false;
+  let k = 0;
+  let wordStart = -1;
+  let first = 0;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    const f = FOLD[c]!;
-    h = ((h << 7) | f) & GRAM4_MASK;
-    if (use4 && i >= 3) {
-      const x = Math.imul(h, 0x9e3779b1) >>> 16;
+    const cls = CLASS[s.charCodeAt(i)]!;
+    if (words !== null) {
+      if (cls >= 0x80) {
+        if (wordStart < 0) {
+          wordStart = i;
+          first = cls & 0x7f;
+        }
+      } else if (wordStart >= 0) {
+        // `k` still ends with the word's last character.
+        const w = wordKeyOf(k, i - wordStart, first);
+        const x = mix(w);
+        if ((bitsW[x >>> 5]! & (1 << (x & 31))) !== 0) {
+          const found = words.get(w);
+          if (found !== undefined) hit(found);
+        }
+        wordStart = -1;
+      }
+    }
+    k = (k << 7) | (cls & 0x7f);
+    if (g5 !== null && i >= 4) {
+      const x = mix(k);
+      if ((bits5[x >>> 5]! & (1 << (x & 31))) !== 0) {
+        const found = g5.get(k);
+        if (found !== undefined) hit(found);
+      }
+    }
+    if (g4 !== null && i >= 3) {
+      const g = k & 0xfffffff;
+      const x = mix(g);
       if ((bits4[x >>> 5]! & (1 << (x & 31))) !== 0) {
-        const found = t.g4.get(h);
+        const found = g4.get(g);
         if (found !== undefined) hit(found);
       }
     }
-    if (use3 && i >= 2) {
-      const g = h & GRAM3_MASK;
-      const x = Math.imul(g, 0x9e3779b1) >>> 16;
+    if (g3 !== null && i >= 2) {
+      const g = k & 0x1fffff;
+      const x = mix(g);
       if ((bits3[x >>> 5]! & (1 << (x & 31))) !== 0) {
-        const found = t.g3.get(g);
+        const found = g3.get(g);
         if (found !== undefined) hit(found);
-      }
-    }
-    if (useW) {
-      if (c < 128 && WORD[c] === 1) {
-        w = (Math.imul(w, 31) + f) | 0;
-        inWord = true;
-      } else if (inWord) {
-        wordHit(w, t, hit);
-        w = 0;
-        inWord = false;
       }
     }
   }
-  if (inWord) wordHit(w, t, hit);
-}
-
-function wordHit<T>(w: number, t: TextTables<T>, hit: (found: T) => void): void {
-  const x = Math.imul(w, 0x9e3779b1) >>> 16;
-  if ((t.bitsW[x >>> 5]! & (1 << (x & 31))) === 0) return;
-  const found = t.words.get(w);
-  if (found !== undefined) hit(found);
+  if (words !== null && wordStart >= 0) {
+    const w = wordKeyOf(k, n - wordStart, first);
+    const found = words.get(w);
+    if (found !== undefined) hit(found);
+  }
 }

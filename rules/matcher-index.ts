@@ -8,18 +8,26 @@
  *   - numeric thresholds: sorted arrays, binary-searched per event;
  *   - otherwise the residual list, checked for every event.
  * Per event we only evaluate the matchers that an index lookup brings up; order is restored by sorting their ids.
+ *
+ * `when` is settled before any of that. Matchers with the same `when` form a group, and the groups a (source, type)
+ * pair passes are worked out once per pair and remembered (sources and types repeat endlessly). Per event the
+ * index stamps the event's groups, and a matcher found by a lookup becomes a candidate only when its group is
+ * stamped: so candidates never need their `when` tested again, and a `when` alone (an absence on one source's
+ * heartbeat) costs nothing per event. Top-level lookups therefore use only `if` conditions; crowded buckets may
+ * still be split by an exact `when` source or type. A matcher whose `if` is a single equality or `in` is proven
+ * by the very lookup that found it (`proven`), so the engine skips testing it again.
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './conditions.js';
-import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type TextTables } from './grams.js';
-import { globPrefix, isGlob } from './glob.js';
+import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type GramLength, type TextTables } from './grams.js';
+import { compileGlob, globPrefix, isGlob } from './glob.js';
 import { requiredLiteral } from './regex.js';
 import type { Getter } from './paths.js';
 import type { Condition, LeafCondition, Match, Scalar } from './schema.js';
 
 type Key =
-  | { kind: 'eq'; path: string; ci: boolean; value: Scalar }
-  | { kind: 'prefix'; path: string; prefix: string }
+  | { kind: 'eq'; path: string; ci: boolean; value: Scalar; when?: true }
+  | { kind: 'prefix'; path: string; prefix: string; when?: true }
   | { kind: 'gram'; path: string; literal: string }
   | { kind: 'word'; path: string; word: string }
   | { kind: 'num'; path: string; above: boolean; strict: boolean; threshold: number };
@@ -54,6 +62,9 @@ interface Entry {
   plans: Plan[];
 }
 
+/** Plans from `when` (exact source/type) only split crowded buckets: at the top level the groups settle `when`. */
+const isWhenPlan = (p: Plan) => p.every((k) => 'when' in k && k.when === true);
+
 interface EqIndex {
   slot: number;
   ci: boolean;
@@ -66,12 +77,24 @@ interface PrefixIndex {
   /** value → the buckets its prefixes find: sources and types repeat, so each distinct value is sliced once. */
   memo: Map<string, Bucket[]>;
 }
+/** Thresholds in flat arrays (a scan reads numbers, not one object per rule). */
+interface NumList {
+  thresholds: Float64Array;
+  strict: Uint8Array;
+  ids: Int32Array;
+}
 interface NumIndex {
   slot: number;
   /** gt/gte, ascending threshold: a value v passes a prefix of this list. */
   above: NumEntry[];
   /** lt/lte, descending threshold. */
   below: NumEntry[];
+  aboveList: NumList;
+  belowList: NumList;
+}
+
+function numList(entries: NumEntry[]): NumList {
+  return { thresholds: Float64Array.from(entries, (e) => e.threshold), strict: Uint8Array.from(entries, (e) => (e.strict ? 1 : 0)), ids: Int32Array.from(entries, (e) => e.id) };
 }
 /** Grams and whole words of one text field, found in one pass over the text (see grams.ts). */
 type TextIndex = TextTables<Bucket> & { slot: number };
@@ -112,14 +135,27 @@ class Level {
   private prefixList: PrefixIndex[] = [];
   private textList: TextIndex[] = [];
   private numList: NumIndex[] = [];
+  private popularity = new Map<string, number>();
   /** The plan each matcher was filed under, so a nested level uses the others. */
   private chosen = new Map<number, Plan>();
 
-  constructor(entries: Entry[], stats: IndexStats, depth: number, private readonly slots: Slots) {
+  constructor(entries: Entry[], stats: IndexStats, depth: number, private readonly slots: Slots, bare: number[] = []) {
+    // How many matchers could be filed under each equality: a value many rules test (a language, a type) finds many
+    // matchers per event however they end up filed, so it is costed at that from the start.
+    for (const { plans } of entries) {
+      for (const p of plans) {
+        for (const k of p) {
+          if (k.kind !== 'eq') continue;
+          const name = `${eqName(k)}\u0000${typeof k.value}\u0000${String(k.value)}`;
+          this.popularity.set(name, (this.popularity.get(name) ?? 0) + 1);
+        }
+      }
+    }
     for (const { id, plans } of entries) {
       let best: Plan | null = null;
       let bestCost = Infinity;
       for (const p of plans) {
+        if (depth === 0 && isWhenPlan(p)) continue;
         const c = this.cost(p);
         if (c < bestCost) {
           bestCost = c;
@@ -128,8 +164,9 @@ class Level {
       }
       // Checking a matcher costs about as much as a lookup: past a point the residual list is cheaper.
       if (!best || bestCost > 5_000) {
-        this.residual.push(id);
-        if (depth === 0) stats.residual++;
+        // At the top, a matcher with nothing to look up is served by its group (see `bare`).
+        if (depth === 0) bare.push(id);
+        else this.residual.push(id);
         continue;
       }
       this.chosen.set(id, best);
@@ -139,6 +176,8 @@ class Level {
     for (const n of this.nums.values()) {
       n.above.sort((a, b) => a.threshold - b.threshold);
       n.below.sort((a, b) => b.threshold - a.threshold);
+      n.aboveList = numList(n.above);
+      n.belowList = numList(n.below);
     }
     for (const p of this.prefix.values()) p.lengths = [...p.byLength.keys()].sort((a, b) => a - b);
     this.eqList = [...this.eq.values()];
@@ -162,12 +201,14 @@ class Level {
       for (const ix of this.eqList) ix.map.forEach(split);
       for (const ix of this.prefixList) for (const m of ix.byLength.values()) m.forEach(split);
       for (const ix of this.textList) {
-        ix.g3.forEach(split);
-        ix.g4.forEach(split);
+        ix.grams[3].forEach(split);
+        ix.grams[4].forEach(split);
+        ix.grams[5].forEach(split);
         ix.words.forEach(split);
       }
     }
     this.chosen.clear();
+    this.popularity.clear();
   }
 
   collect(ix: MatcherIndex): void {
@@ -206,6 +247,8 @@ class Level {
       for (let j = 0; j < found.length; j++) ix.hit(found[j]!);
     }
     for (let i = 0; i < this.textList.length; i++) {
+      // Only fields some group of this event's route has filed words or grams under are scanned.
+      if (ix.textOn[i] === 0) continue;
       const tx = this.textList[i]!;
       const v = ix.value(tx.slot);
       if (typeof v === 'string') scanText(v, tx, ix.hit);
@@ -220,6 +263,19 @@ class Level {
     if (this.residual.length) ix.add(this.residual);
   }
 
+  /** Per text field (in scan order), every matcher filed under one of its words or grams. */
+  textMatchers(): number[][] {
+    return this.textList.map((t) => {
+      const ids: number[] = [];
+      const add = (b: Bucket) => ids.push(...b.ids);
+      t.grams[3].forEach(add);
+      t.grams[4].forEach(add);
+      t.grams[5].forEach(add);
+      t.words.forEach(add);
+      return ids;
+    });
+  }
+
   private cost(plan: Plan): number {
     let c = 0;
     for (const k of plan) c += this.keyCost(k);
@@ -231,7 +287,9 @@ class Level {
     switch (k.kind) {
       case 'eq': {
         const base = k.path === 'type' ? 3 : k.path === 'source' ? 2 : 1;
-        return base + (this.eq.get(eqName(k))?.map.get(k.value)?.ids.length ?? 0);
+        const filed = this.eq.get(eqName(k))?.map.get(k.value)?.ids.length ?? 0;
+        const could = this.popularity.get(`${eqName(k)}\u0000${typeof k.value}\u0000${String(k.value)}`) ?? 0;
+        return base + Math.max(filed, could >> 1);
       }
       case 'prefix':
         return 4 + (this.prefix.get(k.path)?.byLength.get(k.prefix.length)?.get(k.prefix)?.ids.length ?? 0) * 2;
@@ -241,21 +299,23 @@ class Level {
         return 1 + (this.text.get(k.path)?.words.get(wordCode(k.word))?.ids.length ?? 0);
       case 'num': {
         const n = this.nums.get(k.path);
-        return 8 + ((n ? (k.above ? n.above.length : n.below.length) : 0) >> 1);
+        // A sorted scan stops at the first threshold the value does not pass: thresholds are usually set to catch
+        // the unusual value, so most events read one or two numbers whatever the list's length.
+        return 4 + ((n ? (k.above ? n.above.length : n.below.length) : 0) >> 6);
       }
     }
   }
 
-  private bestGram(k: Extract<Key, { kind: 'gram' }>): { code: number; len: 3 | 4; load: number } {
+  private bestGram(k: Extract<Key, { kind: 'gram' }>): { code: number; len: GramLength; load: number } {
     const ix = this.text.get(k.path);
-    let best = { code: 0, len: 3 as 3 | 4, load: Infinity };
+    let best = { code: 0, len: 3 as GramLength, load: Infinity };
     // Grams fold case for every literal; runs with non-ASCII characters are left out for safety.
     for (const run of gramRuns(k.literal, true)) {
-      const len: 3 | 4 = run.length >= 4 ? 4 : 3;
+      const len: GramLength = run.length >= 5 ? 5 : run.length === 4 ? 4 : 3;
       for (let i = 0; i + len <= run.length; i++) {
         const code = gramCode(run, i, len);
-        // A 4-gram is rarer in text than a 3-gram: prefer it when loads tie.
-        const load = (ix ? (len === 4 ? ix.g4 : ix.g3).get(code)?.ids.length ?? 0 : 0) + (len === 3 ? 0.5 : 0);
+        // A longer gram is rarer in text: prefer it when loads tie.
+        const load = (ix?.grams[len].get(code)?.ids.length ?? 0) + (5 - len) * 0.5;
         if (load < best.load) best = { code, len, load };
       }
     }
@@ -294,7 +354,7 @@ class Level {
       case 'gram': {
         const g = this.bestGram(k);
         const ix = this.textIndex(k.path);
-        push(g.len === 4 ? ix.g4 : ix.g3, g.code);
+        push(ix.grams[g.len], g.code);
         markGram(ix, g.code, g.len);
         return;
       }
@@ -307,7 +367,7 @@ class Level {
       }
       case 'num': {
         let ix = this.nums.get(k.path);
-        if (!ix) this.nums.set(k.path, (ix = { slot: this.slots.slot(k.path), above: [], below: [] }));
+        if (!ix) this.nums.set(k.path, (ix = { slot: this.slots.slot(k.path), above: [], below: [], aboveList: numList([]), belowList: numList([]) }));
         (k.above ? ix.above : ix.below).push({ threshold: k.threshold, strict: k.strict, id });
         return;
       }
@@ -318,19 +378,29 @@ class Level {
 function collectNum(nx: NumIndex, v: number, ix: MatcherIndex): void {
   if (Number.isNaN(v)) return;
   // Strict and inclusive thresholds can be equal: skip the strict ones at v, stop only past v.
-  const above = nx.above;
-  for (let i = 0; i < above.length; i++) {
-    const n = above[i]!;
-    if (n.threshold > v) break;
-    if (!(n.strict && n.threshold === v)) ix.add1(n.id);
+  const above = nx.aboveList;
+  for (let i = 0, n = above.ids.length; i < n; i++) {
+    const t = above.thresholds[i]!;
+    if (t > v) break;
+    if (!(t === v && above.strict[i] === 1)) ix.add1(above.ids[i]!);
   }
-  const below = nx.below;
-  for (let i = 0; i < below.length; i++) {
-    const n = below[i]!;
-    if (n.threshold < v) break;
-    if (!(n.strict && n.threshold === v)) ix.add1(n.id);
+  const below = nx.belowList;
+  for (let i = 0, n = below.ids.length; i < n; i++) {
+    const t = below.thresholds[i]!;
+    if (t < v) break;
+    if (!(t === v && below.strict[i] === 1)) ix.add1(below.ids[i]!);
   }
 }
+
+/** The groups a (source, type) pair passes, and their matchers that have nothing else to look up. */
+interface Route {
+  groups: Int32Array;
+  bare: number[];
+  /** Per top-level text field: 1 when one of these groups has matchers filed under its words or grams. */
+  text: Uint8Array;
+}
+
+const ROUTES_MAX = 8_192;
 
 export class MatcherIndex {
   private root: Level;
@@ -341,14 +411,50 @@ export class MatcherIndex {
   private readonly values: unknown[];
   private readonly valueEpoch: Int32Array;
   private e: PanoptesEvent | null = null;
+  /** Per matcher: its group (matchers with the same `when`). */
+  private readonly groupOf: Int32Array;
+  /** Per group: the epoch of the last event whose source and type it passes. */
+  private readonly groupStamp: Int32Array;
+  private readonly groupWhen: { source: ((s: string) => boolean) | null; type: ((t: string) => boolean) | null }[] = [];
+  /** Per group: matchers with no `if` key to be filed under (served whole whenever the group is stamped). */
+  private readonly groupBare: number[][] = [];
+  private routes = new Map<string, Map<string, Route>>();
+  private routeCount = 0;
+  /** Per matcher: 1 when a lookup that finds it proves its `if` (a lone equality or `in`, or no `if` at all). */
+  readonly proven: Uint8Array;
+  /** The current event's route's `text`. */
+  textOn: Uint8Array = new Uint8Array(0);
+  /** Per top-level text field, the groups with matchers filed under it. */
+  private readonly textGroups: Set<number>[];
   readonly stats: IndexStats = { matchers: 0, residual: 0, byKind: {}, subIndexes: 0 };
 
   /** `matches[i]` is matcher i; ids are assigned in rule order so sorting ids restores rule order. */
   constructor(matches: Match[]) {
     this.stamp = new Int32Array(matches.length);
     this.stats.matchers = matches.length;
+    this.groupOf = new Int32Array(matches.length);
+    this.proven = new Uint8Array(matches.length);
+    const groupIds = new Map<string, number>();
+    matches.forEach((m, id) => {
+      const source = m.when?.source !== undefined && m.when.source !== '*' ? m.when.source : null;
+      const type = m.when?.type !== undefined && m.when.type !== '*' ? m.when.type : null;
+      const name = JSON.stringify([source, type]);
+      let g = groupIds.get(name);
+      if (g === undefined) {
+        groupIds.set(name, (g = this.groupWhen.length));
+        this.groupWhen.push({ source: source === null ? null : compileGlob(source), type: type === null ? null : compileGlob(type) });
+        this.groupBare.push([]);
+      }
+      this.groupOf[id] = g;
+      if (m.if === undefined || provenByLookup(m.if)) this.proven[id] = 1;
+    });
+    this.groupStamp = new Int32Array(this.groupWhen.length);
     const slots = new Slots();
-    this.root = new Level(matches.map((m, id) => ({ id, plans: accessPlans(m) })), this.stats, 0, slots);
+    const bare: number[] = [];
+    this.root = new Level(matches.map((m, id) => ({ id, plans: accessPlans(m) })), this.stats, 0, slots, bare);
+    for (const id of bare) this.groupBare[this.groupOf[id]!]!.push(id);
+    this.textGroups = this.root.textMatchers().map((ids) => new Set(ids.map((id) => this.groupOf[id]!)));
+    this.stats.residual = bare.length;
     this.getters = slots.paths.map(getter);
     this.values = slots.paths.map(() => undefined);
     this.valueEpoch = new Int32Array(slots.paths.length);
@@ -367,9 +473,11 @@ export class MatcherIndex {
     const stamp = this.stamp;
     const epoch = this.epoch;
     const out = this.out;
+    const groupOf = this.groupOf;
+    const groupStamp = this.groupStamp;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (stamp[id] !== epoch) {
+      if (stamp[id] !== epoch && groupStamp[groupOf[id]!] === epoch) {
         stamp[id] = epoch;
         out.push(id);
       }
@@ -377,7 +485,7 @@ export class MatcherIndex {
   }
 
   add1(id: number): void {
-    if (this.stamp[id] !== this.epoch) {
+    if (this.stamp[id] !== this.epoch && this.groupStamp[this.groupOf[id]!] === this.epoch) {
       this.stamp[id] = this.epoch;
       this.out.push(id);
     }
@@ -389,14 +497,50 @@ export class MatcherIndex {
     else b.sub.collect(this);
   };
 
-  /** Ids of the matchers that may match `e`, ascending. The array is reused by the next call. */
+  private route(source: string, type: string): Route {
+    let byType = this.routes.get(source);
+    let r = byType?.get(type);
+    if (r !== undefined) return r;
+    // Remembered per pair; a flood of distinct sources or types only costs rebuilding routes, never unbounded memory.
+    if (this.routeCount >= ROUTES_MAX) {
+      this.routes.clear();
+      this.routeCount = 0;
+      byType = undefined;
+    }
+    const groups: number[] = [];
+    const bare: number[] = [];
+    this.groupWhen.forEach((w, g) => {
+      if ((w.source === null || w.source(source)) && (w.type === null || w.type(type))) {
+        groups.push(g);
+        bare.push(...this.groupBare[g]!);
+      }
+    });
+    const text = Uint8Array.from(this.textGroups, (gs) => (groups.some((g) => gs.has(g)) ? 1 : 0));
+    r = { groups: Int32Array.from(groups), bare: bare.sort((a, b) => a - b), text };
+    if (!byType) this.routes.set(source, (byType = new Map()));
+    byType.set(type, r);
+    this.routeCount++;
+    return r;
+  }
+
+  /**
+   * Ids of the matchers that may match `e`, ascending; every one passes its `when`, and those marked in `proven`
+   * also pass their `if`. The array is reused by the next call.
+   */
   candidates(e: PanoptesEvent): number[] {
     this.out.length = 0;
     if (++this.epoch === 0x7fffffff) {
       this.stamp.fill(0);
       this.valueEpoch.fill(0);
+      this.groupStamp.fill(0);
       this.epoch = 1;
     }
+    const route = this.route(e.source, e.type);
+    const groups = route.groups;
+    const epoch = this.epoch;
+    for (let i = 0; i < groups.length; i++) this.groupStamp[groups[i]!] = epoch;
+    if (route.bare.length) this.add(route.bare);
+    this.textOn = route.text;
     this.e = e;
     this.root.collect(this);
     this.e = null;
@@ -419,6 +563,13 @@ export class MatcherIndex {
   }
 }
 
+/** A lone equality or `in` (case-sensitive or not): the hash lookup that finds the matcher is the whole test. */
+function provenByLookup(c: Condition): boolean {
+  if ('all' in c || 'any' in c || 'not' in c) return false;
+  const op = leafOp(c);
+  return op === 'equals' || op === 'in';
+}
+
 const eqName = (k: { path: string; ci: boolean }) => (k.ci ? `${k.path}\u0001ci` : k.path);
 
 /** Alternative ways to find this matcher; any one of them is a necessary condition for it to match. */
@@ -427,10 +578,10 @@ function accessPlans(m: Match): Plan[] {
   for (const field of ['source', 'type'] as const) {
     const pattern = m.when?.[field];
     if (pattern === undefined || pattern === '*') continue;
-    if (!isGlob(pattern)) plans.push([{ kind: 'eq', path: field, ci: false, value: pattern }]);
+    if (!isGlob(pattern)) plans.push([{ kind: 'eq', path: field, ci: false, value: pattern, when: true }]);
     else {
       const prefix = globPrefix(pattern);
-      if (prefix.length >= 2) plans.push([{ kind: 'prefix', path: field, prefix }]);
+      if (prefix.length >= 2) plans.push([{ kind: 'prefix', path: field, prefix, when: true }]);
     }
   }
   if (m.if) plans.push(...conditionPlans(m.if));
