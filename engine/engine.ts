@@ -103,7 +103,9 @@ export class Engine {
       log: this.log.child('monitor'),
       onHealth: (h) => this.broadcast('health', h),
     });
-    this.rules = new RuleEngine({ maxTracesPerRule: config.current.settings.traceLimitPerRule });
+    // The store keeps the last traceLimitPerRule traces of every rule (durably, and that is what the UI lists); a
+    // second copy in the engine's memory would only hold on to events, so the engine keeps none.
+    this.rules = new RuleEngine({ maxTracesPerRule: 0 });
     this.loadRules();
     this.executors.set('notify', notifyExecutor(store, (n) => this.deliverNotification(n)));
     this.executors.set('webhook', webhookExecutor());

@@ -21,6 +21,7 @@ import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './conditions.js';
 import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type GramLength, type TextTables } from './grams.js';
 import { compileGlob, globPrefix, isGlob } from './glob.js';
+import { hashString, ScalarTable } from './string-table.js';
 import { requiredLiteral } from './regex.js';
 import type { Getter } from './paths.js';
 import type { Condition, LeafCondition, Match, Scalar } from './schema.js';
@@ -68,7 +69,7 @@ const isWhenPlan = (p: Plan) => p.every((k) => 'when' in k && k.when === true);
 interface EqIndex {
   slot: number;
   ci: boolean;
-  map: Map<unknown, Bucket>;
+  map: ScalarTable<Bucket>;
 }
 interface PrefixIndex {
   slot: number;
@@ -329,7 +330,7 @@ class Level {
   }
 
   private file(k: Key, id: number): void {
-    const push = <K>(m: Map<K, Bucket>, key: K) => {
+    const push = <K>(m: { get(k: K): Bucket | undefined; set(k: K, b: Bucket): void }, key: K) => {
       const b = m.get(key);
       if (b) {
         if (b.ids[b.ids.length - 1] !== id) b.ids.push(id);
@@ -339,7 +340,7 @@ class Level {
       case 'eq': {
         const name = eqName(k);
         let ix = this.eq.get(name);
-        if (!ix) this.eq.set(name, (ix = { slot: this.slots.slot(k.path), ci: k.ci, map: new Map() }));
+        if (!ix) this.eq.set(name, (ix = { slot: this.slots.slot(k.path), ci: k.ci, map: new ScalarTable() }));
         push(ix.map, k.value);
         return;
       }
@@ -418,7 +419,11 @@ export class MatcherIndex {
   private readonly groupWhen: { source: ((s: string) => boolean) | null; type: ((t: string) => boolean) | null }[] = [];
   /** Per group: matchers with no `if` key to be filed under (served whole whenever the group is stamped). */
   private readonly groupBare: number[][] = [];
-  private routes = new Map<string, Map<string, Route>>();
+  /** Routes by (source, type), open addressing: one hash of each string, confirmed by comparing both. */
+  private routeHash = new Int32Array(0);
+  private routeSource: string[] = [];
+  private routeType: string[] = [];
+  private routeOf: Route[] = [];
   private routeCount = 0;
   /** Per matcher: 1 when a lookup that finds it proves its `if` (a lone equality or `in`, or no `if` at all). */
   readonly proven: Uint8Array;
@@ -498,15 +503,45 @@ export class MatcherIndex {
   };
 
   private route(source: string, type: string): Route {
-    let byType = this.routes.get(source);
-    let r = byType?.get(type);
-    if (r !== undefined) return r;
-    // Remembered per pair; a flood of distinct sources or types only costs rebuilding routes, never unbounded memory.
-    if (this.routeCount >= ROUTES_MAX) {
-      this.routes.clear();
-      this.routeCount = 0;
-      byType = undefined;
+    const h = (Math.imul(hashString(source), 0x2c1b3c6d) ^ hashString(type)) | 1;
+    const hashes = this.routeHash;
+    const mask = hashes.length - 1;
+    let i = h & mask;
+    for (; mask > 0; i = (i + 1) & mask) {
+      const x = hashes[i]!;
+      if (x === 0) break;
+      if (x === h && this.routeSource[i] === source && this.routeType[i] === type) return this.routeOf[i]!;
     }
+    // Remembered per pair; a flood of distinct sources or types only costs rebuilding routes, never unbounded memory.
+    if ((this.routeCount + 1) * 2 > hashes.length) {
+      const grow = hashes.length < ROUTES_MAX * 2;
+      const old = { hashes, sources: this.routeSource, types: this.routeType, routes: this.routeOf };
+      const cap = grow ? Math.max(64, hashes.length * 2) : hashes.length;
+      this.routeHash = new Int32Array(cap);
+      this.routeSource = new Array<string>(cap);
+      this.routeType = new Array<string>(cap);
+      this.routeOf = new Array<Route>(cap);
+      this.routeCount = 0;
+      // Grown: every route is kept. Full (ROUTES_MAX pairs): start over; routes are rebuilt as pairs come back.
+      if (grow) for (let j = 0; j < old.hashes.length; j++) if (old.hashes[j] !== 0) this.storeRoute(old.hashes[j]!, old.sources[j]!, old.types[j]!, old.routes[j]!);
+    }
+    const r = this.buildRoute(source, type);
+    this.storeRoute(h, source, type, r);
+    return r;
+  }
+
+  private storeRoute(h: number, source: string, type: string, r: Route): void {
+    const mask = this.routeHash.length - 1;
+    let i = h & mask;
+    while (this.routeHash[i] !== 0) i = (i + 1) & mask;
+    this.routeHash[i] = h;
+    this.routeSource[i] = source;
+    this.routeType[i] = type;
+    this.routeOf[i] = r;
+    this.routeCount++;
+  }
+
+  private buildRoute(source: string, type: string): Route {
     const groups: number[] = [];
     const bare: number[] = [];
     this.groupWhen.forEach((w, g) => {
@@ -516,11 +551,7 @@ export class MatcherIndex {
       }
     });
     const text = Uint8Array.from(this.textGroups, (gs) => (groups.some((g) => gs.has(g)) ? 1 : 0));
-    r = { groups: Int32Array.from(groups), bare: bare.sort((a, b) => a - b), text };
-    if (!byType) this.routes.set(source, (byType = new Map()));
-    byType.set(type, r);
-    this.routeCount++;
-    return r;
+    return { groups: Int32Array.from(groups), bare: bare.sort((a, b) => a - b), text };
   }
 
   /**
