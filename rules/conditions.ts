@@ -54,12 +54,12 @@ export function toNumber(v: unknown): number {
 const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
 
 /** A test on one value; lists (tags, array fields) pass when any element passes. */
-function valueTest(c: LeafCondition, op: LeafOp): (v: unknown) => boolean {
+function valueTest(c: LeafCondition, op: LeafOp, value: unknown): (v: unknown) => boolean {
   const ci = c.ignoreCase === true;
   switch (op) {
     case 'equals':
     case 'notEquals': {
-      const want = ci ? lower(c[op]) : c[op];
+      const want = ci ? lower(value) : value;
       return ci ? (v) => lower(v) === want : (v) => v === want;
     }
     case 'in': {
@@ -120,7 +120,8 @@ function compileLeaf(c: LeafCondition, path: string): CompiledCondition {
     const want = c.equals;
     holds = (v) => v === want || (Array.isArray(v) && v.includes(want));
   } else {
-    const t = valueTest(c, op === 'notEquals' ? 'equals' : op);
+    // notEquals is "no value equals": the equality test on the notEquals value, negated.
+    const t = valueTest(c, op === 'notEquals' ? 'equals' : op, c[op]);
     holds = op === 'notEquals' ? (v) => !(Array.isArray(v) ? v.some(t) : t(v)) : (v) => (Array.isArray(v) ? v.some(t) : t(v));
   }
   const test = (e: PanoptesEvent) => holds(get(e));

@@ -7,13 +7,14 @@ import type { PanoptesEvent } from '../core/event.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
 import { compileGlob } from './glob.js';
+import { compileProgram, runProgram, type ConditionProgram } from './condition-program.js';
 import { MatcherIndex } from './matcher-index.js';
 import { getter } from './conditions.js';
 import { groupKey, type Getter } from './paths.js';
 import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
 import { renderActions } from './actions.js';
-import type { Action, Match, Rule } from './schema.js';
+import type { Action, Condition, Match, Rule } from './schema.js';
 import type { EventRef, Firing, FiringKind, RenderedAction, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
 
 type PatternSpec =
@@ -33,6 +34,7 @@ interface Matcher {
   sourceTest: ((s: string) => boolean) | null;
   typeTest: ((s: string) => boolean) | null;
   cond: CompiledCondition | null;
+  ifCondition: Condition | undefined;
   /** The trace's wording of the `when` tests, built once. */
   sourceText: string;
   typeText: string;
@@ -275,7 +277,6 @@ function describeContext(rule: CompiledRule, flags: Record<string, boolean>, at:
   return ctx;
 }
 
-const ALWAYS = () => true;
 const FAST_FIRE = 1;
 const FAST_ABSENT = 2;
 
@@ -316,8 +317,8 @@ export class RuleEngine {
    */
   private matcherRule = new Int32Array(0);
   private matcherRole = new Int32Array(0);
-  /** The `if` alone: the index has settled `when` for every candidate it returns. */
-  private matcherIf: ((e: PanoptesEvent) => boolean)[] = [];
+  /** The `if` alone, as a flat program: the index has settled `when` for every candidate it returns. */
+  private matcherIf: (ConditionProgram | null)[] = [];
   private index = new MatcherIndex([]);
   private states = new Map<string, RuleState>();
   private counters = new Map<string, RuleCounters>();
@@ -377,7 +378,7 @@ export class RuleEngine {
     this.matchers = matchers;
     this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
     this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
-    this.matcherIf = matchers.map((m) => m.cond?.test ?? ALWAYS);
+    this.matcherIf = matchers.map((m) => (m.ifCondition ? compileProgram(m.ifCondition) : null));
     this.index = new MatcherIndex(matchers.map(matchOf));
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
@@ -441,7 +442,8 @@ export class RuleEngine {
       for (; i < cands.length; i++) {
         const id = cands[i]!;
         if (ruleOf[id] !== r) break;
-        if (proven[id] === 0 && !tests[id]!(event)) continue;
+        // (A matcher without `if` is always proven.)
+        if (proven[id] === 0 && !runProgram(tests[id]!, event)) continue;
         const role = roleOf[id]!;
         if (role === ROLE_MAIN) mainHit = true;
         else if (role === ROLE_AFTER) afterHit = true;
@@ -948,6 +950,7 @@ function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, bas
     sourceTest,
     typeTest,
     cond,
+    ifCondition: m.if,
     sourceText: `source is ${JSON.stringify(m.when?.source)}`,
     typeText: `type is ${JSON.stringify(m.when?.type)}`,
   };

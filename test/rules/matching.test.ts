@@ -24,6 +24,11 @@ test('operators: each one on the kind of value it is for', () => {
     [{ field: 'title', equals: 'release v2.10 of panoptes' }, false],
     [{ field: 'title', equals: 'release v2.10 of panoptes', ignoreCase: true }, true],
     [{ field: 'fields.lang', notEquals: 'Go' }, true],
+    [{ field: 'fields.lang', notEquals: 'TypeScript' }, false],
+    [{ field: 'fields.lang', notEquals: 'typescript', ignoreCase: true }, false],
+    [{ field: 'fields.missing', notEquals: 'x' }, true], // no value is not equal to anything
+    [{ field: 'tags', notEquals: 'work' }, false], // a list is "not equal" only when no element equals
+    [{ field: 'tags', notEquals: 'home' }, true],
     [{ field: 'title', contains: 'v2.10' }, true],
     [{ field: 'title', contains: 'PANOPTES' }, false],
     [{ field: 'title', contains: 'PANOPTES', ignoreCase: true }, true],
@@ -52,7 +57,13 @@ test('operators: each one on the kind of value it is for', () => {
     [{ not: { field: 'title', contains: 'beta' } }, true],
     [{ all: [{ field: 'title', contains: 'Release' }, { not: { field: 'tags', equals: 'urgent' } }] }, false],
   ];
-  for (const [cond, want] of cases) assert.equal(fires(one({ if: cond }), e).length === 1, want, JSON.stringify(cond));
+  for (const [cond, want] of cases) {
+    assert.equal(fires(one({ if: cond }), e).length === 1, want, JSON.stringify(cond));
+    // explain and traces evaluate the same conditions another way (a tree they can walk): it must agree.
+    const engine = new RuleEngine();
+    engine.setRules(one({ if: cond }));
+    assert.equal(engine.explain(e, env)[0]!.matched, want, `explain: ${JSON.stringify(cond)}`);
+  }
 });
 
 test('when: exact values and globs on source and type; omitted means any', () => {
