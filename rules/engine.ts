@@ -179,13 +179,13 @@ const STOPPED: RuleOutput = Object.freeze({ firings: Object.freeze([]) as unknow
  * no template rendering.
  */
 class EngineFiring implements Firing {
-  readonly ruleId: string;
-  readonly ruleName: string;
   private atText: string | null = null;
   private ids: string[] | null = null;
   private rendered: { actions: RenderedAction[]; trace: Trace } | null = null;
 
   constructor(
+    readonly ruleId: string,
+    readonly ruleName: string,
     private readonly rule: CompiledRule,
     private readonly kind: FiringKind,
     private readonly atMs: number,
@@ -197,10 +197,7 @@ class EngineFiring implements Firing {
     private readonly flags: Record<string, boolean>,
     private readonly timeZone: string | undefined,
     private readonly suppressedSinceLast: number,
-  ) {
-    this.ruleId = rule.id;
-    this.ruleName = rule.name;
-  }
+  ) {}
 
   get at(): string {
     return (this.atText ??= iso(this.atMs));
@@ -329,10 +326,12 @@ export class RuleEngine {
    */
   private fastKind = new Uint8Array(0);
   private absenceWithin = new Float64Array(0);
-  /** Per rule, its state's `absences` map (bound with the states). */
-  private absenceMaps: Map<string, Absence>[] = [];
+  /** Per FAST_ABSENT rule, its one pending absence (the same object its state's `absences` holds under ''). */
+  private singleAbsence: (Absence | undefined)[] = [];
   /** Firings on the fast path, not yet added to the rule's counters (see `flushCounts`). */
   private fastFirings = new Float64Array(0);
+  private ruleIds: string[] = [];
+  private ruleNames: string[] = [];
   private timers = new TimerHeap();
   private traceRing = new Map<string, TraceRing>();
   /** Firings of the current `process` / `advanceTo` call (null until the first one). */
@@ -375,6 +374,8 @@ export class RuleEngine {
     this.fastKind = Uint8Array.from(compiled, fastKindOf);
     this.absenceWithin = Float64Array.from(compiled, (c) => (c.pattern.kind === 'absent' ? c.pattern.within : 0));
     this.fastFirings = new Float64Array(compiled.length);
+    this.ruleIds = compiled.map((c) => c.id);
+    this.ruleNames = compiled.map((c) => c.name);
     this.matchers = matchers;
     this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
     this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
@@ -394,6 +395,10 @@ export class RuleEngine {
     this.rebuildTimers();
   }
 
+  private syncAbsence(c: CompiledRule): void {
+    if (this.fastKind[c.order] === FAST_ABSENT) this.singleAbsence[c.order] = c.st.absences.get('');
+  }
+
   /** Add the fast path's firing counts to the rules' counters. */
   private flushCounts(): void {
     const n = this.fastFirings;
@@ -407,7 +412,6 @@ export class RuleEngine {
 
   /** Point every compiled rule at its state and counters, so the per-event path needs no map lookups. */
   private bindStates(): void {
-    this.absenceMaps = this.rules.map((c) => this.states.get(c.id)!.absences);
     for (const c of this.rules) {
       c.st = this.states.get(c.id)!;
       c.counters = this.counters.get(c.id)!;
@@ -415,6 +419,8 @@ export class RuleEngine {
       if (!ring) this.traceRing.set(c.id, (ring = new TraceRing(this.maxTraces)));
       c.ring = ring;
     }
+    this.singleAbsence = [];
+    for (const c of this.rules) this.syncAbsence(c);
     this.sweepActive.clear();
     for (const c of this.sweepable) if (c.st.windows.size || c.st.seqs.size || c.st.throttle.size) this.sweepActive.add(c);
   }
@@ -460,7 +466,7 @@ export class RuleEngine {
       }
       if (fast === FAST_ABSENT) {
         // Re-armed in place: the queued timer entry moves on when it comes up (see onEvent).
-        const a = this.absenceMaps[r]!.get('');
+        const a = this.singleAbsence[r];
         const deadline = now + this.absenceWithin[r]!;
         if (a !== undefined && deadline >= a.deadline) {
           a.deadline = deadline;
@@ -574,6 +580,7 @@ export class RuleEngine {
           return false;
         }
         this.admit(rule, st.absences, key, { deadline, last: refOf(e), seq }, deadlineRecency);
+        this.syncAbsence(rule);
         this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key, seq });
         return false;
       }
@@ -623,7 +630,8 @@ export class RuleEngine {
   /** A plain rule's firing on `e` (FAST_FIRE): the same record `emit` makes, without reading the rule's object. */
   private fire(r: number, e: PanoptesEvent, now: number, env: RuleEnv): void {
     const flags = (this.flagSnapshot ??= { ...env.flags });
-    const firing = new EngineFiring(this.rules[r]!, 'event', now, [e], e, '', e, undefined, flags, env.timeZone, -1);
+    // The id and name come from arrays of their own: reading the rule's object here would cost a cache miss.
+    const firing = new EngineFiring(this.ruleIds[r]!, this.ruleNames[r]!, this.rules[r]!, 'event', now, [e], e, '', e, undefined, flags, env.timeZone, -1);
     this.fastFirings[r]! += 1;
     if (this.maxTraces > 0) this.rules[r]!.ring.push(firing);
     (this.firings ??= []).push(firing);
@@ -671,7 +679,7 @@ export class RuleEngine {
     }
     // Templates and traces see the flags as they were at this event, however late they are rendered.
     const flags = (this.flagSnapshot ??= { ...env.flags });
-    const firing = new EngineFiring(rule, kind, at, refs, trigger, key, condEvent, window, flags, env.timeZone, suppressedSinceLast);
+    const firing = new EngineFiring(rule.id, rule.name, rule, kind, at, refs, trigger, key, condEvent, window, flags, env.timeZone, suppressedSinceLast);
     counters.firings++;
     rule.ring.push(firing);
     (this.firings ??= []).push(firing);
@@ -720,6 +728,7 @@ export class RuleEngine {
     if (t.kind === 'absent') {
       trigger = st.absences.get(t.key)!.last;
       st.absences.delete(t.key);
+      this.syncAbsence(rule);
     } else {
       trigger = st.after.get(t.key)!.start;
       st.after.delete(t.key);
@@ -779,6 +788,7 @@ export class RuleEngine {
         const deadline = now + c.pattern.within;
         const seq = this.timers.nextSeq();
         st.absences.set('', { deadline, last: null, seq });
+        this.syncAbsence(c);
         this.timers.push({ at: deadline, ruleId: c.id, kind: 'absent', key: '', seq });
       }
     }

@@ -21,7 +21,7 @@ import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './conditions.js';
 import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type GramLength, type TextTables } from './grams.js';
 import { compileGlob, globPrefix, isGlob } from './glob.js';
-import { hashString, ScalarTable } from './string-table.js';
+import { hashSample, ScalarTable } from './string-table.js';
 import { requiredLiteral } from './regex.js';
 import type { Getter } from './paths.js';
 import type { Condition, LeafCondition, Match, Scalar } from './schema.js';
@@ -503,7 +503,7 @@ export class MatcherIndex {
   };
 
   private route(source: string, type: string): Route {
-    const h = (Math.imul(hashString(source), 0x2c1b3c6d) ^ hashString(type)) | 1;
+    const h = (Math.imul(hashSample(source), 0x2c1b3c6d) ^ hashSample(type)) | 1;
     const hashes = this.routeHash;
     const mask = hashes.length - 1;
     let i = h & mask;
