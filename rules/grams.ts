@@ -93,6 +93,55 @@ export function markWord(t: TextTables<unknown>, code: number): void {
  * many kinds of key the field has; the kinds nothing is filed under are not looked at.
  */
 export function scanText<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
+  if (t.grams[3].size === 0 && t.grams[4].size === 0) scanWordsAnd5(s, t, hit);
+  else scanAll(s, t, hit);
+}
+
+/**
+ * The common case, words and literals of five or more characters, without a test per character for the kinds that
+ * are absent: an empty kind's bit filter is all zeros, so it never leads to a lookup. (On a slow core these
+ * per-character branches were a fifth of the scan.)
+ */
+function scanWordsAnd5<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
+  const n = s.length;
+  const g5 = t.grams[5];
+  const words = t.words;
+  const bits5 = t.bits[5];
+  const bitsW = t.bitsW;
+  let k = 0;
+  let wordStart = -1;
+  let first = 0;
+  for (let i = 0; i < n; i++) {
+    const cls = CLASS[s.charCodeAt(i)]!;
+    if (cls >= 0x80) {
+      if (wordStart < 0) {
+        wordStart = i;
+        first = cls & 0x7f;
+      }
+    } else if (wordStart >= 0) {
+      // `k` still ends with the word's last character.
+      const w = wordKeyOf(k, i - wordStart, first);
+      const x = mix(w);
+      if ((bitsW[x >>> 5]! & (1 << (x & 31))) !== 0) {
+        const found = words.get(w);
+        if (found !== undefined) hit(found);
+      }
+      wordStart = -1;
+    }
+    k = (k << 7) | (cls & 0x7f);
+    const x = mix(k);
+    if ((bits5[x >>> 5]! & (1 << (x & 31))) !== 0 && i >= 4) {
+      const found = g5.get(k);
+      if (found !== undefined) hit(found);
+    }
+  }
+  if (wordStart >= 0) {
+    const found = words.get(wordKeyOf(k, n - wordStart, first));
+    if (found !== undefined) hit(found);
+  }
+}
+
+function scanAll<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
   const n = s.length;
   const g5 = t.grams[5].size > 0 ? t.grams[5] : null;
   const g4 = t.grams[4].size > 0 ? t.grams[4] : null;

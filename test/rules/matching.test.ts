@@ -92,13 +92,14 @@ test('rules are evaluated in list order whatever index bucket they sit in', () =
  * The index must never miss: on random rules and events, the rules that fire are exactly those whose
  * conditions hold when every rule is checked one by one (which is what `explain` does, without the index).
  */
-function agreement(opts: { seed: number; rules: number; events: number; extraWords: number; minMatches: number }) {
+function agreement(opts: { seed: number; rules: number; events: number; extraWords: number; minMatches: number; longLiterals?: boolean }) {
   let seed = opts.seed;
   const rnd = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) & 0x7fffffff) / 0x7fffffff);
   const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)]!;
   const words = ['alpha', 'Beta', 'gamma', 'DELTA', 'epsilon', 'zeta', 'eta', 'theta', 'İstanbul', 'Kelvin', 'naïve', 'ab', 'x'];
   // A larger vocabulary fills the index's bit filters and crowds its buckets (nested levels).
   for (let i = 0; i < opts.extraWords; i++) words.push(Array.from({ length: 3 + Math.floor(rnd() * 6) }, () => pick([...'etaoinshrdlucmfw_09'])).join(''));
+  const long = words.filter((x) => x.length >= 5);
   const sources = ['rss:hn', 'rss:lobsters', 'mail:work', 'irc:libera', 'web:status'];
   const types = ['feed.item', 'mail.received', 'chat.message', 'web.changed'];
   const leaf = (): Record<string, unknown> => {
@@ -115,8 +116,11 @@ function agreement(opts: { seed: number; rules: number; events: number; extraWor
       case 'contains':
       case 'startsWith':
       case 'endsWith':
+        if (opts.longLiterals) return { field, [kind]: pick(long), ...(ci ? { ignoreCase: true } : {}) };
         return { field, [kind]: rnd() < 0.5 ? w : w.slice(1, 4), ...(ci ? { ignoreCase: true } : {}) };
       case 'matches':
+        // Whole words (the word index) and literals of five or more characters (5-grams): the scan's common case.
+        if (opts.longLiterals) return { field, matches: pick([`\\b${w}\\b`, `${pick(long)}s?`]), ...(rnd() < 0.3 ? { flags: pick(['i', 'u']) } : {}) };
         return { field, matches: pick([`\\b${w}\\b`, `\\b${w.slice(0, 3)}\\b`, `${w}\\b`, `^${w}`, `${w.slice(0, 3)}+x?y*`, `(${w}|other)`, `\\.${w}`, `[a-z]${w}s?`]), ...(rnd() < 0.3 ? { flags: pick(['i', 'iu', 'u']) } : {}) };
       case 'exists':
         return { field, exists: rnd() < 0.5 };
@@ -166,6 +170,10 @@ test('the index agrees with checking every rule, on random rules and events', ()
 
 test('the index agrees with checking every rule with a large vocabulary and crowded buckets', () => {
   agreement({ seed: 7, rules: 2000, events: 150, extraWords: 400, minMatches: 150 });
+});
+
+test('the index agrees with checking every rule when every literal is a whole word or five characters or more', () => {
+  agreement({ seed: 11, rules: 1000, events: 300, extraWords: 200, minMatches: 150, longLiterals: true });
 });
 
 test('explain names the failing condition, the failing context gate, or the pattern state', () => {
