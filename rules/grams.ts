@@ -88,13 +88,13 @@ export function markWord(t: TextTables<unknown>, code: number): void {
 }
 
 /**
- * One pass over `s` that calls `hit` for what is filed under each of its grams and whole ASCII words (maximal runs
- * of [A-Za-z0-9_], exactly what `\b` delimits). One rolling code, no allocation, one read of each character however
- * many kinds of key the field has; the kinds nothing is filed under are not looked at.
+ * Calls `hit` for what is filed under each of the grams and whole ASCII words of `s` (maximal runs of [A-Za-z0-9_],
+ * exactly what `\b` delimits). One pass with one rolling code and no allocation for words and 5-grams; a second,
+ * simpler pass only when some literal is as short as three or four characters.
  */
 export function scanText<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
-  if (t.grams[3].size === 0 && t.grams[4].size === 0) scanWordsAnd5(s, t, hit);
-  else scanAll(s, t, hit);
+  scanWordsAnd5(s, t, hit);
+  if (t.grams[3].size > 0 || t.grams[4].size > 0) scanShortGrams(s, t, hit);
 }
 
 /**
@@ -141,66 +141,26 @@ function scanWordsAnd5<T>(s: string, t: TextTables<T>, hit: (found: T) => void):
   }
 }
 
-function scanAll<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
-  const n = s.length;
-  const g5 = t.grams[5].size > 0 ? t.grams[5] : null;
-  const g4 = t.grams[4].size > 0 ? t.grams[4] : null;
-  const g3 = t.grams[3].size > 0 ? t.grams[3] : null;
-  const words = t.words.size > 0 ? t.words : null;
-  const bits5 = t.bits[5];
+/** Literals of three or four characters (rare: most literals are words or longer), in a pass of their own. */
+function scanShortGrams<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
+  const g4 = t.grams[4];
+  const g3 = t.grams[3];
   const bits4 = t.bits[4];
   const bits3 = t.bits[3];
-  const bitsW = t.bitsW;
   let k = 0;
-  let wordStart = -1;
-  let first = 0;
-  for (let i = 0; i < n; i++) {
-    const cls = CLASS[s.charCodeAt(i)]!;
-    if (words !== null) {
-      if (cls >= 0x80) {
-        if (wordStart < 0) {
-          wordStart = i;
-          first = cls & 0x7f;
-        }
-      } else if (wordStart >= 0) {
-        // `k` still ends with the word's last character.
-        const w = wordKeyOf(k, i - wordStart, first);
-        const x = mix(w);
-        if ((bitsW[x >>> 5]! & (1 << (x & 31))) !== 0) {
-          const found = words.get(w);
-          if (found !== undefined) hit(found);
-        }
-        wordStart = -1;
-      }
+  for (let i = 0; i < s.length; i++) {
+    k = (k << 7) | FOLD[s.charCodeAt(i)]!;
+    const k4 = k & 0xfffffff;
+    const x4 = mix(k4);
+    if ((bits4[x4 >>> 5]! & (1 << (x4 & 31))) !== 0 && i >= 3) {
+      const found = g4.get(k4);
+      if (found !== undefined) hit(found);
     }
-    k = (k << 7) | (cls & 0x7f);
-    if (g5 !== null && i >= 4) {
-      const x = mix(k);
-      if ((bits5[x >>> 5]! & (1 << (x & 31))) !== 0) {
-        const found = g5.get(k);
-        if (found !== undefined) hit(found);
-      }
+    const k3 = k & 0x1fffff;
+    const x3 = mix(k3);
+    if ((bits3[x3 >>> 5]! & (1 << (x3 & 31))) !== 0 && i >= 2) {
+      const found = g3.get(k3);
+      if (found !== undefined) hit(found);
     }
-    if (g4 !== null && i >= 3) {
-      const g = k & 0xfffffff;
-      const x = mix(g);
-      if ((bits4[x >>> 5]! & (1 << (x & 31))) !== 0) {
-        const found = g4.get(g);
-        if (found !== undefined) hit(found);
-      }
-    }
-    if (g3 !== null && i >= 2) {
-      const g = k & 0x1fffff;
-      const x = mix(g);
-      if ((bits3[x >>> 5]! & (1 << (x & 31))) !== 0) {
-        const found = g3.get(g);
-        if (found !== undefined) hit(found);
-      }
-    }
-  }
-  if (words !== null && wordStart >= 0) {
-    const w = wordKeyOf(k, n - wordStart, first);
-    const found = words.get(w);
-    if (found !== undefined) hit(found);
   }
 }
