@@ -1,18 +1,36 @@
 /**
- * Condition trees as flat programs for the per-event path. A tree of closures costs a cache miss per node once
- * thousands of rules share the heap (each rule's closures, their contexts and arrays live apart); a program is one
- * Int32Array and one array of constants, read by a single shared interpreter that stays hot. The semantics are
- * exactly those of `conditions.ts` (which still builds the trees that explain and traces walk); the index-agreement
- * tests compare the two on random rules.
+ * Conditions as flat programs: the one place their semantics live. A tree of closures costs a cache miss per node
+ * once thousands of rules share the heap (each rule's closures, their contexts and arrays live apart); a program is
+ * one Int32Array and one array of constants, read by a single shared interpreter that stays hot. `conditions.ts`
+ * builds the tree that explain and traces walk on top of the same program (each node evaluates its own subtree).
  *
  * Layout, in prefix order. Every node starts `[op, end]`, `end` being the index just past its subtree:
  *   ALL / ANY / NOT: the children follow;
  *   LEAF: `[LEAF, end, field, test, constant]`.
  */
 import type { PanoptesEvent } from '../core/event.js';
-import { getter, leafOp, toNumber } from './conditions.js';
-import type { Getter } from './paths.js';
-import type { Condition, LeafCondition, Scalar } from './schema.js';
+import { compilePath, type Getter } from './paths.js';
+import type { Condition, LeafCondition, LeafOp, Scalar } from './schema.js';
+
+const getterCache = new Map<string, Getter>();
+/** The getter of a field path, one per path for the whole process (shared by every rule that reads it). */
+export function getter(path: string): Getter {
+  let g = getterCache.get(path);
+  if (!g) getterCache.set(path, (g = compilePath(path)));
+  return g;
+}
+
+/** How thresholds read values: numbers as they are, numeric strings as numbers, anything else as NaN. */
+export function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  return NaN;
+}
+
+export function leafOp(c: LeafCondition): LeafOp {
+  for (const k of Object.keys(c)) if (k !== 'field' && k !== 'flags' && k !== 'ignoreCase') return k as LeafOp;
+  throw new Error('condition without operator');
+}
 
 const ALL = 1;
 const ANY = 2;
@@ -69,13 +87,17 @@ function fieldSlot(path: string): number {
 export interface ConditionProgram {
   code: Int32Array;
   constants: unknown[];
+  /** Where each node starts, in prefix order (the order `conditions.ts` walks the tree in). */
+  nodes: number[];
 }
 
 export function compileProgram(c: Condition): ConditionProgram {
   const code: number[] = [];
   const constants: unknown[] = [];
+  const nodes: number[] = [];
   const emit = (node: Condition): void => {
     const at = code.length;
+    nodes.push(at);
     if ('all' in node || 'any' in node) {
       code.push('all' in node ? ALL : ANY, 0);
       for (const child of 'all' in node ? node.all : node.any) emit(child);
@@ -90,7 +112,7 @@ export function compileProgram(c: Condition): ConditionProgram {
     code[at + 1] = code.length;
   };
   emit(c);
-  return { code: Int32Array.from(code), constants };
+  return { code: Int32Array.from(code), constants, nodes };
 }
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
@@ -133,6 +155,16 @@ function leafTest(c: LeafCondition): [number, unknown] {
 /** Whether the condition holds for `e`. */
 export function runProgram(p: ConditionProgram, e: PanoptesEvent): boolean {
   return node(p.code, p.constants, e, 0);
+}
+
+/** Whether the node starting at `pc` (one of `p.nodes`) holds for `e`. */
+export function runNode(p: ConditionProgram, pc: number, e: PanoptesEvent): boolean {
+  return node(p.code, p.constants, e, pc);
+}
+
+/** For the leaf starting at `pc`: whether it holds for a value already read (traces show that value). */
+export function leafHolds(p: ConditionProgram, pc: number, v: unknown): boolean {
+  return leaf(v, p.code[pc + 3]!, p.constants[p.code[pc + 4]!]);
 }
 
 function node(code: Int32Array, constants: unknown[], e: PanoptesEvent, pc: number): boolean {

@@ -1,10 +1,14 @@
 /**
- * Condition trees compiled into closures (no interpretation of the JSON per event), with enough metadata kept to
- * explain afterwards which leaf passed or failed and on what value.
+ * Condition trees with enough metadata kept to explain afterwards which leaf passed or failed and on what value.
+ * Every node evaluates through the condition's program (condition-program.ts), so there is one implementation of
+ * what each operator means.
  */
 import type { PanoptesEvent } from '../core/event.js';
-import { compilePath, type Getter } from './paths.js';
-import type { Condition, LeafCondition, LeafOp, Scalar } from './schema.js';
+import type { Getter } from './paths.js';
+import type { Condition, LeafCondition, LeafOp } from './schema.js';
+import { compileProgram, getter, leafHolds, leafOp, runNode, type ConditionProgram } from './condition-program.js';
+
+export { getter, leafOp, toNumber } from './condition-program.js';
 
 export interface LeafInfo {
   field: string;
@@ -28,6 +32,8 @@ export interface CompiledCondition {
   holds?: (v: unknown) => boolean;
   /** Nodes in this subtree: the number of results its trace has. */
   size: number;
+  /** On the root: the whole condition as one program (what the engine runs per event). */
+  program?: ConditionProgram;
 }
 
 export interface ConditionResult {
@@ -38,128 +44,45 @@ export interface ConditionResult {
   actual?: unknown;
 }
 
-const getterCache = new Map<string, Getter>();
-export function getter(path: string): Getter {
-  let g = getterCache.get(path);
-  if (!g) getterCache.set(path, (g = compilePath(path)));
-  return g;
-}
-
-export function toNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '') return Number(v);
-  return NaN;
-}
-
-const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
-
-/** A test on one value; lists (tags, array fields) pass when any element passes. */
-function valueTest(c: LeafCondition, op: LeafOp, value: unknown): (v: unknown) => boolean {
-  const ci = c.ignoreCase === true;
-  switch (op) {
-    case 'equals':
-    case 'notEquals': {
-      const want = ci ? lower(value) : value;
-      return ci ? (v) => lower(v) === want : (v) => v === want;
-    }
-    case 'in': {
-      const set = new Set<unknown>((c.in as Scalar[]).map((x) => (ci ? lower(x) : x)));
-      return ci ? (v) => set.has(lower(v)) : (v) => set.has(v);
-    }
-    case 'contains':
-    case 'startsWith':
-    case 'endsWith': {
-      const lit = ci ? (c[op] as string).toLowerCase() : (c[op] as string);
-      // One closure per method: a method picked by a computed name is a slow, megamorphic lookup.
-      const fold = (v: string) => (ci ? v.toLowerCase() : v);
-      if (op === 'contains') return ci ? (v) => typeof v === 'string' && fold(v).includes(lit) : (v) => typeof v === 'string' && v.includes(lit);
-      if (op === 'startsWith') return ci ? (v) => typeof v === 'string' && fold(v).startsWith(lit) : (v) => typeof v === 'string' && v.startsWith(lit);
-      return ci ? (v) => typeof v === 'string' && fold(v).endsWith(lit) : (v) => typeof v === 'string' && v.endsWith(lit);
-    }
-    case 'matches': {
-      let flags = c.flags ?? '';
-      if (ci && !flags.includes('i')) flags += 'i';
-      const re = new RegExp(c.matches as string, flags);
-      return (v) => typeof v === 'string' && re.test(v);
-    }
-    case 'gt': {
-      const t = c.gt as number;
-      return (v) => toNumber(v) > t;
-    }
-    case 'gte': {
-      const t = c.gte as number;
-      return (v) => toNumber(v) >= t;
-    }
-    case 'lt': {
-      const t = c.lt as number;
-      return (v) => toNumber(v) < t;
-    }
-    case 'lte': {
-      const t = c.lte as number;
-      return (v) => toNumber(v) <= t;
-    }
-    case 'exists':
-      throw new Error('exists is handled by the leaf');
-  }
-}
-
-export function leafOp(c: LeafCondition): LeafOp {
-  for (const k of Object.keys(c)) if (k !== 'field' && k !== 'flags' && k !== 'ignoreCase') return k as LeafOp;
-  throw new Error('condition without operator');
-}
-
-function compileLeaf(c: LeafCondition, path: string): CompiledCondition {
+function compileLeaf(c: LeafCondition, path: string, program: ConditionProgram, pc: number): CompiledCondition {
   const op = leafOp(c);
-  const get = getter(c.field);
-  let holds: (v: unknown) => boolean;
-  if (op === 'exists') {
-    const want = c.exists === true;
-    holds = (v) => (v !== undefined && v !== null) === want;
-  } else if (op === 'equals' && c.ignoreCase !== true) {
-    // The commonest leaf, written out: one call per test instead of three.
-    const want = c.equals;
-    holds = (v) => v === want || (Array.isArray(v) && v.includes(want));
-  } else {
-    // notEquals is "no value equals": the equality test on the notEquals value, negated.
-    const t = valueTest(c, op === 'notEquals' ? 'equals' : op, c[op]);
-    holds = op === 'notEquals' ? (v) => !(Array.isArray(v) ? v.some(t) : t(v)) : (v) => (Array.isArray(v) ? v.some(t) : t(v));
-  }
-  const test = (e: PanoptesEvent) => holds(get(e));
   const leaf: LeafInfo = { field: c.field, op, value: c[op], ignoreCase: c.ignoreCase === true };
   if (c.flags !== undefined) leaf.flags = c.flags;
-  return { path, kind: 'leaf', test, holds, children: [], leaf, get, text: describeLeaf(leaf), size: 1 };
+  return {
+    path,
+    kind: 'leaf',
+    test: (e) => runNode(program, pc, e),
+    holds: (v) => leafHolds(program, pc, v),
+    children: [],
+    leaf,
+    get: getter(c.field),
+    text: describeLeaf(leaf),
+    size: 1,
+  };
 }
 
+/** The tree of a condition, each node able to evaluate its own subtree (through the condition's one program). */
 export function compileCondition(c: Condition, path: string): CompiledCondition {
-  if ('all' in c) {
-    const children = c.all.map((x, i) => compileCondition(x, `${path}.all[${i}]`));
-    const tests = children.map((x) => x.test);
-    const test =
-      tests.length === 1
-        ? tests[0]!
-        : tests.length === 2
-          ? ((a, b) => (e: PanoptesEvent) => a(e) && b(e))(tests[0]!, tests[1]!)
-          : (e: PanoptesEvent) => {
-              for (let i = 0; i < tests.length; i++) if (!tests[i]!(e)) return false;
-              return true;
-            };
-    return { path, kind: 'all', test, children, size: subtreeSize(children) };
-  }
-  if ('any' in c) {
-    const children = c.any.map((x, i) => compileCondition(x, `${path}.any[${i}]`));
-    const tests = children.map((x) => x.test);
-    const test = (e: PanoptesEvent) => {
-      for (let i = 0; i < tests.length; i++) if (tests[i]!(e)) return true;
-      return false;
-    };
-    return { path, kind: 'any', test, children, size: subtreeSize(children) };
-  }
-  if ('not' in c) {
-    const child = compileCondition(c.not, `${path}.not`);
-    const t = child.test;
-    return { path, kind: 'not', test: (e) => !t(e), children: [child], size: 1 + child.size };
-  }
-  return compileLeaf(c, path);
+  const program = compileProgram(c);
+  let next = 0;
+  const build = (node: Condition, at: string): CompiledCondition => {
+    // The program lists its nodes in the order this walk visits them.
+    const pc = program.nodes[next++]!;
+    const test = (e: PanoptesEvent) => runNode(program, pc, e);
+    if ('all' in node || 'any' in node) {
+      const kind = 'all' in node ? 'all' : 'any';
+      const children = ('all' in node ? node.all : node.any).map((x, i) => build(x, `${at}.${kind}[${i}]`));
+      return { path: at, kind, test, children, size: subtreeSize(children) };
+    }
+    if ('not' in node) {
+      const child = build(node.not, `${at}.not`);
+      return { path: at, kind: 'not', test, children: [child], size: 1 + child.size };
+    }
+    return compileLeaf(node, at, program, pc);
+  };
+  const root = build(c, path);
+  root.program = program;
+  return root;
 }
 
 function subtreeSize(children: CompiledCondition[]): number {

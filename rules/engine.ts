@@ -7,14 +7,14 @@ import type { PanoptesEvent } from '../core/event.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
 import { compileGlob } from './glob.js';
-import { compileProgram, runProgram, type ConditionProgram } from './condition-program.js';
+import { runProgram, type ConditionProgram } from './condition-program.js';
 import { MatcherIndex } from './matcher-index.js';
 import { getter } from './conditions.js';
 import { groupKey, type Getter } from './paths.js';
 import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
 import { renderActions } from './actions.js';
-import type { Action, Condition, Match, Rule } from './schema.js';
+import type { Action, Match, Rule } from './schema.js';
 import type { EventRef, Firing, FiringKind, RenderedAction, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
 
 type PatternSpec =
@@ -34,7 +34,6 @@ interface Matcher {
   sourceTest: ((s: string) => boolean) | null;
   typeTest: ((s: string) => boolean) | null;
   cond: CompiledCondition | null;
-  ifCondition: Condition | undefined;
   /** The trace's wording of the `when` tests, built once. */
   sourceText: string;
   typeText: string;
@@ -379,7 +378,7 @@ export class RuleEngine {
     this.matchers = matchers;
     this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
     this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
-    this.matcherIf = matchers.map((m) => (m.ifCondition ? compileProgram(m.ifCondition) : null));
+    this.matcherIf = matchers.map((m) => m.cond?.program ?? null);
     this.index = new MatcherIndex(matchers.map(matchOf));
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
@@ -960,7 +959,6 @@ function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, bas
     sourceTest,
     typeTest,
     cond,
-    ifCondition: m.if,
     sourceText: `source is ${JSON.stringify(m.when?.source)}`,
     typeText: `type is ${JSON.stringify(m.when?.type)}`,
   };
