@@ -219,11 +219,14 @@ export class MonitorHost {
         let failures = 0;
         let inFlight = false;
         let rerun = false;
+        let rerunManual = false;
         let cancelNext: (() => void) | null = null;
-        const tick = async () => {
+        // `manual`: the user asked for this check ("Check now"), so a monitor may skip its own reasons to wait.
+        const tick = async (manual = false) => {
           if (!alive()) return;
           if (inFlight) {
             rerun = true; // asked again while checking: check once more right after
+            rerunManual ||= manual;
             return;
           }
           inFlight = true;
@@ -233,7 +236,7 @@ export class MonitorHost {
           const onStop = () => attempt.abort(new Error('stopped'));
           run.controller.signal.addEventListener('abort', onStop, { once: true });
           try {
-            await withTimeout(Promise.resolve().then(() => task(attempt.signal)), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
+            await withTimeout(Promise.resolve().then(() => task(attempt.signal, { manual })), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
             if (!alive()) return;
             failures = 0;
             // Keep what the check itself said ("not modified", "12 items"); clear a stale failure message.
@@ -251,13 +254,15 @@ export class MonitorHost {
             inFlight = false;
             run.controller.signal.removeEventListener('abort', onStop);
             if (rerun && alive()) {
+              const again = rerunManual;
               rerun = false;
+              rerunManual = false;
               cancelNext?.();
-              cancelNext = setTimer(() => void tick(), 0);
+              cancelNext = setTimer(() => void tick(again), 0);
             }
           }
         };
-        run.pollers.push(() => void tick());
+        run.pollers.push(() => void tick(true));
         cancelNext = setTimer(() => void tick(), 0);
       },
       health: {
@@ -355,7 +360,7 @@ export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, 
     },
     fetch: (url, options) => boundedFetch(url, { timeoutMs: Math.min(timeoutMs, options?.timeoutMs ?? timeoutMs), ...options }, controller.signal),
     every: (_interval, task, options) => {
-      tasks.push(withTimeout(Promise.resolve().then(() => task(controller.signal)), options?.timeoutMs ?? timeoutMs, `no answer within ${Math.round((options?.timeoutMs ?? timeoutMs) / 1000)} s`));
+      tasks.push(withTimeout(Promise.resolve().then(() => task(controller.signal, { manual: true })), options?.timeoutMs ?? timeoutMs, `no answer within ${Math.round((options?.timeoutMs ?? timeoutMs) / 1000)} s`));
     },
     health: {
       ok() {},

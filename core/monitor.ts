@@ -80,9 +80,10 @@ export interface MonitorContext<C = any> {
   /**
    * Run `task` now and then every `intervalMs`, host-managed: each run has a timeout (a hang is a failure),
    * a failure is reported as health and retried with exponential backoff and jitter, success resets it.
-   * In a dry run the task runs exactly once.
+   * In a dry run the task runs exactly once. `manual` is true when the user asked for the check ("Check now", a dry
+   * run): a monitor may then skip its own reasons to wait (a feed's <ttl>).
    */
-  every(intervalMs: number, task: (signal: AbortSignal) => Promise<void>, options?: { timeoutMs?: number }): void;
+  every(intervalMs: number, task: (signal: AbortSignal, run: { manual: boolean }) => Promise<void>, options?: { timeoutMs?: number }): void;
   health: {
     ok(message?: string): void;
     degraded(message: string): void;

@@ -36,7 +36,9 @@ export const rssConfigSchema = z.object({
 export type RssConfig = z.infer<typeof rssConfigSchema>;
 
 /** Keys in `ctx.state`. */
-const STATE = { seen: 'seen', initialized: 'initialized', validators: 'validators', feedUrl: 'feedUrl' } as const;
+const STATE = { seen: 'seen', initialized: 'initialized', validators: 'validators', feedUrl: 'feedUrl', notBefore: 'notBefore' } as const;
+/** A publisher may ask for long pauses between checks; past a day we check anyway. */
+const MAX_REFRESH_MINUTES = 1_440;
 
 const definition: MonitorDefinition<RssConfig> = {
   type: 'rss',
@@ -66,7 +68,7 @@ const definition: MonitorDefinition<RssConfig> = {
     const intervalMs = Math.max(ctx.config.intervalMinutes, MIN_INTERVAL_MINUTES) * 60_000;
     return {
       start() {
-        ctx.every(intervalMs, (signal) => pollOnce(ctx, signal), { timeoutMs: FETCH_TIMEOUT_MS + 15_000 });
+        ctx.every(intervalMs, (signal, run) => pollOnce(ctx, signal, run.manual), { timeoutMs: FETCH_TIMEOUT_MS + 15_000 });
       },
       stop() {},
     };
@@ -109,8 +111,14 @@ export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Pr
 }
 
 /** One check: fetch (conditionally), parse, emit what is new, remember. Throws with a readable reason on failure. */
-export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal): Promise<void> {
+export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal, manual = false): Promise<void> {
   const { config } = ctx;
+  const notBefore = ctx.state.get(STATE.notBefore);
+  if (!manual && !ctx.dryRun && typeof notBefore === 'number' && Date.now() < notBefore) {
+    // The publisher asked for fewer checks (RSS <ttl>, sy:updatePeriod): honour it, the feed is still considered fine.
+    ctx.health.ok(`not checked: the feed asks readers to wait between checks; next check after ${new Date(notBefore).toISOString().slice(11, 16)} UTC`);
+    return;
+  }
   const password = ctx.secrets.password ?? config.password ?? '';
   const got = await fetchFeed(config.url, {
     fetch: (url, options) => ctx.fetch(url, { ...options, signal }),
@@ -123,7 +131,13 @@ export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSign
     return;
   }
   await processFeed(ctx, got.feed, got.url);
-  if (!ctx.dryRun) ctx.state.set(STATE.validators, got.validators);
+  if (!ctx.dryRun) {
+    ctx.state.set(STATE.validators, got.validators);
+    const wait = Math.min(got.feed.refreshMinutes ?? 0, MAX_REFRESH_MINUTES) * 60_000;
+    // Only a pause longer than the monitor's own interval changes anything.
+    if (wait > config.intervalMinutes * 60_000) ctx.state.set(STATE.notBefore, Date.now() + wait);
+    else ctx.state.delete(STATE.notBefore);
+  }
   const n = got.feed.entries.length;
   ctx.health.ok(`${n} item${n === 1 ? '' : 's'} in the feed`);
 }

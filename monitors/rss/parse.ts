@@ -38,6 +38,8 @@ export interface ParsedFeed {
   title: string;
   link: string | null;
   entries: FeedEntry[];
+  /** How long the publisher asks readers to wait between checks (RSS `<ttl>`, or `sy:updatePeriod`/`updateFrequency`), in minutes. */
+  refreshMinutes?: number;
 }
 
 /** The feed is not usable; the message says why in words a user can act on. */
@@ -77,7 +79,7 @@ export function parseFeedText(text: string, input: ParseInput): ParsedFeed {
     const message = String((err as Error)?.message ?? '');
     // <rss version="2.0"></rss> or an RDF without a channel: a feed with nothing in it yet, not an error.
     if (code === 'INVALID_FEED' && /does not have a channel/i.test(message) && root && /^(rss|rdf:rdf)$/i.test(root)) {
-      return { format: /^rss$/i.test(root) ? 'rss' : 'rdf', title: '', link: null, entries: [] };
+      return { format: /^rss$/i.test(root) ? 'rss' : 'rdf', title: '', link: null, entries: [], ...refreshHint(body) };
     }
     if (code === 'INVALID_FEED') {
       throw new FeedParseError(`not a feed: expected an <rss>, <feed> or <rdf:RDF> document${root ? `, found <${root}>` : ''}${pageTitle(body)}`);
@@ -88,7 +90,28 @@ export function parseFeedText(text: string, input: ParseInput): ParsedFeed {
   const format: ParsedFeed['format'] = type === 'atom' ? 'atom' : type === 'rdf' ? 'rdf' : 'rss';
   const entries = feed.items.map((item) => toEntry(item, base));
   const title = feed.title ?? '';
-  return { format, title: oneLine(looksLikeHtml(title) ? htmlToText(title) : title), link: safeLink(feed.url, base), entries };
+  return { format, title: oneLine(looksLikeHtml(title) ? htmlToText(title) : title), link: safeLink(feed.url, base), entries, ...refreshHint(body) };
+}
+
+const SY_PERIOD_MINUTES: Record<string, number> = { hourly: 60, daily: 1_440, weekly: 10_080, monthly: 43_200, yearly: 525_600 };
+
+/**
+ * The publisher's "check me at most this often", read from the document's head (before its first item): RSS 2.0
+ * `<ttl>` in minutes, or the syndication module's `sy:updatePeriod` divided by `sy:updateFrequency`. Nonsense values
+ * are ignored.
+ */
+function refreshHint(body: string): { refreshMinutes?: number } {
+  const head = body.slice(0, Math.max(0, body.search(/<(item|entry)[\s>]/i)) || 16_384);
+  const ttl = /<ttl>\s*(\d{1,7})\s*<\/ttl>/i.exec(head);
+  if (ttl) {
+    const minutes = Number(ttl[1]);
+    return minutes > 0 ? { refreshMinutes: minutes } : {};
+  }
+  const period = /<sy:updatePeriod>\s*([a-z]+)\s*<\/sy:updatePeriod>/i.exec(head);
+  if (!period) return {};
+  const base = SY_PERIOD_MINUTES[period[1]!.toLowerCase()];
+  const frequency = Number(/<sy:updateFrequency>\s*(\d{1,6})\s*<\/sy:updateFrequency>/i.exec(head)?.[1] ?? 1);
+  return base && frequency > 0 ? { refreshMinutes: base / frequency } : {};
 }
 
 type RowanItem = ReturnType<typeof parseFeed>['items'][number];

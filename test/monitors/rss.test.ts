@@ -9,6 +9,7 @@ import { startTestServer, respond, hang, resetConnection, slowDrip, hugeBody, co
 import { conditionalGet, HostLimiter } from '../../monitors/shared/http.js';
 import rss from '../../monitors/rss/index.js';
 import { diffEntries, entryKey } from '../../monitors/rss/seen.js';
+import { parseFeedText } from '../../monitors/rss/parse.js';
 import { MonitorHost, dryRunMonitor } from '../../core/monitor-host.js';
 import { memoryState } from '../../core/store/monitor-state-store.js';
 import type { MonitorDefinition, MonitorHealth, MonitorState } from '../../core/monitor.js';
@@ -224,6 +225,60 @@ test('conditional GET between checks: the stored ETag is sent and a 304 emits no
   assert.equal(sent.length, 2);
   assert.equal(sent[1]!.headers['if-none-match'], '"e1"');
 });
+
+test("a feed's <ttl> spaces the checks out (a restart does not reset it); Check now fetches anyway", async () => {
+  server.route('/feed-ttl', respond(200, rssDoc([{ guid: 't1', title: 'T1' }], '<ttl>180</ttl>'), { 'content-type': 'application/rss+xml' }));
+  const h = harness('rss:ttl');
+  const config = { url: server.url('/feed-ttl'), intervalMinutes: 15 };
+  const fetched = () => server.requests.filter((r) => r.path === '/feed-ttl').length;
+  assert.equal((await h.runOnce(config)).status, 'ok');
+  assert.equal(fetched(), 1);
+  const waited = await h.runOnce(config);
+  assert.equal(waited.status, 'ok', 'waiting for the ttl is not a failure');
+  assert.match(String(waited.message), /asks readers to wait between checks; next check after \d\d:\d\d UTC/);
+  assert.equal(fetched(), 1, 'no request before the ttl has passed');
+
+  // The user's "Check now" is a request for a check, whatever the publisher asked for.
+  const host = new MonitorHost({
+    definitions: new Map<string, MonitorDefinition>([['rss', rss]]),
+    stateFor: () => h.states.get('rss:ttl')!,
+    emit: async () => {},
+    log: silentLogger,
+  });
+  await host.start({ id: 'rss:ttl', type: 'rss', name: 'ttl', config, secrets: {} });
+  await until(() => host.health('rss:ttl')?.status === 'ok');
+  assert.equal(fetched(), 1, 'the scheduled first check still waits');
+  assert.equal(host.checkNow('rss:ttl'), true);
+  await until(() => fetched() === 2);
+  await host.stopAll();
+
+  // A ttl no longer than the monitor's own interval changes nothing.
+  server.route('/feed-short-ttl', respond(200, rssDoc([{ guid: 's1', title: 'S1' }], '<ttl>5</ttl>'), { 'content-type': 'application/rss+xml' }));
+  const short = harness('rss:short-ttl');
+  await short.runOnce({ url: server.url('/feed-short-ttl'), intervalMinutes: 15 });
+  await short.runOnce({ url: server.url('/feed-short-ttl'), intervalMinutes: 15 });
+  assert.equal(server.requests.filter((r) => r.path === '/feed-short-ttl').length, 2);
+});
+
+test('sy:updatePeriod / sy:updateFrequency and <ttl> are read from the head of the document only', () => {
+  const sy = (period: string, freq?: number) =>
+    `<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">` +
+    `<channel rdf:about="https://x.test/"><title>S</title><link>https://x.test/</link><sy:updatePeriod>${period}</sy:updatePeriod>${freq ? `<sy:updateFrequency>${freq}</sy:updateFrequency>` : ''}</channel>` +
+    `<item rdf:about="https://x.test/1"><title>one</title><link>https://x.test/1</link></item></rdf:RDF>`;
+  assert.equal(parseFeedText(sy('hourly', 2), { url: 'https://x.test/feed' }).refreshMinutes, 30);
+  assert.equal(parseFeedText(sy('daily'), { url: 'https://x.test/feed' }).refreshMinutes, 1_440);
+  assert.equal(parseFeedText(sy('fortnightly'), { url: 'https://x.test/feed' }).refreshMinutes, undefined, 'an unknown period is ignored');
+  assert.equal(parseFeedText(rssDoc([{ guid: 'a', title: 'A', description: '&lt;ttl&gt;999&lt;/ttl&gt;' }], '<ttl>60</ttl>'), { url: 'https://x.test/feed' }).refreshMinutes, 60);
+  assert.equal(parseFeedText(rssDoc([{ guid: 'a', title: 'A' }]).replace('<item>', '<item><ttl>60</ttl>'), { url: 'https://x.test/feed' }).refreshMinutes, undefined, 'a <ttl> inside an item is not the channel\'s');
+});
+
+async function until(ok: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 test('basic auth: username from config, password from the secret store', async () => {
   server.route('/feed-auth', (req, res) => {

@@ -38,14 +38,14 @@ export function createTestContext<C>(def: MonitorDefinition<C>, rawConfig: unkno
   const healthLog: string[] = [];
   const state = opts.state ?? new Map<string, unknown>();
   const controller = new AbortController();
-  const tasks: Array<{ task: (signal: AbortSignal) => Promise<void>; timeoutMs: number }> = [];
+  const tasks: Array<{ task: (signal: AbortSignal, run: { manual: boolean }) => Promise<void>; timeoutMs: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
 
   const runTask = async (t: (typeof tasks)[number]) => {
     const runSignal = AbortSignal.any([controller.signal, AbortSignal.timeout(t.timeoutMs)]);
     try {
       await Promise.race([
-        t.task(runSignal),
+        t.task(runSignal, { manual: false }),
         new Promise((_, reject) => runSignal.addEventListener('abort', () => reject(new Error(`timed out after ${t.timeoutMs} ms`)), { once: true })),
       ]);
       healthLog.push('ok');
