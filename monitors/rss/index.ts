@@ -36,7 +36,7 @@ export const rssConfigSchema = z.object({
 export type RssConfig = z.infer<typeof rssConfigSchema>;
 
 /** Keys in `ctx.state`. */
-const STATE = { seen: 'seen', initialized: 'initialized', validators: 'validators', feedUrl: 'feedUrl', notBefore: 'notBefore' } as const;
+const STATE = { seen: 'seen', initialized: 'initialized', validators: 'validators', feedUrl: 'feedUrl', notBefore: 'notBefore', moved: 'moved' } as const;
 /** A publisher may ask for long pauses between checks; past a day we check anyway. */
 const MAX_REFRESH_MINUTES = 1_440;
 
@@ -86,8 +86,8 @@ export interface FetchFeedOptions {
 }
 
 export type FetchedFeed =
-  | { notModified: true; url: string; validators: Validators }
-  | { notModified: false; url: string; validators: Validators; feed: ParsedFeed; encoding: string };
+  | { notModified: true; url: string; validators: Validators; movedPermanently: boolean }
+  | { notModified: false; url: string; validators: Validators; feed: ParsedFeed; encoding: string; movedPermanently: boolean };
 
 /** Fetch (conditionally) and parse one feed. Throws with a readable reason: HTTP status, network, not a feed. */
 export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Promise<FetchedFeed> {
@@ -100,14 +100,14 @@ export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Pr
     maxBytes: MAX_FEED_BYTES,
     basicAuth: options.basicAuth ?? null,
   });
-  if (res.notModified) return { notModified: true, url: res.url, validators: res.validators };
+  if (res.notModified) return { notModified: true, url: res.url, validators: res.validators, movedPermanently: res.movedPermanently };
   const parsed = parseFeedBytes(res.body, {
     url: res.url,
     contentType: res.headers.get('content-type'),
     contentLocation: res.headers.get('content-location'),
   });
   const { encoding, ...feed } = parsed;
-  return { notModified: false, url: res.url, validators: res.validators, feed, encoding };
+  return { notModified: false, url: res.url, validators: res.validators, feed, encoding, movedPermanently: res.movedPermanently };
 }
 
 /** One check: fetch (conditionally), parse, emit what is new, remember. Throws with a readable reason on failure. */
@@ -120,14 +120,20 @@ export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSign
     return;
   }
   const password = ctx.secrets.password ?? config.password ?? '';
-  const got = await fetchFeed(config.url, {
+  // A feed that moved permanently is polled at its new address until the configured URL changes.
+  const moved = readMoved(ctx.state.get(STATE.moved), config.url);
+  const got = await fetchFeed(moved ?? config.url, {
     fetch: (url, options) => ctx.fetch(url, { ...options, signal }),
     signal,
     validators: ctx.dryRun ? {} : readValidators(ctx.state.get(STATE.validators)),
     basicAuth: config.username ? { username: config.username, password } : null,
   });
+  if (!ctx.dryRun) {
+    if (got.movedPermanently) ctx.state.set(STATE.moved, { from: config.url, to: got.url });
+  }
+  const where = got.movedPermanently || moved ? ` (moved permanently to ${got.movedPermanently ? got.url : moved})` : '';
   if (got.notModified) {
-    ctx.health.ok('not modified since the last check');
+    ctx.health.ok(`not modified since the last check${where}`);
     return;
   }
   await processFeed(ctx, got.feed, got.url);
@@ -139,7 +145,7 @@ export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSign
     else ctx.state.delete(STATE.notBefore);
   }
   const n = got.feed.entries.length;
-  ctx.health.ok(`${n} item${n === 1 ? '' : 's'} in the feed`);
+  ctx.health.ok(`${n} item${n === 1 ? '' : 's'} in the feed${where}`);
 }
 
 /**
@@ -193,6 +199,12 @@ export function toEvent(e: FeedEntry, feed: ParsedFeed, feedUrl: string, feedNam
       guid: e.guid,
     },
   };
+}
+
+function readMoved(v: unknown, configured: string): string | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  return o.from === configured && typeof o.to === 'string' ? o.to : null;
 }
 
 function readValidators(v: unknown): Validators {

@@ -7,7 +7,7 @@
  * lifetime), so this module holds no sockets of its own.
  */
 import type { FetchOptions, FetchResult } from '../../core/monitor.js';
-import { boundedFetch } from '../../core/http.js';
+import { boundedFetch, HttpError } from '../../core/http.js';
 
 export type FetchFn = (url: string, options?: FetchOptions) => Promise<FetchResult>;
 
@@ -30,9 +30,13 @@ export interface GetOptions {
   limiter?: HostLimiter;
 }
 
+/** `movedPermanently`: every redirect on the way was 301 or 308, so the final `url` is the resource's address now. */
 export type GetResult =
-  | { notModified: true; status: 304; url: string; headers: Headers; validators: Validators }
-  | { notModified: false; status: number; url: string; headers: Headers; body: Buffer; validators: Validators };
+  | { notModified: true; status: 304; url: string; headers: Headers; validators: Validators; movedPermanently: boolean }
+  | { notModified: false; status: number; url: string; headers: Headers; body: Buffer; validators: Validators; movedPermanently: boolean };
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
 
 export class HttpStatusError extends Error {
   constructor(readonly status: number, readonly url: string, statusText = '') {
@@ -60,18 +64,37 @@ export async function conditionalGet(url: string, options: GetOptions = {}): Pro
   }
   const fetchFn = options.fetch ?? ((u: string, o?: FetchOptions) => boundedFetch(u, o, options.signal));
   const limiter = options.limiter ?? sharedHostLimiter;
-  const fetchOptions: FetchOptions = { method: 'GET', headers, redirect: 'follow' };
+  // Redirects are followed here rather than inside fetch, to know whether they were all permanent (a feed that has
+  // moved for good is then polled at its new address).
+  const fetchOptions: FetchOptions = { method: 'GET', headers, redirect: 'manual' };
   if (options.timeoutMs !== undefined) fetchOptions.timeoutMs = options.timeoutMs;
   if (options.maxBytes !== undefined) fetchOptions.maxBytes = options.maxBytes;
-  const res = await limiter.run(parsed.host, () => fetchFn(url, fetchOptions), options.signal);
+  let current = url;
+  let movedPermanently = false;
+  let res = await limiter.run(parsed.host, () => fetchFn(current, fetchOptions), options.signal);
+  for (let hops = 0; REDIRECTS.has(res.status) && res.headers.get('location'); hops++) {
+    if (hops === MAX_REDIRECTS) throw new HttpError(`more than ${MAX_REDIRECTS} redirects from ${hostOf(url)}`, res.status);
+    let target: URL;
+    try {
+      target = new URL(res.headers.get('location')!, current);
+    } catch {
+      throw new HttpError(`redirected to an address that is not valid: ${JSON.stringify(res.headers.get('location'))}`, res.status);
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new HttpError(`redirected to a ${target.protocol} address, which is not followed`, res.status);
+    movedPermanently = (hops === 0 || movedPermanently) && (res.status === 301 || res.status === 308);
+    // Credentials go only to the origin they were configured for.
+    if (target.origin !== new URL(current).origin) delete headers['authorization'];
+    current = target.href;
+    res = await limiter.run(target.host, () => fetchFn(current, fetchOptions), options.signal);
+  }
 
   const next: Validators = {
     etag: res.headers.get('etag') ?? (res.status === 304 ? v.etag ?? null : null),
     lastModified: res.headers.get('last-modified') ?? (res.status === 304 ? v.lastModified ?? null : null),
   };
-  if (res.status === 304) return { notModified: true, status: 304, url: res.url || url, headers: res.headers, validators: next };
-  if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, res.url || url, STATUS_TEXT[res.status] ?? '');
-  return { notModified: false, status: res.status, url: res.url || url, headers: res.headers, body: res.body, validators: next };
+  if (res.status === 304) return { notModified: true, status: 304, url: current, headers: res.headers, validators: next, movedPermanently };
+  if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, current, STATUS_TEXT[res.status] ?? '');
+  return { notModified: false, status: res.status, url: current, headers: res.headers, body: res.body, validators: next, movedPermanently };
 }
 
 /** Only http(s): a monitor must never be pointed at file:, data: or anything else by a config value. */

@@ -76,6 +76,56 @@ test('redirects are followed and the final URL is reported', async () => {
   assert.equal(r.url, server.url('/moved-here'));
 });
 
+test('redirects: only an all-permanent chain counts as moved; loops, bad targets and cross-origin credentials', async () => {
+  server.route('/perm-a', respond(301, '', { location: '/perm-b' }));
+  server.route('/perm-b', respond(308, '', { location: '/perm-c' }));
+  server.route('/perm-c', respond(200, 'ok'));
+  const all = await conditionalGet(server.url('/perm-a'));
+  assert.equal(all.url, server.url('/perm-c'));
+  assert.equal(all.movedPermanently, true);
+
+  server.route('/temp-a', respond(301, '', { location: '/temp-b' }));
+  server.route('/temp-b', respond(302, '', { location: '/perm-c' }));
+  const mixed = await conditionalGet(server.url('/temp-a'));
+  assert.equal(mixed.url, server.url('/perm-c'));
+  assert.equal(mixed.movedPermanently, false, 'one temporary hop makes the whole chain temporary');
+  assert.equal((await conditionalGet(server.url('/perm-c'))).movedPermanently, false);
+
+  server.route('/loop', respond(302, '', { location: '/loop' }));
+  await assert.rejects(conditionalGet(server.url('/loop')), /more than 10 redirects from 127\.0\.0\.1/);
+  server.route('/to-file', respond(301, '', { location: 'file:///etc/passwd' }));
+  await assert.rejects(conditionalGet(server.url('/to-file')), /redirected to a file: address, which is not followed/);
+
+  // Basic auth goes to the configured origin only: not to another host a redirect points at.
+  const otherOrigin = server.url('/creds-end').replace('127.0.0.1', 'localhost');
+  server.route('/creds-start', respond(302, '', { location: otherOrigin }));
+  server.route('/creds-end', respond(200, 'ok'));
+  await conditionalGet(server.url('/creds-start'), { basicAuth: { username: 'ann', password: 'pw' } });
+  const [start, end] = ['/creds-start', '/creds-end'].map((p) => server.requests.filter((r) => r.path === p).at(-1)!);
+  assert.ok(start?.headers.authorization, "sent to the configured origin");
+  assert.ok(end, "the other origin was reached");
+  assert.equal(end.headers.authorization, undefined, "not sent across origins");
+});
+
+test('a feed that moved permanently is polled at its new address until its URL is edited', async () => {
+  server.route('/feed-old', respond(301, '', { location: '/feed-new' }));
+  server.route('/feed-new', respond(200, rssDoc([{ guid: 'm1', title: 'M1' }]), { 'content-type': 'application/rss+xml' }));
+  const h = harness('rss:moved');
+  const count = (p: string) => server.requests.filter((r) => r.path === p).length;
+  const first = await h.runOnce({ url: server.url('/feed-old') });
+  assert.match(String(first.message), /moved permanently to http:\/\/127\.0\.0\.1:\d+\/feed-new/);
+  assert.deepEqual([count('/feed-old'), count('/feed-new')], [1, 1]);
+  const second = await h.runOnce({ url: server.url('/feed-old') });
+  assert.equal(second.status, 'ok');
+  assert.deepEqual([count('/feed-old'), count('/feed-new')], [1, 2], 'the old address is not asked again');
+  assert.match(String(second.message), /moved permanently to/);
+  // The user points the monitor elsewhere: the remembered move no longer applies.
+  server.route('/feed-other', respond(200, rssDoc([{ guid: 'o1', title: 'O1' }]), { 'content-type': 'application/rss+xml' }));
+  await h.runOnce({ url: server.url('/feed-other') });
+  assert.equal(count('/feed-other'), 1);
+  assert.equal(count('/feed-new'), 2);
+});
+
 test('failures come back as one readable line: status, timeout, reset, slow drip, huge body', async () => {
   server.route('/e500', respond(500, 'boom'));
   server.route('/hang', hang());
