@@ -2,11 +2,12 @@
  * The index that makes matching cost nearly flat in the number of rules. Every rule contributes one or more
  * "matchers" (its own when/if, plus the steps of an after/sequence pattern). Each matcher is filed under the one
  * cheapest access predicate we can find among its required conditions:
- *   - equality / `in` on a field (including exact `when.source` / `when.type`): hash map value → matchers;
- *   - a glob `when` with a literal prefix: map by prefix;
- *   - a substring/regex with a required literal: n-gram map (the literal must occur in the text);
- *   - numeric thresholds: sorted arrays, binary-searched per event;
- *   - otherwise the residual list, checked for every event.
+ *   - equality / `in` on a field: a string hash table, value → matchers;
+ *   - a substring/regex with a required literal: the folded 3/4/5-gram map of its text field (the literal must
+ *     occur in the text); `\bword\b`: the whole-word map;
+ *   - numeric thresholds: sorted flat arrays, read until the first threshold the value does not pass;
+ *   - in nested levels also an exact `when` source/type, or a glob's literal prefix;
+ *   - otherwise it is served whole by its group (below).
  * Per event we only evaluate the matchers that an index lookup brings up; order is restored by sorting their ids.
  *
  * `when` is settled before any of that. Matchers with the same `when` form a group, and the groups a (source, type)
