@@ -188,10 +188,10 @@ class EngineFiring implements Firing {
     private readonly rule: CompiledRule,
     private readonly kind: FiringKind,
     private readonly atMs: number,
-    private readonly refs: (PanoptesEvent | EventRef)[],
-    private readonly trigger: PanoptesEvent | EventRef | null,
+    private refs: (PanoptesEvent | EventRef)[],
+    private trigger: PanoptesEvent | EventRef | null,
     private readonly key: string,
-    private readonly condEvent: PanoptesEvent | null,
+    private condEvent: PanoptesEvent | null,
     private readonly window: WindowSpec | undefined,
     private readonly flags: Record<string, boolean>,
     private readonly timeZone: string | undefined,
@@ -222,6 +222,17 @@ class EngineFiring implements Firing {
 
   toJSON(): unknown {
     return { ruleId: this.ruleId, ruleName: this.ruleName, at: this.at, eventIds: this.eventIds, actions: this.actions, trace: this.trace };
+  }
+
+  /**
+   * Render now and let go of the events (a firing kept in a trace ring must not hold a large event's whole body:
+   * refs are cut like every ref in state).
+   */
+  settle(): void {
+    this.rendered ??= this.render();
+    this.refs = this.refs.map(toRef);
+    this.trigger = null;
+    this.condEvent = null;
   }
 
   private render(): { actions: RenderedAction[]; trace: Trace } {
@@ -632,7 +643,10 @@ export class RuleEngine {
     // The id and name come from arrays of their own: reading the rule's object here would cost a cache miss.
     const firing = new EngineFiring(this.ruleIds[r]!, this.ruleNames[r]!, this.rules[r]!, 'event', now, [e], e, '', e, undefined, flags, env.timeZone, -1);
     this.fastFirings[r]! += 1;
-    if (this.maxTraces > 0) this.rules[r]!.ring.push(firing);
+    if (this.maxTraces > 0) {
+      if (e.body.length > MAX_REF_BODY) firing.settle();
+      this.rules[r]!.ring.push(firing);
+    }
     (this.firings ??= []).push(firing);
   }
 
@@ -680,7 +694,10 @@ export class RuleEngine {
     const flags = (this.flagSnapshot ??= { ...env.flags });
     const firing = new EngineFiring(rule.id, rule.name, rule, kind, at, refs, trigger, key, condEvent, window, flags, env.timeZone, suppressedSinceLast);
     counters.firings++;
-    rule.ring.push(firing);
+    if (this.maxTraces > 0) {
+      if (condEvent !== null && condEvent.body.length > MAX_REF_BODY) firing.settle();
+      rule.ring.push(firing);
+    }
     (this.firings ??= []).push(firing);
     return true;
   }

@@ -283,3 +283,15 @@ test('the engine keeps the last N traces per rule, oldest first', () => {
   assert.equal(none.process(ev(T0), env(T0)).firings.length, 1);
   assert.deepEqual(none.traces('a'), []);
 });
+
+test('a kept trace is written from the whole event, and renders the same whenever it is read', () => {
+  const engine = new RuleEngine({ maxTracesPerRule: 5 });
+  engine.setRules(rules([{ id: 'big', if: { field: 'body', contains: 'THE END' }, then: [{ notify: { title: '{{ title }} ({{ body | size }})' } }] }]));
+  const body = 'x'.repeat(5_000) + ' THE END';
+  const [f] = engine.process(ev(T0, { id: 'e-big', title: 'Long', body }), env(T0)).firings;
+  const [kept] = engine.traces('big');
+  assert.equal(kept!.conditions![0]!.result, true, 'the condition was traced on the full body, not on a cut copy');
+  assert.deepEqual(f!.actions, kept!.actions, 'the firing and the kept trace agree');
+  // Templates see the event as refs carry it (bodies cut at 1,000 characters), as they always have.
+  assert.equal((f!.actions[0] as { notify: { title: string } }).notify.title, 'Long (1000)');
+});
