@@ -29,7 +29,15 @@ export interface ReceiverOptions {
   peers?: { heard(agentId: string, hostname: string): void; status(s: AgentStatus): void } | undefined;
   /** Connected, disconnected or a new error: the status shown to the user changed. */
   onChange?: (() => void) | undefined;
+  /**
+   * How long an agent's lost connection must last before it is announced as `agent.offline` (default 20 s). A broker
+   * restart or a network blip drops every connection for a moment; the machine list shows it at once, but rules and
+   * notifications only hear of it when the agent does not come back. A clean stop is announced at once.
+   */
+  offlineGraceMs?: number | undefined;
 }
+
+const OFFLINE_GRACE_MS = 20_000;
 
 export interface ReceiverStatus {
   broker: string;
@@ -51,6 +59,8 @@ export class Receiver {
   private acks: Promise<void> = Promise.resolve();
   private readonly counts = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
   private readonly complained = new Map<string, number>();
+  /** Lost connections waiting out the grace period, per agent. */
+  private readonly pendingOffline = new Map<string, { timer: ReturnType<typeof setTimeout>; status: AgentStatus }>();
 
   constructor(private readonly o: ReceiverOptions) {}
 
@@ -164,6 +174,27 @@ export class Receiver {
   private async onStatus(status: AgentStatus | null): Promise<void> {
     if (!status) return;
     this.o.peers?.status(status);
+    const pending = this.pendingOffline.get(status.agentId);
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      this.pendingOffline.delete(status.agentId);
+    }
+    const grace = this.o.offlineGraceMs ?? OFFLINE_GRACE_MS;
+    if (status.state === 'offline' && status.reason === 'connection lost' && grace > 0) {
+      const timer = setTimeout(() => {
+        this.pendingOffline.delete(status.agentId);
+        if (this.stopped) return;
+        this.announce(status).catch((err) => this.o.log.warn(`could not record that agent ${status.agentId} went offline: ${(err as Error).message}`));
+      }, grace);
+      timer.unref?.();
+      this.pendingOffline.set(status.agentId, { timer, status });
+      return;
+    }
+    await this.announce(status);
+  }
+
+  /** An agent's status as an event for rules, when it differs from the last one announced. */
+  private async announce(status: AgentStatus): Promise<void> {
     const states = this.o.kv.get<Record<string, string>>(STATES_KEY) ?? {};
     if (states[status.agentId] === status.state) return;
     const name = status.agentId;
@@ -189,6 +220,14 @@ export class Receiver {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Stopping while an agent's connection is lost: what is known now is that it is gone, so say so (never lose an
+    // offline because the grace period had not run out).
+    const pending = [...this.pendingOffline.values()];
+    this.pendingOffline.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      await this.announce(p.status).catch((err) => this.o.log.warn(`could not record that agent ${p.status.agentId} went offline: ${(err as Error).message}`));
+    }
     const c = this.client;
     this.client = null;
     if (c) {

@@ -91,6 +91,20 @@ test('the broker stopped mid-stream and restarted: nothing lost, nothing doubled
   assert.deepEqual(f, { sent: 1_000, received: 1_000, lost: 0, duplicated: 0, reordered: 0 });
 });
 
+test('a broker restart is not announced as the agent going offline (a lost connection must last to count)', { skip }, async (t) => {
+  const broker = await startMosquitto({ persistence: true });
+  t.after(() => broker.close());
+  const { agent, desktop } = await pair(t, broker);
+  await broker.stop();
+  await new Promise((r) => setTimeout(r, 1_000));
+  await broker.start();
+  // Both sides reconnect and the agent's events flow again.
+  await emitTicks(agent, 0, 5);
+  await waitFor(() => desktop.store.events.count({ type: 'test.tick' }) >= 5, 'ticks after the restart', 60_000);
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(desktop.store.events.count({ type: 'agent.offline' }), 0, 'no offline event for a moment without the broker');
+});
+
 test('events that came from another machine are not forwarded again, and the filter keeps the rest at the source', { skip }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.close());
