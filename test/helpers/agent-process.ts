@@ -46,7 +46,8 @@ export async function startAgent(dataDir: string, extraArgs: string[] = [], comm
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Already gone (exited, or ended by a signal: then exitCode stays null and no 'exit' event comes again).
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
