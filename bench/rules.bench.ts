@@ -16,6 +16,7 @@ import { RuleEngine, validateRules, type Rule, type Condition } from '../rules/i
 import { compileCondition } from '../rules/conditions.js';
 import { compileGlob } from '../rules/glob.js';
 import { makeEvent, makeRule } from './helpers/rule-mix.js';
+import { CHUNK, eventStream } from './helpers/event-stream.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
@@ -106,38 +107,7 @@ function pct(sorted: number[], p: number): number {
  * moving forward (windows expire, absences fall due, housekeeping runs, as they would live).
  */
 const STEP_MS = 50;
-const CHUNK = 250;
 const ROUNDS = 7;
-
-/** The events in order, parsed chunk by chunk (untimed) and matched (timed); `chunk()` returns the matching time in ms. */
-function eventStream(lines: string[], t0: number, run: (e: PanoptesEvent, now: number) => number) {
-  const batch: PanoptesEvent[] = new Array(CHUNK);
-  const st = {
-    n: 0,
-    fired: 0,
-    chunk(): number {
-      for (let k = 0; k < CHUNK; k++) batch[k] = JSON.parse(lines[(st.n + k) % lines.length]!) as PanoptesEvent;
-      const start = performance.now();
-      for (let k = 0; k < CHUNK; k++) {
-        st.fired += run(batch[k]!, t0 + st.n * STEP_MS);
-        st.n++;
-      }
-      return performance.now() - start;
-    },
-    /** Events per second of matching over about `ms` of wall time. */
-    round(ms: number): number {
-      const roundStart = performance.now();
-      let busy = 0;
-      let events = 0;
-      while (performance.now() - roundStart < ms) {
-        busy += st.chunk();
-        events += CHUNK;
-      }
-      return events / (busy / 1000);
-    },
-  };
-  return st;
-}
 
 /**
  * Events reach the engine as the store hands them over: just parsed from their stored JSON (fresh objects and
@@ -146,7 +116,7 @@ function eventStream(lines: string[], t0: number, run: (e: PanoptesEvent, now: n
  * Throughput is the median of ROUNDS rounds; the spread of the rounds is reported beside it.
  */
 function measureSync(lines: string[], t0: number, run: (e: PanoptesEvent, now: number) => number, budgetMs: number) {
-  const st = eventStream(lines, t0, run);
+  const st = eventStream(lines, t0, STEP_MS, run);
   // Warm-up, untimed: the JIT compiles the hot paths and the heap settles after building the rules.
   const wStart = performance.now();
   while (performance.now() - wStart < budgetMs / 4) st.chunk();
@@ -161,8 +131,7 @@ function measureSync(lines: string[], t0: number, run: (e: PanoptesEvent, now: n
   const lat: number[] = [];
   const lStart = performance.now();
   while (lat.length < lines.length && performance.now() - lStart < budgetMs / 2) {
-    const batch = Array.from({ length: CHUNK }, (_, k) => JSON.parse(lines[(st.n + k) % lines.length]!) as PanoptesEvent);
-    for (const e of batch) {
+    for (const e of st.parse()) {
       const t = process.hrtime.bigint();
       run(e, t0 + st.n * STEP_MS);
       lat.push(Number(process.hrtime.bigint() - t) / 1000);
@@ -182,7 +151,7 @@ function sideBySide(lines: string[], t0: number, small: Rule[], large: Rule[]) {
     const engine = new RuleEngine({ maxTracesPerRule: 0 });
     engine.setRules(rules);
     const env = { now: 0, flags: {} as Record<string, boolean> };
-    return eventStream(lines, t0, (e, now) => {
+    return eventStream(lines, t0, STEP_MS, (e, now) => {
       env.now = now;
       return engine.process(e, env).firings.length;
     });

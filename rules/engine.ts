@@ -9,7 +9,7 @@ import { compileCondition, traceInto, whyFalse, type CompiledCondition, type Con
 import { compileGlob } from './glob.js';
 import { runProgram, type ConditionProgram } from './condition-program.js';
 import { MatcherIndex } from './matcher-index.js';
-import { getter } from './conditions.js';
+import { getter } from './condition-program.js';
 import { groupKey, type Getter } from './paths.js';
 import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
@@ -28,7 +28,6 @@ interface Matcher {
   rule: CompiledRule;
   /** 'main' (the rule's own when/if), 'after', or the step number of a sequence. */
   role: 'main' | 'after' | number;
-  test: (e: PanoptesEvent) => boolean;
   sourceGlob?: string;
   typeGlob?: string;
   sourceTest: ((s: string) => boolean) | null;
@@ -317,7 +316,6 @@ function newState(sig: string): RuleState {
 export class RuleEngine {
   private rules: CompiledRule[] = [];
   private byId = new Map<string, CompiledRule>();
-  private matchers: Matcher[] = [];
   /**
    * Per matcher id, what the per-event loop needs, kept in flat arrays: with thousands of rules the matcher and rule
    * objects are rarely in cache, so they are only touched once a matcher's test has passed.
@@ -386,7 +384,6 @@ export class RuleEngine {
     this.fastFirings = new Float64Array(compiled.length);
     this.ruleIds = compiled.map((c) => c.id);
     this.ruleNames = compiled.map((c) => c.name);
-    this.matchers = matchers;
     this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
     this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
     this.matcherIf = matchers.map((m) => m.cond?.program ?? null);
@@ -643,9 +640,17 @@ export class RuleEngine {
     // The id and name come from arrays of their own: reading the rule's object here would cost a cache miss.
     const firing = new EngineFiring(this.ruleIds[r]!, this.ruleNames[r]!, this.rules[r]!, 'event', now, [e], e, '', e, undefined, flags, env.timeZone, -1);
     this.fastFirings[r]! += 1;
+    this.keep(firing, this.rules[r]!, e);
+  }
+
+  /**
+   * A firing joins this call's answer and, when traces are kept in memory, its rule's ring (rendered at once when its
+   * event is large, so the ring never holds a whole body). The rule's object is only read in the second case.
+   */
+  private keep(firing: EngineFiring, rule: CompiledRule, condEvent: PanoptesEvent | null): void {
     if (this.maxTraces > 0) {
-      if (e.body.length > MAX_REF_BODY) firing.settle();
-      this.rules[r]!.ring.push(firing);
+      if (condEvent !== null && condEvent.body.length > MAX_REF_BODY) firing.settle();
+      rule.ring.push(firing);
     }
     (this.firings ??= []).push(firing);
   }
@@ -694,11 +699,7 @@ export class RuleEngine {
     const flags = (this.flagSnapshot ??= { ...env.flags });
     const firing = new EngineFiring(rule.id, rule.name, rule, kind, at, refs, trigger, key, condEvent, window, flags, env.timeZone, suppressedSinceLast);
     counters.firings++;
-    if (this.maxTraces > 0) {
-      if (condEvent !== null && condEvent.body.length > MAX_REF_BODY) firing.settle();
-      rule.ring.push(firing);
-    }
-    (this.firings ??= []).push(firing);
+    this.keep(firing, rule, condEvent);
     return true;
   }
 
@@ -963,16 +964,9 @@ function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, bas
   const sourceTest = m.when?.source !== undefined && m.when.source !== '*' ? compileGlob(m.when.source) : null;
   const typeTest = m.when?.type !== undefined && m.when.type !== '*' ? compileGlob(m.when.type) : null;
   const cond = m.if ? compileCondition(m.if, `${base}.if`) : null;
-  const c = cond?.test;
-  let test: (e: PanoptesEvent) => boolean;
-  if (sourceTest && typeTest) test = c ? (e) => sourceTest(e.source) && typeTest(e.type) && c(e) : (e) => sourceTest(e.source) && typeTest(e.type);
-  else if (sourceTest) test = c ? (e) => sourceTest(e.source) && c(e) : (e) => sourceTest(e.source);
-  else if (typeTest) test = c ? (e) => typeTest(e.type) && c(e) : (e) => typeTest(e.type);
-  else test = c ?? (() => true);
   const out: Matcher = {
     rule,
     role,
-    test,
     sourceTest,
     typeTest,
     cond,

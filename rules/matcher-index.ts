@@ -19,7 +19,7 @@
  * by the very lookup that found it (`proven`), so the engine skips testing it again.
  */
 import type { PanoptesEvent } from '../core/event.js';
-import { toNumber, getter, leafOp } from './conditions.js';
+import { toNumber, getter, leafOp } from './condition-program.js';
 import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type GramLength, type TextTables } from './grams.js';
 import { compileGlob, globPrefix, isGlob } from './glob.js';
 import { hashSample, ScalarTable } from './string-table.js';

@@ -184,13 +184,18 @@ export class Receiver {
       const timer = setTimeout(() => {
         this.pendingOffline.delete(status.agentId);
         if (this.stopped) return;
-        this.announce(status).catch((err) => this.o.log.warn(`could not record that agent ${status.agentId} went offline: ${(err as Error).message}`));
+        void this.announceOffline(status);
       }, grace);
       timer.unref?.();
       this.pendingOffline.set(status.agentId, { timer, status });
       return;
     }
     await this.announce(status);
+  }
+
+  /** A lost connection that outlasted its grace (or the receiver): announced, a failure only logged. */
+  private announceOffline(status: AgentStatus): Promise<void> {
+    return this.announce(status).catch((err) => this.o.log.warn(`could not record that agent ${status.agentId} went offline: ${(err as Error).message}`));
   }
 
   /** An agent's status as an event for rules, when it differs from the last one announced. */
@@ -226,7 +231,7 @@ export class Receiver {
     this.pendingOffline.clear();
     for (const p of pending) {
       clearTimeout(p.timer);
-      await this.announce(p.status).catch((err) => this.o.log.warn(`could not record that agent ${p.status.agentId} went offline: ${(err as Error).message}`));
+      await this.announceOffline(p.status);
     }
     const c = this.client;
     this.client = null;

@@ -128,9 +128,7 @@ export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSign
     validators: ctx.dryRun ? {} : readValidators(ctx.state.get(STATE.validators)),
     basicAuth: config.username ? { username: config.username, password } : null,
   });
-  if (!ctx.dryRun) {
-    if (got.movedPermanently) ctx.state.set(STATE.moved, { from: config.url, to: got.url });
-  }
+  if (got.movedPermanently && !ctx.dryRun) ctx.state.set(STATE.moved, { from: config.url, to: got.url });
   const where = got.movedPermanently || moved ? ` (moved permanently to ${got.movedPermanently ? got.url : moved})` : '';
   if (got.notModified) {
     ctx.health.ok(`not modified since the last check${where}`);

@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { launchChromium, screenshot, SCREENSHOTS, startAgent, watchPage, type Agent, type PageWatch } from './harness.js';
+import { launchChromium, screenshot, SCREENSHOTS, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 const PASSWORD = 'typed-in-the-form-7';
@@ -52,16 +52,8 @@ after(async () => {
   if (piDir) rmSync(piDir, { recursive: true, force: true });
 });
 
-function uiTest(name: string, timeout: number, fn: () => Promise<void>) {
-  test(name, { timeout, skip }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      await screenshot(page, 'FAILED-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)).catch(() => {});
-      throw err;
-    }
-  });
-}
+/** A failed step leaves a screenshot of what the page showed, next to the others. */
+const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout, skip }, fn);
 
 uiTest('forwarding set up by clicking in Settings → Machines turns connected, and the other machine shows online', 120_000, async () => {
   await page.goto(agent.url);

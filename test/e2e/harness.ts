@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { test } from 'node:test';
 import { startAgent as startAgentProcess } from '../helpers/agent-process.js';
 
 export const ROOT = process.env.PANOPTES_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -138,4 +139,19 @@ export function watchPage(page: Page): PageWatch {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/**
+ * A UI test whose failure leaves a screenshot of what the page showed (`FAILED-<name>.png`, next to the others).
+ * `page` is read when the test fails: the page is opened in `before`, after tests are declared.
+ */
+export function uiTest(page: () => Page, name: string, options: { timeout: number; skip?: string | false }, fn: () => Promise<void>): void {
+  test(name, options, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      await screenshot(page(), 'FAILED-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)).catch(() => {});
+      throw err;
+    }
+  });
 }

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, ROOT, screenshot, SCREENSHOTS, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
+import { launchChromium, ROOT, screenshot, SCREENSHOTS, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -77,16 +77,8 @@ async function dismissToasts(): Promise<void> {
   while ((await buttons.count()) > 0) await buttons.first().click();
 }
 
-function uiTest(name: string, timeout: number, fn: () => Promise<void>) {
-  test(name, { timeout }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      await screenshot(page, 'FAILED-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)).catch(() => {});
-      throw err;
-    }
-  });
-}
+/** A failed step leaves a screenshot of what the page showed, next to the others. */
+const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
 
 let n = 0;
 function publish(title: string): void {

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from './harness.js';
+import { launchChromium, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -32,16 +32,7 @@ before(async () => {
 });
 
 /** A failed step leaves a screenshot of what the page showed, next to the others. */
-function uiTest(name: string, timeout: number, fn: () => Promise<void>) {
-  test(name, { timeout }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      await screenshot(page, 'FAILED-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)).catch(() => {});
-      throw err;
-    }
-  });
-}
+const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
 
 after(async () => {
   await browser?.close();
