@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { ErrorBox } from './ErrorBox.js';
 
 /**
  * The Settings view's Desktop section: preferences of the desktop app itself (login start, tray, sound), kept by
@@ -87,11 +88,7 @@ export function DesktopSettings() {
           Holding notifications during Do not disturb, and letting high-priority ones through, are set under Notifications
           above; the desktop follows them.
         </div>
-        {error ? (
-          <div className="error-box" role="alert">
-            {error}
-          </div>
-        ) : null}
+        <ErrorBox message={error} />
       </fieldset>
     </section>
   );

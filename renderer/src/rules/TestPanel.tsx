@@ -8,6 +8,7 @@ import type { RuleTestResult } from '../../../core/protocol.js';
 import { dateTime } from '../lib/format.js';
 import { useClient } from '../state.js';
 import { EventTitles, TraceView } from './TraceView.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 const MAX_SHOWN = 100;
 
@@ -59,11 +60,7 @@ export function TestPanel({ rule }: { rule: unknown }) {
           {busy ? 'Testing…' : 'Test against history'}
         </button>
       </div>
-      {error ? (
-        <div className="error-box" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <ErrorBox message={error} />
       {result ? (
         <div role="region" aria-label="History test result" className="rb-test-result">
           {result.errors.length ? (

@@ -9,6 +9,7 @@ import { useShortcuts } from '../lib/keys.js';
 import { ReadState } from '../lib/readState.js';
 import { toPlainText } from '../lib/sanitize.js';
 import { useClient } from '../state.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 type Row = { kind: 'header'; source: string; count: number } | { kind: 'event'; event: PanoptesEvent };
 
@@ -267,7 +268,7 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
             Mark all read{unread ? ` (${unread})` : ''}
           </button>
         </div>
-        {feed.error ? <div className="error-box" role="alert">{feed.error.message}</div> : null}
+        <ErrorBox message={feed.error?.message} />
         <div ref={scrollRef} className="feed-scroll" role="list" aria-label="Events, newest first" aria-busy={feed.loading}>
           {!feed.loading && rows.length === 0 ? (
             <div className="empty">

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useToasts } from '../components/Toasts.js';
 import { dateTime, timeAgo } from '../lib/format.js';
 import { useClient, usePush, useQuery } from '../state.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 const SUGGESTED = ['away', 'dnd', 'focus', 'busy'];
 
@@ -74,8 +75,8 @@ export function FlagsView() {
           Set flag
         </button>
       </form>
-      {error ? <div className="error-box" role="alert">{error}</div> : null}
-      {flags.error ? <div className="error-box" role="alert">{flags.error.message}</div> : null}
+      <ErrorBox message={error} />
+      <ErrorBox message={flags.error?.message} />
       {flags.data && !active.length ? <div className="empty">No flag is set.</div> : null}
       <ul className="card-list" aria-label="Current flags">
         {active.map((f) => (

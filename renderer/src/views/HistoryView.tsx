@@ -9,6 +9,7 @@ import { download, eventsToCsv } from '../lib/exportFile.js';
 import { useShortcuts } from '../lib/keys.js';
 import { toPlainText } from '../lib/sanitize.js';
 import { useClient, useConnection, useQuery } from '../state.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 const PAGE = 100;
 const EXPORT_MAX = 10_000;
@@ -183,7 +184,7 @@ export function HistoryView() {
             Export JSON
           </button>
         </div>
-        {error ? <div className="error-box" role="alert">{error}</div> : null}
+        <ErrorBox message={error} />
         <table className="history-table" aria-label="Search results">
           <thead>
             <tr>

@@ -8,6 +8,7 @@ import { dateTime, timeAgo } from '../lib/format.js';
 import { buildConfig, fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 type Editing = { mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo };
 
@@ -63,7 +64,7 @@ export function MonitorsView() {
           ))}
         </section>
       ) : null}
-      {monitors.error ? <div className="error-box" role="alert">{monitors.error.message}</div> : null}
+      <ErrorBox message={monitors.error?.message} />
       {monitors.data && monitors.data.length === 0 ? (
         <div className="empty">No monitors yet. “Add monitor” starts watching a feed, a mailbox, a web page…</div>
       ) : null}
@@ -298,7 +299,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
             </div>
           ) : null}
         </div>
-        {formError ? <div className="error-box" role="alert">{formError}</div> : null}
+        <ErrorBox message={formError} />
         <div className="actions">
           <button type="submit" className="primary" disabled={busy !== null}>
             {busy === 'save' ? 'Saving…' : existing ? 'Save' : 'Add monitor'}

@@ -6,6 +6,7 @@ import { NEW_RULE, type Json } from '../rules/model.js';
 import { RuleBuilder } from '../rules/RuleBuilder.js';
 import { EventTitles, TraceView } from '../rules/TraceView.js';
 import { useClient, usePush, useQuery } from '../state.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 /** The part of a rule this view reads; everything else is edited as JSON and passed through untouched. */
 interface RuleLike {
@@ -131,7 +132,7 @@ export function RulesView() {
           </button>
         </div>
       ) : null}
-      {rules.error ? <div className="error-box" role="alert">{rules.error.message}</div> : null}
+      <ErrorBox message={rules.error?.message} />
       {errors.length ? (
         <div className="error-box" role="alert">
           <strong>Some rules are not loaded:</strong>

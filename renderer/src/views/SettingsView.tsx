@@ -7,6 +7,7 @@ import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
 import { DesktopSettings } from '../components/DesktopSettings.js';
 import { ForwardingSettings } from '../components/ForwardingSettings.js';
+import { ErrorBox } from '../components/ErrorBox.js';
 
 export function SettingsView() {
   const client = useClient();
@@ -125,7 +126,7 @@ export function SettingsView() {
             </select>
           </div>
         </fieldset>
-        {error ? <div className="error-box" role="alert">{error}</div> : null}
+        <ErrorBox message={error} />
         <div className="actions">
           <button type="submit" className="primary">
             Save settings
