@@ -57,9 +57,62 @@ export function wordCode(word: string): number {
  */
 export interface TextTables<T> {
   grams: Record<GramLength, Map<number, T>>;
-  words: Map<number, T>;
+  /** Word key → the words filed under it (distinct words can share a key), each confirmed letter by letter. */
+  words: Map<number, WordEntry<T>>;
   bits: Record<GramLength, Int32Array>;
   bitsW: Int32Array;
+}
+
+/**
+ * What is filed under one whole word. The scan confirms the word itself before `found` is handed on (folded for a
+ * case-insensitive word, as written otherwise), so a lookup that reaches `found` proves the text has that whole word.
+ */
+export interface WordEntry<T> {
+  word: string;
+  exact: boolean;
+  found: T;
+  next: WordEntry<T> | undefined;
+}
+
+/** What is filed under `word` (case-sensitive when `exact`), if anything. */
+export function findWord<T>(t: TextTables<T>, word: string, exact: boolean): T | undefined {
+  const text = exact ? word : foldWord(word);
+  for (let x = t.words.get(wordCode(word)); x !== undefined; x = x.next) if (x.word === text && x.exact === exact) return x.found;
+  return undefined;
+}
+
+/** What is filed under `word` (case-sensitive when `exact`), created with `make()` when it is new. */
+export function fileWord<T>(t: TextTables<T>, word: string, exact: boolean, make: () => T): T {
+  const found = findWord(t, word, exact);
+  if (found !== undefined) return found;
+  const code = wordCode(word);
+  const e: WordEntry<T> = { word: exact ? word : foldWord(word), exact, found: make(), next: t.words.get(code) };
+  t.words.set(code, e);
+  setBit(t.bitsW, code);
+  return e.found;
+}
+
+/** Every entry filed under a word, whatever its key. */
+export function forEachWord<T>(t: TextTables<T>, f: (found: T) => void): void {
+  for (const head of t.words.values()) for (let e: WordEntry<T> | undefined = head; e !== undefined; e = e.next) f(e.found);
+}
+
+const foldWord = (word: string) => String.fromCharCode(...Array.from(word, (c) => FOLD[c.charCodeAt(0)]!));
+
+/** Whether `s` from `start` spells the entry's word (its length already checked). */
+function sameWord(s: string, start: number, e: WordEntry<unknown>): boolean {
+  const w = e.word;
+  if (e.exact) {
+    for (let j = 0; j < w.length; j++) if (s.charCodeAt(start + j) !== w.charCodeAt(j)) return false;
+  } else {
+    for (let j = 0; j < w.length; j++) if (FOLD[s.charCodeAt(start + j)] !== w.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+/** Hands on each entry filed under the word of `s` at [start, start + length) that spells it. */
+function wordHits<T>(s: string, start: number, length: number, e: WordEntry<T> | undefined, hit: (found: T) => void): void {
+  for (; e !== undefined; e = e.next) if (e.word.length === length && sameWord(s, start, e)) hit(e.found);
 }
 
 const FILTER_WORDS = 2_048; // 65,536 bits
@@ -83,13 +136,9 @@ export function markGram(t: TextTables<unknown>, code: number, len: GramLength):
   setBit(t.bits[len], code);
 }
 
-export function markWord(t: TextTables<unknown>, code: number): void {
-  setBit(t.bitsW, code);
-}
-
 /**
  * Calls `hit` for what is filed under each of the grams and whole ASCII words of `s` (maximal runs of [A-Za-z0-9_],
- * exactly what `\b` delimits). One pass with one rolling code and no allocation for words and 5-grams; a second,
+ * exactly what `\b` delimits; a word only when the text spells it). One pass with one rolling code and no allocation for words and 5-grams; a second,
  * simpler pass only when some literal is as short as three or four characters.
  */
 export function scanText<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
@@ -122,10 +171,7 @@ function scanWordsAnd5<T>(s: string, t: TextTables<T>, hit: (found: T) => void):
       // `k` still ends with the word's last character.
       const w = wordKeyOf(k, i - wordStart, first);
       const x = mix(w);
-      if ((bitsW[x >>> 5]! & (1 << (x & 31))) !== 0) {
-        const found = words.get(w);
-        if (found !== undefined) hit(found);
-      }
+      if ((bitsW[x >>> 5]! & (1 << (x & 31))) !== 0) wordHits(s, wordStart, i - wordStart, words.get(w), hit);
       wordStart = -1;
     }
     k = (k << 7) | (cls & 0x7f);
@@ -135,10 +181,7 @@ function scanWordsAnd5<T>(s: string, t: TextTables<T>, hit: (found: T) => void):
       if (found !== undefined) hit(found);
     }
   }
-  if (wordStart >= 0) {
-    const found = words.get(wordKeyOf(k, n - wordStart, first));
-    if (found !== undefined) hit(found);
-  }
+  if (wordStart >= 0) wordHits(s, wordStart, n - wordStart, words.get(wordKeyOf(k, n - wordStart, first)), hit);
 }
 
 /** Literals of three or four characters (rare: most literals are words or longer), in a pass of their own. */

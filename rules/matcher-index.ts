@@ -20,7 +20,7 @@
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './condition-program.js';
-import { gramCode, gramRuns, markGram, markWord, newTextTables, scanText, wordCode, type GramLength, type TextTables } from './grams.js';
+import { fileWord, findWord, forEachWord, gramCode, gramRuns, markGram, newTextTables, scanText, type GramLength, type TextTables } from './grams.js';
 import { compileGlob, globPrefix, isGlob } from './glob.js';
 import { hashSample, ScalarTable } from './string-table.js';
 import { requiredLiteral } from './regex.js';
@@ -31,7 +31,7 @@ type Key =
   | { kind: 'eq'; path: string; ci: boolean; value: Scalar; when?: true }
   | { kind: 'prefix'; path: string; prefix: string; when?: true }
   | { kind: 'gram'; path: string; literal: string }
-  | { kind: 'word'; path: string; word: string }
+  | { kind: 'word'; path: string; word: string; exact: boolean }
   | { kind: 'num'; path: string; above: boolean; strict: boolean; threshold: number };
 /** A matcher is filed under every key of one plan (several keys = a disjunction, e.g. `in` or `any`). */
 type Plan = Key[];
@@ -206,7 +206,7 @@ class Level {
         ix.grams[3].forEach(split);
         ix.grams[4].forEach(split);
         ix.grams[5].forEach(split);
-        ix.words.forEach(split);
+        forEachWord(ix, split);
       }
     }
     this.chosen.clear();
@@ -273,7 +273,7 @@ class Level {
       t.grams[3].forEach(add);
       t.grams[4].forEach(add);
       t.grams[5].forEach(add);
-      t.words.forEach(add);
+      forEachWord(t, add);
       return ids;
     });
   }
@@ -298,7 +298,8 @@ class Level {
       case 'gram':
         return 3 + this.bestGram(k).load * 2;
       case 'word':
-        return 1 + (this.text.get(k.path)?.words.get(wordCode(k.word))?.ids.length ?? 0);
+        const t = this.text.get(k.path);
+        return 1 + ((t && findWord(t, k.word, k.exact)?.ids.length) ?? 0);
       case 'num': {
         const n = this.nums.get(k.path);
         // A sorted scan stops at the first threshold the value does not pass: thresholds are usually set to catch
@@ -361,10 +362,8 @@ class Level {
         return;
       }
       case 'word': {
-        const ix = this.textIndex(k.path);
-        const code = wordCode(k.word);
-        push(ix.words, code);
-        markWord(ix, code);
+        const b = fileWord(this.textIndex(k.path), k.word, k.exact, (): Bucket => ({ ids: [], sub: null }));
+        if (b.ids[b.ids.length - 1] !== id) b.ids.push(id);
         return;
       }
       case 'num': {
@@ -458,7 +457,11 @@ export class MatcherIndex {
     const slots = new Slots();
     const bare: number[] = [];
     this.root = new Level(matches.map((m, id) => ({ id, plans: accessPlans(m) })), this.stats, 0, slots, bare);
-    for (const id of bare) this.groupBare[this.groupOf[id]!]!.push(id);
+    for (const id of bare) {
+      this.groupBare[this.groupOf[id]!]!.push(id);
+      // Served whole, not found by a lookup: its `if` (if any) still has to be tested.
+      if (matches[id]!.if !== undefined) this.proven[id] = 0;
+    }
     this.textGroups = this.root.textMatchers().map((ids) => new Set(ids.map((id) => this.groupOf[id]!)));
     this.stats.residual = bare.length;
     this.getters = slots.paths.map(getter);
@@ -595,11 +598,27 @@ export class MatcherIndex {
   }
 }
 
-/** A lone equality or `in` (case-sensitive or not): the hash lookup that finds the matcher is the whole test. */
+/**
+ * A lone equality or `in` (case-sensitive or not), or a lone `\bword\b` regex: the lookup that finds the matcher
+ * (a hash lookup of the value; the scan, which confirms a word letter by letter) is the whole test.
+ */
 function provenByLookup(c: Condition): boolean {
   if ('all' in c || 'any' in c || 'not' in c) return false;
   const op = leafOp(c);
-  return op === 'equals' || op === 'in';
+  return op === 'equals' || op === 'in' || (op === 'matches' && wholeWord(c) !== null);
+}
+
+/**
+ * `\bword\b` is the commonest watch-word regex: it holds exactly when the word is one maximal run of [A-Za-z0-9_]
+ * in the text, ASCII case folded under `i` (which is what the scan finds). Not under `iu`, where \w and case
+ * folding also reach a few non-ASCII letters (the long s, the Kelvin sign).
+ */
+function wholeWord(c: LeafCondition): { word: string; exact: boolean } | null {
+  const whole = /^\\b([A-Za-z0-9_]+)\\b$/.exec(c.matches as string);
+  if (!whole) return null;
+  const ci = c.ignoreCase === true || /i/.test(c.flags ?? '');
+  if (ci && /u/.test(c.flags ?? '')) return null;
+  return { word: whole[1]!, exact: !ci };
 }
 
 const eqName = (k: { path: string; ci: boolean }) => (k.ci ? `${k.path}\u0001ci` : k.path);
@@ -648,11 +667,8 @@ function leafPlans(c: LeafCondition): Plan[] {
       return gramRuns(lit, true).length ? [[{ kind: 'gram', path: c.field, literal: lit }]] : [];
     }
     case 'matches': {
-      // `\bword\b` is the commonest watch-word regex: the word must be one whole word of the text.
-      // (Not under /iu, where \w also covers a few non-ASCII letters.)
-      const whole = /^\\b([A-Za-z0-9_]+)\\b$/.exec(c.matches as string);
-      const iu = (c.ignoreCase === true || /i/.test(c.flags ?? '')) && /u/.test(c.flags ?? '');
-      if (whole && !iu) return [[{ kind: 'word', path: c.field, word: whole[1]! }]];
+      const whole = wholeWord(c);
+      if (whole) return [[{ kind: 'word', path: c.field, ...whole }]];
       const lit = requiredLiteral(c.matches as string);
       return gramRuns(lit, true).length ? [[{ kind: 'gram', path: c.field, literal: lit }]] : [];
     }

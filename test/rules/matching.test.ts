@@ -88,6 +88,38 @@ test('rules are evaluated in list order whatever index bucket they sit in', () =
   assert.deepEqual(fires(r, ev(T0, { title: 'about Kubernetes and kubernetes', fields: { n: 4 } })), ['a-residual', 'b-eq', 'c-gram', 'd-num', 'e-prefix']);
 });
 
+test('a lone \\bword\\b rule fires exactly when its regex matches (the scan proves it without running the regex)', () => {
+  // Words of seven letters or more with the same first letter, length and last five letters share a word key:
+  // "abcdefgh" and "abxdefgh" must still be told apart letter by letter.
+  const patterns: [string, string | undefined, boolean?][] = [
+    ['\\brust\\b', 'i'],
+    ['\\bRust\\b', undefined],
+    ['\\bRust\\b', 'u'],
+    ['\\brust\\b', undefined, true],
+    ['\\babcdefgh\\b', 'i'],
+    ['\\babxdefgh\\b', 'i'],
+    ['\\bv2_0\\b', 'i'],
+    ['\\bkelvin\\b', 'i'],
+    ['\\bss\\b', 'i'],
+    ['\\bss\\b', 'iu'],
+  ];
+  const r = rules(patterns.map(([matches, flags, ignoreCase], i) => ({ id: `w${i}`, if: { field: 'title', matches, ...(flags ? { flags } : {}), ...(ignoreCase ? { ignoreCase } : {}) }, then: [{ tag: { add: ['t'] } }] })));
+  const titles = [
+    'Rust', 'rust', 'RUST 1.80', 'I like Rust.', 'rusty', 'trust', 'rust_lang', 'rust2', '2rust', 'éRustè', 'Rust\u00e9',
+    'abcdefgh', 'ABXDEFGH!', 'abcdefghi', 'xabcdefgh', 'v2_0 is out', 'V2_0', 'v2_00', '\u212aelvin', 'kelvin', 'Kelvin,',
+    '\u017fs', 'SS', 'ss-ss', 'sß', '', '   ', 'rust rust rust',
+  ];
+  const engine = new RuleEngine();
+  engine.setRules(r);
+  let fired = 0;
+  for (const title of titles) {
+    const expected = patterns.flatMap(([src, flags, ignoreCase], i) => (new RegExp(src, (flags ?? '') + (ignoreCase ? 'i' : '')).test(title) ? [`w${i}`] : []));
+    assert.deepEqual(engine.process(ev(T0, { title }), env).firings.map((f) => f.ruleId), expected, JSON.stringify(title));
+    fired += expected.length;
+  }
+  assert.ok(fired > 20, `enough titles match to mean something (${fired})`);
+});
+
 /**
  * The index must never miss: on random rules and events, the rules that fire are exactly those whose
  * conditions hold when every rule is checked one by one (which is what `explain` does, without the index).
