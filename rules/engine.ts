@@ -439,20 +439,21 @@ export class RuleEngine {
     let stopped = false;
     this.housekeeping(now);
     this.fireDue(now, false, env);
-    const cands = this.index.candidates(event);
+    const count = this.index.candidates(event);
+    const cands = this.index.found;
     const ruleOf = this.matcherRule;
     const roleOf = this.matcherRole;
     const tests = this.matcherIf;
     const proven = this.index.proven;
     const stepHits = this.stepHits;
     let i = 0;
-    while (i < cands.length) {
+    while (i < count) {
       // A rule's matchers have consecutive ids: main, after, steps.
       const r = ruleOf[cands[i]!]!;
       let mainHit = false;
       let afterHit = false;
       let stepHit = false;
-      for (; i < cands.length; i++) {
+      for (; i < count; i++) {
         const id = cands[i]!;
         if (ruleOf[id] !== r) break;
         // (A matcher without `if` is always proven.)

@@ -407,7 +407,9 @@ export class MatcherIndex {
   private root: Level;
   private stamp: Int32Array;
   private epoch = 0;
-  private out: number[] = [];
+  /** The current event's candidates: `found[0 .. count)`, reused from event to event (no array per event). */
+  found = new Int32Array(256);
+  private count = 0;
   private readonly getters: Getter[];
   private readonly values: unknown[];
   private readonly valueEpoch: Int32Array;
@@ -481,14 +483,13 @@ export class MatcherIndex {
   add(ids: number[]): void {
     const stamp = this.stamp;
     const epoch = this.epoch;
-    const out = this.out;
     const groupOf = this.groupOf;
     const groupStamp = this.groupStamp;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (stamp[id] !== epoch && groupStamp[groupOf[id]!] === epoch) {
         stamp[id] = epoch;
-        out.push(id);
+        this.push(id);
       }
     }
   }
@@ -496,8 +497,17 @@ export class MatcherIndex {
   add1(id: number): void {
     if (this.stamp[id] !== this.epoch && this.groupStamp[this.groupOf[id]!] === this.epoch) {
       this.stamp[id] = this.epoch;
-      this.out.push(id);
+      this.push(id);
     }
+  }
+
+  private push(id: number): void {
+    if (this.count === this.found.length) {
+      const grown = new Int32Array(this.found.length * 2);
+      grown.set(this.found);
+      this.found = grown;
+    }
+    this.found[this.count++] = id;
   }
 
   /** A bucket a lookup found: its matchers, or a walk of its nested level. Bound once, passed to the text scan. */
@@ -559,11 +569,11 @@ export class MatcherIndex {
   }
 
   /**
-   * Ids of the matchers that may match `e`, ascending; every one passes its `when`, and those marked in `proven`
-   * also pass their `if`. The array is reused by the next call.
+   * How many matchers may match `e`; their ids are `found[0 .. count)`, ascending. Every one passes its `when`, and
+   * those marked in `proven` also pass their `if`. `found` is overwritten by the next call.
    */
-  candidates(e: PanoptesEvent): number[] {
-    this.out.length = 0;
+  candidates(e: PanoptesEvent): number {
+    this.count = 0;
     if (++this.epoch === 0x7fffffff) {
       this.stamp.fill(0);
       this.valueEpoch.fill(0);
@@ -579,9 +589,9 @@ export class MatcherIndex {
     this.e = e;
     this.root.collect(this);
     this.e = null;
-    const out = this.out;
-    const n = out.length;
-    if (n > 16) out.sort((a, b) => a - b);
+    const out = this.found;
+    const n = this.count;
+    if (n > 16) out.subarray(0, n).sort();
     else {
       // Usually a handful of ids: insertion sort beats calling a comparator.
       for (let i = 1; i < n; i++) {
@@ -594,7 +604,7 @@ export class MatcherIndex {
         out[j + 1] = x;
       }
     }
-    return out;
+    return n;
   }
 }
 
