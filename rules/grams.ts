@@ -97,6 +97,12 @@ export function forEachWord<T>(t: TextTables<T>, f: (found: T) => void): void {
   for (const head of t.words.values()) for (let e: WordEntry<T> | undefined = head; e !== undefined; e = e.next) f(e.found);
 }
 
+/** Replaces everything filed (grams and words) by `fn` of it. */
+export function replaceFound<T>(t: TextTables<T>, fn: (found: T) => T): void {
+  for (const m of [t.grams[3], t.grams[4], t.grams[5]]) for (const [k, f] of m) m.set(k, fn(f));
+  for (const head of t.words.values()) for (let e: WordEntry<T> | undefined = head; e !== undefined; e = e.next) e.found = fn(e.found);
+}
+
 const foldWord = (word: string) => String.fromCharCode(...Array.from(word, (c) => FOLD[c.charCodeAt(0)]!));
 
 /** Whether `s` from `start` spells the entry's word (its length already checked). */

@@ -20,7 +20,7 @@
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './condition-program.js';
-import { fileWord, findWord, forEachWord, gramCode, gramRuns, markGram, newTextTables, scanText, type GramLength, type TextTables } from './grams.js';
+import { fileWord, findWord, forEachWord, gramCode, gramRuns, markGram, newTextTables, replaceFound, scanText, type GramLength, type TextTables } from './grams.js';
 import { compileGlob, globPrefix, isGlob } from './glob.js';
 import { hashSample, ScalarTable } from './string-table.js';
 import { requiredLiteral } from './regex.js';
@@ -58,6 +58,15 @@ interface Bucket {
   ids: number[];
   sub: Level | null;
 }
+/**
+ * What a table holds once built: a bucket, or — for the commonest bucket, one matcher and no nested level — just
+ * that matcher's id, which saves a hit two dependent memory reads (the bucket, its list).
+ */
+type Found = Bucket | number;
+const sizeOf = (f: Found | undefined): number => (f === undefined ? 0 : typeof f === 'number' ? 1 : f.ids.length);
+/** While a level is being built its tables hold only buckets. */
+const building = (f: Found | undefined): Bucket | undefined => f as Bucket | undefined;
+const compact = (b: Found): Found => (typeof b !== 'number' && b.sub === null && b.ids.length === 1 ? b.ids[0]! : b);
 
 interface Entry {
   id: number;
@@ -70,14 +79,14 @@ const isWhenPlan = (p: Plan) => p.every((k) => 'when' in k && k.when === true);
 interface EqIndex {
   slot: number;
   ci: boolean;
-  map: ScalarTable<Bucket>;
+  map: ScalarTable<Found>;
 }
 interface PrefixIndex {
   slot: number;
-  byLength: Map<number, Map<string, Bucket>>;
+  byLength: Map<number, Map<string, Found>>;
   lengths: number[];
   /** value → the buckets its prefixes find: sources and types repeat, so each distinct value is sliced once. */
-  memo: Map<string, Bucket[]>;
+  memo: Map<string, Found[]>;
 }
 /** Thresholds in flat arrays (a scan reads numbers, not one object per rule). */
 interface NumList {
@@ -99,7 +108,7 @@ function numList(entries: NumEntry[]): NumList {
   return { thresholds: Float64Array.from(entries, (e) => e.threshold), strict: Uint8Array.from(entries, (e) => (e.strict ? 1 : 0)), ids: Int32Array.from(entries, (e) => e.id) };
 }
 /** Grams and whole words of one text field, found in one pass over the text (see grams.ts). */
-type TextIndex = TextTables<Bucket> & { slot: number };
+type TextIndex = TextTables<Found> & { slot: number };
 
 const MEMO_MAX = 4_096;
 
@@ -188,7 +197,8 @@ class Level {
     this.numList = [...this.nums.values()];
     if (depth + 1 < MAX_DEPTH) {
       const plansOf = new Map(entries.map((e) => [e.id, e.plans]));
-      const split = (b: Bucket) => {
+      const split = (f: Found) => {
+        const b = building(f)!;
         if (b.ids.length <= SPLIT_AT) return;
         // Nested levels use only hash and threshold keys: scanning the text again per bucket would cost more than it saves.
         const inner = b.ids.map((id) => ({
@@ -209,6 +219,9 @@ class Level {
         forEachWord(ix, split);
       }
     }
+    for (const ix of this.eqList) ix.map.replaceAll(compact);
+    for (const ix of this.prefixList) for (const m of ix.byLength.values()) for (const [k, b] of m) m.set(k, compact(b));
+    for (const ix of this.textList) replaceFound(ix, compact);
     this.chosen.clear();
     this.popularity.clear();
   }
@@ -269,7 +282,7 @@ class Level {
   textMatchers(): number[][] {
     return this.textList.map((t) => {
       const ids: number[] = [];
-      const add = (b: Bucket) => ids.push(...b.ids);
+      const add = (b: Found) => (typeof b === 'number' ? ids.push(b) : ids.push(...b.ids));
       t.grams[3].forEach(add);
       t.grams[4].forEach(add);
       t.grams[5].forEach(add);
@@ -289,17 +302,17 @@ class Level {
     switch (k.kind) {
       case 'eq': {
         const base = k.path === 'type' ? 3 : k.path === 'source' ? 2 : 1;
-        const filed = this.eq.get(eqName(k))?.map.get(k.value)?.ids.length ?? 0;
+        const filed = sizeOf(this.eq.get(eqName(k))?.map.get(k.value));
         const could = this.popularity.get(`${eqName(k)}\u0000${typeof k.value}\u0000${String(k.value)}`) ?? 0;
         return base + Math.max(filed, could >> 1);
       }
       case 'prefix':
-        return 4 + (this.prefix.get(k.path)?.byLength.get(k.prefix.length)?.get(k.prefix)?.ids.length ?? 0) * 2;
+        return 4 + sizeOf(this.prefix.get(k.path)?.byLength.get(k.prefix.length)?.get(k.prefix)) * 2;
       case 'gram':
         return 3 + this.bestGram(k).load * 2;
       case 'word':
         const t = this.text.get(k.path);
-        return 1 + ((t && findWord(t, k.word, k.exact)?.ids.length) ?? 0);
+        return 1 + sizeOf(t && findWord(t, k.word, k.exact));
       case 'num': {
         const n = this.nums.get(k.path);
         // A sorted scan stops at the first threshold the value does not pass: thresholds are usually set to catch
@@ -318,7 +331,7 @@ class Level {
       for (let i = 0; i + len <= run.length; i++) {
         const code = gramCode(run, i, len);
         // A longer gram is rarer in text: prefer it when loads tie.
-        const load = (ix?.grams[len].get(code)?.ids.length ?? 0) + (5 - len) * 0.5;
+        const load = sizeOf(ix?.grams[len].get(code)) + (5 - len) * 0.5;
         if (load < best.load) best = { code, len, load };
       }
     }
@@ -332,8 +345,8 @@ class Level {
   }
 
   private file(k: Key, id: number): void {
-    const push = <K>(m: { get(k: K): Bucket | undefined; set(k: K, b: Bucket): void }, key: K) => {
-      const b = m.get(key);
+    const push = <K>(m: { get(k: K): Found | undefined; set(k: K, b: Found): void }, key: K) => {
+      const b = building(m.get(key));
       if (b) {
         if (b.ids[b.ids.length - 1] !== id) b.ids.push(id);
       } else m.set(key, { ids: [id], sub: null });
@@ -362,7 +375,7 @@ class Level {
         return;
       }
       case 'word': {
-        const b = fileWord(this.textIndex(k.path), k.word, k.exact, (): Bucket => ({ ids: [], sub: null }));
+        const b = building(fileWord(this.textIndex(k.path), k.word, k.exact, (): Found => ({ ids: [], sub: null })))!;
         if (b.ids[b.ids.length - 1] !== id) b.ids.push(id);
         return;
       }
@@ -511,8 +524,9 @@ export class MatcherIndex {
   }
 
   /** A bucket a lookup found: its matchers, or a walk of its nested level. Bound once, passed to the text scan. */
-  readonly hit = (b: Bucket): void => {
-    if (b.sub === null) this.add(b.ids);
+  readonly hit = (b: Found): void => {
+    if (typeof b === 'number') this.add1(b);
+    else if (b.sub === null) this.add(b.ids);
     else b.sub.collect(this);
   };
 
