@@ -7,7 +7,7 @@ import type { PanoptesEvent } from '../core/event.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
 import { compileGlob } from './glob.js';
-import { runProgram, type ConditionProgram } from './condition-program.js';
+import { packPrograms, runPacked } from './condition-program.js';
 import { MatcherIndex } from './matcher-index.js';
 import { getter } from './condition-program.js';
 import { groupKey, type Getter } from './paths.js';
@@ -323,7 +323,10 @@ export class RuleEngine {
   private matcherRule = new Int32Array(0);
   private matcherRole = new Int32Array(0);
   /** The `if` alone, as a flat program: the index has settled `when` for every candidate it returns. */
-  private matcherIf: (ConditionProgram | null)[] = [];
+  /** Every matcher's `if` as a packed program: where it starts in `progCode` (-1 without `if`). */
+  private matcherIf = new Int32Array(0);
+  private progCode: Int32Array = new Int32Array(0);
+  private progConstants: unknown[] = [];
   private index = new MatcherIndex([]);
   private states = new Map<string, RuleState>();
   private counters = new Map<string, RuleCounters>();
@@ -386,7 +389,10 @@ export class RuleEngine {
     this.ruleNames = compiled.map((c) => c.name);
     this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
     this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
-    this.matcherIf = matchers.map((m) => m.cond?.program ?? null);
+    const packed = packPrograms(matchers.flatMap((m) => (m.cond?.program ? [m.cond.program] : [])));
+    this.progCode = packed.code;
+    this.progConstants = packed.constants;
+    this.matcherIf = Int32Array.from(matchers, (m) => m.cond?.program?.base ?? -1);
     this.index = new MatcherIndex(matchers.map(matchOf));
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
@@ -444,6 +450,8 @@ export class RuleEngine {
     const ruleOf = this.matcherRule;
     const roleOf = this.matcherRole;
     const tests = this.matcherIf;
+    const code = this.progCode;
+    const constants = this.progConstants;
     const proven = this.index.proven;
     const stepHits = this.stepHits;
     let i = 0;
@@ -457,7 +465,7 @@ export class RuleEngine {
         const id = cands[i]!;
         if (ruleOf[id] !== r) break;
         // (A matcher without `if` is always proven.)
-        if (proven[id] === 0 && !runProgram(tests[id]!, event)) continue;
+        if (proven[id] === 0 && !runPacked(code, constants, event, tests[id]!)) continue;
         const role = roleOf[id]!;
         if (role === ROLE_MAIN) mainHit = true;
         else if (role === ROLE_AFTER) afterHit = true;
