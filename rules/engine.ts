@@ -320,11 +320,12 @@ export class RuleEngine {
    * Per matcher id, what the per-event loop needs, kept in flat arrays: with thousands of rules the matcher and rule
    * objects are rarely in cache, so they are only touched once a matcher's test has passed.
    */
-  private matcherRule = new Int32Array(0);
-  private matcherRole = new Int32Array(0);
-  /** The `if` alone, as a flat program: the index has settled `when` for every candidate it returns. */
-  /** Every matcher's `if` as a packed program: where it starts in `progCode` (-1 without `if`). */
-  private matcherIf = new Int32Array(0);
+  /**
+   * Four numbers per matcher, side by side so a candidate costs one cache line: its rule, its role, where its `if`
+   * program starts in `progCode` (-1 when there is nothing left to test: no `if`, or the index lookup proved it;
+   * the index has settled `when` for every candidate), and its rule's fast kind.
+   */
+  private matcherInfo = new Int32Array(0);
   private progCode: Int32Array = new Int32Array(0);
   private progConstants: unknown[] = [];
   private index = new MatcherIndex([]);
@@ -387,13 +388,17 @@ export class RuleEngine {
     this.fastFirings = new Float64Array(compiled.length);
     this.ruleIds = compiled.map((c) => c.id);
     this.ruleNames = compiled.map((c) => c.name);
-    this.matcherRule = Int32Array.from(matchers, (m) => m.rule.order);
-    this.matcherRole = Int32Array.from(matchers, (m) => (m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role));
     const packed = packPrograms(matchers.flatMap((m) => (m.cond?.program ? [m.cond.program] : [])));
     this.progCode = packed.code;
     this.progConstants = packed.constants;
-    this.matcherIf = Int32Array.from(matchers, (m) => m.cond?.program?.base ?? -1);
     this.index = new MatcherIndex(matchers.map(matchOf));
+    this.matcherInfo = new Int32Array(matchers.length * 4);
+    matchers.forEach((m, id) => {
+      this.matcherInfo[id * 4] = m.rule.order;
+      this.matcherInfo[id * 4 + 1] = m.role === 'main' ? ROLE_MAIN : m.role === 'after' ? ROLE_AFTER : m.role;
+      this.matcherInfo[id * 4 + 2] = m.cond?.program && this.index.proven[id] === 0 ? m.cond.program.base : -1;
+      this.matcherInfo[id * 4 + 3] = this.fastKind[m.rule.order]!;
+    });
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
       if (!c || c.sig !== st.sig) this.states.delete(id);
@@ -447,26 +452,24 @@ export class RuleEngine {
     this.fireDue(now, false, env);
     const count = this.index.candidates(event);
     const cands = this.index.found;
-    const ruleOf = this.matcherRule;
-    const roleOf = this.matcherRole;
-    const tests = this.matcherIf;
+    const info = this.matcherInfo;
     const code = this.progCode;
     const constants = this.progConstants;
-    const proven = this.index.proven;
     const stepHits = this.stepHits;
     let i = 0;
     while (i < count) {
       // A rule's matchers have consecutive ids: main, after, steps.
-      const r = ruleOf[cands[i]!]!;
+      const first = cands[i]! * 4;
+      const r = info[first]!;
       let mainHit = false;
       let afterHit = false;
       let stepHit = false;
       for (; i < count; i++) {
-        const id = cands[i]!;
-        if (ruleOf[id] !== r) break;
-        // (A matcher without `if` is always proven.)
-        if (proven[id] === 0 && !runPacked(code, constants, event, tests[id]!)) continue;
-        const role = roleOf[id]!;
+        const m = cands[i]! * 4;
+        if (info[m] !== r) break;
+        const test = info[m + 2]!;
+        if (test >= 0 && !runPacked(code, constants, event, test)) continue;
+        const role = info[m + 1]!;
         if (role === ROLE_MAIN) mainHit = true;
         else if (role === ROLE_AFTER) afterHit = true;
         else {
@@ -475,7 +478,7 @@ export class RuleEngine {
         }
       }
       if (!mainHit && !afterHit && !stepHit) continue;
-      const fast = this.fastKind[r]!;
+      const fast = info[first + 3]!;
       if (fast === FAST_FIRE) {
         this.fire(r, event, now, env);
         continue;
