@@ -92,15 +92,19 @@ export function fileWord<T>(t: TextTables<T>, word: string, exact: boolean, make
   return e.found;
 }
 
-/** Every entry filed under a word, whatever its key. */
+function eachWordEntry<T>(t: TextTables<T>, f: (e: WordEntry<T>) => void): void {
+  for (const head of t.words.values()) for (let e: WordEntry<T> | undefined = head; e !== undefined; e = e.next) f(e);
+}
+
+/** Everything filed under a word, whatever its key. */
 export function forEachWord<T>(t: TextTables<T>, f: (found: T) => void): void {
-  for (const head of t.words.values()) for (let e: WordEntry<T> | undefined = head; e !== undefined; e = e.next) f(e.found);
+  eachWordEntry(t, (e) => f(e.found));
 }
 
 /** Replaces everything filed (grams and words) by `fn` of it. */
 export function replaceFound<T>(t: TextTables<T>, fn: (found: T) => T): void {
   for (const m of [t.grams[3], t.grams[4], t.grams[5]]) for (const [k, f] of m) m.set(k, fn(f));
-  for (const head of t.words.values()) for (let e: WordEntry<T> | undefined = head; e !== undefined; e = e.next) e.found = fn(e.found);
+  eachWordEntry(t, (e) => (e.found = fn(e.found)));
 }
 
 const foldWord = (word: string) => String.fromCharCode(...Array.from(word, (c) => FOLD[c.charCodeAt(0)]!));
@@ -144,8 +148,8 @@ export function markGram(t: TextTables<unknown>, code: number, len: GramLength):
 
 /**
  * Calls `hit` for what is filed under each of the grams and whole ASCII words of `s` (maximal runs of [A-Za-z0-9_],
- * exactly what `\b` delimits; a word only when the text spells it). One pass with one rolling code and no allocation for words and 5-grams; a second,
- * simpler pass only when some literal is as short as three or four characters.
+ * exactly what `\b` delimits; a word only when the text spells it). One pass with one rolling code and no allocation
+ * for words and 5-grams; a second, simpler pass only when some literal is as short as three or four characters.
  */
 export function scanText<T>(s: string, t: TextTables<T>, hit: (found: T) => void): void {
   scanWordsAnd5(s, t, hit);

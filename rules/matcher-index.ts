@@ -15,8 +15,9 @@
  * index stamps the event's groups, and a matcher found by a lookup becomes a candidate only when its group is
  * stamped: so candidates never need their `when` tested again, and a `when` alone (an absence on one source's
  * heartbeat) costs nothing per event. Top-level lookups therefore use only `if` conditions; crowded buckets may
- * still be split by an exact `when` source or type. A matcher whose `if` is a single equality or `in` is proven
- * by the very lookup that found it (`proven`), so the engine skips testing it again.
+ * still be split by an exact `when` source or type. A matcher whose `if` is a single equality, `in` or `\bword\b`
+ * regex is proven by the very lookup that found it (`proven`; the scan confirms a word letter by letter), so the
+ * engine skips testing it again.
  */
 import type { PanoptesEvent } from '../core/event.js';
 import { toNumber, getter, leafOp } from './condition-program.js';
