@@ -2,6 +2,8 @@
 // user sends is untrusted: it is checked with the config document's own schema and the rules engine's filter
 // validation before anything is written; passwords (typed into a URL or given apart) go to the secret store and
 // the document keeps only `mqtt://user@host:port`.
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ForwardingInfo, ForwardingSettings, ForwardingUpdate, ValidationIssue } from '../../core/protocol.js';
 import { forwardingSchema, type ForwardingDoc } from '../../core/config/schema.js';
@@ -52,6 +54,54 @@ export function forwardingInfo(engine: Engine, control: ForwardingController): F
   };
 }
 
+const TLS_FILES = { ca: 'CA file', cert: 'client certificate', key: 'client key' } as const;
+
+/**
+ * A broker's TLS settings as typed into the form: empty fields dropped, each file checked now (a path the agent
+ * cannot read would otherwise only show up as a connection error later), a certificate only with its key, and only
+ * for addresses that speak TLS. Returns what to save, or undefined when nothing is left.
+ */
+function tlsFiles(raw: unknown, path: string, url: string, issues: ValidationIssue[]): Record<string, unknown> | undefined {
+  if (raw === null) return undefined;
+  if (!isObject(raw)) {
+    issues.push({ path, message: 'TLS settings are an object with ca, cert, key and rejectUnauthorized' });
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [field, what] of Object.entries(TLS_FILES)) {
+    const v = raw[field];
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'string') {
+      issues.push({ path: `${path}.${field}`, message: `the ${what} is a file path` });
+      continue;
+    }
+    const file = v.trim();
+    if (!file) continue;
+    if (!isAbsolute(file)) {
+      issues.push({ path: `${path}.${field}`, message: `write the ${what}'s full path (like /etc/panoptes/${field === 'ca' ? 'ca.pem' : `client.${field === 'key' ? 'key' : 'pem'}`})` });
+      continue;
+    }
+    try {
+      if (!statSync(file).isFile()) throw Object.assign(new Error(), { code: 'not a file' });
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      issues.push({ path: `${path}.${field}`, message: `cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      continue;
+    }
+    out[field] = file;
+  }
+  if ((out.cert === undefined) !== (out.key === undefined) && (raw.cert || raw.key)) {
+    const missing = out.cert === undefined ? 'cert' : 'key';
+    if (!issues.some((i) => i.path === `${path}.${missing}`)) issues.push({ path: `${path}.${missing}`, message: 'a client certificate and its key go together: give both or neither' });
+  }
+  if (raw.rejectUnauthorized !== undefined && typeof raw.rejectUnauthorized !== 'boolean') issues.push({ path: `${path}.rejectUnauthorized`, message: 'true or false' });
+  else if (raw.rejectUnauthorized === false) out.rejectUnauthorized = false;
+  if (Object.keys(out).length && !/^(mqtts|wss|ssl):/.test(url)) {
+    issues.push({ path, message: 'TLS settings apply to mqtts:// and wss:// addresses: change the address or clear them' });
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -96,6 +146,11 @@ export function planForwardingUpdate(
     if (given !== undefined && a.username === undefined) {
       issues.push({ path: `${path}.url`, message: 'a password needs a user name: write the address as mqtt://user@host:port' });
       return undefined;
+    }
+    if (rest.tls !== undefined) {
+      const tls = tlsFiles(rest.tls, `${path}.tls`, a.url, issues);
+      if (tls) rest.tls = tls;
+      else delete rest.tls;
     }
     const key = secretKeyFor({ url: a.url, ...(a.username !== undefined ? { username: a.username } : {}) });
     if (given !== undefined) secrets[key] = given;

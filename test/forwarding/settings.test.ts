@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, readFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
 import { Engine } from '../../engine/engine.js';
@@ -138,6 +138,15 @@ test('bad forwarding settings are refused with where and why, and what runs keep
   await refused({ forward: { url: broker.url, password: 'x' } }, '$.forward.url', /user name/);
   await refused({ subscribe: [{ url: 'mqtt://' }] }, '$.subscribe[0].url', /./);
   await refused({ embeddedBroker: { enabled: true, port: 70_000 } }, '$.embeddedBroker.port', /./);
+  // TLS files are checked when saved, not first at the next connection attempt.
+  const caFile = path.join(root, 'ca.pem');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n');
+  const tlsUrl = 'mqtts://127.0.0.1:8883';
+  await refused({ forward: { url: tlsUrl, tls: { ca: path.join(root, 'missing.pem') } } }, '$.forward.tls.ca', /cannot read the CA file .*missing\.pem: ENOENT/);
+  await refused({ forward: { url: tlsUrl, tls: { ca: 'ca.pem' } } }, '$.forward.tls.ca', /full path/);
+  await refused({ forward: { url: tlsUrl, tls: { ca: root } } }, '$.forward.tls.ca', /not a file/);
+  await refused({ subscribe: [{ url: tlsUrl, tls: { cert: caFile } }] }, '$.subscribe[0].tls.key', /certificate and its key go together/);
+  await refused({ actionBroker: { url: broker.url, tls: { ca: caFile } } }, '$.actionBroker.tls', /mqtts:\/\//);
 
   assert.equal(readFileSync(path.join(agent.dir, 'config.json'), 'utf8'), configBefore, 'nothing written');
   assert.deepEqual(agent.engine.secrets.get('forwarding'), {});
@@ -146,6 +155,12 @@ test('bad forwarding settings are refused with where and why, and what runs keep
   // A good filter is taken, and filters at the source from then on.
   const ok = await agent.rpc.call('forwarding.update', { forward: { url: broker.url, agentId: 'laptop', filter: { when: { type: 'test.*' } } } });
   assert.deepEqual(ok.settings.forward?.filter, { when: { type: 'test.*' } });
+
+  // Fields left empty in the form are dropped; what is left is saved as typed (trimmed).
+  const withTls = await agent.rpc.call('forwarding.update', { actionBroker: { url: tlsUrl, tls: { ca: ` ${caFile} `, cert: '', key: '  ', rejectUnauthorized: true } } });
+  assert.deepEqual(withTls.settings.actionBroker, { url: tlsUrl, tls: { ca: caFile } });
+  const cleared = await agent.rpc.call('forwarding.update', { actionBroker: { url: tlsUrl, tls: { ca: '' } } });
+  assert.deepEqual(cleared.settings.actionBroker, { url: tlsUrl });
 });
 
 test('the status tells connected and queued while the broker is away, and a machine that stops forwarding goes offline', { skip }, async (t) => {
