@@ -73,7 +73,7 @@ export function mqttExecutor(brokerOf: () => MqttBroker | null): MqttExecutor {
       } catch (err) {
         throw permanentError(`mqtt action: ${(err as Error).message}`);
       }
-      if (!broker) throw permanentError('mqtt action: no broker is configured (settings → forwarding → actionBroker or forward)');
+      if (!broker) throw permanentError("mqtt action: no broker is configured (Settings → Machines: a forward broker, or rules' MQTT messages' own broker)");
       const conn = await connFor(broker);
       const client = conn.client;
       const qos = a.qos ?? 0;

@@ -2,8 +2,7 @@
 // `panoptes agent --forward` flag's checks. Certificates are made by the openssl CLI for this run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Engine } from '../../engine/engine.js';
@@ -12,27 +11,13 @@ import { run as agentCommand } from '../../cli/commands/agent.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
 import { writeConfig } from './helpers.js';
+import { makeMqttPki } from '../helpers/mqtt-pki.js';
 
 const skip = !mosquittoAvailable() ? 'skipped: no /usr/sbin/mosquitto' : !existsSync('/usr/bin/openssl') ? 'skipped: no openssl' : false;
 
-function makePki(dir: string): { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('/usr/bin/openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=Panoptes test CA');
-  for (const who of ['server', 'client']) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`), '-subj', `/CN=${who === 'server' ? 'localhost' : 'panoptes-agent'}`);
-    const ext = f(`${who}.ext`);
-    execFileSync('/bin/sh', ['-c', `printf '%s\\n' "${who === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost' : 'extendedKeyUsage=clientAuth'}" > "${ext}"`]);
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${who}.pem`), '-days', '2', '-extfile', ext);
-  }
-  if (process.getuid?.() === 0) for (const n of readdirSync(dir)) chownSync(f(n), 65534, 65534);
-  if (process.getuid?.() === 0) chownSync(dir, 65534, 65534);
-  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
-}
-
 test('forwarding over TLS with a private CA and a client certificate', { skip }, async (t) => {
   const pkiDir = tempDir(t, 'panoptes-pki-');
-  const pki = makePki(pkiDir);
+  const pki = makeMqttPki(pkiDir);
   const broker = await startMosquitto({
     extraConfig: [`cafile ${pki.ca}`, `certfile ${pki.serverCert}`, `keyfile ${pki.serverKey}`, 'require_certificate true'],
   });

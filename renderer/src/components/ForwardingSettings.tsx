@@ -16,9 +16,32 @@ interface BrokerRow {
   url: string;
   /** Empty: keep the stored one. */
   password: string;
-  /** Settings the form does not edit (TLS files, client id…) travel along unchanged. */
+  tls: TlsDraft;
+  /** Settings the form does not edit (client id, keepalive…) travel along unchanged. */
   rest: Record<string, unknown>;
   passwordStored: boolean;
+}
+
+/** A broker's TLS files (paths on the machine the engine runs on; empty: not used) and whether its certificate is checked. */
+interface TlsDraft {
+  ca: string;
+  cert: string;
+  key: string;
+  verify: boolean;
+}
+
+const noTls = (): TlsDraft => ({ ca: '', cert: '', key: '', verify: true });
+
+function tlsDraftOf(tls: unknown): TlsDraft {
+  if (typeof tls !== 'object' || tls === null) return noTls();
+  const t = tls as { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  return { ca: t.ca ?? '', cert: t.cert ?? '', key: t.key ?? '', verify: t.rejectUnauthorized !== false };
+}
+
+/** A stored broker as a form row: the password never comes back, only whether one is stored. */
+function rowOf(ref: { url: string; tls?: unknown }, passwordStored: boolean): BrokerRow {
+  const { url, tls, ...rest } = ref as { url: string; tls?: unknown } & Record<string, unknown>;
+  return { url, password: '', tls: tlsDraftOf(tls), rest, passwordStored };
 }
 
 interface Draft {
@@ -28,20 +51,24 @@ interface Draft {
   filterText: string;
   subscribe: BrokerRow[];
   embedded: { enabled: boolean; port: string; host: string; password: string; clearPassword: boolean };
+  /** Rules' `mqtt` action: its own broker, or (off) the forward broker. */
+  actionOn: boolean;
+  action: BrokerRow;
 }
 
-const emptyRow = (): BrokerRow => ({ url: '', password: '', rest: {}, passwordStored: false });
+const emptyRow = (): BrokerRow => ({ url: '', password: '', tls: noTls(), rest: {}, passwordStored: false });
 
 function draftOf(info: ForwardingInfo): Draft {
   const f = info.settings.forward;
   const cl = info.commandLineForward;
-  const { url: _u, agentId, filter, ...fRest } = f ?? { url: '' };
+  const { agentId, filter, ...fRef } = f ?? { url: cl?.url ?? '' };
+  const a = info.settings.actionBroker;
   return {
     forwardOn: f !== null || cl !== null,
-    forward: { url: f?.url ?? cl?.url ?? '', password: '', rest: fRest, passwordStored: info.secretsSet.forward },
+    forward: rowOf(fRef, info.secretsSet.forward),
     agentId: agentId ?? (f ? '' : cl?.agentId ?? ''),
     filterText: filter && (filter.when !== undefined || filter.if !== undefined) ? JSON.stringify(filter, null, 2) : '',
-    subscribe: info.settings.subscribe.map(({ url, ...rest }, i) => ({ url, password: '', rest, passwordStored: info.secretsSet.subscribe[i] ?? false })),
+    subscribe: info.settings.subscribe.map((ref, i) => rowOf(ref, info.secretsSet.subscribe[i] ?? false)),
     embedded: {
       enabled: info.settings.embeddedBroker.enabled,
       port: String(info.settings.embeddedBroker.port),
@@ -49,6 +76,8 @@ function draftOf(info: ForwardingInfo): Draft {
       password: '',
       clearPassword: false,
     },
+    actionOn: a !== null,
+    action: a ? rowOf(a, info.secretsSet.actionBroker) : emptyRow(),
   };
 }
 
@@ -62,7 +91,9 @@ function updateOf(d: Draft): { update: ForwardingUpdate } | { issues: Validation
       return { issues: [{ path: '$.forward.filter', message: `not JSON: ${(e as Error).message}` }] };
     }
   }
-  const row = (r: BrokerRow) => ({ ...r.rest, url: r.url.trim(), ...(r.password ? { password: r.password } : {}) });
+  // TLS fields go as typed: the engine drops empty ones and checks the files.
+  const tls = (t: TlsDraft) => ({ ca: t.ca, cert: t.cert, key: t.key, ...(t.verify ? {} : { rejectUnauthorized: false }) });
+  const row = (r: BrokerRow) => ({ ...r.rest, url: r.url.trim(), tls: tls(r.tls), ...(r.password ? { password: r.password } : {}) });
   return {
     update: {
       forward: d.forwardOn ? { ...row(d.forward), ...(d.agentId.trim() ? { agentId: d.agentId.trim() } : {}), ...(filter ? { filter } : {}) } : null,
@@ -73,12 +104,14 @@ function updateOf(d: Draft): { update: ForwardingUpdate } | { issues: Validation
         host: d.embedded.host,
         ...(d.embedded.password ? { password: d.embedded.password } : d.embedded.clearPassword ? { password: null } : {}),
       },
+      actionBroker: d.actionOn ? row(d.action) : null,
     },
   };
 }
 
-function FieldIssues({ issues, at }: { issues: ValidationIssue[]; at: string }) {
-  const mine = issues.filter((i) => i.path === at || i.path.startsWith(at + '.') || i.path.startsWith(at + '['));
+/** The problems at `at` and below it (`exact`: at `at` only, when the fields below show their own). */
+function FieldIssues({ issues, at, exact = false }: { issues: ValidationIssue[]; at: string; exact?: boolean }) {
+  const mine = issues.filter((i) => i.path === at || (!exact && (i.path.startsWith(at + '.') || i.path.startsWith(at + '['))));
   if (!mine.length) return null;
   return (
     <div className="error field-issue" role="alert" data-path={at}>
@@ -179,6 +212,39 @@ function PasswordInput({ id, row, onChange }: { id: string; row: BrokerRow; onCh
   );
 }
 
+/**
+ * A broker's TLS files, folded away until used. Paths are on the machine the engine runs on (this one for the
+ * desktop app, the agent's machine for a headless agent); the engine checks them when the form is saved.
+ */
+function TlsFields(props: { id: string; name: string; whose: string; tls: TlsDraft; onChange(t: TlsDraft): void; issues: ValidationIssue[]; at: string }) {
+  const { id, name, whose, tls, onChange, issues, at } = props;
+  const inUse = Boolean(tls.ca || tls.cert || tls.key || !tls.verify || issues.some((i) => i.path.startsWith(`${at}.tls`)));
+  const [open, setOpen] = useState(inUse);
+  const file = (field: 'ca' | 'cert' | 'key', label: string, placeholder: string) => (
+    <div className="field">
+      <label htmlFor={`${id}-${field}`}>
+        {name} {label}
+      </label>
+      <input id={`${id}-${field}`} className="mono" spellCheck={false} value={tls[field]} placeholder={placeholder} onChange={(e) => onChange({ ...tls, [field]: e.target.value })} />
+      <FieldIssues issues={issues} at={`${at}.tls.${field}`} />
+    </div>
+  );
+  return (
+    <details className="tls" open={open || inUse} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>{name} TLS (mqtts:// and wss://): private CA, client certificate</summary>
+      {file('ca', 'CA file', "/etc/panoptes/ca.pem (empty: the system's CAs)")}
+      {file('cert', 'client certificate', '/etc/panoptes/client.pem (only if the broker asks for one)')}
+      {file('key', 'client key', '/etc/panoptes/client.key')}
+      <label className="check">
+        <input type="checkbox" checked={tls.verify} onChange={(e) => onChange({ ...tls, verify: e.target.checked })} />
+        Check {whose} certificate
+      </label>
+      {tls.verify ? null : <div className="help warn">Not checked: anyone between this machine and the broker can read and change what is sent.</div>}
+      <FieldIssues issues={issues} at={`${at}.tls`} exact />
+    </details>
+  );
+}
+
 export function ForwardingSettings() {
   const client = useClient();
   const toasts = useToasts();
@@ -276,6 +342,7 @@ export function ForwardingSettings() {
               <PasswordInput id="fwd-password" row={draft.forward} onChange={(password) => set({ forward: { ...draft.forward, password } })} />
               <FieldIssues issues={issues} at="$.forward.password" />
             </div>
+            <TlsFields id="fwd-tls" name="Broker" whose="the broker's" tls={draft.forward.tls} onChange={(tls) => set({ forward: { ...draft.forward, tls } })} issues={issues} at="$.forward" />
             <div className="field">
               <label htmlFor="fwd-agent">Agent id</label>
               <input id="fwd-agent" value={draft.agentId} placeholder={hello.data?.agentId ?? 'this machine'} onChange={(e) => set({ agentId: e.target.value })} />
@@ -308,9 +375,10 @@ export function ForwardingSettings() {
           <div key={i} className="field" role="group" aria-label={`Broker ${i + 1}`}>
             <label htmlFor={`sub-url-${i}`}>Broker {i + 1} address</label>
             <input id={`sub-url-${i}`} value={r.url} placeholder="mqtt://user@broker.local:1883" onChange={(e) => setRow(i, { url: e.target.value })} />
-            <FieldIssues issues={issues} at={`$.subscribe[${i}]`} />
+            <FieldIssues issues={issues} at={`$.subscribe[${i}].url`} />
             <label htmlFor={`sub-password-${i}`}>Broker {i + 1} password</label>
             <PasswordInput id={`sub-password-${i}`} row={r} onChange={(password) => setRow(i, { password })} />
+            <TlsFields id={`sub-tls-${i}`} name={`Broker ${i + 1}`} whose={`broker ${i + 1}'s`} tls={r.tls} onChange={(tls) => setRow(i, { tls })} issues={issues} at={`$.subscribe[${i}]`} />
             <div>
               <button type="button" className="small danger" onClick={() => set({ subscribe: draft.subscribe.filter((_, j) => j !== i) })}>
                 Remove broker {i + 1}
@@ -369,6 +437,33 @@ export function ForwardingSettings() {
             </div>
           </>
         ) : null}
+      </fieldset>
+
+      <fieldset>
+        <legend>Rules' MQTT messages</legend>
+        <label className="check">
+          <input type="checkbox" checked={draft.actionOn} onChange={(e) => set({ actionOn: e.target.checked })} />
+          Publish rules' MQTT messages to their own broker
+        </label>
+        {draft.actionOn ? (
+          <>
+            <div className="field">
+              <label htmlFor="act-url">Action broker address</label>
+              <input id="act-url" value={draft.action.url} placeholder="mqtts://user@home-broker.local:8883" onChange={(e) => set({ action: { ...draft.action, url: e.target.value } })} />
+              <FieldIssues issues={issues} at="$.actionBroker.url" />
+            </div>
+            <div className="field">
+              <label htmlFor="act-password">Action broker password</label>
+              <PasswordInput id="act-password" row={draft.action} onChange={(password) => set({ action: { ...draft.action, password } })} />
+              <FieldIssues issues={issues} at="$.actionBroker.password" />
+            </div>
+            <TlsFields id="act-tls" name="Action broker" whose="the action broker's" tls={draft.action.tls} onChange={(tls) => set({ action: { ...draft.action, tls } })} issues={issues} at="$.actionBroker" />
+          </>
+        ) : (
+          <div className="help">
+            {draft.forwardOn ? 'Rules\' "mqtt" actions publish to the forward broker above.' : 'Rules\' "mqtt" actions publish to the forward broker; none is set, so they fail until one of the two is.'}
+          </div>
+        )}
       </fieldset>
 
       {error ? (
