@@ -120,6 +120,25 @@ test('a lone \\bword\\b rule fires exactly when its regex matches (the scan prov
   assert.ok(fired > 20, `enough titles match to mean something (${fired})`);
 });
 
+test('hundreds of candidates for one event, from different buckets, all fire in list order', () => {
+  // Even rules are served whole by their `when` group (a two-letter literal has no gram to file it under), odd ones
+  // come from one crowded equality bucket, and every tenth also needs a word: more candidates than the index's
+  // first buffer holds, merged and sorted back into list order.
+  const raw = Array.from({ length: 700 }, (_, i) => ({
+    id: `r${String(i).padStart(3, '0')}`,
+    ...(i % 2 === 0
+      ? { when: { source: 'rss:hn' }, if: { field: 'title', contains: 'ab' } }
+      : { if: i % 10 === 1 ? { all: [{ field: 'fields.n', equals: 1 }, { field: 'title', matches: '\\bnews\\b', flags: 'i' }] } : { field: 'fields.n', equals: 1 } }),
+    then: [{ tag: { add: ['t'] } }],
+  }));
+  const engine = new RuleEngine();
+  engine.setRules(rules(raw));
+  const fired = engine.process(ev(T0, { source: 'rss:hn', title: 'about News', fields: { n: 1 } }), env).firings.map((f) => f.ruleId);
+  assert.deepEqual(fired, raw.map((r) => r.id));
+  const someFire = engine.process(ev(T0, { source: 'rss:hn', title: 'nothing here', fields: { n: 1 } }), env).firings.map((f) => f.ruleId);
+  assert.deepEqual(someFire, raw.filter((_, i) => i % 2 === 1 && i % 10 !== 1).map((r) => r.id));
+});
+
 /**
  * The index must never miss: on random rules and events, the rules that fire are exactly those whose
  * conditions hold when every rule is checked one by one (which is what `explain` does, without the index).
