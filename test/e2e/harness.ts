@@ -27,8 +27,10 @@ export interface Agent {
 }
 
 /** Starts `panoptes agent --data <tmp> --port 0` and waits for the line with the UI's address. */
-export async function startAgent(): Promise<Agent> {
+/** The headless agent on a fresh data folder; `prepare` may write its config and secrets first. */
+export async function startAgent(prepare?: (dataDir: string) => void): Promise<Agent> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-'));
+  prepare?.(dataDir);
   const agent = await startAgentProcess(dataDir);
   return {
     url: agent.openUrl,
