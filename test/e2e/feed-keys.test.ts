@@ -1,7 +1,7 @@
 /**
  * Moving through the feed with the keyboard, in Debian's Chromium against the real agent: events from two webhook
  * monitors, arriving interleaved, so grouping by source reorders the rows and puts headers between them. j/k walk the
- * rows in the order shown, skip the headers, and stop at either end.
+ * rows in the order shown, skip the headers, and stop at either end. The source menu learns sources as events arrive.
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ let watch: PageWatch;
 
 before(async () => {
   agent = await startAgent((dir) => {
-    const hooks = ['alpha', 'beta'];
+    const hooks = ['alpha', 'beta', 'gamma'];
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors: hooks.map((h) => ({ id: `webhook:${h}`, type: 'webhook', name: h, config: { hookId: h } })) }));
     writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify(Object.fromEntries(hooks.map((h) => [`webhook:${h}`, { secret: SECRET }]))), { mode: 0o600 });
   });
@@ -83,5 +83,18 @@ uiTest('j/k walk the feed in the order shown, over the source headers when group
   await page.getByLabel('By source').check();
   await page.locator('.feed-group').nth(1).waitFor();
   await walk(grouped);
+  assert.deepEqual(watch.problems, []);
+});
+
+uiTest('the source menu lists the sources of the loaded events, and of events pushed while the page is open', 30_000, async () => {
+  const menu = page.getByLabel('Source', { exact: true });
+  const options = () => menu.locator('option').allTextContents();
+  assert.deepEqual(await options(), ['All sources', 'webhook:alpha', 'webhook:beta']);
+  await post('gamma', 'gamma 1');
+  await page.locator('.feed-row', { hasText: 'gamma 1' }).waitFor({ timeout: 15_000 });
+  assert.deepEqual(await options(), ['All sources', 'webhook:alpha', 'webhook:beta', 'webhook:gamma']);
+  await menu.selectOption('webhook:gamma');
+  assert.deepEqual(await page.locator('.feed-row .feed-title').allTextContents(), ['gamma 1']);
+  await menu.selectOption('');
   assert.deepEqual(watch.problems, []);
 });

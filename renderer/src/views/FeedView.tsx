@@ -76,6 +76,44 @@ const FeedRow = memo(function FeedRow({ event: e, isRead, selected, focusable, s
   );
 });
 
+interface Facets {
+  sources: string[];
+  types: string[];
+  tags: string[];
+}
+
+/**
+ * The filter menus' choices. The feed grows at its ends (pushed events on top, pages of history below), so only the
+ * events not seen before are looked at: with 100,000 loaded, a pass over all of them per page appended was one of the
+ * larger costs of paging in history. A list with nothing seen before (a reconnection's first page) starts over.
+ */
+function useFacets(events: PanoptesEvent[]): Facets {
+  const acc = useRef<{ seen: WeakSet<PanoptesEvent>; sources: Set<string>; types: Set<string>; tags: Set<string>; facets: Facets } | null>(null);
+  return useMemo(() => {
+    let a = acc.current;
+    let top = 0;
+    while (top < events.length && !(a?.seen.has(events[top]!) ?? false)) top++;
+    if (a === null || top === events.length) {
+      a = acc.current = { seen: new WeakSet(), sources: new Set(), types: new Set(), tags: new Set(), facets: { sources: [], types: [], tags: [] } };
+    }
+    let bottom = events.length;
+    while (bottom > top && !a.seen.has(events[bottom - 1]!)) bottom--;
+    const sizes = [a.sources.size, a.types.size, a.tags.size];
+    const take = (e: PanoptesEvent) => {
+      a.seen.add(e);
+      a.sources.add(e.source);
+      a.types.add(e.type);
+      for (const t of e.tags) a.tags.add(t);
+    };
+    for (let i = 0; i < top; i++) take(events[i]!);
+    for (let i = bottom; i < events.length; i++) take(events[i]!);
+    if (a.sources.size !== sizes[0] || a.types.size !== sizes[1] || a.tags.size !== sizes[2]) {
+      a.facets = { sources: [...a.sources].sort(), types: [...a.types].sort(), tags: [...a.tags].sort() };
+    }
+    return a.facets;
+  }, [events]);
+}
+
 export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number } | null } = {}) {
   const feed = useLiveFeed();
   const client = useClient();
@@ -93,17 +131,7 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
   const scrollRef = useRef<HTMLDivElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
 
-  const facets = useMemo(() => {
-    const sources = new Set<string>();
-    const types = new Set<string>();
-    const tags = new Set<string>();
-    for (const e of feed.events) {
-      sources.add(e.source);
-      types.add(e.type);
-      for (const t of e.tags) tags.add(t);
-    }
-    return { sources: [...sources].sort(), types: [...types].sort(), tags: [...tags].sort() };
-  }, [feed.events]);
+  const facets = useFacets(feed.events);
 
   const visible = useMemo(() => {
     const needle = text.trim().toLowerCase();
