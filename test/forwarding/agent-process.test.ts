@@ -23,8 +23,10 @@ function tick(n: number): PanoptesEvent {
   return { id: newId(), ts: now, receivedAt: now, source: 'log:app', type: 'test.tick', title: `tick ${n}`, body: '', url: null, fields: { n }, tags: [] };
 }
 
-async function write(store: Store, from: number, to: number, chunk = 20): Promise<void> {
+/** Appends ticks `from`..`to` in chunks; with `pause`, stops before tick `pause.at` until `pause.until` settles. */
+async function write(store: Store, from: number, to: number, chunk = 20, pause?: { at: number; until: Promise<void> }): Promise<void> {
   for (let i = from; i < to; i += chunk) {
+    if (pause && i === pause.at) await pause.until;
     const batch = [];
     for (let n = i; n < Math.min(to, i + chunk); n++) batch.push(tick(n));
     store.events.append(batch);
@@ -58,11 +60,16 @@ test('the agent killed with SIGKILL mid-stream and restarted: nothing lost, noth
   observer.on('message', () => onWire++);
   await observer.subscribeAsync(`panoptes/${AGENT}/events`, { qos: 1 });
 
-  const writing = write(store, 0, 700);
+  // The writer holds back the last 300 ticks until the agent is dead, so the kill always leaves part of the log
+  // unsent (on a fast run the agent used to have forwarded all 700 before the kill landed).
+  let killed!: () => void;
+  const dead = new Promise<void>((r) => (killed = r));
+  const writing = write(store, 0, 700, 20, { at: 400, until: dead });
   await waitFor(() => desktop.store.events.count({ type: 'test.tick' }) >= 150, 'the stream to start', 30_000, 2);
   agent.child.kill('SIGKILL'); // mid-stream: the writer keeps appending, part of the log is unsent
   await new Promise<void>((r) => (agent.child.exitCode !== null || agent.child.signalCode !== null ? r() : agent.child.once('exit', () => r())));
   const atKill = desktop.store.events.count({ type: 'test.tick' });
+  killed();
   await writing; // the agent is dead: the rest waits in its log
   assert.ok(atKill < 700, `the kill came mid-stream (${atKill} of 700 had arrived)`);
 
