@@ -8,7 +8,6 @@ import type { Getter } from './paths.js';
 import type { Condition, LeafCondition, LeafOp } from './schema.js';
 import { compileProgram, getter, leafHolds, leafOp, runNode, type ConditionProgram } from './condition-program.js';
 
-
 export interface LeafInfo {
   field: string;
   op: LeafOp;

@@ -7,9 +7,8 @@ import type { PanoptesEvent } from '../core/event.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
 import { compileGlob } from './glob.js';
-import { packPrograms, runPacked } from './condition-program.js';
+import { getter, packPrograms, runPacked } from './condition-program.js';
 import { MatcherIndex } from './matcher-index.js';
-import { getter } from './condition-program.js';
 import { groupKey, type Getter } from './paths.js';
 import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
@@ -317,13 +316,11 @@ export class RuleEngine {
   private rules: CompiledRule[] = [];
   private byId = new Map<string, CompiledRule>();
   /**
-   * Per matcher id, what the per-event loop needs, kept in flat arrays: with thousands of rules the matcher and rule
-   * objects are rarely in cache, so they are only touched once a matcher's test has passed.
-   */
-  /**
-   * Four numbers per matcher, side by side so a candidate costs one cache line: its rule, its role, where its `if`
-   * program starts in `progCode` (-1 when there is nothing left to test: no `if`, or the index lookup proved it;
-   * the index has settled `when` for every candidate), and its rule's fast kind.
+   * Per matcher id, what the per-event loop needs, in flat arrays: with thousands of rules the matcher and rule
+   * objects are rarely in cache, so they are only touched once a matcher's test has passed. Four numbers per matcher,
+   * side by side so a candidate costs one cache line: its rule, its role, where its `if` program starts in
+   * `progCode` (-1 when there is nothing left to test: no `if`, or the index lookup proved it; the index has settled
+   * `when` for every candidate), and its rule's fast kind.
    */
   private matcherInfo = new Int32Array(0);
   private progCode: Int32Array = new Int32Array(0);

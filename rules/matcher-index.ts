@@ -311,9 +311,10 @@ class Level {
         return 4 + sizeOf(this.prefix.get(k.path)?.byLength.get(k.prefix.length)?.get(k.prefix)) * 2;
       case 'gram':
         return 3 + this.bestGram(k).load * 2;
-      case 'word':
+      case 'word': {
         const t = this.text.get(k.path);
         return 1 + sizeOf(t && findWord(t, k.word, k.exact));
+      }
       case 'num': {
         const n = this.nums.get(k.path);
         // A sorted scan stops at the first threshold the value does not pass: thresholds are usually set to catch

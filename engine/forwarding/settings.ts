@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ForwardingInfo, ForwardingSettings, ForwardingUpdate, ValidationIssue } from '../../core/protocol.js';
 import { forwardingSchema, type ForwardingDoc } from '../../core/config/schema.js';
-import { parseBrokerUrl, secretKeyFor } from '../../monitors/mqtt/connection.js';
+import { parseBrokerUrl, secretKeyFor, TLS_FILE_NAMES } from '../../monitors/mqtt/connection.js';
 import { compileForwardFilter } from './filter.js';
 import { withUser, type ForwardingController } from './controller.js';
 import { SECRETS_OWNER } from './index.js';
@@ -54,7 +54,8 @@ export function forwardingInfo(engine: Engine, control: ForwardingController): F
   };
 }
 
-const TLS_FILES = { ca: 'CA file', cert: 'client certificate', key: 'client key' } as const;
+/** The example a "write the full path" message gives for each file. */
+const TLS_FILE_EXAMPLES = { ca: '/etc/panoptes/ca.pem', cert: '/etc/panoptes/client.pem', key: '/etc/panoptes/client.key' } as const;
 
 /**
  * A broker's TLS settings as typed into the form: empty fields dropped, each file checked now (a path the agent
@@ -68,7 +69,8 @@ function tlsFiles(raw: unknown, path: string, url: string, issues: ValidationIss
     return undefined;
   }
   const out: Record<string, unknown> = {};
-  for (const [field, what] of Object.entries(TLS_FILES)) {
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    const what = TLS_FILE_NAMES[field];
     const v = raw[field];
     if (v === undefined || v === null || v === '') continue;
     if (typeof v !== 'string') {
@@ -78,7 +80,7 @@ function tlsFiles(raw: unknown, path: string, url: string, issues: ValidationIss
     const file = v.trim();
     if (!file) continue;
     if (!isAbsolute(file)) {
-      issues.push({ path: `${path}.${field}`, message: `write the ${what}'s full path (like /etc/panoptes/${field === 'ca' ? 'ca.pem' : `client.${field === 'key' ? 'key' : 'pem'}`})` });
+      issues.push({ path: `${path}.${field}`, message: `write the ${what}'s full path (like ${TLS_FILE_EXAMPLES[field]})` });
       continue;
     }
     try {

@@ -57,6 +57,9 @@ export function secretKeyFor(address: BrokerAddress): string {
   return `password:${address.username ?? ''}@${address.url}`;
 }
 
+/** What each TLS file is called in messages (the connection's and the settings form's alike). */
+export const TLS_FILE_NAMES = { ca: 'CA file', cert: 'client certificate', key: 'client key' } as const;
+
 export function clientOptions(address: BrokerAddress, tls: TlsFiles | undefined, extra: IClientOptions): IClientOptions {
   const o: IClientOptions = {
     protocolVersion: 4,
@@ -67,9 +70,9 @@ export function clientOptions(address: BrokerAddress, tls: TlsFiles | undefined,
   if (address.username !== undefined) o.username = address.username;
   if (address.password !== undefined) o.password = address.password;
   if (tls) {
-    if (tls.ca) o.ca = readTlsFile(tls.ca, 'CA file');
-    if (tls.cert) o.cert = readTlsFile(tls.cert, 'client certificate');
-    if (tls.key) o.key = readTlsFile(tls.key, 'client key');
+    if (tls.ca) o.ca = readTlsFile(tls.ca, TLS_FILE_NAMES.ca);
+    if (tls.cert) o.cert = readTlsFile(tls.cert, TLS_FILE_NAMES.cert);
+    if (tls.key) o.key = readTlsFile(tls.key, TLS_FILE_NAMES.key);
     if (tls.rejectUnauthorized === false) o.rejectUnauthorized = false;
   }
   return o;

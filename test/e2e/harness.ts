@@ -26,8 +26,10 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
-/** Starts `panoptes agent --data <tmp> --port 0` and waits for the line with the UI's address. */
-/** The headless agent on a fresh data folder; `prepare` may write its config and secrets first. */
+/**
+ * Starts `panoptes agent --data <tmp> --port 0` and waits for the line with the UI's address; `prepare` may write the
+ * fresh data folder's config and secrets first.
+ */
 export async function startAgent(prepare?: (dataDir: string) => void): Promise<Agent> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-'));
   prepare?.(dataDir);

@@ -56,6 +56,8 @@ interface Draft {
   action: BrokerRow;
 }
 
+const BROKER_EXAMPLE = 'mqtt://user@broker.local:1883';
+
 const emptyRow = (): BrokerRow => ({ url: '', password: '', tls: noTls(), rest: {}, passwordStored: false });
 
 function draftOf(info: ForwardingInfo): Draft {
@@ -245,6 +247,29 @@ function TlsFields(props: { id: string; name: string; whose: string; tls: TlsDra
   );
 }
 
+/**
+ * One broker's address, password and TLS files, labelled with `name` ("Broker", "Broker 2", "Action broker"):
+ * the same fields wherever a broker is configured.
+ */
+function BrokerFields(props: { id: string; name: string; whose: string; placeholder: string; row: BrokerRow; onChange(patch: Partial<BrokerRow>): void; issues: ValidationIssue[]; at: string }) {
+  const { id, name, whose, placeholder, row, onChange, issues, at } = props;
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={`${id}-url`}>{name} address</label>
+        <input id={`${id}-url`} value={row.url} placeholder={placeholder} onChange={(e) => onChange({ url: e.target.value })} />
+        <FieldIssues issues={issues} at={`${at}.url`} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-password`}>{name} password</label>
+        <PasswordInput id={`${id}-password`} row={row} onChange={(password) => onChange({ password })} />
+        <FieldIssues issues={issues} at={`${at}.password`} />
+      </div>
+      <TlsFields id={`${id}-tls`} name={name} whose={whose} tls={row.tls} onChange={(tls) => onChange({ tls })} issues={issues} at={at} />
+    </>
+  );
+}
+
 export function ForwardingSettings() {
   const client = useClient();
   const toasts = useToasts();
@@ -332,17 +357,7 @@ export function ForwardingSettings() {
         ) : null}
         {draft.forwardOn ? (
           <>
-            <div className="field">
-              <label htmlFor="fwd-url">Broker address</label>
-              <input id="fwd-url" value={draft.forward.url} placeholder="mqtt://user@broker.local:1883" onChange={(e) => set({ forward: { ...draft.forward, url: e.target.value } })} />
-              <FieldIssues issues={issues} at="$.forward.url" />
-            </div>
-            <div className="field">
-              <label htmlFor="fwd-password">Broker password</label>
-              <PasswordInput id="fwd-password" row={draft.forward} onChange={(password) => set({ forward: { ...draft.forward, password } })} />
-              <FieldIssues issues={issues} at="$.forward.password" />
-            </div>
-            <TlsFields id="fwd-tls" name="Broker" whose="the broker's" tls={draft.forward.tls} onChange={(tls) => set({ forward: { ...draft.forward, tls } })} issues={issues} at="$.forward" />
+            <BrokerFields id="fwd" name="Broker" whose="the broker's" placeholder={BROKER_EXAMPLE} row={draft.forward} onChange={(patch) => set({ forward: { ...draft.forward, ...patch } })} issues={issues} at="$.forward" />
             <div className="field">
               <label htmlFor="fwd-agent">Agent id</label>
               <input id="fwd-agent" value={draft.agentId} placeholder={hello.data?.agentId ?? 'this machine'} onChange={(e) => set({ agentId: e.target.value })} />
@@ -372,13 +387,8 @@ export function ForwardingSettings() {
       <fieldset>
         <legend>Take in events from brokers</legend>
         {draft.subscribe.map((r, i) => (
-          <div key={i} className="field" role="group" aria-label={`Broker ${i + 1}`}>
-            <label htmlFor={`sub-url-${i}`}>Broker {i + 1} address</label>
-            <input id={`sub-url-${i}`} value={r.url} placeholder="mqtt://user@broker.local:1883" onChange={(e) => setRow(i, { url: e.target.value })} />
-            <FieldIssues issues={issues} at={`$.subscribe[${i}].url`} />
-            <label htmlFor={`sub-password-${i}`}>Broker {i + 1} password</label>
-            <PasswordInput id={`sub-password-${i}`} row={r} onChange={(password) => setRow(i, { password })} />
-            <TlsFields id={`sub-tls-${i}`} name={`Broker ${i + 1}`} whose={`broker ${i + 1}'s`} tls={r.tls} onChange={(tls) => setRow(i, { tls })} issues={issues} at={`$.subscribe[${i}]`} />
+          <div key={i} role="group" aria-label={`Broker ${i + 1}`}>
+            <BrokerFields id={`sub-${i}`} name={`Broker ${i + 1}`} whose={`broker ${i + 1}'s`} placeholder={BROKER_EXAMPLE} row={r} onChange={(patch) => setRow(i, patch)} issues={issues} at={`$.subscribe[${i}]`} />
             <div>
               <button type="button" className="small danger" onClick={() => set({ subscribe: draft.subscribe.filter((_, j) => j !== i) })}>
                 Remove broker {i + 1}
@@ -447,17 +457,7 @@ export function ForwardingSettings() {
         </label>
         {draft.actionOn ? (
           <>
-            <div className="field">
-              <label htmlFor="act-url">Action broker address</label>
-              <input id="act-url" value={draft.action.url} placeholder="mqtts://user@home-broker.local:8883" onChange={(e) => set({ action: { ...draft.action, url: e.target.value } })} />
-              <FieldIssues issues={issues} at="$.actionBroker.url" />
-            </div>
-            <div className="field">
-              <label htmlFor="act-password">Action broker password</label>
-              <PasswordInput id="act-password" row={draft.action} onChange={(password) => set({ action: { ...draft.action, password } })} />
-              <FieldIssues issues={issues} at="$.actionBroker.password" />
-            </div>
-            <TlsFields id="act-tls" name="Action broker" whose="the action broker's" tls={draft.action.tls} onChange={(tls) => set({ action: { ...draft.action, tls } })} issues={issues} at="$.actionBroker" />
+            <BrokerFields id="act" name="Action broker" whose="the action broker's" placeholder="mqtts://user@home-broker.local:8883" row={draft.action} onChange={(patch) => set({ action: { ...draft.action, ...patch } })} issues={issues} at="$.actionBroker" />
           </>
         ) : (
           <div className="help">
