@@ -235,13 +235,17 @@ export class MonitorHost {
           const attempt = new AbortController();
           const onStop = () => attempt.abort(new Error('stopped'));
           run.controller.signal.addEventListener('abort', onStop, { once: true });
+          const healthBefore = run.health;
           try {
             await withTimeout(Promise.resolve().then(() => task(attempt.signal, { manual })), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
             if (!alive()) return;
             failures = 0;
+            // A run that itself reported "degraded" (a service check that found its target down) finished its work:
+            // keep its verdict, but it is no failure of the monitor, so no backoff (the next check comes on time).
+            const saidDegraded = run.health !== healthBefore && run.health.status === 'degraded';
             // Keep what the check itself said ("not modified", "12 items"); clear a stale failure message.
-            const message = run.health.status === 'ok' ? run.health.message : null;
-            this.setHealth(run, { status: 'ok', message, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
+            const message = run.health.status === 'ok' || saidDegraded ? run.health.message : null;
+            this.setHealth(run, { status: saidDegraded ? 'degraded' : 'ok', message, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
             cancelNext = setTimer(() => void tick(), interval);
           } catch (err) {
             if (!alive()) return;
