@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { setPanoptesStatsProvider } from '../monitors/system/index.js';
 import type { MonitorDefinition, MonitorHealth } from '../core/monitor.js';
 import type { PanoptesEvent, StoredEvent, NewEvent } from '../core/event.js';
-import { stripSeq, openStore, type Store } from '../core/store/index.js';
+import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
 import { ConfigStore } from '../core/config/config-store.js';
 import type { MonitorEntry } from '../core/config/schema.js';
 import { FileSecretStore, type SecretStore } from '../core/secrets.js';
@@ -38,6 +38,8 @@ export interface EngineOptions {
   /** Monitor types; discovered from monitors/ when omitted. */
   definitions?: Map<string, MonitorDefinition>;
   secrets?: SecretStore;
+  /** Retry timing of actions (first delay, cap); tests shorten it. */
+  actionRetry?: { baseMs: number; capMs: number };
   /** Start the configured monitors (default true). */
   startMonitors?: boolean;
   agentId?: string;
@@ -49,6 +51,8 @@ export interface EngineOptions {
 
 /** The source of Panoptes' own events (flags, agents). */
 export const SELF_SOURCE = 'panoptes';
+/** The event of an action that exhausted its attempts (a dead letter). */
+export const ACTION_FAILED = 'panoptes.action_failed';
 
 /**
  * The engine: store, config, monitor host, rules, outbox, flags — wired together, with the service protocol
@@ -114,11 +118,24 @@ export class Engine {
     this.executors.set('chat', chatExecutor(this));
     this.mqttAction = mqttExecutor(() => actionBroker(this));
     this.executors.set('mqtt', this.mqttAction);
-    this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'));
-    this.processor = new RuleProcessor(store, this.rules, this.flags, this.clock, this.log.child('rules'), () => this.outbox.wake(), (id) => {
-      const e = store.events.get(id);
-      if (e) this.broadcast('event', stripSeq(e));
+    this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'), {
+      retryBaseMs: opts.actionRetry?.baseMs,
+      retryCapMs: opts.actionRetry?.capMs,
+      onDeadLetter: (item, error) => this.actionFailed(item, error),
     });
+    this.processor = new RuleProcessor(
+      store,
+      this.rules,
+      this.flags,
+      this.clock,
+      this.log.child('rules'),
+      () => this.outbox.wake(),
+      (id) => {
+        const e = store.events.get(id);
+        if (e) this.broadcast('event', stripSeq(e));
+      },
+      (a) => this.outbox.laneOf(a),
+    );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
     this.handler = createServiceHandler(this);
@@ -242,6 +259,24 @@ export class Engine {
       }
     }
     this.processor.wake();
+  }
+
+  /**
+   * An action became a dead letter: say so as an event rules can act on. Not for actions that were themselves
+   * fired by such an event, so a rule that reports failures to a failing destination cannot feed itself.
+   */
+  private actionFailed(item: OutboxItem, error: string): void {
+    if (this.closed) return;
+    const cause = item.eventId.startsWith('at:') ? null : this.store.events.get(item.eventId);
+    if (cause?.type === ACTION_FAILED) return;
+    const kind = Object.keys(item.action)[0] ?? 'unknown';
+    void this.emit(SELF_SOURCE, {
+      type: ACTION_FAILED,
+      title: `A ${kind} action of rule ${item.ruleId} failed for good`,
+      body: error,
+      fields: { ruleId: item.ruleId, eventId: item.eventId, actionIndex: item.actionIndex, kind, destination: item.lane, error, attempts: item.attempts + 1 },
+      tags: ['panoptes', 'action-failed'],
+    }).catch((err) => this.log.warn(`could not record that an action failed: ${(err as Error).message}`));
   }
 
   private deliverNotification(n: NotificationPayload): void {

@@ -2,10 +2,15 @@ import type { Store, OutboxItem } from '../core/store/index.js';
 import type { Logger } from '../core/log.js';
 import { backoffDelay, errorText } from '../core/monitor-host.js';
 import { actionKind } from './rule-processor.js';
+import { idempotencyKey } from './idempotency.js';
 
 export interface ActionContext {
   ruleId: string;
   eventId: string;
+  actionIndex: number;
+  /** Stable over attempts and restarts: (rule, event, action index). Executors hand it to the receiver. */
+  idempotencyKey: string;
+  /** Aborted on shutdown and when the attempt's time is up. */
   signal: AbortSignal;
 }
 
@@ -13,94 +18,286 @@ export interface ActionExecutor {
   /** Safe to run again after a crash left it half-done (a webhook, a mail); a notification is not. */
   retrySafe: boolean;
   maxAttempts?: number;
+  /**
+   * Where the action goes (a webhook's host, a mail account's SMTP server, a chat network, …). Actions to one
+   * destination share a lane; lanes never wait on each other. Default: one lane for the action kind.
+   */
+  destination?(action: Record<string, unknown>): string;
+  /** Actions of one lane under way at once (default 4). Lanes start work in the order it became due. */
+  concurrency?: number;
+  /** One attempt taking longer than this counts as failed, and frees its slot (default 60 s). */
+  timeoutMs?: number;
   run(action: Record<string, unknown>, ctx: ActionContext): Promise<void>;
 }
 
+export interface LaneStatus {
+  lane: string;
+  /** `failing` after several failed attempts in a row with no success since. */
+  healthy: boolean;
+  running: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastFailureAt: string | null;
+  lastSuccessAt: string | null;
+}
+
+export interface DispatcherOptions {
+  /** First retry delay and its cap (the delay doubles per attempt, ±20% jitter). */
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** An action exhausted its attempts (or failed for good): it is now a dead letter. */
+  onDeadLetter?(item: OutboxItem, error: string): void;
+  /** A lane turned unhealthy or recovered. */
+  onLaneHealth?(status: LaneStatus): void;
+}
+
+/** Failed attempts in a row after which a destination counts as unhealthy. */
+const UNHEALTHY_AFTER = 3;
+/** Actions started per turn of the event loop: the dispatcher yields between slices, so acks are never held up. */
+const SLICE = 128;
+
+interface Lane {
+  name: string;
+  running: number;
+  timer: NodeJS.Timeout | null;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastFailureAt: string | null;
+  lastSuccessAt: string | null;
+}
+
+type Outcome = { kind: 'done' } | { kind: 'retry'; at: number; error: string } | { kind: 'failed'; error: string };
+
 /**
- * Runs outbox actions one at a time per kind-agnostic queue, marking each in the store before and after, so a
- * crash neither loses an action nor (for non-idempotent ones) repeats it.
+ * Runs outbox actions in lanes, one per destination, each with its own concurrency, attempt timeout and retries
+ * with backoff and jitter: a slow or dead destination holds up only its own lane. The outbox table is the queue
+ * (a lane reads its due rows when it has a free slot), so a backlog costs disk, not memory. Every state change is
+ * written before the action starts (inflight) and after it ends, batched into one transaction per turn, so a crash
+ * neither loses an action nor, for ones that are not retry-safe, repeats it. Work happens in small slices on
+ * `setImmediate`, never on the path that stores and acknowledges events.
  */
 export class OutboxDispatcher {
-  private running = false;
-  private current: Promise<void> = Promise.resolve();
-  private again = false;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly lanes = new Map<string, Lane>();
+  /** Lanes that may have due work and a free slot. */
+  private readonly ready = new Set<string>();
+  private readonly outcomes: { item: OutboxItem; lane: string; outcome: Outcome }[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private scheduled = false;
+  private lookEverywhere = true;
   private readonly controller = new AbortController();
+  private readonly retryBaseMs: number;
+  private readonly retryCapMs: number;
 
   constructor(
     private readonly store: Store,
     private readonly executors: Map<string, ActionExecutor>,
     private readonly log: Logger,
+    private readonly opts: DispatcherOptions = {},
   ) {
+    this.retryBaseMs = opts.retryBaseMs ?? 5_000;
+    this.retryCapMs = opts.retryCapMs ?? 30 * 60_000;
+    store.outbox.assignLanes((a) => this.laneOf(a));
     const r = store.outbox.recoverInflight((a) => this.executors.get(actionKind(a))?.retrySafe ?? false);
     if (r.requeued || r.abandoned) log.info(`outbox after restart: ${r.requeued} retried, ${r.abandoned} not repeated`);
   }
 
+  /** The lane an action runs in. */
+  laneOf(action: Record<string, unknown>): string {
+    const kind = actionKind(action);
+    try {
+      return this.executors.get(kind)?.destination?.(action) ?? kind;
+    } catch {
+      return kind;
+    }
+  }
+
+  /** New rows were added (or a dead letter was retried): look for work soon, off the caller's stack. */
   wake(): void {
+    if (this.controller.signal.aborted || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  /** Every lane that has run since start, with its health. */
+  laneStatus(): LaneStatus[] {
+    return [...this.lanes.values()].map((l) => this.statusOf(l));
+  }
+
+  private statusOf(l: Lane): LaneStatus {
+    return {
+      lane: l.name,
+      healthy: l.consecutiveFailures < UNHEALTHY_AFTER,
+      running: l.running,
+      consecutiveFailures: l.consecutiveFailures,
+      lastError: l.lastError,
+      lastFailureAt: l.lastFailureAt,
+      lastSuccessAt: l.lastSuccessAt,
+    };
+  }
+
+  private lane(name: string): Lane {
+    let l = this.lanes.get(name);
+    if (!l) {
+      l = { name, running: 0, timer: null, consecutiveFailures: 0, lastError: null, lastFailureAt: null, lastSuccessAt: null };
+      this.lanes.set(name, l);
+    }
+    return l;
+  }
+
+  private executorFor(laneName: string, item?: OutboxItem): ActionExecutor | undefined {
+    return this.executors.get(item ? actionKind(item.action) : laneName.split(':')[0]!);
+  }
+
+  /** One turn: record what finished, then start what is due, at most SLICE actions; yield and go on if more. */
+  private turn(): void {
+    this.scheduled = false;
     if (this.controller.signal.aborted) return;
-    if (this.running) {
-      this.again = true;
-      return;
+    try {
+      for (const name of this.lookEverywhere ? this.store.outbox.pendingLanes() : []) this.ready.add(name);
+      this.lookEverywhere = false;
+      for (const name of this.store.outbox.takeTouchedLanes()) this.ready.add(name);
+
+      const now = Date.now();
+      const starts: { lane: Lane; item: OutboxItem }[] = [];
+      let budget = SLICE;
+      for (const name of [...this.ready]) {
+        if (budget <= 0) break;
+        const lane = this.lane(name);
+        const exec = this.executorFor(name);
+        const free = (exec?.concurrency ?? 4) - lane.running;
+        this.ready.delete(name);
+        if (free <= 0) continue; // a finishing action puts the lane back
+        const take = Math.min(free, budget);
+        const items = this.store.outbox.laneDue(name, now, take);
+        budget -= items.length;
+        for (const item of items) {
+          starts.push({ lane, item });
+          lane.running++;
+        }
+        if (items.length === take && take < free) this.ready.add(name); // the slice ran out, not the lane
+        else if (items.length < take) this.armLane(lane);
+      }
+      const finished = this.outcomes.splice(0);
+      // One transaction for the turn: finished actions' fates and the inflight marks of those about to start.
+      this.store.tx(() => {
+        for (const f of finished) this.record(f.item, f.outcome);
+        for (const s of starts) this.store.outbox.markInflight(s.item);
+      });
+      for (const f of finished) if (f.outcome.kind === 'failed') this.opts.onDeadLetter?.(f.item, f.outcome.error);
+      for (const s of starts) this.start(s.lane, s.item);
+      if (this.ready.size) this.wake();
+    } catch (err) {
+      this.log.error(`outbox turn failed, trying again shortly: ${(err as Error).stack ?? err}`);
+      this.lookEverywhere = true;
+      setTimeout(() => this.wake(), 1_000).unref?.();
     }
-    this.running = true;
-    this.current = this.drain().finally(() => {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      } else this.arm();
+  }
+
+  private record(item: OutboxItem, o: Outcome): void {
+    if (o.kind === 'done') this.store.outbox.markDone(item);
+    else if (o.kind === 'retry') this.store.outbox.retryLater(item, o.at, o.error);
+    else this.store.outbox.markFailed(item, o.error);
+  }
+
+  /** A lane with nothing due now looks again when its next retry comes due. */
+  private armLane(lane: Lane): void {
+    if (lane.timer) clearTimeout(lane.timer);
+    lane.timer = null;
+    const next = this.store.outbox.laneNextDue(lane.name);
+    if (next === null) return;
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      this.ready.add(lane.name);
+      this.wake();
+    }, Math.max(10, Math.min(next - Date.now(), 2 ** 31 - 1)));
+    lane.timer.unref?.();
+  }
+
+  private start(lane: Lane, item: OutboxItem): void {
+    const p = this.runOne(lane, item).finally(() => {
+      this.running.delete(p);
+      lane.running--;
+      this.ready.add(lane.name);
+      this.wake();
     });
+    this.running.add(p);
   }
 
-  private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    const next = this.store.outbox.nextDue();
-    if (next === null || this.controller.signal.aborted) return;
-    this.timer = setTimeout(() => this.wake(), Math.max(0, Math.min(next - Date.now(), 2 ** 31 - 1)));
-    this.timer.unref?.();
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      const due = this.store.outbox.due(Date.now(), 50);
-      if (!due.length || this.controller.signal.aborted) return;
-      for (const item of due) await this.runOne(item);
-    }
-  }
-
-  private async runOne(item: OutboxItem): Promise<void> {
+  private async runOne(lane: Lane, item: OutboxItem): Promise<void> {
     const kind = actionKind(item.action);
     const exec = this.executors.get(kind);
+    let outcome: Outcome;
     if (!exec) {
-      this.store.outbox.markFailed(item, `no "${kind}" action is available in this Panoptes`);
-      return;
-    }
-    this.store.outbox.markInflight(item);
-    try {
-      await exec.run(item.action, { ruleId: item.ruleId, eventId: item.eventId, signal: this.controller.signal });
-      // Shutting down mid-action: leave it in flight; the next start decides whether it may be repeated.
-      if (this.controller.signal.aborted) return;
-      this.store.outbox.markDone(item);
-    } catch (err) {
-      if (this.controller.signal.aborted) return;
-      const msg = errorText(err);
-      const max = exec.maxAttempts ?? (exec.retrySafe ? 6 : 1);
-      if (item.attempts + 1 < max && !(err as { permanent?: boolean }).permanent) {
-        const at = Date.now() + backoffDelay(item.attempts + 1, 5_000, 30 * 60_000);
-        this.store.outbox.retryLater(item, at, msg);
-        this.log.warn(`${kind} action of rule ${item.ruleId} failed (attempt ${item.attempts + 1}/${max}), retrying: ${msg}`);
-      } else {
-        this.store.outbox.markFailed(item, msg);
-        this.log.warn(`${kind} action of rule ${item.ruleId} failed for good: ${msg}`);
+      outcome = { kind: 'failed', error: `no "${kind}" action is available in this Panoptes` };
+    } else {
+      const timeoutMs = exec.timeoutMs ?? 60_000;
+      const attempt = new AbortController();
+      const onStop = () => attempt.abort(new Error('shutting down'));
+      this.controller.signal.addEventListener('abort', onStop, { once: true });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const ctx = { ruleId: item.ruleId, eventId: item.eventId, actionIndex: item.actionIndex, idempotencyKey: idempotencyKey(item.ruleId, item.eventId, item.actionIndex), signal: attempt.signal };
+        await Promise.race([
+          exec.run(item.action, ctx),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const e = new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`);
+              attempt.abort(e);
+              reject(e);
+            }, timeoutMs);
+            attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true });
+          }),
+        ]);
+        outcome = { kind: 'done' };
+      } catch (err) {
+        // Shutting down mid-action: leave it in flight; the next start decides whether it may be repeated.
+        if (this.controller.signal.aborted) return;
+        const msg = errorText(err);
+        const max = exec.maxAttempts ?? (exec.retrySafe ? 6 : 1);
+        if (item.attempts + 1 < max && !(err as { permanent?: boolean }).permanent) {
+          outcome = { kind: 'retry', at: Date.now() + backoffDelay(item.attempts + 1, this.retryBaseMs, this.retryCapMs), error: msg };
+          this.log.warn(`${kind} action of rule ${item.ruleId} to ${lane.name} failed (attempt ${item.attempts + 1}/${max}), retrying: ${msg}`);
+        } else {
+          outcome = { kind: 'failed', error: msg };
+          this.log.warn(`${kind} action of rule ${item.ruleId} to ${lane.name} failed for good after ${item.attempts + 1} attempt(s): ${msg}`);
+        }
+      } finally {
+        clearTimeout(timer);
+        this.controller.signal.removeEventListener('abort', onStop);
       }
     }
+    this.noteHealth(lane, outcome);
+    this.outcomes.push({ item, lane: lane.name, outcome });
   }
 
-  /** Stop taking actions; resolves when the one under way (if any) has returned. */
+  private noteHealth(lane: Lane, o: Outcome): void {
+    const wasHealthy = lane.consecutiveFailures < UNHEALTHY_AFTER;
+    const now = new Date().toISOString();
+    if (o.kind === 'done') {
+      lane.consecutiveFailures = 0;
+      lane.lastSuccessAt = now;
+    } else {
+      lane.consecutiveFailures++;
+      lane.lastError = o.error;
+      lane.lastFailureAt = now;
+    }
+    const healthy = lane.consecutiveFailures < UNHEALTHY_AFTER;
+    if (healthy !== wasHealthy) this.opts.onLaneHealth?.(this.statusOf(lane));
+  }
+
+  /** Stop taking actions; resolves when the ones under way have returned, with their fates recorded. */
   async close(): Promise<void> {
     this.controller.abort();
-    if (this.timer) clearTimeout(this.timer);
-    await this.current.catch(() => {});
+    for (const l of this.lanes.values()) if (l.timer) clearTimeout(l.timer);
+    await Promise.allSettled([...this.running]);
+    const finished = this.outcomes.splice(0);
+    try {
+      this.store.tx(() => {
+        for (const f of finished) this.record(f.item, f.outcome);
+      });
+    } catch (err) {
+      this.log.warn(`outbox: could not record ${finished.length} finished action(s) at shutdown: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -32,7 +32,7 @@ export class RetentionSweeper {
         deleted += this.store.events.deleteOlderThan(new Date(now - m.retentionDays! * DAY).toISOString(), { source: m.id });
       }
       deleted += this.store.events.deleteOlderThan(new Date(now - cfg.settings.retentionDays * DAY).toISOString(), { exceptSources: special.map((m) => m.id) });
-      this.store.outbox.prune(new Date(now - 7 * DAY).toISOString());
+      this.store.outbox.prune(new Date(now - 7 * DAY).toISOString(), new Date(now - 30 * DAY).toISOString());
     } catch (err) {
       this.log.warn(`retention sweep failed: ${(err as Error).message}`);
     }

@@ -36,6 +36,8 @@ export class RuleProcessor {
     private readonly log: Logger,
     private readonly onEnqueued: () => void,
     private readonly onTagged: (eventId: string, tags: string[]) => void = () => {},
+    /** The lane (destination) an outbox action runs in, recorded with its row. */
+    private readonly laneOf: (action: Record<string, unknown>) => string = actionKind,
   ) {
     const c = store.cursors.get(CURSOR);
     this.seq = c.seq;
@@ -151,7 +153,7 @@ export class RuleProcessor {
     firing.actions.forEach((action, index) => {
       const kind = actionKind(action as Record<string, unknown>);
       if (!IMMEDIATE.has(kind)) {
-        if (this.store.outbox.add(firing.ruleId, key, index, action as Record<string, unknown>)) enqueued++;
+        if (this.store.outbox.add(firing.ruleId, key, index, action as Record<string, unknown>, 'pending', this.laneOf(action as Record<string, unknown>))) enqueued++;
         return;
       }
       try {

@@ -117,4 +117,11 @@ export const MIGRATIONS: string[] = [
   INSERT INTO events_fts(rowid, title, body)
     SELECT seq, title, body FROM events WHERE seq <= (SELECT seq FROM cursors WHERE name = 'fts');
   `,
+  // 4: actions run in lanes, one per destination (a webhook host, an SMTP server, ...). Each row records its lane so
+  // a lane reads its own due work through one index, oldest-due first; `next_attempt_at` of a new row is its
+  // creation time, so a retry that comes due queues up behind what became due before it.
+  `
+  ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+  CREATE INDEX outbox_lane ON outbox(lane, status, next_attempt_at, created_at);
+  `,
 ];

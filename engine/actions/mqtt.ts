@@ -62,6 +62,10 @@ export function mqttExecutor(brokerOf: () => MqttBroker | null): MqttExecutor {
   return {
     retrySafe: true,
     maxAttempts: 6,
+    // One connection to the broker; publishes go out on it in the order they started.
+    concurrency: 8,
+    timeoutMs: PUBLISH_TIMEOUT_MS + 5_000,
+    destination: () => 'mqtt',
     async run(action, ctx) {
       if (closed) throw new Error('shutting down');
       const a = (action as { mqtt: { topic: string; payload: string; retain?: boolean; qos?: 0 | 1 | 2 } }).mqtt;

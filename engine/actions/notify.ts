@@ -10,6 +10,9 @@ import type { ActionExecutor } from '../outbox-dispatcher.js';
 export function notifyExecutor(store: Store, deliver: (n: NotificationPayload) => void): ActionExecutor {
   return {
     retrySafe: false,
+    concurrency: 16,
+    timeoutMs: 10_000,
+    destination: () => 'notify',
     async run(action, ctx) {
       const a = (action as { notify: Partial<NotificationPayload> & { sound?: boolean } }).notify ?? {};
       const payload: NotificationPayload = {

@@ -1,12 +1,24 @@
 import { boundedFetch } from '../../core/http.js';
 import type { ActionExecutor } from '../outbox-dispatcher.js';
 import { permanentError } from '../outbox-dispatcher.js';
+import { IDEMPOTENCY_HEADER } from '../idempotency.js';
 
-/** `webhook {url, method, headers, body}`: retried with backoff through the outbox on network errors and 5xx. */
+/**
+ * `webhook {url, method, headers, body}`: retried with backoff through the outbox on network errors, 5xx and 429.
+ * Each host is its own lane. Every request carries `Idempotency-Key` (the same on every attempt of the action), so
+ * a receiver can drop a repeat after a crash or a lost answer.
+ */
 export function webhookExecutor(): ActionExecutor {
   return {
     retrySafe: true,
     maxAttempts: 6,
+    concurrency: 8,
+    // The request's own timeout (timeoutMs, default 15 s) decides; this only frees a slot that something wedged.
+    timeoutMs: 10 * 60_000,
+    destination(action) {
+      const a = (action as { webhook?: { url?: string } }).webhook;
+      return `webhook:${new URL(String(a?.url)).host}`;
+    },
     async run(action, ctx) {
       const a = (action as { webhook: { url: string; method?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number } }).webhook;
       let url: URL;
@@ -18,6 +30,7 @@ export function webhookExecutor(): ActionExecutor {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw permanentError('webhook url must be http or https');
       const body = a.body === undefined ? undefined : typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
       const headers = new Headers(a.headers ?? {});
+      if (!headers.has(IDEMPOTENCY_HEADER)) headers.set(IDEMPOTENCY_HEADER, ctx.idempotencyKey);
       if (body !== undefined && !headers.has('content-type')) headers.set('content-type', typeof a.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json');
       const res = await boundedFetch(url.href, { method: a.method ?? 'POST', headers, body, timeoutMs: a.timeoutMs ?? 15_000, maxBytes: 1024 * 1024 }, ctx.signal);
       if (res.status >= 500 || res.status === 429) throw new Error(`webhook answered ${res.status}`);

@@ -10,6 +10,8 @@ export interface OutgoingMail {
   to: string | string[];
   subject: string;
   body: string;
+  /** A Message-ID of the caller's (`<id@domain>`), e.g. derived from an idempotency key; otherwise nodemailer makes one. */
+  messageId?: string;
 }
 
 export interface SentMail {
@@ -60,6 +62,7 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
       to,
       subject: mail.subject.slice(0, MAX_SUBJECT),
       text: mail.body.length > MAX_BODY ? mail.body.slice(0, MAX_BODY) : mail.body,
+      ...(mail.messageId ? { messageId: mail.messageId } : {}),
     });
     return {
       messageId: String(info.messageId ?? ''),
