@@ -33,6 +33,8 @@ export interface CheckResult {
   fields?: Record<string, unknown>;
   /** Type-specific events of this run (`cert.expiring`, `dns.changed`…), emitted as they are. */
   events?: NewEvent[];
+  /** Monitor state to save with this run's first event (or alone, without one), so the two cannot disagree. */
+  state?: Record<string, unknown>;
 }
 
 export interface CheckRules {
@@ -255,7 +257,12 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     }
     const at = now();
     const valueText = typeof result.value === 'number' ? fmt(result.value) : null;
-    for (const e of result.events ?? []) await ctx.emit({ ...e, tags: [...(e.tags ?? []), ...tags] });
+    let pendingState = ctx.dryRun ? undefined : result.state;
+    for (const e of result.events ?? []) {
+      await ctx.emit({ ...e, tags: [...(e.tags ?? []), ...tags] }, pendingState ? { state: pendingState } : undefined);
+      pendingState = undefined;
+    }
+    for (const [k, v] of Object.entries(pendingState ?? {})) ctx.state.set(k, v);
 
     if (ctx.dryRun) {
       // "Test now": what this one check says, as if it were the first — no retries, no history.
