@@ -19,9 +19,11 @@ export interface ChannelDefinition<C = any> {
    * Apprise-style shorthand accepted when adding a channel (`ntfy://host/topic`, `tgram://token/chat`): the URL
    * schemes this type answers to, and how such a URL becomes its config (secrets included; they are split off
    * by the schema's marks). Throw a `ChannelError` with `field: 'url'` for a URL that cannot be used.
+   * `raw` is the URL as typed: Telegram's `tgram://123456:ABC-token/chat` is no WHATWG URL (the token's colon
+   * reads as a port), so that type parses the text itself; `url` is then `scheme://` with the rest left out.
    */
   urlSchemes?: string[];
-  fromUrl?(url: URL): Record<string, unknown>;
+  fromUrl?(url: URL, raw: string): Record<string, unknown>;
   /** Deliver one notification. Resolve once the service accepted it; throw a `ChannelError` otherwise. */
   send(message: OutgoingNotification, ctx: ChannelContext<C>): Promise<void>;
 }
