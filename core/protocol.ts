@@ -169,6 +169,46 @@ export interface ForwardingInfo {
   status: ForwardingStatusInfo;
 }
 
+/** A notification channel's health: how its last sends went (kept across restarts). */
+export interface ChannelHealth {
+  status: 'unknown' | 'ok' | 'failing';
+  lastSuccess: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** The settings field the last error is about (the token for a 401), for the form. */
+  lastErrorField: string | null;
+}
+
+export interface ChannelInfo {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  /** Non-secret settings only. */
+  config: Record<string, unknown>;
+  /** Names of secret fields that have a value stored (values are never sent back). */
+  secretsSet: string[];
+  health: ChannelHealth;
+}
+
+export interface ChannelTypeInfo {
+  type: string;
+  title: string;
+  description: string;
+  /** JSON Schema of the settings (labels/help/secret in each property's meta), for the form. */
+  configSchema: Record<string, unknown>;
+  /** Apprise-style URL schemes this type accepts when adding (`ntfys`, `tgram`). */
+  urlSchemes: string[];
+}
+
+/** What "Send test notification" gives: delivered, or the service's refusal with the field it is about. */
+export interface ChannelTestResult {
+  ok: boolean;
+  message: string;
+  field: string | null;
+  retryAfterMs: number | null;
+}
+
 /** Every request: its params and its result. */
 export interface Requests {
   'hello': { params: Record<string, never>; result: { version: number; agentId: string; dataDir: string; paused: boolean } };
@@ -203,6 +243,15 @@ export interface Requests {
   'settings.get': { params: Record<string, never>; result: Settings };
   'settings.update': { params: Partial<Settings>; result: Settings };
   'notifications.recent': { params: { limit?: number }; result: NotificationPayload[] };
+  'channels.types': { params: Record<string, never>; result: ChannelTypeInfo[] };
+  'channels.list': { params: Record<string, never>; result: ChannelInfo[] };
+  /** From a type and its settings, or from an Apprise-style `url` (`ntfys://ntfy.sh/topic`); secrets go to the secret store. */
+  'channels.add': { params: { name?: string; type?: string; config?: Record<string, unknown>; url?: string; enabled?: boolean; id?: string }; result: ChannelInfo };
+  /** A secret left empty keeps the stored one; null removes it. */
+  'channels.update': { params: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean }; result: ChannelInfo };
+  'channels.remove': { params: { id: string }; result: { removed: boolean } };
+  /** Send a test notification through a saved channel (`id`; the form's unsaved changes in `config` apply), or through `type` + `config` / `url` not saved yet. */
+  'channels.test': { params: { id?: string; type?: string; config?: Record<string, unknown>; url?: string }; result: ChannelTestResult };
   'forwarding.get': { params: Record<string, never>; result: ForwardingInfo };
   /** Validate, keep secrets apart, save, and restart forwarding with the new settings (the engine keeps running). */
   'forwarding.update': { params: ForwardingUpdate; result: ForwardingInfo };
@@ -222,6 +271,7 @@ export interface Pushes {
   'rules': { changed: true };
   'paused': { paused: boolean };
   'forwarding': ForwardingStatusInfo;
+  'channels': ChannelInfo[];
 }
 export type Topic = keyof Pushes;
 

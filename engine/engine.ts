@@ -29,6 +29,9 @@ import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createServiceHandler } from './service.js';
+import type { ChannelDefinition } from '../core/notification-channel.js';
+import { channelTypes } from '../channels/registry.js';
+import { ChannelSender } from './channel-sender.js';
 import { defaultRules } from './default-rules.js';
 
 export interface EngineOptions {
@@ -40,6 +43,8 @@ export interface EngineOptions {
   secrets?: SecretStore;
   /** Retry timing of actions (first delay, cap); tests shorten it. */
   actionRetry?: { baseMs: number; capMs: number };
+  /** Notification channel types; those of channels/registry when omitted. */
+  channelTypes?: Map<string, ChannelDefinition>;
   /** Start the configured monitors (default true). */
   startMonitors?: boolean;
   agentId?: string;
@@ -70,6 +75,9 @@ export class Engine {
   readonly writer: EventWriter;
   readonly definitions: Map<string, MonitorDefinition>;
   readonly executors = new Map<string, ActionExecutor>();
+  /** Notification channel types (ntfy, Telegram, …) and the service that sends through the configured ones. */
+  readonly channelTypes: Map<string, ChannelDefinition>;
+  readonly channels: ChannelSender;
   readonly log: Logger;
   readonly clock: Clock;
   readonly agentId: string;
@@ -96,6 +104,15 @@ export class Engine {
     this.paused = store.kv.get<boolean>('paused') ?? false;
     this.store.traces.limitPerRule = config.current.settings.traceLimitPerRule;
 
+    this.channelTypes = opts.channelTypes ?? channelTypes();
+    this.channels = new ChannelSender({
+      definitions: this.channelTypes,
+      channels: () => this.config.current.channels,
+      secrets: this.secrets,
+      kv: store.kv,
+      log: this.log.child('channels'),
+      clock: this.clock,
+    });
     this.writer = new EventWriter(store, this.log.child('store'), (events) => this.afterStored(events));
     this.flags = new FlagManager(store, this.clock, (e) => void this.writer.appendNow(SELF_SOURCE, e), (flags) => this.broadcast('flags', flags));
     this.host = new MonitorHost({

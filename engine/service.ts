@@ -11,6 +11,7 @@ import { toRef } from '../rules/engine.js';
 import { parseDuration } from '../core/duration.js';
 import { parseOpml, buildOpml } from '../monitors/rss/opml.js';
 import { forwardingInfo, updateForwarding, ForwardingSettingsError } from './forwarding/settings.js';
+import { channelHandlers } from './handlers/channels.js';
 
 type Handler = (params: any) => Promise<unknown> | unknown;
 
@@ -240,6 +241,7 @@ export function createServiceHandler(engine: Engine): (method: Method, params: u
         throw err;
       }
     },
+    ...channelHandlers(engine),
   };
 
   return async (method, params) => {

@@ -12,6 +12,20 @@ export const monitorEntrySchema = z.object({
   retentionDays: z.number().int().positive().nullable().optional(),
 });
 
+/**
+ * Notification channels (ntfy, Telegram, …): each one's settings as its type's schema describes them, checked in
+ * depth by that schema when used. Secret fields never live here: they are split off into the secret store
+ * (owner `channel:<id>`) when the channel is saved.
+ */
+export const CHANNEL_ID = /^[a-z][a-z0-9_-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const channelEntrySchema = z.object({
+  id: z.string().regex(CHANNEL_ID, 'channel id must look like "ntfy:phone"'),
+  type: z.string().min(1),
+  name: z.string().min(1).max(200),
+  enabled: z.boolean().default(true),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
 /** Rules are checked in depth by the rules engine (bad ones are reported and skipped); here only their frame. */
 export const ruleFrameSchema = z.looseObject({ id: z.string().min(1) });
 
@@ -62,12 +76,14 @@ export const configSchema = z.object({
   version: z.literal(1).default(1),
   monitors: z.array(monitorEntrySchema).default([]),
   rules: z.array(ruleFrameSchema).default([]),
+  channels: z.array(channelEntrySchema).default([]),
   settings: settingsSchema.default(settingsSchema.parse({})),
   forwarding: forwardingSchema.optional(),
 });
 
 export type ConfigDocument = z.infer<typeof configSchema>;
 export type MonitorEntry = z.infer<typeof monitorEntrySchema>;
+export type ChannelEntry = z.infer<typeof channelEntrySchema>;
 export type SettingsDoc = z.infer<typeof settingsSchema>;
 
 export function defaultConfig(): ConfigDocument {
