@@ -155,6 +155,8 @@ export function uptimePercent(hours: UptimeHours, span: number, now: number): nu
 
 interface Registered {
   status: CheckStatus;
+  /** The last result failed (maybe not yet announced: its retries are still running). */
+  failing: boolean;
   dependsOn: string | null;
   name: string;
 }
@@ -237,13 +239,21 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
   let memory: CheckMemory = ctx.dryRun ? freshMemory() : { ...freshMemory(), ...(ctx.state.get<CheckMemory>('check') ?? {}) };
   let hours: UptimeHours = ctx.dryRun ? [] : (ctx.state.get<UptimeHours>('uptimeHours') ?? []);
   let window = emptyWindow(now());
-  if (!ctx.dryRun) registry.set(ctx.id, { status: memory.status, dependsOn: parent, name: ctx.name });
+  if (!ctx.dryRun) registry.set(ctx.id, { status: memory.status, failing: memory.failures > 0, dependsOn: parent, name: ctx.name });
 
-  const parentDown = () => (parent ? registry.get(parent)?.status === 'down' : false);
+  // A parent that is failing but not yet announced down counts too: children checked between its first failure and
+  // its announcement would otherwise speak first.
+  const parentDown = () => {
+    const p = parent ? registry.get(parent) : undefined;
+    return !!p && (p.status === 'down' || p.failing);
+  };
   const saveMemory = (m: CheckMemory) => {
     memory = m;
     const r = registry.get(ctx.id);
-    if (r) r.status = m.status === 'down' && m.heldBy ? 'down' : m.status;
+    if (r) {
+      r.status = m.status;
+      r.failing = m.failures > 0;
+    }
   };
 
   const once = async (signal: AbortSignal) => {

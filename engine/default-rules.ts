@@ -20,6 +20,38 @@ export const DEFAULT_NOTIFY_RULES = [
     when: { type: 'mail.received' },
     then: [{ notify: { title: '{{ fields.from.name | default: fields.from.address }}', body: '{{ title }}', priority: 'normal' } }],
   },
+  {
+    // Checks announce state changes only (after their retries), so every one of these is worth a notification.
+    id: 'default-notify-check-down',
+    name: 'Notify me when a check goes down',
+    enabled: true,
+    when: { type: 'check.down' },
+    then: [{ notify: { title: '{{ title }}', body: '{{ body }}', priority: 'high', sound: true } }],
+  },
+  {
+    id: 'default-notify-check-up',
+    name: 'Notify me when a check is back up',
+    enabled: true,
+    when: { type: 'check.up' },
+    then: [{ notify: { title: '{{ title }}', body: '{{ body }}', priority: 'normal' } }],
+  },
+  {
+    // A month or two weeks ahead is a reminder; a week or a day ahead, or a certificate that is no longer valid, is urgent.
+    id: 'default-notify-certificate-expiring-soon',
+    name: 'Notify me when a certificate expires within a week',
+    enabled: true,
+    when: { type: 'cert.*' },
+    if: { any: [{ field: 'type', equals: 'cert.invalid' }, { field: 'fields.daysLeft', lte: 7 }] },
+    then: [{ notify: { title: '{{ title }}', body: '{{ body }}', priority: 'high' } }],
+  },
+  {
+    id: 'default-notify-certificate-expiring',
+    name: 'Remind me of certificates expiring within a month',
+    enabled: true,
+    when: { type: 'cert.expiring' },
+    if: { field: 'fields.daysLeft', gt: 7 },
+    then: [{ notify: { title: '{{ title }}', body: '{{ body }}', priority: 'low' } }],
+  },
 ] as const;
 
 export const DEFAULT_CONTEXT_RULES = [
