@@ -36,6 +36,20 @@ export const DEFAULT_NOTIFY_RULES = [
     then: [{ notify: { title: '{{ title }}', body: '{{ body }}', priority: 'normal' } }],
   },
   {
+    id: 'default-notify-heartbeat-missed',
+    name: 'Notify me when a heartbeat is missed',
+    enabled: true,
+    when: { type: 'heartbeat.missed' },
+    then: [{ notify: { title: '{{ title }}', priority: 'high', sound: true } }],
+  },
+  {
+    id: 'default-notify-heartbeat-recovered',
+    name: 'Notify me when a missed heartbeat is back',
+    enabled: true,
+    when: { type: 'heartbeat.recovered' },
+    then: [{ notify: { title: '{{ title }}', priority: 'normal' } }],
+  },
+  {
     // A month or two weeks ahead is a reminder; a week or a day ahead, or a certificate that is no longer valid, is urgent.
     id: 'default-notify-certificate-expiring-soon',
     name: 'Notify me when a certificate expires within a week',

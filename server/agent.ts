@@ -5,6 +5,7 @@ import { CorruptDatabaseError } from '../core/store/index.js';
 import { startAgentServer } from './http-server.js';
 import { loadOrCreateToken } from './token.js';
 import { webhookRoute } from '../monitors/webhook/index.js';
+import { heartbeatRoute } from '../monitors/heartbeat/index.js';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -58,7 +59,10 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   return 0;
 }
 
-/** Routes contributed by monitor types that receive HTTP: webhook-in (`POST /hooks/<id>`, per-hook secret). */
+/**
+ * Routes contributed by monitor types that receive HTTP: heartbeats (`/hooks/heartbeat/<id>`, first, because the
+ * webhook route answers for the rest of /hooks/) and webhook-in (`POST /hooks/<id>`), each with its own secret.
+ */
 async function loadRoutes(_engine: Engine) {
-  return [webhookRoute()];
+  return [heartbeatRoute(), webhookRoute()];
 }

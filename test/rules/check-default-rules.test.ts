@@ -12,10 +12,12 @@ function notifications(over: Parameters<typeof ev>[1]) {
   return firings.flatMap((f) => f.actions.map((a) => (a as { notify?: { title: string; priority: string } }).notify)).filter(Boolean).map((n) => `${n!.priority}: ${n!.title}`);
 }
 
-test('the default rules notify on any check going down (high) and coming back (normal), not on samples', () => {
+test('the default rules notify on any check going down (high) and coming back (normal), on missed heartbeats, not on samples', () => {
   assert.deepEqual(notifications({ source: 'http:shop', type: 'check.down', title: 'Shop down: HTTP 503', body: 'GET https://shop.example' }), ['high: Shop down: HTTP 503']);
   assert.deepEqual(notifications({ source: 'ping:router', type: 'check.up', title: 'Router up again after 5m' }), ['normal: Router up again after 5m']);
   assert.deepEqual(notifications({ source: 'http:shop', type: 'check.sample', title: 'Shop: up, 12 ms', tags: ['ambient'] }), []);
+  assert.deepEqual(notifications({ source: 'heartbeat:backup', type: 'heartbeat.missed', title: 'Backup: no heartbeat for 2h' }), ['high: Backup: no heartbeat for 2h']);
+  assert.deepEqual(notifications({ source: 'heartbeat:backup', type: 'heartbeat.recovered', title: 'Backup: heartbeat back after 3h' }), ['normal: Backup: heartbeat back after 3h']);
 });
 
 test('certificates: a month or two weeks ahead is a low reminder, a week or less and an invalid one are high', () => {
