@@ -2,6 +2,9 @@
  * The event: the one record every part of Panoptes shares. Monitors produce them, the store keeps them,
  * rules react to them, the UI shows them. Ids are ULIDs, so they sort by time and are unique across machines.
  */
+/** The source of Panoptes' own events (flags, agents, its health). */
+export const SELF_SOURCE = 'panoptes';
+
 export interface EventOrigin {
   agentId: string;
   hostname: string;

@@ -1,12 +1,23 @@
 /**
  * The service protocol: one typed definition that the UI and the CLI use for everything, carried over a
- * WebSocket (headless agent, browser) or an Electron MessagePort (desktop window). The renderer imports
- * this file's types and nothing else from core.
+ * WebSocket (headless agent, browser) or an Electron MessagePort (desktop window). Each request's parameters are
+ * a zod schema (checked once where messages are served, so a handler gets exactly the declared shape) and its
+ * result a type; adding a method is one entry in `requests` and one handler in engine/handlers/. The renderer
+ * imports this file's types and nothing else from core.
  */
+import { z } from 'zod';
 import type { PanoptesEvent } from './event.js';
+import {
+  brokerRefSchema,
+  forwardingSchema,
+  monitorEntrySchema,
+  notificationSettingsFields,
+  settingsFields,
+  type MonitorEntry,
+  type Settings,
+} from './config/schema.js';
 
-export const PROTOCOL_VERSION = 1;
-
+export type { Settings };
 export type HealthStatus = 'starting' | 'ok' | 'degraded' | 'failing' | 'stopped' | 'paused';
 
 export interface MonitorHealth {
@@ -21,18 +32,11 @@ export interface MonitorHealth {
 }
 
 
-export interface MonitorConfigEntry {
-  id: string;
-  type: string;
-  name: string;
-  enabled: boolean;
-  /** Non-secret settings only. */
-  config: Record<string, unknown>;
+/** A monitor as the config document keeps it (non-secret settings only), and which of its secrets have a value. */
+export type MonitorConfigEntry = MonitorEntry & {
   /** Names of secret fields that have a value stored (values are never sent back). */
   secretsSet?: string[];
-  /** Keep events of this monitor N days (null: the global default). */
-  retentionDays?: number | null;
-}
+};
 
 export interface MonitorInfo extends MonitorConfigEntry {
   health: MonitorHealth;
@@ -67,32 +71,22 @@ export interface NotificationPayload {
   at: string;
 }
 
-export interface Settings {
-  retentionDays: number;
-  commandsEnabled: boolean;
-  notifications: {
-    holdDuringFlags: string[];
-    allowHighPriorityThrough: boolean;
-    coalescePerMinute: number;
-  };
-  theme: 'system' | 'light' | 'dark';
-  traceLimitPerRule: number;
-}
-
-export interface EventQuery {
-  search?: string;
-  source?: string | string[];
-  type?: string | string[];
-  tag?: string;
-  since?: string;
-  until?: string;
+const oneOrMore = z.union([z.string(), z.array(z.string())]);
+export const eventQuerySchema = z.object({
+  search: z.string().optional(),
+  source: oneOrMore.optional(),
+  type: oneOrMore.optional(),
+  tag: z.string().optional(),
+  since: z.string().optional(),
+  until: z.string().optional(),
   /** Keyset pagination: events strictly older than this id (newest first) … */
-  before?: string;
+  before: z.string().optional(),
   /** … or strictly newer (oldest first). */
-  after?: string;
-  limit?: number;
-  order?: 'desc' | 'asc';
-}
+  after: z.string().optional(),
+  limit: z.number().optional(),
+  order: z.enum(['desc', 'asc']).optional(),
+});
+export type EventQuery = z.infer<typeof eventQuerySchema>;
 
 export interface EventPage {
   events: PanoptesEvent[];
@@ -112,31 +106,31 @@ export interface RuleTestResult {
 }
 
 /** A broker address as kept in settings: never with a password (passwords live in the secret store). */
-export interface BrokerSettings {
-  url: string;
-  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
-}
+export type BrokerSettings = z.infer<typeof brokerRefSchema>;
 
-/** Forwarding between Panoptes instances over MQTT, as saved in the config document (no secrets). */
+type ForwardingDoc = z.infer<typeof forwardingSchema>;
+/** Forwarding between Panoptes instances over MQTT, as saved in the config document (no secrets), with absent parts filled in. */
 export interface ForwardingSettings {
   /** Publish this instance's events to `panoptes/<agentId>/events`; `filter` is a rule's `when`/`if`. */
-  forward: (BrokerSettings & { agentId?: string; filter?: { when?: unknown; if?: unknown }; keepaliveSeconds?: number }) | null;
+  forward: NonNullable<ForwardingDoc['forward']> | null;
   /** Brokers whose `panoptes/+/events` this instance takes in. */
-  subscribe: (BrokerSettings & { clientId?: string })[];
-  embeddedBroker: { enabled: boolean; port: number; host: string };
+  subscribe: ForwardingDoc['subscribe'];
+  embeddedBroker: NonNullable<ForwardingDoc['embeddedBroker']>;
   /** Broker for the rules' `mqtt` action (the forward broker when null). */
   actionBroker: BrokerSettings | null;
 }
 
+type WithPassword<T> = T & { password?: string | null };
 /**
  * What `forwarding.update` takes: the settings, where any broker may carry a password (in its URL or as
  * `password`; null removes the stored one) and the embedded broker its login. Secrets go to the secret store.
+ * Checked in depth (files readable, filters valid) by the engine, which names every problem's path.
  */
 export interface ForwardingUpdate {
-  forward?: (ForwardingSettings['forward'] & { password?: string | null }) | null;
-  subscribe?: (ForwardingSettings['subscribe'][number] & { password?: string | null })[];
+  forward?: WithPassword<NonNullable<ForwardingSettings['forward']>> | null;
+  subscribe?: WithPassword<ForwardingSettings['subscribe'][number]>[];
   embeddedBroker?: Partial<ForwardingSettings['embeddedBroker']> & { username?: string; password?: string | null };
-  actionBroker?: (BrokerSettings & { password?: string | null }) | null;
+  actionBroker?: WithPassword<BrokerSettings> | null;
 }
 
 export interface ForwardingPeer {
@@ -209,57 +203,91 @@ export interface ChannelTestResult {
   retryAfterMs: number | null;
 }
 
-/** Every request: its params and its result. */
-export interface Requests {
-  'hello': { params: Record<string, never>; result: { version: number; agentId: string; dataDir: string; paused: boolean } };
-  'events.list': { params: EventQuery; result: EventPage };
-  'events.get': { params: { id: string }; result: PanoptesEvent | null };
-  /** Counts at most 10,000; `capped` means there are more. */
-  'events.count': { params: EventQuery; result: { count: number; capped: boolean } };
-  'monitors.types': { params: Record<string, never>; result: MonitorTypeInfo[] };
-  'monitors.list': { params: Record<string, never>; result: MonitorInfo[] };
-  'monitors.add': { params: { type: string; name: string; config: Record<string, unknown>; enabled?: boolean; id?: string }; result: MonitorInfo };
-  'monitors.update': { params: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean; retentionDays?: number | null }; result: MonitorInfo };
-  'monitors.remove': { params: { id: string }; result: { removed: boolean } };
-  /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty. */
-  'monitors.test': { params: { type: string; config: Record<string, unknown>; id?: string }; result: { events: PanoptesEvent[] } };
-  'monitors.checkNow': { params: { id: string }; result: { started: boolean } };
-  'monitors.importOpml': { params: { opml: string; intervalMinutes?: number }; result: { added: string[]; skipped: string[] } };
-  'monitors.exportOpml': { params: Record<string, never>; result: { opml: string } };
-  'monitors.pauseAll': { params: { paused: boolean }; result: { paused: boolean } };
-  'rules.list': { params: Record<string, never>; result: { rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] } };
-  'rules.save': { params: { rule: unknown }; result: { rule: unknown } };
-  'rules.replaceAll': { params: { rules: unknown[] }; result: { count: number } };
-  'rules.remove': { params: { id: string }; result: { removed: boolean } };
-  'rules.validate': { params: { rule: unknown }; result: { ok: boolean; errors: ValidationIssue[] } };
-  'rules.test': { params: { rule: unknown; since?: string; until?: string; flags?: Record<string, boolean> }; result: RuleTestResult };
-  'rules.explain': { params: { eventId: string; ruleId?: string }; result: { verdicts: { ruleId: string; matched: boolean; reason: string; details?: unknown }[] } };
-  /** Render a Liquid template against a stored event (the newest one when no id), as a rule firing on it would. */
-  'rules.preview': { params: { template: string; eventId?: string; ruleId?: string }; result: { text: string; error: string | null; eventId: string | null } };
-  'traces.list': { params: { ruleId?: string; limit?: number }; result: { traces: unknown[] } };
-  'flags.list': { params: Record<string, never>; result: FlagState[] };
-  'flags.set': { params: { name: string; for?: string }; result: FlagState };
-  'flags.clear': { params: { name: string }; result: { cleared: boolean } };
-  'settings.get': { params: Record<string, never>; result: Settings };
-  'settings.update': { params: Partial<Settings>; result: Settings };
-  'notifications.recent': { params: { limit?: number }; result: NotificationPayload[] };
-  'channels.types': { params: Record<string, never>; result: ChannelTypeInfo[] };
-  'channels.list': { params: Record<string, never>; result: ChannelInfo[] };
-  /** From a type and its settings, or from an Apprise-style `url` (`ntfys://ntfy.sh/topic`); secrets go to the secret store. */
-  'channels.add': { params: { name?: string; type?: string; config?: Record<string, unknown>; url?: string; enabled?: boolean; id?: string }; result: ChannelInfo };
-  /** A secret left empty keeps the stored one; null removes it. */
-  'channels.update': { params: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean }; result: ChannelInfo };
-  'channels.remove': { params: { id: string }; result: { removed: boolean } };
-  /** Send a test notification through a saved channel (`id`; the form's unsaved changes in `config` apply), or through `type` + `config` / `url` not saved yet. */
-  'channels.test': { params: { id?: string; type?: string; config?: Record<string, unknown>; url?: string }; result: ChannelTestResult };
-  'forwarding.get': { params: Record<string, never>; result: ForwardingInfo };
-  /** Validate, keep secrets apart, save, and restart forwarding with the new settings (the engine keeps running). */
-  'forwarding.update': { params: ForwardingUpdate; result: ForwardingInfo };
-}
+/** Marks a request's result type (a type only; nothing is checked at run time on the way out). */
+const returns = <T>(): T => undefined as T;
+const none = z.object({});
+const record = z.record(z.string(), z.unknown());
+const settingsUpdateSchema = settingsFields.partial().extend({ notifications: notificationSettingsFields.partial().optional() });
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export type Method = keyof Requests;
-export type ParamsOf<M extends Method> = Requests[M]['params'];
-export type ResultOf<M extends Method> = Requests[M]['result'];
+/** Every request: the schema of its params and the type of its result. */
+export const requests = {
+  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean }>() },
+  'events.list': { params: eventQuerySchema, result: returns<EventPage>() },
+  'events.get': { params: z.object({ id: z.string() }), result: returns<PanoptesEvent | null>() },
+  /** Counts at most 10,000; `capped` means there are more. */
+  'events.count': { params: eventQuerySchema, result: returns<{ count: number; capped: boolean }>() },
+  'monitors.types': { params: none, result: returns<MonitorTypeInfo[]>() },
+  'monitors.list': { params: none, result: returns<MonitorInfo[]>() },
+  /** The config is checked against the type's own schema by the engine (code `invalid`, with paths). */
+  'monitors.add': {
+    params: z.object({ type: z.string(), name: z.string(), config: record.optional(), enabled: z.boolean().optional(), id: z.string().optional() }),
+    result: returns<MonitorInfo>(),
+  },
+  'monitors.update': {
+    params: z.object({ id: z.string(), name: z.string().optional(), config: record.optional(), enabled: z.boolean().optional(), retentionDays: monitorEntrySchema.shape.retentionDays }),
+    result: returns<MonitorInfo>(),
+  },
+  'monitors.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
+  /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty. */
+  'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
+  'monitors.checkNow': { params: z.object({ id: z.string() }), result: returns<{ started: boolean }>() },
+  'monitors.importOpml': { params: z.object({ opml: z.string(), intervalMinutes: z.number().positive().optional() }), result: returns<{ added: string[]; skipped: string[] }>() },
+  'monitors.exportOpml': { params: none, result: returns<{ opml: string }>() },
+  'monitors.pauseAll': { params: z.object({ paused: z.boolean() }), result: returns<{ paused: boolean }>() },
+  // Rules are checked by the rules engine's own validation (code `invalid`, every problem with its path).
+  'rules.list': { params: none, result: returns<{ rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] }>() },
+  'rules.save': { params: z.object({ rule: z.unknown() }), result: returns<{ rule: unknown }>() },
+  'rules.replaceAll': { params: z.object({ rules: z.array(z.unknown()) }), result: returns<{ count: number }>() },
+  'rules.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
+  'rules.validate': { params: z.object({ rule: z.unknown() }), result: returns<{ ok: boolean; errors: ValidationIssue[] }>() },
+  'rules.test': {
+    params: z.object({ rule: z.unknown(), since: z.string().optional(), until: z.string().optional(), flags: z.record(z.string(), z.boolean()).optional() }),
+    result: returns<RuleTestResult>(),
+  },
+  'rules.explain': {
+    params: z.object({ eventId: z.string(), ruleId: z.string().optional() }),
+    result: returns<{ verdicts: { ruleId: string; matched: boolean; reason: string; details?: unknown }[] }>(),
+  },
+  /** Render a Liquid template against a stored event (the newest one when no id), as a rule firing on it would. */
+  'rules.preview': {
+    params: z.object({ template: z.string(), eventId: z.string().optional(), ruleId: z.string().optional() }),
+    result: returns<{ text: string; error: string | null; eventId: string | null }>(),
+  },
+  'traces.list': { params: z.object({ ruleId: z.string().optional(), limit: z.number().optional() }), result: returns<{ traces: unknown[] }>() },
+  'flags.list': { params: none, result: returns<FlagState[]>() },
+  'flags.set': { params: z.object({ name: z.string(), for: z.string().optional() }), result: returns<FlagState>() },
+  'flags.clear': { params: z.object({ name: z.string() }), result: returns<{ cleared: boolean }>() },
+  'settings.get': { params: none, result: returns<Settings>() },
+  /** Only the fields given change (also inside `notifications`). */
+  'settings.update': { params: settingsUpdateSchema, result: returns<Settings>() },
+  'notifications.recent': { params: z.object({ limit: z.number().optional() }), result: returns<NotificationPayload[]>() },
+  'channels.types': { params: none, result: returns<ChannelTypeInfo[]>() },
+  'channels.list': { params: none, result: returns<ChannelInfo[]>() },
+  /** From a type and its settings, or from an Apprise-style `url` (`ntfys://ntfy.sh/topic`); secrets go to the secret store. */
+  'channels.add': {
+    params: z.object({ name: z.string().optional(), type: z.string().optional(), config: record.optional(), url: z.string().optional(), enabled: z.boolean().optional(), id: z.string().optional() }),
+    result: returns<ChannelInfo>(),
+  },
+  /** A secret left empty keeps the stored one; null removes it. */
+  'channels.update': { params: z.object({ id: z.string(), name: z.string().optional(), config: record.optional(), enabled: z.boolean().optional() }), result: returns<ChannelInfo>() },
+  'channels.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
+  /** Send a test notification through a saved channel (`id`; the form's unsaved changes in `config` apply), or through `type` + `config` / `url` not saved yet. */
+  'channels.test': {
+    params: z.object({ id: z.string().optional(), type: z.string().optional(), config: record.optional(), url: z.string().optional() }),
+    result: returns<ChannelTestResult>(),
+  },
+  'forwarding.get': { params: none, result: returns<ForwardingInfo>() },
+  /** Validate, keep secrets apart, save, and restart forwarding with the new settings (the engine keeps running). */
+  'forwarding.update': {
+    params: z.custom<ForwardingUpdate>(isObject, { message: 'forwarding settings must be an object' }),
+    result: returns<ForwardingInfo>(),
+  },
+} satisfies Record<string, { params: z.ZodType; result: unknown }>;
+
+export type Method = keyof typeof requests;
+export type ParamsOf<M extends Method> = z.infer<(typeof requests)[M]['params']>;
+export type ResultOf<M extends Method> = (typeof requests)[M]['result'];
 
 /** Server → client pushes. */
 export interface Pushes {

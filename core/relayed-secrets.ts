@@ -4,28 +4,11 @@ import { mergeSecretValues, type SecretStore } from './secrets.js';
  * Secrets when the engine runs inside the desktop app. The engine's utilityProcess has no Electron safeStorage, so
  * the desktop shell's main process owns the encryption: it decrypts the secrets file when it starts the engine,
  * hands the values over the process port, and encrypts again whenever the engine reports a change. The engine
- * keeps them in memory only. The wire messages of that exchange are defined here, next to the store that uses them.
+ * keeps them in memory only. The wire messages of that exchange are in shell-messages.ts with the shell's other messages.
  */
 
-/** Owner (a monitor id, an action account…) → field → value. */
-export type SecretsData = Record<string, Record<string, string>>;
-
-/** Engine → shell, once at start: "give me my secrets". */
-export interface SecretsRequestMessage {
-  type: 'secrets-request';
-}
-
-/**
- * Shell → engine, the answer. `relay`: the shell keeps the secrets encrypted and here they are. `file`: encryption
- * is not usable here (the reason says why), so the engine keeps using the 0600 file in its data folder.
- */
-export type SecretsReplyMessage = { type: 'secrets'; mode: 'relay'; data: SecretsData } | { type: 'secrets'; mode: 'file'; reason: string };
-
-/** Engine → shell after every change: the whole set, so the shell never has to merge (and order cannot matter). */
-export interface SecretsChangedMessage {
-  type: 'secrets-changed';
-  data: SecretsData;
-}
+import type { SecretsData, SecretsReplyMessage } from './shell-messages.js';
+export type { SecretsData, SecretsChangedMessage, SecretsReplyMessage, SecretsRequestMessage } from './shell-messages.js';
 
 /** The shape every secrets source must have; anything else is refused with the path that is wrong. */
 export function parseSecretsData(value: unknown, what = 'secrets'): SecretsData {

@@ -4,11 +4,12 @@
  * against the real engine entry, with safeStorage and powerMonitor the only things stood in for.
  */
 import { parseSecretsData } from '../core/relayed-secrets.js';
+import type { ShellToEngineMessage } from '../core/shell-messages.js';
 import type { SecretsVault } from './secrets-vault.js';
 import type { IdleSampler } from './idle-sampler.js';
 
 export function engineMessageHandler(deps: { vault: SecretsVault; idle: IdleSampler; log: (line: string) => void }) {
-  return (msg: unknown, reply: (answer: unknown) => void): void => {
+  return (msg: unknown, reply: (answer: ShellToEngineMessage) => void): void => {
     const type = (msg as { type?: unknown } | null)?.type;
     if (type === 'secrets-request') {
       void deps.vault.load().then(reply, (err: Error) => reply({ type: 'secrets', mode: 'file', reason: `the secrets could not be read (${err.message})` }));

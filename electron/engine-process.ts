@@ -8,6 +8,7 @@ import { RpcClient } from '../core/rpc/client.js';
 import type { Channel } from '../core/rpc/channel.js';
 import type { WireMessage } from '../core/protocol.js';
 import type { NewEvent } from '../core/event.js';
+import type { EngineToShellMessage, ShellToEngineMessage } from '../core/shell-messages.js';
 import { restartDelayMs, failuresAfterExit } from './backoff.js';
 
 export type EngineStatus = 'starting' | 'running' | 'restarting' | 'failed';
@@ -25,7 +26,7 @@ export interface EngineProcessOptions {
    * The engine's other messages to the shell (secrets, idle sampling); `reply` answers the process that asked,
    * so an answer never reaches an engine started after it.
    */
-  onMessage?: (msg: unknown, reply: (answer: unknown) => void) => void;
+  onMessage?: (msg: EngineToShellMessage, reply: (answer: ShellToEngineMessage) => void) => void;
   /** The engine process is gone (exited, crashed or stopped): drop what served it. */
   onExit?: () => void;
 }
@@ -54,7 +55,7 @@ export class EngineProcess {
     this.startedAt = Date.now();
     child.stdout?.on('data', (b: Buffer) => this.opts.log(b.toString().trimEnd()));
     child.stderr?.on('data', (b: Buffer) => this.opts.log(b.toString().trimEnd()));
-    child.on('message', (msg: { type?: string; configError?: string | null }) => {
+    child.on('message', (msg: EngineToShellMessage) => {
       if (msg?.type !== 'ready') {
         this.opts.onMessage?.(msg, (answer) => {
           if (this.child === child) child.postMessage(answer);
@@ -89,7 +90,7 @@ export class EngineProcess {
   connect(): MessagePortMain {
     if (!this.child) throw new Error('the engine is not running');
     const { port1, port2 } = new MessageChannelMain();
-    this.child.postMessage({ type: 'connect' }, [port1]);
+    this.child.postMessage({ type: 'connect' } satisfies ShellToEngineMessage, [port1]);
     return port2;
   }
 
@@ -98,11 +99,11 @@ export class EngineProcess {
    * while the engine is down, which is acceptable for lock/suspend signals: they describe a moment, not data.
    */
   emit(source: string, event: NewEvent): void {
-    this.child?.postMessage({ type: 'emit', source, event });
+    this.child?.postMessage({ type: 'emit', source, event } satisfies ShellToEngineMessage);
   }
 
   /** A message for the running engine (dropped while it is down). */
-  post(message: unknown): void {
+  post(message: ShellToEngineMessage): void {
     this.child?.postMessage(message);
   }
 
@@ -121,7 +122,7 @@ export class EngineProcess {
         clearTimeout(timer);
         resolve();
       });
-      child.postMessage({ type: 'shutdown' });
+      child.postMessage({ type: 'shutdown' } satisfies ShellToEngineMessage);
     });
     this.child = null;
     this.opts.onExit?.();

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { setPanoptesStatsProvider } from '../monitors/system/index.js';
 import type { MonitorDefinition, MonitorHealth } from '../core/monitor.js';
-import type { PanoptesEvent, StoredEvent, NewEvent } from '../core/event.js';
+import { SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
 import { ConfigStore } from '../core/config/config-store.js';
 import type { MonitorEntry } from '../core/config/schema.js';
@@ -12,8 +12,8 @@ import { FlagManager } from '../core/flags.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Channel } from '../core/rpc/channel.js';
-import { serveChannel, type Connection } from '../core/rpc/server.js';
-import type { NotificationPayload, Pushes, Topic } from '../core/protocol.js';
+import { dispatch, serveChannel, type Connection, type RequestHandler } from '../core/rpc/server.js';
+import type { Method, NotificationPayload, ParamsOf, Pushes, ResultOf, Topic } from '../core/protocol.js';
 import { newId } from '../core/ids.js';
 import { RuleEngine, validateRules, type RuleIssue } from '../rules/index.js';
 import { EventWriter } from './event-writer.js';
@@ -28,7 +28,7 @@ import { actionBroker, type ForwardTarget } from './forwarding/index.js';
 import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
-import { createServiceHandler } from './service.js';
+import { createHandlers } from './handlers/index.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
 import { channelTypes } from '../channels/registry.js';
 import { ChannelSender } from './channel-sender.js';
@@ -54,8 +54,6 @@ export interface EngineOptions {
   seedDefaultRules?: boolean;
 }
 
-/** The source of Panoptes' own events (flags, agents). */
-export const SELF_SOURCE = 'panoptes';
 /** The event of an action that exhausted its attempts (a dead letter). */
 export const ACTION_FAILED = 'panoptes.action_failed';
 
@@ -86,7 +84,7 @@ export class Engine {
   private readonly connections = new Set<Connection>();
   private readonly eventListeners = new Set<(e: PanoptesEvent) => void>();
   private readonly retention: RetentionSweeper;
-  private readonly handler;
+  private readonly handler: RequestHandler;
   private closed = false;
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
@@ -155,7 +153,7 @@ export class Engine {
     );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
-    this.handler = createServiceHandler(this);
+    this.handler = dispatch(createHandlers(this));
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -312,7 +310,7 @@ export class Engine {
   }
 
   /** In-process calls (CLI commands that opened the engine themselves, tests). */
-  request = (method: Parameters<typeof this.handler>[0], params: unknown) => this.handler(method, params);
+  request = <M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> => this.handler(method, params) as Promise<ResultOf<M>>;
 
   newNotificationId(): string {
     return newId();

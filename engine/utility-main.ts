@@ -10,6 +10,7 @@ import type { WireMessage } from '../core/protocol.js';
 import { RelayedSecretStore, isSecretsReply, type SecretsData } from '../core/relayed-secrets.js';
 import type { SecretStore } from '../core/secrets.js';
 import type { MonitorDefinition } from '../core/monitor.js';
+import type { EmitMessage, EngineToShellMessage, ShellToEngineMessage } from '../core/shell-messages.js';
 import { IdleRelay } from '../monitors/idle/relay.js';
 import { createIdleDefinition } from '../monitors/idle/index.js';
 import { loadMonitorTypes } from './monitor-registry.js';
@@ -24,7 +25,7 @@ interface PortLike {
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown; ports: PortLike[] }) => void): void;
-  postMessage(message: unknown): void;
+  postMessage(message: EngineToShellMessage): void;
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
@@ -71,14 +72,14 @@ if (idleRelay) {
 const engine = await Engine.open({ dataDir, log, secrets, definitions });
 
 parentPort.on('message', (e) => {
-  const msg = e.data as { type?: string };
+  const msg = e.data as Partial<ShellToEngineMessage> | null;
   if (msg?.type === 'connect' && e.ports[0]) engine.connect(portChannel(e.ports[0]));
   if (msg?.type === 'shutdown') void engine.close().then(() => process.exit(0));
   // OS signals seen by the desktop shell (lock, suspend, power): stored like any monitor's events.
   if (msg?.type === 'emit') {
     const m = msg as { source?: unknown; event?: unknown };
     if (typeof m.source === 'string' && m.event && typeof m.event === 'object') {
-      void engine.emit(m.source, m.event as Parameters<typeof engine.emit>[1]).catch((err: Error) => log.warn(`shell event dropped: ${err.message}`));
+      void engine.emit(m.source, m.event as EmitMessage['event']).catch((err: Error) => log.warn(`shell event dropped: ${err.message}`));
     }
   }
 });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isDuration } from '../core/duration.js';
+import { jsonPath } from '../core/json-path.js';
 import { fieldPathProblem } from './paths.js';
 import { regexProblem } from './regex.js';
 import { templateProblem } from './templates.js';
@@ -248,15 +249,7 @@ export interface RuleIssue {
   message: string;
 }
 
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let out = '$';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else if (typeof p === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p)) out += `.${p}`;
-    else out += `[${JSON.stringify(String(p))}]`;
-  }
-  return out;
-}
+export { jsonPath };
 
 export function validateRule(input: unknown): { rule?: Rule; errors: RuleIssue[] } {
   const ruleId =

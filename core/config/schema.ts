@@ -29,19 +29,37 @@ export const channelEntrySchema = z.object({
 /** Rules are checked in depth by the rules engine (bad ones are reported and skipped); here only their frame. */
 export const ruleFrameSchema = z.looseObject({ id: z.string().min(1) });
 
+/** The settings' fields and their limits, without defaults: a partial update (`settings.update`) is checked with these. */
+export const notificationSettingsFields = z.object({
+  holdDuringFlags: z.array(z.string()),
+  allowHighPriorityThrough: z.boolean(),
+  coalescePerMinute: z.number().int().positive(),
+});
+export const settingsFields = z.object({
+  retentionDays: z.number().int().positive(),
+  commandsEnabled: z.boolean(),
+  notifications: notificationSettingsFields,
+  theme: z.enum(['system', 'light', 'dark']),
+  traceLimitPerRule: z.number().int().min(1).max(10_000),
+});
+const N = notificationSettingsFields.shape;
+const S = settingsFields.shape;
+
+/** The settings as kept in the config document: what is missing takes its default. */
 export const settingsSchema = z.object({
-  retentionDays: z.number().int().positive().default(90),
-  commandsEnabled: z.boolean().default(false),
+  retentionDays: S.retentionDays.default(90),
+  commandsEnabled: S.commandsEnabled.default(false),
   notifications: z
     .object({
-      holdDuringFlags: z.array(z.string()).default(['dnd']),
-      allowHighPriorityThrough: z.boolean().default(true),
-      coalescePerMinute: z.number().int().positive().default(5),
+      holdDuringFlags: N.holdDuringFlags.default(() => ['dnd']),
+      allowHighPriorityThrough: N.allowHighPriorityThrough.default(true),
+      coalescePerMinute: N.coalescePerMinute.default(5),
     })
-    .default({ holdDuringFlags: ['dnd'], allowHighPriorityThrough: true, coalescePerMinute: 5 }),
-  theme: z.enum(['system', 'light', 'dark']).default('system'),
-  traceLimitPerRule: z.number().int().min(1).max(10_000).default(50),
+    .default(() => ({ holdDuringFlags: ['dnd'], allowHighPriorityThrough: true, coalescePerMinute: 5 })),
+  theme: S.theme.default('system'),
+  traceLimitPerRule: S.traceLimitPerRule.default(50),
 });
+export type Settings = z.infer<typeof settingsSchema>;
 
 /**
  * Forwarding between Panoptes instances over MQTT (off unless configured). Broker passwords never live here: one
@@ -53,7 +71,7 @@ const mqttTlsSchema = z.object({
   key: z.string().optional(),
   rejectUnauthorized: z.boolean().optional(),
 });
-const brokerRefSchema = z.object({ url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'a broker address starts with mqtt://, mqtts://, ws:// or wss://'), tls: mqttTlsSchema.optional() });
+export const brokerRefSchema = z.object({ url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'a broker address starts with mqtt://, mqtts://, ws:// or wss://'), tls: mqttTlsSchema.optional() });
 export const forwardingSchema = z.object({
   /** This instance publishes its events to `panoptes/<agentId>/events`. `filter` is a rule's `when`/`if`. */
   forward: brokerRefSchema
@@ -84,7 +102,6 @@ export const configSchema = z.object({
 export type ConfigDocument = z.infer<typeof configSchema>;
 export type MonitorEntry = z.infer<typeof monitorEntrySchema>;
 export type ChannelEntry = z.infer<typeof channelEntrySchema>;
-export type SettingsDoc = z.infer<typeof settingsSchema>;
 
 export function defaultConfig(): ConfigDocument {
   return configSchema.parse({});

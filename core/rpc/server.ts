@@ -1,5 +1,12 @@
 import type { Channel } from './channel.js';
-import type { Method, ProtocolError, Pushes, Topic, WireMessage } from '../protocol.js';
+import type { z } from 'zod';
+import { jsonPath } from '../json-path.js';
+import { requests, type Method, type ParamsOf, type ProtocolError, type Pushes, type ResultOf, type Topic, type ValidationIssue, type WireMessage } from '../protocol.js';
+
+/** One function per request, taking its checked params. */
+export type Handlers = { [M in Method]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
+/** The handlers of the methods whose names start with `<prefix>.`, for a file that answers one subject. */
+export type HandlersOf<Prefix extends string> = Pick<Handlers, Extract<Method, `${Prefix}.${string}`>>;
 
 export type RequestHandler = (method: Method, params: unknown) => Promise<unknown>;
 
@@ -33,6 +40,24 @@ export function serveChannel(channel: Channel, handler: RequestHandler, onClose?
       if (open) channel.send({ kind: 'push', topic, data });
     },
     close: () => channel.close(),
+  };
+}
+
+/**
+ * Answer requests with these handlers. Every request's params are checked against the protocol's schema here,
+ * once: a handler never sees a value of the wrong shape, and the caller learns which field was wrong.
+ */
+export function dispatch(handlers: Handlers): RequestHandler {
+  return async (method, params) => {
+    const spec = Object.hasOwn(requests, method) ? requests[method] : undefined;
+    if (!spec) throw new RequestError('bad_request', `unknown method "${String(method)}"`);
+    const parsed = (spec.params as z.ZodType).safeParse(params ?? {});
+    if (!parsed.success) {
+      const issues: ValidationIssue[] = parsed.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message }));
+      throw new RequestError('bad_request', `${method}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    }
+    const handler = handlers[method] as (p: unknown) => unknown;
+    return handler(parsed.data);
   };
 }
 

@@ -1,4 +1,5 @@
-import type { Engine } from '../engine.js';
+import type { ConfigStore } from '../../core/config/config-store.js';
+import type { SecretStore } from '../../core/secrets.js';
 import type { ActionExecutor } from '../outbox-dispatcher.js';
 import { permanentError } from '../outbox-dispatcher.js';
 import { sendMail, type SmtpSettings } from '../../monitors/mail/send.js';
@@ -7,13 +8,19 @@ import { networkName, type IrcConfig } from '../../monitors/irc/settings.js';
 import type { MonitorEntry } from '../../core/config/schema.js';
 import { messageIdFor } from '../idempotency.js';
 
+/** Where the accounts set up as monitors, and their secrets, are. */
+interface AccountsHost {
+  readonly config: ConfigStore;
+  readonly secrets: SecretStore;
+}
+
 /**
  * `email {to, subject, body, account?}` and `chat {network, target, text}` go out through the accounts the user
  * already set up as monitors: the mail monitor's SMTP settings, the IRC monitor's network. Secrets come from the
  * secret store, never from the rule. Each SMTP server and each chat network is its own lane. A mail's Message-ID is
  * made from the action's idempotency key, so a mail sent again after a crash is recognisably the same message.
  */
-export function emailExecutor(engine: Engine): ActionExecutor {
+export function emailExecutor(engine: AccountsHost): ActionExecutor {
   const accountFor = (a: { account?: string }) => {
     const accounts = engine.config.current.monitors.filter((m) => m.type === 'mail');
     return a.account ? accounts.find((m) => m.id === a.account || m.name === a.account) : accounts[0];
@@ -37,7 +44,7 @@ export function emailExecutor(engine: Engine): ActionExecutor {
   };
 }
 
-export function chatExecutor(engine: Engine): ActionExecutor {
+export function chatExecutor(engine: AccountsHost): ActionExecutor {
   return {
     retrySafe: false,
     // One at a time per network: lines reach the channel in the order the rules fired.

@@ -1,7 +1,7 @@
 // Forwarding as a part of the running engine that can be restarted on its own: saving new settings stops the
 // forwarder, receivers and embedded broker and starts them again from the config document, while the store,
 // monitors and rules keep running. Status changes are coalesced into one `forwarding` push.
-import type { Engine } from '../engine.js';
+import type { ForwardingHost } from './host.js';
 import type { ForwardingStatusInfo } from '../../core/protocol.js';
 import { parseBrokerUrl, redactUrl, type BrokerAddress } from '../../monitors/mqtt/connection.js';
 import { startForwarding, type ForwardingHandle, type ForwardTarget } from './index.js';
@@ -20,7 +20,7 @@ export class ForwardingController {
   private pushTimer: NodeJS.Timeout | null = null;
   private lastPushed = '';
 
-  constructor(private readonly engine: Engine, commandLine: ForwardTarget | undefined, private readonly push: (s: ForwardingStatusInfo) => void) {
+  constructor(private readonly engine: ForwardingHost, commandLine: ForwardTarget | undefined, private readonly push: (s: ForwardingStatusInfo) => void) {
     this.commandLine = commandLine;
     this.peers = new PeerBook(engine.store.kv, () => this.changed());
   }

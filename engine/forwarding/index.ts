@@ -1,9 +1,9 @@
 // Forwarding between Panoptes instances over MQTT, wired to one engine: the forwarder (this instance's events out
 // to `panoptes/<agent-id>/events`), receivers (other instances' events in), and an optional embedded broker.
 // Nothing here can stop the engine from starting: a bad setting or an unreachable broker is logged and waited out.
-import type { Engine } from '../engine.js';
+import type { ForwardingHost } from './host.js';
 import type { ForwardingDoc } from '../../core/config/schema.js';
-import { SELF_SOURCE } from '../engine.js';
+import { SELF_SOURCE } from '../../core/event.js';
 import { parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
 import { compileForwardFilter } from './filter.js';
 import { Forwarder, type ForwarderStatus } from './forwarder.js';
@@ -51,7 +51,7 @@ export interface ResolvedBroker {
 }
 
 /** A broker from settings, with its password from the secret store (never from the config document). */
-export function resolveBroker(engine: Engine, ref: { url: string; tls?: TlsFiles | undefined }): ResolvedBroker {
+export function resolveBroker(engine: ForwardingHost, ref: { url: string; tls?: TlsFiles | undefined }): ResolvedBroker {
   const address = parseBrokerUrl(ref.url);
   if (address.password === undefined) {
     const stored = engine.secrets.get(SECRETS_OWNER)[secretKeyFor(address)];
@@ -61,7 +61,7 @@ export function resolveBroker(engine: Engine, ref: { url: string; tls?: TlsFiles
 }
 
 /** The broker the rules' `mqtt` action publishes to: `actionBroker`, else the forward broker; null when neither. */
-export function actionBroker(engine: Engine): ResolvedBroker | null {
+export function actionBroker(engine: ForwardingHost): ResolvedBroker | null {
   const f = engine.config.current.forwarding;
   const ref = f?.actionBroker ?? f?.forward;
   return ref ? resolveBroker(engine, ref) : null;
@@ -71,7 +71,7 @@ export function actionBroker(engine: Engine): ResolvedBroker | null {
  * A password typed into a broker URL in the config document is moved to the secret store and the URL rewritten
  * without it, so the document (which is exported, shared, backed up) never keeps it.
  */
-async function movePasswordsToSecrets(engine: Engine): Promise<void> {
+async function movePasswordsToSecrets(engine: ForwardingHost): Promise<void> {
   const f = engine.config.current.forwarding;
   if (!f) return;
   const refs = [f.forward, f.actionBroker, ...f.subscribe].filter((r): r is NonNullable<typeof r> => !!r);
@@ -104,7 +104,7 @@ async function movePasswordsToSecrets(engine: Engine): Promise<void> {
   engine.log.info(`moved ${rewrite.size} broker password(s) from the config document to the secret store`);
 }
 
-export async function startForwarding(engine: Engine, overrides: StartForwardingOptions = {}): Promise<ForwardingHandle> {
+export async function startForwarding(engine: ForwardingHost, overrides: StartForwardingOptions = {}): Promise<ForwardingHandle> {
   const base = engine.log.child('forwarding');
   const problems: string[] = [];
   // What stops a part of forwarding from running is also shown in the settings, not only in the log.

@@ -4,7 +4,7 @@
 // the document keeps only `mqtt://user@host:port`.
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { Engine } from '../engine.js';
+import type { ForwardingHost } from './host.js';
 import type { ForwardingInfo, ForwardingSettings, ForwardingUpdate, ValidationIssue } from '../../core/protocol.js';
 import { forwardingSchema, type ForwardingDoc } from '../../core/config/schema.js';
 import { parseBrokerUrl, secretKeyFor, TLS_FILE_NAMES } from '../../monitors/mqtt/connection.js';
@@ -31,7 +31,7 @@ function storedPasswordFor(secrets: Record<string, string>, url: string): boolea
   }
 }
 
-export function forwardingInfo(engine: Engine, control: ForwardingController): ForwardingInfo {
+export function forwardingInfo(engine: ForwardingHost, control: ForwardingController): ForwardingInfo {
   const f: ForwardingDoc = engine.config.current.forwarding ?? { subscribe: [] };
   const secrets = engine.secrets.get(SECRETS_OWNER);
   const settings = {
@@ -112,7 +112,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * written then.
  */
 export function planForwardingUpdate(
-  engine: Engine,
+  engine: ForwardingHost,
   control: ForwardingController,
   update: unknown,
 ): { doc: ForwardingDoc; secrets: Record<string, string | null> } {
@@ -234,13 +234,13 @@ function unusedPasswords(doc: ForwardingDoc, stored: Record<string, string>, cha
 /** Updates apply one after the other: each is planned against what the one before it saved. */
 const inLine = new WeakMap<ForwardingController, Promise<unknown>>();
 
-export function updateForwarding(engine: Engine, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
+export function updateForwarding(engine: ForwardingHost, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
   const next = (inLine.get(control) ?? Promise.resolve()).then(() => applyUpdate(engine, control, update));
   inLine.set(control, next.catch(() => {}));
   return next;
 }
 
-async function applyUpdate(engine: Engine, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
+async function applyUpdate(engine: ForwardingHost, control: ForwardingController, update: unknown): Promise<ForwardingInfo> {
   const { doc, secrets } = planForwardingUpdate(engine, control, update);
   // Secrets first: the document never points at a password that is not there yet.
   const stored = engine.secrets.get(SECRETS_OWNER);

@@ -6,7 +6,7 @@ import { ChannelError } from '../../core/notification-channel.js';
 import { ChannelConfigError, channelJsonSchema, parseChannelConfig, splitChannelSecrets } from '../../core/channel-config.js';
 import { CHANNEL_ID, type ChannelEntry } from '../../core/config/schema.js';
 import type { ChannelInfo, ChannelTestResult, ChannelTypeInfo, ValidationIssue } from '../../core/protocol.js';
-import { RequestError } from '../../core/rpc/server.js';
+import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
 import { mergeSecretValues } from '../../core/secrets.js';
 import { channelFromUrl } from '../../channels/registry.js';
 import { testNotification } from '../../channels/message-text.js';
@@ -21,9 +21,7 @@ export interface ChannelHost {
   broadcast(topic: 'channels', data: ChannelInfo[]): void;
 }
 
-type Handler = (params: any) => Promise<unknown> | unknown;
-
-export function channelHandlers(engine: ChannelHost): Record<'channels.types' | 'channels.list' | 'channels.add' | 'channels.update' | 'channels.remove' | 'channels.test', Handler> {
+export function channelHandlers(engine: ChannelHost): HandlersOf<'channels'> {
   const info = (c: ChannelEntry): ChannelInfo => ({
     id: c.id,
     type: c.type,
@@ -60,7 +58,7 @@ export function channelHandlers(engine: ChannelHost): Record<'channels.types' | 
 
     'channels.list': () => list(),
 
-    'channels.add': async (p: { name?: string; type?: string; config?: Record<string, unknown>; url?: string; enabled?: boolean; id?: string }) => {
+    'channels.add': async (p) => {
       const { def, config } = fromParams(p ?? {});
       const { plain, secrets } = splitChannelSecrets(def, config);
       check(def, { ...plain, ...secrets });
@@ -75,7 +73,7 @@ export function channelHandlers(engine: ChannelHost): Record<'channels.types' | 
       return info(entry);
     },
 
-    'channels.update': async (p: { id: string; name?: string; config?: Record<string, unknown>; enabled?: boolean }) => {
+    'channels.update': async (p) => {
       const current = engine.config.current.channels.find((c) => c.id === p?.id);
       if (!current) throw new RequestError('not_found', `no channel "${p?.id}"`);
       const def = engine.channelTypes.get(current.type);
@@ -99,7 +97,7 @@ export function channelHandlers(engine: ChannelHost): Record<'channels.types' | 
       return info(engine.config.current.channels.find((c) => c.id === p.id)!);
     },
 
-    'channels.remove': async (p: { id: string }) => {
+    'channels.remove': async (p) => {
       if (!engine.config.current.channels.some((c) => c.id === p?.id)) return { removed: false };
       await engine.config.update((d) => void (d.channels = d.channels.filter((c) => c.id !== p.id)));
       engine.secrets.delete(channelSecretOwner(p.id));
@@ -108,7 +106,7 @@ export function channelHandlers(engine: ChannelHost): Record<'channels.types' | 
       return { removed: true };
     },
 
-    'channels.test': async (p: { id?: string; type?: string; config?: Record<string, unknown>; url?: string }): Promise<ChannelTestResult> => {
+    'channels.test': async (p): Promise<ChannelTestResult> => {
       let id: string;
       let def: ChannelDefinition;
       let config: Record<string, unknown>;

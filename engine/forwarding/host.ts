@@ -1,0 +1,22 @@
+import type { ConfigStore } from '../../core/config/config-store.js';
+import type { PanoptesEvent, NewEvent, StoredEvent } from '../../core/event.js';
+import type { Logger } from '../../core/log.js';
+import type { SecretStore } from '../../core/secrets.js';
+import type { Store } from '../../core/store/index.js';
+
+/**
+ * What forwarding needs of the engine it runs in: its settings and secrets, the store, its name, and the event
+ * stream in both directions. Narrow on purpose, so forwarding can be started and tested without a whole engine.
+ */
+export interface ForwardingHost {
+  readonly config: ConfigStore;
+  readonly secrets: SecretStore;
+  readonly store: Store;
+  readonly agentId: string;
+  readonly log: Logger;
+  onEvent(listener: (e: PanoptesEvent) => void): () => void;
+  /** Take in an event made on another machine; a redelivered id is dropped. */
+  ingest(event: PanoptesEvent): Promise<StoredEvent | null>;
+  /** Store an event of this instance's own (peer online/offline). */
+  emit(source: string, event: NewEvent): Promise<StoredEvent | null>;
+}

@@ -1,0 +1,28 @@
+import type { FlagManager } from '../../core/flags.js';
+import type { MonitorDefinition, MonitorHealth } from '../../core/monitor.js';
+import type { MonitorHost } from '../../core/monitor-host.js';
+import type { Pushes, Topic } from '../../core/protocol.js';
+import type { RuleEngine, RuleIssue } from '../../rules/index.js';
+import type { ForwardingController } from '../forwarding/controller.js';
+import type { ForwardingHost } from '../forwarding/host.js';
+
+/**
+ * What the protocol's handlers reach in the engine. The engine passes itself; the handlers see only this, so they
+ * depend on the parts they use rather than on the engine module (which imports them).
+ */
+export interface HandlerHost extends ForwardingHost {
+  readonly dataDir: string;
+  readonly paused: boolean;
+  readonly host: MonitorHost;
+  readonly flags: FlagManager;
+  readonly rules: RuleEngine;
+  readonly ruleErrors: RuleIssue[];
+  readonly definitions: ReadonlyMap<string, MonitorDefinition>;
+  readonly forwarding: ForwardingController;
+  restartMonitor(id: string): Promise<void>;
+  setPaused(paused: boolean): Promise<void>;
+  loadRules(): void;
+  broadcast<T extends Topic>(topic: T, data: Pushes[T]): void;
+  healthOf(id: string): MonitorHealth;
+  secretFieldsOf(type: string): string[];
+}

@@ -1,0 +1,26 @@
+import type { Handlers } from '../../core/rpc/server.js';
+import { channelHandlers, type ChannelHost } from './channels.js';
+import { eventHandlers } from './events.js';
+import { flagHandlers } from './flags.js';
+import { forwardingHandlers } from './forwarding.js';
+import type { HandlerHost } from './host.js';
+import { monitorHandlers } from './monitors.js';
+import { notificationHandlers } from './notifications.js';
+import { ruleHandlers } from './rules.js';
+import { settingsHandlers } from './settings.js';
+
+export type { HandlerHost } from './host.js';
+
+/** Every request of the protocol, answered by the engine; one file per subject. A missing method fails to compile. */
+export function createHandlers(engine: HandlerHost & ChannelHost): Handlers {
+  return {
+    ...settingsHandlers(engine),
+    ...eventHandlers(engine),
+    ...monitorHandlers(engine),
+    ...ruleHandlers(engine),
+    ...flagHandlers(engine),
+    ...notificationHandlers(engine),
+    ...channelHandlers(engine),
+    ...forwardingHandlers(engine),
+  } satisfies Handlers;
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { MonitorInfo } from '../../core/protocol.js';
+import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
+import { dryRunMonitor, parseMonitorConfig, ConfigInvalidError } from '../../core/monitor-host.js';
+import { MONITOR_ID, type MonitorEntry } from '../../core/config/schema.js';
+import { parseOpml, buildOpml } from '../../monitors/rss/opml.js';
+import type { HandlerHost } from './host.js';
+
+export function monitorHandlers(engine: HandlerHost) {
+  const handlers = {
+    'monitors.types': () =>
+      [...engine.definitions.values()].map((d) => ({
+        type: d.type,
+        title: d.title,
+        description: d.description,
+        configSchema: z.toJSONSchema(d.configSchema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+        events: d.events,
+      })),
+    'monitors.list': () => engine.config.current.monitors.map((m) => monitorInfo(engine, m)),
+    'monitors.add': async (p) => {
+      const def = engine.definitions.get(p.type);
+      if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
+      const name = p.name.trim();
+      if (!name) throw new RequestError('invalid', 'a monitor needs a name', [{ path: '$.name', message: 'required' }]);
+      const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
+      checkConfig(def, { ...plain, ...secrets });
+      const id = p.id ?? uniqueId(engine, def.type, name);
+      if (!MONITOR_ID.test(id) || engine.config.current.monitors.some((m) => m.id === id)) throw new RequestError('invalid', `monitor id "${id}" is taken or malformed`);
+      const entry: MonitorEntry = { id, type: def.type, name, enabled: p.enabled ?? true, config: plain };
+      await engine.config.update((d) => void d.monitors.push(entry));
+      if (Object.keys(secrets).length) engine.secrets.set(id, secrets);
+      await engine.restartMonitor(id);
+      broadcastMonitors(engine);
+      return monitorInfo(engine, entry);
+    },
+    'monitors.update': async (p) => {
+      const current = engine.config.current.monitors.find((m) => m.id === p.id);
+      if (!current) throw new RequestError('not_found', `no monitor "${p.id}"`);
+      const def = engine.definitions.get(current.type);
+      let plain = current.config;
+      let secrets: Record<string, string> = {};
+      if (p.config) {
+        ({ plain, secrets } = splitSecrets(engine, current.type, p.config));
+        if (def) checkConfig(def, { ...plain, ...engine.secrets.get(current.id), ...secrets });
+      }
+      await engine.config.update((d) => {
+        const m = d.monitors.find((x) => x.id === p.id)!;
+        if (p.name !== undefined) m.name = p.name;
+        if (p.enabled !== undefined) m.enabled = p.enabled;
+        if (p.retentionDays !== undefined) m.retentionDays = p.retentionDays;
+        m.config = plain;
+      });
+      if (Object.keys(secrets).length) engine.secrets.set(current.id, secrets);
+      await engine.restartMonitor(current.id);
+      broadcastMonitors(engine);
+      return monitorInfo(engine, engine.config.current.monitors.find((m) => m.id === p.id)!);
+    },
+    'monitors.remove': async (p) => {
+      const exists = engine.config.current.monitors.some((m) => m.id === p.id);
+      if (!exists) return { removed: false };
+      await engine.host.stop(p.id);
+      await engine.config.update((d) => void (d.monitors = d.monitors.filter((m) => m.id !== p.id)));
+      engine.secrets.delete(p.id);
+      engine.store.monitorState.clear(p.id);
+      broadcastMonitors(engine);
+      return { removed: true };
+    },
+    'monitors.test': async (p) => {
+      const def = engine.definitions.get(p.type);
+      if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
+      const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
+      const stored = p.id ? engine.secrets.get(p.id) : {};
+      try {
+        const events = await dryRunMonitor(def, { ...plain, ...stored, ...secrets }, { ...stored, ...secrets }, { timeoutMs: 20_000 });
+        return { events };
+      } catch (err) {
+        if (err instanceof ConfigInvalidError) throw new RequestError('invalid', err.message, err.issues);
+        throw new RequestError('unavailable', (err as Error).message);
+      }
+    },
+    'monitors.checkNow': (p) => ({ started: engine.host.checkNow(p.id) }),
+    'monitors.importOpml': async (p) => {
+      let feeds;
+      try {
+        feeds = parseOpml(p.opml);
+      } catch (err) {
+        throw new RequestError('invalid', `not an OPML file: ${(err as Error).message}`);
+      }
+      const watched = new Set(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => String(m.config.url)));
+      const added: string[] = [];
+      const skipped: string[] = [];
+      for (const f of feeds) {
+        if (watched.has(f.xmlUrl)) {
+          skipped.push(f.xmlUrl);
+          continue;
+        }
+        const config = { url: f.xmlUrl, ...(p.intervalMinutes ? { intervalMinutes: p.intervalMinutes } : {}) };
+        const info = await handlers['monitors.add']({ type: 'rss', name: f.title || f.xmlUrl, config });
+        watched.add(f.xmlUrl);
+        added.push(info.id);
+      }
+      return { added, skipped };
+    },
+    'monitors.exportOpml': () => ({
+      opml: buildOpml(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }))),
+    }),
+    'monitors.pauseAll': async (p) => {
+      await engine.setPaused(p.paused);
+      broadcastMonitors(engine);
+      return { paused: engine.paused };
+    },
+  } satisfies HandlersOf<'monitors'>;
+  return handlers;
+}
+
+function monitorInfo(engine: HandlerHost, m: MonitorEntry): MonitorInfo {
+  return { ...m, secretsSet: Object.keys(engine.secrets.get(m.id)), health: engine.healthOf(m.id) };
+}
+
+function broadcastMonitors(engine: HandlerHost): void {
+  engine.broadcast('monitors', engine.config.current.monitors.map((m) => monitorInfo(engine, m)));
+}
+
+/** Secret fields (by the type's schema) are pulled out of what the UI sent: they never reach the config document. */
+function splitSecrets(engine: HandlerHost, type: string, config: Record<string, unknown>): { plain: Record<string, unknown>; secrets: Record<string, string> } {
+  const names = new Set(engine.secretFieldsOf(type));
+  const plain: Record<string, unknown> = {};
+  const secrets: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (names.has(k)) {
+      if (typeof v === 'string' && v !== '') secrets[k] = v;
+    } else plain[k] = v;
+  }
+  return { plain, secrets };
+}
+
+function checkConfig(def: Parameters<typeof parseMonitorConfig>[0], config: unknown): void {
+  try {
+    parseMonitorConfig(def, config);
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) throw new RequestError('invalid', err.message, err.issues);
+    throw err;
+  }
+}
+
+function uniqueId(engine: HandlerHost, type: string, name: string): string {
+  const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'monitor';
+  const taken = new Set(engine.config.current.monitors.map((m) => m.id));
+  let id = `${type}:${slug}`;
+  for (let i = 2; taken.has(id); i++) id = `${type}:${slug}-${i}`;
+  return id;
+}

@@ -1,0 +1,88 @@
+import { RequestError, type Handlers, type HandlersOf } from '../../core/rpc/server.js';
+import { stripSeq } from '../../core/store/index.js';
+import { parseDuration } from '../../core/duration.js';
+import type { PanoptesEvent } from '../../core/event.js';
+import { validateRule, replay } from '../../rules/index.js';
+import { renderTemplate } from '../../rules/templates.js';
+import { toRef } from '../../rules/engine.js';
+import type { HandlerHost } from './host.js';
+
+export function ruleHandlers(engine: HandlerHost) {
+  return {
+    'rules.list': () => ({ rules: engine.config.current.rules, errors: engine.ruleErrors }),
+    'rules.validate': (p) => {
+      const r = validateRule(p.rule);
+      return { ok: r.errors.length === 0, errors: r.errors.map(({ path, message }) => ({ path, message })) };
+    },
+    'rules.save': async (p) => {
+      const r = validateRule(p.rule);
+      if (!r.rule || r.errors.length) throw new RequestError('invalid', `the rule is not valid: ${r.errors[0]?.path}: ${r.errors[0]?.message}`, r.errors);
+      const rule = p.rule as { id: string };
+      await engine.config.update((d) => {
+        const i = d.rules.findIndex((x) => x.id === rule.id);
+        if (i >= 0) d.rules[i] = rule as (typeof d.rules)[number];
+        else d.rules.push(rule as (typeof d.rules)[number]);
+      });
+      engine.loadRules();
+      engine.broadcast('rules', { changed: true });
+      return { rule: p.rule };
+    },
+    'rules.replaceAll': async (p) => {
+      const problems = p.rules.flatMap((rule, i) => validateRule(rule).errors.map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })));
+      if (problems.length) throw new RequestError('invalid', `${problems.length} problem(s): ${problems[0]!.path}: ${problems[0]!.message}`, problems);
+      await engine.config.update((d) => void (d.rules = p.rules as typeof d.rules));
+      engine.loadRules();
+      engine.broadcast('rules', { changed: true });
+      return { count: p.rules.length };
+    },
+    'rules.remove': async (p) => {
+      const exists = engine.config.current.rules.some((r) => r.id === p.id);
+      if (!exists) return { removed: false };
+      await engine.config.update((d) => void (d.rules = d.rules.filter((r) => r.id !== p.id)));
+      engine.loadRules();
+      engine.broadcast('rules', { changed: true });
+      return { removed: true };
+    },
+    'rules.test': (p) => {
+      const r = validateRule(p.rule);
+      if (!r.rule) return { firings: [], eventsScanned: 0, errors: r.errors };
+      const until = p.until ? new Date(p.until) : new Date();
+      const since = p.since ? new Date(p.since) : new Date(until.getTime() - parseDuration('7d'));
+      const events: PanoptesEvent[] = [];
+      let after: string | undefined;
+      // Keyset pages through the range; the engine runs in event time with no side effects.
+      for (let n = 0; n < 200; n++) {
+        const page = engine.store.events.list({ since: since.toISOString(), until: until.toISOString(), order: 'asc', limit: 1000, ...(after ? { after } : {}) });
+        events.push(...page.events);
+        if (!page.next) break;
+        after = page.next;
+      }
+      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true });
+      return { firings, eventsScanned: events.length, errors: [] };
+    },
+    'rules.explain': (p) => {
+      const e = engine.store.events.get(p.eventId);
+      if (!e) throw new RequestError('not_found', `no event "${p.eventId}"`);
+      const verdicts = engine.rules.explain(stripSeq(e), { now: Date.parse(e.receivedAt), flags: engine.flags.values() });
+      return { verdicts: p.ruleId ? verdicts.filter((v) => v.ruleId === p.ruleId) : verdicts };
+    },
+    'rules.preview': (p) => {
+      const e = p.eventId ? engine.store.events.get(p.eventId) : engine.store.events.list({ limit: 1 }).events[0] ?? null;
+      if (p.eventId && !e) throw new RequestError('not_found', `no event "${p.eventId}"`);
+      const ref = e ? toRef(stripSeq(e as never)) : null;
+      const rule = engine.config.current.rules.find((r) => r.id === p.ruleId);
+      const scope = {
+        ...(ref ?? {}),
+        event: ref,
+        events: ref ? [ref] : [],
+        count: ref ? 1 : 0,
+        flags: engine.flags.values(),
+        rule: { id: rule?.id ?? p.ruleId ?? 'preview', name: (rule as { name?: string } | undefined)?.name ?? '' },
+        now: new Date().toISOString(),
+      };
+      const out = renderTemplate(p.template, scope);
+      return { text: out.text, error: out.error ?? null, eventId: e?.id ?? null };
+    },
+    'traces.list': (p) => ({ traces: engine.store.traces.list(p.ruleId, Math.min(500, p.limit ?? 50)) }),
+  } satisfies HandlersOf<'rules'> & Pick<Handlers, 'traces.list'>;
+}
