@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { backoffDelay } from '../base/backoff.js';
+import { withTimeout } from '../base/timeout.js';
+import { reconnectLoop } from '../base/reconnect.js';
 import type { MonitorContext, MonitorDefinition, MonitorHealth, MonitorInstance, MonitorState } from './monitor.js';
 import type { NewEvent, PanoptesEvent } from './event.js';
 import { normalizeNewEvent } from './event.js';
 import { newId } from './ids.js';
 import type { Logger } from './log.js';
-import { boundedFetch } from './http.js';
+import { boundedFetch } from '../base/http.js';
 import { memoryState } from './store/monitor-state-store.js';
 import { formatPath } from './config/config-store.js';
 
@@ -53,10 +56,7 @@ export function secretFields(def: MonitorDefinition): string[] {
     .map(([k]) => k);
 }
 
-export function backoffDelay(failures: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  const raw = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(raw * (0.8 + 0.4 * random()));
-}
+export { backoffDelay };
 
 interface Running {
   spec: MonitorSpec;
@@ -212,6 +212,7 @@ export class MonitorHost {
         await this.opts.emit(run.spec.id, event, options?.state);
       },
       fetch: (url, options) => boundedFetch(url, options, run.controller.signal),
+      reconnect: (session, options) => reconnectLoop(session, { ...options, signal: options?.signal ?? run.controller.signal }),
       every: (intervalMs, task, options) => {
         const minInterval = run.def.minIntervalMs ?? 1_000;
         const interval = Math.max(minInterval, intervalMs);
@@ -363,6 +364,7 @@ export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, 
       events.push({ id: newId(), receivedAt: new Date().toISOString(), source: id, ...n });
     },
     fetch: (url, options) => boundedFetch(url, { timeoutMs: Math.min(timeoutMs, options?.timeoutMs ?? timeoutMs), ...options }, controller.signal),
+    reconnect: (session, options) => reconnectLoop(session, { ...options, signal: options?.signal ?? controller.signal }),
     every: (_interval, task, options) => {
       tasks.push(withTimeout(Promise.resolve().then(() => task(controller.signal, { manual: true })), options?.timeoutMs ?? timeoutMs, `no answer within ${Math.round((options?.timeoutMs ?? timeoutMs) / 1000)} s`));
     },
@@ -421,21 +423,3 @@ export function errorText(err: unknown): string {
   return typeof err === 'string' ? err : JSON.stringify(err);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string, onTimeout?: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => {
-      onTimeout?.();
-      reject(new Error(message));
-    }, ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}

@@ -42,20 +42,9 @@ export interface MonitorState {
   delete(key: string): void;
 }
 
-export interface FetchOptions extends RequestInit {
-  /** Abort after this long (default 30 s). */
-  timeoutMs?: number;
-  /** Refuse bodies larger than this (default 10 MiB). */
-  maxBytes?: number;
-}
-
-export interface FetchResult {
-  status: number;
-  ok: boolean;
-  url: string;
-  headers: Headers;
-  body: Buffer;
-}
+export type { FetchOptions, FetchResult } from '../base/http.js';
+import type { ReconnectOptions, Session } from '../base/reconnect.js';
+import type { FetchOptions, FetchResult } from '../base/http.js';
 
 export interface MonitorContext<C = any> {
   /** Instance id, `<type>:<slug>`; becomes the `source` of every event. */
@@ -84,6 +73,11 @@ export interface MonitorContext<C = any> {
    * run): a monitor may then skip its own reasons to wait (a feed's <ttl>).
    */
   every(intervalMs: number, task: (signal: AbortSignal, run: { manual: boolean }) => Promise<void>, options?: { timeoutMs?: number }): void;
+  /**
+   * Keep a long-lived connection (IMAP IDLE, IRC, a stream) up until the instance stops: run `session`, and when it
+   * ends or fails wait with backoff and run it again. Call `up()` in the session once connected. Resolves on stop.
+   */
+  reconnect(session: Session, options?: Omit<ReconnectOptions, 'signal'> & { signal?: AbortSignal }): Promise<void>;
   health: {
     ok(message?: string): void;
     degraded(message: string): void;

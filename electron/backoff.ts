@@ -1,3 +1,5 @@
+import { backoffDelay } from '../base/backoff.js';
+
 /**
  * When to restart the engine after it died: quickly the first time, doubling up to a minute, with jitter so a
  * crash loop does not spin the CPU; a run that lasted long enough counts as healthy and resets the count.
@@ -7,9 +9,7 @@ const BASE_MS = 500;
 const MAX_MS = 60_000;
 
 export function restartDelayMs(consecutiveFailures: number, random: () => number = Math.random): number {
-  const exp = Math.min(MAX_MS, BASE_MS * 2 ** Math.max(0, consecutiveFailures - 1));
-  // ±20 % jitter, never above the cap.
-  return Math.min(MAX_MS, Math.round(exp * (0.8 + 0.4 * random())));
+  return backoffDelay(consecutiveFailures, BASE_MS, MAX_MS, random);
 }
 
 /** The failure count after a run of `ranMs` ended: a long healthy run starts counting again from one. */

@@ -6,7 +6,7 @@
 import type { ChannelDefinition, OutgoingNotification } from '../core/notification-channel.js';
 import { ChannelError } from '../core/notification-channel.js';
 import { ChannelConfigError, parseChannelConfig } from '../core/channel-config.js';
-import { boundedFetch } from '../core/http.js';
+import { boundedFetch } from '../base/http.js';
 import type { ChannelEntry } from '../core/config/schema.js';
 import type { ChannelHealth } from '../core/protocol.js';
 import type { SecretStore } from '../core/secrets.js';

@@ -1,6 +1,7 @@
 import type { Store, OutboxItem } from '../core/store/index.js';
 import type { Logger } from '../core/log.js';
-import { backoffDelay, errorText } from '../core/monitor-host.js';
+import { errorText } from '../core/monitor-host.js';
+import { backoffDelay } from '../base/backoff.js';
 import { actionKind } from './rule-processor.js';
 import { idempotencyKey } from './idempotency.js';
 

@@ -1,5 +1,5 @@
 import { parseFlags, writeLine, type CliIO } from '../io.js';
-import { parseBrokerUrl } from '../../monitors/mqtt/connection.js';
+import { parseBrokerUrl } from '../../base/mqtt.js';
 import { runAgent } from '../../server/agent.js';
 
 const USAGE = `usage: panoptes agent [--data DIR] [--port N] [--agent-id NAME] [--forward mqtt[s]://[user:pass@]host:port]

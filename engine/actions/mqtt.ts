@@ -1,7 +1,7 @@
 import { connect, type MqttClient } from 'mqtt';
 import type { ActionExecutor } from '../outbox-dispatcher.js';
 import { permanentError } from '../outbox-dispatcher.js';
-import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
+import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 
 export interface MqttBroker {
   address: BrokerAddress;

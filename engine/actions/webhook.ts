@@ -1,4 +1,4 @@
-import { boundedFetch } from '../../core/http.js';
+import { boundedFetch } from '../../base/http.js';
 import type { ActionExecutor } from '../outbox-dispatcher.js';
 import { permanentError } from '../outbox-dispatcher.js';
 import { IDEMPOTENCY_HEADER } from '../idempotency.js';

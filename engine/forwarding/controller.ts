@@ -3,7 +3,7 @@
 // monitors and rules keep running. Status changes are coalesced into one `forwarding` push.
 import type { ForwardingHost } from './host.js';
 import type { ForwardingStatusInfo } from '../../core/protocol.js';
-import { parseBrokerUrl, redactUrl, type BrokerAddress } from '../../monitors/mqtt/connection.js';
+import { parseBrokerUrl, redactUrl, type BrokerAddress } from '../../base/mqtt.js';
 import { startForwarding, type ForwardingHandle, type ForwardTarget } from './index.js';
 import { PeerBook } from './peers.js';
 

@@ -6,7 +6,7 @@ import { connect, type MqttClient } from 'mqtt';
 import type { StoredEvent } from '../../core/event.js';
 import type { Store } from '../../core/store/index.js';
 import type { Logger } from '../../core/log.js';
-import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
+import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import type { EventFilter } from './filter.js';
 import { encodeEvent, encodeStatus, eventsTopic, localOrigin, statusTopic, type AgentStatus } from './wire.js';
 

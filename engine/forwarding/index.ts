@@ -4,7 +4,7 @@
 import type { ForwardingHost } from './host.js';
 import type { ForwardingDoc } from '../../core/config/schema.js';
 import { SELF_SOURCE } from '../../core/event.js';
-import { parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
+import { parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import { compileForwardFilter } from './filter.js';
 import { Forwarder, type ForwarderStatus } from './forwarder.js';
 import { Receiver, type ReceiverStatus } from './receiver.js';

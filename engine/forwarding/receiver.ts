@@ -6,7 +6,7 @@ import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { NewEvent, PanoptesEvent, StoredEvent } from '../../core/event.js';
 import type { KvTable } from '../../core/store/misc-stores.js';
 import type { Logger } from '../../core/log.js';
-import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../monitors/mqtt/connection.js';
+import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import { ALL_EVENTS, ALL_STATUS, decodeEvent, decodeStatus, parseTopic, type AgentStatus } from './wire.js';
 
 const STATES_KEY = 'forwarding:agentStates';

@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import type { ForwardingHost } from './host.js';
 import type { ForwardingInfo, ForwardingSettings, ForwardingUpdate, ValidationIssue } from '../../core/protocol.js';
 import { forwardingSchema, type ForwardingDoc } from '../../core/config/schema.js';
-import { parseBrokerUrl, secretKeyFor, TLS_FILE_NAMES } from '../../monitors/mqtt/connection.js';
+import { parseBrokerUrl, secretKeyFor, TLS_FILE_NAMES } from '../../base/mqtt.js';
 import { compileForwardFilter } from './filter.js';
 import { withUser, type ForwardingController } from './controller.js';
 import { SECRETS_OWNER } from './index.js';

@@ -8,8 +8,8 @@ import type { NewEvent } from '../../core/event.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
 import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
-import { readCaFile } from '../shared/tls.js';
-import { connectError } from '../shared/net-errors.js';
+import { readCaFile } from '../../base/tls.js';
+import { connectError } from '../../base/net-errors.js';
 
 const DAY = 86_400_000;
 

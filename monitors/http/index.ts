@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
 import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
-import { readCaFile } from '../shared/tls.js';
+import { readCaFile } from '../../base/tls.js';
 import { checkRequest, makeAgents, type Agents } from './request.js';
 import { isJsonPath, parseJsonPath, valueAt } from './json-value.js';
 

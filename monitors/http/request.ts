@@ -3,7 +3,7 @@
 // and a kept-alive agent per check so a thousand checks a minute cost little CPU.
 import http from 'node:http';
 import https from 'node:https';
-import { certificateProblem } from '../shared/tls.js';
+import { certificateProblem } from '../../base/tls.js';
 
 export interface CheckRequest {
   url: string;

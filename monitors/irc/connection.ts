@@ -2,8 +2,9 @@
 // channels, and when the link drops — server gone, ping timeout, kicked off — reconnect with backoff and rejoin.
 import irc, { type Client, type MessageEvent } from 'irc-framework';
 import { ircPort, type IrcConfig } from './settings.js';
-import { sleep } from '../../core/sleep.js';
-import { CertificateError, certificateProblem, readCaFile } from '../shared/tls.js';
+import { backoffDelay } from '../../base/backoff.js';
+import { reconnectLoop } from '../../base/reconnect.js';
+import { CertificateError, certificateProblem, readCaFile } from '../../base/tls.js';
 import { verifyingTransport } from './tls-transport.js';
 
 export interface SessionHooks {
@@ -20,10 +21,6 @@ const RECLAIM_NICK_MS = 60_000;
 const CERT_RETRY_BASE_MS = 5 * 60_000;
 const CERT_RETRY_CAP_MS = 60 * 60_000;
 
-export function backoff(failures: number, base = RETRY_BASE_MS, cap = RETRY_CAP_MS): number {
-  const raw = Math.min(cap, base * 2 ** Math.max(0, failures - 1));
-  return Math.round(raw * (0.8 + 0.4 * Math.random()));
-}
 
 /** Build a client and connect it; resolves once registered (with the nick it got), rejects on failure. */
 export function connectClient(config: IrcConfig, secrets: Readonly<Record<string, string>>, signal: AbortSignal, nick = config.nick): Promise<Client> {
@@ -100,7 +97,6 @@ export const liveConnections = new Map<string, IrcSession>();
 
 export class IrcSession {
   private client: Client | null = null;
-  private failures = 0;
   private readonly joined = new Set<string>();
   private reclaimTimer: NodeJS.Timeout | null = null;
 
@@ -142,30 +138,28 @@ export class IrcSession {
     });
   }
 
-  async run(): Promise<void> {
-    while (!this.signal.aborted) {
-      let failure: Error;
-      try {
-        const client = await connectClient(this.config, this.secrets, this.signal);
-        if (this.signal.aborted) {
+  run(): Promise<void> {
+    return reconnectLoop(
+      async (signal, up) => {
+        const client = await connectClient(this.config, this.secrets, signal);
+        if (signal.aborted) {
           client.quit('Panoptes stopping');
           return;
         }
-        failure = await this.serve(client);
-        if (this.signal.aborted) return;
-      } catch (err) {
-        if (this.signal.aborted) return;
-        failure = err as Error;
-      }
-      this.failures++;
-      const delay = failure instanceof CertificateError ? backoff(this.failures, CERT_RETRY_BASE_MS, CERT_RETRY_CAP_MS) : backoff(this.failures);
-      this.hooks.onDown(failure, delay);
-      await sleep(delay, this.signal);
-    }
+        return this.serve(client, up);
+      },
+      {
+        signal: this.signal,
+        baseMs: RETRY_BASE_MS,
+        capMs: RETRY_CAP_MS,
+        delayFor: (failure, failures) => (failure instanceof CertificateError ? backoffDelay(failures, CERT_RETRY_BASE_MS, CERT_RETRY_CAP_MS) : undefined),
+        onDown: (failure, delay) => this.hooks.onDown(failure, delay),
+      },
+    );
   }
 
   /** Runs one registered connection until it drops; returns why. */
-  private serve(client: Client): Promise<Error> {
+  private serve(client: Client, up: () => void): Promise<Error> {
     this.client = client;
     this.joined.clear();
     return new Promise<Error>((resolve) => {
@@ -212,7 +206,7 @@ export class IrcSession {
         this.reclaimTimer = setInterval(() => client.user.nick !== this.config.nick && client.changeNick(this.config.nick), RECLAIM_NICK_MS);
         this.reclaimTimer.unref();
       }
-      this.failures = 0;
+      up();
       if (!this.config.channels.length) this.ready();
       for (const ch of this.config.channels) client.join(ch);
     });

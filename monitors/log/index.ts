@@ -6,6 +6,7 @@ import safeRegex from 'safe-regex2';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { FileTailer, type TailPosition } from './tailer.js';
+import { backoffDelay } from '../../base/backoff.js';
 
 const MIN_POLL_MS = 250;
 /** Fields every log.line has; a named group may not take their place. */
@@ -115,7 +116,7 @@ const definition: MonitorDefinition<LogConfig> = {
       } catch (err) {
         // Unreadable file (permissions, a directory): keep trying, more slowly, as tail -F does.
         failures++;
-        delay = Math.min(30_000, pollMs * 2 ** failures);
+        delay = backoffDelay(failures + 1, pollMs, 30_000, () => 0.5);
         report('failing', new Error(`cannot read ${cfg.path}: ${(err as Error).message}`), delay);
       }
       if (!ctx.signal.aborted) cancelTimer = ctx.setTimeout(() => void pass(), delay);

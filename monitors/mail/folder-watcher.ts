@@ -4,11 +4,11 @@
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import type { MonitorContext } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
-import { backoffDelay } from '../../core/monitor-host.js';
+import { backoffDelay } from '../../base/backoff.js';
+import { withTimeout } from '../../base/timeout.js';
 import { FETCH_QUERY, messageEvent } from './message.js';
 import { accountName, assertPlainOnlyOnLoopback, imapPort, type MailConfig } from './settings.js';
-import { sleep } from '../../core/sleep.js';
-import { CertificateError, certificateProblem, readCaFile } from '../shared/tls.js';
+import { CertificateError, certificateProblem, readCaFile } from '../../base/tls.js';
 
 export interface FolderCursor {
   uidValidity: string;
@@ -76,7 +76,6 @@ export function describeError(err: unknown, config: MailConfig): Error {
 }
 
 export class FolderWatcher {
-  private failures = 0;
   private client: ImapFlow | null = null;
   private readonly account: string;
 
@@ -90,34 +89,36 @@ export class FolderWatcher {
   }
 
   /** Runs until the signal aborts: connect, catch up, watch; on any loss wait (backoff) and start over. */
-  async run(): Promise<void> {
-    while (!this.signal.aborted) {
-      let failure: Error;
-      try {
-        await this.session();
-        if (this.signal.aborted) return;
-        failure = new Error('connection closed by the server');
-      } catch (err) {
-        if (this.signal.aborted) return;
-        failure = describeError(err, this.ctx.config);
-      }
-      this.failures++;
-      // A wrong password or a refused certificate does not fix itself: retry slowly.
-      const delay =
-        failure instanceof AuthFailedError || failure instanceof CertificateError
-          ? backoffDelay(this.failures, AUTH_RETRY_BASE_MS, AUTH_RETRY_CAP_MS)
-          : backoffDelay(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
-      this.ctx.log.warn(`${this.folder}: ${failure.message}; reconnecting in ${Math.round(delay / 1000)} s`);
-      this.report(this.folder, { status: 'failing', error: failure, retryInMs: delay });
-      await sleep(delay, this.signal);
-    }
+  run(): Promise<void> {
+    return this.ctx.reconnect(
+      async (_signal, up) => {
+        try {
+          await this.session(up);
+        } catch (err) {
+          throw describeError(err, this.ctx.config);
+        }
+        return new Error('connection closed by the server');
+      },
+      {
+        signal: this.signal,
+        baseMs: RETRY_BASE_MS,
+        capMs: RETRY_CAP_MS,
+        // A wrong password or a refused certificate does not fix itself: retry slowly.
+        delayFor: (failure, failures) =>
+          failure instanceof AuthFailedError || failure instanceof CertificateError ? backoffDelay(failures, AUTH_RETRY_BASE_MS, AUTH_RETRY_CAP_MS) : undefined,
+        onDown: (failure, delay) => {
+          this.ctx.log.warn(`${this.folder}: ${failure.message}; reconnecting in ${Math.round(delay / 1000)} s`);
+          this.report(this.folder, { status: 'failing', error: failure, retryInMs: delay });
+        },
+      },
+    );
   }
 
   close(): void {
     this.client?.close();
   }
 
-  private async session(): Promise<void> {
+  private async session(up: () => void): Promise<void> {
     const client = openClient(this.ctx.config, this.ctx.secrets);
     this.client = client;
     let lastError: unknown = null;
@@ -178,7 +179,7 @@ export class FolderWatcher {
         timers.push(this.ctx.setTimeout(poll, pollMs));
       }
 
-      this.failures = 0;
+      up();
       const how = pushes ? 'push (IDLE)' : `polling every ${Math.round(Math.max(30_000, parseDuration(this.ctx.config.pollInterval)) / 1000)} s`;
       this.report(this.folder, { status: 'ok', message: `${how}, ${SECURITY_NOTE[this.ctx.config.security]}` });
       const onAbort = () => client.close();
@@ -263,15 +264,4 @@ export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: str
     client.close();
     throw describeError(err, ctx.config);
   }
-}
-
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
 }

@@ -2,7 +2,7 @@
 // The lead's action executor calls sendMail with the mail monitor's config and secrets.
 import nodemailer from 'nodemailer';
 import { assertPlainOnlyOnLoopback, type MailConfig } from './settings.js';
-import { certificateProblem, readCaFile } from '../shared/tls.js';
+import { certificateProblem, readCaFile } from '../../base/tls.js';
 
 export type SmtpSettings = Pick<MailConfig, 'smtpHost' | 'smtpPort' | 'smtpSecurity' | 'smtpUsername' | 'from' | 'username'> & Partial<Pick<MailConfig, 'ca'>>;
 

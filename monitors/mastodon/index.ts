@@ -8,7 +8,6 @@ import { parseDuration } from '../../core/duration.js';
 import { authHeaders, compareIds, createApi, RateLimitedError, type Item, type Notification, type Status } from './api.js';
 import { readStream } from './stream.js';
 import { mastodonConfigSchema, type MastodonConfig } from './settings.js';
-import { sleep } from '../../core/sleep.js';
 
 const CURSOR = 'cursor';
 const STREAM_RETRY_BASE_MS = 2_000;
@@ -131,10 +130,9 @@ const mastodon: MonitorDefinition<MastodonConfig> = {
       }
     };
 
-    const runStream = async (signal: AbortSignal) => {
-      let failures = 0;
-      while (!signal.aborted) {
-        try {
+    const runStream = (signal: AbortSignal) =>
+      ctx.reconnect(
+        async (signal, up) => {
           const base = await api.streamingBase();
           const c = ctx.config;
           const url = c.timeline === 'hashtag' ? `${base}/api/v1/streaming/hashtag?tag=${encodeURIComponent(c.hashtag!.replace(/^#/, ''))}` : `${base}/api/v1/streaming/user`;
@@ -143,29 +141,27 @@ const mastodon: MonitorDefinition<MastodonConfig> = {
             authHeaders(ctx),
             signal,
             () => {
-              failures = 0;
+              up();
               ctx.log.info('streaming connected');
               // Whatever came while the stream was down is fetched first, in order; stream events queue behind it.
               void serial(poll).catch((err) => ctx.log.warn(`catch-up after connecting the stream failed: ${(err as Error).message}`));
             },
             (e) => onStreamEvent(e.event, e.data),
           );
-          if (signal.aborted) return;
-          ctx.log.info('the stream ended; reopening');
-        } catch (err) {
-          if (signal.aborted) return;
-          const status = (err as { status?: number }).status;
-          ctx.log.info(`${(err as Error).message}; ${status ? 'polling only for now' : 'reconnecting'}`);
-          if (err instanceof RateLimitedError) {
-            await sleep(Math.max(1_000, err.until - Date.now()), signal);
-            continue;
-          }
-        }
-        failures++;
-        const delay = Math.min(STREAM_RETRY_CAP_MS, STREAM_RETRY_BASE_MS * 2 ** Math.min(failures - 1, 12));
-        await sleep(delay * (0.8 + 0.4 * Math.random()), signal);
-      }
-    };
+          return new Error('the stream ended');
+        },
+        {
+          signal,
+          baseMs: STREAM_RETRY_BASE_MS,
+          capMs: STREAM_RETRY_CAP_MS,
+          // A rate limit says when it lifts: wait exactly that long.
+          delayFor: (err) => (err instanceof RateLimitedError ? Math.max(1_000, err.until - Date.now()) : undefined),
+          onDown: (err) => {
+            const status = (err as { status?: number }).status;
+            ctx.log.info(err.message === 'the stream ended' ? 'the stream ended; reopening' : `${err.message}; ${status ? 'polling only for now' : 'reconnecting'}`);
+          },
+        },
+      );
 
     return {
       start() {

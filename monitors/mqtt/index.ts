@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
-import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from './connection.js';
+import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
 
 const MAX_TITLE = 300;
 /** Retained payloads remembered per topic (to skip the copy a broker resends on every reconnect). */

@@ -3,7 +3,7 @@
 // for the current items too.
 import { z } from 'zod';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
-import { conditionalGet, type FetchFn, type Validators } from '../shared/http.js';
+import { conditionalGet, type FetchFn, type Validators } from '../../base/conditional-get.js';
 import { parseFeedBytes, type FeedEntry, type ParsedFeed } from './parse.js';
 import { diffEntries, readSeen, remember, entryKey, DEFAULT_SEEN_LIMIT } from './seen.js';
 import { truncate } from './text.js';

@@ -2,6 +2,7 @@
 // Panoptes itself (its memory, event rate, processing lag, store size) so rules can warn about either.
 import os from 'node:os';
 import { z } from 'zod';
+import { sleep } from '../../base/sleep.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { battery, cpuPercent, cpuTimes, discoverMounts, disk, memory, type CpuTimes } from './probes.js';
@@ -71,6 +72,7 @@ const definition: MonitorDefinition<SystemConfig> = {
       if (!lastCpu) {
         lastCpu = cpuTimes();
         await sleep(FIRST_CPU_WINDOW_MS, signal);
+        if (signal.aborted) throw new Error('stopped');
       }
       const nowCpu = cpuTimes();
       const cpu = cpuPercent(lastCpu, nowCpu);
@@ -160,13 +162,3 @@ function loadAverage(): number {
   return os.loadavg()[0] ?? 0;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('stopped'));
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(new Error('stopped'));
-    }, { once: true });
-  });
-}

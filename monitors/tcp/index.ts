@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
 import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
-import { connectError } from '../shared/net-errors.js';
+import { connectError } from '../../base/net-errors.js';
 
 export const tcpConfigSchema = z.object({
   host: z.string().trim().min(1).meta({ label: 'Host', help: 'Name or address, e.g. db.lan or 192.168.1.10' }),

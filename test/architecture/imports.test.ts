@@ -6,18 +6,23 @@ import { PROJECT_ROOT } from '../helpers/agent-process.js';
 
 /**
  * The folder says where code runs and what it may import (ARCHITECTURE.md). This keeps it so: a forbidden
- * import anywhere fails the build's tests with the file and the import named.
+ * import anywhere fails the build's tests with the file and the import named, and so does any import cycle.
  */
 const RULES: Record<string, { mayImport: string[]; electron: boolean; deny?: string[] }> = {
-  core: { mayImport: ['core'], electron: false },
-  monitors: { mayImport: ['core', 'monitors'], electron: false },
-  channels: { mayImport: ['core', 'channels'], electron: false },
-  rules: { mayImport: ['core', 'rules'], electron: false },
-  engine: { mayImport: ['core', 'monitors', 'channels', 'rules', 'engine'], electron: false },
-  server: { mayImport: ['core', 'engine', 'server', 'monitors'], electron: false },
+  // Shared plumbing (HTTP client with limits, TLS files, MQTT connection, backoff, timeouts, reconnect loop).
+  base: { mayImport: ['base'], electron: false },
+  core: { mayImport: ['core', 'base'], electron: false },
+  monitors: { mayImport: ['core', 'monitors', 'base'], electron: false },
+  channels: { mayImport: ['core', 'channels', 'base'], electron: false },
+  rules: { mayImport: ['core', 'rules', 'base'], electron: false },
+  engine: { mayImport: ['core', 'monitors', 'channels', 'rules', 'engine', 'base'], electron: false },
+  server: { mayImport: ['core', 'engine', 'server', 'monitors', 'base'], electron: false },
+  // The CLI talks to the engine through the protocol or opens one itself; `start` looks for the Electron binary
+  // with a plain function (electron/runtime.ts imports no Electron).
+  cli: { mayImport: ['cli', 'core', 'base', 'rules', 'engine', 'server', 'monitors', 'electron/runtime'], electron: false },
   renderer: { mayImport: ['renderer', 'core/protocol', 'core/event'], electron: false },
   // The shell reaches the engine only through the protocol: no store, config or monitor host of its own.
-  electron: { mayImport: ['electron', 'core'], electron: true, deny: ['core/store', 'core/config', 'core/monitor-host', 'core/flags'] },
+  electron: { mayImport: ['electron', 'core', 'base'], electron: true, deny: ['core/store', 'core/config', 'core/monitor-host', 'core/flags'] },
 };
 
 function files(dir: string): string[] {
@@ -29,20 +34,26 @@ function files(dir: string): string[] {
   });
 }
 
+const rel = (file: string) => path.relative(PROJECT_ROOT, file).split(path.sep).join('/');
+const stripExt = (p: string) => p.replace(/\.(js|ts|tsx|cjs|mjs)$/, '');
+
+/** Every relative import of a file (static, dynamic, re-exports, type-only: a type import is still a dependency). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+}
+
 test('each folder imports only what the architecture allows, and the engine never imports electron', () => {
   const problems: string[] = [];
   for (const [folder, rule] of Object.entries(RULES)) {
     for (const file of files(path.join(PROJECT_ROOT, folder))) {
-      const text = readFileSync(file, 'utf8');
-      const specs = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
-      for (const spec of specs) {
-        if (spec === 'electron' && !rule.electron) problems.push(`${path.relative(PROJECT_ROOT, file)} imports electron`);
+      for (const spec of importsOf(file)) {
+        if (spec === 'electron' && !rule.electron) problems.push(`${rel(file)} imports electron`);
         if (!spec.startsWith('.')) continue;
-        const target = path.relative(PROJECT_ROOT, path.resolve(path.dirname(file), spec)).replace(/\.(js|ts|tsx|cjs)$/, '');
-        const top = target.split(path.sep)[0]!;
-        const allowed = rule.mayImport.some((a) => target === a || target.startsWith(a + path.sep) || (a === top && !a.includes('/')));
-        const denied = (rule.deny ?? []).some((d) => target === d || target.startsWith(d + path.sep));
-        if (!allowed || denied) problems.push(`${path.relative(PROJECT_ROOT, file)} imports ${spec} (${folder}/ may import only ${rule.mayImport.join(', ')})`);
+        const target = stripExt(rel(path.resolve(path.dirname(file), spec)));
+        const allowed = rule.mayImport.some((a) => target === a || target.startsWith(a + '/'));
+        const denied = (rule.deny ?? []).some((d) => target === d || target.startsWith(d + '/'));
+        if (!allowed || denied) problems.push(`${rel(file)} imports ${spec} (${folder}/ may import only ${rule.mayImport.join(', ')})`);
       }
     }
   }
@@ -67,4 +78,50 @@ test('nothing outside channels/ reaches into a channel folder except channels/re
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test('no import cycles anywhere: imports only go down', () => {
+  const all = Object.keys(RULES).flatMap((folder) => files(path.join(PROJECT_ROOT, folder))).filter((f) => !f.endsWith('.d.ts'));
+  const ids = new Set(all.map((f) => stripExt(rel(f))));
+  const graph = new Map<string, string[]>();
+  for (const file of all) {
+    const deps: string[] = [];
+    for (const spec of importsOf(file)) {
+      if (!spec.startsWith('.')) continue;
+      let target = stripExt(rel(path.resolve(path.dirname(file), spec)));
+      if (!ids.has(target) && ids.has(`${target}/index`)) target = `${target}/index`;
+      if (ids.has(target)) deps.push(target);
+    }
+    graph.set(stripExt(rel(file)), deps);
+  }
+  // Tarjan's strongly connected components: any component of more than one module (or a self-import) is a cycle.
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || graph.get(v)!.includes(v)) cycles.push(component.sort().join(' ⇄ '));
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  assert.deepEqual(cycles, [], 'modules that import each other (directly or around a circle)');
 });

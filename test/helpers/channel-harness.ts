@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { ChannelDefinition, OutgoingNotification } from '../../core/notification-channel.js';
 import { ChannelError } from '../../core/notification-channel.js';
-import { boundedFetch } from '../../core/http.js';
+import { boundedFetch } from '../../base/http.js';
 import { parseChannelConfig, splitChannelSecrets } from '../../core/channel-config.js';
 import { silentLogger } from '../../core/log.js';
 

@@ -6,7 +6,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, respond, hang, resetConnection, slowDrip, hugeBody, compressed, type TestServer } from '../helpers/http-server.js';
-import { conditionalGet, HostLimiter } from '../../monitors/shared/http.js';
+import { conditionalGet, HostLimiter } from '../../base/conditional-get.js';
 import rss from '../../monitors/rss/index.js';
 import { diffEntries, entryKey } from '../../monitors/rss/seen.js';
 import { parseFeedText } from '../../monitors/rss/parse.js';

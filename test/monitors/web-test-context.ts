@@ -2,7 +2,8 @@
 // several checks. It keeps the host's contract (ctx.every with a per-run timeout, the host's own bounded fetch,
 // persisted state) but lets a test run the polling task by hand with `tick()` instead of waiting for the host's
 // timers and backoff, so no test depends on wall-clock timing. Dry runs go through the real `dryRunMonitor`.
-import { boundedFetch } from '../../core/http.js';
+import { reconnectLoop } from '../../base/reconnect.js';
+import { boundedFetch } from '../../base/http.js';
 import { MonitorHost } from '../../core/monitor-host.js';
 import { memoryState } from '../../core/store/monitor-state-store.js';
 import type { MonitorHealth, MonitorState, MonitorContext, MonitorDefinition, MonitorInstance } from '../../core/monitor.js';
@@ -75,6 +76,7 @@ export function createTestContext<C>(def: MonitorDefinition<C>, rawConfig: unkno
       for (const [k, v] of Object.entries(options?.state ?? {})) state.set(k, JSON.parse(JSON.stringify(v)));
     },
     fetch: (url, options) => boundedFetch(url, options, controller.signal),
+    reconnect: (session, options) => reconnectLoop(session, { ...options, signal: options?.signal ?? controller.signal }),
     every(_intervalMs, task, options) {
       tasks.push({ task, timeoutMs: options?.timeoutMs ?? 30_000 });
     },

@@ -1,0 +1,109 @@
+// Shared plumbing (base/): imports nothing of Panoptes.
+
+export interface FetchOptions extends RequestInit {
+  /** Abort after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Refuse bodies larger than this (default 10 MiB). */
+  maxBytes?: number;
+}
+
+export interface FetchResult {
+  status: number;
+  ok: boolean;
+  url: string;
+  headers: Headers;
+  body: Buffer;
+}
+
+
+const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+export const USER_AGENT = 'Panoptes/0.1 (+personal automation; https://github.com/panoptes)';
+
+export class HttpError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/**
+ * fetch with what a monitor needs: a timeout covering the whole exchange (a slow drip counts), a body size cap
+ * checked while reading (a huge body is refused without buffering it), decompression (gzip/deflate/br by
+ * undici) and redirects. Errors carry a one-line human reason.
+ */
+export async function boundedFetch(url: string, options: FetchOptions = {}, outer?: AbortSignal): Promise<FetchResult> {
+  const { timeoutMs = DEFAULT_TIMEOUT, maxBytes = DEFAULT_MAX_BYTES, ...init } = options;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new HttpError(`timed out after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+  const onOuter = () => controller.abort(outer?.reason ?? new Error('stopped'));
+  outer?.addEventListener('abort', onOuter, { once: true });
+  if (init.signal) init.signal.addEventListener('abort', onOuter, { once: true });
+  const headers = new Headers(init.headers);
+  if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT);
+  try {
+    let res: Response;
+    try {
+      res = await fetch(url, { redirect: 'follow', ...init, headers, signal: controller.signal });
+    } catch (err) {
+      throw new HttpError(describeFetchError(url, err, controller.signal));
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await res.body?.cancel().catch(() => {});
+      throw new HttpError(`response too large: ${declared} bytes (limit ${maxBytes})`, res.status);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      if (res.body) {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          size += chunk.byteLength;
+          if (size > maxBytes) {
+            controller.abort();
+            throw new HttpError(`response too large: more than ${maxBytes} bytes`, res.status);
+          }
+          chunks.push(Buffer.from(chunk));
+        }
+      }
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(describeFetchError(url, err, controller.signal));
+    }
+    return { status: res.status, ok: res.ok, url: res.url || url, headers: res.headers, body: Buffer.concat(chunks) };
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
+  }
+}
+
+function describeFetchError(url: string, err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) {
+    const r = signal.reason;
+    return r instanceof Error ? r.message : 'aborted';
+  }
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.cause?.code;
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {
+    return `not a valid URL: ${url}`;
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${host}`;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `connection to ${host} was reset`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve host ${host}`;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return `${host} did not answer in time`;
+    default:
+      return `request to ${host} failed: ${e?.cause?.message ?? e?.message ?? String(err)}`;
+  }
+}
