@@ -11,8 +11,9 @@ import matrix from './matrix/index.js';
 import discord from './discord/index.js';
 import slack from './slack/index.js';
 import webhook from './webhook/index.js';
+import xmpp from './xmpp/index.js';
 
-const ALL: ChannelDefinition[] = [ntfy, gotify, pushover, telegram, matrix, discord, slack, webhook];
+const ALL: ChannelDefinition[] = [ntfy, gotify, pushover, telegram, matrix, discord, slack, xmpp, webhook];
 
 export function channelTypes(): Map<string, ChannelDefinition> {
   return new Map(ALL.map((d) => [d.type, d]));
