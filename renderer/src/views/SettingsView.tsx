@@ -7,6 +7,7 @@ import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
 import { DesktopSettings } from '../components/DesktopSettings.js';
 import { ForwardingSettings } from '../components/ForwardingSettings.js';
+import { ChannelSettings } from '../components/ChannelSettings.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 
 export function SettingsView() {
@@ -133,6 +134,7 @@ export function SettingsView() {
           </button>
         </div>
       </form>
+      <ChannelSettings />
       <DesktopSettings />
       <ForwardingSettings />
     </div>
