@@ -175,6 +175,42 @@ function dependentsOf(id: string): string[] {
   return [...registry.entries()].filter(([, r]) => r.dependsOn === id).map(([k]) => k);
 }
 
+// ---- maintenance windows -------------------------------------------------------------------------------------------
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/**
+ * A maintenance window: one-off (`from`/`until`, ISO times) or recurring (`start`–`end` local time, on `days`, every
+ * day when none are given; an `end` before `start` runs past midnight). While one is open a check's downs are held
+ * (announced when it closes, if the check is still down).
+ */
+export const maintenanceWindowSchema = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    days: z.array(z.enum(DAYS)).optional(),
+    start: z.string().regex(HHMM, 'a time like "02:00"').optional(),
+    end: z.string().regex(HHMM, 'a time like "04:30"').optional(),
+  })
+  .refine((w) => (w.from !== undefined && w.until !== undefined) || (w.start !== undefined && w.end !== undefined), { message: 'give "from" and "until" (one-off) or "start" and "end" (recurring)' });
+export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
+
+export function inMaintenance(windows: MaintenanceWindow[], now: number): boolean {
+  const d = new Date(now);
+  const minutes = d.getHours() * 60 + d.getMinutes();
+  const toMin = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+  return windows.some((w) => {
+    if (w.from !== undefined && w.until !== undefined) return now >= Date.parse(w.from) && now < Date.parse(w.until);
+    const start = toMin(w.start!);
+    const end = toMin(w.end!);
+    const dayOk = (day: number) => !w.days?.length || w.days.includes(DAYS[day]!);
+    if (start <= end) return dayOk(d.getDay()) && minutes >= start && minutes < end;
+    // Past midnight: the evening part belongs to today, the morning part to the day before.
+    return (minutes >= start && dayOk(d.getDay())) || (minutes < end && dayOk((d.getDay() + 6) % 7));
+  });
+}
+
 // ---- the config every check shares -------------------------------------------------------------------------------
 
 const duration = (def: string, label: string, help: string) =>
@@ -189,6 +225,7 @@ export function checkOptionsShape(defaults: { interval: string; timeout: string 
     recoveries: z.number().int().min(1).max(100).default(1).meta({ label: 'Successes before up', help: 'How many successful checks in a row before a down check is reported up again.' }),
     minTimeInState: duration('0s', 'Minimum time in state', 'A flapping service is reported at most once per this time: a change sooner than this after the last one waits (e.g. "5m").'),
     dependsOn: z.string().trim().min(1).optional().meta({ label: 'Depends on', help: 'Id of another check (e.g. "ping:router"). While that one is down, this one\'s "down" is held and counted in the parent\'s.' }),
+    maintenance: z.array(maintenanceWindowSchema).default([]).meta({ label: 'Maintenance windows', help: 'While one is open, downs are held: e.g. { "days": ["sun"], "start": "02:00", "end": "04:00" } or { "from": "2026-12-24T08:00:00Z", "until": "2026-12-24T12:00:00Z" }.' }),
     sampleEvery: duration('5m', 'Chart sample every', 'Results are summed up into one check.sample (count, failures, min/avg/max) per this time, for the charts and uptime.'),
   };
 }
@@ -247,6 +284,8 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     const p = parent ? registry.get(parent) : undefined;
     return !!p && (p.status === 'down' || p.failing);
   };
+  /** Why a down may not be announced now: the parent's id, "maintenance", or null. */
+  const holder = (at: number): string | null => (parentDown() ? parent : inMaintenance(cfg.maintenance, at) ? 'maintenance' : null);
   const saveMemory = (m: CheckMemory) => {
     memory = m;
     const r = registry.get(ctx.id);
@@ -285,8 +324,9 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     const { memory: next, change } = observe(memory, result, at, rules);
     let announce: NewEvent | null = null;
     if (change?.to === 'down') {
-      if (parentDown()) {
-        next.heldBy = parent;
+      const heldBy = holder(at);
+      if (heldBy) {
+        next.heldBy = heldBy;
       } else {
         const affected = dependentsOf(ctx.id);
         announce = stateEvent('down', result, valueText, change.from === 'up' ? change.lastedMs : null, affected, next.failures);
@@ -294,7 +334,7 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     } else if (change?.to === 'up') {
       // Up after an announced down is news; the first success, or the end of a held down, is not.
       if (change.from === 'down' && !before.heldBy) announce = stateEvent('up', result, valueText, change.lastedMs, [], 0);
-    } else if (next.status === 'down' && next.heldBy && !parentDown()) {
+    } else if (next.status === 'down' && next.heldBy && !holder(at)) {
       // The parent is back but this one is still down: now it is its own problem, say so.
       next.heldBy = null;
       announce = stateEvent('down', result, valueText, null, [], next.failures);
@@ -317,7 +357,8 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     }
 
     if (memory.status === 'down') {
-      ctx.health.degraded(memory.heldBy ? `down (held: ${memory.heldBy} is down): ${memory.lastError}` : `down: ${memory.lastError}`);
+      const why = memory.heldBy === 'maintenance' ? 'held: in a maintenance window' : `held: ${memory.heldBy} is down`;
+      ctx.health.degraded(memory.heldBy ? `down (${why}): ${memory.lastError}` : `down: ${memory.lastError}`);
     } else if (!result.ok) {
       ctx.health.degraded(`failed ${memory.failures} of ${rules.retries} before down: ${result.reason ?? 'failed'}`);
     } else {

@@ -46,6 +46,8 @@ export function makeAgents(tls: { ca?: Buffer | undefined; rejectUnauthorized: b
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 
+class StaleSocket extends Error {}
+
 export async function checkRequest(req: CheckRequest, agents: Agents): Promise<CheckResponse> {
   const started = performance.now();
   const deadline = AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]);
@@ -57,7 +59,13 @@ export async function checkRequest(req: CheckRequest, agents: Agents): Promise<C
     const headers: Record<string, string> = { 'user-agent': 'Panoptes check', ...req.headers };
     if (req.authorization && new URL(url).origin === firstOrigin) headers['authorization'] = req.authorization;
     if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-    const res = await exchange(url, method, headers, body, req, agents, deadline, req.timeoutMs);
+    let res;
+    try {
+      res = await exchange(url, method, headers, body, req, agents, deadline, req.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof StaleSocket)) throw err;
+      res = await exchange(url, method, headers, body, req, agents, deadline, req.timeoutMs);
+    }
     const location = res.headers.location;
     if (req.followRedirects && REDIRECT.has(res.status) && location) {
       if (hops >= req.maxRedirects) throw new Error(`more than ${req.maxRedirects} redirects (last to ${location})`);
@@ -101,7 +109,12 @@ function exchange(url: string, method: string, headers: Record<string, string>, 
       res.on('error', (err) => reject(readable(err, u.host, signal, timeoutMs)));
       res.on('aborted', () => reject(signal.aborted ? reason(signal, u.host, timeoutMs) : new Error(`${u.host} closed the connection mid-answer`)));
     });
-    r.on('error', (err) => reject(readable(err, u.host, signal, timeoutMs)));
+    r.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed just as we reused it (its idle timeout, often 5 s, against our
+      // interval): not the server being down. Node's documented remedy is to retry once on a fresh socket.
+      if (r.reusedSocket && !signal.aborted && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return reject(new StaleSocket());
+      reject(readable(err, u.host, signal, timeoutMs));
+    });
     if (body !== undefined) r.write(body);
     r.end();
   });

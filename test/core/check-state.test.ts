@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { observe, freshMemory, addToHours, uptimePercent, type CheckMemory, type CheckRules } from '../../core/check-state.js';
+import { observe, freshMemory, addToHours, uptimePercent, inMaintenance, maintenanceWindowSchema, type CheckMemory, type CheckRules } from '../../core/check-state.js';
 
 const rules: CheckRules = { retries: 3, recoveries: 1, minStateMs: 0 };
 const T0 = Date.parse('2026-12-06T10:00:00Z');
@@ -71,4 +71,22 @@ test('uptime over 24 h / 7 d / 30 d from hourly counts, capped at 30 days of hou
   const week = uptimePercent(h, 24 * 7, T0)!;
   assert.ok(week > 90 && week < 100, String(week));
   assert.equal(uptimePercent([], 24, T0), null);
+});
+
+test('maintenance windows: one-off, recurring on chosen days, and across midnight (local time)', () => {
+  const at = (y: number, mo: number, d: number, h: number, mi: number) => new Date(y, mo - 1, d, h, mi).getTime();
+  // 2026-12-06 is a Sunday
+  const sundayNight = [{ days: ['sun' as const], start: '02:00', end: '04:00' }];
+  assert.equal(inMaintenance(sundayNight, at(2026, 12, 6, 3, 0)), true);
+  assert.equal(inMaintenance(sundayNight, at(2026, 12, 6, 4, 0)), false, 'the end is not inside');
+  assert.equal(inMaintenance(sundayNight, at(2026, 12, 7, 3, 0)), false, 'not on Monday');
+  const overnight = [{ days: ['sat' as const], start: '23:00', end: '01:00' }];
+  assert.equal(inMaintenance(overnight, at(2026, 12, 5, 23, 30)), true, 'Saturday evening');
+  assert.equal(inMaintenance(overnight, at(2026, 12, 6, 0, 30)), true, 'and the small hours after it, on Sunday');
+  assert.equal(inMaintenance(overnight, at(2026, 12, 6, 23, 30)), false, 'not Sunday evening');
+  const once = [{ from: '2026-12-24T08:00:00Z', until: '2026-12-24T12:00:00Z' }];
+  assert.equal(inMaintenance(once, Date.parse('2026-12-24T09:00:00Z')), true);
+  assert.equal(inMaintenance(once, Date.parse('2026-12-24T12:00:00Z')), false);
+  assert.equal(maintenanceWindowSchema.safeParse({ start: '25:00', end: '01:00' }).success, false);
+  assert.equal(maintenanceWindowSchema.safeParse({ days: ['sun'] }).success, false, 'a window needs its times');
 });

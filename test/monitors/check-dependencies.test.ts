@@ -79,3 +79,19 @@ test('children checked just before their parent are held too, while the parent i
   assert.match(r.events.find((e) => e.type === 'check.down')!.title!, /^Router down, 1 check affected/);
   for (const t of [r, a]) await t.stop();
 });
+
+test('a down during a maintenance window is held, and announced when the window closes if the check is still down', async () => {
+  const gone = await listener();
+  await gone.close();
+  const until = new Date(Date.now() + 1_500).toISOString();
+  const t = createTestContext(tcp, { host: '127.0.0.1', port: gone.port, retries: 1, maintenance: [{ from: new Date(Date.now() - 60_000).toISOString(), until }] }, { extra: { id: 'tcp:maint', name: 'Service' } });
+  await t.instance.start();
+  await t.tick();
+  await t.tick();
+  assert.equal(t.events.filter((e) => e.type === 'check.down').length, 0);
+  assert.match(t.healthLog.filter((h) => h !== 'ok').at(-1)!, /down \(held: in a maintenance window\)/);
+  await new Promise((r) => setTimeout(r, Date.parse(until) - Date.now() + 50));
+  await t.tick();
+  assert.equal(t.events.filter((e) => e.type === 'check.down').length, 1, 'still down after the window: announced');
+  await t.stop();
+});

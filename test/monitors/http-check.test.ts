@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import httpCheck from '../../monitors/http/index.js';
@@ -159,6 +160,26 @@ test('refused, hanging and slow servers: clear reasons, a slow answer emits chec
   assert.equal(slows.length, 1, 'slow is announced once while it stays slow');
   assert.match(slows[0]!.title!, /is slow: \d+ ms/);
   for (const t of [refused, hung, slow]) await t.stop();
+});
+
+test('a kept-alive connection the server drops as it is reused is retried on a fresh one, not reported as a failure', async () => {
+  // Each connection answers one request and resets on the next, as a server closing idle connections does when a
+  // check reuses one at that moment (its keep-alive timeout against the check interval).
+  const srv = net.createServer((sock) => {
+    let seen = 0;
+    sock.on('data', () => {
+      if (++seen === 1) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      else sock.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const t = createTestContext(httpCheck, { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`, retries: 1 });
+  await t.instance.start();
+  for (let i = 0; i < 4; i++) await t.tick();
+  await t.stop();
+  srv.close();
+  assert.equal(t.events.filter((e) => e.type === 'check.down').length, 0);
+  assert.match(said(t), /^ok: up/);
 });
 
 test('restart: a down already announced is not announced again', async () => {
