@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { NewEvent } from './event.js';
 import type { Logger } from './log.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ActionExecutor, ActionHost } from './action.js';
 
 /**
  * The shape every monitor type follows (one folder in `monitors/`, like a Home Assistant integration or a
@@ -18,6 +20,17 @@ export interface MonitorDefinition<C = any> {
   events: EventTypeDoc[];
   /** Shortest poll interval the type allows, so a user cannot hammer a server. */
   minIntervalMs?: number;
+  /** A short label for the badge beside its events and monitors ("MAIL"); the type's first letters otherwise. */
+  badge?: string;
+  /** The group it is listed under when adding a monitor ("Messages", "Checks"…). */
+  category?: string;
+  /**
+   * Rule actions this type provides, by action kind (mail: `email`, irc: `chat`): they send through the monitors
+   * of this type the user set up. The engine registers them with the outbox like its own kinds.
+   */
+  actions?: Record<string, (host: ActionHost) => ActionExecutor>;
+  /** HTTP routes this type receives on (webhook: `POST /hooks/:id`), served wherever the engine runs. */
+  routes?: MonitorRoute[];
   create(ctx: MonitorContext<C>): MonitorInstance;
 }
 
@@ -25,6 +38,21 @@ export interface EventTypeDoc {
   type: string;
   description: string;
   fields: Record<string, string>;
+  /** A background reading (a chart sample): stored and shown in charts and history, not in the live feed. */
+  ambient?: boolean;
+}
+
+/**
+ * An HTTP route a monitor type serves, on the agent's server and on the desktop engine's local server, behind
+ * the same checks (loopback, Host). `prefix` is the path it answers under; longer prefixes are tried first.
+ */
+export interface MonitorRoute {
+  /** `/hooks/` for `POST /hooks/:id`. */
+  prefix: string;
+  /** What a user sees in the monitor's form: the address pattern ("POST /hooks/<hook id>"). */
+  describe: string;
+  /** Answer the request and return true, or return false to let another route answer it. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
 }
 
 export interface MonitorInstance {

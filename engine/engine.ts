@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { setPanoptesStatsProvider } from '../monitors/system/index.js';
-import type { MonitorDefinition, MonitorHealth } from '../core/monitor.js';
+import { setPanoptesStatsProvider } from '../core/panoptes-stats.js';
+import type { MonitorDefinition, MonitorHealth, MonitorRoute } from '../core/monitor.js';
+import type { ActionHost } from '../core/action.js';
 import { SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
 import { ConfigStore } from '../core/config/config-store.js';
@@ -22,8 +23,6 @@ import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
 import { notifyExecutor } from './actions/notify.js';
 import { webhookExecutor } from './actions/webhook.js';
 import { commandExecutor } from './actions/command.js';
-import { chatExecutor, emailExecutor } from './actions/messaging.js';
-import { mqttExecutor, type MqttExecutor } from './actions/mqtt.js';
 import { actionBroker, type ForwardTarget } from './forwarding/index.js';
 import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes } from './monitor-registry.js';
@@ -88,7 +87,6 @@ export class Engine {
   private closed = false;
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
-  private readonly mqttAction: MqttExecutor;
 
   private constructor(readonly dataDir: string, store: Store, config: ConfigStore, definitions: Map<string, MonitorDefinition>, opts: EngineOptions) {
     this.log = opts.log ?? createLogger('engine');
@@ -129,10 +127,7 @@ export class Engine {
     this.executors.set('notify', notifyExecutor(store, (n) => this.deliverNotification(n)));
     this.executors.set('webhook', webhookExecutor());
     this.executors.set('command', commandExecutor(() => this.config.current.settings.commandsEnabled));
-    this.executors.set('email', emailExecutor(this));
-    this.executors.set('chat', chatExecutor(this));
-    this.mqttAction = mqttExecutor(() => actionBroker(this));
-    this.executors.set('mqtt', this.mqttAction);
+    this.addMonitorActions();
     this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'), {
       retryBaseMs: opts.actionRetry?.baseMs,
       retryCapMs: opts.actionRetry?.capMs,
@@ -312,6 +307,31 @@ export class Engine {
   /** In-process calls (CLI commands that opened the engine themselves, tests). */
   request = <M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> => this.handler(method, params) as Promise<ResultOf<M>>;
 
+  /**
+   * The actions monitor types provide (mail: `email`, irc: `chat`, mqtt: `mqtt`), each sending through the
+   * monitors of its type the user set up. An engine kind of the same name wins; a clash is logged.
+   */
+  private addMonitorActions(): void {
+    for (const def of this.definitions.values()) {
+      for (const [kind, make] of Object.entries(def.actions ?? {})) {
+        if (this.executors.has(kind)) {
+          this.log.warn(`monitors/${def.type}: action "${kind}" is already provided; skipped`);
+          continue;
+        }
+        const host: ActionHost = {
+          accounts: () => this.config.current.monitors.filter((m) => m.type === def.type).map((m) => ({ id: m.id, name: m.name, config: m.config, secrets: this.secrets.get(m.id) })),
+          mqttBroker: () => actionBroker(this),
+        };
+        this.executors.set(kind, make(host));
+      }
+    }
+  }
+
+  /** The HTTP routes of the monitor types (webhook, heartbeat), longest prefix first, for whichever server serves them. */
+  monitorRoutes(): MonitorRoute[] {
+    return [...this.definitions.values()].flatMap((d) => d.routes ?? []).sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
   newNotificationId(): string {
     return newId();
   }
@@ -322,7 +342,7 @@ export class Engine {
     for (const c of this.connections) c.close();
     await this.host.stopAll();
     await this.forwarding.stop();
-    await this.mqttAction.close();
+    for (const e of this.executors.values()) await e.close?.().catch((err: Error) => this.log.warn(`closing an action: ${err.message}`));
     this.writer.flush();
     this.processor.close();
     await this.outbox.close();

@@ -16,7 +16,4 @@ export const IDEMPOTENCY_ENV = 'PANOPTES_IDEMPOTENCY_KEY';
 /** The MQTT v5 user property an `mqtt` action's message carries it in. */
 export const IDEMPOTENCY_MQTT_PROPERTY = 'idempotency-key';
 
-/** A mail's Message-ID made from the key: a resent mail is recognisably the same message. */
-export function messageIdFor(key: string): string {
-  return `<${key}@panoptes.idempotency>`;
-}
+export { messageIdFor } from '../core/action.js';

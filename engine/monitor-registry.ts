@@ -3,6 +3,19 @@ import { fileURLToPath } from 'node:url';
 import type { MonitorDefinition } from '../core/monitor.js';
 import type { Logger } from '../core/log.js';
 
+// The registry is the one door into the monitor folders from outside monitors/: what the engine and the CLI use
+// of a particular type beyond its definition is re-exported here, named.
+/** OPML (feed lists) for the rss type: `monitors.importOpml` / `exportOpml` and `panoptes opml`. */
+export { parseOpml, buildOpml, type OpmlFeed } from '../monitors/rss/opml.js';
+/** The desktop's idle monitor: OS idle time sampled by the shell and relayed to the engine process. */
+export { IdleRelay } from '../monitors/idle/relay.js';
+export { createIdleDefinition } from '../monitors/idle/index.js';
+
+/** The name a monitor made from an OPML outline gets (its title, else its address). */
+export function opmlMonitorName(feed: { title: string; xmlUrl: string }): string {
+  return (feed.title || feed.xmlUrl).slice(0, 200);
+}
+
 /**
  * Monitor types are discovered from the folders of `monitors/` (each exports its definition as default), so
  * adding a type is adding a folder. A type that fails to load is reported and skipped; the others run.

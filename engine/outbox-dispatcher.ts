@@ -4,32 +4,10 @@ import { errorText } from '../core/monitor-host.js';
 import { backoffDelay } from '../base/backoff.js';
 import { actionKind } from './rule-processor.js';
 import { idempotencyKey } from './idempotency.js';
+import type { ActionContext, ActionExecutor } from '../core/action.js';
 
-export interface ActionContext {
-  ruleId: string;
-  eventId: string;
-  actionIndex: number;
-  /** Stable over attempts and restarts: (rule, event, action index). Executors hand it to the receiver. */
-  idempotencyKey: string;
-  /** Aborted on shutdown and when the attempt's time is up. */
-  signal: AbortSignal;
-}
-
-export interface ActionExecutor {
-  /** Safe to run again after a crash left it half-done (a webhook, a mail); a notification is not. */
-  retrySafe: boolean;
-  maxAttempts?: number;
-  /**
-   * Where the action goes (a webhook's host, a mail account's SMTP server, a chat network, …). Actions to one
-   * destination share a lane; lanes never wait on each other. Default: one lane for the action kind.
-   */
-  destination?(action: Record<string, unknown>): string;
-  /** Actions of one lane under way at once (default 4). Lanes start work in the order it became due. */
-  concurrency?: number;
-  /** One attempt taking longer than this counts as failed, and frees its slot (default 60 s). */
-  timeoutMs?: number;
-  run(action: Record<string, unknown>, ctx: ActionContext): Promise<void>;
-}
+// The executor contract lives in core/action.ts (monitor types provide executors too); re-exported for the engine.
+export { permanentError, type ActionContext, type ActionExecutor } from '../core/action.js';
 
 export interface LaneStatus {
   lane: string;
@@ -300,9 +278,4 @@ export class OutboxDispatcher {
       this.log.warn(`outbox: could not record ${finished.length} finished action(s) at shutdown: ${(err as Error).message}`);
     }
   }
-}
-
-/** An error that retrying will not fix (a disabled feature, a bad address). */
-export function permanentError(message: string): Error {
-  return Object.assign(new Error(message), { permanent: true });
 }

@@ -11,9 +11,7 @@ import { RelayedSecretStore, isSecretsReply, type SecretsData } from '../core/re
 import type { SecretStore } from '../core/secrets.js';
 import type { MonitorDefinition } from '../core/monitor.js';
 import type { EmitMessage, EngineToShellMessage, ShellToEngineMessage } from '../core/shell-messages.js';
-import { IdleRelay } from '../monitors/idle/relay.js';
-import { createIdleDefinition } from '../monitors/idle/index.js';
-import { loadMonitorTypes } from './monitor-registry.js';
+import { createIdleDefinition, IdleRelay, loadMonitorTypes } from './monitor-registry.js';
 
 interface PortLike {
   postMessage(message: unknown): void;

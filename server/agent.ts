@@ -4,8 +4,6 @@ import { createLogger } from '../core/log.js';
 import { CorruptDatabaseError } from '../core/store/index.js';
 import { startAgentServer } from './http-server.js';
 import { loadOrCreateToken } from './token.js';
-import { webhookRoute } from '../monitors/webhook/index.js';
-import { heartbeatRoute } from '../monitors/heartbeat/index.js';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -39,8 +37,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
     opts.stderr.write(`panoptes: ${engine.config.loadError.file} line ${engine.config.loadError.line}: ${engine.config.loadError.problem}\n` + `panoptes: running with the last good configuration; fix the file or change settings in the app\n`);
   }
   const token = loadOrCreateToken(opts.dataDir);
-  const extraRoutes = await loadRoutes(engine);
-  const server = await startAgentServer({ engine, token, port: opts.port ?? 0, uiDir: fileURLToPath(new URL('../renderer/', import.meta.url)), routes: extraRoutes });
+  const server = await startAgentServer({ engine, token, port: opts.port ?? 0, uiDir: fileURLToPath(new URL('../renderer/', import.meta.url)), routes: engine.monitorRoutes().map((r) => r.handle) });
   const infoFile = path.join(opts.dataDir, 'agent.json');
   writeFileSync(infoFile, JSON.stringify({ pid: process.pid, port: server.port, url: server.url }) + '\n', { mode: 0o600 });
   opts.stdout.write(`Panoptes agent: open ${server.openUrl}\n`);
@@ -57,12 +54,4 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   await engine.close();
   rmSync(infoFile, { force: true });
   return 0;
-}
-
-/**
- * Routes contributed by monitor types that receive HTTP: heartbeats (`/hooks/heartbeat/<id>`, first, because the
- * webhook route answers for the rest of /hooks/) and webhook-in (`POST /hooks/<id>`), each with its own secret.
- */
-async function loadRoutes(_engine: Engine) {
-  return [heartbeatRoute(), webhookRoute()];
 }

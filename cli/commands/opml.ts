@@ -4,8 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseFlags, writeLine, UsageError, type CliIO } from '../io.js';
 import { ConfigStore } from '../../core/config/config-store.js';
 import { createLogger } from '../../core/log.js';
-import { parseOpml, buildOpml, slugFor } from '../../monitors/rss/opml.js';
-import { rssConfigSchema } from '../../monitors/rss/index.js';
+import { monitorIdFor } from '../../core/config/schema.js';
+import { buildOpml, loadMonitorTypes, opmlMonitorName, parseOpml } from '../../engine/monitor-registry.js';
 
 const USAGE = `usage: panoptes opml import FILE [--interval MINUTES]
        panoptes opml export [FILE]`;
@@ -55,13 +55,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const interval = parsed.flags.interval as number | undefined;
-  const checked = interval === undefined ? null : rssConfigSchema.shape.intervalMinutes.safeParse(interval);
+  const rss = (await loadMonitorTypes(createLogger('opml', 'warn', (l) => io.stderr.write(l + '\n')))).get('rss');
+  if (!rss) {
+    writeLine(io.stderr, 'the rss monitor type could not be loaded');
+    return 1;
+  }
+  // Validate through the monitor's own schema, so a bad interval is refused here, not at start.
+  const configFor = (url: string) => rss.configSchema.safeParse({ url, ...(interval !== undefined ? { intervalMinutes: interval } : {}) });
+  const checked = interval === undefined ? null : configFor('https://example.org/feed.xml');
   if (checked && !checked.success) {
-    writeLine(io.stderr, `--interval: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+    const issue = checked.error.issues.find((i) => i.path[0] === 'intervalMinutes') ?? checked.error.issues[0];
+    writeLine(io.stderr, `--interval: ${issue?.message ?? 'invalid'}`);
     return 2;
   }
   let added = 0;
   let skipped = 0;
+  const refused: string[] = [];
   await config.update((draft) => {
     const watched = new Set(draft.monitors.filter((m) => m.type === 'rss').map((m) => String(m.config.url)));
     const taken = new Set(draft.monitors.map((m) => m.id));
@@ -70,13 +79,21 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         skipped++;
         continue;
       }
-      // Validate through the monitor's own schema, so a bad interval is refused here, not at start.
-      const monitorConfig = rssConfigSchema.parse({ url: f.xmlUrl, ...(interval !== undefined ? { intervalMinutes: interval } : {}) });
-      draft.monitors.push({ id: `rss:${slugFor(f.title, taken)}`, type: 'rss', name: f.title.slice(0, 200), enabled: true, config: monitorConfig });
+      const monitorConfig = configFor(f.xmlUrl);
+      if (!monitorConfig.success) {
+        refused.push(f.xmlUrl);
+        continue;
+      }
+      // The same name and id the protocol's monitors.importOpml gives.
+      const name = opmlMonitorName(f);
+      const id = monitorIdFor('rss', name, taken);
+      taken.add(id);
+      draft.monitors.push({ id, type: 'rss', name, enabled: true, config: monitorConfig.data as Record<string, unknown> });
       watched.add(f.xmlUrl);
       added++;
     }
   });
+  for (const url of refused) writeLine(io.stderr, `not imported (not a feed address): ${url}`);
   writeLine(io.stdout, `imported ${added} feed${added === 1 ? '' : 's'}${skipped ? `, ${skipped} already watched` : ''}`);
   return 0;
 }

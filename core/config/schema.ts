@@ -3,6 +3,17 @@ import { z } from 'zod';
 /** Monitor instance ids are `<type>:<slug>`; they become event sources and appear in rules (`rss:*`). */
 export const MONITOR_ID = /^[a-z][a-z0-9_-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/**
+ * The id a new monitor gets: `<type>:<slug of its name>`, with -2, -3… when taken. The protocol's monitors.add
+ * and the CLI's OPML import both use this, so the same feed gets the same id either way.
+ */
+export function monitorIdFor(type: string, name: string, taken: ReadonlySet<string>): string {
+  const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'monitor';
+  let id = `${type}:${slug}`;
+  for (let i = 2; taken.has(id); i++) id = `${type}:${slug}-${i}`;
+  return id;
+}
+
 export const monitorEntrySchema = z.object({
   id: z.string().regex(MONITOR_ID, 'monitor id must look like "rss:my-feed"'),
   type: z.string().min(1),

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { MonitorInfo } from '../../core/protocol.js';
 import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
 import { dryRunMonitor, parseMonitorConfig, ConfigInvalidError } from '../../core/monitor-host.js';
-import { MONITOR_ID, type MonitorEntry } from '../../core/config/schema.js';
-import { parseOpml, buildOpml } from '../../monitors/rss/opml.js';
+import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/schema.js';
+import { parseOpml, buildOpml, opmlMonitorName } from '../monitor-registry.js';
 import type { HandlerHost } from './host.js';
 
 export function monitorHandlers(engine: HandlerHost) {
@@ -24,7 +24,7 @@ export function monitorHandlers(engine: HandlerHost) {
       if (!name) throw new RequestError('invalid', 'a monitor needs a name', [{ path: '$.name', message: 'required' }]);
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
       checkConfig(def, { ...plain, ...secrets });
-      const id = p.id ?? uniqueId(engine, def.type, name);
+      const id = p.id ?? monitorIdFor(def.type, name, new Set(engine.config.current.monitors.map((m) => m.id)));
       if (!MONITOR_ID.test(id) || engine.config.current.monitors.some((m) => m.id === id)) throw new RequestError('invalid', `monitor id "${id}" is taken or malformed`);
       const entry: MonitorEntry = { id, type: def.type, name, enabled: p.enabled ?? true, config: plain };
       await engine.config.update((d) => void d.monitors.push(entry));
@@ -95,7 +95,7 @@ export function monitorHandlers(engine: HandlerHost) {
           continue;
         }
         const config = { url: f.xmlUrl, ...(p.intervalMinutes ? { intervalMinutes: p.intervalMinutes } : {}) };
-        const info = await handlers['monitors.add']({ type: 'rss', name: f.title || f.xmlUrl, config });
+        const info = await handlers['monitors.add']({ type: 'rss', name: opmlMonitorName(f), config });
         watched.add(f.xmlUrl);
         added.push(info.id);
       }
@@ -141,12 +141,4 @@ function checkConfig(def: Parameters<typeof parseMonitorConfig>[0], config: unkn
     if (err instanceof ConfigInvalidError) throw new RequestError('invalid', err.message, err.issues);
     throw err;
   }
-}
-
-function uniqueId(engine: HandlerHost, type: string, name: string): string {
-  const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'monitor';
-  const taken = new Set(engine.config.current.monitors.map((m) => m.id));
-  let id = `${type}:${slug}`;
-  for (let i = 2; taken.has(id); i++) id = `${type}:${slug}-${i}`;
-  return id;
 }

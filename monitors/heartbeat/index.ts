@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { humanDuration } from '../../core/check-state.js';
-import { heartbeatRegistry } from './route.js';
+import { heartbeatRegistry, heartbeatRoute } from './route.js';
 
 export { heartbeatRoute, heartbeatRegistry, HeartbeatRegistry } from './route.js';
 
@@ -35,6 +35,7 @@ const definition: MonitorDefinition<HeartbeatConfig> = {
     { type: 'heartbeat.missed', description: 'No call within the period plus grace (once), or the job called …/fail.', fields: { id: 'Heartbeat id', lastPing: 'Last successful call (ISO), or when watching began', lateByMs: 'How late, ms (0 for a reported failure)', failed: 'true when the job reported a failure' } },
     { type: 'heartbeat.recovered', description: 'A call came again after a miss.', fields: { id: 'Heartbeat id', missedForMs: 'How long it was missing, ms' } },
   ],
+  routes: [{ prefix: '/hooks/heartbeat/', describe: 'GET or POST /hooks/heartbeat/<id> (…/fail for a failed run)', handle: heartbeatRoute() }],
   create(ctx) {
     const cfg = ctx.config;
     const periodMs = parseDuration(cfg.every) + parseDuration(cfg.grace);

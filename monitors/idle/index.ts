@@ -34,6 +34,8 @@ export type IdleConfig = z.infer<typeof configSchema>;
 export function createIdleDefinition(probeFactory: (opts: { pollMs: number }) => IdleProbe = desktopIdleProbe): MonitorDefinition<IdleConfig> {
   return {
     type: 'idle',
+    badge: 'IDLE',
+    category: 'This machine',
     title: 'Idle / away',
     description:
       'Knows when you are away from the computer: no input for a while starts an idle period (back-dated to your last input), input ends it. A suspend counts as idle.',

@@ -39,6 +39,8 @@ export type LogConfig = z.infer<typeof logConfigSchema>;
 
 const definition: MonitorDefinition<LogConfig> = {
   type: 'log',
+  badge: 'LOG',
+  category: 'This machine',
   title: 'Log file',
   description: 'Follows a log file like `tail -F` (survives rotation and truncation) and turns new lines, or the ones matching a pattern, into events.',
   configSchema: logConfigSchema,

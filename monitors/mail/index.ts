@@ -1,11 +1,14 @@
 // Mail monitor: one IMAP account, any number of folders, `mail.received` for every new message — exactly once,
 // across disconnects and restarts. The account's SMTP settings serve the `email` action (see send.ts).
 import type { MonitorDefinition } from '../../core/monitor.js';
+import { emailExecutor } from './actions.js';
 import { FolderWatcher, previewFolder, type FolderStatus } from './folder-watcher.js';
 import { mailConfigSchema, type MailConfig } from './settings.js';
 
 const mail: MonitorDefinition<MailConfig> = {
   type: 'mail',
+  badge: 'MAIL',
+  category: 'Messages',
   title: 'Mail (IMAP)',
   description:
     'Watches folders of an IMAP mailbox and emits an event for each new message, pushed by the server (IMAP IDLE) where it can. ' +
@@ -46,6 +49,7 @@ const mail: MonitorDefinition<MailConfig> = {
       },
     },
   ],
+  actions: { email: emailExecutor },
   create(ctx) {
     const controller = new AbortController();
     const stopOnHost = () => controller.abort();

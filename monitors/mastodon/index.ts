@@ -46,6 +46,8 @@ function toEvent(ctx: MonitorContext<MastodonConfig>, item: Item): NewEvent {
 
 const mastodon: MonitorDefinition<MastodonConfig> = {
   type: 'mastodon',
+  badge: 'MAST',
+  category: 'Social',
   title: 'Mastodon',
   description:
     'Watches your home timeline, your mentions or a hashtag on any Mastodon instance and emits each new post once. ' +

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
+import { mqttExecutor } from './action.js';
 import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
 
 const MAX_TITLE = 300;
@@ -216,6 +217,8 @@ class MqttMonitor {
 
 const definition: MonitorDefinition<MqttMonitorConfig> = {
   type: 'mqtt',
+  badge: 'MQTT',
+  category: 'Incoming',
   title: 'MQTT',
   description: 'Subscribes to topics on an MQTT broker (Mosquitto, Home Assistant, Node-RED, Zigbee2MQTT) and turns each message into an event; JSON payloads become data rules can test.',
   configSchema: mqttConfigSchema,
@@ -233,6 +236,8 @@ const definition: MonitorDefinition<MqttMonitorConfig> = {
       },
     },
   ],
+  // Rules' `mqtt` messages go to the broker chosen in Settings → Machines, not through an mqtt monitor.
+  actions: { mqtt: (host) => mqttExecutor(() => host.mqttBroker()) },
   create: (ctx) => new MqttMonitor(ctx),
 };
 

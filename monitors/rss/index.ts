@@ -42,6 +42,8 @@ const MAX_REFRESH_MINUTES = 1_440;
 
 const definition: MonitorDefinition<RssConfig> = {
   type: 'rss',
+  badge: 'RSS',
+  category: 'News',
   title: 'RSS / Atom feed',
   description: 'Watches an RSS, Atom, RDF or JSON Feed and emits each new item once, even across restarts, reorders and edits.',
   configSchema: rssConfigSchema,

@@ -58,12 +58,3 @@ export function buildOpml(feeds: OpmlFeed[], title = 'Panoptes feeds', now = new
 function attr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\r\n\t]/g, ' ');
 }
-
-/** A monitor id slug from a feed title, unique among `taken`. */
-export function slugFor(title: string, taken: Set<string>): string {
-  const base = title.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'feed';
-  let slug = base;
-  for (let n = 2; taken.has(`rss:${slug}`); n++) slug = `${base}-${n}`;
-  taken.add(`rss:${slug}`);
-  return slug;
-}

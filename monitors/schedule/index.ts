@@ -41,6 +41,8 @@ export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
 
 const definition: MonitorDefinition<ScheduleConfig> = {
   type: 'schedule',
+  badge: 'TIME',
+  category: 'Time',
   title: 'Schedule',
   description: 'Ticks on a cron expression or a fixed interval, so rules can do things at set times.',
   configSchema: scheduleConfigSchema,

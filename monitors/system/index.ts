@@ -6,9 +6,9 @@ import { sleep } from '../../base/sleep.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { battery, cpuPercent, cpuTimes, discoverMounts, disk, memory, type CpuTimes } from './probes.js';
-import { registeredPanoptesStatsProvider, type PanoptesStatsContext } from './panoptes-stats.js';
+import { registeredPanoptesStatsProvider, type PanoptesStatsContext } from '../../core/panoptes-stats.js';
 
-export { setPanoptesStatsProvider, type PanoptesStats, type PanoptesStatsProvider, type PanoptesStatsContext } from './panoptes-stats.js';
+export { setPanoptesStatsProvider, type PanoptesStats, type PanoptesStatsProvider, type PanoptesStatsContext } from '../../core/panoptes-stats.js';
 
 const MIN_INTERVAL_MS = 5_000;
 /** The first CPU reading needs two snapshots; this is the gap between them. */
@@ -28,6 +28,8 @@ export type SystemConfig = z.infer<typeof systemConfigSchema>;
 
 const definition: MonitorDefinition<SystemConfig> = {
   type: 'system',
+  badge: 'SYS',
+  category: 'This machine',
   title: 'System',
   description: 'Samples CPU, memory, disk and battery usage every few seconds, and the health of Panoptes itself.',
   configSchema: systemConfigSchema,

@@ -63,6 +63,8 @@ const UNIT_LABEL = {
 
 const definition: MonitorDefinition<WeatherConfig> = {
   type: 'weather',
+  badge: 'WX',
+  category: 'World',
   title: 'Weather',
   description: 'Current weather and the next hours from Open-Meteo (no API key), with alerts for rain, severe weather, heat, frost and wind.',
   configSchema: weatherConfigSchema,

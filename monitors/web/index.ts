@@ -49,6 +49,8 @@ interface Baseline {
 
 const definition: MonitorDefinition<WebConfig> = {
   type: 'web',
+  badge: 'WEB',
+  category: 'World',
   title: 'Web page change',
   description: 'Checks a web page (or part of it, by CSS selector) and tells you when its text changes.',
   configSchema: webConfigSchema,

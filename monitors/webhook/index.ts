@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { MAX_BODY_BYTES, SECRET_HEADER } from './handler.js';
 import { webhookRegistry } from './registry.js';
+import { webhookRoute } from './route.js';
 
 export { handleWebhook, type Hook, type HookLookup, type WebhookRequestLike, type WebhookResult } from './handler.js';
 export { webhookRegistry, WebhookRegistry, type RegisteredHook } from './registry.js';
@@ -25,6 +26,8 @@ export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
 const definition: MonitorDefinition<WebhookConfig> = {
   type: 'webhook',
+  badge: 'HOOK',
+  category: 'Incoming',
   title: 'Webhook in',
   description: `Receives POST requests at /hooks/<id> on the agent's server (secret required, body up to ${MAX_BODY_BYTES / 1024 / 1024} MiB) and turns their body into an event.`,
   configSchema: webhookConfigSchema,
@@ -39,6 +42,7 @@ const definition: MonitorDefinition<WebhookConfig> = {
       },
     },
   ],
+  routes: [{ prefix: '/hooks/', describe: 'POST /hooks/<hook id>', handle: webhookRoute() }],
   create(ctx) {
     let unregister: (() => void) | null = null;
     return {

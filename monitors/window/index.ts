@@ -58,6 +58,8 @@ export function getWindowsReader(): WindowReader {
 export function createWindowDefinition(readerFactory: () => WindowReader = getWindowsReader): MonitorDefinition<WindowConfig> {
   return {
     type: 'window',
+    badge: 'WIN',
+    category: 'This machine',
     title: 'Active window',
     description:
       'Which app and window are in front, emitted when it changes. Privacy: exclude apps, drop titles, or pause.',

@@ -172,6 +172,8 @@ function poller(ctx: MonitorContext<XConfig>) {
 
 const xMonitor: MonitorDefinition<XConfig> = {
   type: 'x',
+  badge: 'X',
+  category: 'Social',
   title: 'X (Twitter)',
   description:
     'Polls X for mentions of an account, an account\'s posts, or a search, and emits each new post once (since_id). ' +

@@ -60,20 +60,27 @@ test('each folder imports only what the architecture allows, and the engine neve
   assert.deepEqual(problems, []);
 });
 
-test('nothing outside channels/ reaches into a channel folder except channels/registry', () => {
+/** Plug-in folders: only their registry (and the folder itself) may import a file inside one. */
+const PLUGINS = [
+  { root: 'monitors', registry: 'engine/monitor-registry.ts' },
+  { root: 'channels', registry: 'channels/registry.ts' },
+];
+
+test('nothing outside a monitor or channel folder reaches into it except its registry', () => {
   const problems: string[] = [];
-  const root = path.join(PROJECT_ROOT, 'channels');
-  const folders = existsSync(root) ? readdirSync(root).filter((n) => statSync(path.join(root, n)).isDirectory()) : [];
-  for (const top of ['core', 'monitors', 'channels', 'rules', 'engine', 'server', 'cli', 'electron', 'renderer']) {
-    for (const file of files(path.join(PROJECT_ROOT, top))) {
-      const rel = path.relative(PROJECT_ROOT, file);
-      const own = rel.split(path.sep).slice(0, 2).join('/');
-      if (rel === path.join('channels', 'registry.ts')) continue;
-      const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
-        const target = path.relative(PROJECT_ROOT, path.resolve(path.dirname(file), m[1] ?? m[2]!)).split(path.sep);
-        if (target[0] !== 'channels' || target.length < 3 || !folders.includes(target[1]!)) continue;
-        if (own !== `channels/${target[1]}`) problems.push(`${rel} imports ${m[1] ?? m[2]} (only channels/registry.ts may)`);
+  for (const { root, registry } of PLUGINS) {
+    const dir = path.join(PROJECT_ROOT, root);
+    const folders = existsSync(dir) ? readdirSync(dir).filter((n) => statSync(path.join(dir, n)).isDirectory()) : [];
+    for (const top of Object.keys(RULES)) {
+      for (const file of files(path.join(PROJECT_ROOT, top))) {
+        const from = rel(file);
+        if (from === registry) continue;
+        for (const spec of importsOf(file)) {
+          if (!spec.startsWith('.')) continue;
+          const target = rel(path.resolve(path.dirname(file), spec)).split('/');
+          if (target[0] !== root || target.length < 3 || !folders.includes(target[1]!)) continue;
+          if (!from.startsWith(`${root}/${target[1]}/`)) problems.push(`${from} imports ${spec} (only ${registry} may reach into ${root}/${target[1]}/)`);
+        }
       }
     }
   }

@@ -1,6 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
-import type { ActionExecutor } from '../outbox-dispatcher.js';
-import { permanentError } from '../outbox-dispatcher.js';
+import { permanentError, type ActionExecutor } from '../../core/action.js';
 import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 
 export interface MqttBroker {
@@ -15,10 +14,6 @@ interface Conn {
   lastError: string | null;
 }
 
-export interface MqttExecutor extends ActionExecutor {
-  close(): Promise<void>;
-}
-
 /** Give up on one publish after this long (the outbox retries it with backoff). */
 const PUBLISH_TIMEOUT_MS = 15_000;
 /** A connection nobody published on for this long is closed; the next action opens a new one. */
@@ -29,7 +24,7 @@ const IDLE_CLOSE_MS = 60_000;
  * broker), so rules can drive Home Assistant or Node-RED. One connection per broker, kept while actions flow.
  * Retry-safe: a message published twice at QoS 0/1 is within what MQTT promises anyway.
  */
-export function mqttExecutor(brokerOf: () => MqttBroker | null): MqttExecutor {
+export function mqttExecutor(brokerOf: () => MqttBroker | null): ActionExecutor {
   let current: Conn | null = null;
   let closed = false;
 

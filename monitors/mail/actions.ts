@@ -1,0 +1,31 @@
+import { permanentError, messageIdFor, type ActionExecutor, type ActionHost } from '../../core/action.js';
+import { sendMail, type SmtpSettings } from './send.js';
+
+/**
+ * `email {to, subject, body, account?}`: sent through a mail account the user already set up as a monitor (its SMTP
+ * settings; secrets from the secret store, never from the rule). Each SMTP server is its own lane. The Message-ID
+ * is made from the action's idempotency key, so a mail sent again after a crash is recognisably the same message.
+ */
+export function emailExecutor(host: ActionHost): ActionExecutor {
+  const accountFor = (a: { account?: string }) => {
+    const accounts = host.accounts();
+    return a.account ? accounts.find((m) => m.id === a.account || m.name === a.account) : accounts[0];
+  };
+  return {
+    retrySafe: true,
+    maxAttempts: 5,
+    concurrency: 2,
+    timeoutMs: 5 * 60_000,
+    destination(action) {
+      const account = accountFor((action as { email: { account?: string } }).email);
+      return `email:${String(account?.config.smtpHost ?? '?')}`;
+    },
+    async run(action, ctx) {
+      const a = (action as { email: { to: string; subject: string; body: string; account?: string } }).email;
+      const account = accountFor(a);
+      if (!account) throw permanentError(a.account ? `no mail account "${a.account}"` : 'no mail account is set up to send from');
+      if (!account.config.smtpHost) throw permanentError(`mail account "${account.name}" has no SMTP server set`);
+      await sendMail(account.config as unknown as SmtpSettings, account.secrets, { to: a.to, subject: a.subject, body: a.body, messageId: messageIdFor(ctx.idempotencyKey) });
+    },
+  };
+}
