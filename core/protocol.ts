@@ -212,7 +212,8 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.i
 
 /** Every request: the schema of its params and the type of its result. */
 export const requests = {
-  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean }>() },
+  /** `configProblem`: config.json was edited into something invalid; the engine runs on the configuration before. */
+  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean; configProblem: string | null }>() },
   'events.list': { params: eventQuerySchema, result: returns<EventPage>() },
   'events.get': { params: z.object({ id: z.string() }), result: returns<PanoptesEvent | null>() },
   /** Counts at most 10,000; `capped` means there are more. */
@@ -300,6 +301,8 @@ export interface Pushes {
   'paused': { paused: boolean };
   'forwarding': ForwardingStatusInfo;
   'channels': ChannelInfo[];
+  /** config.json changed outside the app: taken in (`problem` null), or refused with the reason. */
+  'config': { problem: string | null };
 }
 export type Topic = keyof Pushes;
 

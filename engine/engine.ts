@@ -5,7 +5,7 @@ import type { MonitorDefinition, MonitorHealth, MonitorRoute } from '../core/mon
 import type { ActionHost } from '../core/action.js';
 import { SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
-import { ConfigStore } from '../core/config/config-store.js';
+import { ConfigStore, type ExternalChange } from '../core/config/config-store.js';
 import type { MonitorEntry } from '../core/config/schema.js';
 import { FileSecretStore, type SecretStore } from '../core/secrets.js';
 import { MonitorHost, secretFields } from '../core/monitor-host.js';
@@ -85,6 +85,7 @@ export class Engine {
   private readonly retention: RetentionSweeper;
   private readonly handler: RequestHandler;
   private closed = false;
+  private unwatchConfig: () => void = () => {};
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
 
@@ -149,6 +150,41 @@ export class Engine {
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
     this.handler = dispatch(createHandlers(this));
+    config.onExternalChange = (change) => this.configChangedOutside(change);
+  }
+
+  /** Why config.json on disk is not in force (a hand edit that does not validate), or null. */
+  configProblem(): string | null {
+    const e = this.config.loadError;
+    return e ? `${e.file} line ${e.line}: ${e.problem} (running on the configuration before that edit)` : null;
+  }
+
+  /**
+   * config.json was changed by another process (`panoptes opml import`, `rules import`, an editor): bring rules,
+   * monitors and settings in line with it and tell the open windows, or tell them why it was refused.
+   */
+  private configChangedOutside(change: ExternalChange): void {
+    if (this.closed) return;
+    if (change.kind === 'invalid') {
+      this.broadcast('config', { problem: this.configProblem() });
+      return;
+    }
+    const { before, after } = change;
+    this.store.traces.limitPerRule = after.settings.traceLimitPerRule;
+    if (JSON.stringify(before.rules) !== JSON.stringify(after.rules)) {
+      this.loadRules();
+      this.broadcast('rules', { changed: true });
+    }
+    const old = new Map(before.monitors.map((m) => [m.id, JSON.stringify(m)]));
+    const now = new Set(after.monitors.map((m) => m.id));
+    const restarts: Promise<void>[] = [];
+    for (const m of after.monitors) if (old.get(m.id) !== JSON.stringify(m)) restarts.push(this.restartMonitor(m.id));
+    for (const id of old.keys()) if (!now.has(id)) restarts.push(this.host.stop(id));
+    void Promise.allSettled(restarts).then(() => {
+      if (this.closed) return;
+      this.broadcast('monitors', this.config.current.monitors.map((m) => ({ ...m, secretsSet: Object.keys(this.secrets.get(m.id)), health: this.healthOf(m.id) })));
+    });
+    this.broadcast('config', { problem: null });
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -182,6 +218,7 @@ export class Engine {
 
   private async startUp(startMonitors: boolean): Promise<void> {
     setPanoptesStatsProvider(() => this.stats());
+    this.unwatchConfig = this.config.watch();
     await this.forwarding.start();
     this.flags.schedule();
     this.writer.scheduleIndexing(); // catch up on anything stored but not indexed before a crash
@@ -339,6 +376,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unwatchConfig();
     for (const c of this.connections) c.close();
     await this.host.stopAll();
     await this.forwarding.stop();

@@ -1,6 +1,7 @@
 import { Low } from 'lowdb';
 import { TextFile } from 'lowdb/node';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { acquireFileLock } from './file-lock.js';
 import path from 'node:path';
 import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
 import { configSchema, defaultConfig, type ConfigDocument } from './schema.js';
@@ -13,11 +14,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** What changed on disk behind this store's back (a CLI import, a hand edit), found by `watch` or before a save. */
+export type ExternalChange =
+  | { kind: 'reloaded'; before: ConfigDocument; after: ConfigDocument }
+  | { kind: 'invalid'; error: ConfigError };
+
 /**
  * The one hand-editable JSON document holding monitors, rules and settings. Validated on load and on every
  * change; after each good load or save a copy is kept beside it (`config.last-good.json`), and a broken file
  * is reported with its line and problem while Panoptes runs on that last good copy. The broken file is left
  * untouched until the user fixes it or changes something in the app (then it is set aside as `.broken-<time>`).
+ *
+ * Several processes write it (the engine, `panoptes opml import`, `rules import`, an editor), so a change is
+ * read-modify-write under a lock file and starts from what is on disk now: a change made elsewhere since this
+ * store last read the file is taken in first (the revision check), never overwritten by a stale copy.
  */
 export class ConfigStore {
   readonly file: string;
@@ -28,7 +38,11 @@ export class ConfigStore {
   created = false;
   private readonly db: Low<string>;
   private doc: ConfigDocument = defaultConfig();
-  private writing: Promise<void> = Promise.resolve();
+  /** Changes run one at a time, each under the lock file. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The file's text as this store last read or wrote it: anything else on disk was written by someone else. */
+  private diskText: string | null = null;
+  private watcher: FSWatcher | null = null;
 
   private constructor(dataDir: string, private readonly log: Logger) {
     this.file = path.join(dataDir, 'config.json');
@@ -54,7 +68,9 @@ export class ConfigStore {
       return;
     }
     try {
-      this.doc = parseConfigText(readFileSync(this.file, 'utf8'), this.file);
+      const text = readFileSync(this.file, 'utf8');
+      this.diskText = text;
+      this.doc = parseConfigText(text, this.file);
       this.keepLastGood();
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -72,35 +88,120 @@ export class ConfigStore {
     }
   }
 
-  /** Apply a change: validated before anything is written; an invalid change throws and changes nothing. */
-  async update(mutate: (draft: ConfigDocument) => void): Promise<ConfigDocument> {
-    const draft = structuredClone(this.doc);
-    mutate(draft);
-    const result = configSchema.safeParse(draft);
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      throw new Error(`invalid configuration at ${formatPath(issue.path)}: ${issue.message}`);
+  /**
+   * Apply a change: validated before anything is written; an invalid change throws and changes nothing. The
+   * change is applied to the document as it is on disk now, so an edit made by another process is kept.
+   */
+  update(mutate: (draft: ConfigDocument) => void): Promise<ConfigDocument> {
+    const run = this.queue.then(() => this.updateLocked(mutate));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Called with every change found on disk; `update` reports the ones it takes in before a save too. */
+  onExternalChange: ((change: ExternalChange) => void) | null = null;
+
+  private async updateLocked(mutate: (draft: ConfigDocument) => void): Promise<ConfigDocument> {
+    const release = await acquireFileLock(this.file + '.lock');
+    try {
+      this.takeInDiskChanges();
+      const draft = structuredClone(this.doc);
+      mutate(draft);
+      const result = configSchema.safeParse(draft);
+      if (!result.success) {
+        const issue = result.error.issues[0]!;
+        throw new Error(`invalid configuration at ${formatPath(issue.path)}: ${issue.message}`);
+      }
+      if (this.loadError && existsSync(this.file)) {
+        // The user's broken file is not silently overwritten: it is set aside with a name that says why.
+        const aside = `${this.file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        copyFileSync(this.file, aside);
+        this.log.warn(`the broken config file was kept as ${aside}`);
+        this.loadError = null;
+      }
+      this.doc = result.data;
+      await this.writeNow();
+      return this.doc;
+    } finally {
+      release();
     }
-    if (this.loadError && existsSync(this.file)) {
-      // The user's broken file is not silently overwritten: it is set aside with a name that says why.
-      const aside = `${this.file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      copyFileSync(this.file, aside);
-      this.log.warn(`the broken config file was kept as ${aside}`);
+  }
+
+  /**
+   * Follow the file: an edit made outside this process is validated and taken in (reported as `reloaded`), or
+   * reported as `invalid` while the current document stays in force. Returns a function that stops watching.
+   */
+  watch(): () => void {
+    if (this.watcher) return () => this.unwatch();
+    let timer: NodeJS.Timeout | null = null;
+    const name = path.basename(this.file);
+    // The folder, not the file: every save replaces the file (write to a temporary, rename), which ends a watch on it.
+    this.watcher = watch(path.dirname(this.file), { persistent: false }, (_kind, filename) => {
+      if (filename !== null && filename !== name) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        this.queue = this.queue.then(() => this.takeInDiskChanges()).catch((err) => this.log.warn(`could not read the changed config: ${(err as Error).message}`));
+      }, 50);
+    });
+    this.watcher.on('error', (err) => this.log.warn(`stopped following config changes: ${err.message}`));
+    return () => {
+      if (timer) clearTimeout(timer);
+      this.unwatch();
+    };
+  }
+
+  private unwatch(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  /** Take in what another process wrote since this store last read or wrote the file. */
+  private takeInDiskChanges(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return; // deleted: the next save writes it again from the document in force
+    }
+    if (text === this.diskText) return;
+    this.diskText = text;
+    let change: ExternalChange;
+    try {
+      const before = this.doc;
+      this.doc = parseConfigText(text, this.file);
       this.loadError = null;
+      this.keepLastGood();
+      change = { kind: 'reloaded', before, after: this.doc };
+      this.log.info(`took in a change to ${this.file} made outside the app`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.loadError = err;
+      change = { kind: 'invalid', error: err };
+      this.log.error(`config file changed but is invalid, still running on the configuration before the change: ${err.message}`);
     }
-    this.doc = result.data;
-    await this.write();
-    return this.doc;
+    try {
+      this.onExternalChange?.(change);
+    } catch (err) {
+      this.log.warn(`applying the config change failed: ${(err as Error).message}`);
+    }
   }
 
   private async write(): Promise<void> {
+    const release = await acquireFileLock(this.file + '.lock');
+    try {
+      await this.writeNow();
+    } finally {
+      release();
+    }
+  }
+
+  private async writeNow(): Promise<void> {
     const text = JSON.stringify(this.doc, null, 2) + '\n';
-    this.writing = this.writing.then(async () => {
-      this.db.data = text;
-      await this.db.write(); // lowdb/steno: write to a temp file, then rename, so a crash never leaves half a file
-      this.keepLastGood();
-    });
-    await this.writing;
+    this.db.data = text;
+    await this.db.write(); // lowdb/steno: write to a temp file, then rename, so a crash never leaves half a file
+    this.diskText = text;
+    this.keepLastGood();
   }
 
   private keepLastGood(): void {

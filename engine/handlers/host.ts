@@ -25,4 +25,6 @@ export interface HandlerHost extends ForwardingHost {
   broadcast<T extends Topic>(topic: T, data: Pushes[T]): void;
   healthOf(id: string): MonitorHealth;
   secretFieldsOf(type: string): string[];
+  /** Why config.json on disk is not in force (a hand edit that does not validate), or null. */
+  configProblem(): string | null;
 }

@@ -63,6 +63,18 @@ function Shell() {
     if (settings.data) applyTheme(settings.data.theme);
   }, [settings.data]);
   usePush('paused', (p) => setPaused(p.paused));
+  // config.json edited outside the app (CLI import, an editor): say so, and what was refused.
+  const [configProblem, setConfigProblem] = useState<string | null>(null);
+  useEffect(() => {
+    if (hello.data) setConfigProblem(hello.data.configProblem ?? null);
+  }, [hello.data]);
+  usePush('config', (c) => {
+    setConfigProblem(c.problem);
+    if (c.problem === null) {
+      settings.reload();
+      toasts.show({ title: 'Configuration changed outside the app', body: 'Panoptes took in the new config.json.', tone: 'info' });
+    }
+  });
 
   // The desktop preload relays "open this event" (a clicked notification) and "open this view" (the tray menu).
   const [openEvent, setOpenEvent] = useState<{ id: string; seq: number } | null>(null);
@@ -142,6 +154,11 @@ function Shell() {
               Retry now
             </button>
           ) : null}
+        </div>
+      ) : null}
+      {configProblem ? (
+        <div className="banner banner-warn" role="alert">
+          config.json was changed but cannot be used: {configProblem}. Fix the file, or change something here to set it aside.
         </div>
       ) : null}
       {paused ? (

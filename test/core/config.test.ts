@@ -58,3 +58,20 @@ test('secrets live in a 0600 file, never in the config document', async (t) => {
   assert.equal((statSync(s.file).mode & 0o777).toString(8), '600');
   assert.equal(new FileSecretStore(dir).get('imap:work').password, 'hunter2');
 });
+
+test('writers that each hold an older copy never lose one another\'s changes (the CLI and the engine at once)', async (t) => {
+  const dir = tempDir(t);
+  const engine = await ConfigStore.open(dir, silentLogger);
+  const cli = await ConfigStore.open(dir, silentLogger);
+  const rss = (id: string) => ({ id: `rss:${id}`, type: 'rss', name: id, enabled: true, config: { url: `http://127.0.0.1/${id}` } });
+  // Interleaved: each store changes the file after the other has loaded it.
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => (i % 2 ? engine : cli).update((d) => void d.monitors.push(rss(`m${i}`) as (typeof d.monitors)[number]))),
+  );
+  await engine.update((d) => void (d.settings.retentionDays = 9));
+  const onDisk = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  assert.equal(onDisk.monitors.length, 20);
+  assert.equal(onDisk.settings.retentionDays, 9);
+  assert.equal(engine.current.monitors.length, 20, 'the engine took in the other writer\'s monitors before saving');
+  assert.ok(!readdirSync(dir).some((f) => f.endsWith('.lock')), 'the lock is released');
+});

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Settings } from '../../../core/protocol.js';
 import { useToasts } from '../components/Toasts.js';
 import { isDesktop } from '../transport/connect.js';
-import { useClient, useQuery } from '../state.js';
+import { useClient, usePush, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
 import { DesktopSettings } from '../components/DesktopSettings.js';
@@ -14,6 +14,10 @@ export function SettingsView() {
   const client = useClient();
   const toasts = useToasts();
   const settings = useQuery('settings.get', {});
+  // A change to config.json made outside the app is shown, so a save here starts from it rather than undoing it.
+  usePush('config', (c) => {
+    if (c.problem === null) settings.reload();
+  });
   const hello = useQuery('hello', {});
   const [draft, setDraft] = useState<Settings | null>(null);
   const [holdText, setHoldText] = useState('');
