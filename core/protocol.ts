@@ -77,7 +77,9 @@ export const eventQuerySchema = z.object({
   source: oneOrMore.optional(),
   type: oneOrMore.optional(),
   tag: z.string().optional(),
+  /** Received at or after (ISO): lists are in the order events were received, so ranges are of received time. */
   since: z.string().optional(),
+  /** Received before (ISO). */
   until: z.string().optional(),
   /** Keyset pagination: events strictly older than this id (newest first) … */
   before: z.string().optional(),
@@ -101,7 +103,13 @@ export interface ValidationIssue {
 
 export interface RuleTestResult {
   firings: { rule: string; at: string; events: string[]; actions: unknown[]; trace?: unknown }[];
+  /** How many events were received in the range (all of them are replayed, in the order they were received). */
   eventsScanned: number;
+  /** The range of received time that was tested (ISO). */
+  since?: string;
+  until?: string;
+  /** Events that fired nothing, each with the rule's reason (hours, condition, throttle…), the first ones only. */
+  misses?: { eventId: string; title: string; receivedAt: string; reason: string }[];
   errors: ValidationIssue[];
 }
 
@@ -242,6 +250,7 @@ export const requests = {
   'rules.replaceAll': { params: z.object({ rules: z.array(z.unknown()) }), result: returns<{ count: number }>() },
   'rules.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
   'rules.validate': { params: z.object({ rule: z.unknown() }), result: returns<{ ok: boolean; errors: ValidationIssue[] }>() },
+  /** Replays the events received in [since, until) (default: the last 7 days) through the rule, as they arrived. */
   'rules.test': {
     params: z.object({ rule: z.unknown(), since: z.string().optional(), until: z.string().optional(), flags: z.record(z.string(), z.boolean()).optional() }),
     result: returns<RuleTestResult>(),

@@ -4,4 +4,4 @@ export { validateRule, validateRules, ruleSchema } from './schema.js';
 export type { RuleEnv, RenderedAction, Firing, RuleOutput, Trace, EventRef, Verdict, FiringKind } from './types.js';
 export type { ConditionResult } from './conditions.js';
 export { RuleEngine } from './engine.js';
-export { replay, type ReplayFiring, type ReplayOptions } from './replay.js';
+export { replay, type ReplayFiring, type ReplayMiss, type ReplayOptions } from './replay.js';

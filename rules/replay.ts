@@ -23,6 +23,18 @@ export interface ReplayOptions {
   until?: string;
   /** Include each firing's trace (off by default: the CLI prints the firing lines only). */
   traces?: boolean;
+  /**
+   * Whose clock runs the rules: `event` (default: what the source says happened when, `panoptes replay`) or
+   * `received` (when Panoptes took each event in: what the running engine did, so "test against history" matches it).
+   */
+  clock?: 'event' | 'received';
+  /** Explain (up to this many) events that fired nothing: the rule's reason at that moment. */
+  explainMisses?: number;
+}
+
+export interface ReplayMiss {
+  eventId: string;
+  reason: string;
 }
 
 /** Flags as the replay sees them, with `for` expiries applied in event time. */
@@ -69,7 +81,12 @@ export function eventTime(e: PanoptesEvent): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-export function replay(rules: Rule[], events: PanoptesEvent[], opts: ReplayOptions = {}): ReplayFiring[] {
+function receivedTime(e: PanoptesEvent): number {
+  const t = Date.parse(e.receivedAt);
+  return Number.isNaN(t) ? eventTime(e) : t;
+}
+
+export function replay(rules: Rule[], events: PanoptesEvent[], opts: ReplayOptions = {}, misses?: ReplayMiss[]): ReplayFiring[] {
   const engine = new RuleEngine();
   engine.setRules(rules);
   const flags = new ReplayFlags(opts.flags ?? {});
@@ -92,12 +109,19 @@ export function replay(rules: Rule[], events: PanoptesEvent[], opts: ReplayOptio
       collect(o);
     }
   };
-  // Stable sort by event time: events recorded out of order are replayed as they happened.
-  const ordered = events.map((e, i) => ({ e, t: eventTime(e), i })).sort((a, b) => a.t - b.t || a.i - b.i);
+  // Stable sort by the chosen clock: events recorded out of order are replayed as they happened.
+  const timeOf = opts.clock === 'received' ? receivedTime : eventTime;
+  const ordered = events.map((e, i) => ({ e, t: timeOf(e), i })).sort((a, b) => a.t - b.t || a.i - b.i);
+  const explainUpTo = misses ? (opts.explainMisses ?? 0) : 0;
   for (const { e, t } of ordered) {
     advance(t, false);
     flags.expire(t);
+    // Asked before processing, so the reason is the one at that moment (a throttle, a window not yet full).
+    const verdicts = misses && misses.length < explainUpTo ? engine.explain(e, { now: t, flags: flags.values }) : null;
     const o = engine.process(e, { now: t, flags: flags.values });
+    if (verdicts && !o.firings.some((f) => f.eventIds.includes(e.id))) {
+      misses!.push({ eventId: e.id, reason: verdicts.map((v) => v.reason).join('; ') || 'no rule' });
+    }
     flags.apply(o.firings, t);
     collect(o);
   }

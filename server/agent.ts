@@ -4,12 +4,13 @@ import { createLogger } from '../core/log.js';
 import { CorruptDatabaseError } from '../core/store/index.js';
 import { startAgentServer } from './http-server.js';
 import { loadOrCreateToken } from './token.js';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 export interface AgentOptions {
   dataDir: string;
-  port?: number;
+  /** Omitted: the port this data folder's agent had last time (so an open tab keeps working); 0: any free port. */
+  port?: number | undefined;
   agentId?: string;
   /** `--forward URL`: forward events to this MQTT broker for this run. */
   forward?: string | undefined;
@@ -37,7 +38,17 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
     opts.stderr.write(`panoptes: ${engine.config.loadError.file} line ${engine.config.loadError.line}: ${engine.config.loadError.problem}\n` + `panoptes: running with the last good configuration; fix the file or change settings in the app\n`);
   }
   const token = loadOrCreateToken(opts.dataDir);
-  const server = await startAgentServer({ engine, token, port: opts.port ?? 0, uiDir: fileURLToPath(new URL('../renderer/', import.meta.url)), routes: engine.monitorRoutes().map((r) => r.handle) });
+  const serve = (port: number) => startAgentServer({ engine, token, port, uiDir: fileURLToPath(new URL('../renderer/', import.meta.url)), routes: engine.monitorRoutes().map((r) => r.handle) });
+  const remembered = opts.port === undefined ? rememberedPort(opts.dataDir) : null;
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve(remembered ?? opts.port ?? 0);
+  } catch (err) {
+    if (remembered === null || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    opts.stderr.write(`panoptes: port ${remembered} is in use (another program, or another Panoptes); using a new one, so reopen the address below\n`);
+    server = await serve(0);
+  }
+  if (opts.port !== 0) rememberPort(opts.dataDir, server.port);
   const infoFile = path.join(opts.dataDir, 'agent.json');
   writeFileSync(infoFile, JSON.stringify({ pid: process.pid, port: server.port, url: server.url }) + '\n', { mode: 0o600 });
   opts.stdout.write(`Panoptes agent: open ${server.openUrl}\n`);
@@ -50,8 +61,29 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
       process.once('SIGTERM', () => resolve());
     });
   await stop;
+  // A second Ctrl+C while shutting down means "now".
+  const force = () => process.exit(130);
+  if (!opts.until) process.once('SIGINT', force);
   await server.close();
   await engine.close();
   rmSync(infoFile, { force: true });
   return 0;
 }
+
+const PORT_FILE = 'agent-port';
+
+function rememberedPort(dataDir: string): number | null {
+  try {
+    const port = Number(readFileSync(path.join(dataDir, PORT_FILE), 'utf8').trim());
+    return Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberPort(dataDir: string, port: number): void {
+  const file = path.join(dataDir, PORT_FILE);
+  writeFileSync(file, `${port}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+

@@ -115,8 +115,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     close: async () => {
       for (const c of wss.clients) c.terminate();
       wss.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      // Kept-alive browser connections (an open tab) would hold close() open until they time out.
+      server.closeAllConnections();
+      await closed;
     },
   };
 }

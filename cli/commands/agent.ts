@@ -3,7 +3,8 @@ import { parseBrokerUrl } from '../../base/mqtt.js';
 import { runAgent } from '../../server/agent.js';
 
 const USAGE = `usage: panoptes agent [--data DIR] [--port N] [--agent-id NAME] [--forward mqtt[s]://[user:pass@]host:port]
-Runs the engine headless and serves the UI and the protocol on 127.0.0.1.
+Runs the engine headless and serves the UI and the protocol on 127.0.0.1, on the port it had last time
+(remembered in the data folder, so an open tab keeps working); --port 0 takes any free port.
 --forward publishes every stored event to panoptes/<agent-id>/events on that MQTT broker (QoS 1, in order).`;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -24,7 +25,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   return runAgent({
     dataDir: io.dataDir,
-    port: (flags.port as number | undefined) ?? 0,
+    port: flags.port as number | undefined,
     agentId: flags['agent-id'] as string | undefined,
     forward,
     stdout: io.stdout,

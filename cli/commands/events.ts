@@ -5,7 +5,8 @@ import { openStore } from '../../core/store/index.js';
 import type { PanoptesEvent } from '../../core/event.js';
 
 const USAGE = `usage: panoptes events [--search Q] [--source S] [--type T] [--since ISO] [--limit N] [--json]
-Lists stored events, newest first (works while the agent or the app is running).`;
+Lists stored events, newest received first, with the time each was received (and, when the source's own time
+differs by more than a minute, that too); --since is of received time. Works while the agent or the app runs.`;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const { flags, positional } = parseFlags(args, { search: 'string', source: 'string', type: 'string', since: 'string', limit: 'number', json: 'boolean' }, USAGE);
@@ -38,7 +39,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
 }
 
+const clock = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
 function formatEvent(e: PanoptesEvent): string {
-  const when = e.ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  return `${when}  ${e.source}  ${e.type}  ${e.title}${e.url ? `  <${e.url}>` : ''}`;
+  const apart = Math.abs(Date.parse(e.receivedAt) - Date.parse(e.ts)) > 60_000;
+  return `${clock(e.receivedAt)}  ${e.source}  ${e.type}  ${e.title}${e.url ? `  <${e.url}>` : ''}${apart ? `  (published ${clock(e.ts)})` : ''}`;
 }

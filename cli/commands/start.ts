@@ -15,7 +15,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const electron = findElectronBinary(projectRoot);
   if (!electron) {
     writeLine(io.stdout, `Panoptes: desktop shell unavailable — ${missingRuntimeReason(projectRoot)}; running headless instead.`);
-    return runAgent({ dataDir: io.dataDir, port: (flags.port as number | undefined) ?? 0, stdout: io.stdout, stderr: io.stderr });
+    return runAgent({ dataDir: io.dataDir, port: flags.port as number | undefined, stdout: io.stdout, stderr: io.stderr });
   }
   const main = path.join(projectRoot, 'dist', 'electron', 'main.js');
   const child = spawn(electron, [main, '--data', io.dataDir], { stdio: 'inherit', env: { ...process.env, PANOPTES_DATA: io.dataDir } });

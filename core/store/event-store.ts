@@ -191,12 +191,14 @@ export class EventStore {
       where.push(`EXISTS (SELECT 1 FROM json_each(e.tags) WHERE json_each.value = ?)`);
       params.push(query.tag);
     }
+    // Ranges are of received time, the order lists are in (event time can be anything a source says: a feed's
+    // backfill is years old, a clock can be wrong), so a range is a contiguous part of the list.
     if (query.since) {
-      where.push('e.ts >= ?');
+      where.push('e.received_at >= ?');
       params.push(new Date(query.since).toISOString());
     }
     if (query.until) {
-      where.push('e.ts < ?');
+      where.push('e.received_at < ?');
       params.push(new Date(query.until).toISOString());
     }
     return { where, params };

@@ -2,7 +2,7 @@ import { RequestError, type Handlers, type HandlersOf } from '../../core/rpc/ser
 import { stripSeq } from '../../core/store/index.js';
 import { parseDuration } from '../../core/duration.js';
 import type { PanoptesEvent } from '../../core/event.js';
-import { validateRule, replay } from '../../rules/index.js';
+import { validateRule, replay, type ReplayMiss } from '../../rules/index.js';
 import { renderTemplate } from '../../rules/templates.js';
 import { toRef } from '../../rules/engine.js';
 import type { HandlerHost } from './host.js';
@@ -50,15 +50,25 @@ export function ruleHandlers(engine: HandlerHost) {
       const since = p.since ? new Date(p.since) : new Date(until.getTime() - parseDuration('7d'));
       const events: PanoptesEvent[] = [];
       let after: string | undefined;
-      // Keyset pages through the range; the engine runs in event time with no side effects.
+      // Keyset pages through the range of received time; no side effects.
       for (let n = 0; n < 200; n++) {
         const page = engine.store.events.list({ since: since.toISOString(), until: until.toISOString(), order: 'asc', limit: 1000, ...(after ? { after } : {}) });
         events.push(...page.events);
         if (!page.next) break;
         after = page.next;
       }
-      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true });
-      return { firings, eventsScanned: events.length, errors: [] };
+      // In received time: the order the engine took the events in, so hours gates and throttles see what it saw.
+      const misses: ReplayMiss[] = [];
+      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true, clock: 'received', explainMisses: 100 }, misses);
+      const byId = new Map(events.map((e) => [e.id, e]));
+      return {
+        firings,
+        eventsScanned: events.length,
+        since: since.toISOString(),
+        until: until.toISOString(),
+        misses: misses.map((m) => ({ ...m, title: byId.get(m.eventId)?.title ?? '', receivedAt: byId.get(m.eventId)?.receivedAt ?? '' })),
+        errors: [],
+      };
     },
     'rules.explain': (p) => {
       const e = engine.store.events.get(p.eventId);

@@ -196,7 +196,7 @@ uiTest('testing the rule against history shows its firings and their traces, bef
   await panel.getByRole('button', { name: 'Test against history' }).click();
   const result = panel.getByRole('region', { name: 'History test result' });
   await result.getByText(/^1 firing$/).waitFor({ timeout: 30_000 });
-  await result.getByText(/over 3 stored events/).waitFor();
+  await result.getByText(/over 3 events received/).waitFor();
   const firing = result.getByRole('listitem', { name: 'Firing 1' });
   // The two releases, not the meetup notes.
   const events = firing.getByRole('list', { name: 'Events' });

@@ -15,9 +15,12 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** Start `panoptes agent` as a real child process and wait for the line with its URL. */
-export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent', timeoutMs = 30_000): Promise<RunningAgent> {
-  const child = spawn(process.execPath, [BIN, command, '--data', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PANOPTES_LOG: 'warn' } });
+/**
+ * Start `panoptes agent` as a real child process and wait for the line with its URL. `portArgs` default to a
+ * free port each run; `[]` lets the agent use the port it remembers in the data folder.
+ */
+export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent', timeoutMs = 30_000, portArgs = ['--port', '0']): Promise<RunningAgent> {
+  const child = spawn(process.execPath, [BIN, command, '--data', dataDir, ...portArgs, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PANOPTES_LOG: 'warn' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -1,7 +1,7 @@
 /**
- * "Test against history": the engine replays the stored events of a range (the last 7 days unless the user picks
- * one) through the rule being edited, in event time and without side effects, and lists the firings it would have
- * produced with their traces — before anything is saved.
+ * "Test against history": the engine replays the events received in a range (the last 7 days unless the user picks
+ * one) through the rule being edited, in the order and at the times they were received, without side effects, and
+ * lists the firings it would have produced with their traces, and why the other events fired nothing.
  */
 import { useState } from 'react';
 import type { RuleTestResult } from '../../../core/protocol.js';
@@ -17,6 +17,10 @@ function localToIso(v: string): string | undefined {
   if (!v) return undefined;
   const t = new Date(v).getTime();
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+function firedEvents(r: RuleTestResult): number {
+  return new Set(r.firings.flatMap((f) => f.events)).size;
 }
 
 export function TestPanel({ rule }: { rule: unknown }) {
@@ -48,7 +52,7 @@ export function TestPanel({ rule }: { rule: unknown }) {
       <p className="muted small">Runs this rule, as it is in the form now, over stored events. Nothing is sent, set or saved.</p>
       <div className="rb-row">
         <div className="rb-field">
-          <label htmlFor="rb-test-since">From</label>
+          <label htmlFor="rb-test-since">Received from</label>
           <input id="rb-test-since" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
         </div>
         <div className="rb-field">
@@ -79,7 +83,8 @@ export function TestPanel({ rule }: { rule: unknown }) {
               <strong>
                 {result.firings.length} firing{result.firings.length === 1 ? '' : 's'}
               </strong>{' '}
-              over {result.eventsScanned.toLocaleString()} stored event{result.eventsScanned === 1 ? '' : 's'}.
+              over {result.eventsScanned.toLocaleString()} event{result.eventsScanned === 1 ? '' : 's'} received
+              {result.since && result.until ? ` between ${dateTime(result.since)} and ${dateTime(result.until)}` : ''}.
             </p>
           )}
           <ol className="rb-firings">
@@ -97,6 +102,20 @@ export function TestPanel({ rule }: { rule: unknown }) {
             ))}
           </ol>
           {result.firings.length > MAX_SHOWN ? <p className="muted">Showing the first {MAX_SHOWN}.</p> : null}
+          {result.misses?.length ? (
+            <details className="rb-misses">
+              <summary>
+                {`Why ${result.misses.length === result.eventsScanned - firedEvents(result) ? 'the other' : 'the first'} ${result.misses.length} event${result.misses.length === 1 ? '' : 's'} did not fire`}
+              </summary>
+              <ul aria-label="Events that did not fire">
+                {result.misses.map((m) => (
+                  <li key={m.eventId}>
+                    <span className="muted">{dateTime(m.receivedAt)}</span> {m.title || '(no title)'} — {m.reason}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          ) : null}
         </div>
       ) : null}
     </section>

@@ -99,7 +99,7 @@ export function DashboardView() {
         <h1>Dashboard</h1>
       </div>
       <section className="card" aria-label="Events per hour">
-        <h2>Events per hour, last {HOURS} h</h2>
+        <h2>Events per hour received, last {HOURS} h</h2>
         {all.error ? <div className="error-box">{all.error}</div> : null}
         {all.events === null ? (
           <div className="muted">Loading…</div>

@@ -22,6 +22,11 @@ function Highlight({ text, query }: { text: string; query: string }) {
   );
 }
 
+/** The source's own time, shown under the received time when the two differ by more than a minute (a backfill). */
+function publishedApart(e: PanoptesEvent): boolean {
+  return Math.abs(Date.parse(e.receivedAt) - Date.parse(e.ts)) > 60_000;
+}
+
 export function HistoryView() {
   const client = useClient();
   const toasts = useToasts();
@@ -188,7 +193,7 @@ export function HistoryView() {
         <table className="history-table" aria-label="Search results">
           <thead>
             <tr>
-              <th scope="col">When</th>
+              <th scope="col" title="Newest first, by when Panoptes received each event">Received</th>
               <th scope="col">Source</th>
               <th scope="col">Title</th>
             </tr>
@@ -204,7 +209,14 @@ export function HistoryView() {
                   if (k.key === 'Enter') setSelected(e);
                 }}
               >
-                <td className="nowrap">{dateTime(e.ts)}</td>
+                <td className="nowrap">
+                  <time dateTime={e.receivedAt}>{dateTime(e.receivedAt)}</time>
+                  {publishedApart(e) ? (
+                    <div className="muted small">
+                      published <time dateTime={e.ts}>{dateTime(e.ts)}</time>
+                    </div>
+                  ) : null}
+                </td>
                 <td className="nowrap">
                   <KindBadge of={e.source} /> {e.source}
                 </td>
