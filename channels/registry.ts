@@ -12,8 +12,9 @@ import discord from './discord/index.js';
 import slack from './slack/index.js';
 import webhook from './webhook/index.js';
 import xmpp from './xmpp/index.js';
+import email from './email/index.js';
 
-const ALL: ChannelDefinition[] = [ntfy, gotify, pushover, telegram, matrix, discord, slack, xmpp, webhook];
+const ALL: ChannelDefinition[] = [ntfy, gotify, pushover, telegram, matrix, discord, slack, xmpp, email, webhook];
 
 export function channelTypes(): Map<string, ChannelDefinition> {
   return new Map(ALL.map((d) => [d.type, d]));
