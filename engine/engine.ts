@@ -31,6 +31,7 @@ import { createHandlers } from './handlers/index.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
 import { channelTypes } from '../channels/registry.js';
 import { ChannelSender } from './channel-sender.js';
+import { channelExecutor } from './actions/channel.js';
 import { defaultRules } from './default-rules.js';
 
 export interface EngineOptions {
@@ -129,6 +130,7 @@ export class Engine {
     this.executors.set('webhook', webhookExecutor());
     this.executors.set('command', commandExecutor(() => this.config.current.settings.commandsEnabled));
     this.addMonitorActions();
+    this.executors.set('channel', channelExecutor(this.channels));
     this.outbox = new OutboxDispatcher(store, this.executors, this.log.child('actions'), {
       retryBaseMs: opts.actionRetry?.baseMs,
       retryCapMs: opts.actionRetry?.capMs,

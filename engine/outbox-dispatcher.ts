@@ -163,6 +163,9 @@ export class OutboxDispatcher {
         for (const s of starts) this.store.outbox.markInflight(s.item);
       });
       for (const f of finished) if (f.outcome.kind === 'failed') this.opts.onDeadLetter?.(f.item, f.outcome.error);
+      // A retry recorded just now was still in flight when its lane was looked at above (so no timer was set for
+      // it): arm the lane for it, or an action whose lane has nothing else to do waits for the next wake forever.
+      for (const f of finished) if (f.outcome.kind === 'retry') this.armLane(this.lane(f.lane));
       for (const s of starts) this.start(s.lane, s.item);
       if (this.ready.size) this.wake();
     } catch (err) {
@@ -234,7 +237,9 @@ export class OutboxDispatcher {
         const msg = errorText(err);
         const max = exec.maxAttempts ?? (exec.retrySafe ? 6 : 1);
         if (item.attempts + 1 < max && !(err as { permanent?: boolean }).permanent) {
-          outcome = { kind: 'retry', at: Date.now() + backoffDelay(item.attempts + 1, this.retryBaseMs, this.retryCapMs), error: msg };
+          // A service that said when to come back (a 429's Retry-After) is not asked sooner.
+          const retryAfter = Number((err as { retryAfterMs?: number | null }).retryAfterMs ?? 0) || 0;
+          outcome = { kind: 'retry', at: Date.now() + Math.max(retryAfter, backoffDelay(item.attempts + 1, this.retryBaseMs, this.retryCapMs)), error: msg };
           this.log.warn(`${kind} action of rule ${item.ruleId} to ${lane.name} failed (attempt ${item.attempts + 1}/${max}), retrying: ${msg}`);
         } else {
           outcome = { kind: 'failed', error: msg };
