@@ -275,7 +275,8 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
 
   let memory: CheckMemory = ctx.dryRun ? freshMemory() : { ...freshMemory(), ...(ctx.state.get<CheckMemory>('check') ?? {}) };
   let hours: UptimeHours = ctx.dryRun ? [] : (ctx.state.get<UptimeHours>('uptimeHours') ?? []);
-  let window = emptyWindow(now());
+  // The first result is a sample of its own, so a new check has a point on the board at once; then one per period.
+  let window = emptyWindow(now() - sampleMs);
   if (!ctx.dryRun) registry.set(ctx.id, { status: memory.status, failing: memory.failures > 0, dependsOn: parent, name: ctx.name });
 
   // A parent that is failing but not yet announced down counts too: children checked between its first failure and

@@ -15,12 +15,14 @@ import { SettingsView } from './views/SettingsView.js';
 
 // The dashboard carries the chart library; it loads when first opened so the first paint stays small.
 const DashboardView = lazy(() => import('./views/DashboardView.js').then((m) => ({ default: m.DashboardView })));
+const ChecksView = lazy(() => import('./views/ChecksView.js').then((m) => ({ default: m.ChecksView })));
 
 const VIEWS = [
   { id: 'feed', label: 'Feed', icon: '◉' },
   { id: 'history', label: 'History', icon: '⌕' },
   { id: 'rules', label: 'Rules', icon: '⚙' },
   { id: 'monitors', label: 'Monitors', icon: '◎' },
+  { id: 'checks', label: 'Checks', icon: '✓' },
   { id: 'flags', label: 'Flags', icon: '⚑' },
   { id: 'dashboard', label: 'Dashboard', icon: '▤' },
   { id: 'settings', label: 'Settings', icon: '☰' },
@@ -173,6 +175,11 @@ function Shell() {
         {view === 'monitors' ? <MonitorsView /> : null}
         {view === 'flags' ? <FlagsView /> : null}
         {view === 'settings' ? <SettingsView /> : null}
+        {view === 'checks' ? (
+          <Suspense fallback={<div className="page">Loading…</div>}>
+            <ChecksView />
+          </Suspense>
+        ) : null}
         {view === 'dashboard' ? (
           <Suspense fallback={<div className="page">Loading…</div>}>
             <DashboardView />

@@ -185,7 +185,7 @@ test('a kept-alive connection the server drops as it is reused is retried on a f
 test('restart: a down already announced is not announced again', async () => {
   handler = respond(500, 'broken');
   const t = await runMonitor(httpCheck, { url: server.url('/health'), retries: 2, interval: '5s' });
-  await t.waitForEvents(1, 20_000);
+  await t.waitForHealth((h) => h.status === 'degraded' && /^down: HTTP 500/.test(h.message ?? ''), 20_000, 'down');
   assert.equal(t.events.filter((e) => e.type === 'check.down').length, 1);
   await t.restart();
   await t.waitForHealth((h) => h.status === 'degraded' && /down: HTTP 500/.test(h.message ?? ''), 10_000, 'still down after restart');

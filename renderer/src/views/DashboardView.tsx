@@ -1,44 +1,15 @@
 import { KindBadge } from '../components/KindBadge.js';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { TimeChart, type ChartSeries } from '../components/TimeChart.js';
 import { dateTime } from '../lib/format.js';
-import { useClient, useConnection, usePush, useQuery } from '../state.js';
+import { useQuery } from '../state.js';
+import { useRecentEvents } from '../lib/recentEvents.js';
 
 const HOURS = 24;
 const SAMPLE_MAX = 20_000;
 const WEATHER_DAYS = 7;
 const SERIES_MAX = 2_000;
-
-/** Events of the last `ms` (of one type, or all), newest first, kept up to date by pushes. */
-function useRecentEvents(ms: number, type: string | undefined, max: number): { events: PanoptesEvent[] | null; error: string | null } {
-  const client = useClient();
-  const { status, generation } = useConnection();
-  const [events, setEvents] = useState<PanoptesEvent[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (status !== 'open') return;
-    let live = true;
-    const since = new Date(Date.now() - ms).toISOString();
-    (async () => {
-      const all: PanoptesEvent[] = [];
-      let before: string | undefined;
-      do {
-        const page = await client.request('events.list', { since, limit: 1000, ...(type ? { type } : {}), ...(before ? { before } : {}) });
-        all.push(...page.events);
-        before = page.next ?? undefined;
-      } while (before && all.length < max && live);
-      if (live) setEvents(all);
-    })().catch((e: Error) => live && setError(e.message));
-    return () => {
-      live = false;
-    };
-  }, [client, status, generation, ms, type, max]);
-  usePush('event', (e) => {
-    if (!type || e.type === type) setEvents((prev) => (prev ? [e, ...prev] : prev));
-  });
-  return { events, error };
-}
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
