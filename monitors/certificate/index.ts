@@ -84,6 +84,8 @@ interface Remembered {
 
 const definition: MonitorDefinition<CertificateConfig> = {
   type: 'certificate',
+  badge: 'CERT',
+  category: 'Checks',
   title: 'Certificate expiry',
   description: 'Checks a server\'s TLS certificate: days until it expires (warning at 30, 14, 7 and 1 days), trusted chain and matching name.',
   configSchema: certificateConfigSchema,

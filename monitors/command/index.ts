@@ -43,6 +43,8 @@ export type CommandConfig = z.infer<typeof commandConfigSchema>;
 
 const definition: MonitorDefinition<CommandConfig> = {
   type: 'command',
+  badge: 'CMD',
+  category: 'Checks',
   title: 'Command',
   description: 'Runs a program on a schedule (no shell, with a timeout and an output cap); its exit status is an up/down check and its output becomes events — whole, or line by line as JSON or by a pattern.',
   configSchema: commandConfigSchema,

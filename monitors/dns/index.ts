@@ -63,6 +63,8 @@ function dnsError(err: NodeJS.ErrnoException, name: string, type: string, server
 
 const definition: MonitorDefinition<DnsConfig> = {
   type: 'dns',
+  badge: 'DNS',
+  category: 'Checks',
   title: 'DNS check',
   description: 'Looks up a DNS record at a resolver you choose; tells you when it stops resolving (or not to what you expect) and when its answer changes.',
   configSchema: dnsConfigSchema,

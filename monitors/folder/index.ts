@@ -61,6 +61,8 @@ async function scan(root: string, recursive: boolean, keep: (rel: string) => boo
 
 const definition: MonitorDefinition<FolderConfig> = {
   type: 'folder',
+  badge: 'FILES',
+  category: 'This machine',
   title: 'Folder',
   description: 'Tells you when files are created, changed or removed in a folder (and its subfolders), filtered by patterns like *.pdf.',
   configSchema: folderConfigSchema,

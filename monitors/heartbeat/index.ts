@@ -28,6 +28,8 @@ interface BeatState {
 
 const definition: MonitorDefinition<HeartbeatConfig> = {
   type: 'heartbeat',
+  badge: 'BEAT',
+  category: 'Checks',
   title: 'Heartbeat',
   description: 'A dead man\'s switch: a job calls /hooks/heartbeat/<id> every time it runs, and you hear when a call is missing (or the job reports a failure).',
   configSchema: heartbeatConfigSchema,

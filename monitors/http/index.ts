@@ -43,6 +43,8 @@ export type HttpConfig = z.infer<typeof httpConfigSchema>;
 
 const definition: MonitorDefinition<HttpConfig> = {
   type: 'http',
+  badge: 'HTTP',
+  category: 'Checks',
   title: 'HTTP check',
   description: 'Checks that a web address answers with the expected status (and keyword or JSON value) in time; tells you once when it goes down and once when it is back.',
   configSchema: httpConfigSchema,

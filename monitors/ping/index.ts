@@ -57,6 +57,8 @@ function ping(host: string, packets: number, timeoutMs: number, signal: AbortSig
 
 const definition: MonitorDefinition<PingConfig> = {
   type: 'ping',
+  badge: 'PING',
+  category: 'Checks',
   title: 'Ping',
   description: 'Pings a host (with the system\'s ping) and tells you once when it stops answering and once when it is back; charts the round-trip time.',
   configSchema: pingConfigSchema,

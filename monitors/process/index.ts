@@ -37,6 +37,8 @@ export type ProcessConfig = z.infer<typeof processConfigSchema>;
 
 const definition: MonitorDefinition<ProcessConfig> = {
   type: 'process',
+  badge: 'PROC',
+  category: 'Checks',
   title: 'Process',
   description: 'Checks that a program is running (by name or command line), how many of it, and whether its CPU or memory use is over a limit.',
   configSchema: processConfigSchema,

@@ -85,13 +85,15 @@ function snmpError(err: Error, cfg: SnmpConfig, timeoutMs: number): string {
 
 const definition: MonitorDefinition<SnmpConfig> = {
   type: 'snmp',
+  badge: 'SNMP',
+  category: 'Checks',
   title: 'SNMP',
   description: 'Polls a network device with SNMP v2c or v3 (values with thresholds, whole subtrees) and receives its traps.',
   configSchema: snmpConfigSchema,
   minIntervalMs: 5_000,
   events: [
     ...checkEventDocs('answer time, ms'),
-    { type: 'snmp.values', description: 'Ambient: the values read by one check.', fields: { values: '{ name or OID: value } of the GETs', walked: '{ OID: value } of the WALKs (at most 1,000)', host: 'The device' } },
+    { type: 'snmp.values', ambient: true, description: 'Ambient: the values read by one check.', fields: { values: '{ name or OID: value } of the GETs', walked: '{ OID: value } of the WALKs (at most 1,000)', host: 'The device' } },
     { type: 'snmp.threshold', description: 'A value went over one of its thresholds (once, until back within).', fields: { name: 'Value name (or OID)', oid: 'The OID', value: 'The value', above: 'Threshold above', below: 'Threshold below', host: 'The device' } },
     { type: 'snmp.trap', description: 'A trap (notification) the device sent.', fields: { from: 'Sender address', trapOid: 'snmpTrapOID.0 (what happened), if present', varbinds: '[{ oid, value }]', host: 'The configured device' } },
   ],

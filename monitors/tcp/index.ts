@@ -36,6 +36,8 @@ export function tcpConnect(host: string, port: number, timeoutMs: number, signal
 
 const definition: MonitorDefinition<TcpConfig> = {
   type: 'tcp',
+  badge: 'TCP',
+  category: 'Checks',
   title: 'TCP port check',
   description: 'Checks that a host accepts connections on a port (a database, SSH, a game server); tells you once when it stops and once when it is back.',
   configSchema: tcpConfigSchema,
