@@ -148,3 +148,20 @@ test('health survives a restart; removing a channel removes its secrets', async 
   assert.ok(!readFileSync(path.join(dir, 'secrets.json'), 'utf8').includes('tk_good'));
   assert.deepEqual(await again.request('channels.list', {}), []);
 });
+
+test('a refused send is logged without the channel\'s token (Telegram\'s is in the request path)', async (t) => {
+  const lines: string[] = [];
+  const { createLogger } = await import('../../core/log.js');
+  const engine = await Engine.open({ dataDir: tempDir(t), log: createLogger('t', 'debug', (l) => lines.push(l)), startMonitors: false, seedDefaultRules: false });
+  t.after(() => engine.close());
+  const tg = await fakeService((_r, res) => json(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' }));
+  t.after(() => tg.close());
+  const token = '123456789:AAEsecretsecretsecretsecretsecret0';
+  const ch = (await engine.request('channels.add', { name: 'TG', type: 'telegram', config: { api: tg.origin, botToken: token, chatId: '42' } })) as ChannelInfo;
+  const r = (await engine.request('channels.test', { id: ch.id })) as ChannelTestResult;
+  assert.equal(r.field, 'botToken');
+  await engine.channels.send(ch.id, notification()).catch(() => {});
+  assert.ok(lines.some((l) => l.includes('Telegram did not accept the credentials')), 'the refusal is logged');
+  assert.ok(!lines.some((l) => l.includes('AAEsecret')), 'the token is not');
+  assert.ok(!JSON.stringify(await engine.request('channels.list', {})).includes('AAEsecret'));
+});

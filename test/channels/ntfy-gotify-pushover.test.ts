@@ -110,6 +110,17 @@ test('Gotify: a server under a path prefix is reached there; a missing token is 
   assert.equal(gotifyServer.received.at(-1)!.path, '/gotify/message');
 });
 
+test('Gotify: 429 waits the Retry-After; a 503 is retryable', async () => {
+  gotifyServer.answers.push((_r, res) => json(res, 429, { error: 'Too Many Requests', errorCode: 429, errorDescription: 'slow down' }, { 'retry-after': '4' }));
+  const e1 = await sendError(gotify, { server: gotifyServer.origin, token: 'AppTokenGood' });
+  assert.equal(e1.permanent, false);
+  assert.equal(e1.retryAfterMs, 4000);
+  gotifyServer.answers.push((_r, res) => json(res, 503, { error: 'Service Unavailable', errorCode: 503, errorDescription: 'database is locked' }));
+  const e2 = await sendError(gotify, { server: gotifyServer.origin, token: 'AppTokenGood' });
+  assert.equal(e2.permanent, false);
+  assert.match(e2.message, /database is locked/);
+});
+
 // Pushover: POST /1/messages.json (form); {"status":1,"request":…}; 400 {"token":"invalid","errors":[…],"status":0}.
 const pushoverServer = await fakeService((r, res) => {
   const f = new URLSearchParams(r.body);

@@ -108,3 +108,13 @@ test('Webhook: a 401 is blamed on the Authorization header field', async () => {
   assert.equal(err.field, 'authorization');
   assert.equal(err.permanent, true);
 });
+
+test('Webhook: 429 with an HTTP-date Retry-After and a 500 are retryable', async () => {
+  const at = new Date(Date.now() + 60_000).toUTCString();
+  hook.answers.push((_r, res) => json(res, 429, {}, { 'retry-after': at }));
+  const e1 = await sendError(webhook, { url: `${hook.origin}/hook`, authorization: 'Bearer s3cret' });
+  assert.equal(e1.permanent, false);
+  assert.ok(e1.retryAfterMs! > 55_000 && e1.retryAfterMs! <= 60_000, String(e1.retryAfterMs));
+  hook.answers.push((_r, res) => json(res, 500, {}));
+  assert.equal((await sendError(webhook, { url: `${hook.origin}/hook`, authorization: 'Bearer s3cret' })).permanent, false);
+});
