@@ -46,9 +46,19 @@ export interface MonitorTypeInfo {
   type: string;
   title: string;
   description: string;
+  /** A short label for its badge ("MAIL"). */
+  badge: string;
+  /** The group it is listed under when adding a monitor (null: none given). */
+  category: string | null;
   /** JSON Schema of the config (labels/help/secret in each property's meta). */
   configSchema: Record<string, unknown>;
-  events: { type: string; description: string; fields: Record<string, string> }[];
+  /** `ambient`: a background reading (chart samples), not shown in the live feed. */
+  events: { type: string; description: string; fields: Record<string, string>; ambient?: boolean }[];
+  /**
+   * The HTTP addresses it receives on: `describe` is the pattern ("POST /hooks/<hook id>"), `url` where this
+   * engine serves it (null when it cannot here, with `problem` saying why).
+   */
+  routes: { describe: string; url: string | null; problem: string | null }[];
 }
 
 export interface FlagState {

@@ -366,6 +366,14 @@ export class Engine {
     }
   }
 
+  /** Where the monitor types' routes are served in this process (the agent's server, the desktop's route server). */
+  routesAddress: { url: string | null; problem: string | null } = { url: null, problem: 'nothing serves monitor routes in this process' };
+
+  /** Tell the forms where routes are served (`url` without a trailing slash), or why they are not. */
+  servesRoutesAt(url: string | null, problem: string | null = null): void {
+    this.routesAddress = { url: url?.replace(/\/+$/, '') ?? null, problem: url ? null : problem };
+  }
+
   /** The HTTP routes of the monitor types (webhook, heartbeat), longest prefix first, for whichever server serves them. */
   monitorRoutes(): MonitorRoute[] {
     return [...this.definitions.values()].flatMap((d) => d.routes ?? []).sort((a, b) => b.prefix.length - a.prefix.length);

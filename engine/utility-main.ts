@@ -12,6 +12,7 @@ import type { SecretStore } from '../core/secrets.js';
 import type { MonitorDefinition } from '../core/monitor.js';
 import type { EmitMessage, EngineToShellMessage, ShellToEngineMessage } from '../core/shell-messages.js';
 import { createIdleDefinition, IdleRelay, loadMonitorTypes } from './monitor-registry.js';
+import { startRouteServer, type RouteServer } from './route-server.js';
 
 interface PortLike {
   postMessage(message: unknown): void;
@@ -72,7 +73,7 @@ const engine = await Engine.open({ dataDir, log, secrets, definitions });
 parentPort.on('message', (e) => {
   const msg = e.data as Partial<ShellToEngineMessage> | null;
   if (msg?.type === 'connect' && e.ports[0]) engine.connect(portChannel(e.ports[0]));
-  if (msg?.type === 'shutdown') void engine.close().then(() => process.exit(0));
+  if (msg?.type === 'shutdown') void Promise.resolve(routeServer?.close()).then(() => engine.close()).then(() => process.exit(0));
   // OS signals seen by the desktop shell (lock, suspend, power): stored like any monitor's events.
   if (msg?.type === 'emit') {
     const m = msg as { source?: unknown; event?: unknown };
@@ -81,6 +82,21 @@ parentPort.on('message', (e) => {
     }
   }
 });
+// The monitor types' routes (webhook, heartbeat): the desktop has no agent server, so the engine serves them on
+// 127.0.0.1 itself, on the same port as last time when it is free (senders keep working across restarts).
+let routeServer: RouteServer | null = null;
+if (engine.monitorRoutes().length) {
+  const remembered = engine.store.kv.get<number>('routesPort');
+  try {
+    routeServer = await startRouteServer(() => engine.monitorRoutes(), remembered ?? 0).catch(() => startRouteServer(() => engine.monitorRoutes(), 0));
+    if (routeServer.port !== remembered) engine.store.kv.set('routesPort', routeServer.port);
+    engine.servesRoutesAt(routeServer.url);
+  } catch (err) {
+    log.warn(`monitor routes not served: ${(err as Error).message}`);
+    engine.servesRoutesAt(null, `this app cannot receive on a local port here: ${(err as Error).message}`);
+  }
+}
+
 parentPort.postMessage({ type: 'ready', configError: engine.config.loadError?.message ?? null });
 
 function portChannel(port: PortLike): Channel {

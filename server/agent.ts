@@ -49,6 +49,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
     server = await serve(0);
   }
   if (opts.port !== 0) rememberPort(opts.dataDir, server.port);
+  engine.servesRoutesAt(server.url);
   const infoFile = path.join(opts.dataDir, 'agent.json');
   writeFileSync(infoFile, JSON.stringify({ pid: process.pid, port: server.port, url: server.url }) + '\n', { mode: 0o600 });
   opts.stdout.write(`Panoptes agent: open ${server.openUrl}\n`);

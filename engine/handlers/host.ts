@@ -27,4 +27,5 @@ export interface HandlerHost extends ForwardingHost {
   secretFieldsOf(type: string): string[];
   /** Why config.json on disk is not in force (a hand edit that does not validate), or null. */
   configProblem(): string | null;
+  readonly routesAddress: { url: string | null; problem: string | null };
 }

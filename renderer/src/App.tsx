@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { ToastProvider, useToasts } from './components/Toasts.js';
 import { LiveFeedProvider } from './liveFeed.js';
+import { MonitorTypesProvider } from './monitorTypes.js';
 import { useShortcuts } from './lib/keys.js';
 import { useClient, useConnection, usePush, useQuery } from './state.js';
 import { applyTheme } from './theme.js';
@@ -38,7 +39,9 @@ export function App() {
   return (
     <ToastProvider>
       <LiveFeedProvider>
-        <Shell />
+        <MonitorTypesProvider>
+          <Shell />
+        </MonitorTypesProvider>
       </LiveFeedProvider>
     </ToastProvider>
   );

@@ -20,19 +20,16 @@ export function kindOf(sourceOrType: string): string {
   return sourceOrType.split(/[:.]/)[0] ?? sourceOrType;
 }
 
+// Sources that are not monitor types (a monitor type's badge comes from its folder, through monitors.types).
 // Short labels rather than emoji: emoji fonts are missing on many Linux desktops and render as boxes.
-const LABELS: Record<string, string> = {
-  rss: 'RSS', feed: 'RSS', mail: 'MAIL', imap: 'MAIL', irc: 'IRC', chat: 'CHAT', mastodon: 'MAST', x: 'X', twitter: 'X',
-  weather: 'WX', web: 'WEB', webpage: 'WEB', page: 'WEB', log: 'LOG', logtail: 'LOG', system: 'SYS', schedule: 'TIME',
-  webhook: 'HOOK', idle: 'IDLE', window: 'WIN', flag: 'FLAG', panoptes: 'APP',
-};
+const OTHER_LABELS: Record<string, string> = { panoptes: 'APP', flag: 'FLAG' };
 
 /** A compact label and a stable hue for a monitor kind, for the badge shown beside events and monitors. */
-export function kindBadge(sourceOrType: string): { label: string; hue: number } {
+export function kindBadge(sourceOrType: string, badges: ReadonlyMap<string, string> = new Map()): { label: string; hue: number } {
   const kind = kindOf(sourceOrType);
   let h = 0;
   for (const c of kind) h = (h * 31 + c.charCodeAt(0)) % 360;
-  return { label: LABELS[kind] ?? kind.slice(0, 4).toUpperCase(), hue: h };
+  return { label: badges.get(kind) ?? OTHER_LABELS[kind] ?? kind.slice(0, 4).toUpperCase(), hue: h };
 }
 
 /** Split text around case-insensitive occurrences of the search words, for highlighting. */

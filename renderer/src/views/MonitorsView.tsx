@@ -243,6 +243,17 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
         </h1>
       </div>
       <p className="muted">{editing.type.description}</p>
+      {editing.type.routes.map((r) =>
+        r.url ? (
+          <p key={r.describe} className="muted route-address">
+            Receives {r.describe} on this machine at <code>{r.url}</code>
+          </p>
+        ) : (
+          <p key={r.describe} className="error route-address" role="status">
+            This monitor cannot receive anything here: {r.problem ?? 'no server for it is running'}.
+          </p>
+        ),
+      )}
       <form
         className="card form"
         aria-label={existing ? 'Edit monitor' : 'New monitor'}
