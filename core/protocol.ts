@@ -221,6 +221,41 @@ export interface ChannelTestResult {
   retryAfterMs: number | null;
 }
 
+/** One action of one firing: (rule, event, action index), the key of the outbox. */
+export const actionRefSchema = z.object({ ruleId: z.string().min(1), eventId: z.string().min(1), actionIndex: z.number().int().min(0) });
+export type ActionRef = z.infer<typeof actionRefSchema>;
+
+/** An action that exhausted its attempts, or failed in a way retrying would not fix; kept until Retry or Discard. */
+export interface DeadLetterInfo extends ActionRef {
+  ruleName: string | null;
+  /** The title of the event that fired the rule (null for a timer firing or a pruned event). */
+  eventTitle: string | null;
+  kind: string;
+  /** The lane it ran in: `webhook:host:port`, `email:smtp-host`, `chat:network`, `mqtt`, `notify`, `command:program`. */
+  destination: string;
+  lastError: string | null;
+  attempts: number;
+  failedAt: string | null;
+  /** What the receiver saw as Idempotency-Key / Message-ID / user property on every attempt. */
+  idempotencyKey: string;
+}
+
+/** One destination's lane since this start. */
+export interface ActionLaneInfo {
+  lane: string;
+  healthy: boolean;
+  running: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastFailureAt: string | null;
+  lastSuccessAt: string | null;
+}
+
+export interface ActionsStatus {
+  lanes: ActionLaneInfo[];
+  deadLetters: number;
+}
+
 /** Marks a request's result type (a type only; nothing is checked at run time on the way out). */
 const returns = <T>(): T => undefined as T;
 const none = z.object({});
@@ -282,6 +317,16 @@ export const requests = {
   /** Only the fields given change (also inside `notifications`). */
   'settings.update': { params: settingsUpdateSchema, result: returns<Settings>() },
   'notifications.recent': { params: z.object({ limit: z.number().optional() }), result: returns<NotificationPayload[]>() },
+  /** Each destination's health and how many dead letters wait. */
+  'actions.status': { params: none, result: returns<ActionsStatus>() },
+  /** Dead letters, newest first; `before` (a `failedAt`) pages on. */
+  'actions.deadLetters': {
+    params: z.object({ limit: z.number().int().min(1).max(500).optional(), before: z.string().optional() }),
+    result: returns<{ items: DeadLetterInfo[]; total: number; next: string | null }>(),
+  },
+  /** Run a dead letter again with fresh attempts (same idempotency key). */
+  'actions.retry': { params: actionRefSchema, result: returns<{ retried: boolean }>() },
+  'actions.discard': { params: actionRefSchema, result: returns<{ discarded: boolean }>() },
   'channels.types': { params: none, result: returns<ChannelTypeInfo[]>() },
   'channels.list': { params: none, result: returns<ChannelInfo[]>() },
   /** From a type and its settings, or from an Apprise-style `url` (`ntfys://ntfy.sh/topic`); secrets go to the secret store. */
@@ -322,6 +367,8 @@ export interface Pushes {
   'channels': ChannelInfo[];
   /** config.json changed outside the app: taken in (`problem` null), or refused with the reason. */
   'config': { problem: string | null };
+  /** A destination turned unhealthy or recovered, or the dead letters changed. */
+  'actions': ActionsStatus;
 }
 export type Topic = keyof Pushes;
 

@@ -32,6 +32,7 @@ import type { ChannelDefinition } from '../core/notification-channel.js';
 import { channelTypes } from '../channels/registry.js';
 import { ChannelSender } from './channel-sender.js';
 import { channelExecutor } from './actions/channel.js';
+import { actionsStatus } from './handlers/actions.js';
 import { defaultRules } from './default-rules.js';
 
 export interface EngineOptions {
@@ -135,6 +136,7 @@ export class Engine {
       retryBaseMs: opts.actionRetry?.baseMs,
       retryCapMs: opts.actionRetry?.capMs,
       onDeadLetter: (item, error) => this.actionFailed(item, error),
+      onLaneHealth: () => this.broadcast('actions', actionsStatus(this)),
     });
     this.processor = new RuleProcessor(
       store,
@@ -316,6 +318,7 @@ export class Engine {
    */
   private actionFailed(item: OutboxItem, error: string): void {
     if (this.closed) return;
+    this.broadcast('actions', actionsStatus(this));
     const cause = item.eventId.startsWith('at:') ? null : this.store.events.get(item.eventId);
     if (cause?.type === ACTION_FAILED) return;
     const kind = Object.keys(item.action)[0] ?? 'unknown';

@@ -131,48 +131,56 @@ export class OutboxDispatcher {
   private turn(): void {
     this.scheduled = false;
     if (this.controller.signal.aborted) return;
+    const starts: { lane: Lane; item: OutboxItem }[] = [];
+    const finished = this.outcomes.splice(0);
     try {
       for (const name of this.lookEverywhere ? this.store.outbox.pendingLanes() : []) this.ready.add(name);
       this.lookEverywhere = false;
       for (const name of this.store.outbox.takeTouchedLanes()) this.ready.add(name);
 
       const now = Date.now();
-      const starts: { lane: Lane; item: OutboxItem }[] = [];
-      let budget = SLICE;
-      for (const name of [...this.ready]) {
-        if (budget <= 0) break;
-        const lane = this.lane(name);
-        const exec = this.executorFor(name);
-        const free = (exec?.concurrency ?? 4) - lane.running;
-        this.ready.delete(name);
-        if (free <= 0) continue; // a finishing action puts the lane back
-        const take = Math.min(free, budget);
-        const items = this.store.outbox.laneDue(name, now, take);
-        budget -= items.length;
-        for (const item of items) {
-          starts.push({ lane, item });
-          lane.running++;
-        }
-        if (items.length === take && take < free) this.ready.add(name); // the slice ran out, not the lane
-        else if (items.length < take) this.armLane(lane);
-      }
-      const finished = this.outcomes.splice(0);
-      // One transaction for the turn: finished actions' fates and the inflight marks of those about to start.
+      // One transaction per turn: the fates of finished actions first (a retry's new due time counts when its lane
+      // looks for work below), then the inflight marks of the actions about to start.
       this.store.tx(() => {
         for (const f of finished) this.record(f.item, f.outcome);
-        for (const s of starts) this.store.outbox.markInflight(s.item);
+        let budget = SLICE;
+        for (const name of [...this.ready]) {
+          if (budget <= 0) break;
+          const lane = this.lane(name);
+          const free = (this.executorFor(name)?.concurrency ?? 4) - lane.running;
+          this.ready.delete(name);
+          if (free <= 0) continue; // a finishing action puts the lane back
+          const take = Math.min(free, budget);
+          const items = this.store.outbox.laneDue(name, now, take);
+          budget -= items.length;
+          for (const item of items) {
+            this.store.outbox.markInflight(item);
+            starts.push({ lane, item });
+            lane.running++;
+          }
+          if (items.length === take && take < free) this.ready.add(name); // the slice ran out, not the lane
+          else if (items.length < take) this.armLane(lane);
+        }
       });
-      for (const f of finished) if (f.outcome.kind === 'failed') this.opts.onDeadLetter?.(f.item, f.outcome.error);
-      // A retry recorded just now was still in flight when its lane was looked at above (so no timer was set for
-      // it): arm the lane for it, or an action whose lane has nothing else to do waits for the next wake forever.
-      for (const f of finished) if (f.outcome.kind === 'retry') this.armLane(this.lane(f.lane));
-      for (const s of starts) this.start(s.lane, s.item);
-      if (this.ready.size) this.wake();
     } catch (err) {
+      // The transaction rolled back: nothing started, and what finished is recorded next time.
+      for (const s of starts) s.lane.running--;
+      this.outcomes.unshift(...finished);
       this.log.error(`outbox turn failed, trying again shortly: ${(err as Error).stack ?? err}`);
       this.lookEverywhere = true;
       setTimeout(() => this.wake(), 1_000).unref?.();
+      return;
     }
+    for (const s of starts) this.start(s.lane, s.item);
+    for (const f of finished) {
+      if (f.outcome.kind !== 'failed') continue;
+      try {
+        this.opts.onDeadLetter?.(f.item, f.outcome.error);
+      } catch (err) {
+        this.log.warn(`reporting a dead letter failed: ${(err as Error).message}`);
+      }
+    }
+    if (this.ready.size) this.wake();
   }
 
   private record(item: OutboxItem, o: Outcome): void {

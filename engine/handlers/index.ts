@@ -1,4 +1,5 @@
 import type { Handlers } from '../../core/rpc/server.js';
+import { actionHandlers, type ActionsHost } from './actions.js';
 import { channelHandlers, type ChannelHost } from './channels.js';
 import { eventHandlers } from './events.js';
 import { flagHandlers } from './flags.js';
@@ -12,7 +13,7 @@ import { settingsHandlers } from './settings.js';
 export type { HandlerHost } from './host.js';
 
 /** Every request of the protocol, answered by the engine; one file per subject. A missing method fails to compile. */
-export function createHandlers(engine: HandlerHost & ChannelHost): Handlers {
+export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost): Handlers {
   return {
     ...settingsHandlers(engine),
     ...eventHandlers(engine),
@@ -20,6 +21,7 @@ export function createHandlers(engine: HandlerHost & ChannelHost): Handlers {
     ...ruleHandlers(engine),
     ...flagHandlers(engine),
     ...notificationHandlers(engine),
+    ...actionHandlers(engine),
     ...channelHandlers(engine),
     ...forwardingHandlers(engine),
   } satisfies Handlers;

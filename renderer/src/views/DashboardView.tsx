@@ -2,6 +2,7 @@ import { KindBadge } from '../components/KindBadge.js';
 import { useMemo } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { TimeChart, type ChartSeries } from '../components/TimeChart.js';
+import { ActionsPanel } from '../components/ActionsPanel.js';
 import { dateTime } from '../lib/format.js';
 import { useQuery } from '../state.js';
 import { useRecentEvents } from '../lib/recentEvents.js';
@@ -161,6 +162,7 @@ export function DashboardView() {
           </tbody>
         </table>
       </section>
+      <ActionsPanel />
     </div>
   );
 }
