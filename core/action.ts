@@ -36,6 +36,9 @@ export function permanentError(message: string): Error {
   return Object.assign(new Error(message), { permanent: true });
 }
 
+/** The MQTT 5 user property an `mqtt` action's message carries the idempotency key in. */
+export const IDEMPOTENCY_MQTT_PROPERTY = 'idempotency-key';
+
 /** A mail's Message-ID made from the action's idempotency key: a resent mail is recognisably the same message. */
 export function messageIdFor(key: string): string {
   return `<${key}@panoptes.idempotency>`;

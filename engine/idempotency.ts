@@ -13,7 +13,5 @@ export function idempotencyKey(ruleId: string, eventId: string, actionIndex: num
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** The environment variable a `command` action's program finds it in. */
 export const IDEMPOTENCY_ENV = 'PANOPTES_IDEMPOTENCY_KEY';
-/** The MQTT v5 user property an `mqtt` action's message carries it in. */
-export const IDEMPOTENCY_MQTT_PROPERTY = 'idempotency-key';
 
-export { messageIdFor } from '../core/action.js';
+export { messageIdFor, IDEMPOTENCY_MQTT_PROPERTY } from '../core/action.js';

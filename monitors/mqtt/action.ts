@@ -1,5 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
-import { permanentError, type ActionExecutor } from '../../core/action.js';
+import { IDEMPOTENCY_MQTT_PROPERTY, permanentError, type ActionExecutor } from '../../core/action.js';
 import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 
 export interface MqttBroker {
@@ -9,6 +9,8 @@ export interface MqttBroker {
 
 interface Conn {
   key: string;
+  /** MQTT 5 when the broker speaks it (the idempotency key rides as a user property), else 3.1.1. */
+  version: 4 | 5;
   client: MqttClient;
   idle: NodeJS.Timeout | null;
   lastError: string | null;
@@ -22,11 +24,15 @@ const IDLE_CLOSE_MS = 60_000;
 /**
  * `mqtt {topic, payload, retain, qos}`: publish to the configured broker (settings' actionBroker, else the forward
  * broker), so rules can drive Home Assistant or Node-RED. One connection per broker, kept while actions flow.
- * Retry-safe: a message published twice at QoS 0/1 is within what MQTT promises anyway.
+ * Retry-safe: a message published twice at QoS 0/1 is within what MQTT promises anyway. Over MQTT 5 every message
+ * carries the action's idempotency key as the user property `idempotency-key`; a broker that only speaks 3.1.1 (the
+ * embedded aedes) gets the message without it.
  */
 export function mqttExecutor(brokerOf: () => MqttBroker | null): ActionExecutor {
   let current: Conn | null = null;
   let closed = false;
+  /** Brokers that refused MQTT 5: they get 3.1.1 from then on. */
+  const olderBrokers = new Set<string>();
 
   const drop = async () => {
     const c = current;
@@ -40,9 +46,18 @@ export function mqttExecutor(brokerOf: () => MqttBroker | null): ActionExecutor 
     const key = JSON.stringify([broker.address, broker.tls ?? null]);
     if (current && current.key !== key) await drop();
     if (!current) {
-      const client = connect(broker.address.url, clientOptions(broker.address, broker.tls, { clean: true, reconnectPeriod: 2_000 }));
-      const conn: Conn = { key, client, idle: null, lastError: null };
-      client.on('error', (err) => (conn.lastError = mqttErrorText(err)));
+      const version = olderBrokers.has(key) ? 4 : 5;
+      const client = connect(broker.address.url, clientOptions(broker.address, broker.tls, { clean: true, reconnectPeriod: 2_000, protocolVersion: version }));
+      const conn: Conn = { key, version, client, idle: null, lastError: null };
+      client.on('error', (err) => {
+        conn.lastError = mqttErrorText(err);
+        // CONNACK 1 (3.1.1) / 132 (5): "unsupported protocol version": speak 3.1.1 to this broker from now on.
+        const code = (err as { code?: unknown }).code;
+        if (version === 5 && (code === 1 || code === 132)) {
+          olderBrokers.add(key);
+          if (current === conn) void drop();
+        }
+      });
       current = conn;
     }
     const c = current;
@@ -94,10 +109,11 @@ export function mqttExecutor(brokerOf: () => MqttBroker | null): ActionExecutor 
           if (err) reject(new Error(`mqtt action: ${mqttErrorText(err)}`));
           else resolve();
         };
+        const options = { qos, retain: a.retain ?? false, ...(conn.version === 5 ? { properties: { userProperties: { [IDEMPOTENCY_MQTT_PROPERTY]: ctx.idempotencyKey } } } : {}) };
         // QoS 0 completes once written to the socket; a disconnected client would queue it, so wait for a connection.
         if (qos === 0 && !client.connected) {
-          client.once('connect', () => client.publish(a.topic, a.payload, { qos, retain: a.retain ?? false }, (err) => finish(err ?? undefined)));
-        } else client.publish(a.topic, a.payload, { qos, retain: a.retain ?? false }, (err) => finish(err ?? undefined));
+          client.once('connect', () => client.publish(a.topic, a.payload, options, (err) => finish(err ?? undefined)));
+        } else client.publish(a.topic, a.payload, options, (err) => finish(err ?? undefined));
       });
     },
     async close() {

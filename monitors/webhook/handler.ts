@@ -31,7 +31,13 @@ export interface WebhookResult {
   message: string;
   hookId?: string;
   event?: NewEvent;
+  /** The sender's `Idempotency-Key`, when it gave a usable one: a repeat of a request already stored is dropped. */
+  idempotencyKey?: string;
 }
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** Keys are opaque to us; anything printable up to this length is taken (Panoptes' own are 32 hex digits). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export async function handleWebhook(req: WebhookRequestLike, hooks: HookLookup): Promise<WebhookResult> {
   const url = new URL(req.url ?? '/', 'http://hooks.invalid');
@@ -67,10 +73,12 @@ export async function handleWebhook(req: WebhookRequestLike, hooks: HookLookup):
     return { status: 415, message: 'send JSON, a form (application/x-www-form-urlencoded) or plain text', hookId: hook.id };
   }
 
+  const key = header(req, IDEMPOTENCY_HEADER)?.trim();
   return {
     status: 200,
     message: 'received',
     hookId: hook.id,
+    ...(key && IDEMPOTENCY_KEY.test(key) ? { idempotencyKey: key } : {}),
     event: {
       type: 'webhook.received',
       title: pickTitle(fields) ?? `Webhook: ${hook.name ?? hook.id}`,

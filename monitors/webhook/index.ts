@@ -10,6 +10,10 @@ export { handleWebhook, type Hook, type HookLookup, type WebhookRequestLike, typ
 export { webhookRegistry, WebhookRegistry, type RegisteredHook } from './registry.js';
 export { webhookRoute } from './route.js';
 
+/** How many senders' idempotency keys a hook remembers to drop repeats (kept as one state value, written with each event). */
+const REMEMBERED_KEYS = 1_000;
+const KEYS_STATE = 'idempotencyKeys';
+
 export const webhookConfigSchema = z.object({
   hookId: z
     .string()
@@ -29,7 +33,7 @@ const definition: MonitorDefinition<WebhookConfig> = {
   badge: 'HOOK',
   category: 'Incoming',
   title: 'Webhook in',
-  description: `Receives POST requests at /hooks/<id> on the agent's server (secret required, body up to ${MAX_BODY_BYTES / 1024 / 1024} MiB) and turns their body into an event.`,
+  description: `Receives POST requests at /hooks/<id> on the agent's server (secret required, body up to ${MAX_BODY_BYTES / 1024 / 1024} MiB) and turns their body into an event. A request repeating the Idempotency-Key of one of the last ${REMEMBERED_KEYS.toLocaleString('en')} is answered 200 and not stored again.`,
   configSchema: webhookConfigSchema,
   events: [
     {
@@ -45,13 +49,32 @@ const definition: MonitorDefinition<WebhookConfig> = {
   routes: [{ prefix: '/hooks/', describe: 'POST /hooks/<hook id>', handle: webhookRoute() }],
   create(ctx) {
     let unregister: (() => void) | null = null;
+    // Keys of recent deliveries, kept with the events (same transaction), oldest first; a sender retrying after a
+    // lost answer or a crash gives the same key, and the repeat is dropped.
+    const inProgress = new Set<string>();
+    const emitOnce = async (event: Parameters<typeof ctx.emit>[0], key?: string): Promise<boolean> => {
+      if (!key) {
+        await ctx.emit(event);
+        return true;
+      }
+      const recent = ctx.state.get<string[]>(KEYS_STATE) ?? [];
+      if (inProgress.has(key) || recent.includes(key)) return false;
+      inProgress.add(key);
+      try {
+        const next = [...(ctx.state.get<string[]>(KEYS_STATE) ?? []), key].slice(-REMEMBERED_KEYS);
+        await ctx.emit(event, { state: { [KEYS_STATE]: next } });
+        return true;
+      } finally {
+        inProgress.delete(key);
+      }
+    };
     return {
       start() {
         const secret = ctx.secrets.secret ?? ctx.config.secret;
         if (!secret) throw new Error('set a secret for this hook; without one anybody could post events');
         // A dry run has nothing to show: events only exist when someone posts.
         if (ctx.dryRun) return;
-        unregister = webhookRegistry.register({ id: ctx.config.hookId, secret, name: ctx.name, emit: (e) => ctx.emit(e) });
+        unregister = webhookRegistry.register({ id: ctx.config.hookId, secret, name: ctx.name, emit: emitOnce });
         ctx.log.info(`listening at POST /hooks/${ctx.config.hookId}`);
       },
       stop() {

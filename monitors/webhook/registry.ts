@@ -4,8 +4,11 @@ import type { NewEvent } from '../../core/event.js';
 import type { Hook } from './handler.js';
 
 export interface RegisteredHook extends Hook {
-  /** The owning monitor instance's durable emit, so the event gets that instance as its source. */
-  emit(event: NewEvent): Promise<void>;
+  /**
+   * The owning monitor instance's durable emit, so the event gets that instance as its source. With the sender's
+   * idempotency key, a key already stored is not stored again: resolves `false` for such a repeat.
+   */
+  emit(event: NewEvent, idempotencyKey?: string): Promise<boolean | void>;
 }
 
 export class WebhookRegistry {

@@ -13,7 +13,8 @@ export function webhookRoute(registry: WebhookRegistry = webhookRegistry) {
     let message = result.message;
     if (result.event) {
       try {
-        await registry.get(result.hookId!)!.emit(result.event);
+        // A repeat (same Idempotency-Key) is answered like the first delivery: the sender did its part.
+        if ((await registry.get(result.hookId!)!.emit(result.event, result.idempotencyKey)) === false) message = 'received before (same Idempotency-Key)';
       } catch {
         // Not stored: tell the sender to retry rather than pretend it arrived.
         status = 503;

@@ -9,6 +9,7 @@ import { tempDir, waitFor } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
 import { logOf, writeConfig } from './helpers.js';
+import { idempotencyKey } from '../../engine/idempotency.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
@@ -28,15 +29,21 @@ test('a rule publishes a templated message with the mqtt action (retained, QoS 1
   });
   const engine = await Engine.open({ dataDir: dir, log: silentLogger, startMonitors: false });
   t.after(() => engine.close());
-  const sub = await connectAsync(broker.url);
+  // An MQTT 5 subscriber, as Home Assistant or Node-RED can be: it sees the action's idempotency key.
+  const sub = await connectAsync(broker.url, { protocolVersion: 5 });
   t.after(() => sub.endAsync());
   const got: { topic: string; payload: string; retain: boolean }[] = [];
-  sub.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  const keys: unknown[] = [];
+  sub.on('message', (topic, payload, packet) => {
+    got.push({ topic, payload: payload.toString(), retain: packet.retain });
+    keys.push(packet.properties?.userProperties?.['idempotency-key']);
+  });
   await sub.subscribeAsync('panoptes-out/#', { qos: 1 });
 
-  await engine.emit('test:gen', { type: 'test.door', title: 'Door "front" opened', fields: { room: 'hall', n: 3 } });
+  const event = await engine.emit('test:gen', { type: 'test.door', title: 'Door "front" opened', fields: { room: 'hall', n: 3 } });
   await waitFor(() => got.length === 1, 'the published message', 15_000);
   assert.deepEqual(got[0], { topic: 'panoptes-out/hall', payload: '{"title": "Door \\"front\\" opened", "n": 3}', retain: false });
+  assert.equal(keys[0], idempotencyKey('to-home-assistant', event!.id, 0), 'the key rides as the MQTT 5 user property idempotency-key');
   assert.deepEqual(JSON.parse(got[0]!.payload), { title: 'Door "front" opened', n: 3 });
 
   // Retained: a subscriber that comes later still gets the last value.

@@ -137,9 +137,11 @@ export async function startWithHost<C>(def: MonitorDefinition<C>, config: unknow
   const host = new MonitorHost({
     definitions: new Map([[def.type, def as MonitorDefinition]]),
     stateFor: () => state,
-    emit: async (_id, e) => {
+    emit: async (_id, e, st) => {
       if (opts.onEmit) opts.onEmit(e);
       else events.push(e);
+      // As the store does: state passed with an event is saved together with it.
+      for (const [k, v] of Object.entries(st ?? {})) state.set(k, v);
     },
     log: silentLogger,
     onHealth: (h) => void health.push({ ...h }),

@@ -141,3 +141,19 @@ test('monitor test: nothing to show until someone posts; no secret is a clear er
   const { secretFields } = await import('../../core/monitor-host.js');
   assert.deepEqual(secretFields(webhook), ['secret']);
 });
+
+test('a sender that repeats its Idempotency-Key (a retry after a lost answer or a crash) is answered 200 and stored once', async (t) => {
+  const events: NewEvent[] = [];
+  const run = await startWithHost(webhook, { hookId: 'deploys-once' }, { onEmit: (e) => void events.push(e), secrets: { secret: 'a-long-enough-secret-value' } });
+  t.after(() => run.stop());
+  await waitFor(() => run.health.some((h) => h.status === 'ok'), 'started');
+  const send = (key: string | null, n: number) =>
+    post('/g/hooks/deploys-once', json({ title: `deploy ${n}` }), { 'content-type': 'application/json', 'x-panoptes-secret': 'a-long-enough-secret-value', ...(key ? { 'idempotency-key': key } : {}) });
+  assert.equal((await send('k-1', 1)).status, 200);
+  const again = await send('k-1', 1);
+  assert.equal(again.status, 200, 'the repeat is not an error for the sender');
+  assert.equal((await Promise.all([send('k-2', 2), send('k-2', 2), send('k-2', 2)])).every((r) => r.status === 200), true);
+  assert.equal((await send(null, 3)).status, 200);
+  assert.equal((await send(null, 3)).status, 200, 'without a key every request is new');
+  assert.deepEqual(events.map((e) => e.title), ['deploy 1', 'deploy 2', 'deploy 3', 'deploy 3']);
+});
