@@ -38,6 +38,8 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_WS_MESSAGE = 4 * 1024 * 1024;
+/** Answers 204 for the right key (as `Authorization: Bearer`), 401 otherwise. */
+export const KEY_CHECK_PATH = '/auth/check';
 
 /**
  * The headless agent's server: the UI's static files and the protocol over a WebSocket, on 127.0.0.1 only.
@@ -67,6 +69,14 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     if (!isHook && !allowedHosts().has(String(req.headers.host ?? ''))) return deny(res, 421, 'unknown host');
     const origin = req.headers.origin;
     if (!isHook && origin && !allowedOrigins().has(origin)) return deny(res, 403, 'cross-origin requests are not allowed');
+    // The page asks this when its WebSocket handshake failed: the browser hides the upgrade's status, and only a real
+    // 401 here may make it say its key was refused (an agent that is down or restarting is not a refusal).
+    if (url.pathname === KEY_CHECK_PATH) {
+      const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+      res.setHeader('Cache-Control', 'no-store');
+      res.writeHead(tokenMatches(opts.token, bearer) ? 204 : 401).end();
+      return;
+    }
     try {
       for (const route of opts.routes ?? []) if (await route(req, res, url)) return;
     } catch (err) {

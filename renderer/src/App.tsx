@@ -153,7 +153,7 @@ function Shell() {
       </header>
       {status === 'reconnecting' || status === 'connecting' ? (
         <div className="banner" role="status">
-          {status === 'connecting' ? 'Connecting to Panoptes…' : 'Disconnected from the Panoptes engine — reconnecting…'}
+          {status === 'connecting' ? 'Connecting to Panoptes…' : 'Reconnecting… (the connection to the Panoptes engine was lost; the page comes back by itself)'}
           {status === 'reconnecting' && !isDesktop() ? (
             <button className="small" onClick={() => client.retryNow()}>
               Retry now

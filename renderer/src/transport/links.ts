@@ -46,9 +46,9 @@ export function webSocketConnector(token: string, url = wsUrlFromLocation()): Co
       closed = true;
       if (REJECT_CODES.has(ev.code)) return h.onClose('rejected');
       if (opened) return h.onClose('lost');
-      // The handshake failed. The browser hides the HTTP status, so ask the server whether it is up at all:
-      // if it answers plain HTTP, the upgrade was refused, which for our agent means the token was wrong.
-      void serverAnswers().then((up) => h.onClose(up ? 'rejected' : 'lost'));
+      // The handshake failed. The browser hides the HTTP status, so ask the server about the key itself: only a
+      // real 401 means it was refused. Down, starting or unreachable is "lost", and the client keeps trying.
+      void keyRefused(token).then((refused) => h.onClose(refused ? 'rejected' : 'lost'));
     };
     return {
       send: (msg) => {
@@ -62,10 +62,10 @@ export function webSocketConnector(token: string, url = wsUrlFromLocation()): Co
   };
 }
 
-async function serverAnswers(): Promise<boolean> {
+async function keyRefused(token: string): Promise<boolean> {
   try {
-    const r = await fetch(location.origin + '/', { method: 'GET', cache: 'no-store' });
-    return r.ok;
+    const r = await fetch(location.origin + '/auth/check', { method: 'GET', cache: 'no-store', headers: { authorization: 'Bearer ' + token } });
+    return r.status === 401;
   } catch {
     return false;
   }
