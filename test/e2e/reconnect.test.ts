@@ -37,7 +37,7 @@ after(async () => {
 const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
 const REJECTED = 'Panoptes did not accept this page’s key';
 
-uiTest('a page open across agent restarts reconnects by itself and never shows the key-rejected screen', 120_000, async () => {
+uiTest('a page open across agent restarts reconnects by itself and never shows the key-rejected screen', 240_000, async () => {
   await page.goto(agent!.openUrl);
   await page.locator('.conn-open').waitFor({ timeout: 15_000 });
   let sawRejected = false;
