@@ -104,12 +104,6 @@ function shorten(v: unknown): unknown {
   return v;
 }
 
-/** Every node's result (no short-circuit), in document order: what a trace shows. */
-export function traceCondition(c: CompiledCondition, e: PanoptesEvent, out: ConditionResult[] = []): ConditionResult[] {
-  traceInto(c, e, out, out.length);
-  return out;
-}
-
 /**
  * Writes the results of `c`'s subtree into `out` from index `at` (`c.size` entries) and returns the index after them.
  * A combinator's result follows from its children's, so each leaf is tested exactly once.

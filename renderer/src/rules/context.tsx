@@ -3,7 +3,7 @@
  * engine's validation issues (by JSON path), field-name suggestions and the event the template previews use.
  * Also the small labelled inputs the sections are made of, each showing the issues for its own path.
  */
-import { createContext, useContext, useId } from 'react';
+import { createContext, useContext } from 'react';
 import type { ReactNode } from 'react';
 import type { MonitorInfo, MonitorTypeInfo, ValidationIssue } from '../../../core/protocol.js';
 import { fieldId, getIn, jsonPath, type Json, type Path } from './model.js';
@@ -167,8 +167,4 @@ export function FieldList() {
       ))}
     </datalist>
   );
-}
-
-export function useUid(prefix: string): string {
-  return prefix + useId().replace(/:/g, '');
 }
