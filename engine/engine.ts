@@ -1,5 +1,7 @@
 import os from 'node:os';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { secureDataDir } from '../core/data-dir.js';
+import { existsSync, statSync } from 'node:fs';
 import { setPanoptesStatsProvider } from '../core/panoptes-stats.js';
 import type { MonitorDefinition, MonitorHealth, MonitorRoute } from '../core/monitor.js';
 import type { ActionHost } from '../core/action.js';
@@ -18,7 +20,7 @@ import type { Method, NotificationPayload, ParamsOf, Pushes, ResultOf, Topic } f
 import { newId } from '../core/ids.js';
 import { RuleEngine, validateRules, type RuleIssue } from '../rules/index.js';
 import { EventWriter } from './event-writer.js';
-import { RuleProcessor } from './rule-processor.js';
+import { RuleProcessor, type RuleRuntimeError } from './rule-processor.js';
 import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
 import { notifyExecutor } from './actions/notify.js';
 import { webhookExecutor } from './actions/webhook.js';
@@ -81,6 +83,8 @@ export class Engine {
   readonly clock: Clock;
   readonly agentId: string;
   ruleErrors: RuleIssue[] = [];
+  /** The last run-time error of each rule (match budget overruns, events that could not be processed), newest last. */
+  readonly ruleRuntimeErrors = new Map<string, RuleRuntimeError>();
   paused = false;
   private readonly connections = new Set<Connection>();
   private readonly eventListeners = new Set<(e: PanoptesEvent) => void>();
@@ -150,6 +154,11 @@ export class Engine {
         if (e) this.broadcast('event', stripSeq(e));
       },
       (a) => this.outbox.laneOf(a),
+      (err) => {
+        this.ruleRuntimeErrors.delete(err.ruleId);
+        this.ruleRuntimeErrors.set(err.ruleId, err);
+        if (this.ruleRuntimeErrors.size > 1_000) this.ruleRuntimeErrors.delete(this.ruleRuntimeErrors.keys().next().value!);
+      },
     );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
@@ -193,8 +202,9 @@ export class Engine {
 
   static async open(opts: EngineOptions): Promise<Engine> {
     const log = opts.log ?? createLogger('engine');
-    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const store = openStore(opts.dataDir);
+    secureDataDir(opts.dataDir, (m) => log.warn(m));
+    // A folder with a config was in use before: its database must hold history (an empty one is refused).
+    const store = openStore(opts.dataDir, { expectHistory: existsSync(path.join(opts.dataDir, 'config.json')), warn: (m) => log.warn(m) });
     try {
       const config = await ConfigStore.open(opts.dataDir, log.child('config'));
       if (config.created && opts.seedDefaultRules !== false) await config.update((d) => void (d.rules = defaultRules() as typeof d.rules));

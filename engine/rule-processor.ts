@@ -6,6 +6,14 @@ import type { FlagManager } from '../core/flags.js';
 import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
 
 const CURSOR = 'rules';
+
+/** A rule that failed on one event at run time ('' as ruleId: the event could not be processed at all). */
+export interface RuleRuntimeError {
+  ruleId: string;
+  eventId: string;
+  at: string;
+  message: string;
+}
 const BATCH = 500;
 
 /** Actions applied at once while processing (so the next event sees them) rather than through the outbox. */
@@ -38,6 +46,7 @@ export class RuleProcessor {
     private readonly onTagged: (eventId: string, tags: string[]) => void = () => {},
     /** The lane (destination) an outbox action runs in, recorded with its row. */
     private readonly laneOf: (action: Record<string, unknown>) => string = actionKind,
+    private readonly onRuleError?: (e: RuleRuntimeError) => void,
   ) {
     const c = store.cursors.get(CURSOR);
     this.seq = c.seq;
@@ -98,13 +107,34 @@ export class RuleProcessor {
     let enqueued = 0;
     this.store.tx(() => {
       for (const event of batch) {
-        const out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values() });
+        let out: RuleOutput;
+        try {
+          out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values() });
+        } catch (err) {
+          // Matching is pure computation: what fails on this event fails on every replay of it. Retrying would wedge
+          // the processor on one stored event for good (across restarts too), so it is recorded and passed.
+          this.log.error(`rules could not process event ${event.id}, skipped: ${(err as Error).stack ?? err}`);
+          this.onRuleError?.({ ruleId: '', eventId: event.id, at: new Date(this.clock.now()).toISOString(), message: `event skipped: ${(err as Error).message}` });
+          this.seq = event.seq;
+          continue;
+        }
         enqueued += this.apply(out, event);
+        if (out.errors) this.recordErrors(out.errors, event);
         this.seq = event.seq;
       }
       this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
     });
     if (enqueued) this.onEnqueued();
+  }
+
+  /** A rule that could not be evaluated on an event: a trace saying why (what the user opens), and the health list. */
+  private recordErrors(errors: NonNullable<RuleOutput['errors']>, event: StoredEvent): void {
+    const at = new Date(this.clock.now()).toISOString();
+    for (const e of errors) {
+      this.log.warn(`rule ${e.ruleId}: ${e.message}`);
+      this.store.traces.add(e.ruleId, at, [event.id], { ruleId: e.ruleId, at, kind: 'event', eventIds: [event.id], actions: [], error: e.message });
+      this.onRuleError?.({ ruleId: e.ruleId, eventId: event.id, at, message: e.message });
+    }
   }
 
   /** Absences, after-absence deadlines and digests come due with time, not with events: one timer for the next. */

@@ -11,6 +11,7 @@
 import type { PanoptesEvent } from '../core/event.js';
 import { compilePath, type Getter } from './paths.js';
 import type { Condition, LeafCondition, LeafOp, Scalar } from './schema.js';
+import { UserRegex } from '../core/user-regex.js';
 
 const getterCache = new Map<string, Getter>();
 /** The getter of a field path, one per path for the whole process (shared by every rule that reads it). */
@@ -179,7 +180,7 @@ function leafTest(c: LeafCondition): [number, unknown] {
     case 'matches': {
       let flags = c.flags ?? '';
       if (ci && !flags.includes('i')) flags += 'i';
-      return [MATCHES, new RegExp(value as string, flags)];
+      return [MATCHES, new UserRegex(value as string, flags)];
     }
     case 'gt':
       return [GT, value];
@@ -289,7 +290,7 @@ function one(v: unknown, test: number, k: unknown): boolean {
     case ENDS_CI:
       return typeof v === 'string' && v.toLowerCase().endsWith(k as string);
     case MATCHES:
-      return typeof v === 'string' && (k as RegExp).test(v);
+      return typeof v === 'string' && (k as UserRegex).test(v);
     case GT:
       return toNumber(v) > (k as number);
     case GTE:

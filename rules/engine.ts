@@ -8,6 +8,7 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
 import { compileGlob } from './glob.js';
 import { getter, packPrograms, runPacked } from './condition-program.js';
+import { UserRegex, matchBudget, resetMatchBudget } from '../core/user-regex.js';
 import { MatcherIndex } from './matcher-index.js';
 import { groupKey, type Getter } from './paths.js';
 import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
@@ -85,6 +86,8 @@ interface RuleCounters {
   evictions: number;
   gatedTimerFirings: number;
   renderErrors: number;
+  /** Events on which this rule's patterns were skipped because the event used up its matching time budget. */
+  matchErrors: number;
 }
 
 const MAX_REF_BODY = 1_000;
@@ -360,7 +363,8 @@ export class RuleEngine {
   private sweepActive = new Set<CompiledRule>();
   private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
 
-  constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number } = {}) {
+  constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number; matchBudgetMs?: number } = {}) {
+    if (opts.matchBudgetMs !== undefined) matchBudget.limitMs = opts.matchBudgetMs;
     this.maxTraces = opts.maxTracesPerRule ?? 50;
     this.maxKeys = opts.maxKeysPerRule ?? 10_000;
   }
@@ -403,7 +407,7 @@ export class RuleEngine {
     for (const c of compiled) {
       if (!this.states.has(c.id)) this.states.set(c.id, newState(c.sig));
       if (this.states.get(c.id)!.enabledAt === null) this.unarmed.push(c);
-      if (!this.counters.has(c.id)) this.counters.set(c.id, { firings: 0, suppressedByThrottle: 0, evictions: 0, gatedTimerFirings: 0, renderErrors: 0 });
+      if (!this.counters.has(c.id)) this.counters.set(c.id, { firings: 0, suppressedByThrottle: 0, evictions: 0, gatedTimerFirings: 0, renderErrors: 0, matchErrors: 0 });
     }
     this.sweepable = compiled.filter((c) => c.pattern.kind === 'count' || c.pattern.kind === 'sequence' || c.throttle);
     this.bindStates();
@@ -445,6 +449,7 @@ export class RuleEngine {
     this.firings = null;
     this.flagSnapshot = null;
     let stopped = false;
+    resetMatchBudget();
     this.housekeeping(now);
     this.fireDue(now, false, env);
     const count = this.index.candidates(event);
@@ -501,7 +506,24 @@ export class RuleEngine {
       }
     }
     this.fireDue(now, true, env);
+    if (matchBudget.skipped.length) return this.overrun(event, this.output(stopped));
     return this.output(stopped);
+  }
+
+  /**
+   * The event used up its matching budget: the patterns left unrun did not match (fail closed). Each rule they
+   * belong to gets an error the caller records in its traces, so the user sees why it did not fire.
+   */
+  private overrun(event: PanoptesEvent, out: RuleOutput): RuleOutput {
+    const owners = new Set<string>();
+    for (const re of matchBudget.skipped) if (re.owner !== undefined) owners.add(re.owner);
+    const spent = Math.round(matchBudget.limitMs);
+    const errors = [...owners].map((ruleId) => {
+      const c = this.byId.get(ruleId);
+      if (c) c.counters.matchErrors++;
+      return { ruleId, message: `not matched: event ${event.id} used up its ${spent} ms matching budget before this rule's patterns ran (fields of ${Math.round(JSON.stringify(event).length / 1024)} KB)` };
+    });
+    return { firings: out.firings, stopped: out.stopped, errors };
   }
 
   /** Fire every timer due at or before `now` (absences, after-absence deadlines, digests). */
@@ -973,6 +995,8 @@ function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, bas
   const sourceTest = m.when?.source !== undefined && m.when.source !== '*' ? compileGlob(m.when.source) : null;
   const typeTest = m.when?.type !== undefined && m.when.type !== '*' ? compileGlob(m.when.type) : null;
   const cond = m.if ? compileCondition(m.if, `${base}.if`) : null;
+  // Patterns know their rule, so a match-budget overrun is reported on the rule (see RuleEngine.overrun).
+  for (const k of cond?.program?.constants ?? []) if (k instanceof UserRegex) k.owner = rule.id;
   const out: Matcher = {
     rule,
     role,

@@ -1,27 +1,20 @@
 /**
- * Regexes in rules come from users and are run against untrusted text, so they are checked for catastrophic
- * backtracking before a rule is accepted, and we extract a literal substring every match must contain: the index
- * uses it to skip rules whose literal is absent from the event, without running the regex.
+ * Regexes in rules come from users and are run against untrusted text, so they run on a linear-time engine
+ * (core/user-regex.ts: RE2) and what it cannot run is refused when the rule is saved. We also extract a literal
+ * substring every match must contain: the index uses it to skip rules whose literal is absent from the event,
+ * without running the regex.
  */
-import safeRegex from 'safe-regex2';
+import { userRegexProblem, MAX_USER_REGEX_LENGTH } from '../core/user-regex.js';
 
 export const ALLOWED_REGEX_FLAGS = /^[imsu]*$/;
-const MAX_REGEX_LENGTH = 1_000;
 
 export function regexProblem(source: unknown, flags: string | undefined): string | null {
   if (typeof source !== 'string') return 'a regex is written as a string';
-  if (source.length > MAX_REGEX_LENGTH) return `regex is longer than ${MAX_REGEX_LENGTH} characters`;
+  if (source.length > MAX_USER_REGEX_LENGTH) return `regex is longer than ${MAX_USER_REGEX_LENGTH} characters`;
   if (flags !== undefined && (typeof flags !== 'string' || !ALLOWED_REGEX_FLAGS.test(flags) || new Set(flags).size !== flags.length)) {
     return `flags may only use i, m, s and u (each once), got ${JSON.stringify(flags)}`;
   }
-  let re: RegExp;
-  try {
-    re = new RegExp(source, flags ?? '');
-  } catch (err) {
-    return `invalid regex: ${(err as Error).message}`;
-  }
-  if (!safeRegex(re)) return 'regex can backtrack catastrophically (nested or overlapping repetition); simplify it';
-  return null;
+  return userRegexProblem(source, flags ?? '');
 }
 
 /**

@@ -42,6 +42,8 @@ export interface Trace {
   throttle?: { per: string; suppressedSinceLast: number };
   actions: RenderedAction[];
   renderErrors?: string[];
+  /** Why the rule could not be evaluated on this event (no actions ran). */
+  error?: string;
 }
 
 export interface Firing {
@@ -57,6 +59,8 @@ export interface RuleOutput {
   firings: Firing[];
   /** A firing rule had a `stop` action: no later rule saw this event. */
   stopped: boolean;
+  /** Rules that could not be evaluated on this event (their patterns went over the matching time budget). */
+  errors?: { ruleId: string; message: string }[];
 }
 
 export interface Verdict {

@@ -17,6 +17,8 @@ export interface HandlerHost extends ForwardingHost {
   readonly flags: FlagManager;
   readonly rules: RuleEngine;
   readonly ruleErrors: RuleIssue[];
+  /** Each rule's last run-time error (see RuleProcessor): its health, shown with the validation problems. */
+  readonly ruleRuntimeErrors: ReadonlyMap<string, { ruleId: string; at: string; message: string }>;
   readonly definitions: ReadonlyMap<string, MonitorDefinition>;
   readonly forwarding: ForwardingController;
   restartMonitor(id: string): Promise<void>;

@@ -9,7 +9,11 @@ import type { HandlerHost } from './host.js';
 
 export function ruleHandlers(engine: HandlerHost) {
   return {
-    'rules.list': () => ({ rules: engine.config.current.rules, errors: engine.ruleErrors }),
+    'rules.list': () => ({
+      rules: engine.config.current.rules,
+      // Validation problems, then what went wrong at run time (a rule's health), each at the rule it concerns.
+      errors: [...engine.ruleErrors, ...[...engine.ruleRuntimeErrors.values()].map((e) => ({ ...(e.ruleId ? { ruleId: e.ruleId } : {}), path: '$', message: `${e.at}: ${e.message}` }))],
+    }),
     'rules.validate': (p) => {
       const r = validateRule(p.rule);
       return { ok: r.errors.length === 0, errors: r.errors.map(({ path, message }) => ({ path, message })) };

@@ -2,7 +2,7 @@
 // expression matches, its named groups becoming fields).
 import { z } from 'zod';
 import path from 'node:path';
-import safeRegex from 'safe-regex2';
+import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { FileTailer, type TailPosition } from './tailer.js';
@@ -27,8 +27,11 @@ export const logConfigSchema = z
     pattern: z
       .string()
       .optional()
-      .refine((p) => p === undefined || compiles(p), { message: 'not a valid regular expression' })
-      .refine((p) => p === undefined || safeRegex(p), { message: 'this pattern could take exponential time on some lines; simplify it' })
+      // Runs on the linear-time engine (core/user-regex.ts); the message says what is wrong with a pattern it refuses.
+      .superRefine((p, ctx) => {
+        const problem = p === undefined ? null : userRegexProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .refine((p) => p === undefined || !namedGroups(p).some((g) => RESERVED.includes(g)), { message: `named groups may not be called ${RESERVED.join(', ')}` })
       .meta({ label: 'Only lines matching', help: 'A regular expression; only matching lines become events. Named groups, e.g. (?<level>ERROR|WARN), become fields.' }),
     ignoreCase: z.boolean().default(false).meta({ label: 'Ignore case', help: 'Match the pattern regardless of upper/lower case.' }),
@@ -59,7 +62,7 @@ const definition: MonitorDefinition<LogConfig> = {
   ],
   create(ctx) {
     const cfg = ctx.config;
-    const re = cfg.pattern !== undefined ? new RegExp(cfg.pattern, cfg.ignoreCase ? 'i' : '') : null;
+    const re = cfg.pattern !== undefined ? new UserRegex(cfg.pattern, cfg.ignoreCase ? 'i' : '') : null;
     const pollMs = Math.max(MIN_POLL_MS, parseDuration(cfg.pollInterval));
     const saved = ctx.dryRun ? undefined : ctx.state.get<TailPosition>('position');
     const tailer = new FileTailer(cfg.path, { fromBeginning: cfg.fromBeginning, maxLineLength: cfg.maxLineLength }, saved);
@@ -155,15 +158,6 @@ const definition: MonitorDefinition<LogConfig> = {
 };
 
 export default definition;
-
-function compiles(p: string): boolean {
-  try {
-    new RegExp(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function namedGroups(p: string): string[] {
   return [...p.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]!);

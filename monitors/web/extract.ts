@@ -59,12 +59,12 @@ export function extractText(html: string | Buffer, selector?: string, charset?: 
 }
 
 /** Remove what the user said to ignore (counters, timestamps, ads) from each line; lines left empty disappear. */
-export function applyIgnore(lines: string[], patterns: RegExp[]): string[] {
+export function applyIgnore(lines: string[], patterns: { replace(s: string, by: string): string }[]): string[] {
   if (!patterns.length) return lines;
   const out: string[] = [];
   for (const line of lines) {
     let l = line;
-    for (const p of patterns) l = l.replace(p, '');
+    for (const p of patterns) l = p.replace(l, '');
     l = l.replace(/\s+/g, ' ').trim();
     if (l) out.push(l);
   }

@@ -2,7 +2,7 @@
 // what the user said to ignore), and emit `web.changed` with the added/removed lines when that text changes.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import safeRegex from 'safe-regex2';
+import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { applyIgnore, extractText, SelectorError } from './extract.js';
@@ -18,10 +18,11 @@ const MAX_DIFF_LINES = 500;
 const duration = (def: string, label: string, help: string) =>
   z.string().default(def).refine(isDuration, { message: 'write a duration like "30s", "15m" or "1h"' }).meta({ label, help });
 
-const ignorePattern = z
-  .string()
-  .refine((p) => compiles(p), { message: 'not a valid regular expression' })
-  .refine((p) => safeRegex(p), { message: 'this pattern could take exponential time on some pages; simplify it' });
+// Patterns run on the linear-time engine (core/user-regex.ts); the message says what is wrong with one it refuses.
+const ignorePattern = z.string().superRefine((p, ctx) => {
+  const problem = userRegexProblem(p, 'g');
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const webConfigSchema = z.object({
   url: z
@@ -72,7 +73,7 @@ const definition: MonitorDefinition<WebConfig> = {
   ],
   create(ctx) {
     const { url, selector } = ctx.config;
-    const ignore = ctx.config.ignore.map((p) => new RegExp(p, 'g'));
+    const ignore = ctx.config.ignore.map((p) => new UserRegex(p, 'g'));
     const intervalMs = Math.max(parseDuration(ctx.config.interval), MIN_INTERVAL_MS);
     const timeoutMs = parseDuration(ctx.config.timeout);
 
@@ -144,15 +145,6 @@ function changeEvent(url: string, selector: string | undefined, before: string[]
       after: truncate(after.join('\n'), MAX_KEPT_CHARS),
     },
   };
-}
-
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'g');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function hashLines(lines: string[]): string {
