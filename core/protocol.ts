@@ -293,6 +293,8 @@ export const requests = {
   'rules.list': { params: none, result: returns<{ rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] }>() },
   'rules.save': { params: z.object({ rule: z.unknown() }), result: returns<{ rule: unknown }>() },
   'rules.replaceAll': { params: z.object({ rules: z.array(z.unknown()) }), result: returns<{ count: number }>() },
+  // Moving a rule sends the new order as ids: the whole list of thousands of rules is over the message limit.
+  'rules.reorder': { params: z.object({ ids: z.array(z.string()) }), result: returns<{ count: number }>() },
   'rules.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
   'rules.validate': { params: z.object({ rule: z.unknown() }), result: returns<{ ok: boolean; errors: ValidationIssue[] }>() },
   /** Replays the events received in [since, until) (default: the last 7 days) through the rule, as they arrived. */

@@ -38,7 +38,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
     opts.stderr.write(`panoptes: ${engine.config.loadError.file} line ${engine.config.loadError.line}: ${engine.config.loadError.problem}\n` + `panoptes: running with the last good configuration; fix the file or change settings in the app\n`);
   }
   const token = loadOrCreateToken(opts.dataDir);
-  const serve = (port: number) => startAgentServer({ engine, token, port, uiDir: fileURLToPath(new URL('../renderer/', import.meta.url)), routes: engine.monitorRoutes().map((r) => r.handle) });
+  const serve = (port: number) => startAgentServer({ engine, token, log: (m) => log.warn(m), port, uiDir: fileURLToPath(new URL('../renderer/', import.meta.url)), routes: engine.monitorRoutes().map((r) => r.handle) });
   const remembered = opts.port === undefined ? rememberedPort(opts.dataDir) : null;
   let server: Awaited<ReturnType<typeof serve>>;
   try {

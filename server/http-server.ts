@@ -14,6 +14,8 @@ export interface AgentServerOptions {
   port?: number;
   /** Folder of the built renderer (dist/renderer). */
   uiDir?: string;
+  /** Where connection-level problems are reported (a client's broken frame, a refused connection). */
+  log?: (message: string) => void;
   /** Extra routes (webhooks) tried before the static files. Return true when handled. */
   routes?: ((req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean | Promise<boolean>)[];
 }
@@ -40,6 +42,16 @@ const MIME: Record<string, string> = {
 const MAX_WS_MESSAGE = 4 * 1024 * 1024;
 /** Answers 204 for the right key (as `Authorization: Bearer`), 401 otherwise. */
 export const KEY_CHECK_PATH = '/auth/check';
+
+/**
+ * Why `ws` closed a connection on a protocol error, said in the close frame (ws sends the status code alone). The
+ * codes are RFC 6455's: 1002 protocol error (unmasked frame, reserved opcode or bits), 1007 invalid UTF-8, 1009 too big.
+ */
+const CLOSE_REASONS: Record<number, string> = {
+  1002: 'protocol error: malformed frame',
+  1007: 'invalid UTF-8 in a text message',
+  1009: `message over the ${MAX_WS_MESSAGE / 1024 / 1024} MiB limit`,
+};
 
 /**
  * The headless agent's server: the UI's static files and the protocol over a WebSocket, on 127.0.0.1 only.
@@ -108,6 +120,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     const fromHeader = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     if (!tokenMatches(opts.token, fromProtocol ?? fromHeader)) return reject(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // A bad frame is one client's problem: ws closes that connection (with our reason) and reports it here. Without a
+      // listener the 'error' event would be thrown and end the whole process.
+      const close = ws.close.bind(ws);
+      ws.close = (code?: number, reason?: string | Buffer) => close(code, reason ?? (code !== undefined ? CLOSE_REASONS[code] : undefined));
+      ws.on('error', (err) => opts.log?.(`WebSocket closed after a protocol error: ${err.message}`));
       opts.engine.connect(wsChannel(ws));
     });
   });

@@ -39,6 +39,17 @@ export function ruleHandlers(engine: HandlerHost) {
       engine.broadcast('rules', { changed: true });
       return { count: p.rules.length };
     },
+    'rules.reorder': async (p) => {
+      const current = engine.config.current.rules;
+      const byId = new Map(current.map((r) => [r.id, r]));
+      if (p.ids.length !== current.length || new Set(p.ids).size !== p.ids.length || !p.ids.every((id) => byId.has(id))) {
+        throw new RequestError('invalid', 'the rules changed since this list was loaded; reload and move the rule again');
+      }
+      await engine.config.update((d) => void (d.rules = p.ids.map((id) => byId.get(id)!) as typeof d.rules));
+      engine.loadRules();
+      engine.broadcast('rules', { changed: true });
+      return { count: p.ids.length };
+    },
     'rules.remove': async (p) => {
       const exists = engine.config.current.rules.some((r) => r.id === p.id);
       if (!exists) return { removed: false };

@@ -51,14 +51,14 @@ export function RulesView() {
     }, fail('Could not restore the rule'));
   };
 
-  // Order matters (a rule's "stop" hides the event from the rules after it), so moving saves the whole list.
+  // Order matters (a rule's "stop" hides the event from the rules after it): moving saves the new order, as ids.
   const move = async (i: number, d: number) => {
     const all = (rules.data?.rules ?? []).slice();
     const [r] = all.splice(i, 1);
     all.splice(i + d, 0, r);
     rules.set((prev) => ({ rules: all, errors: prev?.errors ?? [] }));
     try {
-      await client.request('rules.replaceAll', { rules: all });
+      await client.request('rules.reorder', { ids: all.map((x) => x.id) });
     } catch (e) {
       fail('Could not reorder the rules')(e as Error);
       rules.reload();
