@@ -6,6 +6,7 @@ import path from 'node:path';
 import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
 import { configSchema, defaultConfig, type ConfigDocument } from './schema.js';
 import type { Logger } from '../log.js';
+import { makePrivate } from '../data-dir.js';
 
 export class ConfigError extends Error {
   constructor(readonly file: string, readonly line: number, readonly column: number, readonly problem: string) {
@@ -116,6 +117,7 @@ export class ConfigStore {
         // The user's broken file is not silently overwritten: it is set aside with a name that says why.
         const aside = `${this.file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         copyFileSync(this.file, aside);
+        makePrivate(aside);
         this.log.warn(`the broken config file was kept as ${aside}`);
         this.loadError = null;
       }
@@ -200,6 +202,7 @@ export class ConfigStore {
     const text = JSON.stringify(this.doc, null, 2) + '\n';
     this.db.data = text;
     await this.db.write(); // lowdb/steno: write to a temp file, then rename, so a crash never leaves half a file
+    makePrivate(this.file); // steno creates its temp file with the default mode
     this.diskText = text;
     this.keepLastGood();
   }
@@ -207,6 +210,7 @@ export class ConfigStore {
   private keepLastGood(): void {
     try {
       copyFileSync(this.file, this.lastGoodFile);
+      makePrivate(this.lastGoodFile);
     } catch (err) {
       this.log.warn(`could not keep a last good copy of the config: ${(err as Error).message}`);
     }

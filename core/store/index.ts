@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { openDatabase, type Db } from './database.js';
+import { openDatabase, type Db, type OpenOptions } from './database.js';
 import { EventStore } from './event-store.js';
 import { MonitorStateStore } from './monitor-state-store.js';
 import { CursorStore } from './cursor-store.js';
 import { OutboxStore } from './outbox-store.js';
 import { FlagTable, KvTable, NotificationTable, TraceTable } from './misc-stores.js';
 
-export { CorruptDatabaseError } from './database.js';
+export { CorruptDatabaseError, LostDatabaseError, type OpenOptions } from './database.js';
 export type { Db } from './database.js';
 export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
 export { memoryState } from './monitor-state-store.js';
@@ -28,9 +28,9 @@ export interface Store {
   close(): void;
 }
 
-export function openStore(dataDir: string | ':memory:'): Store {
+export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}): Store {
   const file = dataDir === ':memory:' ? ':memory:' : path.join(dataDir, 'panoptes.db');
-  const db = openDatabase(file);
+  const db = openDatabase(file, opts);
   return {
     db,
     file,
