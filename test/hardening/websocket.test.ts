@@ -35,7 +35,7 @@ function rawExchange(agent: RunningAgent, bytes: Buffer): Promise<{ code: number
     const s = net.connect(agent.port, '127.0.0.1');
     let buf = Buffer.alloc(0);
     let upgraded = false;
-    const timer = setTimeout(() => (s.destroy(), reject(new Error(`no close frame; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`))), 10_000);
+    const timer = setTimeout(() => (s.destroy(), reject(new Error(`no close frame; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`))), 20_000);
     s.on('error', () => {});
     s.on('close', () => reject(new Error('socket closed without a close frame')));
     s.on('data', (d) => {
@@ -81,7 +81,7 @@ test('WebSocket protocol errors close that connection with a reason and the agen
     assert.ok(closed.reason.length > 0, `${what}: the close says why`);
     assert.equal(agent.child.exitCode, null, `${what}: the agent is still running`);
     const client = await connectProtocol(agent);
-    assert.equal((await client.call('hello', {}, 5_000)).version, 1, `${what}: the next client is served`);
+    assert.equal((await client.call('hello', {}, 15_000)).version, 1, `${what}: the next client is served`);
     client.close();
   }
 });
