@@ -58,7 +58,7 @@ export function RulesView() {
     all.splice(i + d, 0, r);
     rules.set((prev) => ({ rules: all, errors: prev?.errors ?? [] }));
     try {
-      await client.request('rules.reorder', { ids: all.map((x) => x.id) });
+      await client.request('rules.reorder', { ids: all.map((x) => asRule(x).id) });
     } catch (e) {
       fail('Could not reorder the rules')(e as Error);
       rules.reload();
