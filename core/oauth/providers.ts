@@ -1,0 +1,138 @@
+// Where to sign in: presets for Google and Microsoft (their documented endpoints and the scopes mail needs), and
+// any other provider by its issuer URL, whose endpoints come from its discovery document (OpenID Connect Discovery,
+// or RFC 8414's oauth-authorization-server document for plain OAuth servers).
+import { boundedFetch } from '../http.js';
+
+export type ProviderKind = 'google' | 'microsoft' | 'generic';
+
+/** What a plug-in asks for: who the user signs in with, as which app, and for what. */
+export interface OAuthClientSettings {
+  provider: ProviderKind;
+  clientId: string;
+  /** Google's "Desktop app" clients come with a secret that is not secret; most public clients have none. */
+  clientSecret?: string;
+  /** Microsoft: "common", "organizations", "consumers" or a tenant id (default "common"). */
+  tenant?: string;
+  /** Generic: the issuer URL, e.g. https://auth.example.org/realms/home. */
+  issuer?: string;
+  /** Scopes; offline_access / openid are added where the provider needs them for a refresh token and the address. */
+  scopes: string[];
+}
+
+export interface ProviderEndpoints {
+  name: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  deviceAuthorizationEndpoint?: string;
+  /** The host the loopback redirect names: Microsoft matches `http://localhost` on any port, RFC 8252 prefers the IP. */
+  redirectHost: '127.0.0.1' | 'localhost';
+  /** Extra authorization parameters the provider needs to hand out a refresh token. */
+  authorizationParams?: Record<string, string>;
+}
+
+export const GOOGLE_MAIL_SCOPE = 'https://mail.google.com/';
+export const MICROSOFT_IMAP_SCOPES = ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send'];
+export const MICROSOFT_GRAPH_MAIL_SCOPE = 'https://graph.microsoft.com/Mail.Read';
+
+const TENANT = /^[A-Za-z0-9.-]{1,100}$/;
+
+export class ProviderSettingsError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+    this.name = 'ProviderSettingsError';
+  }
+}
+
+/** Resolve a preset or discover a generic provider. Errors name the settings field that is wrong. */
+export async function resolveProvider(s: OAuthClientSettings, signal?: AbortSignal): Promise<ProviderEndpoints> {
+  if (!s.clientId?.trim()) throw new ProviderSettingsError('clientId', 'a client id is needed: register an app with the provider (see the README) and paste its client id');
+  switch (s.provider) {
+    case 'google':
+      return {
+        name: 'Google',
+        authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
+        tokenEndpoint: 'https://oauth2.googleapis.com/token',
+        deviceAuthorizationEndpoint: 'https://oauth2.googleapis.com/device/code',
+        redirectHost: '127.0.0.1',
+        // Google hands out a refresh token only with offline access, and again only on a fresh consent.
+        authorizationParams: { access_type: 'offline', prompt: 'consent' },
+      };
+    case 'microsoft': {
+      const tenant = s.tenant?.trim() || 'common';
+      if (!TENANT.test(tenant)) throw new ProviderSettingsError('tenant', `"${tenant}" is not a tenant: use common, organizations, consumers, a tenant id or a domain`);
+      const base = `https://login.microsoftonline.com/${tenant}/oauth2/v2.0`;
+      return { name: 'Microsoft', authorizationEndpoint: `${base}/authorize`, tokenEndpoint: `${base}/token`, deviceAuthorizationEndpoint: `${base}/devicecode`, redirectHost: 'localhost' };
+    }
+    case 'generic':
+      return discover(s.issuer ?? '', signal);
+  }
+}
+
+/** Scopes as sent: the plug-in's, plus what makes a refresh token and the signed-in address come back. */
+export function requestedScopes(s: OAuthClientSettings): string[] {
+  const extra = s.provider === 'google' ? ['openid', 'email'] : ['openid', 'email', 'offline_access'];
+  return [...new Set([...s.scopes, ...extra])];
+}
+
+interface DiscoveryDocument {
+  issuer?: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+  device_authorization_endpoint?: string;
+}
+
+export async function discover(issuer: string, signal?: AbortSignal): Promise<ProviderEndpoints> {
+  let base: URL;
+  try {
+    base = new URL(issuer.trim());
+  } catch {
+    throw new ProviderSettingsError('issuer', `"${issuer}" is not a URL; give the provider's issuer, e.g. https://auth.example.org/realms/home`);
+  }
+  if (base.protocol !== 'https:' && !isLoopbackHost(base.hostname)) throw new ProviderSettingsError('issuer', 'the issuer must be https:// (plain http only for a server on this machine)');
+  const root = base.href.replace(/\/+$/, '');
+  const candidates = [`${root}/.well-known/openid-configuration`, `${base.origin}/.well-known/oauth-authorization-server${base.pathname.replace(/\/+$/, '')}`];
+  const problems: string[] = [];
+  for (const url of candidates) {
+    let doc: DiscoveryDocument;
+    try {
+      const res = await boundedFetch(url, { timeoutMs: 15_000, maxBytes: 256 * 1024, headers: { accept: 'application/json' } }, signal);
+      if (!res.ok) {
+        problems.push(`${url}: HTTP ${res.status}`);
+        continue;
+      }
+      doc = JSON.parse(res.body.toString('utf8')) as DiscoveryDocument;
+    } catch (err) {
+      problems.push(`${url}: ${(err as Error).message}`);
+      continue;
+    }
+    if (!doc.authorization_endpoint || !doc.token_endpoint) {
+      problems.push(`${url}: no authorization_endpoint/token_endpoint`);
+      continue;
+    }
+    // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
+    if (doc.issuer && doc.issuer.replace(/\/+$/, '') !== root) throw new ProviderSettingsError('issuer', `the discovery document at ${url} belongs to issuer ${doc.issuer}, not ${root}`);
+    for (const [k, v] of Object.entries({ authorization_endpoint: doc.authorization_endpoint, token_endpoint: doc.token_endpoint, device_authorization_endpoint: doc.device_authorization_endpoint })) {
+      if (v && !/^https:\/\//.test(v) && !isLoopbackHost(safeHost(v))) throw new ProviderSettingsError('issuer', `the provider's ${k} is not https: ${v}`);
+    }
+    return {
+      name: base.host,
+      authorizationEndpoint: doc.authorization_endpoint,
+      tokenEndpoint: doc.token_endpoint,
+      ...(doc.device_authorization_endpoint ? { deviceAuthorizationEndpoint: doc.device_authorization_endpoint } : {}),
+      redirectHost: '127.0.0.1',
+    };
+  }
+  throw new ProviderSettingsError('issuer', `no OAuth discovery document found for ${root} (${problems.join('; ')})`);
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]|::1)$/i.test(host);
+}
