@@ -39,6 +39,15 @@ export interface SentMail {
   rejected: string[];
 }
 
+/**
+ * Signing in with an OAuth 2.0 token instead of a password (SASL XOAUTH2, as Gmail and Microsoft 365 want):
+ * `token(true)` is asked when the server refused the last one, so the caller can renew it once.
+ */
+export interface BearerAuth {
+  user: string;
+  token(renew: boolean): Promise<string>;
+}
+
 const MAX_SUBJECT = 998; // RFC 5322 line limit; longer subjects are a template gone wrong
 const MAX_BODY = 1_000_000;
 
@@ -50,15 +59,16 @@ export function smtpPort(s: Pick<SmtpSettings, 'smtpPort' | 'smtpSecurity'>): nu
  * Send `mail` with the account's SMTP settings. The password comes from `secrets.smtpPassword`, else
  * `secrets.password` (the IMAP one, which most providers share). Rejects with a one-line reason.
  */
-export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<string, string>>, mail: OutgoingMail): Promise<SentMail> {
+export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<string, string>>, mail: OutgoingMail, bearer?: BearerAuth): Promise<SentMail> {
   if (!smtp.smtpHost) throw new Error('this mail account has no SMTP server configured, so it cannot send');
   const security = smtp.smtpSecurity ?? 'starttls';
   assertPlainOnlyOnLoopback(security, smtp.smtpHost);
   const to = (Array.isArray(mail.to) ? mail.to : String(mail.to).split(',')).map((s) => s.trim()).filter(Boolean);
   if (!to.length) throw new Error('email: no recipient ("to" is empty)');
   if (/[\r\n]/.test(mail.subject)) throw new Error('email: the subject must be one line');
-  const user = smtp.smtpUsername ?? smtp.username;
+  const user = bearer?.user ?? smtp.smtpUsername ?? smtp.username;
   const pass = secrets.smtpPassword ?? secrets.password;
+  let renewalFailure: Error | null = null;
   const port = smtpPort({ smtpPort: smtp.smtpPort, smtpSecurity: security });
   const ca = security === 'plain' ? undefined : readCaFile(smtp.ca);
   const transport = nodemailer.createTransport({
@@ -67,7 +77,7 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
     secure: security === 'tls',
     requireTLS: security === 'starttls',
     ignoreTLS: security === 'plain',
-    auth: user && pass ? { user, pass } : undefined,
+    auth: bearer ? { type: 'OAuth2', user: bearer.user, accessToken: await bearer.token(false) } : user && pass ? { user, pass } : undefined,
     // Always verified; a private CA (the account's "CA file") replaces the system's CAs.
     tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) },
     connectionTimeout: 15_000,
@@ -75,6 +85,15 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
     socketTimeout: 30_000,
     logger: false,
   });
+  if (bearer) {
+    // nodemailer asks with renew=true when the server refused the token; a failure to renew is the reason given.
+    transport.set('oauth2_provision_cb', (_user: string, renew: boolean, callback: (err: Error | null, token?: string) => void) => {
+      bearer.token(renew).then(
+        (t) => callback(null, t),
+        (err: Error) => callback(new Error((renewalFailure = err).message)),
+      );
+    });
+  }
   try {
     const info = await transport.sendMail({
       from: smtp.from || (smtp.username?.includes('@') ? smtp.username : undefined),
@@ -92,7 +111,8 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
     const e = err as { code?: string; responseCode?: number; message?: string };
     const refused = certificateProblem(err, `SMTP server ${smtp.smtpHost}:${port}`, smtp.ca);
     if (refused) throw refused;
-    if (e.code === 'EAUTH') throw new Error(`SMTP authentication failed for "${user}"`);
+    if (renewalFailure) throw renewalFailure;
+    if (e.code === 'EAUTH') throw new Error(`SMTP authentication failed for "${user}"${bearer ? ' with the sign-in token (does the app registration allow sending mail, e.g. SMTP.Send?)' : ''}`);
     if (e.code === 'ECONNECTION' || e.code === 'ESOCKET') throw new Error(`could not reach SMTP server ${smtp.smtpHost}: ${e.message}`);
     throw new Error(`sending mail failed: ${e.message ?? String(err)}`);
   } finally {

@@ -56,6 +56,8 @@ export interface ActionAccount {
 export interface ActionHost {
   /** The user's monitors of this type (enabled or not), read at each use so edits apply at once. */
   accounts(): ActionAccount[];
+  /** Keep secrets an action changed for one of those accounts (a renewed OAuth grant); null removes a field. */
+  saveSecrets?(accountId: string, values: Record<string, string | null>): void;
   /**
    * The MQTT broker the user chose for rules' messages (Settings → Machines: the action broker, else the forward
    * broker), with its password; null when none is set. Throws a readable error for an unusable setting.

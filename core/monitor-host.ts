@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { boundedFetch } from '../base/http.js';
 import { memoryState } from './store/monitor-state-store.js';
 import { formatPath } from './config/config-store.js';
+import { mergeSecretValues } from './secrets.js';
 
 export interface MonitorSpec {
   id: string;
@@ -26,6 +27,8 @@ export interface HostOptions {
   emit(monitorId: string, event: NewEvent, state?: Record<string, unknown>): Promise<void>;
   log: Logger;
   onHealth?(health: MonitorHealth): void;
+  /** Persist secrets an instance changed (refreshed OAuth grants). */
+  saveSecrets?(monitorId: string, values: Record<string, string | null>): void;
   /** Restart backoff for instances whose start() fails: base and cap. */
   restartBaseMs?: number;
   restartCapMs?: number;
@@ -203,6 +206,12 @@ export class MonitorHost {
       name: run.spec.name,
       config,
       secrets: Object.freeze({ ...run.spec.secrets }),
+      saveSecrets: (values) => {
+        // Saved even if the instance was just stopped: a refresh it finished may have spent the old refresh token.
+        if (this.running.get(run.spec.id) !== run) return;
+        run.spec = { ...run.spec, secrets: mergeSecretValues(run.spec.secrets, values) };
+        this.opts.saveSecrets?.(run.spec.id, values);
+      },
       dryRun: false,
       signal: run.controller.signal,
       log,
@@ -333,6 +342,8 @@ export interface DryRunOptions {
   timeoutMs?: number;
   /** Extra time after start() for long-lived monitors to deliver what they fetch on connect. */
   settleMs?: number;
+  /** Where secrets the monitor changes go (a stored grant refreshed during the test); dropped when not given. */
+  saveSecrets?(values: Record<string, string | null>): void;
 }
 
 /**
@@ -354,6 +365,7 @@ export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, 
     name: 'dry run',
     config,
     secrets: Object.freeze({ ...secrets }),
+    saveSecrets: (values) => opts.saveSecrets?.(values),
     dryRun: true,
     signal: controller.signal,
     log: quiet,

@@ -3,6 +3,7 @@ import type { NewEvent } from './event.js';
 import type { Logger } from './log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ActionExecutor, ActionHost } from './action.js';
+import type { OAuthClientSettings } from './oauth/providers.js';
 
 /**
  * The shape every monitor type follows (one folder in `monitors/`, like a Home Assistant integration or a
@@ -32,6 +33,16 @@ export interface MonitorDefinition<C = any> {
   /** HTTP routes this type receives on (webhook: `POST /hooks/:id`), served wherever the engine runs. */
   routes?: MonitorRoute[];
   create(ctx: MonitorContext<C>): MonitorInstance;
+  /**
+   * Plug-ins that sign in with OAuth (mail with Google or Microsoft): which provider and app a config (as the form
+   * holds it, possibly incomplete) signs in with, and the secret field the resulting grant is kept in. The engine
+   * runs the sign-in; the plug-in only says what to ask for.
+   */
+  oauth?: {
+    grantField: string;
+    /** Throws with a message naming the field when the config cannot sign in yet. */
+    client(config: Record<string, unknown>, secrets: Readonly<Record<string, string>>): OAuthClientSettings;
+  };
 }
 
 export interface EventTypeDoc {
@@ -80,6 +91,12 @@ export interface MonitorContext<C = any> {
   readonly name: string;
   readonly config: C;
   readonly secrets: Readonly<Record<string, string>>;
+  /**
+   * Keep changed secrets of this instance (a refreshed OAuth grant whose old refresh token is now spent) in the
+   * secret store; null removes a field. `secrets` above stays the snapshot the instance started with. The monitor
+   * host and dry runs provide it; a hand-made test context may leave it out.
+   */
+  saveSecrets?(values: Record<string, string | null>): void;
   /** True in `monitor test`: state is thrown away and what the source holds now is emitted as new. */
   readonly dryRun: boolean;
   /** Aborted when the instance stops; pass it to anything long-running. */

@@ -126,6 +126,7 @@ export class Engine {
       },
       log: this.log.child('monitor'),
       onHealth: (h) => this.broadcast('health', h),
+      saveSecrets: (id, values) => this.secrets.set(id, values),
     });
     // The store keeps the last traceLimitPerRule traces of every rule (durably, and that is what the UI lists); a
     // second copy in the engine's memory would only hold on to events, so the engine keeps none.
@@ -372,6 +373,9 @@ export class Engine {
         }
         const host: ActionHost = {
           accounts: () => this.config.current.monitors.filter((m) => m.type === def.type).map((m) => ({ id: m.id, name: m.name, config: m.config, secrets: this.secrets.get(m.id) })),
+          saveSecrets: (accountId, values) => {
+            if (this.config.current.monitors.some((m) => m.id === accountId && m.type === def.type)) this.secrets.set(accountId, values);
+          },
           mqttBroker: () => actionBroker(this),
         };
         this.executors.set(kind, make(host));

@@ -15,22 +15,22 @@ export type OAuthFailureKind =
   | 'protocol';
 
 export class OAuthError extends Error {
+  /** The RFC error code (invalid_grant, access_denied…) when the provider gave one. */
+  code: string | undefined;
+  /** The settings field to show the message at. */
+  readonly field: string | undefined;
+  /** How long the provider asked to wait (429/503 Retry-After). */
+  readonly retryAfterMs: number | undefined;
   constructor(
     readonly kind: OAuthFailureKind,
     message: string,
-    readonly opts: { code?: string; field?: string; retryAfterMs?: number } = {},
+    opts: { code?: string; field?: string; retryAfterMs?: number } = {},
   ) {
     super(message);
     this.name = 'OAuthError';
-  }
-  get code(): string | undefined {
-    return this.opts.code;
-  }
-  get field(): string | undefined {
-    return this.opts.field;
-  }
-  get retryAfterMs(): number | undefined {
-    return this.opts.retryAfterMs;
+    this.code = opts.code;
+    this.field = opts.field;
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

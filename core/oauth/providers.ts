@@ -1,7 +1,7 @@
 // Where to sign in: presets for Google and Microsoft (their documented endpoints and the scopes mail needs), and
 // any other provider by its issuer URL, whose endpoints come from its discovery document (OpenID Connect Discovery,
 // or RFC 8414's oauth-authorization-server document for plain OAuth servers).
-import { boundedFetch } from '../http.js';
+import { boundedFetch } from '../../base/http.js';
 
 export type ProviderKind = 'google' | 'microsoft' | 'generic';
 

@@ -1,6 +1,6 @@
 // Talking to a token endpoint (RFC 6749 §4.1.3, §6; RFC 8628 §3.4): form-encoded POSTs, JSON answers, errors
 // in RFC terms turned into OAuthErrors, throttling (429/503 with Retry-After) reported as transient with its wait.
-import { boundedFetch } from '../http.js';
+import { boundedFetch } from '../../base/http.js';
 import { OAuthError, describeProviderError } from './errors.js';
 import { scopeSet, type OAuthGrant } from './grant.js';
 

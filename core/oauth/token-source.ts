@@ -30,6 +30,13 @@ export function refreshMarginMs(g: Pick<OAuthGrant, 'expiresAt' | 'obtainedAt'>)
 export const refreshDueAt = (g: Pick<OAuthGrant, 'expiresAt' | 'obtainedAt'>): number => g.expiresAt - refreshMarginMs(g);
 
 const inflight = new Map<string, Promise<OAuthGrant>>();
+/**
+ * The newest grant saved under each key in this process. The monitor and the email action of one account each
+ * hold a copy; when one refreshes (and the provider rotates the refresh token) the other must not send the spent
+ * token, which the provider would answer with invalid_grant as if access had been revoked.
+ */
+const newest = new Map<string, OAuthGrant>();
+const newer = (a: OAuthGrant | null, b: OAuthGrant | undefined): OAuthGrant | null => (b && (!a || b.obtainedAt > a.obtainedAt || (b.revoked && !a.revoked && b.obtainedAt === a.obtainedAt)) ? b : a);
 /** After a transient failure, no new attempt before this time (per key). */
 const quietUntil = new Map<string, { until: number; error: OAuthError }>();
 const MIN_QUIET_MS = 10_000;
@@ -41,12 +48,17 @@ export class TokenSource {
   }
 
   current(): OAuthGrant | null {
-    return this.opts.load();
+    return newer(this.opts.load(), newest.get(this.opts.key));
+  }
+
+  private save(g: OAuthGrant): void {
+    newest.set(this.opts.key, g);
+    this.opts.save(g);
   }
 
   /** A token good for at least the refresh margin; refreshes first if needed. */
   async get(force = false): Promise<AccessToken> {
-    const g = this.opts.load();
+    const g = this.current();
     if (!g) throw new OAuthError('signin-required', 'sign in again: no sign-in is stored for this account');
     if (g.revoked) throw new OAuthError('signin-required', g.revoked, { code: 'invalid_grant' });
     if (!force && this.now() < refreshDueAt(g)) return { token: g.accessToken, account: g.account, grant: g };
@@ -73,14 +85,14 @@ export class TokenSource {
     const key = this.opts.key;
     if (!g.refreshToken) {
       const revoked = `sign in again: ${g.provider} gave no refresh token, so the sign-in ends when the access token expires`;
-      this.opts.save({ ...g, revoked });
+      this.save({ ...g, revoked });
       throw new OAuthError('signin-required', revoked);
     }
     const r = await postForm(g.provider, g.tokenEndpoint, { grant_type: 'refresh_token', refresh_token: g.refreshToken, client_id: g.clientId, client_secret: g.clientSecret }, 'refresh', this.opts.signal, this.now);
     if (!r.ok) {
       if (r.error.kind === 'signin-required' || r.error.kind === 'client') {
         // Remembered with the grant: after a restart the refused token is not sent again either.
-        this.opts.save({ ...g, revoked: r.error.kind === 'client' ? `sign in again: ${r.error.message}` : r.error.message });
+        this.save({ ...g, revoked: r.error.kind === 'client' ? `sign in again: ${r.error.message}` : r.error.message });
         throw new OAuthError('signin-required', r.error.kind === 'client' ? `sign in again: ${r.error.message}` : r.error.message, { code: r.error.code ?? 'invalid_grant' });
       }
       const wait = Math.max(MIN_QUIET_MS, r.error.retryAfterMs ?? 0);
@@ -90,7 +102,7 @@ export class TokenSource {
     }
     quietUntil.delete(key);
     const fresh = grantFromResponse(g, r.body, g.scope, r.skewMs, g, this.now);
-    this.opts.save(fresh);
+    this.save(fresh);
     return fresh;
   }
 }
@@ -103,4 +115,10 @@ export function tokenSourceFor(key: string, read: () => string | undefined, writ
 /** Forget transient-failure pauses (tests; a user's "Check now" could use it too). */
 export function resetRefreshPauses(): void {
   quietUntil.clear();
+}
+
+/** Forget what this process knows about a key's grant (a new sign-in replaced it). */
+export function forgetGrant(key: string): void {
+  newest.delete(key);
+  quietUntil.delete(key);
 }

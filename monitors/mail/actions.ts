@@ -25,7 +25,9 @@ export function emailExecutor(host: ActionHost): ActionExecutor {
       const account = accountFor(a);
       if (!account) throw permanentError(a.account ? `no mail account "${a.account}"` : 'no mail account is set up to send from');
       if (!account.config.smtpHost) throw permanentError(`mail account "${account.name}" has no SMTP server set`);
-      await sendMail(account.config as unknown as SmtpSettings, account.secrets, { to: a.to, subject: a.subject, body: a.body, messageId: messageIdFor(ctx.idempotencyKey) });
+      // An OAuth account's grant may be renewed on the way; the renewal is kept under the same key the monitor uses.
+      const oauth = { key: `${account.id}:oauthGrant`, save: (json: string) => host.saveSecrets?.(account.id, { oauthGrant: json }) };
+      await sendMail(account.config as unknown as SmtpSettings, account.secrets, { to: a.to, subject: a.subject, body: a.body, messageId: messageIdFor(ctx.idempotencyKey) }, oauth);
     },
   };
 }

@@ -7,8 +7,10 @@ import { parseDuration } from '../../core/duration.js';
 import { backoffDelay } from '../../base/backoff.js';
 import { withTimeout } from '../../base/timeout.js';
 import { FETCH_QUERY, messageEvent } from './message.js';
-import { accountName, assertPlainOnlyOnLoopback, imapPort, type MailConfig } from './settings.js';
+import { assertPlainOnlyOnLoopback, imapPort, type MailConfig } from './settings.js';
 import { CertificateError, certificateProblem, readCaFile } from '../../base/tls.js';
+import { OAuthError } from '../../core/oauth/index.js';
+import type { Login, MailCredentials } from './credentials.js';
 
 export interface FolderCursor {
   uidValidity: string;
@@ -37,17 +39,19 @@ export class AuthFailedError extends Error {
   }
 }
 
-export function openClient(config: MailConfig, secrets: Readonly<Record<string, string>>): ImapFlow {
-  assertPlainOnlyOnLoopback(config.security, config.host, 'IMAP');
+export function openClient(config: MailConfig, login: Login): ImapFlow {
+  const host = config.host ?? '';
+  assertPlainOnlyOnLoopback(config.security, host, 'IMAP');
   const ca = config.security === 'plain' ? undefined : readCaFile(config.ca);
   return new ImapFlow({
-    host: config.host,
+    host,
     port: imapPort(config),
     secure: config.security === 'tls',
     doSTARTTLS: config.security === 'starttls' ? true : config.security === 'plain' ? false : undefined,
     // Always verified (Node's default); a private CA replaces the system's CAs rather than adding to them.
     tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) },
-    auth: { user: config.username, pass: secrets.password ?? '' },
+    // With a token imapflow signs in with SASL OAUTHBEARER or XOAUTH2 (Gmail, Microsoft 365, Dovecot's oauth2 passdb).
+    auth: 'accessToken' in login ? { user: login.user, accessToken: login.accessToken } : { user: login.user, pass: login.pass },
     logger: false,
     clientInfo: { name: 'Panoptes' },
     connectionTimeout: 15_000,
@@ -61,9 +65,18 @@ export function openClient(config: MailConfig, secrets: Readonly<Record<string, 
 }
 
 /** Turn what imapflow throws into something a user can act on (never including the password). */
-export function describeError(err: unknown, config: MailConfig): Error {
+export function describeError(err: unknown, config: MailConfig, creds?: MailCredentials): Error {
+  if (err instanceof OAuthError) return err;
   const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
-  if (e?.authenticationFailed) return new AuthFailedError(config.username, e.responseText);
+  if (e?.authenticationFailed) {
+    if (creds?.usesOAuth) {
+      creds.tokenRefused();
+      const f = new AuthFailedError(creds.user(), e.responseText);
+      f.message += creds.authHint();
+      return f;
+    }
+    return new AuthFailedError(config.username ?? '', e.responseText);
+  }
   const where = `${config.host}:${imapPort(config)}`;
   const refused = certificateProblem(err, where, config.ca);
   if (refused) return refused;
@@ -84,8 +97,9 @@ export class FolderWatcher {
     private readonly folder: string,
     private readonly report: (folder: string, status: FolderStatus) => void,
     private readonly signal: AbortSignal,
+    private readonly creds: MailCredentials,
   ) {
-    this.account = accountName(ctx.config);
+    this.account = creds.account();
   }
 
   /** Runs until the signal aborts: connect, catch up, watch; on any loss wait (backoff) and start over. */
@@ -95,7 +109,7 @@ export class FolderWatcher {
         try {
           await this.session(up);
         } catch (err) {
-          throw describeError(err, this.ctx.config);
+          throw describeError(err, this.ctx.config, this.creds);
         }
         return new Error('connection closed by the server');
       },
@@ -103,9 +117,12 @@ export class FolderWatcher {
         signal: this.signal,
         baseMs: RETRY_BASE_MS,
         capMs: RETRY_CAP_MS,
-        // A wrong password or a refused certificate does not fix itself: retry slowly.
+        // A wrong password, a refused certificate or a sign-in that needs renewing does not fix itself: retry
+        // slowly. A refused token is retried once soon with a refreshed one (a revoked grant shows up there).
         delayFor: (failure, failures) =>
-          failure instanceof AuthFailedError || failure instanceof CertificateError ? backoffDelay(failures, AUTH_RETRY_BASE_MS, AUTH_RETRY_CAP_MS) : undefined,
+          (failure instanceof AuthFailedError && !this.creds.refreshPending()) || failure instanceof CertificateError || (failure instanceof OAuthError && failure.kind !== 'transient')
+            ? backoffDelay(failures, AUTH_RETRY_BASE_MS, AUTH_RETRY_CAP_MS)
+            : undefined,
         onDown: (failure, delay) => {
           this.ctx.log.warn(`${this.folder}: ${failure.message}; reconnecting in ${Math.round(delay / 1000)} s`);
           this.report(this.folder, { status: 'failing', error: failure, retryInMs: delay });
@@ -119,7 +136,7 @@ export class FolderWatcher {
   }
 
   private async session(up: () => void): Promise<void> {
-    const client = openClient(this.ctx.config, this.ctx.secrets);
+    const client = openClient(this.ctx.config, await this.creds.login());
     this.client = client;
     let lastError: unknown = null;
     let onClosed!: () => void;
@@ -239,13 +256,13 @@ async function highestUid(client: ImapFlow): Promise<number> {
 }
 
 /** Dry run: connect, describe the folder, and emit its newest few messages as if new — changing nothing. */
-export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: string, newest = 5): Promise<void> {
-  const client = openClient(ctx.config, ctx.secrets);
+export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: string, creds: MailCredentials, newest = 5): Promise<void> {
+  const client = openClient(ctx.config, await creds.login());
   client.on('error', () => {});
   try {
     await client.connect();
     const mb = await client.mailboxOpen(folder, { readOnly: true });
-    const account = accountName(ctx.config);
+    const account = creds.account();
     const pushes = client.capabilities.has('IDLE');
     await ctx.emit({
       type: 'mail.folder',
@@ -262,6 +279,6 @@ export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: str
     await client.logout();
   } catch (err) {
     client.close();
-    throw describeError(err, ctx.config);
+    throw describeError(err, ctx.config, creds);
   }
 }

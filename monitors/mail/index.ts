@@ -3,19 +3,23 @@
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { emailExecutor } from './actions.js';
 import { FolderWatcher, previewFolder, type FolderStatus } from './folder-watcher.js';
-import { mailConfigSchema, type MailConfig } from './settings.js';
+import { mailConfigSchema, oauthClientOf, type MailConfig } from './settings.js';
+import { MailCredentials } from './credentials.js';
+import { GraphWatcher, previewGraph } from './graph-watcher.js';
 
 const mail: MonitorDefinition<MailConfig> = {
   type: 'mail',
   badge: 'MAIL',
   category: 'Messages',
-  title: 'Mail (IMAP)',
+  title: 'Mail',
   description:
-    'Watches folders of an IMAP mailbox and emits an event for each new message, pushed by the server (IMAP IDLE) where it can. ' +
+    'Watches folders of an IMAP mailbox (or a Microsoft 365 / Outlook.com Inbox through Microsoft Graph) and emits an event for each new message, pushed by the server (IMAP IDLE) where it can. ' +
+    'Sign in with a password (an app password for Gmail) or with Google / Microsoft in the browser. ' +
     'The first start only notes where the folder stands; after a disconnect or a restart whatever arrived meanwhile is emitted once. ' +
     'Nothing on the server is changed: folders are opened read-only, so messages stay unread.',
   configSchema: mailConfigSchema,
   minIntervalMs: 30_000,
+  oauth: { grantField: 'oauthGrant', client: oauthClientOf },
   events: [
     {
       type: 'mail.received',
@@ -23,7 +27,8 @@ const mail: MonitorDefinition<MailConfig> = {
       fields: {
         account: 'The account name (config "account", or user@host).',
         folder: 'The folder it arrived in, e.g. INBOX.',
-        uid: 'Its IMAP UID in that folder.',
+        uid: 'Its IMAP UID in that folder (with Graph: null; see graphId).',
+        graphId: 'With Microsoft Graph: the message id (else absent).',
         from: '{ name, address } of the sender.',
         to: 'List of { name, address }.',
         cc: 'List of { name, address }.',
@@ -34,6 +39,15 @@ const mail: MonitorDefinition<MailConfig> = {
         size: 'Size in bytes.',
         hasAttachments: 'True when a part is an attachment.',
         snippet: 'The first 500 characters of the text (HTML converted to text); only that much of the body is downloaded.',
+      },
+    },
+    {
+      type: 'mail.signin_required',
+      description: 'The provider no longer accepts the account\'s sign-in (revoked, expired, password changed): open the monitor and sign in again. Once per sign-in.',
+      fields: {
+        account: 'The account name.',
+        provider: 'Google, Microsoft, or the provider\'s host.',
+        reason: 'What the provider said.',
       },
     },
     {
@@ -54,7 +68,8 @@ const mail: MonitorDefinition<MailConfig> = {
     const controller = new AbortController();
     const stopOnHost = () => controller.abort();
     const statuses = new Map<string, FolderStatus>();
-    const watchers: FolderWatcher[] = [];
+    const watchers: Array<FolderWatcher | GraphWatcher> = [];
+    const creds = new MailCredentials(ctx);
     let loops: Promise<void>[] = [];
 
     // One health for the account: failing if any folder is, naming it; ok once every folder is watched.
@@ -72,22 +87,32 @@ const mail: MonitorDefinition<MailConfig> = {
 
     return {
       async start() {
+        const graph = ctx.config.source === 'graph';
         if (ctx.dryRun) {
-          for (const folder of ctx.config.folders) await previewFolder(ctx, folder);
+          if (graph) return previewGraph(ctx, creds);
+          for (const folder of ctx.config.folders) await previewFolder(ctx, folder, creds);
           return;
         }
         ctx.signal.addEventListener('abort', stopOnHost, { once: true });
         // Not "ok" until every folder is open and caught up; start() itself returns at once, the watchers connect
         // (and retry) in the background.
-        ctx.health.degraded(`connecting to ${ctx.config.host}`);
+        ctx.health.degraded(`connecting to ${graph ? 'Microsoft Graph' : ctx.config.host}`);
+        creds.keepFresh();
+        if (graph) {
+          const w = new GraphWatcher(ctx, creds, controller.signal);
+          watchers.push(w);
+          loops.push(w.run().catch((err) => ctx.log.error(`Graph watcher crashed: ${(err as Error).message}`)));
+          return;
+        }
         for (const folder of ctx.config.folders) {
-          const w = new FolderWatcher(ctx, folder, report, controller.signal);
+          const w = new FolderWatcher(ctx, folder, report, controller.signal, creds);
           watchers.push(w);
           loops.push(w.run().catch((err) => ctx.log.error(`${folder}: watcher crashed: ${(err as Error).message}`)));
         }
       },
       async stop() {
         controller.abort();
+        creds.stop();
         ctx.signal.removeEventListener('abort', stopOnHost);
         for (const w of watchers) w.close();
         await Promise.all(loops);

@@ -12,6 +12,11 @@ export interface DovecotOptions {
   tls?: { certFile: string; keyFile: string };
   /** False: leave IDLE out of the capabilities, so clients have to poll. */
   idle?: boolean;
+  /**
+   * Also accept OAuth 2.0 bearer tokens (SASL XOAUTH2 and OAUTHBEARER) through Dovecot's oauth2 passdb, which
+   * checks each token at this RFC 7662 introspection endpoint (POST token=…) and takes the user from "username".
+   */
+  oauth2?: { introspectionUrl: string };
 }
 
 export interface DovecotServer {
@@ -44,6 +49,18 @@ export async function startDovecot(users: Record<string, string> = { alice: 'sec
     .map(([u, p]) => `${u}:{PLAIN}${p}::::::`)
     .join('\n');
   writeFileSync(path.join(dir, 'users'), passwd + '\n');
+  if (opts.oauth2) {
+    writeFileSync(
+      path.join(dir, 'oauth2.conf.ext'),
+      `introspection_mode = post
+introspection_url = ${opts.oauth2.introspectionUrl}
+username_attribute = username
+active_attribute = active
+active_value = true
+force_introspection = yes
+`,
+    );
+  }
   for (const d of ['run', 'state', 'home']) mkdirSync(path.join(dir, d));
   writeFileSync(path.join(dir, 'dovecot.conf'), config(dir, port, who.user, who.group, who.uid, who.gid, opts, tlsPort));
   chownTree(dir, who);
@@ -121,7 +138,7 @@ protocols = imap
 listen = 127.0.0.1
 ${ssl}
 ${opts.idle === false ? `imap_capability = ${CAPABILITIES_WITHOUT_IDLE}` : ''}
-auth_mechanisms = plain login
+auth_mechanisms = plain login${opts.oauth2 ? ' xoauth2 oauthbearer' : ''}
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = /dev/stderr
@@ -134,9 +151,14 @@ first_valid_gid = 0
 mail_location = maildir:~/Maildir
 # Failed logins are answered after this long (default 2 s): keeps the wrong-password test short.
 auth_failure_delay = 1 secs
-passdb {
+${opts.oauth2 ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf.ext
+}
+` : ''}passdb {
   driver = passwd-file
-  args = scheme=PLAIN ${dir}/users
+  args = scheme=PLAIN ${dir}/users${opts.oauth2 ? '\n  mechanisms = plain login' : ''}
 }
 userdb {
   driver = static

@@ -11,6 +11,7 @@ import type { NewEvent, PanoptesEvent } from '../../core/event.js';
 import { MonitorHost } from '../../core/monitor-host.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { EventWriter } from '../../engine/event-writer.js';
+import { mergeSecretValues } from '../../core/secrets.js';
 import { createLogger, silentLogger, type Logger } from '../../core/log.js';
 
 export interface MonitorRun {
@@ -20,6 +21,8 @@ export interface MonitorRun {
   readonly healthLog: MonitorHealth[];
   /** Log lines the monitor wrote (to check that secrets never appear). */
   readonly logLines: string[];
+  /** The instance's secrets as the secret store holds them now (a refreshed OAuth grant lands here). */
+  secrets(): Record<string, string>;
   health(): MonitorHealth;
   waitForEvents(count: number, timeoutMs?: number): Promise<NewEvent[]>;
   waitForHealth(pred: (h: MonitorHealth) => boolean, timeoutMs?: number, what?: string): Promise<MonitorHealth>;
@@ -58,6 +61,7 @@ export async function runMonitor(def: MonitorDefinition, config: Record<string, 
   let writer: EventWriter;
   let host: MonitorHost;
   let committed = 0;
+  let secrets: Record<string, string> = { ...(opts.secrets ?? {}) };
   let dead = false;
   let onCrash!: () => void;
   const crashed = new Promise<void>((r) => (onCrash = r));
@@ -98,9 +102,11 @@ export async function runMonitor(def: MonitorDefinition, config: Record<string, 
         healthLog.push(current);
         wake();
       },
+      // Like the engine's secret store: what the instance saves is what the next start (a restart) gets.
+      saveSecrets: (_mid, values) => (secrets = mergeSecretValues(secrets, values)),
       restartBaseMs: 500,
     });
-    await host.start({ id, type: def.type, name: 'test', config, secrets: opts.secrets ?? {} });
+    await host.start({ id, type: def.type, name: 'test', config, secrets });
   };
 
   const waitUntil = <T>(check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> =>
@@ -127,6 +133,7 @@ export async function runMonitor(def: MonitorDefinition, config: Record<string, 
     events,
     healthLog,
     logLines,
+    secrets: () => ({ ...secrets }),
     health: () => current ?? host.health(id),
     waitForEvents: (count, timeoutMs = 10_000) =>
       waitUntil(() => (events.length >= count ? events.slice() : undefined), timeoutMs, () => `${count} events (have ${events.length}: ${events.map((e) => e.title).join(' | ')})`),

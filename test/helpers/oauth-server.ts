@@ -46,6 +46,8 @@ export interface OAuthTestServer {
   expireAccessTokens(): void;
   /** Is this access token active (as introspection would say)? */
   isActive(token: string): boolean;
+  /** What introspection knows about an active token (null when it is not active). */
+  tokenInfo(token: string): { username: string; scope: string } | null;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,10 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       for (const t of access.values()) t.expiresAt = Date.now() - 1;
     },
     isActive: (t) => (access.get(t)?.expiresAt ?? 0) > Date.now(),
+    tokenInfo: (t) => {
+      const i = access.get(t);
+      return i && i.expiresAt > Date.now() ? { username: i.username, scope: i.scope } : null;
+    },
     close: () => server.close(),
   };
 
