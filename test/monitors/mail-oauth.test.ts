@@ -12,6 +12,7 @@ import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { startOAuthServer, visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
 import { runMonitor } from '../helpers/monitor-harness.js';
+import { waitFor } from '../helpers/tmp.js';
 
 const USER = 'alice@example.org';
 const LIFETIME_S = 6;
@@ -55,7 +56,8 @@ test('signed in through the browser, the monitor logs in with XOAUTH2, and renew
     const [first] = await run.waitForEvents(1);
     assert.equal(first!.title, 'first over OAuth');
     assert.equal((first!.fields as { account: string }).account, USER, 'the account is the signed-in address');
-    assert.ok(dovecot.log.some((l) => /Login: user=<alice@example.org>, method=(XOAUTH2|OAUTHBEARER)/.test(l)), 'logged in with the token: ' + dovecot.log.filter((l) => /Login/.test(l)).join(' / '));
+    // Dovecot's log arrives through a pipe: wait for the line rather than expect it already read.
+    await waitFor(() => dovecot.log.some((l) => /Login: user=<alice@example.org>, method=(XOAUTH2|OAUTHBEARER)/.test(l)), 'the token login in Dovecot\'s log');
 
     // The token lives 6 s: it is renewed in its last quarter, while the IMAP connection stays up.
     const deadline = Date.now() + LIFETIME_S * 1000 + 3000;
