@@ -288,6 +288,8 @@ export const requests = {
   'monitors.checkNow': { params: z.object({ id: z.string() }), result: returns<{ started: boolean }>() },
   'monitors.importOpml': { params: z.object({ opml: z.string(), intervalMinutes: z.number().positive().optional() }), result: returns<{ added: string[]; skipped: string[] }>() },
   'monitors.exportOpml': { params: none, result: returns<{ opml: string }>() },
+  /** The feeds of a site (its address as a person knows it, or the feed's own), each with how many items it holds now. */
+  'monitors.discoverFeed': { params: z.object({ url: z.string() }), result: returns<{ feeds: { url: string; title: string; items: number; watchedBy: string | null }[] }>() },
   'monitors.pauseAll': { params: z.object({ paused: z.boolean() }), result: returns<{ paused: boolean }>() },
   // Rules are checked by the rules engine's own validation (code `invalid`, every problem with its path).
   'rules.list': { params: none, result: returns<{ rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] }>() },

@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 // of a particular type beyond its definition is re-exported here, named.
 /** OPML (feed lists) for the rss type: `monitors.importOpml` / `exportOpml` and `panoptes opml`. */
 export { parseOpml, buildOpml, type OpmlFeed } from '../monitors/rss/opml.js';
+export { discoverFeeds, type DiscoveredFeed } from '../monitors/rss/discover.js';
 /** The desktop's idle monitor: OS idle time sampled by the shell and relayed to the engine process. */
 export { IdleRelay } from '../monitors/idle/relay.js';
 export { createIdleDefinition } from '../monitors/idle/index.js';

@@ -3,7 +3,7 @@ import type { MonitorInfo } from '../../core/protocol.js';
 import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
 import { dryRunMonitor, parseMonitorConfig, ConfigInvalidError } from '../../core/monitor-host.js';
 import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/schema.js';
-import { parseOpml, buildOpml, opmlMonitorName } from '../monitor-registry.js';
+import { parseOpml, buildOpml, opmlMonitorName, discoverFeeds } from '../monitor-registry.js';
 import type { HandlerHost } from './host.js';
 
 export function monitorHandlers(engine: HandlerHost) {
@@ -103,6 +103,17 @@ export function monitorHandlers(engine: HandlerHost) {
         added.push(info.id);
       }
       return { added, skipped };
+    },
+    'monitors.discoverFeed': async (p) => {
+      let feeds;
+      try {
+        feeds = await discoverFeeds(p.url);
+      } catch (err) {
+        throw new RequestError('invalid', (err as Error).message, [{ path: '$.url', message: (err as Error).message }]);
+      }
+      // A feed already watched is named, so adding it twice (double events and notifications) is a choice, not an accident.
+      const watchedBy = (url: string) => engine.config.current.monitors.find((m) => m.type === 'rss' && String(m.config.url) === url)?.name ?? null;
+      return { feeds: feeds.map((f) => ({ ...f, watchedBy: watchedBy(f.url) })) };
     },
     'monitors.exportOpml': () => ({
       opml: buildOpml(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }))),

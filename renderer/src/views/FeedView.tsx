@@ -10,6 +10,7 @@ import { ReadState } from '../lib/readState.js';
 import { toPlainText } from '../lib/sanitize.js';
 import { useClient } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { FirstRunGuide } from '../components/FirstRunGuide.js';
 
 /**
  * A row is an event itself, or (grouped by source) a group header. Events are not wrapped: with 100,000 loaded,
@@ -318,7 +319,8 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
         <div ref={scrollRef} className="feed-scroll" role="list" aria-label="Events, newest first" aria-busy={feed.loading}>
           {!feed.loading && rows.length === 0 ? (
             <div className="empty">
-              {feed.events.length ? 'No event matches these filters.' : 'No events yet. Add a monitor and new events will appear here as they happen.'}
+              {feed.events.length ? 'No event matches these filters.' : 'No events yet. New events appear here as they happen.'}
+              {feed.events.length ? null : <FirstRunGuide />}
             </div>
           ) : null}
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>

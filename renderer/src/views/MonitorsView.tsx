@@ -1,5 +1,5 @@
 import { KindBadge } from '../components/KindBadge.js';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { SchemaForm } from '../components/SchemaForm.js';
@@ -24,6 +24,15 @@ export function MonitorsView() {
   );
 
   const typeOf = (t: string) => types.data?.find((x) => x.type === t);
+
+  // `#/monitors?add=mail` (the first-run guide's links) opens that type's add form.
+  useEffect(() => {
+    const wanted = /[?&]add=([a-z0-9_-]+)/.exec(location.hash)?.[1];
+    const type = wanted && types.data?.find((x) => x.type === wanted);
+    if (!type) return;
+    history.replaceState(null, '', '#/monitors');
+    setEditing({ mode: 'add', type });
+  }, [types.data]);
 
   if (editing)
     return (
