@@ -102,7 +102,7 @@ async function ackLoad(engine: Engine, ms: number): Promise<{ perSecond: number;
   const worker = async () => {
     while (performance.now() < end) {
       const t = performance.now();
-      await engine.emit('bench', { type: 'tick', title: `t${i++}` });
+      await engine.emit('bench', { type: 'bench.tick', title: `t${i++}` });
       lat.push(performance.now() - t);
     }
   };

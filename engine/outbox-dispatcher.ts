@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Store, OutboxItem } from '../core/store/index.js';
 import type { Logger } from '../core/log.js';
 import { errorText } from '../core/monitor-host.js';
@@ -73,6 +74,8 @@ export class OutboxDispatcher {
     private readonly log: Logger,
     private readonly opts: DispatcherOptions = {},
   ) {
+    // Every action under way listens for shutdown; there can be many more than Node's default warning level.
+    setMaxListeners(0, this.controller.signal);
     this.retryBaseMs = opts.retryBaseMs ?? 5_000;
     this.retryCapMs = opts.retryCapMs ?? 30 * 60_000;
     store.outbox.assignLanes((a) => this.laneOf(a));
@@ -141,7 +144,7 @@ export class OutboxDispatcher {
       const now = Date.now();
       // One transaction per turn: the fates of finished actions first (a retry's new due time counts when its lane
       // looks for work below), then the inflight marks of the actions about to start.
-      this.store.tx(() => {
+      this.lightly(() => {
         for (const f of finished) this.record(f.item, f.outcome);
         let budget = SLICE;
         for (const name of [...this.ready]) {
@@ -181,6 +184,22 @@ export class OutboxDispatcher {
       }
     }
     if (this.ready.size) this.wake();
+  }
+
+  /**
+   * The turn's transaction without waiting for the disk (synchronous=NORMAL, for this transaction only): it is
+   * durable when the process dies (SIGKILL, a crash), only the OS losing power can drop its last turns. Then
+   * retry-safe actions are sent again with the same key, and a notification is not shown twice (its id is
+   * unique); waiting for the disk on every turn would cap the lanes at a few hundred actions a second.
+   */
+  private lightly(fn: () => void): void {
+    const db = this.store.db;
+    db.pragma('synchronous = NORMAL');
+    try {
+      this.store.tx(fn);
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
   }
 
   private record(item: OutboxItem, o: Outcome): void {
