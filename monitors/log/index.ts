@@ -36,7 +36,13 @@ export const logConfigSchema = z
       .meta({ label: 'Only lines matching', help: 'A regular expression; only matching lines become events. Named groups, e.g. (?<level>ERROR|WARN), become fields.' }),
     ignoreCase: z.boolean().default(false).meta({ label: 'Ignore case', help: 'Match the pattern regardless of upper/lower case.' }),
     maxLineLength: z.number().int().min(256).max(1024 * 1024).default(16 * 1024).meta({ label: 'Longest line (bytes)', help: 'Longer lines are cut to this length (the event says so) so a runaway writer cannot exhaust memory.' }),
-    pollInterval: z.string().default('1s').refine(isDuration, { message: 'write a duration like "1s" or "500ms"' }).meta({ label: 'Check every', help: 'How often to look for new lines (at least 250ms).' }),
+    pollInterval: z
+      .string()
+      .default('1s')
+      .refine(isDuration, { message: 'write a duration like "1s" or "500ms"' })
+      // Said in the help, so refused here rather than silently raised at run time.
+      .refine((v) => !isDuration(v) || parseDuration(v) >= MIN_POLL_MS, { message: `at least ${MIN_POLL_MS}ms: checking more often only costs CPU` })
+      .meta({ label: 'Check every', help: `How often to look for new lines (at least ${MIN_POLL_MS}ms).` }),
   });
 export type LogConfig = z.infer<typeof logConfigSchema>;
 
