@@ -69,16 +69,77 @@ export interface FlagState {
   setBy: string | null;
 }
 
+export type NotificationPriority = 'low' | 'normal' | 'high' | 'urgent';
+
+/**
+ * A notification the center made: one event (`single`, possibly for several rules), the summary of what a hold
+ * kept back (`summary`), or a storm folded into one (`fold`). Summaries and folds hold their items (`parentId`).
+ * `seq` orders them; pages and the desktop shell keep the last one they showed as their catch-up cursor.
+ */
 export interface NotificationPayload {
   id: string;
-  eventId: string;
+  seq: number;
+  kind: 'single' | 'summary' | 'fold';
+  /**
+   * shown: it went out; held: kept back by a hold (dnd…, quiet hours); folding: a fold still collecting;
+   * summarised / folded: inside a summary or fold (see `parentId`); expired: held too long, only counted in its summary.
+   */
+  state: 'shown' | 'held' | 'folding' | 'summarised' | 'folded' | 'expired';
+  eventId: string | null;
+  /** The first rule (of `ruleIds`), for callers that know one. */
   ruleId: string;
+  ruleIds: string[];
+  ruleNames: string[];
   title: string;
   body: string;
   url: string | null;
-  priority: 'low' | 'normal' | 'high';
+  priority: NotificationPriority;
   sound: boolean;
+  /** The summary's noun: feeds, mail, alerts… */
+  category: string;
+  /** How many events it stands for (1 for a single). */
+  count: number;
+  parentId: string | null;
+  /** Where it was routed: 'desktop', 'ui' and external channel ids. */
+  channels: string[];
   at: string;
+  readAt: string | null;
+  snoozedUntil: string | null;
+  ackedAt: string | null;
+  /** Pushed again because it changed (a later rule for the same event speaks now); pages replace it in place. */
+  update?: boolean;
+}
+
+export type NotificationSettings = Settings['notifications'];
+/** A weekly quiet-hours window: on each listed weekday (0 = Sunday) from `start` to `end` local time (may cross midnight). */
+export type QuietHoursWindow = NotificationSettings['quietHours']['windows'][number];
+
+/** What the header, the tray and the DND toggle show. */
+export interface NotificationStatus {
+  unread: number;
+  held: number;
+  /** Why notifications are held now (flag names, "quiet hours 22:00–07:00 (Europe/Berlin)"); empty when nothing holds. */
+  holding: string[];
+  quietHours: { active: boolean; until: string | null; next: string | null };
+  dnd: { on: boolean; until: string | null };
+}
+
+/** One recorded step of what happened to a rule's notification for an event, in plain words. */
+export interface NotificationFate {
+  at: string;
+  ruleId: string | null;
+  ruleName: string | null;
+  noticeId: string | null;
+  fate: 'shown' | 'merged' | 'held' | 'summarised' | 'folded' | 'expired' | 'throttled' | 'suppressed' | 'delivered' | 'failed' | 'duplicate' | 'snoozed' | 'read';
+  text: string;
+}
+
+export interface NotificationChannelInfo {
+  id: string;
+  type: string;
+  name: string;
+  /** Built in (desktop, ui) or an external channel. */
+  builtIn: boolean;
 }
 
 const oneOrMore = z.union([z.string(), z.array(z.string())]);
@@ -261,6 +322,7 @@ const returns = <T>(): T => undefined as T;
 const none = z.object({});
 const record = z.record(z.string(), z.unknown());
 const settingsUpdateSchema = settingsFields.partial().extend({ notifications: notificationSettingsFields.partial().optional() });
+const notificationClient = z.enum(['ui', 'desktop']);
 const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every request: the schema of its params and the type of its result. */
@@ -331,6 +393,34 @@ export const requests = {
   /** Run a dead letter again with fresh attempts (same idempotency key). */
   'actions.retry': { params: actionRefSchema, result: returns<{ retried: boolean }>() },
   'actions.discard': { params: actionRefSchema, result: returns<{ discarded: boolean }>() },
+  /** The inbox, newest first: top-level notifications, or the items inside one summary or fold (`parentId`). */
+  'notifications.list': {
+    params: z.object({ parentId: z.string().optional(), before: z.number().optional(), limit: z.number().optional(), unreadOnly: z.boolean().optional() }),
+    result: returns<{ items: NotificationPayload[]; next: number | null }>(),
+  },
+  'notifications.get': { params: z.object({ id: z.string() }), result: returns<NotificationPayload | null>() },
+  /**
+   * What a page ('ui') or the desktop shell missed: with a cursor, what came after it; without one (a new page),
+   * what no page has shown yet. Newest `limit` (default 20) and how many more there were; it counts as shown.
+   */
+  'notifications.catchUp': {
+    params: z.object({ channel: notificationClient, cursor: z.number().nullable().optional(), limit: z.number().optional() }),
+    result: returns<{ items: NotificationPayload[]; more: number; cursor: number }>(),
+  },
+  /** A page or the shell showed these (live pushes), so a page opened later does not show them again. */
+  'notifications.shown': { params: z.object({ channel: notificationClient, ids: z.array(z.string()).max(1000) }), result: returns<{ ok: true }>() },
+  'notifications.read': { params: z.object({ ids: z.array(z.string()).max(1000).optional(), all: z.boolean().optional(), read: z.boolean().optional() }), result: returns<NotificationStatus>() },
+  'notifications.snooze': { params: z.object({ id: z.string(), for: z.string() }), result: returns<NotificationPayload>() },
+  'notifications.ack': { params: z.object({ id: z.string() }), result: returns<NotificationPayload>() },
+  'notifications.status': { params: none, result: returns<NotificationStatus>() },
+  /** "Why did / didn't this notify me?": the recorded fates for an event, in rule names and plain words. */
+  'notifications.why': { params: z.object({ eventId: z.string() }), result: returns<{ fates: NotificationFate[]; summary: string }>() },
+  'notifications.channels': { params: none, result: returns<NotificationChannelInfo[]>() },
+  /** Which channels a rule's notifications reach at a priority (the rule builder shows it). */
+  'notifications.routeOf': {
+    params: z.object({ ruleId: z.string().optional(), priority: z.enum(['low', 'normal', 'high', 'urgent']).optional() }),
+    result: returns<{ channels: NotificationChannelInfo[]; fallback: NotificationChannelInfo | null }>(),
+  },
   'channels.types': { params: none, result: returns<ChannelTypeInfo[]>() },
   'channels.list': { params: none, result: returns<ChannelInfo[]>() },
   /** From a type and its settings, or from an Apprise-style `url` (`ntfys://ntfy.sh/topic`); secrets go to the secret store. */
@@ -363,7 +453,10 @@ export interface Pushes {
   'event': PanoptesEvent;
   'health': MonitorHealth;
   'flags': FlagState[];
+  /** A notification that went out (or came back from a snooze): pages toast it when routed to 'ui'. */
   'notification': NotificationPayload;
+  /** Counts and holds changed (the header, the tray, the DND toggle). */
+  'notificationStatus': NotificationStatus;
   'monitors': MonitorInfo[];
   'rules': { changed: true };
   'paused': { paused: boolean };

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { RpcClient } from '../core/rpc/client.js';
-import type { FlagState, NotificationPayload, Settings } from '../core/protocol.js';
+import type { FlagState, NotificationPayload, NotificationStatus } from '../core/protocol.js';
 import type { MonitorHealth } from '../core/monitor.js';
 import type { PanoptesEvent } from '../core/event.js';
 import { defaultDataDir } from '../core/data-dir.js';
@@ -18,7 +18,7 @@ import { EngineProcess, type EngineStatus } from './engine-process.js';
 import { APP_SCHEME, APP_HOST, APP_ENTRY, appResponseHeaders, contentTypeFor, resolveAppFile, navigationDecision, externalLinkTarget, isTrustedSender } from './security.js';
 import { mainWindowOptions } from './window-options.js';
 import { trayModel, dndDuration, type TrayState, type TrayMenuItem, type TrayAction, type TrayIconState } from './tray-model.js';
-import { NotificationGate, nativeNotificationSpec, categoryOfType, type Delivery } from './notifications.js';
+import { nativeNotificationSpec, showsOnDesktop, catchUpSpecs, advanceCursor, trayNotificationState, type NativeNotificationSpec } from './notifications.js';
 import { preferenceStoreOptions, effectiveStartOnLogin, type DesktopPreferences } from './preferences.js';
 import { setLinuxAutostart, HIDDEN_FLAG } from './autostart.js';
 import { shellSignalEvent, isAmbientType, SHELL_SIGNALS, SHELL_SOURCE } from './shell-signals.js';
@@ -58,15 +58,10 @@ let tray: Tray | null = null;
 let win: BrowserWindow | null = null;
 let client: RpcClient | null = null;
 let quitting = false;
-let settings: Settings['notifications'] = { holdDuringFlags: ['dnd'], allowHighPriorityThrough: true, coalescePerMinute: 5 };
-const gate = new NotificationGate(settings);
-let gateTimer: NodeJS.Timeout | null = null;
 const trustedSenders = new Set<number>();
 const state: TrayState = { engine: 'starting', paused: false, dnd: { on: false, until: null }, unread: 0, failingMonitors: [], latest: [] };
-let activeFlags = new Set<string>();
 const health = new Map<string, MonitorHealth>();
 const monitorNames = new Map<string, string>();
-const ruleNames = new Map<string, string>();
 // Notifications must stay referenced until clicked, or their click handlers are collected.
 const shown = new Set<Notification>();
 
@@ -170,10 +165,7 @@ function createWindow(): BrowserWindow {
     trustedSenders.delete(id);
     if (win === w) win = null;
   });
-  w.on('focus', () => {
-    state.unread = 0;
-    renderTray();
-  });
+  // The unread count is the center's (the inbox marks read); focusing the window no longer clears it by itself.
   w.once('ready-to-show', () => w.show());
   void w.loadURL(APP_ENTRY);
   return w;
@@ -235,7 +227,8 @@ async function attachClient(c: RpcClient): Promise<void> {
   client?.close();
   client = c;
   c.on('event', onEvent);
-  c.on('notification', (n) => void onNotification(n));
+  c.on('notification', (n) => onNotification(n));
+  c.on('notificationStatus', onNotificationStatus);
   c.on('flags', onFlags);
   c.on('health', (h) => {
     health.set(h.monitorId, h);
@@ -252,16 +245,15 @@ async function attachClient(c: RpcClient): Promise<void> {
     state.paused = p.paused;
     renderTray();
   });
-  c.on('rules', () => void loadRuleNames(c));
   // The window (if open) reconnects to the new engine too.
   if (win && !win.isDestroyed()) sendPort(win.webContents);
   try {
-    const [hello, flags, monitors, page, s] = await Promise.all([
+    const [hello, flags, monitors, page, status] = await Promise.all([
       c.call('hello', {}),
       c.call('flags.list', {}),
       c.call('monitors.list', {}),
       c.call('events.list', { limit: 50 }),
-      c.call('settings.get', {}),
+      c.call('notifications.status', {}),
     ]);
     state.paused = hello.paused;
     onFlags(flags);
@@ -271,23 +263,15 @@ async function attachClient(c: RpcClient): Promise<void> {
     }
     refreshFailing();
     state.latest = page.events.filter((e) => !isAmbientType(e.type)).slice(0, 5).map(trayEvent);
-    settings = s.notifications;
-    gate.updateSettings(settings);
-    await loadRuleNames(c);
+    onNotificationStatus(status);
+    // What the desktop missed while the shell or the engine was down (start-up firings included), once.
+    const missed = await c.call('notifications.catchUp', { channel: 'desktop', cursor: prefs.get('notificationCursor') });
+    prefs.set('notificationCursor', advanceCursor(prefs.get('notificationCursor'), missed));
+    show(catchUpSpecs(missed, displayOptions()));
   } catch (err) {
     log(`could not read the engine's state: ${(err as Error).message}`);
   }
   renderTray();
-}
-
-async function loadRuleNames(c: RpcClient): Promise<void> {
-  try {
-    const { rules } = await c.call('rules.list', {});
-    ruleNames.clear();
-    for (const r of rules as { id?: string; name?: string }[]) if (r.id) ruleNames.set(r.id, r.name || r.id);
-  } catch {
-    // Names are cosmetic (coalesced notifications fall back to the rule id).
-  }
 }
 
 function trayEvent(e: PanoptesEvent) {
@@ -301,11 +285,8 @@ function onEvent(e: PanoptesEvent): void {
 }
 
 function onFlags(flags: FlagState[]): void {
-  activeFlags = new Set(flags.filter((f) => f.value).map((f) => f.name));
   const dnd = flags.find((f) => f.name === 'dnd' && f.value);
   state.dnd = { on: !!dnd, until: dnd?.expiresAt ?? null };
-  // Which flags hold may have changed in the Settings view since; ask before deciding to release what is held.
-  if (gate.heldCount() > 0) void refreshGateSettings().then(() => deliver(gate.flagsChanged(activeFlags)));
   renderTray();
 }
 
@@ -316,56 +297,45 @@ function refreshFailing(): void {
 
 // ---------------------------------------------------------------- notifications
 
-async function onNotification(n: NotificationPayload): Promise<void> {
-  let category: string | undefined;
-  try {
-    // Settings are read again each time: the Settings view changes them in the engine, which sends no push for it.
-    const [event] = await Promise.all([client?.call('events.get', { id: n.eventId }), refreshGateSettings()]);
-    category = categoryOfType(event?.type);
-  } catch {
-    category = undefined;
-  }
-  deliver(gate.offer({ payload: n, category, ruleName: ruleNames.get(n.ruleId) }, Date.now(), activeFlags));
-  if (!win || !win.isFocused()) state.unread++;
+// The engine's notification center decided all of this; the shell shows what was routed to the desktop.
+function onNotification(n: NotificationPayload): void {
+  prefs.set('notificationCursor', advanceCursor(prefs.get('notificationCursor'), n));
+  if (!showsOnDesktop(n)) return;
+  void client?.call('notifications.shown', { channel: 'desktop', ids: [n.id] }).catch(() => {});
+  show([nativeNotificationSpec(n, displayOptions())]);
+}
+
+function onNotificationStatus(s: NotificationStatus): void {
+  const t = trayNotificationState(s);
+  state.unread = t.unread;
+  state.dnd = t.dnd;
   renderTray();
-  armGateTimer();
 }
 
-async function refreshGateSettings(): Promise<void> {
-  if (!client) return;
-  try {
-    settings = (await client.call('settings.get', {})).notifications;
-    gate.updateSettings(settings);
-  } catch {
-    // Keep the last known settings.
-  }
+function displayOptions() {
+  return { clickOpensUrl: prefs.get('notificationClickOpensUrl'), soundEnabled: prefs.get('notificationSound') };
 }
 
-function armGateTimer(): void {
-  if (gateTimer) clearTimeout(gateTimer);
-  const next = gate.nextDeadline();
-  if (next === null) return;
-  gateTimer = setTimeout(() => {
-    gateTimer = null;
-    deliver(gate.tick(Date.now()));
-    armGateTimer();
-  }, Math.max(0, next - Date.now()));
-}
-
-function deliver(deliveries: Delivery[]): void {
+function show(specs: NativeNotificationSpec[]): void {
   if (!Notification.isSupported()) return;
-  for (const d of deliveries) {
-    const spec = nativeNotificationSpec(d, { clickOpensUrl: prefs.get('notificationClickOpensUrl'), soundEnabled: prefs.get('notificationSound') });
+  for (const spec of specs) {
     const icon = windowIconFile(assetsDir, process.platform);
     const note = new Notification({ title: spec.title, body: spec.body, silent: spec.silent, urgency: spec.urgency, ...(icon ? { icon } : {}) });
     shown.add(note);
+    // Clicks and dismissals go back to the center: the notification counts as read.
+    const report = () => void client?.call('notifications.read', { ids: [spec.id] }).catch(() => {});
     note.on('click', () => {
       shown.delete(note);
+      report();
       if (spec.onClick.kind === 'url') void shell.openExternal(spec.onClick.url);
       else if (spec.onClick.kind === 'event') openEvent(spec.onClick.eventId);
+      else if (spec.onClick.kind === 'inbox') openView('notifications');
       else showWindow();
     });
-    note.on('close', () => shown.delete(note));
+    note.on('close', () => {
+      shown.delete(note);
+      report();
+    });
     note.show();
   }
 }

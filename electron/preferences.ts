@@ -17,6 +17,8 @@ export interface DesktopPreferences {
   closeToTray: boolean;
   /** Left click on the tray icon shows/hides the window (on Linux some trays only open the menu). */
   trayLeftClickToggles: boolean;
+  /** The newest notification (its seq) the shell has shown: after a restart it asks the engine only for what came after. */
+  notificationCursor: number | null;
 }
 
 export const PREFERENCE_DEFAULTS: DesktopPreferences = {
@@ -27,6 +29,7 @@ export const PREFERENCE_DEFAULTS: DesktopPreferences = {
   notificationClickOpensUrl: false,
   closeToTray: true,
   trayLeftClickToggles: true,
+  notificationCursor: null,
 };
 
 /** JSON Schema per key, in the form electron-store/conf take as `schema`. */
@@ -48,6 +51,7 @@ export const PREFERENCE_SCHEMA = {
   notificationClickOpensUrl: { type: 'boolean' },
   closeToTray: { type: 'boolean' },
   trayLeftClickToggles: { type: 'boolean' },
+  notificationCursor: { type: ['integer', 'null'], minimum: 0 },
 } as const;
 
 /** The store's options, shared by main.ts (electron-store) and the tests (conf). */

@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Channel } from '../core/rpc/channel.js';
 import { dispatch, serveChannel, type Connection, type RequestHandler } from '../core/rpc/server.js';
-import type { Method, NotificationPayload, ParamsOf, Pushes, ResultOf, Topic } from '../core/protocol.js';
+import type { Method, ParamsOf, Pushes, ResultOf, Topic } from '../core/protocol.js';
 import { newId } from '../core/ids.js';
 import { RuleEngine, validateRules, type RuleIssue } from '../rules/index.js';
 import { EventWriter } from './event-writer.js';
@@ -30,6 +30,8 @@ import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createHandlers } from './handlers/index.js';
+import { NotificationCenter } from './notifications/center.js';
+import type { OutboundChannels } from './notifications/outbound-channels.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
 import { channelTypes } from '../channels/registry.js';
 import { ChannelSender } from './channel-sender.js';
@@ -55,6 +57,8 @@ export interface EngineOptions {
   forward?: ForwardTarget;
   /** Seed the built-in rules into a new config document (default true). */
   seedDefaultRules?: boolean;
+  /** What the notification center sends external notifications through; the configured channels when omitted. */
+  outboundChannels?: OutboundChannels;
 }
 
 /** The event of an action that exhausted its attempts (a dead letter). */
@@ -74,6 +78,8 @@ export class Engine {
   readonly processor: RuleProcessor;
   readonly outbox: OutboxDispatcher;
   readonly writer: EventWriter;
+  /** Decides, records and delivers every notification (holds, quiet hours, storms, routing). */
+  readonly notifications: NotificationCenter;
   readonly definitions: Map<string, MonitorDefinition>;
   readonly executors = new Map<string, ActionExecutor>();
   /** Notification channel types (ntfy, Telegram, …) and the service that sends through the configured ones. */
@@ -117,7 +123,11 @@ export class Engine {
       clock: this.clock,
     });
     this.writer = new EventWriter(store, this.log.child('store'), (events) => this.afterStored(events));
-    this.flags = new FlagManager(store, this.clock, (e) => void this.writer.appendNow(SELF_SOURCE, e), (flags) => this.broadcast('flags', flags));
+    this.flags = new FlagManager(store, this.clock, (e) => void this.writer.appendNow(SELF_SOURCE, e), (flags) => {
+      this.broadcast('flags', flags);
+      // A hold flag cleared (or set): the center releases what it held as one summary.
+      this.notifications?.changed();
+    });
     this.host = new MonitorHost({
       definitions,
       stateFor: (id) => store.monitorState.forMonitor(id),
@@ -132,7 +142,29 @@ export class Engine {
     // second copy in the engine's memory would only hold on to events, so the engine keeps none.
     this.rules = new RuleEngine({ maxTracesPerRule: 0 });
     this.loadRules();
-    this.executors.set('notify', notifyExecutor(store, (n) => this.deliverNotification(n)));
+    this.notifications = new NotificationCenter({
+      store,
+      clock: this.clock,
+      log: this.log.child('notifications'),
+      settings: () => this.config.current.settings.notifications,
+      // The stored rows, not flags.list(): reading must not clear an expired flag mid-decision (its clearing calls back).
+      flags: () => store.flags.all(),
+      ruleName: (id) => {
+        const r = this.config.current.rules.find((x) => x.id === id) as { name?: string } | undefined;
+        return r?.name || id;
+      },
+      eventInfo: (id) => {
+        const e = store.events.get(id);
+        return e ? { type: e.type, source: e.source } : null;
+      },
+      channels: opts.outboundChannels ?? {
+        list: () => this.config.current.channels.filter((c) => c.enabled).map((c) => ({ id: c.id, type: c.type, name: c.name })),
+        send: (id, message) => this.channels.send(id, message),
+      },
+      push: (n) => this.broadcast('notification', n),
+      pushStatus: (st) => this.broadcast('notificationStatus', st),
+    });
+    this.executors.set('notify', notifyExecutor(() => this.notifications));
     this.executors.set('webhook', webhookExecutor());
     this.executors.set('command', commandExecutor(() => this.config.current.settings.commandsEnabled));
     this.addMonitorActions();
@@ -236,6 +268,7 @@ export class Engine {
     this.unwatchConfig = this.config.watch();
     await this.forwarding.start();
     this.flags.schedule();
+    this.notifications.start();
     this.writer.scheduleIndexing(); // catch up on anything stored but not indexed before a crash
     this.processor.wake();
     this.outbox.wake();
@@ -342,9 +375,6 @@ export class Engine {
     }).catch((err) => this.log.warn(`could not record that an action failed: ${(err as Error).message}`));
   }
 
-  private deliverNotification(n: NotificationPayload): void {
-    this.broadcast('notification', n);
-  }
 
   broadcast<T extends Topic>(topic: T, data: Pushes[T]): void {
     for (const c of this.connections) c.push(topic, data);
@@ -411,6 +441,7 @@ export class Engine {
     this.writer.flush();
     this.processor.close();
     await this.outbox.close();
+    await this.notifications.close();
     this.flags.dispose();
     this.retention.stop();
     this.store.close();

@@ -26,6 +26,7 @@ function renderAction(a: Action, r: Render): RenderedAction {
         url: url || null,
         priority: n.priority ?? 'normal',
         sound: n.sound ?? false,
+        ...(n.own ? { own: true } : {}),
       },
     };
   }

@@ -169,8 +169,10 @@ const notifyAction = z.strictObject({
     title: template,
     body: template.optional(),
     url: template.optional(),
-    priority: z.enum(['low', 'normal', 'high']).optional(),
+    priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
     sound: z.boolean().optional(),
+    /** This rule's notification stands alone, even when other rules notify for the same event. */
+    own: z.boolean().optional(),
   }),
 });
 const flagAction = z.strictObject({

@@ -11,7 +11,7 @@ export interface RuleEnv {
 }
 
 export type RenderedAction =
-  | { notify: { title: string; body: string; url: string | null; priority: 'low' | 'normal' | 'high'; sound: boolean } }
+  | { notify: { title: string; body: string; url: string | null; priority: 'low' | 'normal' | 'high' | 'urgent'; sound: boolean; own?: boolean } }
   | { flag: { set?: string; clear?: string; toggle?: string; for?: string } }
   | { tag: { add: string[] } }
   | { webhook: { url: string; method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; headers: Record<string, string>; body: string | null; timeoutMs?: number } }

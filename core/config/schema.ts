@@ -40,12 +40,64 @@ export const channelEntrySchema = z.object({
 /** Rules are checked in depth by the rules engine (bad ones are reported and skipped); here only their frame. */
 export const ruleFrameSchema = z.looseObject({ id: z.string().min(1) });
 
-/** The settings' fields and their limits, without defaults: a partial update (`settings.update`) is checked with these. */
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day like 22:00');
+const channelList = z.array(z.string().min(1).max(100)).max(20);
+const channelsByPriority = z.object({ low: channelList, normal: channelList, high: channelList, urgent: channelList });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How the notification center decides (holds, quiet hours, storms, routing; see engine/notifications/), without
+ * defaults: a partial update (`settings.update`) is checked with these.
+ */
 export const notificationSettingsFields = z.object({
   holdDuringFlags: z.array(z.string()),
   allowHighPriorityThrough: z.boolean(),
-  coalescePerMinute: z.number().int().positive(),
+  quietHours: z.object({
+    enabled: z.boolean(),
+    timeZone: z.string().refine(isTimeZone, 'not a time zone this system knows (an IANA name like Europe/Berlin)'),
+    windows: z
+      .array(z.object({ days: z.array(z.number().int().min(0).max(6)).min(1).max(7), start: HHMM, end: HHMM }).refine((w) => w.start !== w.end, 'start and end are the same time'))
+      .max(50),
+  }),
+  storm: z.object({
+    perRule: z.number().int().min(1).max(10_000),
+    overall: z.number().int().min(1).max(10_000),
+    windowSeconds: z.number().int().min(1).max(86_400),
+  }),
+  heldExpiryHours: z.number().min(0.1).max(24 * 30),
+  routing: z.object({ byPriority: channelsByPriority, byRule: z.record(z.string(), channelList), fallback: z.string().min(1).nullable() }),
 });
+
+export const NOTIFICATION_DEFAULTS: z.infer<typeof notificationSettingsFields> = {
+  holdDuringFlags: ['dnd'],
+  allowHighPriorityThrough: true,
+  quietHours: { enabled: false, timeZone: 'UTC', windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start: '22:00', end: '07:00' }] },
+  storm: { perRule: 5, overall: 6, windowSeconds: 60 },
+  heldExpiryHours: 12,
+  routing: { byPriority: { low: ['ui'], normal: ['desktop', 'ui'], high: ['desktop', 'ui'], urgent: ['desktop', 'ui'] }, byRule: {}, fallback: null },
+};
+
+/** Plain objects are merged key by key over the defaults (so a document written before a setting existed gets it); arrays and values replace. */
+function withDefaults(value: unknown, defaults: unknown): unknown {
+  const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (value === undefined) return defaults;
+  if (!plain(value) || !plain(defaults)) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const [k, d] of Object.entries(defaults)) out[k] = withDefaults(value[k], d);
+  return out;
+}
+
+/** The notification settings as kept in the config document: what is missing takes its default. */
+export const notificationSettingsSchema = z.preprocess((v) => withDefaults(v, NOTIFICATION_DEFAULTS), notificationSettingsFields);
+
 export const settingsFields = z.object({
   retentionDays: z.number().int().positive(),
   commandsEnabled: z.boolean(),
@@ -53,20 +105,13 @@ export const settingsFields = z.object({
   theme: z.enum(['system', 'light', 'dark']),
   traceLimitPerRule: z.number().int().min(1).max(10_000),
 });
-const N = notificationSettingsFields.shape;
 const S = settingsFields.shape;
 
 /** The settings as kept in the config document: what is missing takes its default. */
 export const settingsSchema = z.object({
   retentionDays: S.retentionDays.default(90),
   commandsEnabled: S.commandsEnabled.default(false),
-  notifications: z
-    .object({
-      holdDuringFlags: N.holdDuringFlags.default(() => ['dnd']),
-      allowHighPriorityThrough: N.allowHighPriorityThrough.default(true),
-      coalescePerMinute: N.coalescePerMinute.default(5),
-    })
-    .default(() => ({ holdDuringFlags: ['dnd'], allowHighPriorityThrough: true, coalescePerMinute: 5 })),
+  notifications: notificationSettingsSchema,
   theme: S.theme.default('system'),
   traceLimitPerRule: S.traceLimitPerRule.default(50),
 });

@@ -4,13 +4,15 @@ import { EventStore } from './event-store.js';
 import { MonitorStateStore } from './monitor-state-store.js';
 import { CursorStore } from './cursor-store.js';
 import { OutboxStore } from './outbox-store.js';
-import { FlagTable, KvTable, NotificationTable, TraceTable } from './misc-stores.js';
+import { FlagTable, KvTable, TraceTable } from './misc-stores.js';
+import { NotificationTable } from './notification-store.js';
 
 export { CorruptDatabaseError, LostDatabaseError, type OpenOptions } from './database.js';
 export type { Db } from './database.js';
 export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
 export { memoryState } from './monitor-state-store.js';
 export type { OutboxItem } from './outbox-store.js';
+export { toPayload, type NoticeRow, type FateRow, type DeliveryRow } from './notification-store.js';
 
 export interface Store {
   db: Db;

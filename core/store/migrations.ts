@@ -124,4 +124,76 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
   CREATE INDEX outbox_lane ON outbox(lane, status, next_attempt_at, created_at);
   `,
+  // 5: the notification center. `notices` are the notifications it made (one per event, summaries of what a hold
+  // kept back, folds of a storm), `seq` is the cursor pages and the desktop shell catch up from; `notification_fates`
+  // records what happened to every candidate (a rule's notify action for an event) so "why did / didn't this notify
+  // me" answers about then, not now; `notification_deliveries` tracks each notice on each external channel.
+  `
+  CREATE TABLE notices (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    event_id TEXT,
+    rule_ids TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    url TEXT,
+    priority TEXT NOT NULL,
+    sound INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    parent_id TEXT,
+    channels TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    flush_at INTEGER,
+    read_at INTEGER,
+    snoozed_until INTEGER,
+    acked_at INTEGER,
+    ui_pending INTEGER NOT NULL DEFAULT 0,
+    desktop_pending INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX notices_event ON notices(event_id);
+  CREATE INDEX notices_state ON notices(state, created_at);
+  CREATE INDEX notices_parent ON notices(parent_id, seq);
+  CREATE INDEX notices_ui_pending ON notices(ui_pending) WHERE ui_pending = 1;
+  CREATE INDEX notices_desktop_pending ON notices(desktop_pending) WHERE desktop_pending = 1;
+
+  CREATE TABLE notification_candidates (
+    key TEXT PRIMARY KEY,
+    notice_id TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE notification_fates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT,
+    rule_id TEXT,
+    notice_id TEXT,
+    fate TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX notification_fates_event ON notification_fates(event_id);
+  CREATE INDEX notification_fates_notice ON notification_fates(notice_id);
+
+  CREATE TABLE notification_deliveries (
+    notice_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    fallback_of TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (notice_id, channel)
+  ) WITHOUT ROWID;
+  CREATE INDEX notification_deliveries_pending ON notification_deliveries(status) WHERE status = 'pending';
+
+  INSERT INTO notices (id, kind, state, event_id, rule_ids, title, body, url, priority, sound, category, created_at, read_at)
+    SELECT id, 'single', 'shown', event_id, json_array(rule_id), json_extract(payload, '$.title'), COALESCE(json_extract(payload, '$.body'), ''),
+      json_extract(payload, '$.url'), COALESCE(json_extract(payload, '$.priority'), 'normal'), 1, 'notifications',
+      CAST(strftime('%s', at) AS INTEGER) * 1000, CAST(strftime('%s', at) AS INTEGER) * 1000
+    FROM notifications ORDER BY at;
+  DROP TABLE notifications;
+  `,
 ];
+

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { FlagState, NotificationPayload } from '../protocol.js';
+import type { FlagState } from '../protocol.js';
 
 /** Context flags as rows: a flag is set while its row exists (and has not expired). */
 export class FlagTable {
@@ -45,27 +45,6 @@ export class TraceTable {
       ? this.db.prepare(`SELECT * FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(ruleId, limit)
       : this.db.prepare(`SELECT * FROM traces ORDER BY id DESC LIMIT ?`).all(limit)) as { rule_id: string; at: string; event_ids: string; trace: string }[];
     return rows.map((r) => ({ ruleId: r.rule_id, at: r.at, eventIds: JSON.parse(r.event_ids), trace: JSON.parse(r.trace) }));
-  }
-}
-
-/** Delivered notifications, so every UI (and a restarted one) can show the recent ones. */
-export class NotificationTable {
-  private readonly insert;
-
-  constructor(private readonly db: Db) {
-    this.insert = db.prepare(`INSERT OR IGNORE INTO notifications (id, event_id, rule_id, payload, at) VALUES (?, ?, ?, ?, ?)`);
-  }
-
-  add(n: NotificationPayload): boolean {
-    return this.insert.run(n.id, n.eventId, n.ruleId, JSON.stringify(n), n.at).changes === 1;
-  }
-
-  recent(limit = 50): NotificationPayload[] {
-    return (this.db.prepare(`SELECT payload FROM notifications ORDER BY at DESC, id DESC LIMIT ?`).pluck().all(limit) as string[]).map((p) => JSON.parse(p));
-  }
-
-  count(): number {
-    return this.db.prepare(`SELECT COUNT(*) FROM notifications`).pluck().get() as number;
   }
 }
 

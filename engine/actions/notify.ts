@@ -1,32 +1,34 @@
-import type { NotificationPayload } from '../../core/protocol.js';
-import type { Store } from '../../core/store/index.js';
+import type { NotificationPriority } from '../../core/protocol.js';
 import type { ActionExecutor } from '../outbox-dispatcher.js';
+import type { NotificationCenter } from '../notifications/center.js';
+
+const PRIORITIES = new Set<NotificationPriority>(['low', 'normal', 'high', 'urgent']);
 
 /**
- * `notify`: the notification is recorded (so every UI, and a UI opened later, can show it) and pushed to every
- * connected client: browser pages show a toast and a Notification; the desktop shell shows a native one.
- * Not retry-safe: after a crash mid-delivery it is not repeated.
+ * `notify`: the rule's notification becomes a candidate for the notification center, which decides (one per
+ * event, holds, storms, routing), records the decision and delivers. Safe to repeat after a crash: the center
+ * recognises a candidate it already decided by its (rule, event) key.
  */
-export function notifyExecutor(store: Store, deliver: (n: NotificationPayload) => void): ActionExecutor {
+export function notifyExecutor(center: () => NotificationCenter): ActionExecutor {
   return {
-    retrySafe: false,
+    retrySafe: true,
     concurrency: 16,
     timeoutMs: 10_000,
     destination: () => 'notify',
     async run(action, ctx) {
-      const a = (action as { notify: Partial<NotificationPayload> & { sound?: boolean } }).notify ?? {};
-      const payload: NotificationPayload = {
-        id: `${ctx.ruleId}/${ctx.eventId}`,
-        eventId: ctx.eventId,
+      const a = (action as { notify: { title?: unknown; body?: unknown; url?: unknown; priority?: unknown; sound?: unknown; own?: unknown } }).notify ?? {};
+      const priority = PRIORITIES.has(a.priority as NotificationPriority) ? (a.priority as NotificationPriority) : 'normal';
+      center().offer({
+        key: `${ctx.ruleId}/${ctx.eventId}`,
         ruleId: ctx.ruleId,
+        eventId: ctx.eventId.startsWith('at:') ? null : ctx.eventId,
         title: String(a.title ?? '').slice(0, 500) || 'Panoptes',
         body: String(a.body ?? '').slice(0, 4_000),
         url: safeUrl(a.url),
-        priority: a.priority === 'low' || a.priority === 'high' ? a.priority : 'normal',
-        sound: a.sound ?? a.priority !== 'low',
-        at: new Date().toISOString(),
-      };
-      if (store.notifications.add(payload)) deliver(payload);
+        priority,
+        sound: typeof a.sound === 'boolean' ? a.sound : priority !== 'low',
+        own: a.own === true,
+      });
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Pushes, Topic } from '../../core/protocol.js';
 import type { RuleEngine, RuleIssue } from '../../rules/index.js';
 import type { ForwardingController } from '../forwarding/controller.js';
 import type { ForwardingHost } from '../forwarding/host.js';
+import type { NotificationCenter } from '../notifications/center.js';
 
 /**
  * What the protocol's handlers reach in the engine. The engine passes itself; the handlers see only this, so they
@@ -21,6 +22,7 @@ export interface HandlerHost extends ForwardingHost {
   readonly ruleRuntimeErrors: ReadonlyMap<string, { ruleId: string; at: string; message: string }>;
   readonly definitions: ReadonlyMap<string, MonitorDefinition>;
   readonly forwarding: ForwardingController;
+  readonly notifications: NotificationCenter;
   restartMonitor(id: string): Promise<void>;
   setPaused(paused: boolean): Promise<void>;
   loadRules(): void;

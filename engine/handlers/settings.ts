@@ -15,6 +15,7 @@ export function settingsHandlers(engine: HandlerHost) {
       }
       await engine.config.update((d) => void (d.settings = merged.data));
       engine.store.traces.limitPerRule = merged.data.traceLimitPerRule;
+      engine.notifications.changed();
       return engine.config.current.settings;
     },
   } satisfies HandlersOf<'settings'> & Pick<Handlers, 'hello'>;

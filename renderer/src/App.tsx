@@ -13,6 +13,8 @@ import { MonitorsView } from './views/MonitorsView.js';
 import { RulesView } from './views/RulesView.js';
 import { FlagsView } from './views/FlagsView.js';
 import { SettingsView } from './views/SettingsView.js';
+import { NotificationsView } from './views/NotificationsView.js';
+import { NotificationsProvider, useNotificationState } from './notifications.js';
 
 // The dashboard carries the chart library; it loads when first opened so the first paint stays small.
 const DashboardView = lazy(() => import('./views/DashboardView.js').then((m) => ({ default: m.DashboardView })));
@@ -20,6 +22,7 @@ const ChecksView = lazy(() => import('./views/ChecksView.js').then((m) => ({ def
 
 const VIEWS = [
   { id: 'feed', label: 'Feed', icon: '◉' },
+  { id: 'notifications', label: 'Notifications', icon: '✉' },
   { id: 'history', label: 'History', icon: '⌕' },
   { id: 'rules', label: 'Rules', icon: '⚙' },
   { id: 'monitors', label: 'Monitors', icon: '◎' },
@@ -40,7 +43,9 @@ export function App() {
     <ToastProvider>
       <LiveFeedProvider>
         <MonitorTypesProvider>
-          <Shell />
+          <NotificationsProvider>
+            <Shell />
+          </NotificationsProvider>
         </MonitorTypesProvider>
       </LiveFeedProvider>
     </ToastProvider>
@@ -99,6 +104,10 @@ function Shell() {
     return () => window.removeEventListener('message', onMessage);
   }, []);
 
+  const openEventInFeed = (id: string) => {
+    go('feed');
+    setOpenEvent((prev) => ({ id, seq: (prev?.seq ?? 0) + 1 }));
+  };
   const go = (id: ViewId) => {
     history.replaceState(null, '', '#/' + id);
     setView(id);
@@ -138,10 +147,13 @@ function Shell() {
                 {v.icon}
               </span>
               {v.label}
+              {v.id === 'notifications' ? <UnreadBadge /> : null}
             </a>
           ))}
         </nav>
         <div className="topbar-right">
+          <QuietIndicator />
+          <DndToggle disabled={status !== 'open'} />
           <button className={paused ? 'warn' : ''} onClick={() => void togglePause()} disabled={status !== 'open'} aria-pressed={paused}>
             {paused ? 'Resume monitors' : 'Pause monitors'}
           </button>
@@ -173,6 +185,7 @@ function Shell() {
       ) : null}
       <main id="main">
         {view === 'feed' ? <FeedView openEvent={openEvent} /> : null}
+        {view === 'notifications' ? <NotificationsView onOpenEvent={openEventInFeed} /> : null}
         {view === 'history' ? <HistoryView /> : null}
         {view === 'rules' ? <RulesView /> : null}
         {view === 'monitors' ? <MonitorsView /> : null}
@@ -190,6 +203,56 @@ function Shell() {
         ) : null}
       </main>
     </div>
+  );
+}
+
+function UnreadBadge() {
+  const { status } = useNotificationState();
+  if (!status?.unread) return null;
+  return (
+    <span className="nav-badge" aria-label={`${status.unread} unread`}>
+      {status.unread > 99 ? '99+' : status.unread}
+    </span>
+  );
+}
+
+/** Quiet hours, visible when they hold (and when the next ones start, in the tooltip). */
+function QuietIndicator() {
+  const { status } = useNotificationState();
+  if (!status) return null;
+  const q = status.quietHours;
+  if (!q.active) return null;
+  return (
+    <span className="quiet-indicator" role="status" title={q.until ? `Quiet hours until ${new Date(q.until).toLocaleString()}` : 'Quiet hours'}>
+      ☾ Quiet hours{q.until ? ` until ${new Date(q.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}` : ''}
+    </span>
+  );
+}
+
+/** One click: Do not disturb on for the chosen time (or off). Held notifications come out as one summary after. */
+function DndToggle({ disabled }: { disabled: boolean }) {
+  const client = useClient();
+  const toasts = useToasts();
+  const { status } = useNotificationState();
+  const on = !!status?.dnd.on;
+  const set = (value: string) => {
+    const p = value === 'off' ? client.request('flags.clear', { name: 'dnd' }) : client.request('flags.set', { name: 'dnd', ...(value === 'on' ? {} : { for: value }) });
+    p.catch((e: Error) => toasts.show({ title: 'Could not change Do not disturb', body: e.message, tone: 'error' }));
+  };
+  return (
+    <span className="dnd-toggle">
+      <button className={on ? 'warn' : ''} aria-pressed={on} disabled={disabled} onClick={() => set(on ? 'off' : '1h')} title={on ? 'Turn Do not disturb off' : 'Do not disturb for 1 hour'}>
+        {on ? `DND on${status?.dnd.until ? ` until ${new Date(status.dnd.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}` : ''}` : 'Do not disturb'}
+      </button>
+      <select aria-label="Do not disturb for" value="" disabled={disabled} onChange={(e) => e.target.value && set(e.target.value)}>
+        <option value="">▾</option>
+        <option value="30m">30 minutes</option>
+        <option value="1h">1 hour</option>
+        <option value="4h">4 hours</option>
+        <option value="on">until I turn it off</option>
+        {on ? <option value="off">off</option> : null}
+      </select>
+    </span>
   );
 }
 

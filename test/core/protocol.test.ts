@@ -43,9 +43,9 @@ test('a request with a parameter of the wrong type is refused as bad_request nam
   assert.equal(idNotString.error.code, 'bad_request');
   assert.equal(idNotString.error.issues?.[0]?.path, '$.id');
 
-  const nested = await refusal(rpc.call('settings.update', { notifications: { coalescePerMinute: 'five' } } as never));
+  const nested = await refusal(rpc.call('settings.update', { notifications: { heldExpiryHours: 'five' } } as never));
   assert.equal(nested.error.code, 'bad_request');
-  assert.equal(nested.error.issues?.[0]?.path, '$.notifications.coalescePerMinute');
+  assert.equal(nested.error.issues?.[0]?.path, '$.notifications.heldExpiryHours');
 
   const unknown = await refusal(rpc.call('no.such.method' as never, {} as never));
   assert.equal(unknown.error.code, 'bad_request');
@@ -55,8 +55,10 @@ test('a request with a parameter of the wrong type is refused as bad_request nam
 test('a partial settings update keeps the settings it does not name', async (t) => {
   const { rpc } = await openClient(t);
   await rpc.call('settings.update', { retentionDays: 30 });
-  const after = await rpc.call('settings.update', { theme: 'dark', notifications: { coalescePerMinute: 9 } });
+  const after = await rpc.call('settings.update', { theme: 'dark', notifications: { heldExpiryHours: 9 } });
   assert.equal(after.retentionDays, 30);
   assert.equal(after.theme, 'dark');
-  assert.deepEqual(after.notifications, { holdDuringFlags: ['dnd'], allowHighPriorityThrough: true, coalescePerMinute: 9 });
+  assert.equal(after.notifications.heldExpiryHours, 9);
+  assert.deepEqual(after.notifications.holdDuringFlags, ['dnd'], 'the notification settings it does not name are kept');
+  assert.equal(after.notifications.storm.perRule, 5);
 });

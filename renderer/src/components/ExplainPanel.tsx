@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { NotificationFate } from '../../../core/protocol.js';
 import { useClient } from '../state.js';
 
 interface Verdict {
@@ -8,21 +9,25 @@ interface Verdict {
 }
 
 /**
- * "Why did / didn't this notify me?": the engine checks the event against every rule as they are now (with the
- * current flags) and says, per rule, whether it matches and which part of the rule decided.
+ * "Why did / didn't this notify me?": first what the notification center recorded THEN for this event (shown,
+ * merged, held by dnd or quiet hours, folded in a storm, delivered or failed per channel), in rule names and
+ * plain words; below, how every rule judges the event as the rules are now.
  */
 export function ExplainPanel({ eventId }: { eventId: string }) {
   const client = useClient();
   const [verdicts, setVerdicts] = useState<Verdict[] | null>(null);
+  const [fates, setFates] = useState<{ fates: NotificationFate[]; summary: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const ask = () => {
     setBusy(true);
     setError(null);
-    client
-      .request('rules.explain', { eventId })
+    Promise.all([client.request('notifications.why', { eventId }), client.request('rules.explain', { eventId })])
       .then(
-        (r) => setVerdicts(r.verdicts),
+        ([why, r]) => {
+          setFates(why);
+          setVerdicts(r.verdicts);
+        },
         (e: Error) => setError(e.message),
       )
       .finally(() => setBusy(false));
@@ -33,6 +38,21 @@ export function ExplainPanel({ eventId }: { eventId: string }) {
         {busy ? 'Asking the rules…' : 'Why did / didn’t this notify me?'}
       </button>
       {error ? <div className="error-box">{error}</div> : null}
+      {fates ? (
+        <div className="fates" aria-label="What happened to its notifications">
+          <p>{fates.summary}</p>
+          {fates.fates.length > 1 ? (
+            <ol className="fate-list">
+              {fates.fates.map((f, i) => (
+                <li key={i}>
+                  <time dateTime={f.at}>{new Date(f.at).toLocaleString()}</time> — {f.text}
+                </li>
+              ))}
+            </ol>
+          ) : null}
+          {verdicts?.length ? <p className="muted small">The rules as they are now:</p> : null}
+        </div>
+      ) : null}
       {verdicts ? (
         verdicts.length ? (
           <ul className="verdicts">

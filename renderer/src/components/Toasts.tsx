@@ -1,8 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { NotificationPayload } from '../../../core/protocol.js';
-import { usePush } from '../state.js';
-import { isDesktop } from '../transport/connect.js';
 
 export interface Toast {
   id: string;
@@ -24,9 +22,8 @@ const LIFETIME_MS = 8_000;
 const MAX_TOASTS = 5;
 
 /**
- * In-page toasts for the rules' notifications (pushed by the engine) and for the UI's own messages. In a
- * browser tab, a notification also becomes a system notification when the user has allowed it (asked only
- * on a click, see Settings); in Electron the main process shows native ones, so the page does not repeat it.
+ * In-page toasts for the rules' notifications (shown by notifications.tsx, the page's side of the "ui" channel)
+ * and for the UI's own messages.
  */
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -44,23 +41,12 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       const id = t.id ?? Math.random().toString(36).slice(2);
       setToasts((ts) => [...ts.filter((x) => x.id !== id), { ...t, id }].slice(-MAX_TOASTS));
       // High-priority notifications stay until dismissed.
-      if (t.priority !== 'high') timers.current.set(id, setTimeout(() => dismiss(id), LIFETIME_MS));
+      if (t.priority !== 'high' && t.priority !== 'urgent') timers.current.set(id, setTimeout(() => dismiss(id), LIFETIME_MS));
     },
     [dismiss],
   );
 
   useEffect(() => () => timers.current.forEach(clearTimeout), []);
-
-  usePush('notification', (n) => {
-    show({ id: n.id, title: n.title, body: n.body, url: n.url, tone: 'notify', priority: n.priority });
-    if (!isDesktop() && 'Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
-      const sys = new Notification(n.title, { body: n.body, tag: n.id });
-      sys.onclick = () => {
-        window.focus();
-        sys.close();
-      };
-    }
-  });
 
   return (
     <ToastContext.Provider value={{ show }}>

@@ -71,6 +71,34 @@ export function ActionsSection() {
   );
 }
 
+/** Which channels this rule's notifications reach, by the routing in Settings → Notifications. */
+function RouteHint({ path }: { path: Path }) {
+  const b = useBuilder();
+  const client = useClient();
+  const ruleId = String(getIn(b.rule, ['id']) ?? '');
+  const priority = String(getIn(b.rule, [...path, 'priority']) ?? 'normal');
+  const [text, setText] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    client.request('notifications.routeOf', { ...(ruleId ? { ruleId } : {}), priority: priority as 'normal' }).then(
+      (r) => {
+        if (!live) return;
+        const names = r.channels.map((c) => c.name);
+        setText(`${names.length ? `Reaches: ${names.join(', ')}` : 'Reaches no channel at this priority'}${r.fallback ? `; if one fails: ${r.fallback.name}` : ''} (Settings → Notifications → Routing)`);
+      },
+      () => live && setText(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, ruleId, priority]);
+  return text ? (
+    <div className="help route-hint" role="note">
+      {text}
+    </div>
+  ) : null;
+}
+
 function ActionForm({ kind, path }: { kind: ActionKind; path: Path }) {
   switch (kind) {
     case 'notify':
@@ -87,10 +115,13 @@ function ActionForm({ kind, path }: { kind: ActionKind; path: Path }) {
               options={[
                 { value: 'low', label: 'low' },
                 { value: 'high', label: 'high (stays, breaks through holds)' },
+                { value: 'urgent', label: 'urgent (breaks through holds; route it to your phone)' },
               ]}
             />
             <CheckInput path={[...path, 'sound']} label="Play a sound" />
+            <CheckInput path={[...path, 'own']} label="Its own notification (not merged with other rules' for the same event)" />
           </div>
+          <RouteHint path={path} />
         </>
       );
     case 'flag':

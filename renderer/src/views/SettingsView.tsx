@@ -9,6 +9,7 @@ import { DesktopSettings } from '../components/DesktopSettings.js';
 import { ForwardingSettings } from '../components/ForwardingSettings.js';
 import { ChannelSettings } from '../components/ChannelSettings.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { NotificationSettingsFields } from '../components/NotificationSettings.js';
 
 export function SettingsView() {
   const client = useClient();
@@ -74,18 +75,9 @@ export function SettingsView() {
               checked={draft.notifications.allowHighPriorityThrough}
               onChange={(e) => setDraft({ ...draft, notifications: { ...draft.notifications, allowHighPriorityThrough: e.target.checked } })}
             />
-            Let high-priority notifications through anyway
+            Let high and urgent notifications through holds and quiet hours
           </label>
-          <div className="field">
-            <label htmlFor="coalesce">Coalesce: at most this many per minute (then one summary)</label>
-            <input
-              id="coalesce"
-              type="number"
-              min={0}
-              value={draft.notifications.coalescePerMinute}
-              onChange={(e) => setDraft({ ...draft, notifications: { ...draft.notifications, coalescePerMinute: Number(e.target.value) } })}
-            />
-          </div>
+          <NotificationSettingsFields value={draft.notifications} onChange={(notifications) => setDraft({ ...draft, notifications })} />
           {!isDesktop() ? (
             <div className="field">
               <span>Browser notifications: {permission === 'granted' ? 'allowed' : permission === 'denied' ? 'blocked in the browser settings' : permission === 'unsupported' ? 'not supported here' : 'not yet allowed'}</span>

@@ -1,0 +1,239 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../../core/store/index.js';
+import { ManualClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/log.js';
+import { notificationSettingsSchema } from '../../core/config/schema.js';
+import { NotificationCenter, type Candidate } from '../../engine/notifications/center.js';
+import type { OutboundChannels } from '../../engine/notifications/outbound-channels.js';
+import type { FlagState, NotificationPayload, NotificationSettings } from '../../core/protocol.js';
+import type { OutgoingNotification } from '../../core/notification-channel.js';
+import { ChannelError } from '../../core/notification-channel.js';
+
+const T0 = Date.parse('2030-01-07T12:00:00Z'); // a Monday
+
+/** A center on a real SQLite store, a manual clock, and flags/settings the test sets. */
+function setup(t: { after(fn: () => void | Promise<void>): void }, over: (s: NotificationSettings) => void = () => {}, channels?: OutboundChannels) {
+  const store = openStore(':memory:');
+  const clock = new ManualClock(T0);
+  const settings = notificationSettingsSchema.parse({});
+  over(settings);
+  let flags: FlagState[] = [];
+  const pushed: NotificationPayload[] = [];
+  const events = new Map<string, { type: string; source: string }>();
+  const names: Record<string, string> = { feeds: 'New feed items', mail: 'Mail from people', alert: 'Server alerts', r1: 'Rule one', r2: 'Rule two', r3: 'Rule three' };
+  const center = new NotificationCenter({
+    store,
+    clock,
+    log: silentLogger,
+    settings: () => settings,
+    flags: () => flags,
+    ruleName: (id) => names[id] ?? id,
+    eventInfo: (id) => events.get(id) ?? null,
+    channels: channels ?? { list: () => [], send: async () => {} },
+    push: (n) => pushed.push(n),
+    pushStatus: () => {},
+  });
+  center.start();
+  t.after(async () => {
+    await center.close();
+    store.close();
+  });
+  let n = 0;
+  const offer = (over: Partial<Candidate> & { type?: string; source?: string } = {}) => {
+    n++;
+    const eventId = over.eventId === undefined ? `E${n}` : over.eventId;
+    if (eventId) events.set(eventId, { type: over.type ?? 'feed.item', source: over.source ?? 'rss:a' });
+    const ruleId = over.ruleId ?? 'feeds';
+    return center.offer({ key: `${ruleId}/${eventId ?? 'at:' + n}`, ruleId, eventId, title: `Item ${n}`, body: '', url: null, priority: 'normal', sound: true, ...over });
+  };
+  const setFlag = (name: string | null) => {
+    flags = name ? [{ name, value: true, setAt: new Date(clock.now()).toISOString(), expiresAt: null, setBy: 'user' }] : [];
+    center.changed();
+  };
+  return { store, clock, settings, center, pushed, offer, setFlag };
+}
+
+test('one event matched by three notifying rules gives one notification: highest priority, all rules listed', (t) => {
+  const { center, pushed, offer } = setup(t);
+  offer({ eventId: 'E-x', ruleId: 'r1', title: 'from rule one' });
+  offer({ eventId: 'E-x', ruleId: 'r2', title: 'from rule two', priority: 'high' });
+  offer({ eventId: 'E-x', ruleId: 'r3', title: 'from rule three', priority: 'low' });
+  const { items } = center.list({});
+  assert.equal(items.length, 1);
+  assert.deepEqual(items[0]!.ruleNames, ['Rule one', 'Rule two', 'Rule three']);
+  assert.equal(items[0]!.priority, 'high');
+  assert.equal(items[0]!.title, 'from rule two', 'the highest-priority rule speaks');
+  assert.equal(pushed.filter((p) => !p.update).length, 1, 'one notification goes out, not three');
+  assert.equal(pushed.at(-1)!.title, 'from rule two', 'and is updated in place when a higher-priority rule joins');
+  const why = center.why('E-x');
+  assert.deepEqual(why.fates.map((f) => f.fate), ['shown', 'merged', 'merged']);
+  assert.match(why.fates[1]!.text, /"Rule two" also matched; it joined the notification of "Rule one"/);
+});
+
+test('at equal priority a person\'s own rule speaks instead of a built-in rule', (t) => {
+  const { center, pushed, offer } = setup(t);
+  offer({ eventId: 'E-z', ruleId: 'default-notify-feed-items', title: 'Release 2.1' });
+  offer({ eventId: 'E-z', ruleId: 'releases', title: '2 releases, latest: RELEASE 2.1' });
+  assert.equal(center.list({}).items.length, 1);
+  assert.deepEqual(pushed.map((p) => [p.title, p.update ?? false]), [['Release 2.1', false], ['2 releases, latest: RELEASE 2.1', true]], 'pages replace the toast in place');
+  assert.equal(center.list({}).items[0]!.title, '2 releases, latest: RELEASE 2.1');
+});
+
+test('a rule that asks for its own notification gets it', (t) => {
+  const { center, offer } = setup(t);
+  offer({ eventId: 'E-y', ruleId: 'r1' });
+  offer({ eventId: 'E-y', ruleId: 'r2', own: true });
+  assert.equal(center.list({}).items.length, 2);
+});
+
+test('the same candidate offered again (an action replayed after a crash) is not decided twice', (t) => {
+  const { center, pushed } = setup(t);
+  const c: Candidate = { key: 'r1/E1', ruleId: 'r1', eventId: 'E1', title: 'x', body: '', url: null, priority: 'normal', sound: true };
+  assert.ok(center.offer(c));
+  assert.equal(center.offer(c), null);
+  assert.equal(pushed.length, 1);
+});
+
+test('while dnd is set notifications are held durably, and clearing it gives ONE summary by category, exactly once', (t) => {
+  const { center, pushed, offer, setFlag } = setup(t);
+  setFlag('dnd');
+  for (let i = 0; i < 9; i++) offer({ type: 'feed.item' });
+  for (let i = 0; i < 3; i++) offer({ ruleId: 'mail', type: 'mail.received', source: 'mail:me' });
+  for (let i = 0; i < 2; i++) offer({ ruleId: 'alert', eventId: null });
+  assert.equal(pushed.length, 0, 'nothing goes out while held');
+  assert.equal(center.status().held, 14);
+  assert.match(center.status().holding[0]!, /dnd/);
+  assert.match(center.why('E1').summary, /held because the "dnd" flag was set/);
+  setFlag(null);
+  assert.equal(pushed.length, 1);
+  assert.equal(pushed[0]!.kind, 'summary');
+  assert.equal(pushed[0]!.title, '14 held: 9 feeds, 3 mail, 2 alerts');
+  assert.equal(center.list({ parentId: pushed[0]!.id, limit: 100 }).items.length, 14, 'the summary opens into the list');
+  center.reconsider();
+  setFlag(null);
+  assert.equal(pushed.length, 1, 'released once');
+  assert.match(center.why('E1').summary, /released in the summary "14 held/);
+});
+
+test('high and urgent pass a hold when the setting allows it, and are held when it does not', (t) => {
+  const a = setup(t);
+  a.setFlag('dnd');
+  a.offer({ priority: 'urgent' });
+  assert.equal(a.pushed.length, 1);
+  assert.match(a.center.why('E1').summary, /urgent priority goes through while the "dnd" flag was set/);
+  const b = setup(t, (s) => void (s.allowHighPriorityThrough = false));
+  b.setFlag('dnd');
+  b.offer({ priority: 'high' });
+  assert.equal(b.pushed.length, 0);
+  assert.equal(b.center.status().held, 1);
+});
+
+test('a single held notification comes out as itself; held items past their expiry are only counted in the summary', (t) => {
+  const { center, pushed, offer, setFlag, clock, settings } = setup(t);
+  setFlag('focus');
+  settings.holdDuringFlags = ['focus'];
+  offer({ title: 'alone' });
+  setFlag(null);
+  assert.equal(pushed.at(-1)!.kind, 'single');
+  assert.equal(pushed.at(-1)!.title, 'alone');
+  setFlag('focus');
+  offer({ title: 'stale' });
+  clock.advance(13 * 3_600_000);
+  offer({ title: 'fresh' });
+  setFlag(null);
+  const s = pushed.at(-1)!;
+  assert.equal(s.kind, 'summary');
+  assert.equal(s.body, 'fresh\n1 older than 12 h');
+  const inside = center.list({ parentId: s.id }).items;
+  assert.deepEqual(inside.map((i) => i.state).sort(), ['expired', 'summarised']);
+});
+
+test('500 notifications in 10 s from 20 sources give a handful of notifications with all 500 reachable inside', (t) => {
+  const { center, pushed, offer, clock } = setup(t);
+  for (let i = 0; i < 500; i++) {
+    clock.set(T0 + i * 20);
+    offer({ source: `rss:feed-${i % 20}`, ruleId: i % 2 ? 'feeds' : 'r1' });
+  }
+  clock.set(T0 + 61_000);
+  center.reconsider();
+  assert.ok(pushed.length <= 8, `${pushed.length} notifications`);
+  const fold = pushed.find((p) => p.kind === 'fold')!;
+  assert.ok(fold, 'the storm became one notification');
+  assert.match(fold.title, /^\d+ new items from 20 feeds$/);
+  const singles = pushed.filter((p) => p.kind === 'single').length;
+  const inside = center.list({ parentId: fold.id, limit: 500 }).items.length;
+  assert.equal(singles + inside, 500, 'every item is reachable');
+  assert.equal(fold.count, inside);
+});
+
+test('quiet hours hold across midnight and release at their end as one summary', (t) => {
+  const { center, pushed, offer, clock } = setup(t, (s) => {
+    s.quietHours = { enabled: true, timeZone: 'Europe/Berlin', windows: [{ days: [1], start: '22:00', end: '07:00' }] };
+  });
+  clock.set(Date.parse('2030-01-07T21:30:00Z')); // Monday 22:30 in Berlin (UTC+1)
+  offer();
+  clock.set(Date.parse('2030-01-08T03:00:00Z')); // Tuesday 04:00 in Berlin: still Monday's window
+  offer();
+  assert.equal(pushed.length, 0);
+  assert.match(center.why('E1').summary, /quiet hours 22:00–07:00 \(Europe\/Berlin\)/);
+  assert.equal(center.status().quietHours.until, '2030-01-08T06:00:00.000Z');
+  clock.set(Date.parse('2030-01-08T06:00:00Z'));
+  center.reconsider();
+  assert.equal(pushed.length, 1);
+  assert.equal(pushed[0]!.title, '2 held: 2 feeds');
+});
+
+test('a notification no page saw is shown once by a page that connects later; a page with a cursor gets what came after it', (t) => {
+  const { center, offer, clock } = setup(t);
+  offer({ title: 'while nobody looked' });
+  const first = center.catchUp('ui', null);
+  assert.deepEqual(first.items.map((i) => i.title), ['while nobody looked']);
+  assert.equal(center.catchUp('ui', null).items.length, 0, 'a second new page does not show it again');
+  offer({ title: 'later' });
+  const again = center.catchUp('ui', first.cursor);
+  assert.deepEqual(again.items.map((i) => i.title), ['later']);
+  for (let i = 0; i < 30; i++) {
+    clock.advance(61_000); // no storm: one a minute
+    offer({ ruleId: `rule-${i}` });
+  }
+  const bounded = center.catchUp('ui', again.cursor, 5);
+  assert.equal(bounded.items.length, 5);
+  assert.ok(bounded.more > 0, 'the rest is a count');
+});
+
+test('a channel that fails falls back to the fallback channel once, and the fate says so', async (t) => {
+  const sent: { channel: string; m: OutgoingNotification }[] = [];
+  const channels: OutboundChannels = {
+    list: () => [{ id: 'phone', type: 'ntfy', name: 'Phone (ntfy)' }, { id: 'mail', type: 'email', name: 'Mail to me' }],
+    send: async (channel, m) => {
+      sent.push({ channel, m });
+      if (channel === 'phone') throw new ChannelError('ntfy answered 500');
+    },
+  };
+  const { center, offer } = setup(t, (s) => {
+    s.routing.byPriority.urgent = ['phone', 'desktop'];
+    s.routing.fallback = 'mail';
+  }, channels);
+  offer({ priority: 'urgent', eventId: 'E-u' });
+  await center.settled();
+  assert.deepEqual(sent.map((s) => s.channel), ['phone', 'mail']);
+  assert.equal(sent[1]!.m.idempotencyKey, `${sent[1]!.m.id}:mail`);
+  const why = center.why('E-u');
+  assert.ok(why.fates.some((f) => f.fate === 'failed' && /failed at Phone \(ntfy\): ntfy answered 500/.test(f.text)));
+  assert.ok(why.fates.some((f) => f.fate === 'delivered' && /delivered to Mail to me \(fallback for Phone \(ntfy\)\)/.test(f.text)));
+});
+
+test('snooze brings a notification back; read clears the unread count', (t) => {
+  const { center, pushed, offer, clock } = setup(t);
+  const n = offer()!;
+  assert.equal(center.status().unread, 1);
+  center.snooze(n.id, 600_000);
+  assert.equal(center.status().unread, 0);
+  clock.advance(600_000);
+  center.reconsider();
+  assert.equal(pushed.length, 2, 'shown again');
+  assert.equal(center.status().unread, 1);
+  center.read('all');
+  assert.equal(center.status().unread, 0);
+});
