@@ -304,6 +304,7 @@ export interface DeadLetterInfo extends ActionRef {
 /** One destination's lane since this start. */
 export interface ActionLaneInfo {
   lane: string;
+  /** `failing` after several failed attempts in a row with no success since. */
   healthy: boolean;
   running: number;
   consecutiveFailures: number;

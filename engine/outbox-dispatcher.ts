@@ -6,20 +6,13 @@ import { backoffDelay } from '../base/backoff.js';
 import { actionKind } from './rule-processor.js';
 import { idempotencyKey } from './idempotency.js';
 import type { ActionContext, ActionExecutor } from '../core/action.js';
+import type { ActionLaneInfo } from '../core/protocol.js';
 
 // The executor contract lives in core/action.ts (monitor types provide executors too); re-exported for the engine.
 export { permanentError, type ActionContext, type ActionExecutor } from '../core/action.js';
 
-export interface LaneStatus {
-  lane: string;
-  /** `failing` after several failed attempts in a row with no success since. */
-  healthy: boolean;
-  running: number;
-  consecutiveFailures: number;
-  lastError: string | null;
-  lastFailureAt: string | null;
-  lastSuccessAt: string | null;
-}
+/** A lane's health as the UI shows it: the protocol's type, so the two cannot drift apart. */
+export type LaneStatus = ActionLaneInfo;
 
 export interface DispatcherOptions {
   /** First retry delay and its cap (the delay doubles per attempt, ±20% jitter). */
