@@ -14,7 +14,7 @@
  * neither repeats a "down" nor forgets one.
  */
 import { z } from 'zod';
-import type { MonitorContext } from './monitor.js';
+import type { MonitorContext, MonitorInstance } from './monitor.js';
 import type { NewEvent } from './event.js';
 import { isDuration, parseDuration, formatDuration } from './duration.js';
 
@@ -421,6 +421,17 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
 
 function changed(a: CheckMemory, b: CheckMemory): boolean {
   return a.status !== b.status || a.failures !== b.failures || a.successes !== b.successes || a.heldBy !== b.heldBy || a.slow !== b.slow || a.lastError !== b.lastError;
+}
+
+/** A monitor whose whole job is one check: `runCheck` on start, its stop on stop (the instance each such type would write alike). */
+export function checkInstance(ctx: MonitorContext<CheckOptions>, opts: RunCheckOptions): MonitorInstance {
+  let stop = () => {};
+  return {
+    start() {
+      stop = runCheck(ctx, opts);
+    },
+    stop: () => stop(),
+  };
 }
 
 /** "3m", "2h 5m", "40s" — how long something lasted, for titles. */

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { z } from 'zod';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
-import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
+import { checkEventDocs, checkInstance, checkOptionsShape, type CheckResult } from '../../core/check-state.js';
 
 /** Host names and addresses only: the value becomes an argument of `ping`, so nothing that looks like an option. */
 const HOST = /^[A-Za-z0-9_.:%-]+$/;
@@ -67,23 +67,17 @@ const definition: MonitorDefinition<PingConfig> = {
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);
-    let stop = () => {};
-    return {
-      start() {
-        stop = runCheck(ctx, {
-          kind: 'ping',
-          target: cfg.host,
-          formatValue: (v) => `${v < 10 ? v.toFixed(2) : Math.round(v)} ms`,
-          probe: async (signal) => {
-            const r = await ping(cfg.host, cfg.packets, timeoutMs, signal);
-            const loss = (r.fields?.lossPercent as number | undefined) ?? 100;
-            if (r.ok && loss > cfg.maxLossPercent) return { ...r, ok: false, reason: `${loss}% of packets to ${cfg.host} lost (more than ${cfg.maxLossPercent}%)` };
-            return r.ok && cfg.slowMs !== undefined && r.value != null ? { ...r, slow: r.value > cfg.slowMs } : r;
-          },
-        });
+    return checkInstance(ctx, {
+      kind: 'ping',
+      target: cfg.host,
+      formatValue: (v) => `${v < 10 ? v.toFixed(2) : Math.round(v)} ms`,
+      probe: async (signal) => {
+        const r = await ping(cfg.host, cfg.packets, timeoutMs, signal);
+        const loss = (r.fields?.lossPercent as number | undefined) ?? 100;
+        if (r.ok && loss > cfg.maxLossPercent) return { ...r, ok: false, reason: `${loss}% of packets to ${cfg.host} lost (more than ${cfg.maxLossPercent}%)` };
+        return r.ok && cfg.slowMs !== undefined && r.value != null ? { ...r, slow: r.value > cfg.slowMs } : r;
       },
-      stop: () => stop(),
-    };
+    });
   },
 };
 

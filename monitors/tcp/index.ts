@@ -3,7 +3,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
-import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
+import { checkEventDocs, checkInstance, checkOptionsShape, type CheckResult } from '../../core/check-state.js';
 import { connectError } from '../../base/net-errors.js';
 
 export const tcpConfigSchema = z.object({
@@ -46,21 +46,15 @@ const definition: MonitorDefinition<TcpConfig> = {
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);
-    let stop = () => {};
-    return {
-      start() {
-        stop = runCheck(ctx, {
-          kind: 'tcp',
-          target: `${cfg.host}:${cfg.port}`,
-          formatValue: (v) => `${Math.round(v)} ms`,
-          probe: async (signal) => {
-            const r = await tcpConnect(cfg.host, cfg.port, timeoutMs, signal);
-            return r.ok && cfg.slowMs !== undefined ? { ...r, slow: (r.value ?? 0) > cfg.slowMs } : r;
-          },
-        });
+    return checkInstance(ctx, {
+      kind: 'tcp',
+      target: `${cfg.host}:${cfg.port}`,
+      formatValue: (v) => `${Math.round(v)} ms`,
+      probe: async (signal) => {
+        const r = await tcpConnect(cfg.host, cfg.port, timeoutMs, signal);
+        return r.ok && cfg.slowMs !== undefined ? { ...r, slow: (r.value ?? 0) > cfg.slowMs } : r;
       },
-      stop: () => stop(),
-    };
+    });
   },
 };
 
