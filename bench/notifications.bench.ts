@@ -13,20 +13,7 @@ import { notificationSettingsSchema } from '../core/config/schema.js';
 import { NotificationCenter, type Candidate } from '../engine/notifications/center.js';
 import { noExternalChannels } from '../engine/notifications/outbound-channels.js';
 import type { FlagState } from '../core/protocol.js';
-
-/** The center reads time only through its clock: tests and the bench set it. */
-class ManualClock {
-  constructor(private t: number) {}
-  now(): number {
-    return this.t;
-  }
-  set(t: number): void {
-    this.t = t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+import { ManualClock } from '../test/helpers/manual-clock.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-bench-notify-'));
 const store = openStore(dir);

@@ -8,20 +8,7 @@ import type { OutboundChannels } from '../../engine/notifications/outbound-chann
 import type { FlagState, NotificationPayload, NotificationSettings } from '../../core/protocol.js';
 import type { OutgoingNotification } from '../../core/notification-channel.js';
 import { ChannelError } from '../../core/notification-channel.js';
-
-/** The center reads time only through its clock: tests and the bench set it. */
-class ManualClock {
-  constructor(private t: number) {}
-  now(): number {
-    return this.t;
-  }
-  set(t: number): void {
-    this.t = t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const T0 = Date.parse('2030-01-07T12:00:00Z'); // a Monday
 
