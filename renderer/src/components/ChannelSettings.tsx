@@ -1,10 +1,11 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import type { ChannelInfo, ChannelTestResult, ChannelTypeInfo } from '../../../core/protocol.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { timeAgo } from '../lib/format.js';
-import { buildConfig, fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
+import { buildConfig } from '../lib/schemaFields.js';
 import { SchemaForm } from './SchemaForm.js';
+import { useSchemaForm } from './useSchemaForm.js';
 import { ErrorBox } from './ErrorBox.js';
 import { useToasts } from './Toasts.js';
 
@@ -201,11 +202,8 @@ function AddChannel({ types, onPick, onAdded }: { types: ChannelTypeInfo[]; onPi
 function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel: ChannelInfo | null; onDone(saved?: ChannelInfo): void }) {
   const client = useClient();
   const toasts = useToasts();
-  const fields = useMemo(() => fieldsFromSchema(type.configSchema), [type]);
+  const { fields, values, setValues, errors, setErrors, formError, setFormError, showServerError } = useSchemaForm(type.configSchema, channel?.config, (i) => i.message);
   const [name, setName] = useState(channel?.name ?? '');
-  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(fields.map((f) => [f.name, f.kind === 'secret' ? '' : initialValue(f, channel?.config[f.name])])));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'save' | 'test' | null>(null);
   const [result, setResult] = useState<ChannelTestResult | null>(null);
 
@@ -218,20 +216,6 @@ function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel
     setErrors(errs);
     setFormError(null);
     return Object.keys(errs).length ? null : config;
-  };
-
-  const showServerError = (e: Error) => {
-    if (e instanceof RequestError && e.issues.length) {
-      const byField: Record<string, string> = {};
-      const rest: string[] = [];
-      for (const i of e.issues) {
-        const key = i.path.replace(/^(\$\.)?(config\.)?/, '').split(/[.[]/)[0] ?? '';
-        if (fields.some((f) => f.name === key)) byField[key] = i.message;
-        else rest.push(i.message);
-      }
-      setErrors(byField);
-      setFormError(rest.join('; ') || null);
-    } else setFormError(e.message);
   };
 
   const test = async () => {

@@ -1,13 +1,13 @@
 import { KindBadge } from '../components/KindBadge.js';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
 import type { PanoptesEvent } from '../../../core/event.js';
 import { SchemaForm } from '../components/SchemaForm.js';
+import { useSchemaForm } from '../components/useSchemaForm.js';
 import { useToasts } from '../components/Toasts.js';
 import { dateTime, timeAgo } from '../lib/format.js';
-import { buildConfig, fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
+import { buildConfig } from '../lib/schemaFields.js';
 import { useClient, usePush, useQuery } from '../state.js';
-import { RequestError } from '../transport/client.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 
 type Editing = { mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo };
@@ -173,15 +173,12 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
 function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: MonitorInfo): void }) {
   const client = useClient();
   const toasts = useToasts();
-  const fields = useMemo(() => fieldsFromSchema(editing.type.configSchema), [editing.type]);
   const existing = editing.mode === 'edit' ? editing.monitor : null;
-  const [name, setName] = useState(existing?.name ?? '');
-  const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(fields.map((f) => [f.name, f.kind === 'secret' ? '' : initialValue(f, existing?.config[f.name])])),
+  const { fields, values, setValues, errors, setErrors, formError, setFormError, showServerError } = useSchemaForm(editing.type.configSchema, existing?.config, (i) =>
+    i.path ? `${i.path}: ${i.message}` : i.message,
   );
+  const [name, setName] = useState(existing?.name ?? '');
   const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'save' | 'test' | null>(null);
   const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
 
@@ -193,20 +190,6 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     setErrors(all);
     setFormError(null);
     return Object.keys(all).length ? null : config;
-  };
-
-  const showServerError = (e: Error) => {
-    if (e instanceof RequestError && e.issues.length) {
-      const byField: Record<string, string> = {};
-      const rest: string[] = [];
-      for (const i of e.issues) {
-        const key = i.path.replace(/^(\$\.)?(config\.)?/, '').split(/[.[]/)[0] ?? '';
-        if (fields.some((f) => f.name === key)) byField[key] = i.message;
-        else rest.push(i.path ? `${i.path}: ${i.message}` : i.message);
-      }
-      setErrors(byField);
-      setFormError(rest.join('; ') || null);
-    } else setFormError(e.message);
   };
 
   const test = async () => {

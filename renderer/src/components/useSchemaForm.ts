@@ -1,0 +1,35 @@
+import { useMemo, useState } from 'react';
+import type { ValidationIssue } from '../../../core/protocol.js';
+import { RequestError } from '../transport/client.js';
+import { fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
+
+/**
+ * What a form built from a plug-in's config schema keeps (monitors and channels alike): the fields, their text,
+ * the errors shown at each field and the one for the form, and how a refused request's issues land at the field they
+ * name. Secrets start empty: the form never shows a stored one.
+ */
+export function useSchemaForm(schema: Record<string, unknown>, existingConfig: Record<string, unknown> | undefined, restText: (issue: ValidationIssue) => string) {
+  const fields = useMemo(() => fieldsFromSchema(schema), [schema]);
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(fields.map((f) => [f.name, f.kind === 'secret' ? '' : initialValue(f, existingConfig?.[f.name])])),
+  );
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+
+  /** Issues about a config field go to that field; the rest (and any other failure) to the form. */
+  const showServerError = (e: Error) => {
+    if (e instanceof RequestError && e.issues.length) {
+      const byField: Record<string, string> = {};
+      const rest: string[] = [];
+      for (const i of e.issues) {
+        const key = i.path.replace(/^(\$\.)?(config\.)?/, '').split(/[.[]/)[0] ?? '';
+        if (fields.some((f) => f.name === key)) byField[key] = i.message;
+        else rest.push(restText(i));
+      }
+      setErrors(byField);
+      setFormError(rest.join('; ') || null);
+    } else setFormError(e.message);
+  };
+
+  return { fields, values, setValues, errors, setErrors, formError, setFormError, showServerError };
+}
