@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { BIN } from '../helpers/agent-process.js';
-import { launchChromium, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { openAgentPage, openBrowserPage, startAgent, startFeedServer, type Agent, type FeedServer, type PageWatch, uiTestOn } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -33,11 +33,8 @@ before(async () => {
       JSON.stringify({ monitors: [{ id: 'rss:backfill', type: 'rss', name: 'Backfill', enabled: true, config: { url: feed.url, emitCurrentItems: true } }], rules: [] }),
     ),
   );
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  watch = watchPage(page);
-  await page.goto(agent.url);
-  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  ({ browser, page, watch } = await openBrowserPage({ viewport: { width: 1280, height: 900 } }));
+  await openAgentPage(page, agent);
 });
 
 after(async () => {
@@ -46,7 +43,7 @@ after(async () => {
   await feed?.close();
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
+const uiTest = uiTestOn(() => page);
 
 uiTest('History is newest-received first and its time column is the received time, the published time beside it', 90_000, async () => {
   await page.getByRole('listitem', { name: /Ten minutes old/ }).waitFor({ timeout: 30_000 });

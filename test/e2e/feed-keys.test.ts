@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { openAgentPage, openBrowserPage, startAgent, type Agent, type PageWatch, uiTestOn } from './harness.js';
 
 const SECRET = 'a-long-enough-hook-secret';
 let agent: Agent;
@@ -22,9 +22,7 @@ before(async () => {
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors: hooks.map((h) => ({ id: `webhook:${h}`, type: 'webhook', name: h, config: { hookId: h } })) }));
     writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify(Object.fromEntries(hooks.map((h) => [`webhook:${h}`, { secret: SECRET }]))), { mode: 0o600 });
   });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  watch = watchPage(page);
+  ({ browser, page, watch } = await openBrowserPage());
 });
 
 after(async () => {
@@ -32,7 +30,7 @@ after(async () => {
   await agent?.stop();
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
+const uiTest = uiTestOn(() => page);
 
 async function post(hook: string, title: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -46,8 +44,7 @@ async function post(hook: string, title: string): Promise<void> {
 
 uiTest('j/k walk the feed in the order shown, over the source headers when grouped, and stop at the ends', 60_000, async () => {
   for (const [hook, n] of [['alpha', 1], ['beta', 1], ['alpha', 2], ['beta', 2], ['alpha', 3]] as const) await post(hook, `${hook} ${n}`);
-  await page.goto(agent.url);
-  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  await openAgentPage(page, agent);
   const rows = page.locator('.feed-row');
   await rows.nth(4).waitFor({ timeout: 15_000 });
   const order = () => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-event-id')));

@@ -8,7 +8,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { test } from 'node:test';
 import { startAgent as startAgentProcess } from '../helpers/agent-process.js';
 
@@ -140,6 +140,24 @@ export function watchPage(page: Page): PageWatch {
   return w;
 }
 
+/** Chromium with one page (1280×800 unless the options say otherwise), all that goes wrong on it recorded. */
+export async function openBrowserPage(context: BrowserContextOptions = {}): Promise<{ browser: Browser; page: Page; watch: PageWatch }> {
+  const browser = await launchChromium();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, ...context })).newPage();
+    return { browser, page, watch: watchPage(page) };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+/** Open the agent's page from the address it printed and wait until it is connected. */
+export async function openAgentPage(page: Page, agent: Agent): Promise<void> {
+  await page.goto(agent.url);
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
@@ -158,4 +176,9 @@ export function uiTest(page: () => Page, name: string, options: { timeout: numbe
       throw err;
     }
   });
+}
+
+/** `uiTest` on the file's page with just a timeout, as each browser test file declares its tests. */
+export function uiTestOn(page: () => Page): (name: string, timeout: number, fn: () => Promise<void>) => void {
+  return (name, timeout, fn) => uiTest(page, name, { timeout }, fn);
 }

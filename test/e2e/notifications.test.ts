@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot, SCREENSHOTS, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { openBrowserPage, screenshot, SCREENSHOTS, startAgent, type Agent, type PageWatch, uiTestOn } from './harness.js';
 
 const SECRET = 'a-long-enough-hook-secret';
 let agent: Agent;
@@ -32,11 +32,8 @@ before(async () => {
     );
     writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET } }), { mode: 0o600 });
   });
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-  page = await context.newPage();
+  ({ browser, page, watch } = await openBrowserPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' }));
   page.setDefaultTimeout(20_000);
-  watch = watchPage(page);
 });
 
 after(async () => {
@@ -44,7 +41,7 @@ after(async () => {
   await agent?.stop();
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
+const uiTest = uiTestOn(() => page);
 
 async function post(body: Record<string, unknown>): Promise<number> {
   const r = await fetch(`${agent.origin}/hooks/ci`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-panoptes-secret': SECRET }, body: JSON.stringify(body) });

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { BIN } from '../helpers/agent-process.js';
-import { launchChromium, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { openAgentPage, openBrowserPage, startAgent, startFeedServer, type Agent, type FeedServer, type PageWatch, uiTestOn } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -21,11 +21,8 @@ let watch: PageWatch;
 before(async () => {
   feed = await startFeedServer('Outside Changes Feed');
   agent = await startAgent();
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  watch = watchPage(page);
-  await page.goto(agent.url);
-  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  ({ browser, page, watch } = await openBrowserPage());
+  await openAgentPage(page, agent);
 });
 
 after(async () => {
@@ -34,7 +31,7 @@ after(async () => {
   await feed?.close();
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
+const uiTest = uiTestOn(() => page);
 
 function cli(...args: string[]): { status: number | null; out: string } {
   const r = spawnSync(process.execPath, [BIN, ...args, '--data', agent.dataDir], { encoding: 'utf8', env: { ...process.env, PANOPTES_LOG: 'warn' } });

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { openBrowserPage, screenshot, startAgent, startFeedServer, type Agent, type FeedServer, type PageWatch, uiTestOn } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -25,14 +25,11 @@ before(async () => {
     pubDate: new Date(Date.now() - 3600_000),
   });
   agent = await startAgent();
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-  page = await context.newPage();
-  watch = watchPage(page);
+  ({ browser, page, watch } = await openBrowserPage({ colorScheme: 'light' }));
 });
 
 /** A failed step leaves a screenshot of what the page showed, next to the others. */
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout }, fn);
+const uiTest = uiTestOn(() => page);
 
 after(async () => {
   await browser?.close();

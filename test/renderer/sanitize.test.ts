@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import WebSocket from 'ws';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT, launchChromium, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch } from '../e2e/harness.js';
+import { connectTo } from '../helpers/ws-client.js';
 
 const CORPUS = process.env.PANOPTES_CORPUS ?? path.resolve(ROOT, '..', 'shared', 'corpus');
 const SANITIZE_DIR = path.join(CORPUS, 'feeds', 'feedparser', 'tests', 'wellformed', 'sanitize');
@@ -53,34 +53,6 @@ function combineCorpus(): Combined[] {
   });
 }
 
-/** A protocol client from Node, to set the scene quickly (the clicking is covered by the e2e test). */
-async function protocol(agent: Agent) {
-  const ws = new WebSocket(agent.origin.replace('http', 'ws') + '/ws', ['panoptes.v1', 'token.' + agent.token]);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  let next = 1;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  ws.on('message', (raw) => {
-    const msg = JSON.parse(String(raw)) as { kind: string; id: number; ok: boolean; result?: unknown; error?: { message: string } };
-    if (msg.kind !== 'res') return;
-    const p = pending.get(msg.id);
-    pending.delete(msg.id);
-    if (msg.ok) p?.resolve(msg.result);
-    else p?.reject(new Error(msg.error?.message));
-  });
-  return {
-    call: <T>(method: string, params: unknown) =>
-      new Promise<T>((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        ws.send(JSON.stringify({ kind: 'req', id, method, params }));
-      }),
-    close: () => ws.close(),
-  };
-}
-
 let agent: Agent;
 let feeds: FeedServer;
 let browser: Browser;
@@ -94,7 +66,7 @@ before(async () => {
   const combined = combineCorpus();
   assert.ok(combined.length > 0, `no samples found in ${SANITIZE_DIR}`);
   agent = await startAgent();
-  const rpc = await protocol(agent);
+  const rpc = await connectTo(agent); // sets the scene quickly (the clicking is covered by the e2e test)
   for (const c of combined) {
     feeds.raw.set(c.name, c.xml);
     expected += c.entries;
