@@ -202,9 +202,8 @@ function AddChannel({ types, onPick, onAdded }: { types: ChannelTypeInfo[]; onPi
 function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel: ChannelInfo | null; onDone(saved?: ChannelInfo): void }) {
   const client = useClient();
   const toasts = useToasts();
-  const { fields, values, setValues, errors, setErrors, formError, setFormError, showServerError } = useSchemaForm(type.configSchema, channel?.config, (i) => i.message);
+  const { fields, values, setValues, errors, setErrors, formError, setFormError, busy, attempt } = useSchemaForm(type.configSchema, channel?.config, (i) => i.message);
   const [name, setName] = useState(channel?.name ?? '');
-  const [busy, setBusy] = useState<'save' | 'test' | null>(null);
   const [result, setResult] = useState<ChannelTestResult | null>(null);
 
   const collect = () => {
@@ -221,35 +220,25 @@ function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel
   const test = async () => {
     const config = collect();
     if (!config) return;
-    setBusy('test');
     setResult(null);
-    try {
+    await attempt('test', async () => {
       // An existing channel's stored secrets fill in what the form left empty.
       const r = await client.request('channels.test', channel ? { id: channel.id, config } : { type: type.type, config });
       setResult(r);
       if (!r.ok && r.field && fields.some((f) => f.name === r.field)) setErrors({ [r.field]: r.message });
-    } catch (e) {
-      showServerError(e as Error);
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const save = async () => {
     const config = collect();
     if (!config) return;
-    setBusy('save');
-    try {
+    await attempt('save', async () => {
       const saved = channel
         ? await client.request('channels.update', { id: channel.id, name: name.trim() || channel.name, config })
         : await client.request('channels.add', { type: type.type, name: name.trim() || type.title, config });
       toasts.show({ title: channel ? `Saved “${saved.name}”` : `Added “${saved.name}”`, tone: 'info' });
       onDone(saved);
-    } catch (e) {
-      showServerError(e as Error);
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   return (

@@ -5,8 +5,8 @@ import { fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
 
 /**
  * What a form built from a plug-in's config schema keeps (monitors and channels alike): the fields, their text,
- * the errors shown at each field and the one for the form, and how a refused request's issues land at the field they
- * name. Secrets start empty: the form never shows a stored one.
+ * the errors shown at each field and the one for the form, which of save or test is running, and how a refused
+ * request's issues land at the field they name. Secrets start empty: the form never shows a stored one.
  */
 export function useSchemaForm(schema: Record<string, unknown>, existingConfig: Record<string, unknown> | undefined, restText: (issue: ValidationIssue) => string) {
   const fields = useMemo(() => fieldsFromSchema(schema), [schema]);
@@ -15,6 +15,7 @@ export function useSchemaForm(schema: Record<string, unknown>, existingConfig: R
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<'save' | 'test' | null>(null);
 
   /** Issues about a config field go to that field; the rest (and any other failure) to the form. */
   const showServerError = (e: Error) => {
@@ -31,5 +32,17 @@ export function useSchemaForm(schema: Record<string, unknown>, existingConfig: R
     } else setFormError(e.message);
   };
 
-  return { fields, values, setValues, errors, setErrors, formError, setFormError, showServerError };
+  /** Run a save or a test with its button showing it is busy; a failure lands at the fields (or the form). */
+  const attempt = async (kind: 'save' | 'test', work: () => Promise<void>) => {
+    setBusy(kind);
+    try {
+      await work();
+    } catch (e) {
+      showServerError(e as Error);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return { fields, values, setValues, errors, setErrors, formError, setFormError, busy, attempt };
 }

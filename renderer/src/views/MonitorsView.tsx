@@ -174,12 +174,11 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const client = useClient();
   const toasts = useToasts();
   const existing = editing.mode === 'edit' ? editing.monitor : null;
-  const { fields, values, setValues, errors, setErrors, formError, setFormError, showServerError } = useSchemaForm(editing.type.configSchema, existing?.config, (i) =>
+  const { fields, values, setValues, errors, setErrors, formError, setFormError, busy, attempt } = useSchemaForm(editing.type.configSchema, existing?.config, (i) =>
     i.path ? `${i.path}: ${i.message}` : i.message,
   );
   const [name, setName] = useState(existing?.name ?? '');
   const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
-  const [busy, setBusy] = useState<'save' | 'test' | null>(null);
   const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
 
   const collect = () => {
@@ -195,24 +194,18 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const test = async () => {
     const config = collect();
     if (!config) return;
-    setBusy('test');
     setTestResult(null);
-    try {
+    await attempt('test', async () => {
       // For an existing monitor the engine fills in its stored secrets, which the form never shows.
       const r = await client.request('monitors.test', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) });
       setTestResult(r.events);
-    } catch (e) {
-      showServerError(e as Error);
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const save = async () => {
     const config = collect();
     if (!config) return;
-    setBusy('save');
-    try {
+    await attempt('save', async () => {
       const retentionDays = retention.trim() ? Number(retention) : null;
       let saved = existing
         ? await client.request('monitors.update', { id: existing.id, name: name.trim(), config, retentionDays })
@@ -220,11 +213,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
       if (!existing && retentionDays !== null) saved = await client.request('monitors.update', { id: saved.id, retentionDays });
       toasts.show({ title: existing ? `Saved “${saved.name}”` : `Added “${saved.name}”`, tone: 'info' });
       onDone(saved);
-    } catch (e) {
-      showServerError(e as Error);
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   return (
