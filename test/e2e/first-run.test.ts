@@ -8,11 +8,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import WebSocket from 'ws';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, ROOT, screenshot, SCREENSHOTS, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { launchChromium, screenshot, startAgent, startFeedServer, watchPage, type Agent, type FeedServer, type PageWatch, uiTest as harnessUiTest } from './harness.js';
 
 let agent: Agent;
 let feed: FeedServer;
@@ -58,8 +58,6 @@ uiTest('an empty data folder opens on a guide with one-step starters', 60_000, a
   await guide.getByRole('button', { name: 'A log file' }).waitFor();
   await guide.getByRole('button', { name: 'Weather for a place' }).waitFor();
   await screenshot(page, 'first-run');
-  mkdirSync(path.join(ROOT, 'docs', 'screenshots'), { recursive: true });
-  copyFileSync(path.join(SCREENSHOTS, 'first-run.png'), path.join(ROOT, 'docs', 'screenshots', 'first-run.png'));
 });
 
 uiTest('a site’s address (its HTML page) finds its feed; watching it says how many items were remembered', 90_000, async () => {
