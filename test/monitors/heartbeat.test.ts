@@ -37,7 +37,7 @@ test('calls keep it up; a missed period is heartbeat.missed once; the next call 
   assert.equal(await curl(`/hooks/heartbeat/backup?secret=${SECRET}`), 200);
   assert.equal(await curl('/hooks/heartbeat/backup', [`Authorization: Bearer ${SECRET}`]), 200);
   assert.equal(await curl('/hooks/heartbeat/backup', ['X-Panoptes-Secret: guess']), 401);
-  assert.equal(await curl(`/hooks/heartbeat/nope?secret=${SECRET}`), 404);
+  assert.equal(await curl(`/hooks/heartbeat/nope?secret=${SECRET}`), 401, 'an unknown heartbeat answers like a wrong secret');
   const [missed] = await run.waitForEvents(1, 5_000);
   assert.equal(missed!.type, 'heartbeat.missed');
   assert.match(missed!.title!, /no heartbeat for \ds \(expected every 1s\)/);

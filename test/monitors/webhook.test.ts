@@ -80,14 +80,32 @@ test('a form body with the secret as Bearer token or in the query; repeated keys
   assert.equal(stored[0]!.title, 'Backup done');
 });
 
-test('refusals store nothing: wrong or missing secret 401, unknown hook 404, GET 405, bad JSON 400, odd type 415', async () => {
+test('nobody learns which hooks exist: an unknown hook answers exactly like a known one with a wrong secret', async () => {
+  const known = await post('/hooks/deploy', json({ a: 1 }), { 'content-type': 'application/json', 'x-panoptes-secret': 'a-wrong-secret-of-some-length' });
+  const unknown = await post('/hooks/does-not-exist', json({ a: 1 }), { 'content-type': 'application/json', 'x-panoptes-secret': 'a-wrong-secret-of-some-length' });
+  assert.equal(unknown.status, known.status);
+  assert.deepEqual(unknown.json, known.json);
+});
+
+test('form keys named __proto__, constructor or prototype become plain fields, not the object’s machinery', async () => {
+  stored.length = 0;
+  const form = { 'content-type': 'application/x-www-form-urlencoded', 'x-panoptes-secret': SECRET };
+  const r = await post('/hooks/deploy', '__proto__=x&constructor=y&prototype=z&toString=w&message=ok', form);
+  assert.equal(r.status, 200);
+  const fields = stored[0]!.fields as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(fields), Object.prototype);
+  assert.deepEqual(Object.entries(fields), [['__proto__', 'x'], ['constructor', 'y'], ['prototype', 'z'], ['toString', 'w'], ['message', 'ok']]);
+});
+
+test('refusals store nothing: wrong or missing secret and unknown hook get the same 401, GET 405, bad JSON 400, odd type 415', async () => {
   stored.length = 0;
   const j = { 'content-type': 'application/json' };
   const cases: Array<[string, Promise<Reply>, number]> = [
     ['wrong secret', post('/hooks/deploy', json({ a: 1 }), { ...j, 'x-panoptes-secret': 'guess' }), 401],
     ['missing secret', post('/hooks/deploy', json({ a: 1 }), j), 401],
     ['secret prefix', post('/hooks/deploy', json({ a: 1 }), { ...j, 'x-panoptes-secret': SECRET.slice(0, -1) }), 401],
-    ['unknown hook', post('/hooks/nope', json({ a: 1 }), { ...j, 'x-panoptes-secret': SECRET }), 404],
+    ['unknown hook', post('/hooks/nope', json({ a: 1 }), { ...j, 'x-panoptes-secret': SECRET }), 401],
+    ['GET without the secret', post('/hooks/deploy', '', {}, 'GET'), 401],
     ['GET', post('/hooks/deploy', '', { 'x-panoptes-secret': SECRET }, 'GET'), 405],
     ['bad JSON', post('/hooks/deploy', '{"a":', { ...j, 'x-panoptes-secret': SECRET }), 400],
     ['multipart', post('/hooks/deploy', '--x--', { 'content-type': 'multipart/form-data; boundary=x', 'x-panoptes-secret': SECRET }), 415],

@@ -29,7 +29,7 @@ test('the agent serves /hooks/heartbeat/<id> beside the webhooks: a missed beat 
   const beat = `${agent.origin}/hooks/heartbeat/backup?secret=${SECRET}`;
   await waitFor(async () => (await curl(beat)) === 200, 'heartbeat ready');
   assert.equal(await curl(`${agent.origin}/hooks/heartbeat/backup?secret=wrong-wrong-wrong-wrong`), 401);
-  assert.equal(await curl(`${agent.origin}/hooks/heartbeat/other?secret=${SECRET}`), 404);
+  assert.equal(await curl(`${agent.origin}/hooks/heartbeat/other?secret=${SECRET}`), 401, 'an unknown heartbeat answers like a wrong secret');
 
   const store = openStore(dir);
   t.after(() => store.close());
