@@ -51,9 +51,10 @@ export function heartbeatRoute(registry: HeartbeatRegistry = heartbeatRegistry) 
     const beat = m ? registry.get(m[1]!) : undefined;
     let status = 200;
     let error = '';
-    if (!beat) [status, error] = [404, 'no such heartbeat'];
+    // An unknown heartbeat answers exactly like a wrong secret, so nobody learns which heartbeats exist.
+    const authorised = same(presented(req, u), beat?.secret ?? 'no heartbeat has this secret: it only keeps the comparison');
+    if (!beat || !authorised) [status, error] = [401, 'unknown heartbeat, or wrong or missing secret'];
     else if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') [status, error] = [405, 'use GET or POST'];
-    else if (!same(presented(req, u), beat.secret)) [status, error] = [401, 'wrong or missing secret'];
     else {
       try {
         await beat.ping(!m![2]);

@@ -26,7 +26,7 @@ export interface Hook {
 export type HookLookup = ReadonlyMap<string, Hook> | ((id: string) => Hook | undefined);
 
 export interface WebhookResult {
-  status: 200 | 400 | 401 | 404 | 405 | 413 | 415;
+  status: 200 | 400 | 401 | 405 | 413 | 415;
   /** A short reason for the caller (never echoes the body or the secret). */
   message: string;
   hookId?: string;
@@ -38,15 +38,20 @@ export interface WebhookResult {
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Keys are opaque to us; anything printable up to this length is taken (Panoptes' own are 32 hex digits). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+/** What an unknown hook and a wrong secret both answer. */
+const REFUSED = 'unknown hook, or wrong or missing secret';
+/** Compared against when the hook is unknown, so both refusals cost the same. */
+const UNKNOWN_HOOK_SECRET = 'no hook has this secret: it only keeps the comparison';
 
 export async function handleWebhook(req: WebhookRequestLike, hooks: HookLookup): Promise<WebhookResult> {
   const url = new URL(req.url ?? '/', 'http://hooks.invalid');
   const m = HOOK_PATH.exec(url.pathname);
-  // Unknown and malformed ids look the same from outside: nobody learns which hooks exist.
   const hook = m ? (typeof hooks === 'function' ? hooks(m[1]!) : hooks.get(m[1]!)) : undefined;
-  if (!hook) return { status: 404, message: 'no such hook' };
-  if ((req.method ?? 'GET').toUpperCase() !== 'POST') return { status: 405, message: 'use POST' };
-  if (!secretMatches(presentedSecret(req, url), hook.secret)) return { status: 401, message: 'wrong or missing secret', hookId: hook.id };
+  // Unknown, malformed and unauthorised look the same from outside (status, body, and the digest compared either
+  // way), so nobody learns which hooks exist; only a caller with the secret gets further answers such as 405.
+  const authorised = secretMatches(presentedSecret(req, url), hook?.secret ?? UNKNOWN_HOOK_SECRET);
+  if (!hook || !authorised) return { status: 401, message: REFUSED, ...(hook ? { hookId: hook.id } : {}) };
+  if ((req.method ?? 'GET').toUpperCase() !== 'POST') return { status: 405, message: 'use POST', hookId: hook.id };
 
   const declared = Number(header(req, 'content-length'));
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return { status: 413, message: `body larger than ${MAX_BODY_BYTES} bytes`, hookId: hook.id };
@@ -128,14 +133,18 @@ async function readCapped(body: WebhookRequestLike['body'], max: number): Promis
   return Buffer.concat(chunks);
 }
 
-/** Form fields; a key sent several times becomes an array. */
+/**
+ * Form fields; a key sent several times becomes an array. Collected in a Map and turned into own properties at the
+ * end, so keys such as `__proto__` or `constructor` are plain fields, never the object's prototype or inherited
+ * members.
+ */
 function formFields(text: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = new Map<string, unknown>();
   for (const [k, v] of new URLSearchParams(text)) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    const prev = out.get(k);
+    out.set(k, prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function pickTitle(fields: Record<string, unknown>): string | null {

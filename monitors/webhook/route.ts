@@ -21,10 +21,34 @@ export function webhookRoute(registry: WebhookRegistry = webhookRegistry) {
         message = 'could not store the event; try again';
       }
     }
-    // On refusals the rest of the body is not read: close the connection instead of draining it.
-    if (status !== 200 && !req.readableEnded) res.setHeader('Connection', 'close');
+    // On refusals a small body is read to its end first, so the sender is still writing when the answer comes and
+    // sees the status instead of a broken pipe; a large (or unannounced) one is not read: the connection is closed.
+    if (status !== 200 && !req.readableEnded && !(await drainSmallBody(req))) res.setHeader('Connection', 'close');
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     res.end(JSON.stringify(status === 200 ? { ok: true } : { ok: false, error: message }));
     return true;
   };
+}
+
+const DRAIN_MAX_BYTES = 64 * 1024;
+const DRAIN_MAX_MS = 2_000;
+
+/** Read and drop what is left of a refused request's body when it announced a small one; true when it ended. */
+function drainSmallBody(req: http.IncomingMessage): Promise<boolean> {
+  const declared = Number(req.headers['content-length']);
+  if (!Number.isFinite(declared) || declared > DRAIN_MAX_BYTES) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      resolve(ended);
+    };
+    const onEnd = () => done(true);
+    const onError = () => done(false);
+    const timer = setTimeout(() => done(false), DRAIN_MAX_MS);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.resume();
+  });
 }

@@ -149,7 +149,7 @@ test('the webhook monitor registers its hook while running, under the real host,
   assert.equal(events.length, 1);
   assert.equal(events[0]!.title, 'Disk almost full');
   await run.stop();
-  assert.equal((await post('/g/hooks/alerts', json({}), { 'content-type': 'application/json', 'x-panoptes-secret': 'a-long-enough-secret-value' })).status, 404, 'gone once stopped');
+  assert.equal((await post('/g/hooks/alerts', json({}), { 'content-type': 'application/json', 'x-panoptes-secret': 'a-long-enough-secret-value' })).status, 401, 'gone once stopped (answered like any unknown hook)');
 });
 
 test('monitor test: nothing to show until someone posts; no secret is a clear error; the secret field is marked secret', async () => {
