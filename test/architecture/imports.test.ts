@@ -60,6 +60,21 @@ test('each folder imports only what the architecture allows, and the engine neve
   assert.deepEqual(problems, []);
 });
 
+/**
+ * Every pattern a user writes (rules, log, web, process, command, folder globs) goes through core/user-regex.ts, so
+ * all of them get the same linear-time engine, the same refusal messages and, in the rules, the same time budget.
+ */
+test('only core/user-regex.ts imports the regex engine (re2)', () => {
+  const problems: string[] = [];
+  for (const folder of Object.keys(RULES)) {
+    for (const file of files(path.join(PROJECT_ROOT, folder))) {
+      if (rel(file) === 'core/user-regex.ts') continue;
+      if (importsOf(file).includes('re2')) problems.push(`${rel(file)} imports re2 (use core/user-regex.ts)`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
 /** Plug-in folders: only their registry (and the folder itself) may import a file inside one. */
 const PLUGINS = [
   { root: 'monitors', registry: 'engine/monitor-registry.ts' },
