@@ -53,6 +53,12 @@ export class UserRegex {
     return r;
   }
 
+  /** Unbudgeted: for monitors, which match one line, name or page at a time outside the rules engine. */
+  matches(s: string): boolean {
+    this.re.lastIndex = 0;
+    return this.re.test(s);
+  }
+
   /** Unbudgeted: for monitors, which match one line or page at a time outside the rules engine. */
   exec(s: string): RegExpExecArray | null {
     this.re.lastIndex = 0;
@@ -62,6 +68,14 @@ export class UserRegex {
   replace(s: string, by: string): string {
     return this.re.replace(s, by);
   }
+}
+
+/**
+ * The names of a pattern's named groups, read from its source: monitors that turn groups into fields refuse names
+ * that would hide their own fields (running the pattern on "" would miss groups of a pattern that needs text).
+ */
+export function namedGroups(source: string): string[] {
+  return [...source.matchAll(/\(\?P?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]!);
 }
 
 /** Compile or throw an Error whose message is the one `userRegexProblem` gives. */

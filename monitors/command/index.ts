@@ -2,7 +2,7 @@
 // cyclically", REM's scheduled jobs — and turn what it says into events: its exit status as an up/down check, and
 // its output as one event per run, or one per line parsed as JSON or by a regular expression with named groups.
 import { z } from 'zod';
-import RE2 from 're2';
+import { UserRegex, namedGroups, userRegexProblem } from '../../core/user-regex.js';
 import type { NewEvent } from '../../core/event.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
@@ -11,14 +11,6 @@ import { runProgram } from './run.js';
 
 const MAX_LINE_EVENTS = 1_000;
 const RESERVED = ['line', 'exitCode', 'command'];
-
-function re2(pattern: string): RE2 | null {
-  try {
-    return new RE2(pattern, 'u');
-  } catch {
-    return null;
-  }
-}
 
 export const commandConfigSchema = z.object({
   argv: z
@@ -33,8 +25,12 @@ export const commandConfigSchema = z.object({
   pattern: z
     .string()
     .optional()
-    .refine((p) => p === undefined || re2(p) !== null, { message: 'not a valid pattern (RE2 syntax: no look-around or back-references)' })
-    .refine((p) => p === undefined || !Object.keys(re2(p)?.exec('')?.groups ?? {}).some((g) => RESERVED.includes(g)), { message: `named groups may not be called ${RESERVED.join(', ')}` })
+    // Runs on the linear-time engine (core/user-regex.ts); the message says what is wrong with a pattern it refuses.
+    .superRefine((p, ctx) => {
+      const problem = p === undefined ? null : userRegexProblem(p, 'u');
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .refine((p) => p === undefined || !namedGroups(p).some((g) => RESERVED.includes(g)), { message: `named groups may not be called ${RESERVED.join(', ')}` })
     .meta({ label: 'Line pattern', help: 'For "regex": e.g. (?<mount>\\S+)\\s+(?<percent>\\d+)%. Runs on a linear-time engine (RE2), so no pattern can hang Panoptes.' }),
   maxOutputBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024).meta({ label: 'Most output (bytes)', help: 'A program writing more is ended and the run counts as failed.' }),
   ...checkOptionsShape({ interval: '5m', timeout: '30s' }),
@@ -57,7 +53,7 @@ const definition: MonitorDefinition<CommandConfig> = {
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);
-    const pattern = cfg.output === 'regex' && cfg.pattern !== undefined ? new RE2(cfg.pattern, 'u') : null;
+    const pattern = cfg.output === 'regex' && cfg.pattern !== undefined ? new UserRegex(cfg.pattern, 'u') : null;
     const commandText = cfg.argv.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ');
     let stop = () => {};
 

@@ -1,6 +1,7 @@
-// Glob filters ("*.pdf", "reports/**/*.csv") as RE2 patterns: a glob is turned into a pattern by our own code, and
-// the result runs on a linear-time engine, so no file name can make matching slow.
-import RE2 from 're2';
+// Glob filters ("*.pdf", "reports/**/*.csv") as user patterns: a glob is turned into a pattern by our own code, and
+// the result runs on the linear-time engine every user pattern uses (core/user-regex.ts), so no file name can make
+// matching slow.
+import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 
 /** `*` any characters but "/", `**` any (including "/"), `?` one character, `{a,b}` either; the rest literal. */
 export function globToPattern(glob: string): string {
@@ -33,15 +34,15 @@ function escape(s: string): string {
 /** A pattern without "/" matches the file name anywhere (as .gitignore does); with "/" the path from the folder. */
 export function globMatcher(globs: string[]): ((relPath: string) => boolean) | null {
   if (!globs.length) return null;
-  const res = globs.map((g) => ({ re: new RE2(`^${globToPattern(g)}$`, 'u'), nameOnly: !g.includes('/') }));
-  return (rel) => res.some(({ re, nameOnly }) => re.test(nameOnly ? rel.slice(rel.lastIndexOf('/') + 1) : rel));
+  const res = globs.map((g) => ({ re: new UserRegex(`^${globToPattern(g)}$`, 'u'), nameOnly: !g.includes('/') }));
+  return (rel) => res.some(({ re, nameOnly }) => re.matches(nameOnly ? rel.slice(rel.lastIndexOf('/') + 1) : rel));
 }
 
-export function isGlob(glob: string): boolean {
+/** Why a glob cannot be used, in words for the person who typed it; null when it can. */
+export function globProblem(glob: string): string | null {
   try {
-    new RE2(`^${globToPattern(glob)}$`, 'u');
-    return true;
-  } catch {
-    return false;
+    return userRegexProblem(`^${globToPattern(glob)}$`, 'u');
+  } catch (err) {
+    return (err as Error).message;
   }
 }

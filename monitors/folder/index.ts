@@ -8,16 +8,24 @@ import { z } from 'zod';
 import type { NewEvent } from '../../core/event.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
-import { globMatcher, isGlob } from './glob.js';
+import { globMatcher, globProblem } from './glob.js';
 
 const MIN_INTERVAL_MS = 1_000;
 const MAX_EVENTS_PER_SCAN = 1_000;
 
+const globSchema = z
+  .string()
+  .min(1)
+  .superRefine((g, ctx) => {
+    const problem = globProblem(g);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export const folderConfigSchema = z.object({
   path: z.string().min(1).refine((p) => path.isAbsolute(p), { message: 'give the full path, e.g. /home/me/Downloads' }).meta({ label: 'Folder', help: 'Full path of the folder to watch.' }),
   recursive: z.boolean().default(true).meta({ label: 'Include subfolders', help: 'Also watch everything below it.' }),
-  include: z.array(z.string().min(1).refine(isGlob, { message: 'not a valid pattern' })).default([]).meta({ label: 'Only files matching', help: 'Globs, e.g. "*.pdf" or "reports/**/*.csv". Empty: every file.' }),
-  exclude: z.array(z.string().min(1).refine(isGlob, { message: 'not a valid pattern' })).default([]).meta({ label: 'Leave out', help: 'Globs, e.g. "*.tmp", ".git/**", "*.part".' }),
+  include: z.array(globSchema).default([]).meta({ label: 'Only files matching', help: 'Globs, e.g. "*.pdf" or "reports/**/*.csv". Empty: every file.' }),
+  exclude: z.array(globSchema).default([]).meta({ label: 'Leave out', help: 'Globs, e.g. "*.tmp", ".git/**", "*.part".' }),
   interval: z.string().default('10s').refine(isDuration, { message: 'write a duration like "5s" or "1m"' }).meta({ label: 'Look every', help: 'How often to compare the folder with what it held (at least 1s). Changes in between are one event.' }),
   maxFiles: z.number().int().min(1).max(1_000_000).default(100_000).meta({ label: 'Most files', help: 'A folder with more files is reported instead of scanned.' }),
 });

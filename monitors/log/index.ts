@@ -2,7 +2,7 @@
 // expression matches, its named groups becoming fields).
 import { z } from 'zod';
 import path from 'node:path';
-import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
+import { UserRegex, namedGroups, userRegexProblem } from '../../core/user-regex.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { FileTailer, type TailPosition } from './tailer.js';
@@ -165,6 +165,3 @@ const definition: MonitorDefinition<LogConfig> = {
 
 export default definition;
 
-function namedGroups(p: string): string[] {
-  return [...p.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]!);
-}

@@ -2,20 +2,11 @@
 // and memory over thresholds — the Zenoss agent's process monitoring. Up/down as a check; `process.over` once when
 // a threshold is crossed and `process.normal` once when it is back under.
 import { z } from 'zod';
-import RE2 from 're2';
+import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import type { NewEvent } from '../../core/event.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
 import { listProcesses, TICKS_PER_SECOND, type ProcInfo } from './proc.js';
-
-const validPattern = (p: string) => {
-  try {
-    new RE2(p, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 export const processConfigSchema = z
   .object({
@@ -23,7 +14,11 @@ export const processConfigSchema = z
     commandLine: z
       .string()
       .min(1)
-      .refine(validPattern, { message: 'not a valid pattern (RE2 syntax: no look-around or back-references)' })
+      // Runs on the linear-time engine (core/user-regex.ts); the message says what is wrong with a pattern it refuses.
+      .superRefine((p, ctx) => {
+        const problem = userRegexProblem(p, 'u');
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional()
       .meta({ label: 'Command line matches', help: 'A pattern over the full command line, e.g. "python3 .*backup\\.py". Linear-time (RE2).' }),
     minCount: z.number().int().min(0).default(1).meta({ label: 'At least', help: 'Down when fewer matching processes run (0: never down for being absent).' }),
@@ -50,13 +45,13 @@ const definition: MonitorDefinition<ProcessConfig> = {
   ],
   create(ctx) {
     const cfg = ctx.config;
-    const pattern = cfg.commandLine !== undefined ? new RE2(cfg.commandLine, 'u') : null;
+    const pattern = cfg.commandLine !== undefined ? new UserRegex(cfg.commandLine, 'u') : null;
     const what = [cfg.name, cfg.commandLine && `/${cfg.commandLine}/`].filter(Boolean).join(' ');
     let last: { at: number; ticks: Map<number, number> } | null = null;
     let stop = () => {};
 
     const matches = (p: ProcInfo) =>
-      p.pid !== process.pid && (cfg.name === undefined || p.name === cfg.name || p.exe === cfg.name) && (!pattern || pattern.test(p.cmdline));
+      p.pid !== process.pid && (cfg.name === undefined || p.name === cfg.name || p.exe === cfg.name) && (!pattern || pattern.matches(p.cmdline));
 
     const probe = async (): Promise<CheckResult> => {
       const at = performance.now();
