@@ -130,7 +130,7 @@ export interface NotificationFate {
   ruleId: string | null;
   ruleName: string | null;
   noticeId: string | null;
-  fate: 'shown' | 'merged' | 'held' | 'summarised' | 'folded' | 'expired' | 'throttled' | 'suppressed' | 'delivered' | 'failed' | 'duplicate' | 'snoozed' | 'read';
+  fate: 'shown' | 'merged' | 'held' | 'summarised' | 'folded' | 'expired' | 'throttled' | 'suppressed' | 'delivered' | 'retrying' | 'failed' | 'duplicate' | 'snoozed' | 'read';
   text: string;
 }
 

@@ -35,7 +35,7 @@ import type { OutboundChannels } from './notifications/outbound-channels.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
 import { channelTypes } from '../channels/registry.js';
 import { ChannelSender } from './channel-sender.js';
-import { channelExecutor } from './actions/channel.js';
+import { channelExecutor, channelSendKey, channelSendOf, enqueueChannelSend } from './actions/channel.js';
 import { actionsStatus } from './handlers/actions.js';
 import { defaultRules } from './default-rules.js';
 
@@ -157,9 +157,17 @@ export class Engine {
         const e = store.events.get(id);
         return e ? { type: e.type, source: e.source } : null;
       },
+      // Sends to phone/chat channels are actions in the channel's lane, like any other: one code path (retries,
+      // idempotency key, dead letters); the dispatcher reports each attempt back (onOutcome below).
       channels: opts.outboundChannels ?? {
         list: () => this.config.current.channels.filter((c) => c.enabled).map((c) => ({ id: c.id, type: c.type, name: c.name })),
-        send: (id, message) => this.channels.send(id, message),
+        enqueue: (id, message) => enqueueChannelSend(store, id, message),
+        wake: () => this.outbox.wake(),
+        queued: (noticeId, channelId) => {
+          const st = store.outbox.get(channelSendKey(noticeId, channelId))?.status;
+          if (!st) return null;
+          return st === 'done' ? 'done' : st === 'failed' || st === 'discarded' || st === 'skipped' ? 'failed' : 'pending';
+        },
       },
       push: (n) => this.broadcast('notification', n),
       pushStatus: (st) => this.broadcast('notificationStatus', st),
@@ -173,6 +181,10 @@ export class Engine {
       retryBaseMs: opts.actionRetry?.baseMs,
       retryCapMs: opts.actionRetry?.capMs,
       onDeadLetter: (item, error) => this.actionFailed(item, error),
+      onOutcome: (item, o) => {
+        const send = channelSendOf(item);
+        if (send) this.notifications.channelOutcome(send.noticeId, send.channelId, o);
+      },
       onLaneHealth: () => this.broadcast('actions', actionsStatus(this)),
     });
     this.processor = new RuleProcessor(
@@ -363,12 +375,16 @@ export class Engine {
   private actionFailed(item: OutboxItem, error: string): void {
     if (this.closed) return;
     this.broadcast('actions', actionsStatus(this));
-    const cause = item.eventId.startsWith('at:') ? null : this.store.events.get(item.eventId);
+    // A notification's send to a channel: its cause is the event the notification is about.
+    const send = channelSendOf(item);
+    const causeId = send ? (this.store.notifications.get(send.noticeId)?.event_id ?? null) : item.eventId;
+    const cause = !causeId || causeId.startsWith('at:') ? null : this.store.events.get(causeId);
     if (cause?.type === ACTION_FAILED) return;
     const kind = Object.keys(item.action)[0] ?? 'unknown';
+    const channelName = send ? (this.config.current.channels.find((c) => c.id === send.channelId)?.name ?? send.channelId) : '';
     void this.emit(SELF_SOURCE, {
       type: ACTION_FAILED,
-      title: `A ${kind} action of rule ${item.ruleId} failed for good`,
+      title: send ? `A notification could not be sent to ${channelName}` : `A ${kind} action of rule ${item.ruleId} failed for good`,
       body: error,
       fields: { ruleId: item.ruleId, eventId: item.eventId, actionIndex: item.actionIndex, kind, destination: item.lane, error, attempts: item.attempts + 1 },
       tags: ['panoptes', 'action-failed'],

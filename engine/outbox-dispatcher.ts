@@ -20,6 +20,11 @@ export interface DispatcherOptions {
   retryCapMs?: number;
   /** An action exhausted its attempts (or failed for good): it is now a dead letter. */
   onDeadLetter?(item: OutboxItem, error: string): void;
+  /**
+   * Every attempt's outcome, once it is recorded (the notification center keeps each channel send's fate from
+   * these): done, a retry at `at`, or failed for good (then `onDeadLetter` follows). `attempts` counts this one.
+   */
+  onOutcome?(item: OutboxItem, outcome: ActionOutcome): void;
   /** A lane turned unhealthy or recovered. */
   onLaneHealth?(status: LaneStatus): void;
 }
@@ -40,6 +45,9 @@ interface Lane {
 }
 
 type Outcome = { kind: 'done' } | { kind: 'retry'; at: number; error: string } | { kind: 'failed'; error: string };
+
+/** An attempt's outcome as reported to `onOutcome`. */
+export type ActionOutcome = Outcome & { attempts: number };
 
 /**
  * Runs outbox actions in lanes, one per destination, each with its own concurrency, attempt timeout and retries
@@ -168,6 +176,7 @@ export class OutboxDispatcher {
       return;
     }
     for (const s of starts) this.start(s.lane, s.item);
+    this.report(finished);
     for (const f of finished) {
       if (f.outcome.kind !== 'failed') continue;
       try {
@@ -192,6 +201,18 @@ export class OutboxDispatcher {
       this.store.tx(fn);
     } finally {
       db.pragma('synchronous = FULL');
+    }
+  }
+
+  /** Tell `onOutcome` what was just recorded (after the commit: a listener reads the outbox as it now is). */
+  private report(finished: { item: OutboxItem; outcome: Outcome }[]): void {
+    if (!this.opts.onOutcome) return;
+    for (const f of finished) {
+      try {
+        this.opts.onOutcome(f.item, { ...f.outcome, attempts: f.item.attempts + 1 });
+      } catch (err) {
+        this.log.warn(`reporting an action's outcome failed: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -299,6 +320,7 @@ export class OutboxDispatcher {
       this.store.tx(() => {
         for (const f of finished) this.record(f.item, f.outcome);
       });
+      this.report(finished);
     } catch (err) {
       this.log.warn(`outbox: could not record ${finished.length} finished action(s) at shutdown: ${(err as Error).message}`);
     }

@@ -43,7 +43,8 @@ export interface FateRow {
 export interface DeliveryRow {
   notice_id: string;
   channel: string;
-  status: 'pending' | 'delivered' | 'failed';
+  /** `retrying`: the channel's lane will try again; `failed`: given up, a dead letter. */
+  status: 'pending' | 'retrying' | 'delivered' | 'failed';
   attempts: number;
   error: string | null;
   fallback_of: string | null;
@@ -203,8 +204,9 @@ export class NotificationTable {
       .run(d);
   }
 
+  /** Sends not settled yet (queued, or between retries). */
   pendingDeliveries(): DeliveryRow[] {
-    return this.db.prepare(`SELECT * FROM notification_deliveries WHERE status = 'pending'`).all() as DeliveryRow[];
+    return this.db.prepare(`SELECT * FROM notification_deliveries WHERE status IN ('pending', 'retrying')`).all() as DeliveryRow[];
   }
 
   /** Compatibility for callers that want "the recent notifications": top-level, newest first. */

@@ -31,11 +31,26 @@ export function channelExecutor(sender: ChannelSender): ActionExecutor {
   };
 }
 
+const NOTICE_PREFIX = 'notification:';
+
+/** The outbox key of notification `noticeId`'s send to `channelId`: one row per (notification, channel), ever. */
+export function channelSendKey(noticeId: string, channelId: string): { ruleId: string; eventId: string; actionIndex: number } {
+  return { ruleId: NOTICE_PREFIX + noticeId, eventId: channelId, actionIndex: 0 };
+}
+
+/** The (notification, channel) an outbox row sends, or null for any other row. */
+export function channelSendOf(item: { ruleId: string; eventId: string; action: Record<string, unknown> }): { noticeId: string; channelId: string } | null {
+  if (!item.ruleId.startsWith(NOTICE_PREFIX) || !('channel' in item.action)) return null;
+  return { noticeId: item.ruleId.slice(NOTICE_PREFIX.length), channelId: item.eventId };
+}
+
 /**
- * Queue `notification` for channel `channelId` (durably, exactly once per (notification, channel)): the notification
- * center calls this, then wakes the dispatcher. `index` tells the channels of one notification apart.
+ * Queue `notification` for channel `channelId` (durably, exactly once per (notification, channel)), in the caller's
+ * transaction: the notification center does this for every channel a notification is routed to, then wakes the
+ * dispatcher, which reports each attempt's outcome back to the center.
  */
-export function enqueueChannelSend(store: Store, channelId: string, notification: Omit<OutgoingNotification, 'idempotencyKey'>, index = 0): boolean {
+export function enqueueChannelSend(store: Store, channelId: string, notification: Omit<OutgoingNotification, 'idempotencyKey'>): boolean {
   const action: ChannelAction = { channel: { id: channelId, notification } };
-  return store.outbox.add(`notification:${notification.id}`, channelId, index, action as unknown as Record<string, unknown>, 'pending', channelLane(channelId));
+  const k = channelSendKey(notification.id, channelId);
+  return store.outbox.add(k.ruleId, k.eventId, k.actionIndex, action as unknown as Record<string, unknown>, 'pending', channelLane(channelId));
 }

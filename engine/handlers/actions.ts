@@ -4,6 +4,7 @@ import type { OutboxItem, Store } from '../../core/store/index.js';
 import type { LaneStatus } from '../outbox-dispatcher.js';
 import { idempotencyKey } from '../idempotency.js';
 import { actionKind } from '../rule-processor.js';
+import { channelSendOf } from '../actions/channel.js';
 
 /** What the actions' handlers reach in the engine. */
 export interface ActionsHost {
@@ -46,11 +47,14 @@ const ref = (p: ActionRef): ActionRef => ({ ruleId: p.ruleId, eventId: p.eventId
 
 function deadLetterInfo(engine: ActionsHost, i: OutboxItem): DeadLetterInfo {
   const rule = (engine.config.current.rules as { id?: string; name?: string }[]).find((r) => r.id === i.ruleId);
-  const event = i.eventId.startsWith('at:') ? null : engine.store.events.get(i.eventId);
+  // A notification's send to a channel (engine/actions/channel.ts) names the notification, not a rule and event.
+  const send = channelSendOf(i);
+  const event = send || i.eventId.startsWith('at:') ? null : engine.store.events.get(i.eventId);
+  const notice = send ? (i.action as { channel?: { notification?: { title?: string } } }).channel?.notification : undefined;
   return {
     ...ref(i),
-    ruleName: rule?.name ?? null,
-    eventTitle: event?.title ?? null,
+    ruleName: send ? 'Notification center' : (rule?.name ?? null),
+    eventTitle: send ? (notice?.title ?? null) : (event?.title ?? null),
     kind: actionKind(i.action),
     destination: i.lane || actionKind(i.action),
     lastError: i.lastError,

@@ -13,7 +13,7 @@ import type {
 } from '../../core/protocol.js';
 import type { OutgoingNotification } from '../../core/notification-channel.js';
 import { newId } from '../../core/ids.js';
-import { BUILT_IN_CHANNELS, isBuiltIn, type OutboundChannels } from './outbound-channels.js';
+import { BUILT_IN_CHANNELS, isBuiltIn, type ChannelOutcome, type OutboundChannels } from './outbound-channels.js';
 import { categoryOfType } from './category.js';
 import { activeWindow, describeWindow, nextChange } from './quiet-hours.js';
 
@@ -65,26 +65,43 @@ export class NotificationCenter {
   private timer: NodeJS.Timeout | null = null;
   private statusQueued = false;
   private closed = false;
-  private readonly sending = new Set<Promise<void>>();
 
   constructor(private readonly d: CenterDeps) {}
 
-  /** After a (re)start: release a hold that ended while down, flush due folds, resend interrupted deliveries. */
+  /** After a (re)start: release a hold that ended while down, flush due folds, settle deliveries a crash interrupted. */
   start(): void {
     const s = this.d.settings();
     const since = this.d.clock.now() - s.storm.windowSeconds * 1000;
     for (const r of this.d.store.notifications.createdSince(since)) this.countStorm(JSON.parse(r.rule_ids)[0] ?? '', r.created_at, s);
-    for (const p of this.d.store.notifications.pendingDeliveries()) {
-      const n = this.d.store.notifications.get(p.notice_id);
-      if (n) this.sendExternal(n, p.channel, p.fallback_of);
-    }
+    this.reconcileDeliveries();
     this.reconsider();
+  }
+
+  /**
+   * A send's outcome is recorded by the lane first and reported here after; a crash in between leaves the delivery
+   * "pending" while the outbox knows better. Rows from before sends went through the lanes have no outbox row: they
+   * are queued now.
+   */
+  private reconcileDeliveries(): void {
+    const st = this.d.store;
+    let queued = false;
+    for (const p of st.notifications.pendingDeliveries()) {
+      const q = this.d.channels.queued(p.notice_id, p.channel);
+      if (q === 'pending') continue;
+      if (q === 'done') this.channelOutcome(p.notice_id, p.channel, { kind: 'done', attempts: p.attempts + 1 });
+      else if (q === 'failed') this.channelOutcome(p.notice_id, p.channel, { kind: 'failed', attempts: p.attempts + 1, error: p.error ?? 'gave up (see the dead letter)' });
+      else {
+        const n = st.notifications.get(p.notice_id);
+        if (n) st.tx(() => (queued = this.d.channels.enqueue(p.channel, this.message(n)) || queued));
+      }
+    }
+    if (queued) this.d.channels.wake();
   }
 
   close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    return Promise.allSettled([...this.sending]).then(() => undefined);
+    return Promise.resolve();
   }
 
   // ------------------------------------------------------------------ deciding
@@ -97,8 +114,8 @@ export class NotificationCenter {
     const ruleName = this.d.ruleName(c.ruleId);
     const info = c.eventId ? this.d.eventInfo(c.eventId) : null;
     const toShow: NoticeRow[] = [];
-    const toExtend: { row: NoticeRow; channels: string[] }[] = [];
     const toUpdate: NoticeRow[] = [];
+    let queued = false;
     const result = st.tx((): NoticeRow | null => {
       const id = newId(now);
       if (!st.notifications.claimCandidate(c.key, id)) return null;
@@ -124,7 +141,7 @@ export class NotificationCenter {
         st.notifications.update(target.id, fields);
         fate('merged', `"${ruleName}" also matched; it joined the notification of ${this.names(JSON.parse(target.rule_ids) as string[])} (one notification per event${higher ? `, which now says what "${ruleName}" says at ${c.priority} priority` : ''})`, target.id);
         const row = st.notifications.get(target.id)!;
-        if (newChannels.length) toExtend.push({ row, channels: newChannels });
+        for (const ch of newChannels) queued = this.queueSend(row, ch, null) || queued;
         // It went out already with the other rule's words: pages replace it in place (same id).
         if (higher && target.state === 'shown') toUpdate.push(row);
         return row;
@@ -184,11 +201,12 @@ export class NotificationCenter {
       const channels = this.route([c.ruleId], c.priority, s);
       const row = st.notifications.add({ ...base, state: 'shown', channels: JSON.stringify(channels), ui_pending: channels.includes('ui') ? 1 : 0, desktop_pending: channels.includes('desktop') ? 1 : 0 });
       fate('shown', `"${ruleName}" notified${holding.length ? ` (${c.priority} priority goes through while ${holding.join(' and ')})` : ''}; sent to ${this.channelNames(channels)}`, id);
+      queued = this.queueChannels(row) || queued;
       toShow.push(row);
       return row;
     });
     for (const row of toShow) this.deliver(row);
-    for (const x of toExtend) for (const ch of x.channels) this.sendExternal(x.row, ch, null);
+    if (queued) this.d.channels.wake();
     for (const row of toUpdate) this.d.push({ ...this.payload(row), update: true });
     if (result) {
       this.queueStatus();
@@ -204,9 +222,13 @@ export class NotificationCenter {
     const s = this.d.settings();
     const out: NoticeRow[] = [];
     const st = this.d.store;
+    let queued = false;
     st.tx(() => {
-      if (!this.holdReasons(now, s).length && st.notifications.countInState('held') > 0) out.push(this.release(now, s));
-      for (const fold of st.notifications.foldsDue(now)) out.push(this.flushFold(fold, now, s));
+      const fresh: NoticeRow[] = [];
+      if (!this.holdReasons(now, s).length && st.notifications.countInState('held') > 0) fresh.push(this.release(now, s));
+      for (const fold of st.notifications.foldsDue(now)) fresh.push(this.flushFold(fold, now, s));
+      for (const row of fresh) queued = this.queueChannels(row) || queued;
+      out.push(...fresh);
       for (const n of st.notifications.snoozedDue(now)) {
         st.notifications.update(n.id, { snoozed_until: null, read_at: null, ui_pending: 1, desktop_pending: 1 });
         st.notifications.fate({ event_id: null, rule_id: null, notice_id: n.id, fate: 'snoozed', detail: 'came back after its snooze', at: now });
@@ -214,6 +236,7 @@ export class NotificationCenter {
       }
     });
     for (const row of out) this.deliver(row);
+    if (queued) this.d.channels.wake();
     this.queueStatus();
     this.arm();
   }
@@ -366,62 +389,80 @@ export class NotificationCenter {
 
   // ------------------------------------------------------------------ delivering
 
+  /** Push to the desktop shell and open pages (the built-in channels); external channels were queued with the decision. */
   private deliver(row: NoticeRow): void {
     const channels = JSON.parse(row.channels) as string[];
     if (channels.includes('ui') || channels.includes('desktop')) this.d.push(this.payload(row));
-    for (const ch of channels) if (!isBuiltIn(ch)) this.sendExternal(row, ch, null);
   }
 
-  private sendExternal(row: NoticeRow, channel: string, fallbackOf: string | null): void {
-    if (this.closed) return;
+  /** Queue `row` for each external channel it is routed to. In the deciding transaction; true when any was queued. */
+  private queueChannels(row: NoticeRow): boolean {
+    let queued = false;
+    for (const ch of JSON.parse(row.channels) as string[]) if (!isBuiltIn(ch)) queued = this.queueSend(row, ch, null) || queued;
+    return queued;
+  }
+
+  /**
+   * One send of `row` to an external channel, through the action lanes (a durable outbox row: retries, the
+   * idempotency key, a dead letter at the end). In the caller's transaction, so a decision and its sends are kept
+   * together or not at all. Never twice for one (notification, channel).
+   */
+  private queueSend(row: NoticeRow, channel: string, fallbackOf: string | null): boolean {
     const st = this.d.store;
-    const prev = st.notifications.delivery(row.id, channel);
-    if (prev && prev.status !== 'pending') return;
-    st.notifications.setDelivery({ notice_id: row.id, channel, status: 'pending', attempts: (prev?.attempts ?? 0) + 1, error: null, fallback_of: fallbackOf, at: this.d.clock.now() });
-    const message: OutgoingNotification = {
-      id: row.id,
-      idempotencyKey: `${row.id}:${channel}`,
-      title: row.title,
-      body: row.body,
-      url: row.url,
-      priority: row.priority,
-      kind: row.kind,
-      count: row.count,
-      at: new Date(row.created_at).toISOString(),
-    };
-    const name = this.channelNames([channel]);
-    const p = this.d.channels
-      .send(channel, message)
-      .then(
-        () => {
-          if (this.closed) return;
-          st.notifications.setDelivery({ notice_id: row.id, channel, status: 'delivered', attempts: (prev?.attempts ?? 0) + 1, error: null, fallback_of: fallbackOf, at: this.d.clock.now() });
-          st.notifications.fate({ event_id: null, rule_id: null, notice_id: row.id, fate: 'delivered', detail: `delivered to ${name}${fallbackOf ? ` (fallback for ${this.channelNames([fallbackOf])})` : ''}`, at: this.d.clock.now() });
-        },
-        (err: Error) => {
-          if (this.closed) return;
-          const msg = err?.message ?? String(err);
-          st.notifications.setDelivery({ notice_id: row.id, channel, status: 'failed', attempts: (prev?.attempts ?? 0) + 1, error: msg, fallback_of: fallbackOf, at: this.d.clock.now() });
-          st.notifications.fate({ event_id: null, rule_id: null, notice_id: row.id, fate: 'failed', detail: `failed at ${name}: ${msg}`, at: this.d.clock.now() });
-          this.d.log.warn(`notification ${row.id} not delivered to ${channel}: ${msg}`);
-          const fb = this.d.settings().routing.fallback;
-          // One fallback per notification: not for a fallback's own failure, not to a channel it already went to.
-          if (fb && !fallbackOf && fb !== channel && !JSON.parse(row.channels).includes(fb) && !st.notifications.delivery(row.id, fb)) {
-            if (isBuiltIn(fb)) {
-              st.notifications.update(row.id, { channels: JSON.stringify([...JSON.parse(row.channels), fb]), [fb === 'ui' ? 'ui_pending' : 'desktop_pending']: 1 });
-              st.notifications.setDelivery({ notice_id: row.id, channel: fb, status: 'delivered', attempts: 1, error: null, fallback_of: channel, at: this.d.clock.now() });
-              this.d.push(this.payload(st.notifications.get(row.id)!));
-            } else this.sendExternal(row, fb, channel);
-          }
-        },
-      )
-      .finally(() => this.sending.delete(p));
-    this.sending.add(p);
+    if (st.notifications.delivery(row.id, channel)) return false;
+    st.notifications.setDelivery({ notice_id: row.id, channel, status: 'pending', attempts: 0, error: null, fallback_of: fallbackOf, at: this.d.clock.now() });
+    return this.d.channels.enqueue(channel, this.message(row));
   }
 
-  /** Wait for channel sends under way (tests, shutdown). */
-  async settled(): Promise<void> {
-    while (this.sending.size) await Promise.allSettled([...this.sending]);
+  private message(row: NoticeRow) {
+    return { id: row.id, title: row.title, body: row.body, url: row.url, priority: row.priority, kind: row.kind, count: row.count, at: new Date(row.created_at).toISOString() };
+  }
+
+  /**
+   * What a channel's lane did with a send (the engine reports every attempt): recorded as the delivery's state and
+   * as a fate in plain words. A send given up for good (a dead letter) goes to the fallback channel, once per
+   * notification, never for a fallback's own failure.
+   */
+  channelOutcome(noticeId: string, channel: string, o: ChannelOutcome): void {
+    const st = this.d.store;
+    const row = st.notifications.get(noticeId);
+    if (!row) return;
+    const prev = st.notifications.delivery(noticeId, channel);
+    const fallbackOf = prev?.fallback_of ?? null;
+    const name = this.channelNames([channel]);
+    const now = this.d.clock.now();
+    let pushRow: NoticeRow | null = null;
+    let queued = false;
+    st.tx(() => {
+      const record = (status: 'delivered' | 'retrying' | 'failed', error: string | null, fate: NotificationFate['fate'], detail: string) => {
+        st.notifications.setDelivery({ notice_id: noticeId, channel, status, attempts: o.attempts, error, fallback_of: fallbackOf, at: now });
+        st.notifications.fate({ event_id: null, rule_id: null, notice_id: noticeId, fate, detail, at: now });
+      };
+      const fb = fallbackOf ? ` (fallback for ${this.channelNames([fallbackOf])})` : '';
+      if (o.kind === 'done') {
+        record('delivered', null, 'delivered', `delivered to ${name}${fb}${o.attempts > 1 ? ` at attempt ${o.attempts}` : ''}`);
+        return;
+      }
+      if (o.kind === 'retry') {
+        const wait = Math.max(0, Math.round((o.at - Date.now()) / 1000));
+        record('retrying', o.error, 'retrying', `${name} did not take it (attempt ${o.attempts}: ${o.error}); trying again in ${wait} s`);
+        return;
+      }
+      record('failed', o.error, 'failed', `failed at ${name}${fb} after ${o.attempts} attempt${o.attempts === 1 ? '' : 's'}: ${o.error}; kept as a dead letter (Retry or Discard it under Actions)`);
+      this.d.log.warn(`notification ${noticeId} not delivered to ${channel}: ${o.error}`);
+      const fbc = this.d.settings().routing.fallback;
+      const current = st.notifications.get(noticeId)!;
+      const routed = JSON.parse(current.channels) as string[];
+      if (!fbc || fallbackOf || fbc === channel || routed.includes(fbc) || st.notifications.delivery(noticeId, fbc)) return;
+      if (isBuiltIn(fbc)) {
+        st.notifications.update(noticeId, { channels: JSON.stringify([...routed, fbc]), [fbc === 'ui' ? 'ui_pending' : 'desktop_pending']: 1 });
+        st.notifications.setDelivery({ notice_id: noticeId, channel: fbc, status: 'delivered', attempts: 1, error: null, fallback_of: channel, at: now });
+        st.notifications.fate({ event_id: null, rule_id: null, notice_id: noticeId, fate: 'delivered', detail: `delivered to ${this.channelNames([fbc])} (fallback for ${name})`, at: now });
+        pushRow = st.notifications.get(noticeId)!;
+      } else queued = this.queueSend(current, fbc, channel);
+    });
+    if (pushRow) this.d.push(this.payload(pushRow));
+    if (queued) this.d.channels.wake();
   }
 
   private arm(): void {
@@ -545,9 +586,10 @@ export class NotificationCenter {
     if (!fates.length) summary = 'No rule asked to notify about this event (see each rule’s verdict below).';
     else {
       const last = fates.filter((f) => f.ruleId).at(-1) ?? fates.at(-1)!;
-      const delivered = fates.filter((f) => f.fate === 'delivered').map((f) => f.text);
-      const failed = fates.filter((f) => f.fate === 'failed').map((f) => f.text);
-      summary = [last.text, ...delivered, ...failed].join('; ');
+      const delivered = fates.filter((f) => f.fate === 'delivered' || f.fate === 'failed').map((f) => f.text);
+      // A retry still under way says so; one that was followed by a delivery or a dead letter is in the list only.
+      const pending = fates.at(-1)!.fate === 'retrying' ? [fates.at(-1)!.text] : [];
+      summary = [last.text, ...delivered, ...pending].join('; ');
     }
     return { fates, summary };
   }

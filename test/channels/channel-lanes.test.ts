@@ -29,8 +29,8 @@ test('a 429 with Retry-After is retried after that long with the same Idempotenc
   const good = (await engine.request('channels.add', { name: 'Hook', type: 'webhook', config: { url: `${hook.origin}/good`, authorization: 'Bearer ok' } })) as ChannelInfo;
   const bad = (await engine.request('channels.add', { name: 'Bad', type: 'webhook', config: { url: `${hook.origin}/bad`, authorization: 'Bearer wrong' } })) as ChannelInfo;
 
-  assert.equal(enqueueChannelSend(engine.store, good.id, n, 0), true);
-  assert.equal(enqueueChannelSend(engine.store, good.id, n, 0), false, 'queued once per (notification, channel)');
+  assert.equal(enqueueChannelSend(engine.store, good.id, n), true);
+  assert.equal(enqueueChannelSend(engine.store, good.id, n), false, 'queued once per (notification, channel)');
   engine.outbox.wake();
   await waitFor(() => engine.store.outbox.list().find((i) => i.eventId === good.id)?.status === 'done', 'the retried send', 15_000);
   const toGood = hook.received.filter((r) => r.path === '/good');
@@ -40,7 +40,7 @@ test('a 429 with Retry-After is retried after that long with the same Idempotenc
   assert.match(String(toGood[0]!.headers['idempotency-key']), /^[0-9a-f]{32}$/);
   assert.equal(engine.store.outbox.list().find((i) => i.eventId === good.id)!.lane, `channel:${good.id}`);
 
-  enqueueChannelSend(engine.store, bad.id, n, 1);
+  enqueueChannelSend(engine.store, bad.id, n);
   engine.outbox.wake();
   const dead = await waitFor(() => engine.store.outbox.list().find((i) => i.eventId === bad.id && i.status === 'failed'), 'the dead letter', 10_000);
   assert.equal(dead.attempts, 1);

@@ -4,7 +4,7 @@ import { openStore } from '../../core/store/index.js';
 import { silentLogger } from '../../core/log.js';
 import { notificationSettingsSchema } from '../../core/config/schema.js';
 import { NotificationCenter, type Candidate } from '../../engine/notifications/center.js';
-import type { OutboundChannels } from '../../engine/notifications/outbound-channels.js';
+import { noExternalChannels, type OutboundChannels, type QueuedNotification } from '../../engine/notifications/outbound-channels.js';
 import type { FlagState, NotificationPayload, NotificationSettings } from '../../core/protocol.js';
 import type { OutgoingNotification } from '../../core/notification-channel.js';
 import { ChannelError } from '../../core/notification-channel.js';
@@ -30,7 +30,7 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, over: (s: Not
     flags: () => flags,
     ruleName: (id) => names[id] ?? id,
     eventInfo: (id) => events.get(id) ?? null,
-    channels: channels ?? { list: () => [], send: async () => {} },
+    channels: channels ?? noExternalChannels,
     push: (n) => pushed.push(n),
     pushStatus: () => {},
   });
@@ -202,25 +202,35 @@ test('a notification no page saw is shown once by a page that connects later; a 
   assert.ok(bounded.more > 0, 'the rest is a count');
 });
 
-test('a channel that fails falls back to the fallback channel once, and the fate says so', async (t) => {
-  const sent: { channel: string; m: OutgoingNotification }[] = [];
+test('a channel send given up for good (a dead letter) falls back to the fallback channel once, and the fates say so', (t) => {
+  const queued: { channel: string; m: QueuedNotification }[] = [];
+  let wakes = 0;
   const channels: OutboundChannels = {
     list: () => [{ id: 'phone', type: 'ntfy', name: 'Phone (ntfy)' }, { id: 'mail', type: 'email', name: 'Mail to me' }],
-    send: async (channel, m) => {
-      sent.push({ channel, m });
-      if (channel === 'phone') throw new ChannelError('ntfy answered 500');
-    },
+    enqueue: (channel, m) => (queued.push({ channel, m }), true),
+    wake: () => void wakes++,
+    queued: () => 'pending',
   };
   const { center, offer } = setup(t, (s) => {
     s.routing.byPriority.urgent = ['phone', 'desktop'];
     s.routing.fallback = 'mail';
   }, channels);
-  offer({ priority: 'urgent', eventId: 'E-u' });
-  await center.settled();
-  assert.deepEqual(sent.map((s) => s.channel), ['phone', 'mail']);
-  assert.equal(sent[1]!.m.idempotencyKey, `${sent[1]!.m.id}:mail`);
+  const n = offer({ priority: 'urgent', eventId: 'E-u' })!;
+  assert.deepEqual(queued.map((q) => q.channel), ['phone'], 'queued in the lanes with the decision');
+  assert.equal(wakes, 1);
+  // The lane reports: a retry, then given up.
+  center.channelOutcome(n.id, 'phone', { kind: 'retry', attempts: 1, error: 'ntfy answered 500', at: Date.now() + 5_000 });
+  assert.deepEqual(queued.map((q) => q.channel), ['phone'], 'no fallback while the lane still retries');
+  center.channelOutcome(n.id, 'phone', { kind: 'failed', attempts: 6, error: 'ntfy answered 500' });
+  assert.deepEqual(queued.map((q) => q.channel), ['phone', 'mail']);
+  assert.equal(queued[1]!.m.id, n.id);
+  center.channelOutcome(n.id, 'mail', { kind: 'done', attempts: 1 });
+  // A second report of the same dead letter (after a crash) does not fall back again.
+  center.channelOutcome(n.id, 'phone', { kind: 'failed', attempts: 6, error: 'ntfy answered 500' });
+  assert.equal(queued.length, 2);
   const why = center.why('E-u');
-  assert.ok(why.fates.some((f) => f.fate === 'failed' && /failed at Phone \(ntfy\): ntfy answered 500/.test(f.text)));
+  assert.ok(why.fates.some((f) => f.fate === 'retrying' && /Phone \(ntfy\) did not take it \(attempt 1: ntfy answered 500\)/.test(f.text)));
+  assert.ok(why.fates.some((f) => f.fate === 'failed' && /failed at Phone \(ntfy\) after 6 attempts: ntfy answered 500; kept as a dead letter/.test(f.text)));
   assert.ok(why.fates.some((f) => f.fate === 'delivered' && /delivered to Mail to me \(fallback for Phone \(ntfy\)\)/.test(f.text)));
 });
 
