@@ -2,317 +2,43 @@
  * The rules engine: compiled rules behind an index, temporal state per (rule, key), one timer queue, traces.
  * Matching is synchronous and side-effect free apart from the engine's own temporal state; the caller applies flag
  * actions right after `process()` returns and sends the other actions through its outbox.
+ *
+ * This file is the hot path (the per-event loop, each pattern's temporal logic, throttle and digest) and the timers.
+ * Compiling a rule is in compiled-rule.ts, a firing and its trace in firing.ts, `explain` in explain.ts, the
+ * snapshot of temporal state in state-snapshot.ts.
  */
 import type { PanoptesEvent } from '../core/event.js';
-import { formatDuration, parseDuration } from '../core/duration.js';
-import { compileCondition, traceInto, whyFalse, type CompiledCondition, type ConditionResult } from './conditions.js';
-import { compileGlob } from './glob.js';
-import { getter, packPrograms, runPacked } from './condition-program.js';
-import { UserRegex, matchBudget, resetMatchBudget } from '../core/user-regex.js';
+import { packPrograms, runPacked } from './condition-program.js';
+import { matchBudget, resetMatchBudget } from '../core/user-regex.js';
 import { MatcherIndex } from './matcher-index.js';
-import { groupKey, type Getter } from './paths.js';
-import { compileTimeGate, localTime, type LocalTime, type TimeGate } from './time-gate.js';
+import { groupKey } from './paths.js';
+import { localTime, type LocalTime } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
-import { renderActions } from './actions.js';
-import type { Action, Match, Rule } from './schema.js';
-import type { EventRef, Firing, FiringKind, RenderedAction, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
+import { TraceRing } from './trace-ring.js';
+import { MAX_REF_BODY, refOf, toRef } from './event-ref.js';
+import { compileRule, fastKindOf, matchOf, newState, FAST_ABSENT, FAST_FIRE, type Absence, type CompiledRule, type Matcher, type RuleCounters, type RuleState } from './compiled-rule.js';
+import { EngineFiring, type WindowSpec } from './firing.js';
+import { explainRule } from './explain.js';
+import { snapshotStates, statesFromSnapshot } from './state-snapshot.js';
+import type { Rule } from './schema.js';
+import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
 
-type PatternSpec =
-  | { kind: 'none' }
-  | { kind: 'count'; n: number; within: number }
-  | { kind: 'absent'; within: number }
-  | { kind: 'after'; within: number }
-  | { kind: 'sequence'; steps: number; within: number };
-
-interface Matcher {
-  rule: CompiledRule;
-  /** 'main' (the rule's own when/if), 'after', or the step number of a sequence. */
-  role: 'main' | 'after' | number;
-  sourceGlob?: string;
-  typeGlob?: string;
-  sourceTest: ((s: string) => boolean) | null;
-  typeTest: ((s: string) => boolean) | null;
-  cond: CompiledCondition | null;
-  /** The trace's wording of the `when` tests, built once. */
-  sourceText: string;
-  typeText: string;
-}
-
-interface CompiledRule {
-  order: number;
-  id: string;
-  name: string;
-  rule: Rule;
-  /** Changes when anything that shapes temporal state changes; state saved under another signature is dropped. */
-  sig: string;
-  main: Matcher;
-  after: Matcher | null;
-  steps: Matcher[];
-  flagGates: [string, boolean][] | null;
-  timeGate: TimeGate | null;
-  pattern: PatternSpec;
-  by: Getter | null;
-  throttle: { per: number; by: Getter | null } | null;
-  digest: { every: number } | null;
-  hasStop: boolean;
-  then: Action[];
-  /** This rule's entries in the engine's `states` / `counters` maps (re-bound whenever those change). */
-  st: RuleState;
-  counters: RuleCounters;
-  ring: TraceRing;
-}
-
-interface RuleState {
-  sig: string;
-  enabledAt: number | null;
-  windows: Map<string, { times: number[]; events: EventRef[] }>;
-  /** `seq`: the timer order of the deadline (see TimerHeap); only meaningful within one process. */
-  absences: Map<string, Absence>;
-  after: Map<string, { deadline: number; start: EventRef }>;
-  seqs: Map<string, ({ start: number; events: EventRef[] } | null)[]>;
-  throttle: Map<string, { last: number; suppressed: number }>;
-  digest: { deadline: number; count: number; events: EventRef[] } | null;
-}
-
-interface Absence {
-  deadline: number;
-  last: EventRef | null;
-  seq?: number;
-}
-
-interface RuleCounters {
-  firings: number;
-  suppressedByThrottle: number;
-  evictions: number;
-  gatedTimerFirings: number;
-  renderErrors: number;
-  /** Events on which this rule's patterns were skipped because the event used up its matching time budget. */
-  matchErrors: number;
-}
-
-const MAX_REF_BODY = 1_000;
 const MAX_DIGEST_EVENTS = 200;
 const SWEEP_EVERY_MS = 60_000;
-
-/**
- * ISO text of a time, as `Date#toISOString` writes it. Every firing needs one and Date formatting is slow, so the
- * text up to the seconds is kept (one per second of engine time, shared by every trace in that second) and the
- * milliseconds come from a table: one small string node per firing.
- */
-const DAY = 86_400_000;
-const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-const MILLIS = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}Z`);
-let isoDay = NaN;
-let isoDayPrefix = '';
-let isoSecond = NaN;
-let isoSecondPrefix = '';
-export const isoTime = (t: number): string => {
-  if (Number.isInteger(t)) {
-    const ms = t - isoDay;
-    if (ms >= 0 && ms < DAY) {
-      const second = Math.floor(t / 1000);
-      if (second !== isoSecond) {
-        isoSecond = second;
-        isoSecondPrefix = `${isoDayPrefix}${PAD2[Math.floor(ms / 3_600_000)]}:${PAD2[Math.floor(ms / 60_000) % 60]}:${PAD2[Math.floor(ms / 1000) % 60]}.`;
-      }
-      return isoSecondPrefix + MILLIS[ms % 1000];
-    }
-  }
-  const text = new Date(t).toISOString();
-  // Only four-digit years have the fixed layout written above.
-  if (text.length === 24 && Number.isInteger(t)) {
-    isoDay = Math.floor(t / DAY) * DAY;
-    isoDayPrefix = text.slice(0, 11);
-    isoSecond = NaN;
-  }
-  return text;
-};
-const iso = isoTime;
-
-export function toRef(e: PanoptesEvent | EventRef): EventRef {
-  return {
-    id: e.id,
-    ts: e.ts,
-    source: e.source,
-    type: e.type,
-    title: e.title,
-    body: e.body.length > MAX_REF_BODY ? e.body.slice(0, MAX_REF_BODY - 1) + '…' : e.body,
-    url: e.url,
-    fields: e.fields,
-    tags: e.tags,
-  };
-}
-
-/** The last `max` traces of a rule, overwritten in place (no shifting a list on every firing). */
-class TraceRing {
-  private items: EngineFiring[] = [];
-  private next = 0;
-  constructor(private readonly max: number) {}
-
-  push(t: EngineFiring): void {
-    if (this.max <= 0) return;
-    if (this.items.length < this.max) this.items.push(t);
-    else this.items[this.next] = t;
-    this.next = (this.next + 1) % this.max;
-  }
-
-  /** Oldest first. */
-  list(): EngineFiring[] {
-    return this.items.length < this.max ? this.items.slice() : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
-  }
-}
-
-/** What a firing's trace shows of its window: the span, the events' own times when they differ from `ts`, the count. */
-interface WindowSpec {
-  within?: number;
-  times?: number[];
-  count?: number;
-}
 
 const NOTHING: RuleOutput = Object.freeze({ firings: Object.freeze([]) as unknown as Firing[], stopped: false });
 const STOPPED: RuleOutput = Object.freeze({ firings: Object.freeze([]) as unknown as Firing[], stopped: true });
 
-/**
- * One firing. Everything it needs is captured when it fires (its events, key, window, the flags of that moment); the
- * actions are rendered and the trace written the first time either is read, once. The rule processor reads both for
- * every firing, in the same transaction; a firing nobody reads (a rule test that only counts, the benchmark) costs
- * no template rendering.
- */
-class EngineFiring implements Firing {
-  private atText: string | null = null;
-  private ids: string[] | null = null;
-  private rendered: { actions: RenderedAction[]; trace: Trace } | null = null;
-
-  constructor(
-    readonly ruleId: string,
-    readonly ruleName: string,
-    private readonly rule: CompiledRule,
-    private readonly kind: FiringKind,
-    private readonly atMs: number,
-    private refs: (PanoptesEvent | EventRef)[],
-    private trigger: PanoptesEvent | EventRef | null,
-    private readonly key: string,
-    private condEvent: PanoptesEvent | null,
-    private readonly window: WindowSpec | undefined,
-    private readonly flags: Record<string, boolean>,
-    private readonly timeZone: string | undefined,
-    private readonly suppressedSinceLast: number,
-  ) {}
-
-  get at(): string {
-    return (this.atText ??= iso(this.atMs));
-  }
-
-  get eventIds(): string[] {
-    if (this.ids === null) {
-      const refs = this.refs;
-      const ids: string[] = new Array(refs.length);
-      for (let i = 0; i < refs.length; i++) ids[i] = refs[i]!.id;
-      this.ids = ids;
-    }
-    return this.ids;
-  }
-
-  get actions(): RenderedAction[] {
-    return (this.rendered ??= this.render()).actions;
-  }
-
-  get trace(): Trace {
-    return (this.rendered ??= this.render()).trace;
-  }
-
-  toJSON(): unknown {
-    return { ruleId: this.ruleId, ruleName: this.ruleName, at: this.at, eventIds: this.eventIds, actions: this.actions, trace: this.trace };
-  }
-
-  /**
-   * Render now and let go of the events (a firing kept in a trace ring must not hold a large event's whole body:
-   * refs are cut like every ref in state).
-   */
-  settle(): void {
-    this.rendered ??= this.render();
-    this.refs = this.refs.map(toRef);
-    this.trigger = null;
-    this.condEvent = null;
-  }
-
-  private render(): { actions: RenderedAction[]; trace: Trace } {
-    const rule = this.rule;
-    const refs = this.refs.map(toRef);
-    const triggerRef = this.trigger === null ? null : this.trigger === this.refs[this.refs.length - 1] ? refs[refs.length - 1]! : toRef(this.trigger);
-    const w = this.window;
-    const count = this.kind === 'digest' ? (w?.count ?? refs.length) : refs.length;
-    const errors: string[] = [];
-    const scope = templateScope(rule, triggerRef, refs, count, this.flags, this.key, this.atMs);
-    const actions = renderActions(rule.then, scope, errors);
-    let window: Trace['window'] | undefined;
-    if (w !== undefined) {
-      const times = w.times;
-      window = {
-        ...(w.within !== undefined ? { within: formatDuration(w.within) } : {}),
-        events: refs.map((x, j) => ({ id: x.id, ts: times ? iso(times[j]!) : x.ts })),
-        ...(w.count !== undefined ? { count: w.count } : {}),
-      };
-    }
-    // Key order as before (ruleId … conditions, window, actions, …): traces are stored and printed as JSON.
-    const trace: Trace = {
-      ruleId: rule.id,
-      at: this.at,
-      kind: this.kind,
-      eventIds: this.eventIds,
-      key: this.key,
-      ...(this.condEvent !== null ? { conditions: traceMatcher(rule.main, this.condEvent) } : {}),
-      ...(window !== undefined ? { window } : {}),
-      actions,
-    };
-    if (rule.flagGates || rule.timeGate) trace.context = describeContext(rule, this.flags, this.atMs, this.timeZone);
-    if (this.suppressedSinceLast >= 0) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast: this.suppressedSinceLast };
-    if (errors.length) {
-      trace.renderErrors = errors;
-      rule.counters.renderErrors += errors.length;
-    }
-    return { actions, trace };
-  }
-}
-
-function describeContext(rule: CompiledRule, flags: Record<string, boolean>, at: number, timeZone: string | undefined): Trace['context'] {
-  const ctx: NonNullable<Trace['context']> = {};
-  if (rule.flagGates) ctx.flags = Object.fromEntries(rule.flagGates.map(([n, want]) => [n, { want, was: flags[n] === true }]));
-  if (rule.timeGate) {
-    const l = localTime(at, timeZone);
-    ctx.time = { localMinutes: l.minutes, day: l.day };
-  }
-  return ctx;
-}
-
-const FAST_FIRE = 1;
-const FAST_ABSENT = 2;
-
-function fastKindOf(c: CompiledRule): number {
-  const plain = !c.flagGates && !c.timeGate && !c.after && c.steps.length === 0;
-  if (plain && c.pattern.kind === 'none' && !c.throttle && !c.digest && !c.hasStop) return FAST_FIRE;
-  if (plain && c.pattern.kind === 'absent' && !c.by) return FAST_ABSENT;
-  return 0;
-}
 const windowRecency = (w: { times: number[] }) => w.times[w.times.length - 1] ?? -Infinity;
 const deadlineRecency = (a: { deadline: number }) => a.deadline;
 const throttleRecency = (t: { last: number }) => t.last;
 const runsRecency = (runs: ({ start: number } | null)[]) => Math.max(-Infinity, ...runs.map((r) => r?.start ?? -Infinity));
-
-/** State keeps an event as it is when its body is short (no copy per re-armed absence); snapshots cut it to a ref. */
-function refOf(e: PanoptesEvent): EventRef {
-  return e.body.length <= MAX_REF_BODY ? e : toRef(e);
-}
 const ROLE_MAIN = -2;
 const ROLE_AFTER = -1;
 
 function resetSteps(hits: boolean[], steps: number): void {
   hits.length = steps;
   hits.fill(false);
-}
-
-function newState(sig: string): RuleState {
-  return { sig, enabledAt: null, windows: new Map(), absences: new Map(), after: new Map(), seqs: new Map(), throttle: new Map(), digest: null };
 }
 
 export class RuleEngine {
@@ -345,7 +71,7 @@ export class RuleEngine {
   private ruleIds: string[] = [];
   private ruleNames: string[] = [];
   private timers = new TimerHeap();
-  private traceRing = new Map<string, TraceRing>();
+  private traceRing = new Map<string, TraceRing<EngineFiring>>();
   /** Firings of the current `process` / `advanceTo` call (null until the first one). */
   private firings: EngineFiring[] | null = null;
   /** The flags as this call saw them, copied at its first firing. */
@@ -882,218 +608,27 @@ export class RuleEngine {
 
   /** For every rule: would this event match it now, and if not, which condition failed. Changes no state. */
   explain(event: PanoptesEvent, env: RuleEnv): Verdict[] {
-    return this.rules.map((rule) => this.explainRule(rule, event, env));
-  }
-
-  private explainRule(rule: CompiledRule, e: PanoptesEvent, env: RuleEnv): Verdict {
-    const v = (matched: boolean, reason: string, details?: unknown): Verdict => ({ ruleId: rule.id, matched, reason, ...(details !== undefined ? { details } : {}) });
-    const miss = matcherMiss(rule.main, e);
-    const p = rule.pattern;
-    const key = groupKey(rule.by, e);
-    if (miss) {
-      const stepInfo = this.explainSteps(rule, e);
-      return v(false, stepInfo ?? miss.reason, miss.details);
-    }
-    if (rule.flagGates) {
-      for (const [name, want] of rule.flagGates) {
-        if ((env.flags[name] === true) !== want) return v(false, `$.context.flags.${name}: the flag is ${!want}, the rule wants ${want}`);
-      }
-    }
-    if (rule.timeGate && !rule.timeGate(this.local(env.now, env.timeZone))) {
-      const l = this.local(env.now, env.timeZone);
-      const hhmm = `${String(Math.floor(l.minutes / 60)).padStart(2, '0')}:${String(l.minutes % 60).padStart(2, '0')}`;
-      return v(false, `$.context.time: local time ${hhmm} on day ${l.day} is outside the rule's time window`);
-    }
-    const st = this.states.get(rule.id)!;
-    const throttled = (() => {
-      if (!rule.throttle) return '';
-      const t = st.throttle.get(rule.throttle.by ? groupKey(rule.throttle.by, e) : '');
-      return t && env.now - t.last < rule.throttle.per ? ` (a firing now would be suppressed by the throttle until ${iso(t.last + rule.throttle.per)})` : '';
-    })();
-    switch (p.kind) {
-      case 'none':
-        return v(true, `matches: the rule fires${throttled}`);
-      case 'count': {
-        const w = st.windows.get(key);
-        const inWindow = w ? w.times.filter((t) => env.now - t <= p.within).length : 0;
-        const would = inWindow + 1 >= p.n;
-        return v(true, `matches; $.pattern needs ${p.n} events within ${formatDuration(p.within)}${rule.by ? ` for key ${JSON.stringify(key)}` : ''}: the window holds ${inWindow}, so this event ${would ? `completes it and the rule fires${throttled}` : 'does not fire it yet'}`);
-      }
-      case 'absent':
-        return v(true, `matches: it re-arms the absence timer${rule.by ? ` for key ${JSON.stringify(key)}` : ''}; this rule fires on silence, ${formatDuration(p.within)} after the last matching event`);
-      case 'after':
-        return v(true, `matches: it counts as the follow-up that cancels a pending $.pattern.after deadline${rule.by ? ` for key ${JSON.stringify(key)}` : ''}${st.after.has(key) ? ' (one is pending)' : ' (none is pending)'}`);
-      case 'sequence': {
-        const runs = st.seqs.get(key);
-        const done = runs?.[p.steps - 1];
-        return done && env.now - done.start <= p.within
-          ? v(true, `matches and completes the sequence: the rule fires${throttled}`)
-          : v(false, `matches the final step, but $.pattern.sequence has not been completed${rule.by ? ` for key ${JSON.stringify(key)}` : ''} within ${formatDuration(p.within)}`);
-      }
-    }
-  }
-
-  private explainSteps(rule: CompiledRule, e: PanoptesEvent): string | null {
-    if (rule.after && !matcherMiss(rule.after, e)) return 'the event matches $.pattern.after: it starts the deadline, the rule itself would fire only if no follow-up arrives in time';
-    const j = rule.steps.findIndex((s) => !matcherMiss(s, e));
-    if (j >= 0) return `the event matches $.pattern.sequence[${j}] (a step), not the final event of the sequence`;
-    return null;
+    const local = (at: number, tz: string | undefined) => this.local(at, tz);
+    return this.rules.map((rule) => explainRule(rule, this.states.get(rule.id)!, event, env, local));
   }
 
   // ---- persistence ------------------------------------------------------------------------------------------------
 
   /** JSON-serializable temporal state; restore it after setRules (or before: it is matched up on the next setRules). */
   snapshot(): unknown {
-    const rules: Record<string, unknown> = {};
-    for (const [id, st] of this.states) {
-      rules[id] = {
-        sig: st.sig,
-        enabledAt: st.enabledAt,
-        windows: [...st.windows],
-        absences: [...st.absences].map(([k, a]) => [k, { ...a, last: a.last && toRef(a.last) }]),
-        after: [...st.after],
-        seqs: [...st.seqs],
-        throttle: [...st.throttle],
-        digest: st.digest,
-      };
-    }
-    return { version: 1, rules };
+    return snapshotStates(this.states);
   }
 
   restore(snapshot: unknown): void {
-    const snap = snapshot as { version?: number; rules?: Record<string, Record<string, unknown>> } | null;
-    if (!snap || snap.version !== 1 || !snap.rules || typeof snap.rules !== 'object') return;
-    const states = new Map<string, RuleState>();
-    for (const [id, s] of Object.entries(snap.rules)) {
-      try {
-        const st = newState(String(s.sig));
-        st.enabledAt = typeof s.enabledAt === 'number' ? s.enabledAt : null;
-        st.windows = new Map(s.windows as [string, { times: number[]; events: EventRef[] }][]);
-        st.absences = new Map(s.absences as [string, Absence][]);
-        st.after = new Map(s.after as [string, { deadline: number; start: EventRef }][]);
-        st.seqs = new Map(s.seqs as [string, ({ start: number; events: EventRef[] } | null)[]][]);
-        st.throttle = new Map(s.throttle as [string, { last: number; suppressed: number }][]);
-        st.digest = (s.digest as RuleState['digest']) ?? null;
-        const c = this.byId.get(id);
-        if (this.rules.length && (!c || c.sig !== st.sig)) continue;
-        states.set(id, st);
-      } catch {
-        // A damaged entry loses only that rule's temporal state.
-      }
-    }
+    const states = statesFromSnapshot(snapshot, (id, sig) => {
+      const c = this.byId.get(id);
+      return !(this.rules.length && (!c || c.sig !== sig));
+    });
+    if (!states) return;
     for (const c of this.rules) if (!states.has(c.id)) states.set(c.id, newState(c.sig));
     this.states = states;
     this.unarmed = this.rules.filter((c) => states.get(c.id)!.enabledAt === null);
     this.bindStates();
     this.rebuildTimers(true);
   }
-}
-
-// ---- compilation ---------------------------------------------------------------------------------------------------
-
-function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, base: string): Matcher {
-  const sourceTest = m.when?.source !== undefined && m.when.source !== '*' ? compileGlob(m.when.source) : null;
-  const typeTest = m.when?.type !== undefined && m.when.type !== '*' ? compileGlob(m.when.type) : null;
-  const cond = m.if ? compileCondition(m.if, `${base}.if`) : null;
-  // Patterns know their rule, so a match-budget overrun is reported on the rule (see RuleEngine.overrun).
-  for (const k of cond?.program?.constants ?? []) if (k instanceof UserRegex) k.owner = rule.id;
-  const out: Matcher = {
-    rule,
-    role,
-    sourceTest,
-    typeTest,
-    cond,
-    sourceText: `source is ${JSON.stringify(m.when?.source)}`,
-    typeText: `type is ${JSON.stringify(m.when?.type)}`,
-  };
-  if (m.when?.source !== undefined) out.sourceGlob = m.when.source;
-  if (m.when?.type !== undefined) out.typeGlob = m.when.type;
-  return out;
-}
-
-function matchOf(m: Matcher): Match {
-  const r = m.rule.rule;
-  if (m.role === 'main') return { ...(r.when ? { when: r.when } : {}), ...(r.if ? { if: r.if } : {}) };
-  const p = r.pattern as { after?: Match; sequence?: Match[] };
-  return m.role === 'after' ? p.after! : p.sequence![m.role]!;
-}
-
-function compileRule(rule: Rule, order: number): CompiledRule {
-  const p = rule.pattern;
-  let pattern: PatternSpec = { kind: 'none' };
-  if (p) {
-    const within = parseDuration(p.within);
-    if ('sequence' in p) pattern = { kind: 'sequence', steps: p.sequence.length, within };
-    else if ('after' in p) pattern = { kind: 'after', within };
-    else if ('count' in p) pattern = { kind: 'count', n: p.count, within };
-    else pattern = { kind: 'absent', within };
-  }
-  const c: CompiledRule = {
-    order,
-    id: rule.id,
-    name: rule.name ?? rule.id,
-    rule,
-    sig: JSON.stringify([rule.when, rule.if, rule.context, rule.pattern, rule.throttle, rule.digest]),
-    main: null as unknown as Matcher,
-    after: null,
-    steps: [],
-    flagGates: rule.context?.flags ? Object.entries(rule.context.flags) : null,
-    timeGate: rule.context?.time ? compileTimeGate(rule.context.time) : null,
-    pattern,
-    by: p?.by ? getter(p.by) : null,
-    throttle: rule.throttle ? { per: parseDuration(rule.throttle.per), by: rule.throttle.by ? getter(rule.throttle.by) : null } : null,
-    digest: rule.digest ? { every: parseDuration(rule.digest.every) } : null,
-    hasStop: rule.then.some((a) => 'stop' in a),
-    then: rule.then,
-    st: null as unknown as RuleState,
-    counters: null as unknown as RuleCounters,
-    ring: null as unknown as TraceRing,
-  };
-  c.main = compileMatcher(c, 'main', { ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }, '$');
-  if (p && 'after' in p) c.after = compileMatcher(c, 'after', p.after, '$.pattern.after');
-  if (p && 'sequence' in p) c.steps = p.sequence.map((s, j) => compileMatcher(c, j, s, `$.pattern.sequence[${j}]`));
-  return c;
-}
-
-function traceMatcher(m: Matcher, e: PanoptesEvent): ConditionResult[] {
-  // Sized up front: the array is kept in the trace, and a grown one carries spare capacity.
-  const out: ConditionResult[] = new Array((m.sourceTest ? 1 : 0) + (m.typeTest ? 1 : 0) + (m.cond?.size ?? 0));
-  let at = 0;
-  if (m.sourceTest) out[at++] = { path: '$.when.source', result: m.sourceTest(e.source), test: m.sourceText, actual: e.source };
-  if (m.typeTest) out[at++] = { path: '$.when.type', result: m.typeTest(e.type), test: m.typeText, actual: e.type };
-  if (m.cond) traceInto(m.cond, e, out, at);
-  return out;
-}
-
-function matcherMiss(m: Matcher, e: PanoptesEvent): { reason: string; details?: unknown } | null {
-  if (m.sourceTest && !m.sourceTest(e.source)) return { reason: `$.when.source: ${JSON.stringify(e.source)} does not match ${JSON.stringify(m.sourceGlob)}` };
-  if (m.typeTest && !m.typeTest(e.type)) return { reason: `$.when.type: ${JSON.stringify(e.type)} does not match ${JSON.stringify(m.typeGlob)}` };
-  if (m.cond) {
-    const w = whyFalse(m.cond, e);
-    if (w) return { reason: `${w.path}: ${w.message}`, details: w };
-  }
-  return null;
-}
-
-/** What templates see. Written out key by key (no spreads): it is built for every firing. */
-function templateScope(rule: CompiledRule, ev: EventRef | null, events: EventRef[], count: number, flags: Record<string, boolean>, key: string, at: number): Record<string, unknown> {
-  if (ev === null) return { event: null, events, count, flags, rule: { id: rule.id, name: rule.name }, key, now: iso(at) };
-  return {
-    id: ev.id,
-    ts: ev.ts,
-    source: ev.source,
-    type: ev.type,
-    title: ev.title,
-    body: ev.body,
-    url: ev.url,
-    fields: ev.fields,
-    tags: ev.tags,
-    event: ev,
-    events,
-    count,
-    flags,
-    rule: { id: rule.id, name: rule.name },
-    key,
-    now: iso(at),
-  };
 }

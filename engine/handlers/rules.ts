@@ -4,7 +4,7 @@ import { parseDuration } from '../../core/duration.js';
 import type { PanoptesEvent } from '../../core/event.js';
 import { validateRule, replay, type ReplayMiss } from '../../rules/index.js';
 import { renderTemplate } from '../../rules/templates.js';
-import { toRef } from '../../rules/engine.js';
+import { toRef } from '../../rules/event-ref.js';
 import type { HandlerHost } from './host.js';
 
 export function ruleHandlers(engine: HandlerHost) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTemplate, renderWithLiquid } from '../../rules/templates.js';
-import { isoTime } from '../../rules/engine.js';
+import { isoTime } from '../../rules/iso-time.js';
 
 /**
  * Plain `{{ path }}` templates skip liquidjs' machinery; whatever the template and the data, the text (or the

@@ -1,0 +1,171 @@
+/**
+ * A rule as the engine runs it: its matchers (the rule's own `when`/`if`, a pattern's `after` and sequence steps),
+ * its pattern, gates, throttle and digest parsed once, and the temporal state and counters it is bound to.
+ */
+import { parseDuration } from '../core/duration.js';
+import { UserRegex } from '../core/user-regex.js';
+import { compileCondition, type CompiledCondition } from './conditions.js';
+import { compileGlob } from './glob.js';
+import { getter } from './condition-program.js';
+import type { Getter } from './paths.js';
+import { compileTimeGate, type TimeGate } from './time-gate.js';
+import type { TraceRing } from './trace-ring.js';
+import type { Action, Match, Rule } from './schema.js';
+import type { EventRef, Firing } from './types.js';
+
+export type PatternSpec =
+  | { kind: 'none' }
+  | { kind: 'count'; n: number; within: number }
+  | { kind: 'absent'; within: number }
+  | { kind: 'after'; within: number }
+  | { kind: 'sequence'; steps: number; within: number };
+
+export interface Matcher {
+  rule: CompiledRule;
+  /** 'main' (the rule's own when/if), 'after', or the step number of a sequence. */
+  role: 'main' | 'after' | number;
+  sourceGlob?: string;
+  typeGlob?: string;
+  sourceTest: ((s: string) => boolean) | null;
+  typeTest: ((s: string) => boolean) | null;
+  cond: CompiledCondition | null;
+  /** The trace's wording of the `when` tests, built once. */
+  sourceText: string;
+  typeText: string;
+}
+
+export interface CompiledRule {
+  order: number;
+  id: string;
+  name: string;
+  rule: Rule;
+  /** Changes when anything that shapes temporal state changes; state saved under another signature is dropped. */
+  sig: string;
+  main: Matcher;
+  after: Matcher | null;
+  steps: Matcher[];
+  flagGates: [string, boolean][] | null;
+  timeGate: TimeGate | null;
+  pattern: PatternSpec;
+  by: Getter | null;
+  throttle: { per: number; by: Getter | null } | null;
+  digest: { every: number } | null;
+  hasStop: boolean;
+  then: Action[];
+  /** This rule's entries in the engine's `states` / `counters` maps (re-bound whenever those change). */
+  st: RuleState;
+  counters: RuleCounters;
+  ring: TraceRing<Firing>;
+}
+
+export interface RuleState {
+  sig: string;
+  enabledAt: number | null;
+  windows: Map<string, { times: number[]; events: EventRef[] }>;
+  /** `seq`: the timer order of the deadline (see TimerHeap); only meaningful within one process. */
+  absences: Map<string, Absence>;
+  after: Map<string, { deadline: number; start: EventRef }>;
+  seqs: Map<string, ({ start: number; events: EventRef[] } | null)[]>;
+  throttle: Map<string, { last: number; suppressed: number }>;
+  digest: { deadline: number; count: number; events: EventRef[] } | null;
+}
+
+export interface Absence {
+  deadline: number;
+  last: EventRef | null;
+  seq?: number;
+}
+
+export interface RuleCounters {
+  firings: number;
+  suppressedByThrottle: number;
+  evictions: number;
+  gatedTimerFirings: number;
+  renderErrors: number;
+  /** Events on which this rule's patterns were skipped because the event used up its matching time budget. */
+  matchErrors: number;
+}
+
+export function newState(sig: string): RuleState {
+  return { sig, enabledAt: null, windows: new Map(), absences: new Map(), after: new Map(), seqs: new Map(), throttle: new Map(), digest: null };
+}
+
+/**
+ * The two commonest kinds of rule take a path in the engine that reads only its per-rule arrays: a plain rule that
+ * fires on a matching event, and an absence without `by` re-armed by one. Everything else is 0.
+ */
+export const FAST_FIRE = 1;
+export const FAST_ABSENT = 2;
+
+export function fastKindOf(c: CompiledRule): number {
+  const plain = !c.flagGates && !c.timeGate && !c.after && c.steps.length === 0;
+  if (plain && c.pattern.kind === 'none' && !c.throttle && !c.digest && !c.hasStop) return FAST_FIRE;
+  if (plain && c.pattern.kind === 'absent' && !c.by) return FAST_ABSENT;
+  return 0;
+}
+
+function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, base: string): Matcher {
+  const sourceTest = m.when?.source !== undefined && m.when.source !== '*' ? compileGlob(m.when.source) : null;
+  const typeTest = m.when?.type !== undefined && m.when.type !== '*' ? compileGlob(m.when.type) : null;
+  const cond = m.if ? compileCondition(m.if, `${base}.if`) : null;
+  // Patterns know their rule, so a match-budget overrun is reported on the rule (see RuleEngine.overrun).
+  for (const k of cond?.program?.constants ?? []) if (k instanceof UserRegex) k.owner = rule.id;
+  const out: Matcher = {
+    rule,
+    role,
+    sourceTest,
+    typeTest,
+    cond,
+    sourceText: `source is ${JSON.stringify(m.when?.source)}`,
+    typeText: `type is ${JSON.stringify(m.when?.type)}`,
+  };
+  if (m.when?.source !== undefined) out.sourceGlob = m.when.source;
+  if (m.when?.type !== undefined) out.typeGlob = m.when.type;
+  return out;
+}
+
+/** The `when`/`if` a matcher was compiled from, as the index takes it. */
+export function matchOf(m: Matcher): Match {
+  const r = m.rule.rule;
+  if (m.role === 'main') return { ...(r.when ? { when: r.when } : {}), ...(r.if ? { if: r.if } : {}) };
+  const p = r.pattern as { after?: Match; sequence?: Match[] };
+  return m.role === 'after' ? p.after! : p.sequence![m.role]!;
+}
+
+/** `st`, `counters` and `ring` are left for the engine to bind (see RuleEngine.bindStates). */
+export function compileRule(rule: Rule, order: number): CompiledRule {
+  const p = rule.pattern;
+  let pattern: PatternSpec = { kind: 'none' };
+  if (p) {
+    const within = parseDuration(p.within);
+    if ('sequence' in p) pattern = { kind: 'sequence', steps: p.sequence.length, within };
+    else if ('after' in p) pattern = { kind: 'after', within };
+    else if ('count' in p) pattern = { kind: 'count', n: p.count, within };
+    else pattern = { kind: 'absent', within };
+  }
+  const c: CompiledRule = {
+    order,
+    id: rule.id,
+    name: rule.name ?? rule.id,
+    rule,
+    sig: JSON.stringify([rule.when, rule.if, rule.context, rule.pattern, rule.throttle, rule.digest]),
+    main: null as unknown as Matcher,
+    after: null,
+    steps: [],
+    flagGates: rule.context?.flags ? Object.entries(rule.context.flags) : null,
+    timeGate: rule.context?.time ? compileTimeGate(rule.context.time) : null,
+    pattern,
+    by: p?.by ? getter(p.by) : null,
+    throttle: rule.throttle ? { per: parseDuration(rule.throttle.per), by: rule.throttle.by ? getter(rule.throttle.by) : null } : null,
+    digest: rule.digest ? { every: parseDuration(rule.digest.every) } : null,
+    hasStop: rule.then.some((a) => 'stop' in a),
+    then: rule.then,
+    st: null as unknown as RuleState,
+    counters: null as unknown as RuleCounters,
+    ring: null as unknown as TraceRing<Firing>,
+  };
+  c.main = compileMatcher(c, 'main', { ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }, '$');
+  if (p && 'after' in p) c.after = compileMatcher(c, 'after', p.after, '$.pattern.after');
+  if (p && 'sequence' in p) c.steps = p.sequence.map((s, j) => compileMatcher(c, j, s, `$.pattern.sequence[${j}]`));
+  return c;
+}
