@@ -6,7 +6,7 @@ import { useClient, usePush, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
 import { DesktopSettings } from '../components/DesktopSettings.js';
-import { ForwardingSettings } from '../components/ForwardingSettings.js';
+import { ForwardingSettings } from '../forwarding/ForwardingSettings.js';
 import { ChannelSettings } from '../components/ChannelSettings.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { NotificationSettingsFields } from '../components/NotificationSettings.js';
