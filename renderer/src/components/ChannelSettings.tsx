@@ -7,6 +7,7 @@ import { buildConfig } from '../lib/schemaFields.js';
 import { SchemaForm } from './SchemaForm.js';
 import { useSchemaForm } from './useSchemaForm.js';
 import { ErrorBox } from './ErrorBox.js';
+import { FormActions } from './FormActions.js';
 import { useToasts } from './Toasts.js';
 
 /**
@@ -264,17 +265,7 @@ function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel
           {result.ok ? result.message : `Not sent: ${result.message}`}
         </div>
       ) : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={busy !== null}>
-          {busy === 'save' ? 'Saving…' : channel ? 'Save' : 'Add channel'}
-        </button>
-        <button type="button" onClick={() => void test()} disabled={busy !== null}>
-          {busy === 'test' ? 'Sending…' : 'Send test notification'}
-        </button>
-        <button type="button" onClick={() => onDone()}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={busy} saveLabel={channel ? 'Save' : 'Add channel'} testLabel="Send test notification" testingLabel="Sending…" onTest={() => void test()} onCancel={() => onDone()} />
     </form>
   );
 }

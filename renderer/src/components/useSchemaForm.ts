@@ -3,6 +3,9 @@ import type { ValidationIssue } from '../../../core/protocol.js';
 import { RequestError } from '../transport/client.js';
 import { fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
 
+/** Which of a form's save or test is running. */
+export type FormBusy = 'save' | 'test' | null;
+
 /**
  * What a form built from a plug-in's config schema keeps (monitors and channels alike): the fields, their text,
  * the errors shown at each field and the one for the form, which of save or test is running, and how a refused
@@ -15,7 +18,7 @@ export function useSchemaForm(schema: Record<string, unknown>, existingConfig: R
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<'save' | 'test' | null>(null);
+  const [busy, setBusy] = useState<FormBusy>(null);
 
   /** Issues about a config field go to that field; the rest (and any other failure) to the form. */
   const showServerError = (e: Error) => {

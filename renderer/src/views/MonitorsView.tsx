@@ -9,6 +9,7 @@ import { dateTime, timeAgo } from '../lib/format.js';
 import { buildConfig } from '../lib/schemaFields.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { FormActions } from '../components/FormActions.js';
 
 type Editing = { mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo };
 
@@ -292,17 +293,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
           ) : null}
         </div>
         <ErrorBox message={formError} />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy !== null}>
-            {busy === 'save' ? 'Saving…' : existing ? 'Save' : 'Add monitor'}
-          </button>
-          <button type="button" onClick={() => void test()} disabled={busy !== null}>
-            {busy === 'test' ? 'Testing…' : 'Test now'}
-          </button>
-          <button type="button" onClick={() => onDone()}>
-            Cancel
-          </button>
-        </div>
+        <FormActions busy={busy} saveLabel={existing ? 'Save' : 'Add monitor'} testLabel="Test now" testingLabel="Testing…" onTest={() => void test()} onCancel={() => onDone()} />
       </form>
       {testResult ? (
         <section className="card" aria-label="Test result">
