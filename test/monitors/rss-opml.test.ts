@@ -7,6 +7,9 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { run } from '../../cli/commands/opml.js';
 import { parseOpml } from '../../monitors/rss/opml.js';
+import { Engine } from '../../engine/engine.js';
+import { silentLogger } from '../../core/log.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function io(dataDir: string) {
   const stdout = new PassThrough();
@@ -81,4 +84,36 @@ test('opml: bad usage and bad files exit 2 with a message', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the CLI and the protocol make the same monitors from one OPML file: same ids, names and configs', async (t) => {
+  const opml = `<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+    <outline text="Tech"><outline type="rss" text="Alpha" xmlUrl="http://127.0.0.1:1/alpha.xml"/><outline type="rss" text="Alpha" xmlUrl="http://127.0.0.1:1/alpha-2.xml"/></outline>
+    <outline type="rss" text="Watched" xmlUrl="http://127.0.0.1:1/watched.xml"/>
+    <outline type="rss" xmlUrl="http://127.0.0.1:1/untitled.xml"/>
+  </body></opml>`;
+  // Both start from the same configuration: a feed already watched, and an id an outline's name would take.
+  const seeded = async () => {
+    const dir = tempDir(t);
+    const engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, startMonitors: false });
+    await engine.request('monitors.add', { type: 'rss', name: 'Alpha', config: { url: 'http://127.0.0.1:1/other.xml' } });
+    await engine.request('monitors.add', { type: 'rss', name: 'Already', config: { url: 'http://127.0.0.1:1/watched.xml' } });
+    return { dir, engine };
+  };
+  const monitorsIn = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { monitors: unknown[] }).monitors;
+
+  const cli = await seeded();
+  await cli.engine.close();
+  const file = path.join(cli.dir, 'in.opml');
+  await writeFile(file, opml);
+  const out = io(cli.dir);
+  assert.equal(await run(['import', file, '--interval', '30'], out.io), 0, out.err());
+
+  const protocol = await seeded();
+  t.after(() => protocol.engine.close());
+  const r = (await protocol.engine.request('monitors.importOpml', { opml, intervalMinutes: 30 })) as { added: string[] };
+
+  const viaCli = await monitorsIn(cli.dir);
+  assert.deepEqual(await monitorsIn(protocol.dir), viaCli);
+  assert.deepEqual(r.added, ['rss:alpha-2', 'rss:alpha-3', 'rss:127-0-0-1-1']);
 });
