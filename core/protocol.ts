@@ -349,7 +349,11 @@ export const requests = {
   /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty. */
   'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
   'monitors.checkNow': { params: z.object({ id: z.string() }), result: returns<{ started: boolean }>() },
-  'monitors.importOpml': { params: z.object({ opml: z.string(), intervalMinutes: z.number().positive().optional() }), result: returns<{ added: string[]; skipped: string[] }>() },
+  /** Feeds already watched are `skipped`; `refused` (only when some were) names addresses the rss type does not take, and why. */
+  'monitors.importOpml': {
+    params: z.object({ opml: z.string(), intervalMinutes: z.number().positive().optional() }),
+    result: returns<{ added: string[]; skipped: string[]; refused?: { url: string; message: string }[] }>(),
+  },
   'monitors.exportOpml': { params: none, result: returns<{ opml: string }>() },
   /** The feeds of a site (its address as a person knows it, or the feed's own), each with how many items it holds now. */
   'monitors.discoverFeed': { params: z.object({ url: z.string() }), result: returns<{ feeds: { url: string; title: string; items: number; watchedBy: string | null }[] }>() },

@@ -12,11 +12,6 @@ export { discoverFeeds, type DiscoveredFeed } from '../monitors/rss/discover.js'
 export { IdleRelay } from '../monitors/idle/relay.js';
 export { createIdleDefinition } from '../monitors/idle/index.js';
 
-/** The name a monitor made from an OPML outline gets (its title, else its address). */
-export function opmlMonitorName(feed: { title: string; xmlUrl: string }): string {
-  return (feed.title || feed.xmlUrl).slice(0, 200);
-}
-
 /**
  * Monitor types are discovered from the folders of `monitors/` (each exports its definition as default), so
  * adding a type is adding a folder. A type that fails to load is reported and skipped; the others run.

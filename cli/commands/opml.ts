@@ -4,8 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseFlags, writeLine, UsageError, type CliIO } from '../io.js';
 import { ConfigStore } from '../../core/config/config-store.js';
 import { createLogger } from '../../core/log.js';
-import { monitorIdFor } from '../../core/config/schema.js';
-import { buildOpml, loadMonitorTypes, opmlMonitorName, parseOpml } from '../../engine/monitor-registry.js';
+import { buildOpml, loadMonitorTypes, parseOpml } from '../../engine/monitor-registry.js';
+import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../../engine/opml-import.js';
 
 const USAGE = `usage: panoptes opml import FILE [--interval MINUTES]
        panoptes opml export [FILE]`;
@@ -60,40 +60,20 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     writeLine(io.stderr, 'the rss monitor type could not be loaded');
     return 1;
   }
-  // Validate through the monitor's own schema, so a bad interval is refused here, not at start.
-  const configFor = (url: string) => rss.configSchema.safeParse({ url, ...(interval !== undefined ? { intervalMinutes: interval } : {}) });
-  const checked = interval === undefined ? null : configFor('https://example.org/feed.xml');
-  if (checked && !checked.success) {
-    const issue = checked.error.issues.find((i) => i.path[0] === 'intervalMinutes') ?? checked.error.issues[0];
-    writeLine(io.stderr, `--interval: ${issue?.message ?? 'invalid'}`);
+  // The same planning as the protocol's monitors.importOpml: the same names, ids and configs from the same file.
+  const problem = opmlIntervalProblem(rss, interval);
+  if (problem) {
+    writeLine(io.stderr, `--interval: ${problem}`);
     return 2;
   }
-  let added = 0;
-  let skipped = 0;
-  const refused: string[] = [];
+  let plan: OpmlImport = { add: [], skipped: [], refused: [] };
   await config.update((draft) => {
-    const watched = new Set(draft.monitors.filter((m) => m.type === 'rss').map((m) => String(m.config.url)));
-    const taken = new Set(draft.monitors.map((m) => m.id));
-    for (const f of feeds) {
-      if (watched.has(f.xmlUrl)) {
-        skipped++;
-        continue;
-      }
-      const monitorConfig = configFor(f.xmlUrl);
-      if (!monitorConfig.success) {
-        refused.push(f.xmlUrl);
-        continue;
-      }
-      // The same name and id the protocol's monitors.importOpml gives.
-      const name = opmlMonitorName(f);
-      const id = monitorIdFor('rss', name, taken);
-      taken.add(id);
-      draft.monitors.push({ id, type: 'rss', name, enabled: true, config: monitorConfig.data as Record<string, unknown> });
-      watched.add(f.xmlUrl);
-      added++;
-    }
+    plan = planOpmlImport(draft.monitors, feeds, rss, interval);
+    draft.monitors.push(...plan.add);
   });
-  for (const url of refused) writeLine(io.stderr, `not imported (not a feed address): ${url}`);
+  for (const r of plan.refused) writeLine(io.stderr, `not imported (${r.message}): ${r.url}`);
+  const added = plan.add.length;
+  const skipped = plan.skipped.length;
   writeLine(io.stdout, `imported ${added} feed${added === 1 ? '' : 's'}${skipped ? `, ${skipped} already watched` : ''}`);
   return 0;
 }

@@ -3,7 +3,8 @@ import type { MonitorInfo } from '../../core/protocol.js';
 import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
 import { dryRunMonitor, parseMonitorConfig, ConfigInvalidError } from '../../core/monitor-host.js';
 import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/schema.js';
-import { parseOpml, buildOpml, opmlMonitorName, discoverFeeds } from '../monitor-registry.js';
+import { parseOpml, buildOpml, discoverFeeds } from '../monitor-registry.js';
+import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../opml-import.js';
 import type { HandlerHost } from './host.js';
 
 export function monitorHandlers(engine: HandlerHost) {
@@ -89,20 +90,19 @@ export function monitorHandlers(engine: HandlerHost) {
       } catch (err) {
         throw new RequestError('invalid', `not an OPML file: ${(err as Error).message}`);
       }
-      const watched = new Set(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => String(m.config.url)));
-      const added: string[] = [];
-      const skipped: string[] = [];
-      for (const f of feeds) {
-        if (watched.has(f.xmlUrl)) {
-          skipped.push(f.xmlUrl);
-          continue;
-        }
-        const config = { url: f.xmlUrl, ...(p.intervalMinutes ? { intervalMinutes: p.intervalMinutes } : {}) };
-        const info = await handlers['monitors.add']({ type: 'rss', name: opmlMonitorName(f), config });
-        watched.add(f.xmlUrl);
-        added.push(info.id);
-      }
-      return { added, skipped };
+      const rss = engine.definitions.get('rss');
+      if (!rss) throw new RequestError('unavailable', 'the rss monitor type is not loaded');
+      const problem = opmlIntervalProblem(rss, p.intervalMinutes);
+      if (problem) throw new RequestError('invalid', `intervalMinutes: ${problem}`, [{ path: '$.intervalMinutes', message: problem }]);
+      let plan: OpmlImport = { add: [], skipped: [], refused: [] };
+      // Planned against the document being changed, as `panoptes opml import` does, so both give the same ids.
+      await engine.config.update((d) => {
+        plan = planOpmlImport(d.monitors, feeds, rss, p.intervalMinutes);
+        d.monitors.push(...plan.add);
+      });
+      for (const m of plan.add) await engine.restartMonitor(m.id);
+      if (plan.add.length) broadcastMonitors(engine);
+      return { added: plan.add.map((m) => m.id), skipped: plan.skipped, ...(plan.refused.length ? { refused: plan.refused } : {}) };
     },
     'monitors.discoverFeed': async (p) => {
       let feeds;
