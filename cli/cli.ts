@@ -18,13 +18,18 @@ commands:
   replay --rules FILE --events FILE.jsonl [--flags a=true] [--until ISO]
                             run rules over events in event time, no side effects
   opml import|export FILE   feeds from/to OPML
+  tail [--source S] [--type T] [--lines N] [--json]
+                            follow the running engine's events live, in colour
+
+While Panoptes runs on the data folder, rules/opml import and export go through it (it applies the change at once,
+and refuses one prepared from a configuration that changed in between); otherwise they edit config.json.
 
 global options:
   --data DIR                the data folder (default: ${defaultDataDir()}; or PANOPTES_DATA)
 `;
 
 /** Commands live in cli/commands/<name>.js and export run(args, io). */
-const COMMANDS = new Set(['agent', 'start', 'events', 'monitor', 'rules', 'replay', 'opml']);
+const COMMANDS = new Set(['agent', 'start', 'events', 'monitor', 'rules', 'replay', 'opml', 'tail']);
 
 export async function main(argv: string[], stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   const args = [...argv];

@@ -329,7 +329,7 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.i
 /** Every request: the schema of its params and the type of its result. */
 export const requests = {
   /** `configProblem`: config.json was edited into something invalid; the engine runs on the configuration before. */
-  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean; configProblem: string | null }>() },
+  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean; configProblem: string | null; configRevision: string }>() },
   'events.list': { params: eventQuerySchema, result: returns<EventPage>() },
   'events.get': { params: z.object({ id: z.string() }), result: returns<PanoptesEvent | null>() },
   /** Counts at most 10,000; `capped` means there are more. */
@@ -359,9 +359,12 @@ export const requests = {
   'monitors.discoverFeed': { params: z.object({ url: z.string() }), result: returns<{ feeds: { url: string; title: string; items: number; watchedBy: string | null }[] }>() },
   'monitors.pauseAll': { params: z.object({ paused: z.boolean() }), result: returns<{ paused: boolean }>() },
   // Rules are checked by the rules engine's own validation (code `invalid`, every problem with its path).
-  'rules.list': { params: none, result: returns<{ rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[] }>() },
-  'rules.save': { params: z.object({ rule: z.unknown() }), result: returns<{ rule: unknown }>() },
-  'rules.replaceAll': { params: z.object({ rules: z.array(z.unknown()) }), result: returns<{ count: number }>() },
+  // A change may name what it was prepared from: `ifRevision` (the whole configuration's `revision`, as rules.list gave
+  // it) or, for one rule, `previous` (the rule as the editor opened it; null for a new one). When that is no longer what
+  // is in force the change is refused with code `conflict`, and nothing changes.
+  'rules.list': { params: none, result: returns<{ rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[]; revision: string }>() },
+  'rules.save': { params: z.object({ rule: z.unknown(), previous: z.unknown().optional(), ifRevision: z.string().optional() }), result: returns<{ rule: unknown }>() },
+  'rules.replaceAll': { params: z.object({ rules: z.array(z.unknown()), ifRevision: z.string().optional() }), result: returns<{ count: number }>() },
   // Moving a rule sends the new order as ids: the whole list of thousands of rules is over the message limit.
   'rules.reorder': { params: z.object({ ids: z.array(z.string()) }), result: returns<{ count: number }>() },
   'rules.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
@@ -481,7 +484,8 @@ export type WireMessage =
   | { kind: 'push'; topic: Topic; data: unknown };
 
 export interface ProtocolError {
-  code: 'bad_request' | 'not_found' | 'invalid' | 'unavailable' | 'internal' | 'forbidden';
+  /** `conflict`: prepared from a configuration revision that is no longer in force; nothing was changed. */
+  code: 'bad_request' | 'not_found' | 'invalid' | 'unavailable' | 'internal' | 'forbidden' | 'conflict';
   message: string;
   issues?: ValidationIssue[];
 }

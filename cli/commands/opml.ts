@@ -6,6 +6,7 @@ import { ConfigStore } from '../../core/config/config-store.js';
 import { createLogger } from '../../core/log.js';
 import { buildOpml, loadMonitorTypes, parseOpml } from '../../engine/monitor-registry.js';
 import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../../engine/opml-import.js';
+import { connectToRunningEngine, type RunningEngine } from '../running-engine.js';
 
 const USAGE = `usage: panoptes opml import FILE [--interval MINUTES]
        panoptes opml export [FILE]`;
@@ -26,6 +27,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if ((action !== 'import' && action !== 'export') || rest.length || (action === 'import' && !file)) {
     writeLine(io.stderr, USAGE);
     return 2;
+  }
+  const engine = await connectToRunningEngine(io.dataDir);
+  if (engine) {
+    try {
+      return await throughEngine(engine, action, file, parsed.flags.interval as number | undefined, io);
+    } finally {
+      engine.close();
+    }
   }
   const config = await ConfigStore.open(io.dataDir, createLogger('opml', 'warn'));
 
@@ -75,5 +84,36 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const added = plan.add.length;
   const skipped = plan.skipped.length;
   writeLine(io.stdout, `imported ${added} feed${added === 1 ? '' : 's'}${skipped ? `, ${skipped} already watched` : ''}`);
+  return 0;
+}
+
+/** The same command, asked of the running engine: it plans the import the same way and tells open pages at once. */
+async function throughEngine(engine: RunningEngine, action: 'import' | 'export', file: string | undefined, interval: number | undefined, io: CliIO): Promise<number> {
+  if (action === 'export') {
+    const { opml } = await engine.client.call('monitors.exportOpml', {});
+    const count = parseOpml(opml).length;
+    if (file) {
+      await writeFile(file, opml, 'utf8');
+      writeLine(io.stderr, `exported ${count} feed${count === 1 ? '' : 's'} to ${file}`);
+    } else io.stdout.write(opml);
+    return 0;
+  }
+  let text: string;
+  try {
+    text = await readFile(file!, 'utf8');
+  } catch (err) {
+    writeLine(io.stderr, `cannot read ${file}: ${(err as Error).message}`);
+    return 2;
+  }
+  let result;
+  try {
+    result = await engine.client.call('monitors.importOpml', { opml: text, ...(interval !== undefined ? { intervalMinutes: interval } : {}) });
+  } catch (err) {
+    writeLine(io.stderr, `${interval !== undefined && /intervalMinutes/.test((err as Error).message) ? '--interval' : file}: ${(err as Error).message.replace(/^intervalMinutes: /, '')}`);
+    return 2;
+  }
+  for (const r of result.refused ?? []) writeLine(io.stderr, `not imported (${r.message}): ${r.url}`);
+  const { added, skipped } = result;
+  writeLine(io.stdout, `imported ${added.length} feed${added.length === 1 ? '' : 's'}${skipped.length ? `, ${skipped.length} already watched` : ''} ${engine.via}`);
   return 0;
 }

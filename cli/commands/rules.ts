@@ -5,6 +5,8 @@ import { validateRules } from '../../rules/index.js';
 import { parseRulesFile } from '../../rules/files.js';
 import { ConfigStore } from '../../core/config/config-store.js';
 import { createLogger } from '../../core/log.js';
+import { RemoteError } from '../../core/rpc/client.js';
+import { connectToRunningEngine } from '../running-engine.js';
 
 const USAGE = `usage: panoptes rules validate FILE
        panoptes rules import FILE [--replace] [--skip-invalid]
@@ -46,21 +48,38 @@ async function importRules(args: string[], io: CliIO): Promise<number> {
     writeLine(io.stderr, 'nothing imported: fix the problems above, or pass --skip-invalid to import the valid rules only');
     return 1;
   }
-  mkdirSync(io.dataDir, { recursive: true });
-  const store = await ConfigStore.open(io.dataDir, createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n')));
   // Import what the user wrote (not zod's output), so the config keeps their exact rule text.
   const validIds = new Set(rules.map((r) => r.id));
   const incoming = raw.filter((r) => validIds.has((r as { id: string }).id)).filter((r, i, all) => all.findIndex((x) => (x as { id: string }).id === (r as { id: string }).id) === i);
-  await store.update((doc) => {
-    if (flags.replace) {
-      doc.rules = incoming as typeof doc.rules;
-      return;
-    }
+  const merge = (current: { id: string }[]): unknown[] => {
+    if (flags.replace) return incoming;
     const byId = new Map(incoming.map((r) => [(r as { id: string }).id, r]));
-    const kept = doc.rules.map((r) => (byId.has(r.id) ? byId.get(r.id)! : r)) as typeof doc.rules;
-    const existing = new Set(doc.rules.map((r) => r.id));
-    doc.rules = [...kept, ...(incoming.filter((r) => !existing.has((r as { id: string }).id)) as typeof doc.rules)];
-  });
+    const kept = current.map((r) => (byId.has(r.id) ? byId.get(r.id)! : r));
+    const existing = new Set(current.map((r) => r.id));
+    return [...kept, ...incoming.filter((r) => !existing.has((r as { id: string }).id))];
+  };
+  const engine = await connectToRunningEngine(io.dataDir);
+  if (engine) {
+    try {
+      // Merged from the revision read here; if the configuration changes before the engine applies it, the engine
+      // refuses it (nothing half-imported, nobody's change undone) and the user runs the command again.
+      const { rules: current, revision } = await engine.client.call('rules.list', {});
+      await engine.client.call('rules.replaceAll', { rules: merge(current as { id: string }[]), ifRevision: revision });
+    } catch (err) {
+      if (err instanceof RemoteError && err.error.code === 'conflict') {
+        writeLine(io.stderr, `nothing imported: ${err.message}`);
+        return 1;
+      }
+      throw err;
+    } finally {
+      engine.close();
+    }
+    writeLine(io.stdout, `imported ${incoming.length} rule(s) ${engine.via}`);
+    return errors.length ? 1 : 0;
+  }
+  mkdirSync(io.dataDir, { recursive: true });
+  const store = await ConfigStore.open(io.dataDir, createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n')));
+  await store.update((doc) => void (doc.rules = merge(doc.rules) as typeof doc.rules));
   writeLine(io.stdout, `imported ${incoming.length} rule(s) into ${store.file}`);
   return errors.length ? 1 : 0;
 }
@@ -69,7 +88,10 @@ async function exportRules(args: string[], io: CliIO): Promise<number> {
   const { positional } = parseFlags(args, {}, USAGE);
   if (positional.length > 1) throw new UsageError('export takes at most one FILE', USAGE);
   // Exporting must not create a configuration where there is none.
-  const rules = existsSync(path.join(io.dataDir, 'config.json'))
+  const engine = await connectToRunningEngine(io.dataDir);
+  const rules = engine
+    ? await engine.client.call('rules.list', {}).then((r) => r.rules).finally(() => engine.close())
+    : existsSync(path.join(io.dataDir, 'config.json'))
     ? (await ConfigStore.open(io.dataDir, createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n')))).current.rules
     : [];
   const text = JSON.stringify(rules, null, 2) + '\n';

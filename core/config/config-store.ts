@@ -7,6 +7,23 @@ import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
 import { configSchema, defaultConfig, type ConfigDocument } from './schema.js';
 import type { Logger } from '../log.js';
 import { makePrivate } from '../data-dir.js';
+import { createHash } from 'node:crypto';
+
+/**
+ * A change was prepared from a revision of the configuration that is no longer the one in force (someone saved in
+ * the app, ran the CLI or edited the file in between): refused, so it cannot silently undo their change.
+ */
+export class ConfigConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigConflictError';
+  }
+}
+
+/** A short fingerprint of a document: the same content gives the same revision in every process. */
+export function revisionOf(doc: unknown): string {
+  return createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
+}
 
 export class ConfigError extends Error {
   constructor(readonly file: string, readonly line: number, readonly column: number, readonly problem: string) {
@@ -61,6 +78,11 @@ export class ConfigStore {
     return this.doc;
   }
 
+  /** The revision of the document in force; a change may name the revision it was prepared from (`ifRevision`). */
+  get revision(): string {
+    return revisionOf(this.doc);
+  }
+
   private async load(): Promise<void> {
     if (!existsSync(this.file)) {
       this.created = true;
@@ -93,8 +115,8 @@ export class ConfigStore {
    * Apply a change: validated before anything is written; an invalid change throws and changes nothing. The
    * change is applied to the document as it is on disk now, so an edit made by another process is kept.
    */
-  update(mutate: (draft: ConfigDocument) => void): Promise<ConfigDocument> {
-    const run = this.queue.then(() => this.updateLocked(mutate));
+  update(mutate: (draft: ConfigDocument) => void, opts: { ifRevision?: string | undefined } = {}): Promise<ConfigDocument> {
+    const run = this.queue.then(() => this.updateLocked(mutate, opts.ifRevision));
     this.queue = run.catch(() => {});
     return run;
   }
@@ -102,10 +124,13 @@ export class ConfigStore {
   /** Called with every change found on disk; `update` reports the ones it takes in before a save too. */
   onExternalChange: ((change: ExternalChange) => void) | null = null;
 
-  private async updateLocked(mutate: (draft: ConfigDocument) => void): Promise<ConfigDocument> {
+  private async updateLocked(mutate: (draft: ConfigDocument) => void, ifRevision: string | undefined): Promise<ConfigDocument> {
     const release = await acquireFileLock(this.file + '.lock');
     try {
       this.takeInDiskChanges();
+      if (ifRevision !== undefined && ifRevision !== this.revision) {
+        throw new ConfigConflictError(`the configuration changed since this change was prepared (revision ${ifRevision}, now ${this.revision}): someone saved in the app, ran the CLI or edited config.json; nothing was changed — start again from the current configuration`);
+      }
       const draft = structuredClone(this.doc);
       mutate(draft);
       const result = configSchema.safeParse(draft);

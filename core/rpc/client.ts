@@ -47,6 +47,11 @@ export class RpcClient {
     return () => set!.delete(listener as (d: unknown) => void);
   }
 
+  /** The connection ended (the other side stopped, or `close`). */
+  onClose(listener: () => void): void {
+    this.channel.onClose(listener);
+  }
+
   close(): void {
     this.channel.close();
   }

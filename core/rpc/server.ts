@@ -1,6 +1,7 @@
 import type { Channel } from './channel.js';
 import type { z } from 'zod';
 import { jsonPath } from '../json-path.js';
+import { ConfigConflictError } from '../config/config-store.js';
 import { requests, type Method, type ParamsOf, type ProtocolError, type Pushes, type ResultOf, type Topic, type ValidationIssue, type WireMessage } from '../protocol.js';
 
 /** One function per request, taking its checked params. */
@@ -62,6 +63,7 @@ export function dispatch(handlers: Handlers): RequestHandler {
 }
 
 export function toProtocolError(err: unknown): ProtocolError {
+  if (err instanceof ConfigConflictError) return { code: 'conflict', message: err.message };
   if (err instanceof RequestError) return { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) };
   const e = err as { issues?: ProtocolError['issues']; message?: string };
   if (Array.isArray(e?.issues)) return { code: 'invalid', message: e.message ?? 'invalid', issues: e.issues };

@@ -6,6 +6,8 @@ import { validateRule, replay, type ReplayMiss } from '../../rules/index.js';
 import { renderTemplate } from '../../rules/templates.js';
 import { toRef } from '../../rules/event-ref.js';
 import type { HandlerHost } from './host.js';
+import { ConfigConflictError } from '../../core/config/config-store.js';
+import { isDeepStrictEqual } from 'node:util';
 
 export function ruleHandlers(engine: HandlerHost) {
   return {
@@ -13,6 +15,7 @@ export function ruleHandlers(engine: HandlerHost) {
       rules: engine.config.current.rules,
       // Validation problems, then what went wrong at run time (a rule's health), each at the rule it concerns.
       errors: [...engine.ruleErrors, ...[...engine.ruleRuntimeErrors.values()].map((e) => ({ ...(e.ruleId ? { ruleId: e.ruleId } : {}), path: '$', message: `${e.at}: ${e.message}` }))],
+      revision: engine.config.revision,
     }),
     'rules.validate': (p) => {
       const r = validateRule(p.rule);
@@ -22,11 +25,22 @@ export function ruleHandlers(engine: HandlerHost) {
       const r = validateRule(p.rule);
       if (!r.rule || r.errors.length) throw new RequestError('invalid', `the rule is not valid: ${r.errors[0]?.path}: ${r.errors[0]?.message}`, r.errors);
       const rule = p.rule as { id: string };
-      await engine.config.update((d) => {
-        const i = d.rules.findIndex((x) => x.id === rule.id);
-        if (i >= 0) d.rules[i] = rule as (typeof d.rules)[number];
-        else d.rules.push(rule as (typeof d.rules)[number]);
-      });
+      await engine.config.update(
+        (d) => {
+          const i = d.rules.findIndex((x) => x.id === rule.id);
+          // Compared under the config's lock, after changes made elsewhere were taken in.
+          if (p.previous !== undefined && !isDeepStrictEqual(i >= 0 ? d.rules[i] : null, p.previous ?? null)) {
+            throw new ConfigConflictError(
+              p.previous === null
+                ? `a rule with the id "${rule.id}" was added elsewhere since you started this one; nothing was saved — give this rule another id, or open that one`
+                : `rule "${rule.id}" was ${i >= 0 ? 'changed' : 'removed'} elsewhere since you opened it (in another window, by \`panoptes rules import\` or an edit of config.json); your edit was not saved — reload the rule to see that change, then make your edit again`,
+            );
+          }
+          if (i >= 0) d.rules[i] = rule as (typeof d.rules)[number];
+          else d.rules.push(rule as (typeof d.rules)[number]);
+        },
+        { ifRevision: p.ifRevision },
+      );
       engine.loadRules();
       engine.broadcast('rules', { changed: true });
       return { rule: p.rule };
@@ -34,7 +48,7 @@ export function ruleHandlers(engine: HandlerHost) {
     'rules.replaceAll': async (p) => {
       const problems = p.rules.flatMap((rule, i) => validateRule(rule).errors.map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })));
       if (problems.length) throw new RequestError('invalid', `${problems.length} problem(s): ${problems[0]!.path}: ${problems[0]!.message}`, problems);
-      await engine.config.update((d) => void (d.rules = p.rules as typeof d.rules));
+      await engine.config.update((d) => void (d.rules = p.rules as typeof d.rules), { ifRevision: p.ifRevision });
       engine.loadRules();
       engine.broadcast('rules', { changed: true });
       return { count: p.rules.length };

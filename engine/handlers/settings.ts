@@ -4,7 +4,7 @@ import type { HandlerHost } from './host.js';
 
 export function settingsHandlers(engine: HandlerHost) {
   return {
-    hello: () => ({ version: 1, agentId: engine.agentId, dataDir: engine.dataDir, paused: engine.paused, configProblem: engine.configProblem() }),
+    hello: () => ({ version: 1, agentId: engine.agentId, dataDir: engine.dataDir, paused: engine.paused, configProblem: engine.configProblem(), configRevision: engine.config.revision }),
     'settings.get': () => engine.config.current.settings,
     'settings.update': async (p) => {
       const current = engine.config.current.settings;

@@ -117,8 +117,10 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     if (tab === 'json' && jsonError) return;
     setBusy(true);
     try {
-      await client.request('rules.save', { rule });
       const newId = String(getIn(rule, ['id']) ?? '');
+      // The rule as it was opened (none for a new id): the engine refuses the save when someone changed it meanwhile
+      // (the CLI, an edit of config.json, another window), instead of silently undoing their change.
+      await client.request('rules.save', { rule, previous: originalId !== null && newId === originalId ? initial : null });
       // A changed id makes a new rule; remove the old one so it does not linger as a twin.
       if (originalId && newId !== originalId) await client.request('rules.remove', { id: originalId });
       toasts.show({ title: `Rule “${String(getIn(rule, ['name']) ?? newId)}” saved`, tone: 'info' });

@@ -35,7 +35,7 @@ export function RulesView() {
   const fail = (title: string) => (e: Error) => toasts.show({ title, body: e.message, tone: 'error' });
 
   const toggle = (r: RuleLike) =>
-    client.request('rules.save', { rule: { ...r, enabled: r.enabled === false } }).then(() => rules.reload(), fail('Could not change the rule'));
+    client.request('rules.save', { rule: { ...r, enabled: r.enabled === false }, previous: r }).then(() => rules.reload(), fail('Could not change the rule'));
 
   const remove = (r: RuleLike) =>
     client.request('rules.remove', { id: r.id }).then(() => {
@@ -56,7 +56,7 @@ export function RulesView() {
     const all = (rules.data?.rules ?? []).slice();
     const [r] = all.splice(i, 1);
     all.splice(i + d, 0, r);
-    rules.set((prev) => ({ rules: all, errors: prev?.errors ?? [] }));
+    rules.set((prev) => ({ rules: all, errors: prev?.errors ?? [], revision: prev?.revision ?? '' }));
     try {
       await client.request('rules.reorder', { ids: all.map((x) => asRule(x).id) });
     } catch (e) {
