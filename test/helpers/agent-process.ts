@@ -19,13 +19,18 @@ export interface RunningAgent {
  * Start `panoptes agent` as a real child process and wait for the line with its URL. `portArgs` default to a
  * free port each run; `[]` lets the agent use the port it remembers in the data folder.
  */
-export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent', timeoutMs = 30_000, portArgs = ['--port', '0']): Promise<RunningAgent> {
+export async function startAgent(dataDir: string, extraArgs: string[] = [], command = 'agent', timeoutMs = 90_000, portArgs = ['--port', '0']): Promise<RunningAgent> {
   const child = spawn(process.execPath, [BIN, command, '--data', dataDir, ...portArgs, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PANOPTES_LOG: 'warn' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const openUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not print its URL within ${timeoutMs / 1000} s:\n${out}`)), timeoutMs);
+    // On a loaded machine a cold start can take tens of seconds; if it never comes, the child is killed, or its open
+    // pipes would keep the test file alive forever after the failure.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`agent did not print its URL within ${timeoutMs / 1000} s:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)/.exec(out);
       if (m) {

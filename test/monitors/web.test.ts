@@ -94,7 +94,8 @@ test('page encoded in windows-1252 (charset from the header) is read as text', a
 
 test('failures are reported as errors, never as changes, and the monitor recovers with its baseline intact', async () => {
   serve(page(['Stable']));
-  const t = createTestContext(web, { url: `${base}/x`, selector: '#prices', timeout: '400ms' });
+  // Long enough for a loaded machine to send 6 MB of headers-then-body; the "never answers" case waits it out.
+  const t = createTestContext(web, { url: `${base}/x`, selector: '#prices', timeout: '3s' });
   await t.instance.start();
   await t.tick();
 
