@@ -189,19 +189,13 @@ export class OutboxDispatcher {
   }
 
   /**
-   * The turn's transaction without waiting for the disk (synchronous=NORMAL, for this transaction only): it is
-   * durable when the process dies (SIGKILL, a crash), only the OS losing power can drop its last turns. Then
-   * retry-safe actions are sent again with the same key, and a notification is not shown twice (its id is
-   * unique); waiting for the disk on every turn would cap the lanes at a few hundred actions a second.
+   * The turn's transaction without waiting for the disk (`store.txDerived`): it is durable when the process dies
+   * (SIGKILL, a crash), only the OS losing power can drop its last turns. Then retry-safe actions are sent again
+   * with the same key, and a notification is not shown twice (its id is unique); waiting for the disk on every turn
+   * would cap the lanes at a few hundred actions a second.
    */
   private lightly(fn: () => void): void {
-    const db = this.store.db;
-    db.pragma('synchronous = NORMAL');
-    try {
-      this.store.tx(fn);
-    } finally {
-      db.pragma('synchronous = FULL');
-    }
+    this.store.txDerived(fn);
   }
 
   /** Tell `onOutcome` what was just recorded (after the commit: a listener reads the outbox as it now is). */

@@ -103,9 +103,15 @@ export class RuleProcessor {
     }
   }
 
+  /**
+   * Everything processing writes (the cursor and windows, outbox rows, traces, flags) is derived from stored events
+   * and commits with the cursor, so its transaction does not wait for the disk: should power fail before the next
+   * durable commit, the cursor is back where the writes were and the same events are processed again; the actions
+   * get the same idempotency keys. Waiting here too doubled the fsyncs per event.
+   */
   private processBatch(batch: StoredEvent[]): void {
     let enqueued = 0;
-    this.store.tx(() => {
+    this.store.txDerived(() => {
       for (const event of batch) {
         let out: RuleOutput;
         try {
@@ -143,7 +149,7 @@ export class RuleProcessor {
     const deadline = this.rules.nextDeadline();
     if (deadline !== null && deadline <= now) {
       let enqueued = 0;
-      this.store.tx(() => {
+      this.store.txDerived(() => {
         const out = this.rules.advanceTo(now, { now, flags: this.flags.values() });
         enqueued = this.apply(out, null);
         this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());

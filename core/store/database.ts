@@ -67,6 +67,22 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
+/**
+ * Run `fn` (which writes in a transaction) without waiting for the disk at its commit: synchronous=NORMAL for this
+ * call only. In WAL mode the commit is still atomic and survives the process dying (SIGKILL, a crash); only the OS
+ * losing power can drop it, and then the next durable commit has not happened either. For data derived from
+ * durable rows (the rules' cursor and what processing wrote, the full-text index, the outbox's turns): a power loss
+ * sends it back to be derived again. Waiting for the disk on these commits too tripled the fsyncs per event.
+ */
+export function withoutWaitingForDisk<T>(db: Db, fn: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
+
 /** A database that should hold history and does not: refused, with how to recover or start over on purpose. */
 export class LostDatabaseError extends CorruptDatabaseError {
   constructor(file: string, what: string) {

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { withoutWaitingForDisk, type Db } from './database.js';
 import type { PanoptesEvent, StoredEvent } from '../event.js';
 import type { EventPage, EventQuery } from '../protocol.js';
 
@@ -96,7 +96,8 @@ export class EventStore {
 
   /**
    * Add events not yet in the full-text index (up to `limit`), in one write transaction. Called soon after each
-   * append and before every search, so searches always see every stored event.
+   * append and before every search, so searches always see every stored event. The index is derived from the
+   * stored events (its cursor in the same transaction), so its commit does not wait for the disk.
    */
   indexPending(limit = 5_000): number {
     const run = this.db.transaction(() => {
@@ -107,7 +108,7 @@ export class EventStore {
       this.ftsCursorSet.run(to);
       return n;
     });
-    return run.immediate();
+    return withoutWaitingForDisk(this.db, () => run.immediate());
   }
 
   /** Index everything pending (before a search). */

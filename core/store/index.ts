@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openDatabase, type Db, type OpenOptions } from './database.js';
+import { openDatabase, withoutWaitingForDisk, type Db, type OpenOptions } from './database.js';
 import { EventStore } from './event-store.js';
 import { MonitorStateStore } from './monitor-state-store.js';
 import { CursorStore } from './cursor-store.js';
@@ -25,8 +25,10 @@ export interface Store {
   traces: TraceTable;
   notifications: NotificationTable;
   kv: KvTable;
-  /** Run `fn` in one write transaction. */
+  /** Run `fn` in one write transaction: durable (on disk) when it returns. */
   tx<T>(fn: () => T): T;
+  /** The same for data derived from durable rows: atomic, not waited for on disk (see `withoutWaitingForDisk`). */
+  txDerived<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -45,6 +47,7 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
     notifications: new NotificationTable(db),
     kv: new KvTable(db),
     tx: <T>(fn: () => T) => db.transaction(fn)(),
+    txDerived: <T>(fn: () => T) => withoutWaitingForDisk(db, () => db.transaction(fn)()),
     close: () => {
       if (db.open) db.close();
     },
