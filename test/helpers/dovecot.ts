@@ -3,7 +3,7 @@
 // twice: IMAPS (TLS from the first byte) on `tlsPort` and STARTTLS on `port`. With `idle: false` it does not
 // offer IDLE, like servers that make clients poll. `stop()`/`start()` restart it on the same ports and with the
 // same mail, so tests can take the server away and bring it back.
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { chmodSync, utimesSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { chownTree, freePort, removeDir, serverIdentity, serverTempDir, spawnServer, waitUntilListening, type ServerProcess } from './server-process.js';
 
@@ -36,6 +36,14 @@ export interface DovecotServer {
   /** Freeze every Dovecot process: connections stay open, nothing answers. */
   freeze(): void;
   thaw(): void;
+  /**
+   * Make the password file unreadable while running (a missing one would only mean "no such user"): every login is
+   * then answered with Dovecot's internal-failure reply,
+   * `NO [UNAVAILABLE] Temporary authentication failure`, as when its auth backend (LDAP, SQL) is down.
+   * `restoreAuth()` puts it back.
+   */
+  breakAuth(): void;
+  restoreAuth(): void;
   /** Stop and remove the temp folder. */
   close(): Promise<void>;
 }
@@ -109,6 +117,15 @@ force_introspection = yes
     },
     freeze: () => proc?.freeze(),
     thaw: () => proc?.thaw(),
+    // Dovecot re-reads the file when its mtime changes, so each change moves the mtime too.
+    breakAuth: () => {
+      chmodSync(path.join(dir, 'users'), 0o000);
+      utimesSync(path.join(dir, 'users'), new Date(), new Date(Date.now() + 1000));
+    },
+    restoreAuth: () => {
+      chmodSync(path.join(dir, 'users'), 0o644);
+      utimesSync(path.join(dir, 'users'), new Date(), new Date(Date.now() + 2000));
+    },
     async close() {
       await server.stop();
       removeDir(dir);

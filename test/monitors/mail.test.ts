@@ -308,6 +308,25 @@ test('wrong password: health says "authentication failed" and the server is not 
   }
 });
 
+test('[UNAVAILABLE] Temporary authentication failure is transient: retried within seconds, not treated as a wrong password', async () => {
+  dovecot.breakAuth();
+  let broken = true;
+  const run = await runMonitor(mail, configFor('erin'), { secrets: { password: 'erinpw' } });
+  try {
+    const h = await run.waitForHealth((x) => x.status === 'failing', 15_000, 'failing');
+    assert.doesNotMatch(h.message ?? '', /authentication failed for/i, 'not called a wrong password');
+    assert.match(h.message ?? '', /temporar/i);
+    const retryIn = Date.parse(h.nextRetry!) - Date.now();
+    assert.ok(retryIn < 60_000, `retried within seconds like a dropped connection, not after ${retryIn} ms`);
+    dovecot.restoreAuth();
+    broken = false;
+    await run.waitForHealth((x) => x.status === 'ok', 60_000, 'signed in once the server could check passwords again');
+  } finally {
+    if (broken) dovecot.restoreAuth();
+    await run.stop();
+  }
+});
+
 test('dry run (monitor test): folder state and the newest messages, without changing the mailbox', async () => {
   const events = await dryRunMonitor(mail, configFor('alice'), { password: PASSWORD });
   assert.equal(events[0]!.type, 'mail.folder');
