@@ -67,7 +67,12 @@ export function openClient(config: MailConfig, login: Login): ImapFlow {
 /** Turn what imapflow throws into something a user can act on (never including the password). */
 export function describeError(err: unknown, config: MailConfig, creds?: MailCredentials): Error {
   if (err instanceof OAuthError) return err;
-  const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
+  const e = err as { authenticationFailed?: boolean; serverResponseCode?: string; responseText?: string; code?: string; message?: string };
+  // RFC 5530: UNAVAILABLE is the server's own trouble (Dovecot: its auth backend is down or timed out), not a wrong
+  // password, so it is retried like a dropped connection rather than after minutes.
+  if (e?.authenticationFailed && (e.serverResponseCode === 'UNAVAILABLE' || /^Temporary authentication failure/i.test(e.responseText ?? ''))) {
+    return new Error(`the server could not check the password right now (UNAVAILABLE${e.responseText ? `: ${e.responseText.slice(0, 200)}` : ''}); temporary, retrying`);
+  }
   if (e?.authenticationFailed) {
     if (creds?.usesOAuth) {
       creds.tokenRefused();
