@@ -126,6 +126,7 @@ export class RuleProcessor {
         }
         enqueued += this.apply(out, event);
         if (out.errors) this.recordErrors(out.errors, event);
+        if (out.withheld) this.recordWithheld(out.withheld);
         this.seq = event.seq;
       }
       this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
@@ -140,6 +141,14 @@ export class RuleProcessor {
       this.log.warn(`rule ${e.ruleId}: ${e.message}`);
       this.store.traces.add(e.ruleId, at, [event.id], { ruleId: e.ruleId, at, kind: 'event', eventIds: [event.id], actions: [], error: e.message });
       this.onRuleError?.({ ruleId: e.ruleId, eventId: event.id, at, message: e.message });
+    }
+  }
+
+  /** Rules that matched but held back (throttle, context gate): the notification center's "why" reads these. */
+  private recordWithheld(withheld: NonNullable<RuleOutput['withheld']>): void {
+    const at = this.clock.now();
+    for (const w of withheld) {
+      this.store.notifications.fate({ event_id: w.eventId, rule_id: w.ruleId, notice_id: null, fate: w.fate, detail: `"${w.ruleName}" matched but did not notify: ${w.reason}`, at });
     }
   }
 

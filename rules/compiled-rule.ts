@@ -51,6 +51,8 @@ export interface CompiledRule {
   throttle: { per: number; by: Getter | null } | null;
   digest: { every: number } | null;
   hasStop: boolean;
+  /** It has a `notify` action: when it matches but holds back, the notification center is told why. */
+  notifies: boolean;
   then: Action[];
   /** This rule's entries in the engine's `states` / `counters` maps (re-bound whenever those change). */
   st: RuleState;
@@ -159,6 +161,7 @@ export function compileRule(rule: Rule, order: number): CompiledRule {
     throttle: rule.throttle ? { per: parseDuration(rule.throttle.per), by: rule.throttle.by ? getter(rule.throttle.by) : null } : null,
     digest: rule.digest ? { every: parseDuration(rule.digest.every) } : null,
     hasStop: rule.then.some((a) => 'stop' in a),
+    notifies: rule.then.some((a) => 'notify' in a),
     then: rule.then,
     st: null as unknown as RuleState,
     counters: null as unknown as RuleCounters,

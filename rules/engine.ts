@@ -21,7 +21,9 @@ import { EngineFiring, type WindowSpec } from './firing.js';
 import { explainRule } from './explain.js';
 import { snapshotStates, statesFromSnapshot } from './state-snapshot.js';
 import type { Rule } from './schema.js';
-import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict } from './types.js';
+import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict, Withheld } from './types.js';
+import { formatDuration } from '../core/duration.js';
+import { isoTime } from './iso-time.js';
 
 const MAX_DIGEST_EVENTS = 200;
 const SWEEP_EVERY_MS = 60_000;
@@ -74,6 +76,8 @@ export class RuleEngine {
   private traceRing = new Map<string, TraceRing<EngineFiring>>();
   /** Firings of the current `process` / `advanceTo` call (null until the first one). */
   private firings: EngineFiring[] | null = null;
+  /** Notifying rules that matched this event but held back (rare: allocated only then). */
+  private withheld: Withheld[] | null = null;
   /** The flags as this call saw them, copied at its first firing. */
   private flagSnapshot: Record<string, boolean> | null = null;
   private readonly maxTraces: number;
@@ -224,7 +228,11 @@ export class RuleEngine {
       }
       const rule = this.rules[r]!;
       if (!stepHit && rule.steps.length) resetSteps(stepHits, rule.steps.length);
-      if (mainHit && !this.gatesOpen(rule, env, now)) mainHit = false;
+      if (mainHit && !this.gatesOpen(rule, env, now)) {
+        mainHit = false;
+        // Only where the event alone would have fired it: for a count or sequence it just does not count.
+        if (rule.notifies && rule.pattern.kind === 'none') this.withhold(rule, event.id, 'suppressed', this.closedGate(rule, env));
+      }
       const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env);
       if (fired && rule.hasStop) {
         stopped = true;
@@ -264,8 +272,11 @@ export class RuleEngine {
   /** Most events fire nothing: they all share one empty, frozen answer instead of allocating their own. */
   private output(stopped: boolean): RuleOutput {
     const firings = this.firings;
+    const withheld = this.withheld;
     this.firings = null;
+    this.withheld = null;
     this.flagSnapshot = null;
+    if (withheld !== null) return { firings: firings ?? [], stopped, withheld };
     if (firings === null) return stopped ? STOPPED : NOTHING;
     return { firings, stopped };
   }
@@ -432,6 +443,10 @@ export class RuleEngine {
       if (t && at - t.last < rule.throttle.per) {
         t.suppressed++;
         counters.suppressedByThrottle++;
+        if (rule.notifies && trigger) {
+          const per = formatDuration(rule.throttle.per);
+          this.withhold(rule, trigger.id, 'throttled', `its throttle lets one notification through per ${per}${rule.throttle.by ? ` for ${JSON.stringify(tkey)}` : ''}, and one went out at ${isoTime(t.last)} (${t.suppressed} held back since)`);
+        }
         return true;
       }
       suppressedSinceLast = t?.suppressed ?? 0;
@@ -594,6 +609,22 @@ export class RuleEngine {
     const value = localTime(now, tz);
     this.localCache = { minute, tz, value };
     return value;
+  }
+
+  private withhold(rule: CompiledRule, eventId: string, fate: Withheld['fate'], reason: string): void {
+    (this.withheld ??= []).push({ ruleId: rule.id, ruleName: rule.name, eventId, fate, reason });
+  }
+
+  /** Which gate was closed, in plain words (only asked when one was). */
+  private closedGate(rule: CompiledRule, env: RuleEnv): string {
+    for (const [name, want] of rule.flagGates ?? []) {
+      const was = env.flags[name] === true;
+      if (was !== want) return `it notifies only while the "${name}" flag is ${want ? 'set' : 'not set'}, and it was ${was ? 'set' : 'not set'}`;
+    }
+    const t = rule.rule.context?.time;
+    const hours = t?.between ? ` ${t.between[0]}–${t.between[1]}` : '';
+    const days = t?.days ? ` on ${t.days.join(', ')}` : '';
+    return `it notifies only during its hours (${(hours + days).trim() || 'set in its context'}${env.timeZone ? `, ${env.timeZone}` : ''}), and this came outside them`;
   }
 
   private gatesOpen(rule: CompiledRule, env: RuleEnv, at: number): boolean {

@@ -61,6 +61,19 @@ export interface RuleOutput {
   stopped: boolean;
   /** Rules that could not be evaluated on this event (their patterns went over the matching time budget). */
   errors?: { ruleId: string; message: string }[];
+  /**
+   * Notifying rules that matched but held back: their throttle (`throttled`) or their context gate — a flag, their
+   * hours — (`suppressed`). `reason` in plain words, as of then; the notification center keeps it for "why".
+   */
+  withheld?: Withheld[];
+}
+
+export interface Withheld {
+  ruleId: string;
+  ruleName: string;
+  eventId: string;
+  fate: 'throttled' | 'suppressed';
+  reason: string;
 }
 
 export interface Verdict {
