@@ -65,6 +65,23 @@ export class UserRegex {
     return this.re.exec(s);
   }
 
+  /**
+   * Every match, left to right, at most `limit` (a monitor's regex extract). Unbudgeted like `exec`; the pattern
+   * needs the `g` flag. An empty match moves on by one character so it cannot loop.
+   */
+  execAll(s: string, limit = 1_000): RegExpExecArray[] {
+    if (!this.re.global) throw new Error('execAll needs a pattern compiled with the g flag');
+    const out: RegExpExecArray[] = [];
+    this.re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while (out.length < limit && (m = this.re.exec(s))) {
+      out.push(m);
+      if (m[0] === '') this.re.lastIndex++;
+    }
+    this.re.lastIndex = 0;
+    return out;
+  }
+
   replace(s: string, by: string): string {
     return this.re.replace(s, by);
   }

@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
-import { applyIgnore, extractText, SelectorError } from './extract.js';
+import { applyIgnore, SelectorError } from './extract.js';
 import { diffLines } from './diff.js';
+import { applyFilters, FilterError, parseFilter, parseFilters, type FilterStep } from './filters.js';
+import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
 
 const MIN_INTERVAL_MS = 60_000;
@@ -38,6 +40,33 @@ export const webConfigSchema = z.object({
     .array(ignorePattern)
     .default([])
     .meta({ label: 'Ignore patterns', help: 'Regular expressions for text to leave out before comparing, e.g. a visitor counter or "Updated \\d+ minutes ago".' }),
+  filters: z
+    .array(
+      z.string().superRefine((line, ctx) => {
+        const step = parseFilter(line);
+        if (typeof step === 'string') ctx.addIssue({ code: 'custom', message: step });
+      }),
+    )
+    .default([])
+    .meta({
+      label: 'Filters',
+      help:
+        'Steps applied in order, one per line: "css:#prices" (or a bare selector), "xpath://table[@id=\'stock\']//td[2]", ' +
+        '"json:$.items[*].price" for JSON addresses, "remove:.ad, .cookie-banner", "regex:(?<price>\\d+\\.\\d+)" (keeps matches; named groups become fields), ' +
+        '"ignore:^Updated" (drops matching lines), "sort".',
+    }),
+  ignoreWhitespace: z.boolean().default(true).meta({ label: 'Ignore spacing-only changes', help: 'A change that only adds or removes spaces or line breaks is not a change.' }),
+  ignoreNumbers: z
+    .boolean()
+    .default(false)
+    .meta({ label: 'Ignore number-only changes', help: 'A change where only digits differ (a counter, a date, a timestamp) is not a change.' }),
+  notifyBelow: z.number().optional().meta({ label: 'Only when the number is below', help: 'Read the first number of the watched text (a price) and report a change only when it is below this.' }),
+  notifyAbove: z.number().optional().meta({ label: 'Only when the number is above', help: 'Report a change only when the first number of the watched text is above this.' }),
+  notifyChangePercent: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ label: 'Only when the number changed by more than (%)', help: 'Report a change only when the first number moved by more than this many percent since the last check.' }),
   interval: duration('15m', 'Check every', 'How often to fetch the page (at least 1m).'),
   timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this; it counts as a failed check, not a change.'),
 });
@@ -46,6 +75,9 @@ export type WebConfig = z.infer<typeof webConfigSchema>;
 interface Baseline {
   hash: string;
   lines: string[];
+  /** Hash of the text as compared (spacing or digits left out when the user said so); absent in older baselines. */
+  key?: string;
+  number?: number | null;
 }
 
 const definition: MonitorDefinition<WebConfig> = {
@@ -68,50 +100,73 @@ const definition: MonitorDefinition<WebConfig> = {
         removedCount: 'Number of removed lines',
         before: 'The watched text before the change (lines joined by newlines, capped at 100,000 characters)',
         after: 'The watched text now (capped likewise)',
+        number: 'The first number in the watched text (a price), or null',
+        previousNumber: 'That number at the previous version, or null',
+        changePercent: 'How much the number moved, in percent, or null',
+        conditions: 'The number conditions that held ("below 40"), when any are set',
+        extracted: 'Named groups of regex filters (also set as fields of their own name)',
       },
     },
   ],
   create(ctx) {
     const { url, selector } = ctx.config;
     const ignore = ctx.config.ignore.map((p) => new UserRegex(p, 'g'));
+    const steps: FilterStep[] = [...(selector ? [{ kind: 'css' as const, selector }] : []), ...parseFilters(ctx.config.filters)];
+    const conditions = { below: ctx.config.notifyBelow, above: ctx.config.notifyAbove, changedByPercent: ctx.config.notifyChangePercent };
     const intervalMs = Math.max(parseDuration(ctx.config.interval), MIN_INTERVAL_MS);
     const timeoutMs = parseDuration(ctx.config.timeout);
+    const compareKey = (lines: string[]) =>
+      hashLines(lines.map((l) => (ctx.config.ignoreWhitespace ? l.replace(/\s+/g, '') : l)).map((l) => (ctx.config.ignoreNumbers ? l.replace(/\d+(?:[.,]\d+)*/g, '#') : l)));
 
     const check = async (signal: AbortSignal) => {
       let res;
       try {
-        res = await ctx.fetch(url, { timeoutMs, maxBytes: MAX_PAGE_BYTES, signal, headers: { accept: 'text/html,application/xhtml+xml,text/*;q=0.8' } });
+        res = await ctx.fetch(url, { timeoutMs, maxBytes: MAX_PAGE_BYTES, signal, headers: { accept: 'text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8' } });
       } catch (err) {
         throw readableError(err, url);
       }
       if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}${res.status >= 500 ? ' (server error)' : ''}; not treated as a change`);
       const contentType = res.headers.get('content-type') ?? '';
-      if (contentType && !/^(text\/|application\/(xhtml\+xml|xml|json))/i.test(contentType)) {
+      if (contentType && !/^(text\/|application\/(xhtml\+xml|xml|([\w.+-]+\+)?json))/i.test(contentType)) {
         throw new Error(`${url} sent "${contentType.split(';')[0]}", not a web page`);
       }
       if (looksBinary(res.body)) throw new Error(`${url} sent binary data, not a web page`);
       const charset = /charset=([^;\s]+)/i.exec(contentType)?.[1]?.replace(/"/g, '');
       let lines: string[];
+      let extracted: Record<string, string>;
       try {
-        lines = applyIgnore(extractText(res.body, selector, charset), ignore);
+        const filtered = applyFilters({ body: res.body, contentType, charset }, steps);
+        lines = applyIgnore(filtered.lines, ignore);
+        extracted = filtered.fields;
       } catch (err) {
-        if (err instanceof SelectorError) throw err;
+        if (err instanceof SelectorError || err instanceof FilterError) throw err;
         throw new Error(`could not read the page at ${url}: ${(err as Error).message}`);
       }
-      const current: Baseline = { hash: hashLines(lines), lines: capLines(lines) };
+      const number = firstNumber(lines);
+      const current: Baseline = { hash: hashLines(lines), key: compareKey(lines), lines: capLines(lines), number };
+      const pageUrl = res.url || url;
 
       if (ctx.dryRun) {
-        await ctx.emit(changeEvent(res.url || url, selector, [], current.lines));
+        await ctx.emit(changeEvent(ctx.name, pageUrl, selector, [], current.lines, { number, previousNumber: null, extracted, conditions: [] }));
         return;
       }
       const previous = ctx.state.get<Baseline>('baseline');
-      ctx.state.set('baseline', current);
       if (!previous) {
+        ctx.state.set('baseline', current);
         ctx.log.info('recorded the first version of the page', { url, lines: lines.length });
         return;
       }
-      if (previous.hash === current.hash) return;
-      await ctx.emit(changeEvent(res.url || url, selector, previous.lines, current.lines));
+      // Older baselines have no comparison key: derive it from their lines, so an upgrade is not a change.
+      if ((previous.key ?? compareKey(previous.lines)) === current.key) return;
+      const previousNumber = previous.number ?? firstNumber(previous.lines);
+      const met = conditionsMet(number, previousNumber, conditions);
+      if (hasConditions(conditions) && !met.length) {
+        // A change, but not one the user asked to hear about: it becomes the new baseline silently.
+        ctx.state.set('baseline', current);
+        ctx.health.ok(number === null ? 'changed, but no number found in the watched text' : `changed; ${number} meets no condition`);
+        return;
+      }
+      await ctx.emit(changeEvent(ctx.name, pageUrl, selector, previous.lines, current.lines, { number, previousNumber, extracted, conditions: met }), { state: { baseline: current } });
     };
 
     return {
@@ -125,7 +180,14 @@ const definition: MonitorDefinition<WebConfig> = {
 
 export default definition;
 
-function changeEvent(url: string, selector: string | undefined, before: string[], after: string[]) {
+interface Extras {
+  number: number | null;
+  previousNumber: number | null;
+  extracted: Record<string, string>;
+  conditions: string[];
+}
+
+function changeEvent(_name: string, url: string, selector: string | undefined, before: string[], after: string[], extras: Extras) {
   const diff = diffLines(before, after);
   const added = diff.added.slice(0, MAX_DIFF_LINES);
   const removed = diff.removed.slice(0, MAX_DIFF_LINES);
@@ -136,6 +198,8 @@ function changeEvent(url: string, selector: string | undefined, before: string[]
     body: [...added.map((l) => `+ ${l}`), ...removed.map((l) => `- ${l}`)].join('\n'),
     url,
     fields: {
+      // Named groups first, so a group called "url" or "diff" cannot hide the monitor's own fields.
+      ...extras.extracted,
       url,
       selector: selector ?? null,
       diff: { added, removed },
@@ -143,6 +207,11 @@ function changeEvent(url: string, selector: string | undefined, before: string[]
       removedCount: diff.removed.length,
       before: truncate(before.join('\n'), MAX_KEPT_CHARS),
       after: truncate(after.join('\n'), MAX_KEPT_CHARS),
+      extracted: extras.extracted,
+      number: extras.number,
+      previousNumber: extras.previousNumber,
+      changePercent: extras.number !== null && extras.previousNumber !== null ? changePercent(extras.previousNumber, extras.number) : null,
+      ...(extras.conditions.length ? { conditions: extras.conditions } : {}),
     },
   };
 }
