@@ -363,12 +363,13 @@ export const requests = {
   // it) or, for one rule, `previous` (the rule as the editor opened it; null for a new one). When that is no longer what
   // is in force the change is refused with code `conflict`, and nothing changes.
   'rules.list': { params: none, result: returns<{ rules: unknown[]; errors: (ValidationIssue & { ruleId?: string })[]; revision: string }>() },
-  'rules.save': { params: z.object({ rule: z.unknown(), previous: z.unknown().optional(), ifRevision: z.string().optional() }), result: returns<{ rule: unknown }>() },
+  // warnings: what the rule may mean but probably should not (a template in a shell's -c script); saving still works.
+  'rules.save': { params: z.object({ rule: z.unknown(), previous: z.unknown().optional(), ifRevision: z.string().optional() }), result: returns<{ rule: unknown; warnings: ValidationIssue[] }>() },
   'rules.replaceAll': { params: z.object({ rules: z.array(z.unknown()), ifRevision: z.string().optional() }), result: returns<{ count: number }>() },
   // Moving a rule sends the new order as ids: the whole list of thousands of rules is over the message limit.
   'rules.reorder': { params: z.object({ ids: z.array(z.string()) }), result: returns<{ count: number }>() },
   'rules.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
-  'rules.validate': { params: z.object({ rule: z.unknown() }), result: returns<{ ok: boolean; errors: ValidationIssue[] }>() },
+  'rules.validate': { params: z.object({ rule: z.unknown() }), result: returns<{ ok: boolean; errors: ValidationIssue[]; warnings: ValidationIssue[] }>() },
   /** Replays the events received in [since, until) (default: the last 7 days) through the rule, as they arrived. */
   'rules.test': {
     params: z.object({ rule: z.unknown(), since: z.string().optional(), until: z.string().optional(), flags: z.record(z.string(), z.boolean()).optional() }),

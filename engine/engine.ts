@@ -18,7 +18,7 @@ import type { Channel } from '../core/rpc/channel.js';
 import { dispatch, serveChannel, type Connection, type RequestHandler } from '../core/rpc/server.js';
 import type { Method, ParamsOf, Pushes, ResultOf, Topic } from '../core/protocol.js';
 import { newId } from '../core/ids.js';
-import { RuleEngine, validateRules, type RuleIssue } from '../rules/index.js';
+import { RuleEngine, validateRules, ruleWarnings, type RuleIssue } from '../rules/index.js';
 import { EventWriter } from './event-writer.js';
 import { RuleProcessor, type RuleRuntimeError } from './rule-processor.js';
 import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
@@ -334,6 +334,8 @@ export class Engine {
     const { rules, errors } = validateRules(this.config.current.rules as unknown[]);
     this.ruleErrors = errors;
     for (const e of errors) this.log.warn(`rule ${e.ruleId ?? '?'} not loaded: ${e.path}: ${e.message}`);
+    // Rules edited by hand never pass through the builder's warnings: the log says them.
+    for (const r of rules) for (const w of ruleWarnings(r)) this.log.warn(`rule ${r.id}: ${w.path}: ${w.message}`);
     this.rules.setRules(rules);
     this.processor?.rulesChanged();
   }

@@ -2,7 +2,7 @@ import { RequestError, type Handlers, type HandlersOf } from '../../core/rpc/ser
 import { stripSeq } from '../../core/store/index.js';
 import { parseDuration } from '../../core/duration.js';
 import type { PanoptesEvent } from '../../core/event.js';
-import { validateRule, replay, type ReplayMiss } from '../../rules/index.js';
+import { validateRule, ruleWarnings, replay, type ReplayMiss } from '../../rules/index.js';
 import { renderTemplate } from '../../rules/templates.js';
 import { toRef } from '../../rules/event-ref.js';
 import type { HandlerHost } from './host.js';
@@ -19,7 +19,8 @@ export function ruleHandlers(engine: HandlerHost) {
     }),
     'rules.validate': (p) => {
       const r = validateRule(p.rule);
-      return { ok: r.errors.length === 0, errors: r.errors.map(({ path, message }) => ({ path, message })) };
+      const warnings = r.rule ? ruleWarnings(r.rule).map(({ path, message }) => ({ path, message })) : [];
+      return { ok: r.errors.length === 0, errors: r.errors.map(({ path, message }) => ({ path, message })), warnings };
     },
     'rules.save': async (p) => {
       const r = validateRule(p.rule);
@@ -43,7 +44,7 @@ export function ruleHandlers(engine: HandlerHost) {
       );
       engine.loadRules();
       engine.broadcast('rules', { changed: true });
-      return { rule: p.rule };
+      return { rule: p.rule, warnings: ruleWarnings(r.rule).map(({ path, message }) => ({ path, message })) };
     },
     'rules.replaceAll': async (p) => {
       const problems = p.rules.flatMap((rule, i) => validateRule(rule).errors.map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })));

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react';
 import { useClient } from '../state.js';
 import { ListValue } from './ConditionEditor.js';
-import { CheckInput, Issues, NumberInput, SelectInput, TextInput, useBuilder, useIssues } from './context.js';
+import { CheckInput, Issues, NumberInput, SelectInput, TextInput, useBuilder, useIssues, Warnings } from './context.js';
 import { ACTION_KINDS, ACTION_LABELS, actionKind, fieldId, getIn, isObject, newAction, type ActionKind, type Json, type Path } from './model.js';
 
 const PREVIEW_DELAY_MS = 250;
@@ -277,6 +277,7 @@ function ArgvForm({ path }: { path: Path }) {
         <NumberInput path={[...path, 'timeoutMs']} label="Timeout (ms)" min={100} max={3600000} />
       </div>
       <Issues path={[...path, 'argv']} deep />
+      <Warnings path={[...path, 'argv']} />
     </div>
   );
 }

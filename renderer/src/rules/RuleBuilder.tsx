@@ -27,6 +27,7 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
   const [jsonText, setJsonText] = useState('');
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [issues, setIssues] = useState<ValidationIssue[]>([]);
+  const [warnings, setWarnings] = useState<ValidationIssue[]>([]);
   const [busy, setBusy] = useState(false);
   const [previewId, setPreviewId] = useState<string | null>(null);
   // A new rule's id follows its name until the user types an id of their own.
@@ -63,7 +64,11 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     let live = true;
     const timer = setTimeout(() => {
       client.request('rules.validate', { rule }).then(
-        (r) => live && setIssues(r.errors),
+        (r) => {
+          if (!live) return;
+          setIssues(r.errors);
+          setWarnings(r.warnings ?? []);
+        },
         () => {},
       );
     }, VALIDATE_DELAY_MS);
@@ -86,6 +91,7 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     rule,
     update,
     issues,
+    warnings,
     fields,
     types: types.data ?? [],
     monitors: monitors.data ?? [],

@@ -20,6 +20,8 @@ export interface Builder {
   rule: Json;
   update(path: Path, value: Json | undefined): void;
   issues: ValidationIssue[];
+  /** What the engine warns about (a template in a shell's -c script): shown, never blocking a save. */
+  warnings: ValidationIssue[];
   fields: FieldSuggestion[];
   types: MonitorTypeInfo[];
   monitors: MonitorInfo[];
@@ -47,6 +49,21 @@ export function Issues({ path, deep, id }: { path: Path; deep?: boolean; id?: st
   if (!list.length) return null;
   return (
     <div className="error field-issue" id={id} role="alert" data-path={jsonPath(path)}>
+      {list.map((i, n) => (
+        <div key={n}>{i.message}</div>
+      ))}
+    </div>
+  );
+}
+
+/** Warnings for `path` and below: said beside the input, in the warning colour. */
+export function Warnings({ path }: { path: Path }) {
+  const { warnings } = useBuilder();
+  const p = jsonPath(path);
+  const list = warnings.filter((i) => i.path === p || i.path.startsWith(p + '.') || i.path.startsWith(p + '['));
+  if (!list.length) return null;
+  return (
+    <div className="help warn field-warning" role="status" data-path={p}>
       {list.map((i, n) => (
         <div key={n}>{i.message}</div>
       ))}
