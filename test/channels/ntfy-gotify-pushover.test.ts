@@ -25,8 +25,20 @@ test('ntfy: the notification arrives as ntfy JSON with title, priority 4 for hig
   assert.equal(r.method, 'POST');
   assert.equal(r.path, '/');
   assert.match(String(r.headers['content-type']), /application\/json/);
-  assert.deepEqual(JSON.parse(r.body), { topic: 'phone-alerts', title: 'Build failed', message: 'main is red <b>again</b> & again', priority: 4, click: 'https://ci.example.org/run/42', tags: ['warning', 'ci'] });
+  assert.deepEqual(JSON.parse(r.body), { topic: 'phone-alerts', title: 'Build failed', message: 'main is red <b>again</b> & again', priority: 4, click: 'https://ci.example.org/run/42', tags: ['warning', 'ci'], sequence_id: 'notif-01HX_ntfy_phone' });
   assert.equal(r.headers.authorization, undefined);
+});
+
+// ntfy (2.16+) treats messages with one sequence ID as one notification: a repeat replaces it on the phone instead
+// of adding a second (an older server ignores the field). The ID is the send's idempotency key, in ntfy's alphabet.
+test('ntfy: a retried send carries the same sequence_id, so the phone shows one notification', async () => {
+  const key = '0123456789abcdef0123456789abcdef';
+  ntfyServer.answers.push((_r, res) => json(res, 502, { code: 50201, http: 502, error: 'bad gateway' }));
+  await sendError(ntfy, { server: ntfyServer.origin, topic: 'x' }, notification({ idempotencyKey: key }));
+  await sendWith(ntfy, { server: ntfyServer.origin, topic: 'x' }, notification({ idempotencyKey: key }));
+  const [a, b] = ntfyServer.received.slice(-2).map((r) => JSON.parse(r.body).sequence_id);
+  assert.equal(a, key);
+  assert.equal(b, key);
 });
 
 test('ntfy: urgent is priority 5, low is 2; a token goes as Bearer', async () => {
