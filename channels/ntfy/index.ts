@@ -1,5 +1,5 @@
 // ntfy (https://ntfy.sh or a self-hosted server): one JSON publish per notification to the server's root, with
-// the topic, title, priority (1-5) and click URL in the body, as ntfy's "publish as JSON" documents.
+// the topic, title, priority (1-5), click URL and sequence ID in the body, as ntfy's "publish as JSON" documents.
 import { z } from 'zod';
 import type { ChannelDefinition } from '../../core/notification-channel.js';
 import { ChannelError } from '../../core/notification-channel.js';
@@ -54,6 +54,10 @@ const ntfy: ChannelDefinition<NtfyConfig> = {
       priority: PRIORITY[PRIORITY_RANK[m.priority]],
       ...(m.url ? { click: m.url } : {}),
       ...(tags ? { tags: tags.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+      // ntfy 2.16+ shows messages with one sequence ID as one notification (a later one replaces it), so a send
+      // repeated after a lost answer or a crash does not ring twice; older servers ignore the field. The send's
+      // idempotency key (stable over attempts), in ntfy's alphabet for ids.
+      sequence_id: sequenceId(m.idempotencyKey),
     };
     const res = await ctx.fetch(server.replace(/\/+$/, '') + '/', { method: 'POST', headers, body: JSON.stringify(body), timeoutMs: 15_000 });
     if (res.ok) return;
@@ -66,6 +70,11 @@ const ntfy: ChannelDefinition<NtfyConfig> = {
     throw httpFailure(res, { service: 'ntfy', authField, notFoundField: 'server', badRequestField: 'topic', detail: err?.error ?? null });
   },
 };
+
+/** ntfy's ids are letters, digits, - and _ (at most 64). */
+function sequenceId(key: string): string {
+  return key.replace(/[^-_A-Za-z0-9]/g, '_').slice(0, 64);
+}
 
 function auth(url: URL): Record<string, string> {
   const out: Record<string, string> = {};

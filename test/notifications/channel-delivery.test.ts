@@ -43,6 +43,9 @@ test('a notification to ntfy runs in the channel lane: a 429 is retried after it
   assert.equal(posts.length, 2, 'one refused, one accepted');
   for (const p of posts) times.push(JSON.parse(p.body).title === 'Build #42 failed' ? 1 : 0);
   assert.deepEqual(times, [1, 1]);
+  const ids = posts.map((p) => JSON.parse(p.body).sequence_id);
+  assert.match(ids[0], /^[0-9a-f]{32}$/, 'the lane\'s idempotency key as ntfy\'s sequence id');
+  assert.equal(ids[1], ids[0], 'the retry replaces, never adds, on the phone');
   const row = engine.store.outbox.list().find((i) => i.lane === `channel:${phone.id}`);
   assert.ok(row, 'the send is an outbox row in the channel\'s lane');
   assert.equal(row.status, 'done');
