@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { MonitorContext, MonitorInstance } from './monitor.js';
 import type { NewEvent } from './event.js';
 import { isDuration, parseDuration, formatDuration } from './duration.js';
+import { maintenanceWindowSchema, maintenanceReason, describeReason, registerCheckMaintenance, unregisterCheckMaintenance } from './maintenance.js';
 
 export type CheckStatus = 'up' | 'down' | 'unknown';
 
@@ -175,41 +176,9 @@ function dependentsOf(id: string): string[] {
   return [...registry.entries()].filter(([, r]) => r.dependsOn === id).map(([k]) => k);
 }
 
-// ---- maintenance windows -------------------------------------------------------------------------------------------
+// ---- maintenance windows (core/maintenance: a check's own, the settings' scheduled ones, the flag) -------------------
 
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-
-/**
- * A maintenance window: one-off (`from`/`until`, ISO times) or recurring (`start`–`end` local time, on `days`, every
- * day when none are given; an `end` before `start` runs past midnight). While one is open a check's downs are held
- * (announced when it closes, if the check is still down).
- */
-export const maintenanceWindowSchema = z
-  .object({
-    from: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
-    days: z.array(z.enum(DAYS)).optional(),
-    start: z.string().regex(HHMM, 'a time like "02:00"').optional(),
-    end: z.string().regex(HHMM, 'a time like "04:30"').optional(),
-  })
-  .refine((w) => (w.from !== undefined && w.until !== undefined) || (w.start !== undefined && w.end !== undefined), { message: 'give "from" and "until" (one-off) or "start" and "end" (recurring)' });
-export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
-
-export function inMaintenance(windows: MaintenanceWindow[], now: number): boolean {
-  const d = new Date(now);
-  const minutes = d.getHours() * 60 + d.getMinutes();
-  const toMin = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
-  return windows.some((w) => {
-    if (w.from !== undefined && w.until !== undefined) return now >= Date.parse(w.from) && now < Date.parse(w.until);
-    const start = toMin(w.start!);
-    const end = toMin(w.end!);
-    const dayOk = (day: number) => !w.days?.length || w.days.includes(DAYS[day]!);
-    if (start <= end) return dayOk(d.getDay()) && minutes >= start && minutes < end;
-    // Past midnight: the evening part belongs to today, the morning part to the day before.
-    return (minutes >= start && dayOk(d.getDay())) || (minutes < end && dayOk((d.getDay() + 6) % 7));
-  });
-}
+export { maintenanceWindowSchema, inMaintenance, type MaintenanceWindow } from './maintenance.js';
 
 // ---- the config every check shares -------------------------------------------------------------------------------
 
@@ -225,7 +194,8 @@ export function checkOptionsShape(defaults: { interval: string; timeout: string 
     recoveries: z.number().int().min(1).max(100).default(1).meta({ label: 'Successes before up', help: 'How many successful checks in a row before a down check is reported up again.' }),
     minTimeInState: duration('0s', 'Minimum time in state', 'A flapping service is reported at most once per this time: a change sooner than this after the last one waits (e.g. "5m").'),
     dependsOn: z.string().trim().min(1).optional().meta({ label: 'Depends on', help: 'Id of another check (e.g. "ping:router"). While that one is down, this one\'s "down" is held and counted in the parent\'s.' }),
-    maintenance: z.array(maintenanceWindowSchema).default([]).meta({ label: 'Maintenance windows', help: 'While one is open, downs are held: e.g. { "days": ["sun"], "start": "02:00", "end": "04:00" } or { "from": "2026-12-24T08:00:00Z", "until": "2026-12-24T12:00:00Z" }.' }),
+    maintenance: z.array(maintenanceWindowSchema).default([]).meta({ label: 'Maintenance windows', help: 'While one is open, downs are held: e.g. { "days": ["sun"], "start": "02:00", "end": "04:00" } or { "from": "2026-12-24T08:00:00Z", "until": "2026-12-24T12:00:00Z" }. Windows for many checks at once (by tag, or all) are under Checks → Maintenance.' }),
+    tags: z.array(z.string().trim().min(1).max(100)).max(20).default([]).meta({ label: 'Tags', help: 'Added to this check\'s events (e.g. "nas", "home-lab"): rules can pick them, and a maintenance window for a tag covers every check carrying it.' }),
     sampleEvery: duration('5m', 'Chart sample every', 'Results are summed up into one check.sample (count, failures, min/avg/max) per this time, for the charts and uptime.'),
   };
 }
@@ -271,13 +241,16 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
   const fmt = opts.formatValue ?? ((v: number) => String(v));
   const parent = cfg.dependsOn ?? null;
   const base = { check: opts.kind, target: opts.target, name: ctx.name };
-  const tags = ['check', opts.kind];
+  const tags = ['check', opts.kind, ...(cfg.tags ?? []).filter((t) => t !== 'check' && t !== opts.kind)];
 
   let memory: CheckMemory = ctx.dryRun ? freshMemory() : { ...freshMemory(), ...(ctx.state.get<CheckMemory>('check') ?? {}) };
   let hours: UptimeHours = ctx.dryRun ? [] : (ctx.state.get<UptimeHours>('uptimeHours') ?? []);
   // The first result is a sample of its own, so a new check has a point on the board at once; then one per period.
   let window = emptyWindow(now() - sampleMs);
-  if (!ctx.dryRun) registry.set(ctx.id, { status: memory.status, failing: memory.failures > 0, dependsOn: parent, name: ctx.name });
+  if (!ctx.dryRun) {
+    registry.set(ctx.id, { status: memory.status, failing: memory.failures > 0, dependsOn: parent, name: ctx.name });
+    registerCheckMaintenance(ctx.id, cfg.maintenance ?? [], tags);
+  }
 
   // A parent that is failing but not yet announced down counts too: children checked between its first failure and
   // its announcement would otherwise speak first.
@@ -285,8 +258,9 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     const p = parent ? registry.get(parent) : undefined;
     return !!p && (p.status === 'down' || p.failing);
   };
-  /** Why a down may not be announced now: the parent's id, "maintenance", or null. */
-  const holder = (at: number): string | null => (parentDown() ? parent : inMaintenance(cfg.maintenance, at) ? 'maintenance' : null);
+  /** Why a down may not be announced now: the parent's id, "maintenance" (its own, a scheduled window, the flag), or null. */
+  const holder = (at: number): string | null => (parentDown() ? parent : maintenanceNow(at) ? 'maintenance' : null);
+  const maintenanceNow = (at: number) => (ctx.dryRun ? null : maintenanceReason(ctx.id, tags, at));
   const saveMemory = (m: CheckMemory) => {
     memory = m;
     const r = registry.get(ctx.id);
@@ -358,7 +332,8 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
     }
 
     if (memory.status === 'down') {
-      const why = memory.heldBy === 'maintenance' ? 'held: in a maintenance window' : `held: ${memory.heldBy} is down`;
+      const reason = memory.heldBy === 'maintenance' ? maintenanceNow(at) : null;
+      const why = memory.heldBy === 'maintenance' ? `held: ${reason ? describeReason(reason) : 'in a maintenance window'}` : `held: ${memory.heldBy} is down`;
       ctx.health.degraded(memory.heldBy ? `down (${why}): ${memory.lastError}` : `down: ${memory.lastError}`);
     } else if (!result.ok) {
       ctx.health.degraded(`failed ${memory.failures} of ${rules.retries} before down: ${result.reason ?? 'failed'}`);
@@ -415,7 +390,10 @@ export function runCheck(ctx: MonitorContext<CheckOptions>, opts: RunCheckOption
 
   ctx.every(intervalMs, once, { timeoutMs: timeoutMs + 5_000 });
   return () => {
-    if (!ctx.dryRun && registry.get(ctx.id)) registry.delete(ctx.id);
+    if (!ctx.dryRun && registry.get(ctx.id)) {
+      registry.delete(ctx.id);
+      unregisterCheckMaintenance(ctx.id);
+    }
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { PanoptesEvent } from './event.js';
+import type { ScheduledMaintenance } from './maintenance.js';
 import {
   brokerRefSchema,
   forwardingSchema,
@@ -17,7 +18,7 @@ import {
   type Settings,
 } from './config/schema.js';
 
-export type { Settings };
+export type { Settings, ScheduledMaintenance };
 export type HealthStatus = 'starting' | 'ok' | 'degraded' | 'failing' | 'stopped' | 'paused';
 
 export interface MonitorHealth {
@@ -318,6 +319,19 @@ export interface ActionsStatus {
   deadLetters: number;
 }
 
+/** A scheduled maintenance window with whether it is open now. */
+export type MaintenanceWindowInfo = ScheduledMaintenance & { open: boolean };
+
+export interface MaintenanceStatus {
+  /** The `maintenance` flag is on: maintenance everywhere until it is cleared or expires. */
+  flag: boolean;
+  /** When the flag ends by itself (ISO), null when it has no expiry or is off. */
+  flagExpiresAt: string | null;
+  windows: MaintenanceWindowInfo[];
+  /** The running checks in maintenance now, and why. */
+  checks: { id: string; reason: string }[];
+}
+
 /** Marks a request's result type (a type only; nothing is checked at run time on the way out). */
 const returns = <T>(): T => undefined as T;
 const none = z.object({});
@@ -391,6 +405,10 @@ export const requests = {
   'settings.get': { params: none, result: returns<Settings>() },
   /** Only the fields given change (also inside `notifications`). */
   'settings.update': { params: settingsUpdateSchema, result: returns<Settings>() },
+  'maintenance.status': { params: none, result: returns<MaintenanceStatus>() },
+  /** Add (no id, or a new one) or replace (an existing id) a scheduled window; checked in depth (code `invalid`, with paths). */
+  'maintenance.save': { params: z.object({ window: record }), result: returns<MaintenanceWindowInfo>() },
+  'maintenance.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
   'notifications.recent': { params: z.object({ limit: z.number().optional() }), result: returns<NotificationPayload[]>() },
   /** Each destination's health and how many dead letters wait. */
   'actions.status': { params: none, result: returns<ActionsStatus>() },

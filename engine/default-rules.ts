@@ -26,6 +26,8 @@ export const DEFAULT_NOTIFY_RULES = [
     name: 'Notify me when a check goes down',
     enabled: true,
     when: { type: 'check.down' },
+    // Checks hold their downs in maintenance already; said here too, so the rule reads as it behaves.
+    context: { maintenance: false },
     then: [{ notify: { title: '{{ title }}', body: '{{ body }}', priority: 'high', sound: true } }],
   },
   {
@@ -40,6 +42,8 @@ export const DEFAULT_NOTIFY_RULES = [
     name: 'Notify me when a heartbeat is missed',
     enabled: true,
     when: { type: 'heartbeat.missed' },
+    // A job stopped for maintenance (a window for its tag "heartbeat", for all, or the maintenance flag) is expected to be quiet.
+    context: { maintenance: false },
     then: [{ notify: { title: '{{ title }}', priority: 'high', sound: true } }],
   },
   {

@@ -12,6 +12,7 @@ import type { MonitorEntry } from '../core/config/schema.js';
 import { FileSecretStore, type SecretStore } from '../core/secrets.js';
 import { MonitorHost, secretFields } from '../core/monitor-host.js';
 import { FlagManager } from '../core/flags.js';
+import { setMaintenanceSources, MAINTENANCE_FLAG, type MaintenanceSources } from '../core/maintenance.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Channel } from '../core/rpc/channel.js';
@@ -97,6 +98,7 @@ export class Engine {
   private readonly retention: RetentionSweeper;
   private readonly handler: RequestHandler;
   private closed = false;
+  private readonly maintenanceSources: MaintenanceSources;
   private unwatchConfig: () => void = () => {};
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
@@ -128,6 +130,9 @@ export class Engine {
       // A hold flag cleared (or set): the center releases what it held as one summary.
       this.notifications?.changed();
     });
+    // Checks hold their downs, and rules with `context.maintenance` gate, by the settings' windows and the flag.
+    this.maintenanceSources = { scheduled: () => this.config.current.settings.maintenance.windows, manual: () => this.flags.isSet(MAINTENANCE_FLAG) };
+    setMaintenanceSources(this.maintenanceSources);
     this.host = new MonitorHost({
       definitions,
       stateFor: (id) => store.monitorState.forMonitor(id),
@@ -462,6 +467,7 @@ export class Engine {
     await this.notifications.close();
     this.flags.dispose();
     this.retention.stop();
+    setMaintenanceSources(null, this.maintenanceSources);
     this.store.close();
   }
 }

@@ -3,6 +3,7 @@ import type { Store } from '../core/store/index.js';
 import type { Logger } from '../core/log.js';
 import type { Clock } from '../core/clock.js';
 import type { FlagManager } from '../core/flags.js';
+import { isInMaintenance } from '../core/maintenance.js';
 import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
 
 const CURSOR = 'rules';
@@ -115,7 +116,7 @@ export class RuleProcessor {
       for (const event of batch) {
         let out: RuleOutput;
         try {
-          out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values() });
+          out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values(), maintenance: isInMaintenance });
         } catch (err) {
           // Matching is pure computation: what fails on this event fails on every replay of it. Retrying would wedge
           // the processor on one stored event for good (across restarts too), so it is recorded and passed.
@@ -159,7 +160,7 @@ export class RuleProcessor {
     if (deadline !== null && deadline <= now) {
       let enqueued = 0;
       this.store.txDerived(() => {
-        const out = this.rules.advanceTo(now, { now, flags: this.flags.values() });
+        const out = this.rules.advanceTo(now, { now, flags: this.flags.values(), maintenance: isInMaintenance });
         enqueued = this.apply(out, null);
         this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
       });

@@ -11,7 +11,18 @@ import type { Getter } from './paths.js';
 import { compileTimeGate, type TimeGate } from './time-gate.js';
 import type { TraceRing } from './trace-ring.js';
 import type { Action, Match, Rule } from './schema.js';
-import type { EventRef, Firing } from './types.js';
+import type { EventRef, Firing, RuleEnv } from './types.js';
+import type { PanoptesEvent } from '../core/event.js';
+import { MAINTENANCE_FLAG } from '../core/maintenance.js';
+
+/**
+ * Maintenance for the event a firing is about (for a silence, the last one seen, or none): the env's answer for its
+ * source and tags, or the `maintenance` flag alone when the env has none (replays, rule tests).
+ */
+export function inMaintenance(env: RuleEnv, about: EventRef | PanoptesEvent | null, at: number): boolean {
+  if (env.maintenance) return env.maintenance(about?.source ?? null, about?.tags ?? [], at);
+  return env.flags[MAINTENANCE_FLAG] === true;
+}
 
 export type PatternSpec =
   | { kind: 'none' }
@@ -46,6 +57,8 @@ export interface CompiledRule {
   steps: Matcher[];
   flagGates: [string, boolean][] | null;
   timeGate: TimeGate | null;
+  /** `context.maintenance`: fire only in (true) or out of (false) maintenance; null when the rule does not say. */
+  maintenanceGate: boolean | null;
   pattern: PatternSpec;
   by: Getter | null;
   throttle: { per: number; by: Getter | null } | null;
@@ -100,7 +113,7 @@ export const FAST_FIRE = 1;
 export const FAST_ABSENT = 2;
 
 export function fastKindOf(c: CompiledRule): number {
-  const plain = !c.flagGates && !c.timeGate && !c.after && c.steps.length === 0;
+  const plain = !c.flagGates && !c.timeGate && c.maintenanceGate === null && !c.after && c.steps.length === 0;
   if (plain && c.pattern.kind === 'none' && !c.throttle && !c.digest && !c.hasStop) return FAST_FIRE;
   if (plain && c.pattern.kind === 'absent' && !c.by) return FAST_ABSENT;
   return 0;
@@ -156,6 +169,7 @@ export function compileRule(rule: Rule, order: number): CompiledRule {
     steps: [],
     flagGates: rule.context?.flags ? Object.entries(rule.context.flags) : null,
     timeGate: rule.context?.time ? compileTimeGate(rule.context.time) : null,
+    maintenanceGate: rule.context?.maintenance ?? null,
     pattern,
     by: p?.by ? getter(p.by) : null,
     throttle: rule.throttle ? { per: parseDuration(rule.throttle.per), by: rule.throttle.by ? getter(rule.throttle.by) : null } : null,

@@ -16,7 +16,7 @@ import { localTime, type LocalTime } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
 import { TraceRing } from './trace-ring.js';
 import { MAX_REF_BODY, refOf, toRef } from './event-ref.js';
-import { compileRule, fastKindOf, matchOf, newState, FAST_ABSENT, FAST_FIRE, type Absence, type CompiledRule, type Matcher, type RuleCounters, type RuleState } from './compiled-rule.js';
+import { compileRule, fastKindOf, inMaintenance, matchOf, newState, FAST_ABSENT, FAST_FIRE, type Absence, type CompiledRule, type Matcher, type RuleCounters, type RuleState } from './compiled-rule.js';
 import { EngineFiring, type WindowSpec } from './firing.js';
 import { explainRule } from './explain.js';
 import { snapshotStates, statesFromSnapshot } from './state-snapshot.js';
@@ -228,10 +228,10 @@ export class RuleEngine {
       }
       const rule = this.rules[r]!;
       if (!stepHit && rule.steps.length) resetSteps(stepHits, rule.steps.length);
-      if (mainHit && !this.gatesOpen(rule, env, now)) {
+      if (mainHit && !this.gatesOpen(rule, env, now, event)) {
         mainHit = false;
         // Only where the event alone would have fired it: for a count or sequence it just does not count.
-        if (rule.notifies && rule.pattern.kind === 'none') this.withhold(rule, event.id, 'suppressed', this.closedGate(rule, env));
+        if (rule.notifies && rule.pattern.kind === 'none') this.withhold(rule, event.id, 'suppressed', this.closedGate(rule, env, event));
       }
       const fired = this.onEvent(rule, event, mainHit, afterHit, stepHits, env);
       if (fired && rule.hasStop) {
@@ -523,7 +523,7 @@ export class RuleEngine {
       st.after.delete(t.key);
     }
     // Silence is judged when the deadline passes, so the context gates are checked then too.
-    if (!this.gatesOpen(rule, env, t.at)) {
+    if (!this.gatesOpen(rule, env, t.at, trigger)) {
       rule.counters.gatedTimerFirings++;
       return;
     }
@@ -616,10 +616,13 @@ export class RuleEngine {
   }
 
   /** Which gate was closed, in plain words (only asked when one was). */
-  private closedGate(rule: CompiledRule, env: RuleEnv): string {
+  private closedGate(rule: CompiledRule, env: RuleEnv, about: PanoptesEvent): string {
     for (const [name, want] of rule.flagGates ?? []) {
       const was = env.flags[name] === true;
       if (was !== want) return `it notifies only while the "${name}" flag is ${want ? 'set' : 'not set'}, and it was ${was ? 'set' : 'not set'}`;
+    }
+    if (rule.maintenanceGate !== null && inMaintenance(env, about, env.now) !== rule.maintenanceGate) {
+      return rule.maintenanceGate ? 'it notifies only during maintenance, and this came outside it' : 'it stays quiet during maintenance, and this came in maintenance';
     }
     const t = rule.rule.context?.time;
     const hours = t?.between ? ` ${t.between[0]}–${t.between[1]}` : '';
@@ -627,11 +630,13 @@ export class RuleEngine {
     return `it notifies only during its hours (${(hours + days).trim() || 'set in its context'}${env.timeZone ? `, ${env.timeZone}` : ''}), and this came outside them`;
   }
 
-  private gatesOpen(rule: CompiledRule, env: RuleEnv, at: number): boolean {
+  /** `about`: the event the firing is about (for a silence, the last one seen, or none); it picks the maintenance windows that apply. */
+  private gatesOpen(rule: CompiledRule, env: RuleEnv, at: number, about: EventRef | PanoptesEvent | null): boolean {
     if (rule.flagGates) {
       for (const [name, want] of rule.flagGates) if ((env.flags[name] === true) !== want) return false;
     }
     if (rule.timeGate && !rule.timeGate(this.local(at, env.timeZone))) return false;
+    if (rule.maintenanceGate !== null && inMaintenance(env, about, at) !== rule.maintenanceGate) return false;
     return true;
   }
 

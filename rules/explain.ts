@@ -8,7 +8,7 @@ import { whyFalse } from './conditions.js';
 import { groupKey } from './paths.js';
 import type { LocalTime } from './time-gate.js';
 import { isoTime as iso } from './iso-time.js';
-import type { CompiledRule, Matcher, RuleState } from './compiled-rule.js';
+import { inMaintenance, type CompiledRule, type Matcher, type RuleState } from './compiled-rule.js';
 import type { RuleEnv, Verdict } from './types.js';
 
 export function explainRule(rule: CompiledRule, st: RuleState, e: PanoptesEvent, env: RuleEnv, local: (at: number, tz: string | undefined) => LocalTime): Verdict {
@@ -29,6 +29,9 @@ export function explainRule(rule: CompiledRule, st: RuleState, e: PanoptesEvent,
     const l = local(env.now, env.timeZone);
     const hhmm = `${String(Math.floor(l.minutes / 60)).padStart(2, '0')}:${String(l.minutes % 60).padStart(2, '0')}`;
     return v(false, `$.context.time: local time ${hhmm} on day ${l.day} is outside the rule's time window`);
+  }
+  if (rule.maintenanceGate !== null && inMaintenance(env, e, env.now) !== rule.maintenanceGate) {
+    return v(false, rule.maintenanceGate ? '$.context.maintenance: not in maintenance now, the rule fires only during maintenance' : '$.context.maintenance: in maintenance now, the rule stays quiet during maintenance');
   }
   const throttled = (() => {
     if (!rule.throttle) return '';

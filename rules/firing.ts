@@ -110,7 +110,7 @@ export class EngineFiring implements Firing {
       ...(window !== undefined ? { window } : {}),
       actions,
     };
-    if (rule.flagGates || rule.timeGate) trace.context = describeContext(rule, this.flags, this.atMs, this.timeZone);
+    if (rule.flagGates || rule.timeGate || rule.maintenanceGate !== null) trace.context = describeContext(rule, this.flags, this.atMs, this.timeZone);
     if (this.suppressedSinceLast >= 0) trace.throttle = { per: formatDuration(rule.throttle!.per), suppressedSinceLast: this.suppressedSinceLast };
     if (errors.length) {
       trace.renderErrors = errors;
@@ -127,6 +127,8 @@ function describeContext(rule: CompiledRule, flags: Record<string, boolean>, at:
     const l = localTime(at, timeZone);
     ctx.time = { localMinutes: l.minutes, day: l.day };
   }
+  // It fired, so the gate was open: maintenance was as the rule wanted.
+  if (rule.maintenanceGate !== null) ctx.maintenance = { want: rule.maintenanceGate, was: rule.maintenanceGate };
   return ctx;
 }
 

@@ -131,6 +131,8 @@ const contextSchema = z.strictObject({
       days: z.array(z.enum(DAYS)).min(1).optional(),
     })
     .optional(),
+  /** false: not while in maintenance (the event's check or tags in a maintenance window, or the `maintenance` flag on); true: only then. */
+  maintenance: z.boolean().optional(),
 });
 
 const countPattern = z.strictObject({ count: z.number().int().min(1).max(10_000), within: duration, by: fieldPath.optional() });

@@ -8,6 +8,11 @@ export interface RuleEnv {
   flags: Record<string, boolean>;
   /** IANA zone for `context.time` gates; the machine's local zone when absent. */
   timeZone?: string;
+  /**
+   * `context.maintenance` gates: is an event of `source` with `tags` in maintenance at `at` (core/maintenance)?
+   * Without it, maintenance is the `maintenance` flag alone.
+   */
+  maintenance?: (source: string | null, tags: readonly string[], at: number) => boolean;
 }
 
 export type RenderedAction =
@@ -35,7 +40,7 @@ export interface Trace {
   key?: string;
   /** Each `when`/`if` node's result on the event that completed the firing. */
   conditions?: ConditionResult[];
-  context?: { flags?: Record<string, { want: boolean; was: boolean }>; time?: { localMinutes: number; day: number } };
+  context?: { flags?: Record<string, { want: boolean; was: boolean }>; time?: { localMinutes: number; day: number }; maintenance?: { want: boolean; was: boolean } };
   /** Window contents for count/sequence/digest/absence firings. */
   window?: { within?: string; events: { id: string; ts: string }[]; count?: number };
   /** Firings held back by `throttle` since the previous one that went through. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduledMaintenanceSchema } from '../maintenance.js';
 
 /** Monitor instance ids are `<type>:<slug>`; they become event sources and appear in rules (`rss:*`). */
 export const MONITOR_ID = /^[a-z][a-z0-9_-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -98,12 +99,21 @@ function withDefaults(value: unknown, defaults: unknown): unknown {
 /** The notification settings as kept in the config document: what is missing takes its default. */
 export const notificationSettingsSchema = z.preprocess((v) => withDefaults(v, NOTIFICATION_DEFAULTS), notificationSettingsFields);
 
+/** Maintenance windows for every check or for the checks of some tags (core/maintenance); ids unique. */
+export const maintenanceSettingsFields = z.object({
+  windows: z
+    .array(scheduledMaintenanceSchema)
+    .max(200)
+    .refine((ws) => new Set(ws.map((w) => w.id)).size === ws.length, 'two maintenance windows have the same id'),
+});
+
 export const settingsFields = z.object({
   retentionDays: z.number().int().positive(),
   commandsEnabled: z.boolean(),
   notifications: notificationSettingsFields,
   theme: z.enum(['system', 'light', 'dark']),
   traceLimitPerRule: z.number().int().min(1).max(10_000),
+  maintenance: maintenanceSettingsFields,
 });
 const S = settingsFields.shape;
 
@@ -114,6 +124,7 @@ export const settingsSchema = z.object({
   notifications: notificationSettingsSchema,
   theme: S.theme.default('system'),
   traceLimitPerRule: S.traceLimitPerRule.default(50),
+  maintenance: S.maintenance.default({ windows: [] }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 

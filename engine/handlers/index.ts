@@ -5,6 +5,7 @@ import { eventHandlers } from './events.js';
 import { flagHandlers } from './flags.js';
 import { forwardingHandlers } from './forwarding.js';
 import type { HandlerHost } from './host.js';
+import { maintenanceHandlers } from './maintenance.js';
 import { monitorHandlers } from './monitors.js';
 import { notificationHandlers } from './notifications.js';
 import { ruleHandlers } from './rules.js';
@@ -20,6 +21,7 @@ export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost):
     ...monitorHandlers(engine),
     ...ruleHandlers(engine),
     ...flagHandlers(engine),
+    ...maintenanceHandlers(engine),
     ...notificationHandlers(engine),
     ...actionHandlers(engine),
     ...channelHandlers(engine),

@@ -5,6 +5,7 @@ import type { PanoptesEvent } from '../../core/event.js';
 import { validateRule, ruleWarnings, replay, type ReplayMiss } from '../../rules/index.js';
 import { renderTemplate } from '../../rules/templates.js';
 import { toRef } from '../../rules/event-ref.js';
+import { isInMaintenance } from '../../core/maintenance.js';
 import type { HandlerHost } from './host.js';
 import { ConfigConflictError } from '../../core/config/config-store.js';
 import { isDeepStrictEqual } from 'node:util';
@@ -103,7 +104,7 @@ export function ruleHandlers(engine: HandlerHost) {
     'rules.explain': (p) => {
       const e = engine.store.events.get(p.eventId);
       if (!e) throw new RequestError('not_found', `no event "${p.eventId}"`);
-      const verdicts = engine.rules.explain(stripSeq(e), { now: Date.parse(e.receivedAt), flags: engine.flags.values() });
+      const verdicts = engine.rules.explain(stripSeq(e), { now: Date.parse(e.receivedAt), flags: engine.flags.values(), maintenance: isInMaintenance });
       return { verdicts: p.ruleId ? verdicts.filter((v) => v.ruleId === p.ruleId) : verdicts };
     },
     'rules.preview': (p) => {

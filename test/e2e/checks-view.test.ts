@@ -38,7 +38,7 @@ before(async () => {
       JSON.stringify({
         monitors: [
           { id: 'http:shop', type: 'http', name: 'Shop', config: { url: shopUrl, keyword: 'open', ...check } },
-          { id: 'http:backend', type: 'http', name: 'Backend', config: { url: `http://127.0.0.1:${dead}/health`, ...check } },
+          { id: 'http:backend', type: 'http', name: 'Backend', config: { url: `http://127.0.0.1:${dead}/health`, tags: ['backend'], ...check } },
         ],
       }),
     );
@@ -73,6 +73,65 @@ uiTest('the Checks view: state, uptime, sparkline and the reason a check is down
   assert.equal((await backend.getByRole('cell').allInnerTexts())[1], '0.00 %');
   assert.equal((await board.getByRole('row').nth(1).getAttribute('aria-label')), 'Backend', 'down checks first');
   await screenshot(page, 'checks');
+
+  assert.deepEqual(watch.problems, []);
+  assert.deepEqual(watch.externalRequests, []);
+});
+
+/** A datetime-local input's value for a time `ms` from now (the browser runs on this machine, in its zone). */
+function localInput(ms: number): string {
+  const d = new Date(Date.now() + ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+uiTest('maintenance: a window for a tag shows on the checks carrying it, "maintenance now" on every check, and both end', 90_000, async () => {
+  await page.goto(agent.url);
+  await page.getByRole('link', { name: 'Checks' }).click();
+  const board = page.getByRole('table', { name: 'Checks' });
+  const panel = page.getByRole('region', { name: 'Maintenance' });
+  await panel.getByText('No scheduled windows.').waitFor();
+
+  // A refused window says why, at the form.
+  const form = panel.getByRole('form', { name: 'Add a maintenance window' });
+  await form.getByRole('button', { name: 'Add window' }).click();
+  await panel.getByRole('alert').filter({ hasText: /name/ }).waitFor();
+
+  await form.getByLabel('Name').fill('Backend deploy');
+  await form.getByLabel('Repeats').selectOption('once');
+  await form.getByLabel('Starts').fill(localInput(-30 * 60_000));
+  await form.getByLabel('Ends').fill(localInput(60 * 60_000));
+  await form.getByLabel('Tags (optional)').fill('backend');
+  await form.getByRole('button', { name: 'Add window' }).click();
+  const item = panel.getByRole('listitem', { name: 'Backend deploy' });
+  await item.getByText('Open now').waitFor();
+  await item.getByText('tags: backend').waitFor();
+  await board.getByRole('row', { name: 'Backend' }).getByText('Maintenance: in maintenance window "Backend deploy"').waitFor();
+  assert.equal(await board.getByRole('row', { name: 'Shop' }).locator('.maintenance-note').count(), 0, 'the untagged check is not in maintenance');
+
+  // A weekly one, closed now unless the test runs on a Sunday night.
+  await form.getByLabel('Name').fill('Sunday updates');
+  await form.getByLabel('Repeats').selectOption('recurring');
+  await form.getByRole('group', { name: 'Days' }).getByLabel('Sun').check();
+  await form.getByLabel('From').fill('02:00');
+  await form.getByLabel('To').fill('04:00');
+  await form.getByRole('button', { name: 'Add window' }).click();
+  await panel.getByRole('listitem', { name: 'Sunday updates' }).getByText('Sun 02:00–04:00').waitFor();
+  await panel.getByRole('listitem', { name: 'Sunday updates' }).getByText('all checks').waitFor();
+  await screenshot(page, 'checks-maintenance');
+
+  // Maintenance now: every check, until ended.
+  await panel.getByLabel('For').fill('30m');
+  await panel.getByRole('button', { name: 'Start maintenance now' }).click();
+  await panel.getByText(/^Maintenance on until /).waitFor();
+  await board.getByRole('row', { name: 'Shop' }).getByText('Maintenance: the maintenance flag is on').waitFor();
+  await panel.getByRole('button', { name: 'End maintenance' }).click();
+  await panel.getByRole('button', { name: 'Start maintenance now' }).waitFor();
+  await board.getByRole('row', { name: 'Shop' }).locator('.maintenance-note').waitFor({ state: 'detached' });
+
+  await panel.getByRole('button', { name: 'Remove maintenance window Backend deploy' }).click();
+  await item.waitFor({ state: 'detached' });
+  await board.getByRole('row', { name: 'Backend' }).locator('.maintenance-note').waitFor({ state: 'detached' });
 
   assert.deepEqual(watch.problems, []);
   assert.deepEqual(watch.externalRequests, []);

@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tcp from '../../monitors/tcp/index.js';
 import { createTestContext } from './web-test-context.js';
+import { setMaintenanceSources, checksInMaintenance, type ScheduledMaintenance } from '../../core/maintenance.js';
 
 async function listener(): Promise<{ port: number; close(): Promise<void>; reopen(): Promise<void> }> {
   let srv = net.createServer((s) => s.end());
@@ -94,4 +95,45 @@ test('a down during a maintenance window is held, and announced when the window 
   await t.tick();
   assert.equal(t.events.filter((e) => e.type === 'check.down').length, 1, 'still down after the window: announced');
   await t.stop();
+});
+
+test('scheduled windows from the settings: one for a tag holds the downs of the checks carrying it, not of the others; the maintenance flag holds every check', async () => {
+  const nas = await listener();
+  const web = await listener();
+  await Promise.all([nas.close(), web.close()]);
+  let flag = false;
+  const scheduled: ScheduledMaintenance[] = [{ id: 'nas-night', name: 'NAS updates', tags: ['nas'], from: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 3_600_000).toISOString() }];
+  const sources = { scheduled: () => scheduled, manual: () => flag };
+  setMaintenanceSources(sources);
+  try {
+    const a = createTestContext(tcp, { host: '127.0.0.1', port: nas.port, retries: 1, tags: ['nas'] }, { extra: { id: 'tcp:nas-tagged', name: 'NAS' } });
+    const b = createTestContext(tcp, { host: '127.0.0.1', port: web.port, retries: 1 }, { extra: { id: 'tcp:web-untagged', name: 'Web' } });
+    for (const t of [a, b]) await t.instance.start();
+    for (const t of [a, b]) await t.tick();
+    assert.equal(a.events.filter((e) => e.type === 'check.down').length, 0, 'the tagged check is held');
+    assert.match(a.healthLog.filter((h) => h !== 'ok').at(-1)!, /down \(held: in maintenance window "NAS updates"\)/);
+    assert.equal(b.events.filter((e) => e.type === 'check.down').length, 1, 'the other is not');
+    assert.ok(b.events.every((e) => !(e.tags ?? []).includes('nas')));
+    assert.ok(a.events.every((e) => (e.tags ?? []).includes('nas') && (e.tags ?? []).includes('tcp')), 'the check\'s tags are on its events');
+    assert.deepEqual(checksInMaintenance(Date.now()).map((c) => c.id), ['tcp:nas-tagged']);
+
+    // The flag: maintenance everywhere, so a newly failing check is held too.
+    flag = true;
+    const c = createTestContext(tcp, { host: '127.0.0.1', port: web.port, retries: 1 }, { extra: { id: 'tcp:web-2', name: 'Web 2' } });
+    await c.instance.start();
+    await c.tick();
+    assert.equal(c.events.filter((e) => e.type === 'check.down').length, 0);
+    assert.match(c.healthLog.filter((h) => h !== 'ok').at(-1)!, /held: the maintenance flag is on/);
+    // Flag off and the window gone: the checks still down say so now.
+    flag = false;
+    scheduled.length = 0;
+    await a.tick();
+    await c.tick();
+    assert.equal(a.events.filter((e) => e.type === 'check.down').length, 1);
+    assert.equal(c.events.filter((e) => e.type === 'check.down').length, 1);
+    for (const t of [a, b, c]) await t.stop();
+    assert.deepEqual(checksInMaintenance(Date.now()), [], 'stopped checks are forgotten');
+  } finally {
+    setMaintenanceSources(null, sources);
+  }
 });

@@ -5,6 +5,7 @@ import { KindBadge } from '../components/KindBadge.js';
 import { timeAgo } from '../lib/format.js';
 import { useRecentEvents } from '../lib/recentEvents.js';
 import { usePush, useQuery } from '../state.js';
+import { MaintenancePanel, useMaintenance } from './MaintenancePanel.js';
 
 const DAY_MS = 86_400_000;
 const SAMPLES_MAX = 20_000;
@@ -52,6 +53,8 @@ export function ChecksView() {
   const samples = useRecentEvents(DAY_MS, 'check.sample', SAMPLES_MAX);
   usePush('monitors', (list) => monitors.set(list));
   usePush('health', (h) => monitors.set((prev) => (prev ?? []).map((m) => (m.id === h.monitorId ? { ...m, health: h } : m))));
+  const maintenance = useMaintenance();
+  const inMaintenance = useMemo(() => new Map((maintenance.data?.checks ?? []).map((c) => [c.id, c.reason])), [maintenance.data]);
 
   const checkTypes = useMemo(() => new Set((types.data ?? []).filter((t) => t.events.some((e) => e.type === 'check.sample')).map((t) => t.type)), [types.data]);
   const bySource = useMemo(() => {
@@ -102,16 +105,17 @@ export function ChecksView() {
           </thead>
           <tbody>
             {rows.map(({ m, state }) => (
-              <CheckRow key={m.id} monitor={m} state={state} samples={bySource.get(m.id) ?? []} />
+              <CheckRow key={m.id} monitor={m} state={state} samples={bySource.get(m.id) ?? []} maintenance={inMaintenance.get(m.id) ?? null} />
             ))}
           </tbody>
         </table>
       ) : null}
+      <MaintenancePanel status={maintenance} />
     </div>
   );
 }
 
-function CheckRow({ monitor, state, samples }: { monitor: MonitorInfo; state: State; samples: PanoptesEvent[] }) {
+function CheckRow({ monitor, state, samples, maintenance }: { monitor: MonitorInfo; state: State; samples: PanoptesEvent[]; maintenance: string | null }) {
   const latest = samples[0];
   const series = samples
     .slice()
@@ -129,6 +133,7 @@ function CheckRow({ monitor, state, samples }: { monitor: MonitorInfo; state: St
       </th>
       <td>
         <span className={`status ${PILL[state]}`}>{LABEL[state]}</span>
+        {maintenance ? <div className="small maintenance-note" title={maintenance}>Maintenance: {maintenance}</div> : null}
         {h.lastSuccess ? <div className="muted small">checked {timeAgo(h.lastSuccess)}</div> : null}
       </td>
       <td>{pct(latest?.fields.uptime24h)}</td>
