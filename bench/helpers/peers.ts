@@ -148,8 +148,9 @@ export function nodeRedFlow(job: JobSpec, receiverUrl: string): unknown[] {
     middle = [{ id: 'cond0', type: 'function', z, name: `count ${job.count.n} per key`, func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['req']] }];
   } else {
     // One switch node holds at most SWITCH_RULES rules: a switch node with 1,000 regex rules kills Node-RED 4.1.15 on
-    // its first message (V8 "RegExpCompiler Allocation failed": the node evaluates its rules by nested callbacks,
-    // and the stack runs out around rule 750), so the 1,000 conditions are split over switch nodes fed in parallel.
+    // its first message (V8 "RegExpCompiler Allocation failed" at about rule 750, with memory to spare; the node
+    // evaluates its rules by nested callbacks, which points at the stack), so the 1,000 conditions are split over
+    // switch nodes fed in parallel, as a user would have to.
     const patterns = job.patterns ?? [];
     middle = [];
     for (let start = 0; start < patterns.length; start += SWITCH_RULES) {
