@@ -41,7 +41,7 @@ function interrupt(agent: RunningAgent): Promise<{ ms: number; code: number | nu
 }
 
 uiTest('the agent comes back on the same address, the open tab reconnects by itself, and Ctrl+C stops it promptly', 120_000, async () => {
-  const first = await startAgent(dir, [], 'agent', 30_000, []);
+  const first = await startAgent(dir, [], 'agent', 90_000, []);
   running.push(first);
   const portFile = path.join(dir, 'agent-port');
   assert.ok(existsSync(portFile), 'the port is remembered in the data folder');
@@ -59,7 +59,7 @@ uiTest('the agent comes back on the same address, the open tab reconnects by its
   assert.ok(stopped.ms < 3000, `Ctrl+C took ${stopped.ms} ms with a tab open`);
   await page.locator('.conn-open').waitFor({ state: 'detached', timeout: 15_000 });
 
-  const second = await startAgent(dir, [], 'agent', 30_000, []);
+  const second = await startAgent(dir, [], 'agent', 90_000, []);
   running.push(second);
   assert.equal(second.port, first.port, 'the same address as before');
   assert.equal(second.token, first.token, 'the same token, so the open tab is still authorised');
@@ -73,7 +73,7 @@ uiTest('when the remembered port is taken, the agent says so and takes another',
   const squatter = http.createServer();
   await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
   try {
-    const agent = await startAgent(dir, [], 'agent', 30_000, []);
+    const agent = await startAgent(dir, [], 'agent', 90_000, []);
     running.push(agent);
     assert.notEqual(agent.port, port);
     assert.match(agent.output(), new RegExp(`port ${port} is in use`));
