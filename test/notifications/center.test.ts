@@ -20,7 +20,7 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, over: (s: Not
   over(settings);
   let flags: FlagState[] = [];
   const pushed: NotificationPayload[] = [];
-  const events = new Map<string, { type: string; source: string }>();
+  const events = new Map<string, { type: string; source: string; ts?: number }>();
   const names: Record<string, string> = { feeds: 'New feed items', mail: 'Mail from people', alert: 'Server alerts', r1: 'Rule one', r2: 'Rule two', r3: 'Rule three' };
   const center = new NotificationCenter({
     store,
@@ -40,12 +40,13 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, over: (s: Not
     store.close();
   });
   let n = 0;
-  const offer = (over: Partial<Candidate> & { type?: string; source?: string } = {}) => {
+  const offer = (over: Partial<Candidate> & { type?: string; source?: string; ts?: number } = {}) => {
     n++;
     const eventId = over.eventId === undefined ? `E${n}` : over.eventId;
-    if (eventId) events.set(eventId, { type: over.type ?? 'feed.item', source: over.source ?? 'rss:a' });
+    if (eventId) events.set(eventId, { type: over.type ?? 'feed.item', source: over.source ?? 'rss:a', ts: over.ts ?? clock.now() });
     const ruleId = over.ruleId ?? 'feeds';
-    return center.offer({ key: `${ruleId}/${eventId ?? 'at:' + n}`, ruleId, eventId, title: `Item ${n}`, body: '', url: null, priority: 'normal', sound: true, ...over });
+    const { type: _t, source: _s, ts: _ts, ...candidate } = over;
+    return center.offer({ key: `${ruleId}/${eventId ?? 'at:' + n}`, ruleId, eventId, title: `Item ${n}`, body: '', url: null, priority: 'normal', sound: true, ...candidate });
   };
   const setFlag = (name: string | null) => {
     flags = name ? [{ name, value: true, setAt: new Date(clock.now()).toISOString(), expiresAt: null, setBy: 'user' }] : [];
@@ -165,6 +166,30 @@ test('500 notifications in 10 s from 20 sources give a handful of notifications 
   const inside = center.list({ parentId: fold.id, limit: 500 }).items.length;
   assert.equal(singles + inside, 500, 'every item is reachable');
   assert.equal(fold.count, inside);
+});
+
+test('a backfill (56 old items at a first check or a catch-up) is folded into one notification from the first item, never shown one by one', (t) => {
+  const { center, pushed, offer, clock, settings } = setup(t);
+  const weekAgo = T0 - 7 * 24 * 3_600_000;
+  for (let i = 0; i < 56; i++) offer({ source: 'rss:news', ts: weekAgo + i * 3_600_000 });
+  assert.equal(pushed.length, 0, 'nothing shown item by item');
+  clock.advance(settings.storm.windowSeconds * 1000 + 1);
+  center.reconsider();
+  assert.equal(pushed.length, 1);
+  assert.equal(pushed[0]!.kind, 'fold');
+  assert.equal(pushed[0]!.count, 56);
+  assert.equal(center.list({ parentId: pushed[0]!.id, limit: 100 }).items.length, 56, 'every item is inside');
+  assert.match(center.why('E1').fates[0]!.text, /old item.*backfill/);
+});
+
+test('one old item alone is folded briefly, then shown as itself', (t) => {
+  const { center, pushed, offer, clock, settings } = setup(t);
+  offer({ source: 'rss:news', ts: T0 - 5 * 3_600_000, title: 'Late article' });
+  clock.advance(settings.storm.windowSeconds * 1000 + 1);
+  center.reconsider();
+  assert.equal(pushed.length, 1);
+  assert.equal(pushed[0]!.title, 'Late article');
+  assert.equal(pushed[0]!.count, 1);
 });
 
 test('quiet hours hold across midnight and release at their end as one summary', (t) => {
