@@ -160,7 +160,7 @@ export class Engine {
       },
       eventInfo: (id) => {
         const e = store.events.get(id);
-        return e ? { type: e.type, source: e.source } : null;
+        return e ? { type: e.type, source: e.source, ts: Date.parse(e.ts) } : null;
       },
       // Sends to phone/chat channels are actions in the channel's lane, like any other: one code path (retries,
       // idempotency key, dead letters); the dispatcher reports each attempt back (onOutcome below).

@@ -40,7 +40,8 @@ export interface CenterDeps {
   settings(): NotificationSettings;
   flags(): FlagState[];
   ruleName(ruleId: string): string;
-  eventInfo(eventId: string): { type: string; source: string } | null;
+  /** `ts`: when the event happened (ms), as its source says; an old one is part of a backfill. */
+  eventInfo(eventId: string): { type: string; source: string; ts?: number } | null;
   channels: OutboundChannels;
   /** A notification went out (or came back from a snooze): push it to pages and the desktop shell. */
   push(n: NotificationPayload): void;
@@ -51,6 +52,13 @@ const RANK: Record<NotificationPriority, number> = { low: 0, normal: 1, high: 2,
 /** The built-in rules (engine/default-rules.ts) are named so; at equal priority a person's own rule speaks instead. */
 const isBuiltInRule = (id: string) => id.startsWith('default-');
 const MERGE_WINDOW_MS = 10 * 60_000;
+/**
+ * An event this much older than the moment it asks to notify belongs to a backfill: a first check that emits what a
+ * source holds ("emit current items"), a mailbox or feed caught up after the machine was off, a backlog processed
+ * late. Those are folded from the first item, never shown one by one; one old item alone comes out as itself when
+ * the fold's window ends.
+ */
+const BACKFILL_AGE_MS = 60 * 60_000;
 
 /**
  * The notification center: every rule's `notify` becomes a candidate, and the center decides what the person sees
@@ -170,7 +178,8 @@ export class NotificationCenter {
         return row;
       }
 
-      if (this.isStorm(c.ruleId, now, s)) {
+      const backfill = info?.ts !== undefined && now - info.ts > BACKFILL_AGE_MS;
+      if (backfill || this.isStorm(c.ruleId, now, s)) {
         let fold = st.notifications.inState('folding')[0];
         if (!fold) {
           fold = st.notifications.add({
@@ -194,7 +203,10 @@ export class NotificationCenter {
           rule_ids: JSON.stringify([...rules]),
           priority: RANK[c.priority] > RANK[fold.priority] ? c.priority : fold.priority,
         });
-        fate('folded', `"${ruleName}" asked to notify during a storm (more than ${s.storm.perRule} from one rule or ${s.storm.overall} in all within ${s.storm.windowSeconds} s); folded into one notification that goes out when the storm's window ends`, fold.id);
+        if (backfill) {
+          const age = Math.round((now - info!.ts!) / 60_000);
+          fate('folded', `"${ruleName}" asked to notify about an old item (${age >= 120 ? `${Math.round(age / 60)} h` : `${age} min`} old when it came in): part of a backfill (a first check or a catch-up), so it was folded into one notification that goes out when the fold's window ends`, fold.id);
+        } else fate('folded', `"${ruleName}" asked to notify during a storm (more than ${s.storm.perRule} from one rule or ${s.storm.overall} in all within ${s.storm.windowSeconds} s); folded into one notification that goes out when the storm's window ends`, fold.id);
         return row;
       }
 
@@ -320,11 +332,15 @@ export class NotificationCenter {
     } else {
       title = `${items.length} new items: ${[...categories].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${n} ${c}`).join(', ')}`;
     }
+    // One item alone (an old item that turned out not to be part of a backfill) speaks for itself.
+    const only = items.length === 1 ? items[0]! : null;
+    if (only) title = only.title;
     const channels = this.route(ruleIds, fold.priority, s);
     st.notifications.update(fold.id, {
       state: 'shown',
       title,
-      body: items.slice(-3).map((i) => i.title).join('\n'),
+      ...(only ? { url: only.url } : {}),
+      body: only ? only.body : items.slice(-3).map((i) => i.title).join('\n'),
       count: items.length,
       flush_at: null,
       channels: JSON.stringify(channels),
