@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, readFileSync, watch, type FSWatcher } from 'n
 import { acquireFileLock } from './file-lock.js';
 import path from 'node:path';
 import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
-import { configSchema, defaultConfig, type ConfigDocument } from './schema.js';
+import { configSchema, defaultConfig, unknownConfigKeys, type ConfigDocument } from './schema.js';
 import type { Logger } from '../log.js';
 import { makePrivate } from '../data-dir.js';
 import { createHash } from 'node:crypto';
@@ -95,6 +95,8 @@ export class ConfigStore {
       this.diskText = text;
       this.doc = parseConfigText(text, this.file);
       this.keepLastGood();
+      const unknown = unknownConfigKeys(this.doc);
+      if (unknown.length) this.log.warn(`config file: ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}: not known to Panoptes; kept as written`);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       this.loadError = err;
@@ -242,9 +244,21 @@ export class ConfigStore {
   }
 }
 
+/**
+ * Deeper than any real config (rules nest conditions a handful deep): what is walked recursively later (schemas,
+ * rule compilation, copies) would overflow the stack on a document nested thousands deep, so such a file is refused
+ * like any other broken one and the last good copy is used.
+ */
+export const MAX_CONFIG_DEPTH = 100;
+
 /** Strict JSON, then the schema; every problem is reported with the line and column it is on. */
 export function parseConfigText(text: string, file: string): ConfigDocument {
   const clean = text.replace(/^\uFEFF/, '');
+  const tooDeep = offsetPastDepth(clean, MAX_CONFIG_DEPTH);
+  if (tooDeep >= 0) {
+    const { line, column } = lineColumn(clean, tooDeep);
+    throw new ConfigError(file, line, column, `nested more than ${MAX_CONFIG_DEPTH} deep`);
+  }
   let data: unknown;
   try {
     data = JSON.parse(clean);
@@ -261,6 +275,23 @@ export function parseConfigText(text: string, file: string): ConfigDocument {
   for (let p = issue.path.slice(0, -1); !node && tree && p.length; p = p.slice(0, -1)) node = findNodeAtLocation(tree, p as (string | number)[]);
   const { line, column } = lineColumn(clean, node?.offset ?? 0);
   throw new ConfigError(file, line, column, `${formatPath(issue.path)}: ${issue.message}`);
+}
+
+/** Where the JSON text first opens a level deeper than `max` (outside strings), or -1. One pass, no recursion. */
+function offsetPastDepth(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91 /* { [ */) {
+      if (++depth > max) return i;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return -1;
 }
 
 function jsonErrorOffset(text: string, err: Error): number {

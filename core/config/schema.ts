@@ -15,7 +15,8 @@ export function monitorIdFor(type: string, name: string, taken: ReadonlySet<stri
   return id;
 }
 
-export const monitorEntrySchema = z.object({
+// Loose: keys written by hand that Panoptes does not know are kept through its saves (and reported at load).
+export const monitorEntrySchema = z.looseObject({
   id: z.string().regex(MONITOR_ID, 'monitor id must look like "rss:my-feed"'),
   type: z.string().min(1),
   name: z.string().min(1).max(200),
@@ -30,7 +31,7 @@ export const monitorEntrySchema = z.object({
  * (owner `channel:<id>`) when the channel is saved.
  */
 export const CHANNEL_ID = /^[a-z][a-z0-9_-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/;
-export const channelEntrySchema = z.object({
+export const channelEntrySchema = z.looseObject({
   id: z.string().regex(CHANNEL_ID, 'channel id must look like "ntfy:phone"'),
   type: z.string().min(1),
   name: z.string().min(1).max(200),
@@ -157,7 +158,7 @@ export const forwardingSchema = z.object({
 });
 export type ForwardingDoc = z.infer<typeof forwardingSchema>;
 
-export const configSchema = z.object({
+export const configSchema = z.looseObject({
   version: z.literal(1).default(1),
   monitors: z.array(monitorEntrySchema).default([]),
   rules: z.array(ruleFrameSchema).default([]),
@@ -167,6 +168,21 @@ export const configSchema = z.object({
 });
 
 export type ConfigDocument = z.infer<typeof configSchema>;
+
+/**
+ * Keys of a loaded document that Panoptes does not know (top level, monitors, channels), as JSON paths: kept as
+ * written, and reported so a typo ("retentonDays") does not go unnoticed.
+ */
+export function unknownConfigKeys(doc: ConfigDocument): string[] {
+  const out: string[] = [];
+  const check = (obj: object, known: readonly string[], at: string) => {
+    for (const k of Object.keys(obj)) if (!known.includes(k)) out.push(`${at}.${k}`);
+  };
+  check(doc, Object.keys(configSchema.shape), '$');
+  doc.monitors.forEach((m, i) => check(m, Object.keys(monitorEntrySchema.shape), `$.monitors[${i}]`));
+  doc.channels.forEach((c, i) => check(c, Object.keys(channelEntrySchema.shape), `$.channels[${i}]`));
+  return out;
+}
 export type MonitorEntry = z.infer<typeof monitorEntrySchema>;
 export type ChannelEntry = z.infer<typeof channelEntrySchema>;
 
