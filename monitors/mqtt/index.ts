@@ -5,11 +5,16 @@ import { z } from 'zod';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import { mqttExecutor } from './action.js';
+import { IDEMPOTENCY_MQTT_PROPERTY } from '../../core/action.js';
 import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
 
 const MAX_TITLE = 300;
 /** Retained payloads remembered per topic (to skip the copy a broker resends on every reconnect). */
 const MAX_REMEMBERED_TOPICS = 5_000;
+/** Idempotency keys of messages taken in, newest last: a repeat within the last this-many is dropped. */
+const MAX_REMEMBERED_KEYS = 2_000;
+/** MQTT 5 keeps a persistent session only as long as the client asks (0, the default, ends it at disconnect): a week. */
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
 /** How long a dry run listens for what the broker holds (retained messages arrive right after subscribing). */
 const DRY_RUN_LISTEN_MS = 1_500;
 const RETRY_MS = 2_000;
@@ -98,12 +103,32 @@ class MqttMonitor {
   private client: MqttClient | null = null;
   private remembered: Record<string, string>;
   private everConnected = false;
+  /** Idempotency keys seen (a Panoptes `mqtt` action's, or any publisher's), saved with the event they came with. */
+  private keys: string[];
+  private keySet: Set<string>;
+  /** MQTT 5 first (user properties carry the idempotency key); 3.1.1 for a broker that refuses 5. */
+  private version: 4 | 5 = 5;
 
   constructor(private readonly ctx: MonitorContext<MqttMonitorConfig>) {
     this.remembered = ctx.dryRun ? {} : (ctx.state.get<Record<string, string>>('retained') ?? {});
+    this.keys = ctx.dryRun ? [] : (ctx.state.get<string[]>('idempotencyKeys') ?? []);
+    this.keySet = new Set(this.keys);
   }
 
   async start(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (err) {
+      // CONNACK 1 (3.1.1) / 132 (5): "unsupported protocol version": this broker speaks 3.1.1 only.
+      const code = (err as { code?: unknown }).code;
+      if (this.version !== 5 || (code !== 1 && code !== 132)) throw err;
+      this.version = 4;
+      this.ctx.log.info('the broker does not speak MQTT 5; using 3.1.1 (no idempotency keys)');
+      await this.connect();
+    }
+  }
+
+  private async connect(): Promise<void> {
     const cfg = this.ctx.config;
     const address = parseBrokerUrl(cfg.url);
     if (cfg.username) address.username = cfg.username;
@@ -113,6 +138,8 @@ class MqttMonitor {
       address.url,
       clientOptions(address, { ca: cfg.ca, cert: cfg.cert, key: cfg.key, rejectUnauthorized: cfg.rejectUnauthorized }, {
         clean: !cfg.persistentSession,
+        protocolVersion: this.version,
+        ...(this.version === 5 && cfg.persistentSession ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
         ...(cfg.clientId ? { clientId: cfg.clientId } : {}),
         reconnectPeriod: this.ctx.dryRun ? 0 : RETRY_MS,
       }),
@@ -146,7 +173,7 @@ class MqttMonitor {
         };
         const onError = (err: Error) => {
           cleanup();
-          reject(new Error(`${address.url}: ${mqttErrorText(err)}`));
+          reject(Object.assign(new Error(`${address.url}: ${mqttErrorText(err)}`), { code: (err as { code?: unknown }).code }));
         };
         const onClose = () => {
           cleanup();
@@ -188,15 +215,28 @@ class MqttMonitor {
       if (this.remembered[packet.topic] === h) return;
       this.rememberRetained(packet.topic, h);
     }
+    // A repeat of a message already taken in (a publisher's retry after a lost PUBACK, a Panoptes action run twice
+    // across a crash) carries the same idempotency key: dropped here, acknowledged all the same.
+    const prop = packet.properties?.userProperties?.[IDEMPOTENCY_MQTT_PROPERTY];
+    const key = typeof prop === 'string' ? prop : Array.isArray(prop) ? (prop[0] ?? null) : null;
+    if (key !== null && this.keySet.has(key)) return;
     const d = decodePayload(raw, cfg.parseJson, cfg.maxPayloadBytes);
+    // The keys with this one added, bounded (oldest dropped), saved in the same transaction as the event.
+    const next = key !== null && !this.ctx.dryRun ? [...this.keys, key].slice(-MAX_REMEMBERED_KEYS) : null;
     const title = packet.topic.length > MAX_TITLE ? packet.topic.slice(0, MAX_TITLE - 1) + '…' : packet.topic;
     await this.ctx.emit({
       type: 'mqtt.message',
       title,
       body: d.encoding === 'base64' ? `(${raw.length} bytes of binary data)` : d.text,
-      fields: { topic: packet.topic, payload: d.payload, retained: packet.retain, qos: packet.qos, encoding: d.encoding, truncated: d.truncated },
+      fields: { topic: packet.topic, payload: d.payload, retained: packet.retain, qos: packet.qos, encoding: d.encoding, truncated: d.truncated, idempotencyKey: key },
       tags: ['mqtt'],
-    });
+    }, next ? { state: { idempotencyKeys: next } } : undefined);
+    // Remembered once stored: a message whose event failed to store is not acknowledged, and its redelivery is taken.
+    if (next && key !== null) {
+      for (const k of this.keys.slice(0, this.keys.length + 1 - next.length)) this.keySet.delete(k);
+      this.keys = next;
+      this.keySet.add(key);
+    }
   }
 
   private rememberRetained(topic: string, hash: string): void {
@@ -233,6 +273,7 @@ const definition: MonitorDefinition<MqttMonitorConfig> = {
         qos: 'Delivery level it arrived with: 0, 1 or 2',
         encoding: '"json", "text" or "base64"',
         truncated: 'true when the payload was longer than the maximum and was cut',
+        idempotencyKey: 'The MQTT 5 user property "idempotency-key" it carried (Panoptes\' mqtt actions set it), or null; a message repeating a key already taken in is dropped',
       },
     },
   ],

@@ -171,3 +171,36 @@ test('payload decoding: JSON only when it parses, cut payloads stay text', () =>
   const e = decodePayload(Buffer.from('é'.repeat(10)), true, 5); // cut inside a two-byte character
   assert.equal(e.encoding, 'text');
 });
+
+test('MQTT 5: a message repeating an idempotency key already taken in is dropped, also after a restart; without a key every message counts', { skip }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.close());
+  const dir = tempDir(t);
+  const config = { url: broker.url, topics: ['actions/#'], qos: 1 };
+  let engine = await engineWith(t, dir, config);
+  await waitFor(() => engine.healthOf('mqtt:home').status === 'ok', 'the monitor to subscribe', 15_000);
+
+  // What a Panoptes mqtt action sends (monitors/mqtt/action.ts), and its repeat after a crash before the outbox knew it was sent.
+  const pub = await publisher(t, broker, { protocolVersion: 5 });
+  const keyed = (key: string) => ({ qos: 1 as const, properties: { userProperties: { 'idempotency-key': key } } });
+  await pub.publishAsync('actions/light', 'on', keyed('rule-a:ev1:0'));
+  await pub.publishAsync('actions/light', 'on', keyed('rule-a:ev1:0'));
+  await pub.publishAsync('actions/light', 'off', keyed('rule-a:ev2:0'));
+  await pub.publishAsync('actions/plain', 'same', { qos: 1 });
+  await pub.publishAsync('actions/plain', 'same', { qos: 1 });
+  await pub.publishAsync('actions/done', 'marker', { qos: 1 });
+  await waitFor(() => engine.store.events.list({ type: 'mqtt.message', search: 'marker' }).events.length === 1, 'the marker', 15_000);
+  let events = engine.store.events.list({ type: 'mqtt.message', order: 'asc' }).events;
+  assert.deepEqual(events.map((e) => `${e.fields.topic}=${e.fields.payload}`), ['actions/light=on', 'actions/light=off', 'actions/plain=same', 'actions/plain=same', 'actions/done=marker']);
+  assert.deepEqual(events.map((e) => e.fields.idempotencyKey), ['rule-a:ev1:0', 'rule-a:ev2:0', null, null, null]);
+
+  // The keys are kept with the events: a repeat after a restart is dropped too.
+  await engine.close();
+  engine = await engineWith(t, dir, config);
+  await waitFor(() => engine.healthOf('mqtt:home').status === 'ok', 'resubscribed', 15_000);
+  await pub.publishAsync('actions/light', 'off', keyed('rule-a:ev2:0'));
+  await pub.publishAsync('actions/done', 'marker 2', { qos: 1 });
+  await waitFor(() => engine.store.events.list({ type: 'mqtt.message', search: '"marker 2"' }).events.length === 1, 'the second marker', 15_000);
+  events = engine.store.events.list({ type: 'mqtt.message', order: 'asc' }).events;
+  assert.equal(events.filter((e) => e.fields.idempotencyKey === 'rule-a:ev2:0').length, 1);
+});
