@@ -1,0 +1,63 @@
+/**
+ * Errors at the field, all at once, in words a person uses: a monitor form shows every problem of the form on the
+ * first try (not in waves as each is fixed), a broken CSS selector at its field; Settings puts the engine's refusals
+ * at their fields (no raw zod text, no browser bubbles), and a flags list with a bad name is refused, not split.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { openAgentPage, openBrowserPage, startAgent, type Agent, uiTestOn } from './harness.js';
+
+let agent: Agent;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  agent = await startAgent();
+  ({ browser, page } = await openBrowserPage());
+  await openAgentPage(page, agent);
+});
+
+after(async () => {
+  await browser?.close();
+  await agent?.stop();
+});
+
+const uiTest = uiTestOn(() => page);
+/** The error shown at the field labelled `label` (the field's own `.error`). */
+const errorAt = (label: string) => page.getByLabel(label).first().locator('xpath=ancestor::div[contains(concat(" ", @class, " "), " field ")][1]/div[contains(concat(" ", @class, " "), " error ")]');
+
+uiTest('a monitor form shows every problem at its field on the first save, the CSS selector too', 60_000, async () => {
+  await page.goto(`${agent.origin}/#/monitors?add=web`);
+  await page.getByLabel('Page address').waitFor();
+  // Empty name and a bad address (caught in the page), a broken selector and pattern (caught by the engine's schema).
+  await page.getByLabel('Page address').fill('not an address');
+  await page.getByLabel('CSS selector').fill('div[');
+  await page.getByLabel('Ignore patterns').fill('Updated (\\d+');
+  await page.getByRole('button', { name: 'Add monitor' }).click();
+  await errorAt('Name').waitFor({ timeout: 10_000 });
+  await errorAt('CSS selector').waitFor({ timeout: 10_000 });
+  assert.match(await errorAt('Page address').innerText(), /address/i);
+  assert.match(await errorAt('CSS selector').innerText(), /not a valid CSS selector/);
+  assert.match(await errorAt('Ignore patterns').innerText(), /missing \)|unterminated|missing closing/i);
+  assert.equal(await page.locator('form .error-box').count(), 0, 'nothing left for a banner at the bottom');
+});
+
+uiTest('Settings puts refusals at their fields in plain words, and a flags list with a bad name is not split', 60_000, async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Hold notifications while these flags are set').fill('dnd, Bad Flag!');
+  await page.getByLabel('Traces kept per rule').fill('20000');
+  await page.getByLabel('Keep events for (days)').fill('0');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await errorAt('Traces kept per rule').waitFor({ timeout: 10_000 });
+  assert.match(await errorAt('Traces kept per rule').innerText(), /at most 10,000/);
+  assert.match(await errorAt('Keep events for (days)').innerText(), /at least 1 day/);
+  assert.match(await errorAt('Hold notifications while these flags are set').innerText(), /“Bad Flag!” is not a flag name/);
+  const text = await page.locator('main').innerText();
+  assert.doesNotMatch(text, /traceLimitPerRule|Too big|expected number/);
+  const saved = JSON.parse(readFileSync(path.join(agent.dataDir, 'config.json'), 'utf8')).settings;
+  assert.deepEqual(saved.notifications.holdDuringFlags, ['dnd'], 'nothing was saved');
+  assert.equal(saved.traceLimitPerRule, 50);
+});
