@@ -336,7 +336,11 @@ export interface MaintenanceStatus {
 const returns = <T>(): T => undefined as T;
 const none = z.object({});
 const record = z.record(z.string(), z.unknown());
-const settingsUpdateSchema = settingsFields.partial().extend({ notifications: notificationSettingsFields.partial().optional() });
+/** A flag name as `flags.set` takes it; checked when settings are changed, not when the document loads (older names stay loadable). */
+const holdFlagName = z.string().superRefine((name, ctx) => {
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name)) ctx.addIssue({ code: 'custom', message: `“${name}” is not a flag name (letters, digits, . _ -, starting with a letter)` });
+});
+const settingsUpdateSchema = settingsFields.partial().extend({ notifications: notificationSettingsFields.partial().extend({ holdDuringFlags: z.array(holdFlagName).optional() }).optional() });
 const notificationClient = z.enum(['ui', 'desktop']);
 const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -362,6 +366,8 @@ export const requests = {
   'monitors.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
   /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty. */
   'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
+  /** Every problem of a config at once (the type's whole schema), without saving or running anything; with `id`, its stored secrets count as given. */
+  'monitors.validate': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ issues: ValidationIssue[] }>() },
   'monitors.checkNow': { params: z.object({ id: z.string() }), result: returns<{ started: boolean }>() },
   /** Feeds already watched are `skipped`; `refused` (only when some were) names addresses the rss type does not take, and why. */
   'monitors.importOpml': {

@@ -109,11 +109,11 @@ export const maintenanceSettingsFields = z.object({
 });
 
 export const settingsFields = z.object({
-  retentionDays: z.number().int().positive(),
+  retentionDays: z.number().int('a whole number of days').min(1, 'at least 1 day'),
   commandsEnabled: z.boolean(),
   notifications: notificationSettingsFields,
   theme: z.enum(['system', 'light', 'dark']),
-  traceLimitPerRule: z.number().int().min(1).max(10_000),
+  traceLimitPerRule: z.number().int('a whole number').min(1, 'at least 1').max(10_000, 'at most 10,000'),
   maintenance: maintenanceSettingsFields,
 });
 const S = settingsFields.shape;

@@ -82,6 +82,18 @@ export function monitorHandlers(engine: HandlerHost) {
         throw new RequestError('unavailable', (err as Error).message);
       }
     },
+    'monitors.validate': (p) => {
+      const def = engine.definitions.get(p.type);
+      if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
+      const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
+      try {
+        parseMonitorConfig(def, { ...plain, ...(p.id ? engine.secrets.get(p.id) : {}), ...secrets });
+        return { issues: [] };
+      } catch (err) {
+        if (err instanceof ConfigInvalidError) return { issues: err.issues };
+        throw err;
+      }
+    },
     'monitors.checkNow': (p) => ({ started: engine.host.checkNow(p.id) }),
     'monitors.importOpml': async (p) => {
       let feeds;

@@ -1,6 +1,8 @@
 import { RequestError, type Handlers, type HandlersOf } from '../../core/rpc/server.js';
 import { settingsSchema } from '../../core/config/schema.js';
 import type { HandlerHost } from './host.js';
+import { jsonPath } from '../../core/json-path.js';
+import type { ValidationIssue } from '../../core/protocol.js';
 
 export function settingsHandlers(engine: HandlerHost) {
   return {
@@ -9,10 +11,9 @@ export function settingsHandlers(engine: HandlerHost) {
     'settings.update': async (p) => {
       const current = engine.config.current.settings;
       const merged = settingsSchema.safeParse({ ...current, ...p, notifications: { ...current.notifications, ...p.notifications } });
-      if (!merged.success) {
-        const i = merged.error.issues[0]!;
-        throw new RequestError('invalid', `${i.path.join('.')}: ${i.message}`);
-      }
+      // Every problem at once, each with the path of its field, so the form shows them where they are.
+      const issues: ValidationIssue[] = merged.success ? [] : merged.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message }));
+      if (!merged.success) throw new RequestError('invalid', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
       await engine.config.update((d) => void (d.settings = merged.data));
       engine.store.traces.limitPerRule = merged.data.traceLimitPerRule;
       engine.notifications.changed();

@@ -20,6 +20,16 @@ const INVISIBLE = 'script, style, noscript, template, iframe, object, svg, head 
 
 export class SelectorError extends Error {}
 
+/** Why a CSS selector cannot be used, in the words the form shows at the field; null when it parses. */
+export function selectorProblem(selector: string): string | null {
+  try {
+    cheerio.load('')(selector);
+    return null;
+  } catch (err) {
+    return `not a valid CSS selector: ${(err as Error).message}`;
+  }
+}
+
 /** The visible text of `html` (of the elements `selector` matches, if given), one trimmed non-empty line per block. */
 export function extractText(html: string | Buffer, selector?: string, charset?: string): string[] {
   // For bytes, cheerio sniffs the encoding (BOM, then the HTTP charset, then <meta charset>) like a browser does.

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
-import { applyIgnore, SelectorError } from './extract.js';
+import { applyIgnore, selectorProblem, SelectorError } from './extract.js';
 import { diffLines } from './diff.js';
 import { applyFilters, FilterError, parseFilter, parseFilters, type FilterStep } from './filters.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
@@ -34,6 +34,10 @@ export const webConfigSchema = z.object({
     .string()
     .trim()
     .min(1)
+    .superRefine((s, ctx) => {
+      const problem = selectorProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional()
     .meta({ label: 'CSS selector', help: 'Watch only the elements this selector matches (e.g. "#prices" or "main .article"). Empty: the whole page.' }),
   ignore: z

@@ -182,18 +182,35 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
   const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
 
-  const collect = () => {
+  /**
+   * The whole form at once: what the page can tell (empty, not a number) and, when that already found something, the
+   * engine's schema on the rest (a pattern, a selector, a minimum), so every problem shows on the first try, not in
+   * waves as each is fixed.
+   */
+  const collect = async () => {
     const { config, errors: errs } = buildConfig(fields, values);
     const all = { ...errs };
     if (!name.trim()) all['$name'] = 'Give the monitor a name';
     if (retention.trim() && !(Number.isInteger(Number(retention)) && Number(retention) >= 1)) all['$retention'] = 'A whole number of days (1 or more), or empty for the default';
+    if (Object.keys(all).length) {
+      try {
+        const { issues } = await client.request('monitors.validate', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) });
+        for (const i of issues) {
+          const key = i.path.replace(/^\$\./, '').split(/[.[]/)[0] ?? '';
+          if (key in errs || !fields.some((f) => f.name === key)) continue; // the page's own word on that field stands
+          all[key] ??= i.message;
+        }
+      } catch {
+        // An engine that cannot answer: the page's own findings are still shown.
+      }
+    }
     setErrors(all);
     setFormError(null);
     return Object.keys(all).length ? null : config;
   };
 
   const test = async () => {
-    const config = collect();
+    const config = await collect();
     if (!config) return;
     setTestResult(null);
     await attempt('test', async () => {
@@ -204,7 +221,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   };
 
   const save = async () => {
-    const config = collect();
+    const config = await collect();
     if (!config) return;
     await attempt('save', async () => {
       const retentionDays = retention.trim() ? Number(retention) : null;

@@ -11,6 +11,25 @@ import { ChannelSettings } from '../components/ChannelSettings.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { NotificationSettingsFields } from '../components/NotificationSettings.js';
 
+/** The fields of this form the engine's issues can name (by JSON path under the settings). */
+const FIELD_LABELS: Record<string, string> = {
+  'notifications.holdDuringFlags': 'hold-flags',
+  retentionDays: 'retention',
+  traceLimitPerRule: 'trace-limit',
+};
+
+/** The error under a field, tied to its input for screen readers (`aria-describedby` = `<id>-err`). */
+function FieldError({ id, errors, field }: { id: string; errors: Record<string, string>; field: string }) {
+  return errors[field] ? (
+    <div className="error" id={`${id}-err`} role="alert">
+      {errors[field]}
+    </div>
+  ) : null;
+}
+
+const invalid = (errors: Record<string, string>, field: string, id: string) =>
+  errors[field] ? ({ 'aria-invalid': true, 'aria-describedby': `${id}-err` } as const) : {};
+
 export function SettingsView() {
   const client = useClient();
   const toasts = useToasts();
@@ -23,6 +42,8 @@ export function SettingsView() {
   const [draft, setDraft] = useState<Settings | null>(null);
   const [holdText, setHoldText] = useState('');
   const [error, setError] = useState<string | null>(null);
+  /** The engine's refusals by the field they name (its JSON path); what names no field here goes to the box. */
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [permission, setPermission] = useState(() => ('Notification' in window ? Notification.permission : 'unsupported'));
 
   useEffect(() => {
@@ -37,16 +58,31 @@ export function SettingsView() {
   const save = async () => {
     const next: Settings = {
       ...draft,
-      notifications: { ...draft.notifications, holdDuringFlags: holdText.split(/[\s,]+/).filter(Boolean) },
+      // Names are separated by commas: "Bad Flag!" is one (bad) name to refuse, not two flags to save.
+      notifications: { ...draft.notifications, holdDuringFlags: holdText.split(',').map((s) => s.trim()).filter(Boolean) },
     };
     try {
       const saved = await client.request('settings.update', next);
       settings.set(saved);
       applyTheme(saved.theme);
       setError(null);
+      setFieldErrors({});
       toasts.show({ title: 'Settings saved', tone: 'info' });
     } catch (e) {
-      setError(e instanceof RequestError && e.issues.length ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : (e as Error).message);
+      if (!(e instanceof RequestError && e.issues.length)) {
+        setFieldErrors({});
+        setError((e as Error).message);
+        return;
+      }
+      const byField: Record<string, string> = {};
+      const rest: string[] = [];
+      for (const i of e.issues) {
+        const field = Object.keys(FIELD_LABELS).find((f) => i.path === `$.${f}` || i.path.startsWith(`$.${f}[`) || i.path.startsWith(`$.${f}.`));
+        if (field) byField[field] ??= i.message;
+        else rest.push(`${i.path}: ${i.message}`);
+      }
+      setFieldErrors(byField);
+      setError(rest.join('; ') || null);
     }
   };
 
@@ -58,6 +94,7 @@ export function SettingsView() {
       <form
         className="card form"
         aria-label="Settings"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           void save();
@@ -67,7 +104,8 @@ export function SettingsView() {
           <legend>Notifications</legend>
           <div className="field">
             <label htmlFor="hold-flags">Hold notifications while these flags are set</label>
-            <input id="hold-flags" value={holdText} placeholder="dnd, focus" onChange={(e) => setHoldText(e.target.value)} />
+            <input id="hold-flags" value={holdText} placeholder="dnd, focus" {...invalid(fieldErrors, 'notifications.holdDuringFlags', 'hold-flags')} onChange={(e) => setHoldText(e.target.value)} />
+            <FieldError id="hold-flags" errors={fieldErrors} field="notifications.holdDuringFlags" />
           </div>
           <label className="check">
             <input
@@ -93,12 +131,14 @@ export function SettingsView() {
           <legend>Data</legend>
           <div className="field">
             <label htmlFor="retention">Keep events for (days)</label>
-            <input id="retention" type="number" min={1} value={draft.retentionDays} onChange={(e) => setDraft({ ...draft, retentionDays: Number(e.target.value) })} />
+            <input id="retention" type="number" min={1} value={draft.retentionDays} {...invalid(fieldErrors, 'retentionDays', 'retention')} onChange={(e) => setDraft({ ...draft, retentionDays: Number(e.target.value) })} />
             <div className="help">Per-monitor retention is set on each monitor.</div>
+            <FieldError id="retention" errors={fieldErrors} field="retentionDays" />
           </div>
           <div className="field">
             <label htmlFor="trace-limit">Traces kept per rule</label>
-            <input id="trace-limit" type="number" min={0} value={draft.traceLimitPerRule} onChange={(e) => setDraft({ ...draft, traceLimitPerRule: Number(e.target.value) })} />
+            <input id="trace-limit" type="number" min={1} max={10000} value={draft.traceLimitPerRule} {...invalid(fieldErrors, 'traceLimitPerRule', 'trace-limit')} onChange={(e) => setDraft({ ...draft, traceLimitPerRule: Number(e.target.value) })} />
+            <FieldError id="trace-limit" errors={fieldErrors} field="traceLimitPerRule" />
           </div>
           <div className="field">
             <span>Data folder</span>
