@@ -309,6 +309,7 @@ function onNotificationStatus(s: NotificationStatus): void {
   const t = trayNotificationState(s);
   state.unread = t.unread;
   state.dnd = t.dnd;
+  state.quietHours = t.quietHours;
   renderTray();
 }
 

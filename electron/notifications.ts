@@ -79,8 +79,8 @@ export function advanceCursor(cursor: number | null, seen: { seq: number } | { c
 }
 
 /** The tray's unread count and dnd state come from the center's status push. */
-export function trayNotificationState(s: NotificationStatus): { unread: number; dnd: { on: boolean; until: string | null }; quiet: boolean } {
-  return { unread: s.unread, dnd: s.dnd, quiet: s.quietHours.active };
+export function trayNotificationState(s: NotificationStatus): { unread: number; dnd: { on: boolean; until: string | null }; quiet: boolean; quietHours: { active: boolean; until: string | null } } {
+  return { unread: s.unread, dnd: s.dnd, quiet: s.quietHours.active, quietHours: { active: s.quietHours.active, until: s.quietHours.until } };
 }
 
 function clip(s: string, max: number): string {

@@ -18,6 +18,8 @@ export interface TrayState {
   /** Do-not-disturb flag: set or not, and when it expires (ISO) if it does. */
   dnd: { on: boolean; until: string | null };
   unread: number;
+  /** The notification center's quiet hours (it decides them): in force or not, and until when (ISO). */
+  quietHours?: { active: boolean; until: string | null };
   /** Names of monitors whose health is `failing`. */
   failingMonitors: string[];
   /** Newest first; only the first five are shown. */
@@ -73,6 +75,8 @@ export function trayModel(s: TrayState, formatTime: (iso: string) => string = lo
   }
   if (s.paused) lines.push('monitors paused');
   if (s.dnd.on) lines.push(s.dnd.until ? `do not disturb until ${formatTime(s.dnd.until)}` : 'do not disturb');
+  const quiet = s.quietHours?.active ? (s.quietHours.until ? `Quiet hours until ${formatTime(s.quietHours.until)}` : 'Quiet hours') : null;
+  if (quiet) lines.push(quiet.toLowerCase());
   if (s.unread > 0) lines.push(`${s.unread} unread`);
 
   const latest = s.latest.slice(0, LATEST_IN_MENU);
@@ -102,6 +106,8 @@ export function trayModel(s: TrayState, formatTime: (iso: string) => string = lo
       { label: 'Off', type: 'checkbox', checked: !s.dnd.on, action: { kind: 'dnd', for: 'off' } },
     ],
   });
+  // Says why nothing arrives; the hours are changed in Settings → Notifications, not here.
+  if (quiet) menu.push({ label: quiet, enabled: false });
   menu.push({ type: 'separator' });
   menu.push({ label: 'Open Panoptes', action: { kind: 'open' } });
   menu.push({ label: 'Settings', action: { kind: 'settings' } });

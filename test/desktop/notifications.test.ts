@@ -56,5 +56,5 @@ test('the cursor only moves forward; the tray takes unread and dnd from the cent
   assert.equal(advanceCursor(9, { seq: 5 }), 9);
   assert.equal(advanceCursor(9, { cursor: 12 }), 12);
   const t = trayNotificationState({ unread: 3, held: 2, holding: ['the "dnd" flag was set'], quietHours: { active: true, until: null, next: null }, dnd: { on: true, until: null } });
-  assert.deepEqual(t, { unread: 3, dnd: { on: true, until: null }, quiet: true });
+  assert.deepEqual(t, { unread: 3, dnd: { on: true, until: null }, quiet: true, quietHours: { active: true, until: null } });
 });

@@ -56,6 +56,14 @@ test('tooltip carries the unread count, failing monitors and dnd expiry; badge c
   assert.match(trayModel({ ...base, engine: 'restarting' }).tooltip, /restarting/);
 });
 
+test('quiet hours from the notification center show as a line in the menu and the tooltip, with their end', () => {
+  const m = trayModel({ ...base, quietHours: { active: true, until: '2030-01-02T06:00:00Z' } }, () => '07:00');
+  assert.ok(labels(m.menu).includes('Quiet hours until 07:00'));
+  assert.equal(m.menu.find((i) => i.label === 'Quiet hours until 07:00')!.enabled, false);
+  assert.match(m.tooltip, /quiet hours until 07:00/);
+  assert.ok(!labels(trayModel({ ...base, quietHours: { active: false, until: null } }).menu).some((l) => /Quiet/.test(l ?? '')));
+});
+
 test('event titles are untrusted: one line, bounded, & escaped', () => {
   assert.equal(menuLabel('Tom & Jerry\nsecond line'), 'Tom && Jerry second line');
   const long = menuLabel('x'.repeat(500));
