@@ -213,7 +213,33 @@ export interface ForwardingUpdate {
   actionBroker?: WithPassword<BrokerSettings> | null;
 }
 
-export interface ForwardingPeer {
+/** A monitor as the inventory shows it: what it is and how it is doing. */
+export interface InventoryMonitor {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  status: string;
+  message: string | null;
+}
+
+/** What an agent tells about itself in its retained status, so the desktop can list every machine. */
+export interface AgentInventory {
+  /** Panoptes' version and the installed release (the folder `panoptes deploy` unpacked it into). */
+  release?: string;
+  os?: string;
+  /** Seconds since the agent started, and since the machine booted. */
+  uptime?: number;
+  hostUptime?: number;
+  startedAt?: string;
+  monitors?: InventoryMonitor[];
+  /** Events stored here and not yet acknowledged by the broker. */
+  queue?: number;
+  lastEvent?: { ts: string; type: string; title: string } | null;
+  paused?: boolean;
+}
+
+export interface ForwardingPeer extends AgentInventory {
   agentId: string;
   hostname: string;
   state: 'online' | 'offline';
@@ -221,6 +247,8 @@ export interface ForwardingPeer {
   lastSeen: string;
   /** The offline reason the peer (or its last will) gave. */
   reason: string | null;
+  /** Panoptes' version there (from its status). */
+  version?: string;
 }
 
 export interface ForwardingStatusInfo {

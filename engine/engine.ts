@@ -27,6 +27,7 @@ import { notifyExecutor } from './actions/notify.js';
 import { webhookExecutor } from './actions/webhook.js';
 import { commandExecutor } from './actions/command.js';
 import { actionBroker, type ForwardTarget } from './forwarding/index.js';
+import type { AgentInventory } from './forwarding/wire.js';
 import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
@@ -140,7 +141,11 @@ export class Engine {
         await this.writer.emit(id, e, state);
       },
       log: this.log.child('monitor'),
-      onHealth: (h) => this.broadcast('health', h),
+      onHealth: (h) => {
+        this.broadcast('health', h);
+        // Constructed later than the monitor host: a health report during construction finds no forwarding yet.
+        this.forwarding?.inventoryChanged();
+      },
       saveSecrets: (id, values) => this.secrets.set(id, values),
     });
     // The store keeps the last traceLimitPerRule traces of every rule (durably, and that is what the UI lists); a
@@ -326,6 +331,22 @@ export class Engine {
 
   healthOf(id: string): MonitorHealth {
     return this.host.health(id);
+  }
+
+  /** This instance as its retained status describes it to the other machines (Settings → Machines). */
+  inventory(): AgentInventory {
+    let lastEvent: AgentInventory['lastEvent'] = null;
+    const max = this.store.events.maxSeq();
+    const e = max > 0 ? this.store.events.readAfter(max - 1, 1)[0] : undefined;
+    if (e) lastEvent = { ts: e.ts, type: e.type, title: e.title.slice(0, 200) };
+    return {
+      monitors: this.config.current.monitors.map((m) => {
+        const h = this.healthOf(m.id);
+        return { id: m.id, type: m.type, name: m.name, enabled: m.enabled, status: h.status, message: h.message };
+      }),
+      lastEvent,
+      paused: this.paused,
+    };
   }
 
   async setPaused(paused: boolean): Promise<void> {

@@ -73,6 +73,11 @@ export class ForwardingController {
     return done;
   }
 
+  /** A monitor's health (or something else the inventory tells) changed. */
+  inventoryChanged(): void {
+    this.handle?.inventoryChanged();
+  }
+
   status(): ForwardingStatusInfo {
     const s = this.handle?.status();
     const f = s?.forward;

@@ -8,7 +8,8 @@ import type { Store } from '../../core/store/index.js';
 import type { Logger } from '../../core/log.js';
 import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import type { EventFilter } from './filter.js';
-import { encodeEvent, encodeStatus, eventsTopic, localOrigin, statusTopic, type AgentStatus } from './wire.js';
+import os from 'node:os';
+import { encodeEvent, encodeStatus, eventsTopic, localOrigin, statusTopic, type AgentInventory, type AgentStatus } from './wire.js';
 
 export const FORWARD_CURSOR = 'forward:mqtt';
 /** Publishes awaiting their PUBACK at once: enough to keep a link busy, bounded so memory is. */
@@ -18,6 +19,9 @@ const READ_BATCH = 200;
 const POLL_MS = 1_000;
 /** Coalesce cursor writes: at most one per this many ms during a stream (a crash re-sends at most that much). */
 const SAVE_EVERY_MS = 100;
+/** The online status (with the inventory: monitors' health, queue, last event) is published again this often. */
+export const INVENTORY_EVERY_MS = 30_000;
+const STARTED_AT = new Date().toISOString();
 
 export interface ForwarderOptions {
   store: Store;
@@ -27,7 +31,9 @@ export interface ForwarderOptions {
   tls?: TlsFiles | undefined;
   filter: EventFilter;
   keepaliveSeconds?: number | undefined;
-  version?: string;
+  version?: string | undefined;
+  /** What the agent tells about itself in its retained status (monitors, last event…), asked at each publish. */
+  inventory?: (() => AgentInventory) | undefined;
   /** Subscribe to "new events stored" notifications; returns the unsubscribe function. */
   onStored: (listener: () => void) => () => void;
   /** The status shown to the user may have changed (connection, error, queue length). */
@@ -64,6 +70,7 @@ export class Forwarder {
   private inflight: Slot[] = [];
   private saveTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
+  private inventoryTimer: NodeJS.Timeout | null = null;
   private unsubscribe: () => void = () => {};
   private lastError: string | null = null;
   private generation = 0;
@@ -92,6 +99,14 @@ export class Forwarder {
       if (this.connected && this.o.store.events.maxSeq() > this.readSeq) this.pump();
     }, POLL_MS);
     this.pollTimer.unref?.();
+    this.inventoryTimer = setInterval(() => this.publishOnline(), INVENTORY_EVERY_MS);
+    this.inventoryTimer.unref?.();
+  }
+
+  /** Publish the online status with a fresh inventory now (also called when monitors' health changes). */
+  publishOnline(): void {
+    if (this.stopped || !this.connected || !this.client) return;
+    this.client.publish(statusTopic(this.o.agentId), encodeStatus(this.status_('online')), { qos: 1, retain: true });
   }
 
   status(): ForwarderStatus {
@@ -108,6 +123,26 @@ export class Forwarder {
     const s: AgentStatus = { state, agentId: this.o.agentId, hostname: this.origin.hostname, at: new Date().toISOString() };
     if (reason) s.reason = reason;
     if (this.o.version) s.version = this.o.version;
+    s.os = `${os.type()} ${os.release()} ${process.arch}`;
+    s.startedAt = STARTED_AT;
+    if (state === 'online') {
+      s.uptime = Math.round(process.uptime());
+      s.hostUptime = Math.round(os.uptime());
+      try {
+        s.queue = this.status().backlog;
+        Object.assign(s, this.o.inventory?.() ?? {});
+      } catch (err) {
+        this.o.log.debug(`inventory: ${(err as Error).message}`);
+      }
+    } else if (this.o.inventory) {
+      // Offline (the will, or a goodbye): who it is stays known, the live figures do not.
+      try {
+        const { release } = this.o.inventory();
+        if (release) s.release = release;
+      } catch {
+        /* nothing more to say */
+      }
+    }
     return s;
   }
 
@@ -130,7 +165,7 @@ export class Forwarder {
       this.connected = true;
       this.lastError = null;
       this.o.log.info(`${first ? 'connected' : 'reconnected'} to ${this.o.broker.url}; forwarding as ${this.o.agentId}`);
-      client.publish(statusTopic(this.o.agentId), encodeStatus(this.status_('online')), { qos: 1, retain: true });
+      this.publishOnline();
       this.pump();
       this.o.onChange?.();
     });
@@ -246,6 +281,7 @@ export class Forwarder {
     this.stopped = true;
     this.unsubscribe();
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.inventoryTimer) clearInterval(this.inventoryTimer);
     const client = this.client;
     this.client = null;
     if (client) {

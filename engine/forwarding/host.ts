@@ -3,6 +3,7 @@ import type { PanoptesEvent, NewEvent, StoredEvent } from '../../core/event.js';
 import type { Logger } from '../../core/log.js';
 import type { SecretStore } from '../../core/secrets.js';
 import type { Store } from '../../core/store/index.js';
+import type { AgentInventory } from './wire.js';
 
 /**
  * What forwarding needs of the engine it runs in: its settings and secrets, the store, its name, and the event
@@ -19,4 +20,6 @@ export interface ForwardingHost {
   ingest(event: PanoptesEvent): Promise<StoredEvent | null>;
   /** Store an event of this instance's own (peer online/offline). */
   emit(source: string, event: NewEvent): Promise<StoredEvent | null>;
+  /** What this instance tells about itself in its retained status (monitors with health, last event, paused). */
+  inventory?(): AgentInventory;
 }

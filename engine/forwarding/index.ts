@@ -10,6 +10,7 @@ import { Forwarder, type ForwarderStatus } from './forwarder.js';
 import { Receiver, type ReceiverStatus } from './receiver.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { AGENT_ID, toAgentId } from './wire.js';
+import { appRelease } from './release.js';
 import type { PeerBook } from './peers.js';
 import type { Logger } from '../../core/log.js';
 
@@ -42,6 +43,8 @@ export interface StartForwardingOptions {
 
 export interface ForwardingHandle {
   status(): ForwardingStatus;
+  /** Something the retained status tells changed (a monitor's health): publish it again soon. */
+  inventoryChanged(): void;
   stop(): Promise<void>;
 }
 
@@ -168,6 +171,8 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
           tls: broker.tls,
           filter,
           keepaliveSeconds: cfg.forward?.keepaliveSeconds,
+          version: appRelease().version,
+          inventory: () => ({ release: appRelease().release, ...(engine.inventory?.() ?? {}) }),
           onStored: (listener) => engine.onEvent(() => listener()),
           onChange: overrides.onChange,
         });
@@ -215,7 +220,26 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
   }
 
   let stopped = false;
+  let inventoryTimer: NodeJS.Timeout | null = null;
+  stops.push(async () => {
+    if (inventoryTimer) clearTimeout(inventoryTimer);
+  });
+  // Health changes come in bursts (every monitor at start), events in streams: at most one status a second.
+  const inventoryChanged = () => {
+    if (stopped || !forwarder || inventoryTimer) return;
+    inventoryTimer = setTimeout(() => {
+      inventoryTimer = null;
+      forwarder?.publishOnline();
+    }, 1_000);
+    inventoryTimer.unref?.();
+  };
+  if (forwarder) {
+    // The status tells the last event.
+    const off = engine.onEvent(() => inventoryChanged());
+    stops.push(async () => off());
+  }
   return {
+    inventoryChanged,
     status: () => ({
       forward: forwarder?.status() ?? null,
       receivers: receivers.map((r) => r.status()),

@@ -14,6 +14,15 @@ const clampToNow = (iso: string, now: number) => {
   return Number.isFinite(t) && t <= now ? new Date(t).toISOString() : new Date(now).toISOString();
 };
 
+const INVENTORY_KEYS = ['version', 'release', 'os', 'uptime', 'hostUptime', 'startedAt', 'monitors', 'queue', 'lastEvent', 'paused'] as const;
+
+/** The inventory fields of a status or a saved peer (nothing else). */
+function inventoryOf(s: Partial<Record<(typeof INVENTORY_KEYS)[number], unknown>>): Partial<ForwardingPeer> {
+  const out: Record<string, unknown> = {};
+  for (const k of INVENTORY_KEYS) if (s[k] !== undefined) out[k] = s[k];
+  return out as Partial<ForwardingPeer>;
+}
+
 export class PeerBook {
   private readonly peers = new Map<string, ForwardingPeer>();
   private saveTimer: NodeJS.Timeout | null = null;
@@ -22,7 +31,7 @@ export class PeerBook {
     const saved = kv.get<Record<string, ForwardingPeer>>(PEERS_KEY) ?? {};
     for (const [id, p] of Object.entries(saved)) {
       if (p && typeof p === 'object' && (p.state === 'online' || p.state === 'offline')) {
-        this.peers.set(id, { agentId: id, hostname: String(p.hostname ?? ''), state: p.state, lastSeen: String(p.lastSeen ?? ''), reason: p.reason ?? null });
+        this.peers.set(id, { ...inventoryOf(p), agentId: id, hostname: String(p.hostname ?? ''), state: p.state, lastSeen: String(p.lastSeen ?? ''), reason: p.reason ?? null });
       }
     }
   }
@@ -47,7 +56,18 @@ export class PeerBook {
     const at = clampToNow(s.at, Date.now());
     const p = this.peers.get(s.agentId);
     const lastSeen = p && p.lastSeen > at ? p.lastSeen : at;
-    this.peers.set(s.agentId, { agentId: s.agentId, hostname: s.hostname || p?.hostname || '', state: s.state, lastSeen, reason: s.state === 'offline' ? (s.reason ?? null) : null });
+    // Offline, the live figures go (uptime, queue); who it is and what it runs stay from the last online status.
+    const inv = s.state === 'online' ? inventoryOf(s) : { ...(p ? inventoryOf(p) : {}), ...inventoryOf(s), uptime: undefined, queue: undefined };
+    const next: ForwardingPeer = { ...inv, agentId: s.agentId, hostname: s.hostname || p?.hostname || '', state: s.state, lastSeen, reason: s.state === 'offline' ? (s.reason ?? null) : null };
+    for (const k of Object.keys(next) as (keyof ForwardingPeer)[]) if (next[k] === undefined) delete next[k];
+    this.peers.set(s.agentId, next);
+    this.save();
+    this.onChange();
+  }
+
+  /** A machine that was undeployed (its retained status cleared): it leaves the list. */
+  forget(agentId: string): void {
+    if (!this.peers.delete(agentId)) return;
     this.save();
     this.onChange();
   }

@@ -26,7 +26,7 @@ export interface ReceiverOptions {
   ingest(event: PanoptesEvent): Promise<StoredEvent | null>;
   emit(event: NewEvent): Promise<unknown>;
   /** Who was heard from (for the settings' status of machines). */
-  peers?: { heard(agentId: string, hostname: string): void; status(s: AgentStatus): void } | undefined;
+  peers?: { heard(agentId: string, hostname: string): void; status(s: AgentStatus): void; forget?(agentId: string): void } | undefined;
   /** Connected, disconnected or a new error: the status shown to the user changed. */
   onChange?: (() => void) | undefined;
   /**
@@ -119,6 +119,11 @@ export class Receiver {
     const where = parseTopic(packet.topic);
     if (!where || where.agentId === this.o.selfAgentId) return done();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (where.kind === 'status' && !payload.length) {
+      // An emptied retained status: the machine was undeployed, it leaves the list.
+      this.o.peers?.forget?.(where.agentId);
+      return done();
+    }
     if (where.kind === 'status') {
       // Rare: handled one at a time, acknowledged after the status event is stored.
       this.onStatus(decodeStatus(payload, where.agentId)).then(

@@ -81,7 +81,10 @@ export function decodeEvent(payload: Buffer, topicAgentId: string): PanoptesEven
   return { id: w.id, receivedAt: new Date().toISOString(), source: w.source, ...n, origin: { agentId: topicAgentId, hostname: w.origin?.hostname ?? '' } };
 }
 
-export interface AgentStatus {
+export type { AgentInventory, InventoryMonitor } from '../../core/protocol.js';
+import type { AgentInventory } from '../../core/protocol.js';
+
+export interface AgentStatus extends AgentInventory {
   state: 'online' | 'offline';
   agentId: string;
   hostname: string;
@@ -100,6 +103,18 @@ const wireStatus = z.object({
   at: z.string().max(64).optional(),
   reason: z.string().max(500).optional(),
   version: z.string().max(100).optional(),
+  release: z.string().max(200).optional(),
+  os: z.string().max(200).optional(),
+  uptime: z.number().nonnegative().optional(),
+  hostUptime: z.number().nonnegative().optional(),
+  startedAt: z.string().max(64).optional(),
+  monitors: z
+    .array(z.object({ id: z.string().max(200), type: z.string().max(100), name: z.string().max(200), enabled: z.boolean(), status: z.string().max(40), message: z.string().max(500).nullable() }))
+    .max(1_000)
+    .optional(),
+  queue: z.number().int().nonnegative().optional(),
+  lastEvent: z.object({ ts: z.string().max(64), type: z.string().max(200), title: z.string().max(500) }).nullable().optional(),
+  paused: z.boolean().optional(),
 });
 
 /** A status message, or null when it is empty (a cleared retained status) or not ours. */
@@ -111,6 +126,9 @@ export function decodeStatus(payload: Buffer, topicAgentId: string): AgentStatus
     const s: AgentStatus = { state: r.data.state, agentId: topicAgentId, hostname: r.data.hostname ?? '', at: r.data.at ?? new Date().toISOString() };
     if (r.data.reason) s.reason = r.data.reason;
     if (r.data.version) s.version = r.data.version;
+    for (const k of ['release', 'os', 'uptime', 'hostUptime', 'startedAt', 'monitors', 'queue', 'lastEvent', 'paused'] as const) {
+      if (r.data[k] !== undefined) (s as unknown as Record<string, unknown>)[k] = r.data[k];
+    }
     return s;
   } catch {
     return null;
