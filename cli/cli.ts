@@ -20,6 +20,9 @@ commands:
   opml import|export FILE   feeds from/to OPML
   tail [--source S] [--type T] [--lines N] [--json]
                             follow the running engine's events live, in colour
+  deploy [user@]host --broker URL [--agent-id NAME] [--upgrade]
+                            install and start an agent on another machine over SSH
+  undeploy [user@]host      stop and remove it
 
 While Panoptes runs on the data folder, rules/opml import and export go through it (it applies the change at once,
 and refuses one prepared from a configuration that changed in between); otherwise they edit config.json.
@@ -29,7 +32,7 @@ global options:
 `;
 
 /** Commands live in cli/commands/<name>.js and export run(args, io). */
-const COMMANDS = new Set(['agent', 'start', 'events', 'monitor', 'rules', 'replay', 'opml', 'tail']);
+const COMMANDS = new Set(['agent', 'start', 'events', 'monitor', 'rules', 'replay', 'opml', 'tail', 'deploy', 'undeploy']);
 
 export async function main(argv: string[], stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   const args = [...argv];

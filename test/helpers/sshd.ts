@@ -92,6 +92,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshServer> {
       'X11Forwarding no',
       'AllowTcpForwarding no',
       'PrintMotd no',
+      // scp speaks SFTP since OpenSSH 9: a real server offers the subsystem.
+      'Subsystem sftp /usr/lib/openssh/sftp-server',
       'LogLevel VERBOSE',
       ...(opts.extraConfig ?? []),
     ].join('\n') + '\n',

@@ -1,0 +1,60 @@
+import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
+import { deploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
+
+const USAGE = `usage: panoptes deploy [user@]host --broker URL [--agent-id NAME] [options]
+       panoptes deploy [user@]host --upgrade [options]
+Installs this build as a headless agent on another machine over SSH (your own ssh client, keys and known_hosts),
+registers it as a user service (systemd --user, else a supervised process with a pid file), starts it and waits
+until it reports online on the broker. --upgrade replaces the build and keeps its data and configuration; if the
+new version does not come online it is rolled back. The remote needs Node 20 or newer; no internet there.
+
+options:
+  --broker URL         the MQTT broker it forwards to, mqtt[s]://[user:pass@]host:port (reachable from there)
+  --agent-id NAME      its name on the broker (default: the host name)
+  --port P             ssh port                      --identity FILE    ssh private key
+  --known-hosts FILE   known_hosts to check the host key against (default: ssh's own)
+  --ssh-config FILE    an ssh config file (ssh -F)
+  --dir DIR            install folder there (default: ~/${DEFAULT_DIR})
+  --node PATH          node there (default: node on the PATH of an ssh session)
+  --service KIND       auto (default), systemd or pidfile
+  --bundle FILE        deploy this packed build (.tar.gz) instead of packing the running one
+  --timeout SECONDS    how long to wait for it to come online (default 90)`;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { flags, positional } = parseFlags(
+    args,
+    { broker: 'string', 'agent-id': 'string', port: 'number', identity: 'string', 'known-hosts': 'string', 'ssh-config': 'string', dir: 'string', node: 'string', service: 'string', bundle: 'string', upgrade: 'boolean', timeout: 'number' },
+    USAGE,
+  );
+  if (positional.length !== 1) throw new UsageError(positional.length ? `one host at a time (got ${positional.join(' ')})` : 'which machine? give [user@]host', USAGE);
+  const service = flags.service as string | undefined;
+  if (service !== undefined && !['auto', 'systemd', 'pidfile'].includes(service)) throw new UsageError(`--service is auto, systemd or pidfile (got ${service})`, USAGE);
+  const say = (l: string) => writeLine(io.stderr, l);
+  try {
+    const r = await deploy({
+      target: positional[0]!,
+      port: flags.port as number | undefined,
+      identity: flags.identity as string | undefined,
+      knownHosts: flags['known-hosts'] as string | undefined,
+      sshConfig: flags['ssh-config'] as string | undefined,
+      broker: flags.broker as string | undefined,
+      agentId: flags['agent-id'] as string | undefined,
+      upgrade: flags.upgrade === true,
+      dir: flags.dir as string | undefined,
+      node: flags.node as string | undefined,
+      service: service as 'auto' | 'systemd' | 'pidfile' | undefined,
+      bundle: flags.bundle as string | undefined,
+      onlineTimeoutMs: flags.timeout !== undefined ? (flags.timeout as number) * 1000 : undefined,
+      say,
+    });
+    writeLine(io.stdout, `${r.agentId} is online (Panoptes ${r.status.version ?? '?'} on ${r.status.hostname || positional[0]}, release ${r.release}, ${r.service === 'systemd' ? 'systemd --user unit' : 'supervised process'} in ${r.dir})`);
+    if (r.service === 'systemd') writeLine(io.stdout, `(to keep it running while you are logged out there: loginctl enable-linger)`);
+    return 0;
+  } catch (err) {
+    if (err instanceof DeployError) {
+      writeLine(io.stderr, `panoptes deploy: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

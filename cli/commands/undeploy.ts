@@ -1,0 +1,37 @@
+import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
+import { undeploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
+
+const USAGE = `usage: panoptes undeploy [user@]host [--keep-data] [options]
+Stops the agent \`panoptes deploy\` installed there, removes its service and its folder (with --keep-data, its
+data folder stays), and clears its status on the broker so it leaves the list of machines.
+
+options:
+  --port P  --identity FILE  --known-hosts FILE  --ssh-config FILE   as for deploy
+  --dir DIR            install folder there (default: ~/${DEFAULT_DIR})
+  --node PATH          node there (default: node on the PATH of an ssh session)`;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { flags, positional } = parseFlags(args, { port: 'number', identity: 'string', 'known-hosts': 'string', 'ssh-config': 'string', dir: 'string', node: 'string', 'keep-data': 'boolean' }, USAGE);
+  if (positional.length !== 1) throw new UsageError(positional.length ? `one host at a time (got ${positional.join(' ')})` : 'which machine? give [user@]host', USAGE);
+  try {
+    const r = await undeploy({
+      target: positional[0]!,
+      port: flags.port as number | undefined,
+      identity: flags.identity as string | undefined,
+      knownHosts: flags['known-hosts'] as string | undefined,
+      sshConfig: flags['ssh-config'] as string | undefined,
+      dir: flags.dir as string | undefined,
+      node: flags.node as string | undefined,
+      keepData: flags['keep-data'] === true,
+      say: (l) => writeLine(io.stderr, l),
+    });
+    writeLine(io.stdout, `removed ${r.agentId ?? 'the agent'} from ${positional[0]}${r.cleared ? ' and cleared its status on the broker' : ''}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof DeployError) {
+      writeLine(io.stderr, `panoptes undeploy: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
