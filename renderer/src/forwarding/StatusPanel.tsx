@@ -1,5 +1,6 @@
 import type { ForwardingStatusInfo } from '../../../core/protocol.js';
 import { timeAgo } from '../lib/format.js';
+import { MachinesList } from './MachinesList.js';
 
 function Dot({ on, label }: { on: boolean; label: string }) {
   return <span className={`status ${on ? 'status-ok' : 'status-failing'}`}>{label}</span>;
@@ -53,23 +54,7 @@ export function ForwardingStatusPanel({ status }: { status: ForwardingStatusInfo
         </tbody>
       </table>
       <h3 style={{ fontSize: '1em', margin: '0.8rem 0 0.3rem' }}>Machines seen</h3>
-      {status.peers.length ? (
-        <ul className="card-list" aria-label="Machines seen">
-          {status.peers.map((p) => (
-            <li key={p.agentId} data-agent={p.agentId} style={{ marginBottom: '0.3rem' }}>
-              <Dot on={p.state === 'online'} label={p.state} /> <strong>{p.agentId}</strong>
-              {p.hostname ? <span className="muted"> ({p.hostname})</span> : null}
-              <span className="muted" title={p.lastSeen}>
-                {' '}
-                · last seen {timeAgo(p.lastSeen) || p.lastSeen}
-                {p.reason ? ` · ${p.reason}` : ''}
-              </span>
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <div className="help">No other machine yet. They appear here once they forward to a broker this machine receives from.</div>
-      )}
+      <MachinesList peers={status.peers} />
       {status.problems.length ? (
         <div className="error-box" role="alert">
           {status.problems.map((p, i) => (
