@@ -4,6 +4,9 @@
  * document (only when it is first created); nothing here depends on Electron.
  */
 
+/** How long a machine may stay offline before the default rule warns (edit the rule's `within` to change it). */
+export const AGENT_OFFLINE_MINUTES = 10;
+
 /** What a new user expects after adding a feed: a notification and a line in the feed for each new item. */
 export const DEFAULT_NOTIFY_RULES = [
   {
@@ -52,6 +55,16 @@ export const DEFAULT_NOTIFY_RULES = [
     enabled: true,
     when: { type: 'heartbeat.recovered' },
     then: [{ notify: { title: '{{ title }}', priority: 'normal' } }],
+  },
+  {
+    // A broker restart drops every agent for a moment (the receiver already waits that out); a machine still gone
+    // after this long is worth a warning. Per machine (`by: agent`); its coming back answers it.
+    id: 'default-notify-agent-offline',
+    name: `Warn me when a machine stays offline for ${AGENT_OFFLINE_MINUTES} minutes`,
+    enabled: true,
+    when: { type: 'agent.online' },
+    pattern: { after: { when: { type: 'agent.offline' } }, absent: true, within: `${AGENT_OFFLINE_MINUTES}m`, by: 'agent' },
+    then: [{ notify: { title: `Machine {{ fields.agentId }} has been offline for ${AGENT_OFFLINE_MINUTES} minutes`, body: '{{ body }}', priority: 'high' } }],
   },
   {
     // A month or two weeks ahead is a reminder; a week or a day ahead, or a certificate that is no longer valid, is urgent.

@@ -5,12 +5,12 @@
 import { parseDuration } from '../core/duration.js';
 import { UserRegex } from '../core/user-regex.js';
 import { compileCondition, type CompiledCondition } from './conditions.js';
-import { compileGlob } from './glob.js';
+import { compileGlob, globToRegExp, isGlob } from './glob.js';
 import { getter } from './condition-program.js';
 import type { Getter } from './paths.js';
 import { compileTimeGate, type TimeGate } from './time-gate.js';
 import type { TraceRing } from './trace-ring.js';
-import type { Action, Match, Rule } from './schema.js';
+import type { Action, Condition, Match, Rule } from './schema.js';
 import type { EventRef, Firing, RuleEnv } from './types.js';
 import type { PanoptesEvent } from '../core/event.js';
 import { MAINTENANCE_FLAG } from '../core/maintenance.js';
@@ -142,12 +142,28 @@ function compileMatcher(rule: CompiledRule, role: Matcher['role'], m: Match, bas
 /** The `when`/`if` a matcher was compiled from, as the index takes it. */
 export function matchOf(m: Matcher): Match {
   const r = m.rule.rule;
-  if (m.role === 'main') return { ...(r.when ? { when: r.when } : {}), ...(r.if ? { if: r.if } : {}) };
+  if (m.role === 'main') return foldAgent({ ...(r.when ? { when: r.when } : {}), ...(r.if ? { if: r.if } : {}) });
   const p = r.pattern as { after?: Match; sequence?: Match[] };
-  return m.role === 'after' ? p.after! : p.sequence![m.role]!;
+  return foldAgent(m.role === 'after' ? p.after! : p.sequence![m.role]!);
 }
 
 /** `st`, `counters` and `ring` are left for the engine to bind (see RuleEngine.bindStates). */
+
+/**
+ * `when.agent` becomes a test on the `agent` path inside `if` (all of them must hold): the index, the traces and
+ * the "why not" answers then treat it like any other condition, and `when` stays what the index settles by route.
+ */
+export function foldAgent(m: Match): Match {
+  const agent = m.when?.agent;
+  if (agent === undefined) return m;
+  const { agent: _drop, ...when } = m.when!;
+  const out: Match = Object.keys(when).length ? { when } : {};
+  if (agent === '*') return m.if ? { ...out, if: m.if } : out;
+  const test: Condition = isGlob(agent) ? { field: 'agent', matches: globToRegExp(agent).source } : { field: 'agent', equals: agent };
+  out.if = m.if ? { all: [test, m.if] } : test;
+  return out;
+}
+
 export function compileRule(rule: Rule, order: number): CompiledRule {
   const p = rule.pattern;
   let pattern: PatternSpec = { kind: 'none' };
@@ -181,8 +197,8 @@ export function compileRule(rule: Rule, order: number): CompiledRule {
     counters: null as unknown as RuleCounters,
     ring: null as unknown as TraceRing<Firing>,
   };
-  c.main = compileMatcher(c, 'main', { ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }, '$');
-  if (p && 'after' in p) c.after = compileMatcher(c, 'after', p.after, '$.pattern.after');
-  if (p && 'sequence' in p) c.steps = p.sequence.map((s, j) => compileMatcher(c, j, s, `$.pattern.sequence[${j}]`));
+  c.main = compileMatcher(c, 'main', foldAgent({ ...(rule.when ? { when: rule.when } : {}), ...(rule.if ? { if: rule.if } : {}) }), '$');
+  if (p && 'after' in p) c.after = compileMatcher(c, 'after', foldAgent(p.after), '$.pattern.after');
+  if (p && 'sequence' in p) c.steps = p.sequence.map((s, j) => compileMatcher(c, j, foldAgent(s), `$.pattern.sequence[${j}]`));
   return c;
 }

@@ -6,7 +6,20 @@ import type { PanoptesEvent } from '../core/event.js';
 
 export type Getter = (event: PanoptesEvent) => unknown;
 
-const TOP_LEVEL = new Set(['id', 'ts', 'title', 'body', 'url', 'source', 'type', 'tags']);
+const TOP_LEVEL = new Set(['id', 'ts', 'title', 'body', 'url', 'source', 'type', 'tags', 'agent']);
+
+/**
+ * `agent`: the machine an event is from or about — the agent id of a forwarded event's origin, or the agent an
+ * `agent.online`/`agent.offline` announcement is about. Events made on this machine have none.
+ */
+export function agentOf(e: PanoptesEvent): string | undefined {
+  if (e.origin) return e.origin.agentId;
+  if (e.type === 'agent.online' || e.type === 'agent.offline') {
+    const id = (e.fields as Record<string, unknown>).agentId;
+    if (typeof id === 'string') return id;
+  }
+  return undefined;
+}
 
 /** Why a path is not usable, or null when it is. */
 export function fieldPathProblem(path: unknown): string | null {
@@ -17,7 +30,7 @@ export function fieldPathProblem(path: unknown): string | null {
     if (parts.every((p) => p.length > 0 && p.length <= 200)) return null;
     return `"${path}" has an empty segment`;
   }
-  return `unknown field "${path}": use title, body, url, source, type, tags or fields.NAME`;
+  return `unknown field "${path}": use title, body, url, source, type, tags, agent or fields.NAME`;
 }
 
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
@@ -57,6 +70,8 @@ function topLevelGetter(path: string): Getter {
       return (e) => e.type;
     case 'tags':
       return (e) => e.tags;
+    case 'agent':
+      return agentOf;
     case 'id':
       return (e) => e.id;
     case 'ts':

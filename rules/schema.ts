@@ -117,7 +117,8 @@ const template = z.string().superRefine((v, ctx) => {
 const glob = z.string().min(1).max(500);
 const flagName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'flag names use letters, digits and _ . : - (at most 64)');
 
-const whenSchema = z.strictObject({ source: glob.optional(), type: glob.optional() });
+/** `agent`: the machine an event came from (its agent id; a glob, or "*" for any). */
+const whenSchema = z.strictObject({ source: glob.optional(), type: glob.optional(), agent: glob.optional() });
 const matchSchema = z.strictObject({ when: whenSchema.optional(), if: conditionSchema.optional() });
 export type Match = z.infer<typeof matchSchema>;
 
