@@ -1,5 +1,4 @@
 import type { ForwardingStatusInfo } from '../../../core/protocol.js';
-import { timeAgo } from '../lib/format.js';
 import { MachinesList } from './MachinesList.js';
 
 function Dot({ on, label }: { on: boolean; label: string }) {
