@@ -37,7 +37,7 @@ if (!files.length) {
 // PANOPTES_TEST_CONCURRENCY=1 runs them one at a time (to rule out interference when chasing a failure).
 const concurrency = Number(process.env.PANOPTES_TEST_CONCURRENCY) || Math.min(4, availableParallelism() + 1);
 // The long browser and process tests start first so the short ones fill the gaps instead of leaving a long tail.
-const slow = (f) => /[\\/](e2e|forwarding|cli)[\\/]|engine-shell|desktop-settings/.test(f);
+const slow = (f) => /[\\/](e2e|forwarding|cli|deploy)[\\/]|engine-shell|desktop-settings/.test(f);
 files.sort((a, b) => Number(slow(b)) - Number(slow(a)));
 // A test or hook that never settles fails after 5 minutes instead of holding the whole run until CI's limit; tests
 // that know their length set their own timeout.

@@ -9,7 +9,7 @@
 //   deploy.json           what was deployed (agent id, broker without password, service kind)
 //   supervise.mjs, supervisor.pid, agent.log     when there is no systemd --user
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,7 +106,7 @@ function run() {
   const log = openSync(path.join(dir, 'agent.log'), 'a', 0o600);
   const started = Date.now();
   child = spawn(process.execPath, [path.join(dir, 'current', 'bin', 'panoptes.js'), 'agent', '--data', path.join(dir, 'data')], { stdio: ['ignore', log, log], env: { ...process.env, PANOPTES_LOG: process.env.PANOPTES_LOG || 'info' } });
-  writeFileSync(path.join(dir, 'agent.pid'), String(child.pid) + '\n', { mode: 0o600 });
+  writeFileSync(path.join(dir, 'agent.pid'), String(child.pid) + '\\n', { mode: 0o600 });
   child.on('exit', () => {
     child = null;
     rmSync(path.join(dir, 'agent.pid'), { force: true });
@@ -178,8 +178,10 @@ function startAgent(rec: DeployRecord): void {
     systemctl('restart', unitName(rec.agentId));
     return;
   }
-  // Its own session: it outlives this ssh connection.
-  const child = spawn(rec.node, [at('supervise.mjs')], { detached: true, stdio: 'ignore', cwd: DIR });
+  // Its own session: it outlives this ssh connection. Its own errors go to the agent's log, where deploy looks.
+  const out = openSync(at('agent.log'), 'a', 0o600);
+  const child = spawn(rec.node, [at('supervise.mjs')], { detached: true, stdio: ['ignore', out, out], cwd: DIR });
+  closeSync(out);
   child.unref();
 }
 

@@ -1,0 +1,87 @@
+// What the deploy tests share: the CLI as a child process, a real sshd (this machine, logged into over loopback with
+// a throw-away key, host keys checked) and a real Mosquitto, and an install folder whose agent is stopped for sure.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectAsync } from 'mqtt';
+import { BIN } from '../helpers/agent-process.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
+import { closedPort } from '../helpers/ports.js';
+import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
+import { sshdAvailable, startSshd } from '../helpers/sshd.js';
+import { packBundle } from '../../cli/deploy/bundle.js';
+import { decodeStatus, statusTopic, type AgentStatus } from '../../engine/forwarding/wire.js';
+
+export const skip = !sshdAvailable() ? 'skipped: no /usr/sbin/sshd (apt-get install openssh-server openssh-client)' : !mosquittoAvailable() ? 'skipped: no mosquitto' : false;
+
+export function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { timeout: 400_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Is a process whose command line mentions `needle` running? */
+export function running(needle: string): boolean {
+  const r = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  return r.stdout.split('\n').some((l) => l.includes(needle) && !l.includes('ps -eo'));
+}
+
+export async function retainedStatus(url: string, agentId: string): Promise<AgentStatus | null> {
+  const c = await connectAsync(url);
+  try {
+    let got: AgentStatus | null = null;
+    let seen = false;
+    c.on('message', (_t, p) => {
+      seen = true;
+      got = decodeStatus(p, agentId);
+    });
+    await c.subscribeAsync(statusTopic(agentId), { qos: 1 });
+    // A retained message arrives right after SUBACK; give it a moment, then a publish round trip as a barrier.
+    await c.publishAsync('panoptes-test/barrier', 'x', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    return seen ? got : null;
+  } finally {
+    await c.endAsync();
+  }
+}
+
+
+export interface Setup {
+  broker: Awaited<ReturnType<typeof startMosquitto>>;
+  sshd: Awaited<ReturnType<typeof startSshd>>;
+  work: string;
+  dir: string;
+  ssh: string[];
+  brokerUrl: string;
+  base: string[];
+}
+
+export async function setup(t: { after(fn: () => void | Promise<void>): void }): Promise<Setup> {
+  const broker = await startMosquitto({ persistence: false });
+  t.after(() => broker.close());
+  const sshd = await startSshd();
+  t.after(() => sshd.close());
+  // A failed step must not leave the deployed agent running: stop its supervisor (which stops the agent). Hooks
+  // run in the order they were added, so this one comes before the temp folder's removal.
+  let dir = '';
+  t.after(() => {
+    try {
+      process.kill(Number(readFileSync(path.join(dir, 'supervisor.pid'), 'utf8')), 'SIGTERM');
+    } catch {
+      /* not running */
+    }
+  });
+  const work = tempDir(t, 'panoptes-deploy-test-');
+  dir = path.join(work, 'agent');
+  const ssh = sshd.deployArgs();
+  const brokerUrl = `mqtt://deployer:s3cret@127.0.0.1:${broker.port}`;
+  const base = [sshd.target, ...ssh, '--dir', dir, '--service', 'pidfile', '--agent-id', 'fleet1', '--timeout', '120'];
+
+  return { broker, sshd, work, dir, ssh, brokerUrl, base };
+}
