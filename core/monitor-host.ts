@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { backoffDelay } from '../base/backoff.js';
 import { withTimeout } from '../base/timeout.js';
 import { reconnectLoop } from '../base/reconnect.js';
-import type { MonitorContext, MonitorDefinition, MonitorHealth, MonitorInstance, MonitorState } from './monitor.js';
+import type { MonitorContext, MonitorDefinition, MonitorHealth, MonitorInstance, MonitorState, MonitorVersions } from './monitor.js';
 import type { NewEvent, PanoptesEvent } from './event.js';
 import { normalizeNewEvent } from './event.js';
 import { newId } from './ids.js';
@@ -23,6 +23,8 @@ export interface MonitorSpec {
 export interface HostOptions {
   definitions: Map<string, MonitorDefinition>;
   stateFor(monitorId: string): MonitorState;
+  /** Where an instance keeps its versions (web pages); none when not given. */
+  versionsFor?(monitorId: string): MonitorVersions;
   /** Durable append; resolves once stored. */
   emit(monitorId: string, event: NewEvent, state?: Record<string, unknown>): Promise<void>;
   log: Logger;
@@ -216,6 +218,7 @@ export class MonitorHost {
       signal: run.controller.signal,
       log,
       state: this.opts.stateFor(run.spec.id),
+      ...(this.opts.versionsFor ? { versions: this.opts.versionsFor(run.spec.id) } : {}),
       emit: async (event, options) => {
         if (!alive()) return; // a stopped or replaced instance must not add events
         await this.opts.emit(run.spec.id, event, options?.state);

@@ -81,6 +81,18 @@ export interface MonitorState {
   delete(key: string): void;
 }
 
+/** How much history a monitor keeps: at most `maxCount` versions, none older than `maxAgeMs` (the newest always stays). */
+export interface VersionLimits {
+  maxCount: number;
+  maxAgeMs: number;
+}
+
+/** A monitor's history of distinct versions (web pages), kept by the engine's store. */
+export interface MonitorVersions {
+  /** Record `text` as the newest version unless it already is; the id links an event to its version. */
+  add(text: string, options?: { screenshot?: Buffer | null; limits?: Partial<VersionLimits> }): { id: number; created: boolean };
+}
+
 export type { FetchOptions, FetchResult } from '../base/http.js';
 import type { ReconnectOptions, Session } from '../base/reconnect.js';
 import type { FetchOptions, FetchResult } from '../base/http.js';
@@ -103,6 +115,8 @@ export interface MonitorContext<C = any> {
   readonly signal: AbortSignal;
   readonly log: Logger;
   readonly state: MonitorState;
+  /** Version history (web pages); absent in dry runs and hand-made test contexts, where nothing is kept. */
+  readonly versions?: MonitorVersions;
   /**
    * Durable: resolves once the event is in the store. `state` entries (this monitor's keys) are written in the
    * same transaction, so a cursor saved with the event (a mail UID, a stream position) can never disagree with

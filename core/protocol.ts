@@ -62,6 +62,28 @@ export interface MonitorTypeInfo {
   routes: { describe: string; url: string | null; problem: string | null }[];
 }
 
+/** One stored version of what a monitor watches (a web page's text). */
+export interface VersionInfo {
+  id: number;
+  monitorId: string;
+  /** When it was first seen (ISO time). */
+  at: string;
+  /** Length of the text in characters. */
+  size: number;
+  hasScreenshot: boolean;
+}
+
+/** Two versions compared: `parts` in order, added and removed ones marked; counts are lines. */
+export interface VersionDiff {
+  from: VersionInfo;
+  to: VersionInfo;
+  mode: 'lines' | 'words';
+  parts: { value: string; added?: boolean; removed?: boolean }[];
+  added: number;
+  removed: number;
+  summary: string;
+}
+
 export interface FlagState {
   name: string;
   value: boolean;
@@ -405,6 +427,19 @@ export const requests = {
   'monitors.exportOpml': { params: none, result: returns<{ opml: string }>() },
   /** The feeds of a site (its address as a person knows it, or the feed's own), each with how many items it holds now. */
   'monitors.discoverFeed': { params: z.object({ url: z.string() }), result: returns<{ feeds: { url: string; title: string; items: number; watchedBy: string | null }[] }>() },
+  'versions.list': {
+    params: z.object({ monitorId: z.string(), limit: z.number().int().min(1).max(1000).optional(), before: z.number().int().optional() }),
+    result: returns<{ versions: VersionInfo[] }>(),
+  },
+  'versions.get': {
+    params: z.object({ id: z.number().int() }),
+    result: returns<(VersionInfo & { text: string; screenshot: string | null }) | null>(),
+  },
+  /** `from` omitted: the version before `to`. */
+  'versions.diff': {
+    params: z.object({ to: z.number().int(), from: z.number().int().optional(), mode: z.enum(['lines', 'words']).optional() }),
+    result: returns<VersionDiff | null>(),
+  },
   'monitors.pauseAll': { params: z.object({ paused: z.boolean() }), result: returns<{ paused: boolean }>() },
   // Rules are checked by the rules engine's own validation (code `invalid`, every problem with its path).
   // A change may name what it was prepared from: `ifRevision` (the whole configuration's `revision`, as rules.list gave

@@ -17,6 +17,14 @@ export const DEFAULT_NOTIFY_RULES = [
     then: [{ notify: { title: '{{ title }}', body: '{{ fields.feedTitle }}', url: '{{ url }}', priority: 'normal' } }],
   },
   {
+    // A watched page's filters and number conditions already decide what counts as a change worth hearing about.
+    id: 'default-notify-web-changes',
+    name: 'Notify me when a watched page changes',
+    enabled: true,
+    when: { type: 'web.changed' },
+    then: [{ notify: { title: '{{ title }}', body: '{{ body | truncate: 300 }}', url: '{{ url }}', priority: 'normal' } }],
+  },
+  {
     id: 'default-notify-mail',
     name: 'Notify me of new mail',
     enabled: true,

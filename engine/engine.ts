@@ -137,6 +137,7 @@ export class Engine {
     this.host = new MonitorHost({
       definitions,
       stateFor: (id) => store.monitorState.forMonitor(id),
+      versionsFor: (id) => store.versions.forMonitor(id),
       emit: async (id, e, state) => {
         await this.writer.emit(id, e, state);
       },

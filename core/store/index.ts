@@ -6,11 +6,13 @@ import { CursorStore } from './cursor-store.js';
 import { OutboxStore } from './outbox-store.js';
 import { FlagTable, KvTable, TraceTable } from './misc-stores.js';
 import { NotificationTable } from './notification-store.js';
+import { VersionStore } from './version-store.js';
 
 export { CorruptDatabaseError, LostDatabaseError, type OpenOptions } from './database.js';
 export type { Db } from './database.js';
 export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
 export { memoryState } from './monitor-state-store.js';
+export { VersionStore, DEFAULT_VERSION_LIMITS, type VersionRow } from './version-store.js';
 export type { OutboxItem } from './outbox-store.js';
 export { toPayload, type NoticeRow, type FateRow, type DeliveryRow } from './notification-store.js';
 
@@ -25,6 +27,7 @@ export interface Store {
   traces: TraceTable;
   notifications: NotificationTable;
   kv: KvTable;
+  versions: VersionStore;
   /** Run `fn` in one write transaction: durable (on disk) when it returns. */
   tx<T>(fn: () => T): T;
   /** The same for data derived from durable rows: atomic, not waited for on disk (see `withoutWaitingForDisk`). */
@@ -46,6 +49,7 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
     traces: new TraceTable(db),
     notifications: new NotificationTable(db),
     kv: new KvTable(db),
+    versions: new VersionStore(db),
     tx: <T>(fn: () => T) => db.transaction(fn)(),
     txDerived: <T>(fn: () => T) => withoutWaitingForDisk(db, () => db.transaction(fn)()),
     close: () => {

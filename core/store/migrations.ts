@@ -195,5 +195,23 @@ export const MIGRATIONS: string[] = [
     FROM notifications ORDER BY at;
   DROP TABLE notifications;
   `,
+  // 6: every distinct version of what a monitor watches (a web page's text, its screenshot). Contents live once in
+  // `version_blobs` by hash (compressed text, PNG screenshots); `versions` is each monitor's history, newest last.
+  `
+  CREATE TABLE versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    screenshot_hash TEXT
+  );
+  CREATE INDEX versions_monitor ON versions(monitor_id, id);
+  CREATE INDEX versions_hash ON versions(hash);
+  CREATE INDEX versions_screenshot ON versions(screenshot_hash) WHERE screenshot_hash IS NOT NULL;
+  CREATE TABLE version_blobs (
+    hash TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
-

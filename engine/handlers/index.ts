@@ -10,6 +10,7 @@ import { monitorHandlers } from './monitors.js';
 import { notificationHandlers } from './notifications.js';
 import { ruleHandlers } from './rules.js';
 import { settingsHandlers } from './settings.js';
+import { versionHandlers } from './versions.js';
 
 export type { HandlerHost } from './host.js';
 
@@ -26,5 +27,6 @@ export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost):
     ...actionHandlers(engine),
     ...channelHandlers(engine),
     ...forwardingHandlers(engine),
+    ...versionHandlers(engine),
   } satisfies Handlers;
 }

@@ -66,6 +66,7 @@ export function monitorHandlers(engine: HandlerHost) {
       await engine.config.update((d) => void (d.monitors = d.monitors.filter((m) => m.id !== p.id)));
       engine.secrets.delete(p.id);
       engine.store.monitorState.clear(p.id);
+      engine.store.versions.clear(p.id);
       broadcastMonitors(engine);
       return { removed: true };
     },

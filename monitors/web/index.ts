@@ -10,6 +10,7 @@ import { diffLines } from './diff.js';
 import { applyFilters, FilterError, parseFilter, parseFilters, type FilterStep } from './filters.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
+import { diffSummary } from '../../core/text-diff.js';
 
 const MIN_INTERVAL_MS = 60_000;
 const MAX_PAGE_BYTES = 5 * 1024 * 1024;
@@ -71,6 +72,8 @@ export const webConfigSchema = z.object({
     .positive()
     .optional()
     .meta({ label: 'Only when the number changed by more than (%)', help: 'Report a change only when the first number moved by more than this many percent since the last check.' }),
+  keepVersions: z.number().int().min(1).max(10_000).default(100).meta({ label: 'Versions kept', help: 'How many distinct versions of the watched text to keep for the diff viewer (the newest always stays).' }),
+  keepDays: z.number().int().min(1).max(3650).default(365).meta({ label: 'Keep versions for (days)', help: 'Versions older than this are dropped, except the newest.' }),
   interval: duration('15m', 'Check every', 'How often to fetch the page (at least 1m).'),
   timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this; it counts as a failed check, not a change.'),
 });
@@ -82,6 +85,8 @@ interface Baseline {
   /** Hash of the text as compared (spacing or digits left out when the user said so); absent in older baselines. */
   key?: string;
   number?: number | null;
+  /** The stored version this text is (ctx.versions), null when none is kept. */
+  versionId?: number | null;
 }
 
 const definition: MonitorDefinition<WebConfig> = {
@@ -100,6 +105,10 @@ const definition: MonitorDefinition<WebConfig> = {
         url: 'The page address (after redirects)',
         selector: 'The CSS selector, or null for the whole page',
         diff: '{ added: string[], removed: string[] }: lines that appeared and lines that disappeared',
+        summary: '"+3 lines, −1": lines added and removed',
+        versionId: 'The stored version of the watched text now (versions.get / versions.diff)',
+        previousVersionId: 'The stored version it is compared with',
+        diffLink: 'Where the UI shows this change coloured (History view)',
         addedCount: 'Number of added lines',
         removedCount: 'Number of removed lines',
         before: 'The watched text before the change (lines joined by newlines, capped at 100,000 characters)',
@@ -155,7 +164,9 @@ const definition: MonitorDefinition<WebConfig> = {
         return;
       }
       const previous = ctx.state.get<Baseline>('baseline');
+      const keepVersion = () => ctx.versions?.add(lines.join('\n'), { limits: { maxCount: ctx.config.keepVersions, maxAgeMs: ctx.config.keepDays * 86_400_000 } });
       if (!previous) {
+        current.versionId = keepVersion()?.id ?? null;
         ctx.state.set('baseline', current);
         ctx.log.info('recorded the first version of the page', { url, lines: lines.length });
         return;
@@ -164,13 +175,20 @@ const definition: MonitorDefinition<WebConfig> = {
       if ((previous.key ?? compareKey(previous.lines)) === current.key) return;
       const previousNumber = previous.number ?? firstNumber(previous.lines);
       const met = conditionsMet(number, previousNumber, conditions);
+      // Kept before the event is stored, so the event can link to it; a crash in between repeats the check, which
+      // finds this version already newest and links to it.
+      const previousVersionId = previous.versionId ?? null;
+      const version = keepVersion();
+      current.versionId = version?.id ?? null;
       if (hasConditions(conditions) && !met.length) {
         // A change, but not one the user asked to hear about: it becomes the new baseline silently.
         ctx.state.set('baseline', current);
         ctx.health.ok(number === null ? 'changed, but no number found in the watched text' : `changed; ${number} meets no condition`);
         return;
       }
-      await ctx.emit(changeEvent(ctx.name, pageUrl, selector, previous.lines, current.lines, { number, previousNumber, extracted, conditions: met }), { state: { baseline: current } });
+      const event = changeEvent(ctx.name, pageUrl, selector, previous.lines, current.lines, { number, previousNumber, extracted, conditions: met });
+      if (version) Object.assign(event.fields, { versionId: version.id, previousVersionId, diffLink: `#/history?versions=${encodeURIComponent(ctx.id)}&to=${version.id}` });
+      await ctx.emit(event, { state: { baseline: current } });
     };
 
     return {
@@ -191,14 +209,17 @@ interface Extras {
   conditions: string[];
 }
 
-function changeEvent(_name: string, url: string, selector: string | undefined, before: string[], after: string[], extras: Extras) {
+function changeEvent(name: string, url: string, selector: string | undefined, before: string[], after: string[], extras: Extras) {
   const diff = diffLines(before, after);
   const added = diff.added.slice(0, MAX_DIFF_LINES);
   const removed = diff.removed.slice(0, MAX_DIFF_LINES);
-  const summary = added[0] ?? (removed[0] ? `removed: ${removed[0]}` : '');
+  const summary = diffSummary(diff.added.length, diff.removed.length);
+  const first = added[0] ?? (removed[0] ? `removed: ${removed[0]}` : '');
+  const who = name && name !== 'dry run' ? name : hostOf(url);
+  const numberNote = extras.conditions.length && extras.number !== null ? ` — ${extras.number} (${extras.conditions.join(', ')})` : '';
   return {
     type: 'web.changed',
-    title: `Changed: ${hostOf(url)}${summary ? ' — ' + truncate(summary, 160) : ''}`,
+    title: `${who}: ${summary}${numberNote || (first ? ' — ' + truncate(first, 140) : '')}`,
     body: [...added.map((l) => `+ ${l}`), ...removed.map((l) => `- ${l}`)].join('\n'),
     url,
     fields: {
@@ -207,6 +228,7 @@ function changeEvent(_name: string, url: string, selector: string | undefined, b
       url,
       selector: selector ?? null,
       diff: { added, removed },
+      summary,
       addedCount: diff.added.length,
       removedCount: diff.removed.length,
       before: truncate(before.join('\n'), MAX_KEPT_CHARS),
@@ -216,7 +238,7 @@ function changeEvent(_name: string, url: string, selector: string | undefined, b
       previousNumber: extras.previousNumber,
       changePercent: extras.number !== null && extras.previousNumber !== null ? changePercent(extras.previousNumber, extras.number) : null,
       ...(extras.conditions.length ? { conditions: extras.conditions } : {}),
-    },
+    } as Record<string, unknown>,
   };
 }
 

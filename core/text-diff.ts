@@ -1,0 +1,59 @@
+/**
+ * Differences between two versions of a text, for people: by lines (what a changed page's event lists) or by words
+ * (what the diff viewer colours inside a changed sentence). jsdiff's Myers algorithm; past a size where its cost
+ * would stall the process, lines are compared as sets and words fall back to lines.
+ */
+import { diffLines, diffWordsWithSpace } from 'diff';
+
+export type DiffMode = 'lines' | 'words';
+
+export interface DiffPart {
+  value: string;
+  added?: boolean;
+  removed?: boolean;
+}
+
+export interface TextDiff {
+  parts: DiffPart[];
+  /** Lines added and removed (counted by line even in word mode), for "+3 lines, −1". */
+  added: number;
+  removed: number;
+}
+
+const MAX_WORD_DIFF_CHARS = 200_000;
+
+export function diffText(before: string, after: string, mode: DiffMode = 'lines'): TextDiff {
+  const lines = diffLines(withEol(before), withEol(after), { timeout: 2_000 }) ?? [{ value: before, removed: true }, { value: after, added: true }];
+  let added = 0;
+  let removed = 0;
+  for (const p of lines) {
+    const n = ((p as { count?: number }).count ?? p.value.split('\n').length - 1) || 1;
+    if (p.added) added += n;
+    if (p.removed) removed += n;
+  }
+  if (mode === 'words' && before.length + after.length <= MAX_WORD_DIFF_CHARS) {
+    const words = diffWordsWithSpace(before, after, { timeout: 2_000 } as never) as DiffPart[] | undefined;
+    if (words) return { parts: words.map(clean), added, removed };
+  }
+  return { parts: lines.map(clean), added, removed };
+}
+
+/** "+3 lines, −1": what changed, short enough for a notification title. */
+export function diffSummary(added: number, removed: number): string {
+  if (!added && !removed) return 'no change';
+  const parts: string[] = [];
+  if (added) parts.push(`+${added} line${added === 1 ? '' : 's'}`);
+  if (removed) parts.push(added ? `−${removed}` : `−${removed} line${removed === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+function withEol(s: string): string {
+  return s && !s.endsWith('\n') ? s + '\n' : s;
+}
+
+function clean(p: { value: string; added?: boolean; removed?: boolean }): DiffPart {
+  const out: DiffPart = { value: p.value };
+  if (p.added) out.added = true;
+  if (p.removed) out.removed = true;
+  return out;
+}
