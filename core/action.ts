@@ -3,6 +3,8 @@
  * whoever carries an action out: the engine's own kinds (notify, webhook, command) and the kinds a monitor type
  * provides (mail → `email`, irc → `chat`, mqtt → `mqtt`).
  */
+import type { z } from 'zod';
+
 export interface ActionContext {
   ruleId: string;
   eventId: string;
@@ -63,4 +65,15 @@ export interface ActionHost {
    * broker), with its password; null when none is set. Throws a readable error for an unusable setting.
    */
   mqttBroker(): { address: { url: string; username?: string; password?: string }; tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; rejectUnauthorized?: boolean | undefined } | undefined } | null;
+}
+
+/**
+ * How a rule writes an action a monitor type provides (mail's `email`, irc's `chat`, mqtt's `mqtt`), so the rule
+ * format checks and renders it like its own kinds. `params` builds the schema of the action's parameters from the
+ * rules' `template` (a string that must be a valid template); `render` turns checked parameters into what the
+ * executor gets, each template rendered with `template(text, field)` (`field` names it in a render error).
+ */
+export interface RuleActionSpec<P = Record<string, unknown>> {
+  params(template: z.ZodType<string>): z.ZodType<P>;
+  render(params: P, template: (text: string, field: string) => string): Record<string, unknown>;
 }

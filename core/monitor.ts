@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { NewEvent } from './event.js';
 import type { Logger } from './log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ActionExecutor, ActionHost } from './action.js';
+import type { ActionExecutor, ActionHost, RuleActionSpec } from './action.js';
 import type { OAuthClientSettings } from './oauth/providers.js';
 
 /**
@@ -26,10 +26,11 @@ export interface MonitorDefinition<C = any> {
   /** The group it is listed under when adding a monitor ("Messages", "Checks"…). */
   category?: string;
   /**
-   * Rule actions this type provides, by action kind (mail: `email`, irc: `chat`): they send through the monitors
-   * of this type the user set up. The engine registers them with the outbox like its own kinds.
+   * Rule actions this type provides, by action kind (mail: `email`, irc: `chat`): how a rule writes one (checked and
+   * rendered by the rules engine like its own kinds) and the executor that sends it through the monitors of this
+   * type the user set up (registered with the outbox like the engine's own kinds).
    */
-  actions?: Record<string, (host: ActionHost) => ActionExecutor>;
+  actions?: Record<string, MonitorAction>;
   /** HTTP routes this type receives on (webhook: `POST /hooks/:id`), served wherever the engine runs. */
   routes?: MonitorRoute[];
   create(ctx: MonitorContext<C>): MonitorInstance;
@@ -43,6 +44,12 @@ export interface MonitorDefinition<C = any> {
     /** Throws with a message naming the field when the config cannot sign in yet. */
     client(config: Record<string, unknown>, secrets: Readonly<Record<string, string>>): OAuthClientSettings;
   };
+}
+
+/** One rule action a monitor type provides. `P`: its parameters as a rule writes them. */
+export interface MonitorAction<P = any> {
+  rule: RuleActionSpec<P>;
+  executor(host: ActionHost): ActionExecutor;
 }
 
 export interface EventTypeDoc {

@@ -19,7 +19,7 @@ import type { Channel } from '../core/rpc/channel.js';
 import { dispatch, serveChannel, type Connection, type RequestHandler } from '../core/rpc/server.js';
 import type { Method, ParamsOf, Pushes, ResultOf, Topic } from '../core/protocol.js';
 import { newId } from '../core/ids.js';
-import { RuleEngine, validateRules, ruleWarnings, type RuleIssue } from '../rules/index.js';
+import { RuleEngine, validateRules, ruleWarnings, type ActionKinds, type RuleIssue } from '../rules/index.js';
 import { EventWriter } from './event-writer.js';
 import { RuleProcessor, type RuleRuntimeError } from './rule-processor.js';
 import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
@@ -29,7 +29,7 @@ import { commandExecutor } from './actions/command.js';
 import { actionBroker, type ForwardTarget } from './forwarding/index.js';
 import type { AgentInventory } from './forwarding/wire.js';
 import { ForwardingController } from './forwarding/controller.js';
-import { loadMonitorTypes } from './monitor-registry.js';
+import { loadMonitorTypes, ruleActionKinds } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createHandlers } from './handlers/index.js';
 import { NotificationCenter } from './notifications/center.js';
@@ -83,6 +83,8 @@ export class Engine {
   /** Decides, records and delivers every notification (holds, quiet hours, storms, routing). */
   readonly notifications: NotificationCenter;
   readonly definitions: Map<string, MonitorDefinition>;
+  /** The rule actions the monitor types contribute: rules are checked and rendered with them. */
+  readonly actionKinds: ActionKinds;
   readonly executors = new Map<string, ActionExecutor>();
   /** Notification channel types (ntfy, Telegram, …) and the service that sends through the configured ones. */
   readonly channelTypes: Map<string, ChannelDefinition>;
@@ -110,6 +112,7 @@ export class Engine {
     this.store = store;
     this.config = config;
     this.definitions = definitions;
+    this.actionKinds = ruleActionKinds(definitions);
     this.secrets = opts.secrets ?? new FileSecretStore(dataDir);
     this.agentId = opts.agentId ?? store.kv.get<string>('agentId') ?? os.hostname();
     if (!store.kv.get('agentId')) store.kv.set('agentId', this.agentId);
@@ -151,7 +154,7 @@ export class Engine {
     });
     // The store keeps the last traceLimitPerRule traces of every rule (durably, and that is what the UI lists); a
     // second copy in the engine's memory would only hold on to events, so the engine keeps none.
-    this.rules = new RuleEngine({ maxTracesPerRule: 0 });
+    this.rules = new RuleEngine({ maxTracesPerRule: 0, actionKinds: this.actionKinds });
     this.loadRules();
     this.notifications = new NotificationCenter({
       store,
@@ -358,7 +361,7 @@ export class Engine {
   }
 
   loadRules(): void {
-    const { rules, errors } = validateRules(this.config.current.rules as unknown[]);
+    const { rules, errors } = validateRules(this.config.current.rules as unknown[], this.actionKinds);
     this.ruleErrors = errors;
     for (const e of errors) this.log.warn(`rule ${e.ruleId ?? '?'} not loaded: ${e.path}: ${e.message}`);
     // Rules edited by hand never pass through the builder's warnings: the log says them.
@@ -441,7 +444,7 @@ export class Engine {
    */
   private addMonitorActions(): void {
     for (const def of this.definitions.values()) {
-      for (const [kind, make] of Object.entries(def.actions ?? {})) {
+      for (const [kind, action] of Object.entries(def.actions ?? {})) {
         if (this.executors.has(kind)) {
           this.log.warn(`monitors/${def.type}: action "${kind}" is already provided; skipped`);
           continue;
@@ -453,7 +456,7 @@ export class Engine {
           },
           mqttBroker: () => actionBroker(this),
         };
-        this.executors.set(kind, make(host));
+        this.executors.set(kind, action.executor(host));
       }
     }
   }

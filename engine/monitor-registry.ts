@@ -2,6 +2,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MonitorDefinition } from '../core/monitor.js';
 import type { Logger } from '../core/log.js';
+import type { RuleActionSpec } from '../core/action.js';
 
 // The registry is the one door into the monitor folders from outside monitors/: what the engine and the CLI use
 // of a particular type beyond its definition is re-exported here, named.
@@ -39,4 +40,15 @@ export async function loadMonitorTypes(log: Logger, dir: URL = new URL('../monit
     }),
   );
   return new Map([...types.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * How rules write the actions the monitor types contribute (mail → `email`, irc → `chat`, mqtt → `mqtt`), by kind:
+ * what `validateRules` and the rules engine are given, so a new type's action is usable in a rule with no other edit.
+ * The first type to declare a kind keeps it (the engine registers its executor the same way).
+ */
+export function ruleActionKinds(definitions: ReadonlyMap<string, MonitorDefinition>): ReadonlyMap<string, RuleActionSpec> {
+  const kinds = new Map<string, RuleActionSpec>();
+  for (const def of definitions.values()) for (const [kind, action] of Object.entries(def.actions ?? {})) if (!kinds.has(kind)) kinds.set(kind, action.rule);
+  return kinds;
 }

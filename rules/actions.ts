@@ -1,21 +1,31 @@
 /** Turning a rule's `then` list into concrete actions by rendering every template against the firing's scope. */
 import { renderInto } from './templates.js';
-import type { Action } from './schema.js';
+import type { Action, ActionKinds, BuiltinAction } from './schema.js';
 import type { RenderedAction } from './types.js';
 
 type Render = (tpl: string, where: string) => string;
 
-export function renderActions(actions: Action[], scope: Record<string, unknown>, errors: string[]): RenderedAction[] {
+const BUILTIN_KINDS = new Set(['notify', 'flag', 'tag', 'webhook', 'command', 'stop']);
+
+export function renderActions(actions: Action[], scope: Record<string, unknown>, errors: string[], kinds: ActionKinds): RenderedAction[] {
   let i = 0;
   // `where` names the template inside action i; the full JSON path is only built when a render fails.
   const r: Render = (tpl, where) => renderInto(tpl, scope, errors, i, where);
   // Sized up front: the list is kept in the trace.
   const out: RenderedAction[] = new Array(actions.length);
-  for (; i < actions.length; i++) out[i] = renderAction(actions[i]!, r);
+  for (; i < actions.length; i++) out[i] = renderAction(actions[i]!, r, kinds);
   return out;
 }
 
-function renderAction(a: Action, r: Render): RenderedAction {
+function renderAction(action: Action, r: Render, kinds: ActionKinds): RenderedAction {
+  if (kinds.size) {
+    // A kind a monitor type contributes renders as its declaration says; its templates are named `<kind>.<field>`.
+    for (const kind in action) {
+      const spec = BUILTIN_KINDS.has(kind) ? undefined : kinds.get(kind);
+      if (spec) return { [kind]: spec.render((action as Record<string, Record<string, unknown>>)[kind]!, (tpl, field) => r(tpl, `${kind}.${field}`)) };
+    }
+  }
+  const a = action as BuiltinAction;
   if ('notify' in a) {
     const n = a.notify;
     const url = n.url !== undefined ? r(n.url, 'notify.url').trim() : '';
@@ -54,25 +64,6 @@ function renderAction(a: Action, r: Render): RenderedAction {
         ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}),
       },
     };
-  }
-  if ('chat' in a) {
-    const c = a.chat;
-    return { chat: { network: c.network, target: r(c.target, 'chat.target'), text: r(c.text, 'chat.text') } };
-  }
-  if ('email' in a) {
-    const m = a.email;
-    return {
-      email: {
-        to: r(m.to, 'email.to'),
-        subject: r(m.subject, 'email.subject'),
-        body: r(m.body, 'email.body'),
-        ...(m.account !== undefined ? { account: m.account } : {}),
-      },
-    };
-  }
-  if ('mqtt' in a) {
-    const m = a.mqtt;
-    return { mqtt: { topic: r(m.topic, 'mqtt.topic'), payload: r(m.payload, 'mqtt.payload'), retain: m.retain ?? false, qos: m.qos ?? 0 } };
   }
   return { stop: true };
 }

@@ -10,7 +10,7 @@ import { getter } from './condition-program.js';
 import type { Getter } from './paths.js';
 import { compileTimeGate, type TimeGate } from './time-gate.js';
 import type { TraceRing } from './trace-ring.js';
-import type { Action, Condition, Match, Rule } from './schema.js';
+import type { Action, ActionKinds, Condition, Match, Rule } from './schema.js';
 import type { EventRef, Firing, RuleEnv } from './types.js';
 import type { PanoptesEvent } from '../core/event.js';
 import { MAINTENANCE_FLAG } from '../core/maintenance.js';
@@ -67,6 +67,8 @@ export interface CompiledRule {
   /** It has a `notify` action: when it matches but holds back, the notification center is told why. */
   notifies: boolean;
   then: Action[];
+  /** The contributed action kinds `then` may use, for rendering. */
+  actionKinds: ActionKinds;
   /** This rule's entries in the engine's `states` / `counters` maps (re-bound whenever those change). */
   st: RuleState;
   counters: RuleCounters;
@@ -164,7 +166,7 @@ export function foldAgent(m: Match): Match {
   return out;
 }
 
-export function compileRule(rule: Rule, order: number): CompiledRule {
+export function compileRule(rule: Rule, order: number, actionKinds: ActionKinds): CompiledRule {
   const p = rule.pattern;
   let pattern: PatternSpec = { kind: 'none' };
   if (p) {
@@ -193,6 +195,7 @@ export function compileRule(rule: Rule, order: number): CompiledRule {
     hasStop: rule.then.some((a) => 'stop' in a),
     notifies: rule.then.some((a) => 'notify' in a),
     then: rule.then,
+    actionKinds,
     st: null as unknown as RuleState,
     counters: null as unknown as RuleCounters,
     ring: null as unknown as TraceRing<Firing>,

@@ -20,7 +20,7 @@ import { compileRule, fastKindOf, inMaintenance, matchOf, newState, FAST_ABSENT,
 import { EngineFiring, type WindowSpec } from './firing.js';
 import { explainRule } from './explain.js';
 import { snapshotStates, statesFromSnapshot } from './state-snapshot.js';
-import type { Rule } from './schema.js';
+import { NO_ACTION_KINDS, type ActionKinds, type Rule } from './schema.js';
 import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict, Withheld } from './types.js';
 import { formatDuration } from '../core/duration.js';
 import { isoTime } from './iso-time.js';
@@ -93,8 +93,12 @@ export class RuleEngine {
   private sweepActive = new Set<CompiledRule>();
   private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
 
-  constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number; matchBudgetMs?: number } = {}) {
+  private readonly actionKinds: ActionKinds;
+
+  /** `actionKinds`: the actions monitor types contribute (as validateRules was given them), for rendering. */
+  constructor(opts: { maxTracesPerRule?: number; maxKeysPerRule?: number; matchBudgetMs?: number; actionKinds?: ActionKinds } = {}) {
     if (opts.matchBudgetMs !== undefined) matchBudget.limitMs = opts.matchBudgetMs;
+    this.actionKinds = opts.actionKinds ?? NO_ACTION_KINDS;
     this.maxTraces = opts.maxTracesPerRule ?? 50;
     this.maxKeys = opts.maxKeysPerRule ?? 10_000;
   }
@@ -105,7 +109,7 @@ export class RuleEngine {
     const matchers: Matcher[] = [];
     for (const rule of rules) {
       if (rule.enabled === false) continue;
-      const c = compileRule(rule, compiled.length);
+      const c = compileRule(rule, compiled.length, this.actionKinds);
       compiled.push(c);
       matchers.push(c.main);
       if (c.after) matchers.push(c.after);

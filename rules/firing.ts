@@ -89,7 +89,7 @@ export class EngineFiring implements Firing {
     const count = this.kind === 'digest' ? (w?.count ?? refs.length) : refs.length;
     const errors: string[] = [];
     const scope = templateScope(rule, triggerRef, refs, count, this.flags, this.key, this.atMs);
-    const actions = renderActions(rule.then, scope, errors);
+    const actions = renderActions(rule.then, scope, errors, rule.actionKinds);
     let window: Trace['window'] | undefined;
     if (w !== undefined) {
       const times = w.times;

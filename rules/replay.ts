@@ -6,7 +6,7 @@
 import type { PanoptesEvent } from '../core/event.js';
 import { parseDuration } from '../core/duration.js';
 import { RuleEngine } from './engine.js';
-import type { Rule } from './schema.js';
+import type { ActionKinds, Rule } from './schema.js';
 import type { Firing, RenderedAction, RuleOutput, Trace } from './types.js';
 
 export interface ReplayFiring {
@@ -30,6 +30,8 @@ export interface ReplayOptions {
   clock?: 'event' | 'received';
   /** Explain (up to this many) events that fired nothing: the rule's reason at that moment. */
   explainMisses?: number;
+  /** The actions monitor types contribute (as the rules were validated with). */
+  actionKinds?: ActionKinds;
 }
 
 export interface ReplayMiss {
@@ -65,12 +67,13 @@ class ReplayFlags {
     for (const f of firings) {
       for (const a of f.actions) {
         if (!('flag' in a)) continue;
-        const { set, clear, toggle } = a.flag;
+        const flag = (a as { flag: { set?: string; clear?: string; toggle?: string; for?: string } }).flag;
+        const { set, clear, toggle } = flag;
         const name = (set ?? clear ?? toggle)!;
         const value = set !== undefined ? true : clear !== undefined ? false : !this.values[name];
         this.values[name] = value;
         this.expiries.delete(name);
-        if (value && a.flag.for) this.expiries.set(name, now + parseDuration(a.flag.for));
+        if (value && flag.for) this.expiries.set(name, now + parseDuration(flag.for));
       }
     }
   }
@@ -87,7 +90,7 @@ function receivedTime(e: PanoptesEvent): number {
 }
 
 export function replay(rules: Rule[], events: PanoptesEvent[], opts: ReplayOptions = {}, misses?: ReplayMiss[]): ReplayFiring[] {
-  const engine = new RuleEngine();
+  const engine = new RuleEngine(opts.actionKinds ? { actionKinds: opts.actionKinds } : {});
   engine.setRules(rules);
   const flags = new ReplayFlags(opts.flags ?? {});
   const out: ReplayFiring[] = [];

@@ -9,6 +9,7 @@ import { jsonPath } from '../core/json-path.js';
 import { fieldPathProblem } from './paths.js';
 import { regexProblem } from './regex.js';
 import { templateProblem } from './templates.js';
+import type { RuleActionSpec } from '../core/action.js';
 
 export type Scalar = string | number | boolean | null;
 
@@ -198,11 +199,6 @@ const webhookAction = z.strictObject({
 const commandAction = z.strictObject({
   command: z.strictObject({ argv: z.array(template).min(1).max(100), timeoutMs: z.number().int().min(100).max(3_600_000).optional() }),
 });
-const chatAction = z.strictObject({ chat: z.strictObject({ network: z.string().min(1), target: template, text: template }) });
-const emailAction = z.strictObject({ email: z.strictObject({ to: template, subject: template, body: template, account: z.string().optional() }) });
-const mqttAction = z.strictObject({
-  mqtt: z.strictObject({ topic: template, payload: template, retain: z.boolean().optional(), qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional() }),
-});
 const stopAction = z.strictObject({ stop: z.literal(true) });
 
 export type NotifyAction = z.infer<typeof notifyAction>;
@@ -210,40 +206,63 @@ export type FlagAction = z.infer<typeof flagAction>;
 export type TagAction = z.infer<typeof tagAction>;
 export type WebhookAction = z.infer<typeof webhookAction>;
 export type CommandAction = z.infer<typeof commandAction>;
-export type ChatAction = z.infer<typeof chatAction>;
-export type EmailAction = z.infer<typeof emailAction>;
-export type MqttAction = z.infer<typeof mqttAction>;
 export type StopAction = z.infer<typeof stopAction>;
-export type Action = NotifyAction | FlagAction | TagAction | WebhookAction | CommandAction | ChatAction | EmailAction | MqttAction | StopAction;
+/** The kinds the rules engine itself knows. */
+export type BuiltinAction = NotifyAction | FlagAction | TagAction | WebhookAction | CommandAction | StopAction;
+/**
+ * An action a monitor type provides (mail's `email`, irc's `chat`, mqtt's `mqtt`): one key, the kind, holding its
+ * parameters as the kind's declaration checked them.
+ */
+export type ContributedAction = Record<string, Record<string, unknown>>;
+export type Action = BuiltinAction | ContributedAction;
 
-const actionSchema = keyedUnion<Action>(
-  [
-    ['notify', notifyAction],
-    ['flag', flagAction],
-    ['tag', tagAction],
-    ['webhook', webhookAction],
-    ['command', commandAction],
-    ['chat', chatAction],
-    ['email', emailAction],
-    ['mqtt', mqttAction],
-    ['stop', stopAction],
-  ],
-  'an action',
-);
+const BUILTIN_ACTIONS: [string, z.ZodType][] = [
+  ['notify', notifyAction],
+  ['flag', flagAction],
+  ['tag', tagAction],
+  ['webhook', webhookAction],
+  ['command', commandAction],
+];
 
-export const ruleSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'rule ids use letters, digits and _ . : - (at most 128)'),
-  name: z.string().max(500).optional(),
-  description: z.string().max(5_000).optional(),
-  enabled: z.boolean().optional(),
-  when: whenSchema.optional(),
-  if: conditionSchema.optional(),
-  context: contextSchema.optional(),
-  pattern: patternSchema.optional(),
-  throttle: z.strictObject({ per: duration, by: fieldPath.optional() }).optional(),
-  digest: z.strictObject({ every: duration }).optional(),
-  then: z.array(actionSchema).min(1, 'a rule needs at least one action in "then"').max(50),
-});
+/**
+ * The action kinds monitor types contribute, by kind, as their folders declare them (engine/monitor-registry.ts
+ * collects them): the rule format checks each like its own kinds, so a new type's action needs no edit here.
+ */
+export type ActionKinds = ReadonlyMap<string, RuleActionSpec>;
+export const NO_ACTION_KINDS: ActionKinds = new Map();
+
+function actionSchemaFor(kinds: ActionKinds): z.ZodType<Action> {
+  const contributed: [string, z.ZodType][] = [...kinds]
+    .filter(([kind]) => kind !== 'stop' && !BUILTIN_ACTIONS.some(([k]) => k === kind))
+    .map(([kind, spec]) => [kind, z.strictObject({ [kind]: spec.params(template) })]);
+  return keyedUnion<Action>([...BUILTIN_ACTIONS, ...contributed, ['stop', stopAction]], 'an action');
+}
+
+function ruleSchemaFor(kinds: ActionKinds) {
+  return z.strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'rule ids use letters, digits and _ . : - (at most 128)'),
+    name: z.string().max(500).optional(),
+    description: z.string().max(5_000).optional(),
+    enabled: z.boolean().optional(),
+    when: whenSchema.optional(),
+    if: conditionSchema.optional(),
+    context: contextSchema.optional(),
+    pattern: patternSchema.optional(),
+    throttle: z.strictObject({ per: duration, by: fieldPath.optional() }).optional(),
+    digest: z.strictObject({ every: duration }).optional(),
+    then: z.array(actionSchemaFor(kinds)).min(1, 'a rule needs at least one action in "then"').max(50),
+  });
+}
+
+/** The rule format with the engine's own action kinds only. */
+export const ruleSchema = ruleSchemaFor(NO_ACTION_KINDS);
+/** One schema per set of contributed kinds (the engine's set lives as long as the engine). */
+const schemas = new WeakMap<ActionKinds, typeof ruleSchema>([[NO_ACTION_KINDS, ruleSchema]]);
+const schemaFor = (kinds: ActionKinds) => {
+  let s = schemas.get(kinds);
+  if (!s) schemas.set(kinds, (s = ruleSchemaFor(kinds)));
+  return s;
+};
 
 /** One rule of the public format (what the config document and rule files hold). */
 export type Rule = z.infer<typeof ruleSchema>;
@@ -256,23 +275,24 @@ export interface RuleIssue {
 
 export { jsonPath };
 
-export function validateRule(input: unknown): { rule?: Rule; errors: RuleIssue[] } {
+/** `kinds`: the actions monitor types contribute; without them a rule using one is refused as an unknown action. */
+export function validateRule(input: unknown, kinds: ActionKinds = NO_ACTION_KINDS): { rule?: Rule; errors: RuleIssue[] } {
   const ruleId =
     input && typeof input === 'object' && typeof (input as { id?: unknown }).id === 'string' ? (input as { id: string }).id : undefined;
-  const r = ruleSchema.safeParse(input);
+  const r = schemaFor(kinds).safeParse(input);
   if (r.success) return { rule: r.data, errors: [] };
   const errors = r.error.issues.map((i) => ({ ...(ruleId !== undefined ? { ruleId } : {}), path: jsonPath(i.path), message: i.message }));
   return { errors };
 }
 
 /** Validates a list: bad rules (and later duplicates of an id) are dropped and reported; the rest are kept in order. */
-export function validateRules(input: unknown[]): { rules: Rule[]; errors: RuleIssue[] } {
+export function validateRules(input: unknown[], kinds: ActionKinds = NO_ACTION_KINDS): { rules: Rule[]; errors: RuleIssue[] } {
   const rules: Rule[] = [];
   const errors: RuleIssue[] = [];
   if (!Array.isArray(input)) return { rules, errors: [{ path: '$', message: 'rules are a JSON array' }] };
   const seen = new Set<string>();
   input.forEach((item, index) => {
-    const r = validateRule(item);
+    const r = validateRule(item, kinds);
     const prefix = (p: string) => `$[${index}]${p.slice(1)}`;
     for (const e of r.errors) errors.push({ ...e, path: prefix(e.path) });
     if (!r.rule) return;

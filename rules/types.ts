@@ -21,10 +21,9 @@ export type RenderedAction =
   | { tag: { add: string[] } }
   | { webhook: { url: string; method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; headers: Record<string, string>; body: string | null; timeoutMs?: number } }
   | { command: { argv: string[]; timeoutMs?: number } }
-  | { chat: { network: string; target: string; text: string } }
-  | { email: { to: string; subject: string; body: string; account?: string } }
-  | { mqtt: { topic: string; payload: string; retain: boolean; qos: 0 | 1 | 2 } }
-  | { stop: true };
+  | { stop: true }
+  /** A kind a monitor type contributes (`email`, `chat`, `mqtt`, …), as its declaration rendered it. */
+  | Record<string, Record<string, unknown>>;
 
 /** A short copy of an event kept in temporal state and traces (bodies are cut so state stays small). */
 export type EventRef = Pick<PanoptesEvent, 'id' | 'ts' | 'source' | 'type' | 'title' | 'body' | 'url' | 'fields' | 'tags'>;

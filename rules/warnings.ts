@@ -6,7 +6,7 @@
  * argv precisely so that this is not needed: the script reads the value as "$1" and the value goes in its own
  * argument, where no shell parses it.
  */
-import type { Rule } from './schema.js';
+import type { CommandAction, Rule } from './schema.js';
 import type { RuleIssue } from './schema.js';
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'csh', 'tcsh', 'busybox']);
@@ -18,7 +18,7 @@ export function ruleWarnings(rule: Rule): RuleIssue[] {
   const warnings: RuleIssue[] = [];
   rule.then.forEach((action, i) => {
     if (!('command' in action)) return;
-    const argv = action.command.argv;
+    const argv = (action as CommandAction).command.argv;
     // The shell may come through env ("/usr/bin/env bash -c …").
     let s = 0;
     if (base(argv[0] ?? '') === 'env') s = argv.findIndex((a, k) => k > 0 && !a.startsWith('-') && !a.includes('='));

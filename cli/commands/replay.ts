@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
 import { replay, validateRules } from '../../rules/index.js';
 import { parseEventsJsonl, parseFlagList, parseRulesFile } from '../../rules/files.js';
+import { loadMonitorTypes, ruleActionKinds } from '../../engine/monitor-registry.js';
+import { createLogger } from '../../core/log.js';
 
 const USAGE = `usage: panoptes replay --rules FILE --events FILE.jsonl [--flags name=true,…] [--until ISO] [--traces]
 Runs the rules over the events in event time with no side effects and prints one JSON line per firing:
@@ -23,7 +25,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new UsageError((err as Error).message, USAGE);
   }
   const rulesFile = String(flags.rules);
-  const { rules, errors } = validateRules(parseRulesFile(readFileSync(rulesFile, 'utf8'), rulesFile));
+  // The actions this build's monitor types contribute (`email`, `chat`, `mqtt`, …) are rule actions like the others.
+  const actionKinds = ruleActionKinds(await loadMonitorTypes(createLogger('replay', 'warn', (l) => io.stderr.write(l + '\n'))));
+  const { rules, errors } = validateRules(parseRulesFile(readFileSync(rulesFile, 'utf8'), rulesFile), actionKinds);
   for (const e of errors) writeLine(io.stderr, `${rulesFile}: ${e.ruleId ? `rule "${e.ruleId}" ` : ''}${e.path}: ${e.message} (rule skipped)`);
   const eventsFile = String(flags.events);
   const parsed = parseEventsJsonl(readFileSync(eventsFile, 'utf8'));
@@ -32,6 +36,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     flags: initialFlags,
     ...(flags.until ? { until: String(flags.until) } : {}),
     traces: flags.traces === true,
+    actionKinds,
   });
   for (const f of firings) writeLine(io.stdout, JSON.stringify(f));
   return errors.length || parsed.errors.length ? 1 : 0;

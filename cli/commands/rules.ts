@@ -7,6 +7,7 @@ import { ConfigStore } from '../../core/config/config-store.js';
 import { createLogger } from '../../core/log.js';
 import { RemoteError } from '../../core/rpc/client.js';
 import { connectToRunningEngine } from '../running-engine.js';
+import { loadMonitorTypes, ruleActionKinds } from '../../engine/monitor-registry.js';
 
 const USAGE = `usage: panoptes rules validate FILE
        panoptes rules import FILE [--replace] [--skip-invalid]
@@ -25,9 +26,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'a subcommand is required', USAGE);
 }
 
-function readAndValidate(file: string, io: CliIO) {
+/** Checked with the actions this build's monitor types contribute (`email`, `chat`, `mqtt`, …), as the engine checks them. */
+async function readAndValidate(file: string, io: CliIO) {
   const raw = parseRulesFile(readFileSync(file, 'utf8'), file);
-  const result = validateRules(raw);
+  const kinds = ruleActionKinds(await loadMonitorTypes(createLogger('rules', 'warn', (l) => io.stderr.write(l + '\n'))));
+  const result = validateRules(raw, kinds);
   for (const e of result.errors) writeLine(io.stderr, `${file}: ${e.ruleId ? `rule "${e.ruleId}" ` : ''}${e.path}: ${e.message}`);
   return { raw, ...result };
 }
@@ -35,7 +38,7 @@ function readAndValidate(file: string, io: CliIO) {
 async function validate(args: string[], io: CliIO): Promise<number> {
   const { positional } = parseFlags(args, {}, USAGE);
   if (positional.length !== 1) throw new UsageError('validate takes one FILE', USAGE);
-  const { raw, rules, errors } = readAndValidate(positional[0]!, io);
+  const { raw, rules, errors } = await readAndValidate(positional[0]!, io);
   writeLine(io.stdout, `${rules.length} of ${raw.length} rules valid${errors.length ? `, ${errors.length} problem(s)` : ''}`);
   return errors.length ? 1 : 0;
 }
@@ -43,7 +46,7 @@ async function validate(args: string[], io: CliIO): Promise<number> {
 async function importRules(args: string[], io: CliIO): Promise<number> {
   const { flags, positional } = parseFlags(args, { replace: 'boolean', 'skip-invalid': 'boolean' }, USAGE);
   if (positional.length !== 1) throw new UsageError('import takes one FILE', USAGE);
-  const { raw, rules, errors } = readAndValidate(positional[0]!, io);
+  const { raw, rules, errors } = await readAndValidate(positional[0]!, io);
   if (errors.length && !flags['skip-invalid']) {
     writeLine(io.stderr, 'nothing imported: fix the problems above, or pass --skip-invalid to import the valid rules only');
     return 1;

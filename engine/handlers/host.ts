@@ -2,7 +2,7 @@ import type { FlagManager } from '../../core/flags.js';
 import type { MonitorDefinition, MonitorHealth } from '../../core/monitor.js';
 import type { MonitorHost } from '../../core/monitor-host.js';
 import type { Pushes, Topic } from '../../core/protocol.js';
-import type { RuleEngine, RuleIssue } from '../../rules/index.js';
+import type { ActionKinds, RuleEngine, RuleIssue } from '../../rules/index.js';
 import type { ForwardingController } from '../forwarding/controller.js';
 import type { ForwardingHost } from '../forwarding/host.js';
 import type { NotificationCenter } from '../notifications/center.js';
@@ -21,6 +21,8 @@ export interface HandlerHost extends ForwardingHost {
   /** Each rule's last run-time error (see RuleProcessor): its health, shown with the validation problems. */
   readonly ruleRuntimeErrors: ReadonlyMap<string, { ruleId: string; at: string; message: string }>;
   readonly definitions: ReadonlyMap<string, MonitorDefinition>;
+  /** The rule actions the monitor types contribute (see engine/monitor-registry.ts ruleActionKinds). */
+  readonly actionKinds: ActionKinds;
   readonly forwarding: ForwardingController;
   readonly notifications: NotificationCenter;
   restartMonitor(id: string): Promise<void>;

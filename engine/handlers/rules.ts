@@ -19,12 +19,12 @@ export function ruleHandlers(engine: HandlerHost) {
       revision: engine.config.revision,
     }),
     'rules.validate': (p) => {
-      const r = validateRule(p.rule);
+      const r = validateRule(p.rule, engine.actionKinds);
       const warnings = r.rule ? ruleWarnings(r.rule).map(({ path, message }) => ({ path, message })) : [];
       return { ok: r.errors.length === 0, errors: r.errors.map(({ path, message }) => ({ path, message })), warnings };
     },
     'rules.save': async (p) => {
-      const r = validateRule(p.rule);
+      const r = validateRule(p.rule, engine.actionKinds);
       if (!r.rule || r.errors.length) throw new RequestError('invalid', `the rule is not valid: ${r.errors[0]?.path}: ${r.errors[0]?.message}`, r.errors);
       const rule = p.rule as { id: string };
       await engine.config.update(
@@ -48,7 +48,7 @@ export function ruleHandlers(engine: HandlerHost) {
       return { rule: p.rule, warnings: ruleWarnings(r.rule).map(({ path, message }) => ({ path, message })) };
     },
     'rules.replaceAll': async (p) => {
-      const problems = p.rules.flatMap((rule, i) => validateRule(rule).errors.map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })));
+      const problems = p.rules.flatMap((rule, i) => validateRule(rule, engine.actionKinds).errors.map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })));
       if (problems.length) throw new RequestError('invalid', `${problems.length} problem(s): ${problems[0]!.path}: ${problems[0]!.message}`, problems);
       await engine.config.update((d) => void (d.rules = p.rules as typeof d.rules), { ifRevision: p.ifRevision });
       engine.loadRules();
@@ -75,7 +75,7 @@ export function ruleHandlers(engine: HandlerHost) {
       return { removed: true };
     },
     'rules.test': (p) => {
-      const r = validateRule(p.rule);
+      const r = validateRule(p.rule, engine.actionKinds);
       if (!r.rule) return { firings: [], eventsScanned: 0, errors: r.errors };
       const until = p.until ? new Date(p.until) : new Date();
       const since = p.since ? new Date(p.since) : new Date(until.getTime() - parseDuration('7d'));
@@ -90,7 +90,7 @@ export function ruleHandlers(engine: HandlerHost) {
       }
       // In received time: the order the engine took the events in, so hours gates and throttles see what it saw.
       const misses: ReplayMiss[] = [];
-      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true, clock: 'received', explainMisses: 100 }, misses);
+      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true, clock: 'received', explainMisses: 100, actionKinds: engine.actionKinds }, misses);
       const byId = new Map(events.map((e) => [e.id, e]));
       return {
         firings,

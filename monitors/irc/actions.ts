@@ -1,6 +1,13 @@
-import { permanentError, type ActionAccount, type ActionExecutor, type ActionHost } from '../../core/action.js';
+import { z } from 'zod';
+import { permanentError, type ActionAccount, type ActionExecutor, type ActionHost, type RuleActionSpec } from '../../core/action.js';
 import { postChat } from './send.js';
 import { networkName, type IrcConfig } from './settings.js';
+
+/** How a rule writes `chat`: the network as named in its monitor, where to say it and what (both templates). */
+export const chatRuleAction: RuleActionSpec<{ network: string; target: string; text: string }> = {
+  params: (template) => z.strictObject({ network: z.string().min(1), target: template, text: template }),
+  render: (c, r) => ({ network: c.network, target: r(c.target, 'target'), text: r(c.text, 'text') }),
+};
 
 /**
  * `chat {network, target, text}`: said on an IRC network the user already set up as a monitor (secrets from the

@@ -1,7 +1,7 @@
 // IRC monitor: stays in the configured channels and turns mentions, private messages and (optionally) every
 // channel message into events. Reconnects and rejoins on its own; the "chat" action posts through it (send.ts).
 import type { MonitorDefinition } from '../../core/monitor.js';
-import { chatExecutor } from './actions.js';
+import { chatExecutor, chatRuleAction } from './actions.js';
 import type { MessageEvent } from 'irc-framework';
 import { connectClient, IrcSession, liveConnections } from './connection.js';
 import { ircConfigSchema, networkName, type IrcConfig } from './settings.js';
@@ -30,7 +30,7 @@ const ircMonitor: MonitorDefinition<IrcConfig> = {
     { type: 'chat.private', description: 'A private message to you.', fields: FIELDS },
     { type: 'chat.message', description: 'Any other channel message (only with "Every channel message" on).', fields: FIELDS },
   ],
-  actions: { chat: chatExecutor },
+  actions: { chat: { rule: chatRuleAction, executor: chatExecutor } },
   create(ctx) {
     const controller = new AbortController();
     const network = networkName(ctx.config);

@@ -1,5 +1,12 @@
-import { permanentError, messageIdFor, type ActionExecutor, type ActionHost } from '../../core/action.js';
+import { z } from 'zod';
+import { permanentError, messageIdFor, type ActionExecutor, type ActionHost, type RuleActionSpec } from '../../core/action.js';
 import { sendMail, type SmtpSettings } from './send.js';
+
+/** How a rule writes `email`: recipient, subject and body are templates; `account` names the mail monitor to send from. */
+export const emailRuleAction: RuleActionSpec<{ to: string; subject: string; body: string; account?: string | undefined }> = {
+  params: (template) => z.strictObject({ to: template, subject: template, body: template, account: z.string().optional() }),
+  render: (m, r) => ({ to: r(m.to, 'to'), subject: r(m.subject, 'subject'), body: r(m.body, 'body'), ...(m.account !== undefined ? { account: m.account } : {}) }),
+};
 
 /**
  * `email {to, subject, body, account?}`: sent through a mail account the user already set up as a monitor (its SMTP

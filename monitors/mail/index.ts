@@ -1,7 +1,7 @@
 // Mail monitor: one IMAP account, any number of folders, `mail.received` for every new message — exactly once,
 // across disconnects and restarts. The account's SMTP settings serve the `email` action (see send.ts).
 import type { MonitorDefinition } from '../../core/monitor.js';
-import { emailExecutor } from './actions.js';
+import { emailExecutor, emailRuleAction } from './actions.js';
 import { FolderWatcher, previewFolder, type FolderStatus } from './folder-watcher.js';
 import { mailConfigSchema, oauthClientOf, type MailConfig } from './settings.js';
 import { MailCredentials } from './credentials.js';
@@ -63,7 +63,7 @@ const mail: MonitorDefinition<MailConfig> = {
       },
     },
   ],
-  actions: { email: emailExecutor },
+  actions: { email: { rule: emailRuleAction, executor: emailExecutor } },
   create(ctx) {
     const controller = new AbortController();
     const stopOnHost = () => controller.abort();

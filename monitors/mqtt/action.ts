@@ -1,5 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
-import { IDEMPOTENCY_MQTT_PROPERTY, permanentError, type ActionExecutor } from '../../core/action.js';
+import { z } from 'zod';
+import { IDEMPOTENCY_MQTT_PROPERTY, permanentError, type ActionExecutor, type RuleActionSpec } from '../../core/action.js';
 import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 
 export interface MqttBroker {
@@ -15,6 +16,13 @@ interface Conn {
   idle: NodeJS.Timeout | null;
   lastError: string | null;
 }
+
+/** How a rule writes `mqtt`: topic and payload are templates; retain (default false) and QoS (default 0) are given. */
+export const mqttRuleAction: RuleActionSpec<{ topic: string; payload: string; retain?: boolean | undefined; qos?: 0 | 1 | 2 | undefined }> = {
+  params: (template) =>
+    z.strictObject({ topic: template, payload: template, retain: z.boolean().optional(), qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional() }),
+  render: (m, r) => ({ topic: r(m.topic, 'topic'), payload: r(m.payload, 'payload'), retain: m.retain ?? false, qos: m.qos ?? 0 }),
+};
 
 /** Give up on one publish after this long (the outbox retries it with backoff). */
 const PUBLISH_TIMEOUT_MS = 15_000;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
-import { mqttExecutor } from './action.js';
+import { mqttExecutor, mqttRuleAction } from './action.js';
 import { IDEMPOTENCY_MQTT_PROPERTY } from '../../core/action.js';
 import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
 
@@ -278,7 +278,7 @@ const definition: MonitorDefinition<MqttMonitorConfig> = {
     },
   ],
   // Rules' `mqtt` messages go to the broker chosen in Settings → Machines, not through an mqtt monitor.
-  actions: { mqtt: (host) => mqttExecutor(() => host.mqttBroker()) },
+  actions: { mqtt: { rule: mqttRuleAction, executor: (host) => mqttExecutor(() => host.mqttBroker()) } },
   create: (ctx) => new MqttMonitor(ctx),
 };
 
