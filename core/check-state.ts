@@ -168,10 +168,6 @@ interface Registered {
  */
 const registry = new Map<string, Registered>();
 
-export function checkRegistry(): ReadonlyMap<string, Readonly<Registered>> {
-  return registry;
-}
-
 function dependentsOf(id: string): string[] {
   return [...registry.entries()].filter(([, r]) => r.dependsOn === id).map(([k]) => k);
 }

@@ -15,7 +15,7 @@ import type { MonitorHealth } from '../core/monitor.js';
 import type { PanoptesEvent } from '../core/event.js';
 import { defaultDataDir } from '../core/data-dir.js';
 import { EngineProcess, type EngineStatus } from './engine-process.js';
-import { APP_SCHEME, APP_HOST, APP_ENTRY, appResponseHeaders, contentTypeFor, resolveAppFile, navigationDecision, externalLinkTarget, isTrustedSender } from './security.js';
+import { APP_SCHEME, APP_ENTRY, appResponseHeaders, contentTypeFor, resolveAppFile, navigationDecision, externalLinkTarget, isTrustedSender } from './security.js';
 import { mainWindowOptions } from './window-options.js';
 import { trayModel, dndDuration, type TrayState, type TrayMenuItem, type TrayAction, type TrayIconState } from './tray-model.js';
 import { nativeNotificationSpec, showsOnDesktop, catchUpSpecs, advanceCursor, trayNotificationState, type NativeNotificationSpec } from './notifications.js';

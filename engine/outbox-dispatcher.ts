@@ -5,7 +5,7 @@ import { errorText } from '../core/monitor-host.js';
 import { backoffDelay } from '../base/backoff.js';
 import { actionKind } from './rule-processor.js';
 import { idempotencyKey } from './idempotency.js';
-import type { ActionContext, ActionExecutor } from '../core/action.js';
+import type { ActionExecutor } from '../core/action.js';
 import type { ActionLaneInfo } from '../core/protocol.js';
 
 // The executor contract lives in core/action.ts (monitor types provide executors too); re-exported for the engine.
