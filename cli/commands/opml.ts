@@ -42,20 +42,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const feeds = config.current.monitors
       .filter((m) => m.type === 'rss' && typeof m.config.url === 'string')
       .map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }));
-    const text = buildOpml(feeds);
-    if (file) await writeFile(file, text, 'utf8');
-    else io.stdout.write(text);
-    if (file) writeLine(io.stderr, `exported ${feeds.length} feed${feeds.length === 1 ? '' : 's'} to ${file}`);
+    await writeOpmlOut(buildOpml(feeds), feeds.length, file, io);
     return 0;
   }
 
-  let text: string;
-  try {
-    text = await readFile(file!, 'utf8');
-  } catch (err) {
-    writeLine(io.stderr, `cannot read ${file}: ${(err as Error).message}`);
-    return 2;
-  }
+  const text = await readOpmlFile(file!, io);
+  if (text === null) return 2;
   let feeds;
   try {
     feeds = parseOpml(text);
@@ -91,20 +83,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 async function throughEngine(engine: RunningEngine, action: 'import' | 'export', file: string | undefined, interval: number | undefined, io: CliIO): Promise<number> {
   if (action === 'export') {
     const { opml } = await engine.client.call('monitors.exportOpml', {});
-    const count = parseOpml(opml).length;
-    if (file) {
-      await writeFile(file, opml, 'utf8');
-      writeLine(io.stderr, `exported ${count} feed${count === 1 ? '' : 's'} to ${file}`);
-    } else io.stdout.write(opml);
+    await writeOpmlOut(opml, parseOpml(opml).length, file, io);
     return 0;
   }
-  let text: string;
-  try {
-    text = await readFile(file!, 'utf8');
-  } catch (err) {
-    writeLine(io.stderr, `cannot read ${file}: ${(err as Error).message}`);
-    return 2;
-  }
+  const text = await readOpmlFile(file!, io);
+  if (text === null) return 2;
   let result;
   try {
     result = await engine.client.call('monitors.importOpml', { opml: text, ...(interval !== undefined ? { intervalMinutes: interval } : {}) });
@@ -116,4 +99,24 @@ async function throughEngine(engine: RunningEngine, action: 'import' | 'export',
   const { added, skipped } = result;
   writeLine(io.stdout, `imported ${added.length} feed${added.length === 1 ? '' : 's'}${skipped.length ? `, ${skipped.length} already watched` : ''} ${engine.via}`);
   return 0;
+}
+
+/** The file to import, or null after saying why it cannot be read. */
+async function readOpmlFile(file: string, io: CliIO): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    writeLine(io.stderr, `cannot read ${file}: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** An export goes to FILE (saying how many feeds) or, without one, to stdout as it is. */
+async function writeOpmlOut(opml: string, count: number, file: string | undefined, io: CliIO): Promise<void> {
+  if (!file) {
+    io.stdout.write(opml);
+    return;
+  }
+  await writeFile(file, opml, 'utf8');
+  writeLine(io.stderr, `exported ${count} feed${count === 1 ? '' : 's'} to ${file}`);
 }
