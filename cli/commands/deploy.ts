@@ -1,4 +1,5 @@
 import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
+import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
 import { deploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
 
 const USAGE = `usage: panoptes deploy [user@]host --broker URL [--agent-id NAME] [options]
@@ -21,27 +22,18 @@ options:
   --timeout SECONDS    how long to wait for it to come online (default 90)`;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { flags, positional } = parseFlags(
-    args,
-    { broker: 'string', 'agent-id': 'string', port: 'number', identity: 'string', 'known-hosts': 'string', 'ssh-config': 'string', dir: 'string', node: 'string', service: 'string', bundle: 'string', upgrade: 'boolean', timeout: 'number' },
-    USAGE,
-  );
-  if (positional.length !== 1) throw new UsageError(positional.length ? `one host at a time (got ${positional.join(' ')})` : 'which machine? give [user@]host', USAGE);
+  const parsed = parseFlags(args, { ...REMOTE_FLAGS, broker: 'string', 'agent-id': 'string', service: 'string', bundle: 'string', upgrade: 'boolean', timeout: 'number' }, USAGE);
+  const { flags, positional } = parsed;
+  const remote = remoteTarget(parsed, USAGE);
   const service = flags.service as string | undefined;
   if (service !== undefined && !['auto', 'systemd', 'pidfile'].includes(service)) throw new UsageError(`--service is auto, systemd or pidfile (got ${service})`, USAGE);
   const say = (l: string) => writeLine(io.stderr, l);
   try {
     const r = await deploy({
-      target: positional[0]!,
-      port: flags.port as number | undefined,
-      identity: flags.identity as string | undefined,
-      knownHosts: flags['known-hosts'] as string | undefined,
-      sshConfig: flags['ssh-config'] as string | undefined,
+      ...remote,
       broker: flags.broker as string | undefined,
       agentId: flags['agent-id'] as string | undefined,
       upgrade: flags.upgrade === true,
-      dir: flags.dir as string | undefined,
-      node: flags.node as string | undefined,
       service: service as 'auto' | 'systemd' | 'pidfile' | undefined,
       bundle: flags.bundle as string | undefined,
       onlineTimeoutMs: flags.timeout !== undefined ? (flags.timeout as number) * 1000 : undefined,

@@ -1,4 +1,5 @@
-import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
+import { parseFlags, writeLine, type CliIO } from '../io.js';
+import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
 import { undeploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
 
 const USAGE = `usage: panoptes undeploy [user@]host [--keep-data] [options]
@@ -11,17 +12,12 @@ options:
   --node PATH          node there (default: node on the PATH of an ssh session)`;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { flags, positional } = parseFlags(args, { port: 'number', identity: 'string', 'known-hosts': 'string', 'ssh-config': 'string', dir: 'string', node: 'string', 'keep-data': 'boolean' }, USAGE);
-  if (positional.length !== 1) throw new UsageError(positional.length ? `one host at a time (got ${positional.join(' ')})` : 'which machine? give [user@]host', USAGE);
+  const parsed = parseFlags(args, { ...REMOTE_FLAGS, 'keep-data': 'boolean' }, USAGE);
+  const { flags, positional } = parsed;
+  const remote = remoteTarget(parsed, USAGE);
   try {
     const r = await undeploy({
-      target: positional[0]!,
-      port: flags.port as number | undefined,
-      identity: flags.identity as string | undefined,
-      knownHosts: flags['known-hosts'] as string | undefined,
-      sshConfig: flags['ssh-config'] as string | undefined,
-      dir: flags.dir as string | undefined,
-      node: flags.node as string | undefined,
+      ...remote,
       keepData: flags['keep-data'] === true,
       say: (l) => writeLine(io.stderr, l),
     });
