@@ -1,10 +1,5 @@
 import http from 'node:http';
-
-/**
- * A sender trickling its headers or body in holds a connection and a file descriptor: Node's defaults allow 5 minutes
- * for a request. Ours arrive over loopback, whole, in well under a second; these end the others (checked every 2 s).
- */
-const REQUEST_LIMITS: http.ServerOptions = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 };
+import { REQUEST_LIMITS } from '../base/request-limits.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
