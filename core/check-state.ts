@@ -181,6 +181,17 @@ export { maintenanceWindowSchema, inMaintenance, type MaintenanceWindow } from '
 const duration = (def: string, label: string, help: string) =>
   z.string().default(def).refine(isDuration, { message: 'write a duration like "30s", "5m" or "1h"' }).meta({ label, help });
 
+/**
+ * A check's own maintenance windows and its tags (which scheduled windows also go by): part of every check's
+ * options, and of the heartbeat's, which is no polled check but holds its misses the same way.
+ */
+export function checkMaintenanceShape(held: string) {
+  return {
+    maintenance: z.array(maintenanceWindowSchema).default([]).meta({ label: 'Maintenance windows', help: `While one is open, ${held}: e.g. { "days": ["sun"], "start": "02:00", "end": "04:00" } or { "from": "2026-12-24T08:00:00Z", "until": "2026-12-24T12:00:00Z" }. Windows for many checks at once (by tag, or all) are under Checks → Maintenance.` }),
+    tags: z.array(z.string().trim().min(1).max(100)).max(20).default([]).meta({ label: 'Tags', help: 'Added to this check\'s events (e.g. "nas", "home-lab"): rules can pick them, and a maintenance window for a tag covers every check carrying it.' }),
+  };
+}
+
 /** Fields every check type has; spread into its own `z.object({...})`. */
 export function checkOptionsShape(defaults: { interval: string; timeout: string }) {
   return {
@@ -190,8 +201,7 @@ export function checkOptionsShape(defaults: { interval: string; timeout: string 
     recoveries: z.number().int().min(1).max(100).default(1).meta({ label: 'Successes before up', help: 'How many successful checks in a row before a down check is reported up again.' }),
     minTimeInState: duration('0s', 'Minimum time in state', 'A flapping service is reported at most once per this time: a change sooner than this after the last one waits (e.g. "5m").'),
     dependsOn: z.string().trim().min(1).optional().meta({ label: 'Depends on', help: 'Id of another check (e.g. "ping:router"). While that one is down, this one\'s "down" is held and counted in the parent\'s.' }),
-    maintenance: z.array(maintenanceWindowSchema).default([]).meta({ label: 'Maintenance windows', help: 'While one is open, downs are held: e.g. { "days": ["sun"], "start": "02:00", "end": "04:00" } or { "from": "2026-12-24T08:00:00Z", "until": "2026-12-24T12:00:00Z" }. Windows for many checks at once (by tag, or all) are under Checks → Maintenance.' }),
-    tags: z.array(z.string().trim().min(1).max(100)).max(20).default([]).meta({ label: 'Tags', help: 'Added to this check\'s events (e.g. "nas", "home-lab"): rules can pick them, and a maintenance window for a tag covers every check carrying it.' }),
+    ...checkMaintenanceShape('downs are held'),
     sampleEvery: duration('5m', 'Chart sample every', 'Results are summed up into one check.sample (count, failures, min/avg/max) per this time, for the charts and uptime.'),
   };
 }
