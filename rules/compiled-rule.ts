@@ -10,6 +10,8 @@ import { getter } from './condition-program.js';
 import type { Getter } from './paths.js';
 import { compileTimeGate, type TimeGate } from './time-gate.js';
 import type { TraceRing } from './trace-ring.js';
+import { templateFieldUse } from './templates.js';
+import type { RefFields } from './event-ref.js';
 import type { Action, ActionKinds, Condition, Match, Rule } from './schema.js';
 import type { EventRef, Firing, RuleEnv } from './types.js';
 import type { PanoptesEvent } from '../core/event.js';
@@ -64,6 +66,8 @@ export interface CompiledRule {
   throttle: { per: number; by: Getter | null } | null;
   digest: { every: number } | null;
   hasStop: boolean;
+  /** The fields its windows keep of each event (what its templates and keys read). */
+  keep: RefFields;
   /** It has a `notify` action: when it matches but holds back, the notification center is told why. */
   notifies: boolean;
   then: Action[];
@@ -166,6 +170,30 @@ export function foldAgent(m: Match): Match {
   return out;
 }
 
+/** Every string in an action's parameters (its templates), however deep. */
+function strings(v: unknown, out: string[]): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) strings(x, out);
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) strings(x, out);
+  return out;
+}
+
+/** The event fields a rule reads after matching: in its templates and in its `by` and `throttle.by` keys. */
+function fieldsRead(rule: Rule): RefFields {
+  const names = new Set<string>();
+  for (const tpl of strings(rule.then, [])) {
+    const use = templateFieldUse(tpl);
+    if (use.all) return 'all';
+    for (const n of use.names) names.add(n);
+  }
+  for (const path of [rule.pattern?.by, rule.throttle?.by]) {
+    if (path?.startsWith('fields.')) names.add(path.slice('fields.'.length).split('.')[0]!);
+    // An agent.online/offline event names its agent in a field.
+    else if (path === 'agent') names.add('agentId');
+  }
+  return names;
+}
+
 export function compileRule(rule: Rule, order: number, actionKinds: ActionKinds): CompiledRule {
   const p = rule.pattern;
   let pattern: PatternSpec = { kind: 'none' };
@@ -193,6 +221,7 @@ export function compileRule(rule: Rule, order: number, actionKinds: ActionKinds)
     throttle: rule.throttle ? { per: parseDuration(rule.throttle.per), by: rule.throttle.by ? getter(rule.throttle.by) : null } : null,
     digest: rule.digest ? { every: parseDuration(rule.digest.every) } : null,
     hasStop: rule.then.some((a) => 'stop' in a),
+    keep: fieldsRead(rule),
     notifies: rule.then.some((a) => 'notify' in a),
     then: rule.then,
     actionKinds,

@@ -15,7 +15,7 @@ import { groupKey } from './paths.js';
 import { localTime, type LocalTime } from './time-gate.js';
 import { TimerHeap, type TimerEntry } from './timers.js';
 import { TraceRing } from './trace-ring.js';
-import { MAX_REF_BODY, refOf, toRef } from './event-ref.js';
+import { MAX_REF_BODY, slimRef, type RefFields } from './event-ref.js';
 import { compileRule, fastKindOf, inMaintenance, matchOf, newState, FAST_ABSENT, FAST_FIRE, type Absence, type CompiledRule, type Matcher, type RuleCounters, type RuleState } from './compiled-rule.js';
 import { EngineFiring, type WindowSpec } from './firing.js';
 import { explainRule } from './explain.js';
@@ -66,6 +66,8 @@ export class RuleEngine {
    */
   private fastKind = new Uint8Array(0);
   private absenceWithin = new Float64Array(0);
+  /** Per rule, the fields its windows keep (read on the FAST_ABSENT path without touching the rule's object). */
+  private keeps: RefFields[] = [];
   /** Per FAST_ABSENT rule, its one pending absence (the same object its state's `absences` holds under ''). */
   private singleAbsence: (Absence | undefined)[] = [];
   /** Firings on the fast path, not yet added to the rule's counters (see `flushCounts`). */
@@ -122,6 +124,7 @@ export class RuleEngine {
     this.absenceWithin = Float64Array.from(compiled, (c) => (c.pattern.kind === 'absent' ? c.pattern.within : 0));
     this.fastFirings = new Float64Array(compiled.length);
     this.ruleIds = compiled.map((c) => c.id);
+    this.keeps = compiled.map((c) => c.keep);
     this.ruleNames = compiled.map((c) => c.name);
     const packed = packPrograms(matchers.flatMap((m) => (m.cond?.program ? [m.cond.program] : [])));
     this.progCode = packed.code;
@@ -225,7 +228,7 @@ export class RuleEngine {
         const deadline = now + this.absenceWithin[r]!;
         if (a !== undefined && deadline >= a.deadline) {
           a.deadline = deadline;
-          a.last = refOf(event);
+          a.last = slimRef(event, this.keeps[r]!);
           a.seq = this.timers.nextSeq();
           continue;
         }
@@ -339,7 +342,7 @@ export class RuleEngine {
           w.events.shift();
         }
         w.times.push(now);
-        w.events.push(toRef(e));
+        w.events.push(slimRef(e, rule.keep));
         if (w.times.length < p.n) return false;
         st.windows.delete(key);
         return this.emit(rule, st, 'count', now, w.events, e, key, e, { within: p.within, times: w.times, count: w.events.length }, env);
@@ -354,11 +357,11 @@ export class RuleEngine {
         // the timer on when it comes up, so the queue holds one entry per key instead of one per event.
         if (prev !== undefined && deadline >= prev.deadline) {
           prev.deadline = deadline;
-          prev.last = refOf(e);
+          prev.last = slimRef(e, rule.keep);
           prev.seq = seq;
           return false;
         }
-        this.admit(rule, st.absences, key, { deadline, last: refOf(e), seq }, deadlineRecency);
+        this.admit(rule, st.absences, key, { deadline, last: slimRef(e, rule.keep), seq }, deadlineRecency);
         this.syncAbsence(rule);
         this.timers.push({ at: deadline, ruleId: rule.id, kind: 'absent', key, seq });
         return false;
@@ -368,7 +371,7 @@ export class RuleEngine {
         if (mainHit) st.after.delete(key);
         if (afterHit && !st.after.has(key)) {
           const deadline = now + p.within;
-          this.admit(rule, st.after, key, { deadline, start: toRef(e) }, deadlineRecency);
+          this.admit(rule, st.after, key, { deadline, start: slimRef(e, rule.keep) }, deadlineRecency);
           this.timers.push({ at: deadline, ruleId: rule.id, kind: 'after', key });
         }
         return false;
@@ -380,7 +383,7 @@ export class RuleEngine {
         const complete = runs?.[p.steps - 1];
         if (mainHit && complete) {
           st.seqs.delete(key);
-          const events = [...complete.events, toRef(e)];
+          const events = [...complete.events, slimRef(e, rule.keep)];
           return this.emit(rule, st, 'sequence', now, events, e, key, e, { within: p.within }, env);
         }
         if (!stepHits.includes(true)) return false;
@@ -391,7 +394,7 @@ export class RuleEngine {
           const prev = j === 0 ? { start: now, events: [] as EventRef[] } : runs[j - 1];
           if (!prev) continue;
           const cur = runs[j];
-          if (!cur || prev.start >= cur.start) runs[j] = { start: prev.start, events: [...prev.events, toRef(e)] };
+          if (!cur || prev.start >= cur.start) runs[j] = { start: prev.start, events: [...prev.events, slimRef(e, rule.keep)] };
         }
         if (!st.seqs.has(key)) this.admit(rule, st.seqs, key, runs, runsRecency);
         this.sweepActive.add(rule);
@@ -467,7 +470,7 @@ export class RuleEngine {
         this.timers.push({ at: d.deadline, ruleId: rule.id, kind: 'digest', key: '' });
       }
       d.count++;
-      for (const ev of refs) d.events.push(toRef(ev));
+      for (const ev of refs) d.events.push(slimRef(ev, rule.keep));
       if (d.events.length > MAX_DIGEST_EVENTS) d.events.splice(0, d.events.length - MAX_DIGEST_EVENTS);
       return true;
     }
@@ -666,6 +669,16 @@ export class RuleEngine {
     });
     if (!states) return;
     for (const c of this.rules) if (!states.has(c.id)) states.set(c.id, newState(c.sig));
+    // State an older version saved may hold whole events: cut to what each rule keeps now.
+    for (const c of this.rules) {
+      const st = states.get(c.id)!;
+      const slim = (e: EventRef) => slimRef(e, c.keep);
+      for (const w of st.windows.values()) w.events = w.events.map(slim);
+      for (const a of st.absences.values()) if (a.last) a.last = slim(a.last);
+      for (const a of st.after.values()) a.start = slim(a.start);
+      for (const runs of st.seqs.values()) for (const r of runs) if (r) r.events = r.events.map(slim);
+      if (st.digest) st.digest.events = st.digest.events.map(slim);
+    }
     this.states = states;
     this.unarmed = this.rules.filter((c) => states.get(c.id)!.enabledAt === null);
     this.bindStates();

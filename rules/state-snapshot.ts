@@ -2,7 +2,6 @@
  * The engine's temporal state (windows, absences, `after` deadlines, sequences, throttles, digests) as JSON, and
  * back. Timer order (`seq`) is saved but only meaningful within one process: the engine renumbers on restore.
  */
-import { toRef } from './event-ref.js';
 import { newState, type Absence, type RuleState } from './compiled-rule.js';
 import type { EventRef } from './types.js';
 
@@ -13,7 +12,7 @@ export function snapshotStates(states: Map<string, RuleState>): unknown {
       sig: st.sig,
       enabledAt: st.enabledAt,
       windows: [...st.windows],
-      absences: [...st.absences].map(([k, a]) => [k, { ...a, last: a.last && toRef(a.last) }]),
+      absences: [...st.absences],
       after: [...st.after],
       seqs: [...st.seqs],
       throttle: [...st.throttle],

@@ -150,3 +150,32 @@ function renderOrThrow(source: string, scope: Record<string, unknown>): string {
   }
   return renderWithLiquid(source, scope);
 }
+
+/** Filters that hand a template whole objects (all of an event's fields at once): `{{ events | json }}`, `map`, … */
+const WHOLE_OBJECT_FILTERS = /\|\s*(json|inspect|map|where|where_exp|find|find_exp|find_index|group_by|group_by_exp|sort|sort_natural|uniq|compact|concat|reject|reject_exp|has|has_exp)\b/;
+
+/**
+ * Which of an event's `fields` a template can read: the names it writes (`fields.host`, `e.fields["a b"]`), or
+ * `all` when it reads `fields` as a whole, by a computed key, or through a filter that takes whole objects. What
+ * rule windows keep of each event follows from this (rules/event-ref.ts).
+ */
+export function templateFieldUse(source: string): { names: string[]; all: boolean } {
+  if (!source.includes('{')) return { names: [], all: false };
+  if (WHOLE_OBJECT_FILTERS.test(source)) return { names: [], all: true };
+  let segments: (string | number | unknown[])[][];
+  try {
+    segments = liquid.variableSegmentsSync(compileTemplate(source)) as (string | number | unknown[])[][];
+  } catch {
+    return { names: [], all: true };
+  }
+  const names = new Set<string>();
+  for (const path of segments) {
+    for (let i = 0; i < path.length; i++) {
+      if (path[i] !== 'fields') continue;
+      const next = path[i + 1];
+      if (typeof next === 'string') names.add(next);
+      else return { names: [], all: true };
+    }
+  }
+  return { names: [...names], all: false };
+}
