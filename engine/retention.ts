@@ -32,6 +32,10 @@ export class RetentionSweeper {
         deleted += this.store.events.deleteOlderThan(new Date(now - m.retentionDays! * DAY).toISOString(), { source: m.id });
       }
       deleted += this.store.events.deleteOlderThan(new Date(now - cfg.settings.retentionDays * DAY).toISOString(), { exceptSources: special.map((m) => m.id) });
+      // Notifications and their fates live as long as the longest-kept events, so an event still stored always has
+      // its "why" (and a notification its event, as far as that source's retention allows).
+      const longest = Math.max(cfg.settings.retentionDays, ...special.map((m) => m.retentionDays!));
+      deleted += this.store.tx(() => this.store.notifications.pruneOlderThan(now - longest * DAY));
       this.store.outbox.prune(new Date(now - 7 * DAY).toISOString(), new Date(now - 30 * DAY).toISOString());
     } catch (err) {
       this.log.warn(`retention sweep failed: ${(err as Error).message}`);

@@ -209,6 +209,52 @@ export class NotificationTable {
     return this.db.prepare(`SELECT * FROM notification_deliveries WHERE status IN ('pending', 'retrying')`).all() as DeliveryRow[];
   }
 
+  /**
+   * Retention: up to `limit` notifications shown before `cutoffMs` go, each with everything that points to it (the
+   * items inside a summary or fold, fates, deliveries, the candidates it decided), so what stays is whole: no "why"
+   * points to a row that went. Held and folding ones stay however old (nobody has seen them yet); a summary's items
+   * go with the summary, never before it. Fates that belong to no notification (a throttled or gated match) go by
+   * age. Returns how many rows went.
+   */
+  pruneOlderThan(cutoffMs: number, limit = 500): number {
+    const top = this.db
+      .prepare(`SELECT * FROM notices WHERE state = 'shown' AND created_at < ? AND parent_id IS NULL ORDER BY created_at LIMIT ?`)
+      .all(cutoffMs, limit) as NoticeRow[];
+    let removed = 0;
+    if (top.length) {
+      const rows = [...top];
+      const children = this.db.prepare(`SELECT * FROM notices WHERE parent_id = ?`);
+      for (const t of top) if (t.kind !== 'single') rows.push(...(children.all(t.id) as NoticeRow[]));
+      const fates = this.db.prepare(`DELETE FROM notification_fates WHERE notice_id = ?`);
+      const deliveries = this.db.prepare(`DELETE FROM notification_deliveries WHERE notice_id = ?`);
+      const candidate = this.db.prepare(`DELETE FROM notification_candidates WHERE key = ?`);
+      // A time-based firing's candidate is keyed "rule/at:<ISO time>": those of the rule from before the cutoff.
+      const timed = this.db.prepare(`DELETE FROM notification_candidates WHERE key >= ? AND key < ?`);
+      const notice = this.db.prepare(`DELETE FROM notices WHERE id = ?`);
+      const cutoffIso = new Date(cutoffMs).toISOString();
+      for (const r of rows) {
+        removed += fates.run(r.id).changes + deliveries.run(r.id).changes;
+        for (const rule of JSON.parse(r.rule_ids) as string[]) {
+          removed += r.event_id ? candidate.run(`${rule}/${r.event_id}`).changes : r.kind === 'single' ? timed.run(`${rule}/at:`, `${rule}/at:${cutoffIso}`).changes : 0;
+        }
+        removed += notice.run(r.id).changes;
+      }
+    }
+    // Fates of matches that never became a notification: oldest first, by age (ids grow with time).
+    const oldest = this.db.prepare(`SELECT at FROM notification_fates WHERE notice_id IS NULL ORDER BY id LIMIT 1`).pluck().get() as number | undefined;
+    if (oldest !== undefined && oldest < cutoffMs) {
+      removed += this.db
+        .prepare(`DELETE FROM notification_fates WHERE id IN (SELECT id FROM notification_fates WHERE notice_id IS NULL AND at < ? ORDER BY id LIMIT ?)`)
+        .run(cutoffMs, limit).changes;
+    }
+    return removed;
+  }
+
+  /** A candidate merged into another rule's notification points to that notification. */
+  pointCandidate(key: string, noticeId: string): void {
+    this.db.prepare(`UPDATE notification_candidates SET notice_id = ? WHERE key = ?`).run(noticeId, key);
+  }
+
   /** Compatibility for callers that want "the recent notifications": top-level, newest first. */
   recent(limit = 50): NotificationPayload[] {
     return this.list({ limit }).map((r) => toPayload(r, () => []));

@@ -147,6 +147,7 @@ export class NotificationCenter {
           fields.channels = JSON.stringify([...before, ...newChannels]);
         }
         st.notifications.update(target.id, fields);
+        st.notifications.pointCandidate(c.key, target.id);
         fate('merged', `"${ruleName}" also matched; it joined the notification of ${this.names(JSON.parse(target.rule_ids) as string[])} (one notification per event${higher ? `, which now says what "${ruleName}" says at ${c.priority} priority` : ''})`, target.id);
         const row = st.notifications.get(target.id)!;
         for (const ch of newChannels) queued = this.queueSend(row, ch, null) || queued;
