@@ -43,6 +43,16 @@ export interface MonitorDefinition<C = any> {
     grantField: string;
     /** Throws with a message naming the field when the config cannot sign in yet. */
     client(config: Record<string, unknown>, secrets: Readonly<Record<string, string>>): OAuthClientSettings;
+    /**
+     * The form fields the client settings come from, so a problem the sign-in finds (an unknown client id, a bad
+     * tenant) is shown at the field the user typed it in. Keys are OAuthClientSettings' names.
+     */
+    fields?: Partial<Record<'provider' | 'clientId' | 'clientSecret' | 'tenant' | 'issuer', string>>;
+    /** The form offers "Sign in" only while this field has this value (mail: sign-in = oauth2). */
+    shownWhen?: { field: string; equals: string };
+    /** The field that picks the provider, and its values in words for the button ("Sign in with Google"). */
+    providerField?: string;
+    providerNames?: Record<string, string>;
   };
 }
 

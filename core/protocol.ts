@@ -41,6 +41,44 @@ export type MonitorConfigEntry = MonitorEntry & {
 
 export interface MonitorInfo extends MonitorConfigEntry {
   health: MonitorHealth;
+  /**
+   * For types that sign in with OAuth: who the stored sign-in is for (never a token), and why it no longer works
+   * (`problem`: the provider refused it — "sign in again"). Null when not signed in; absent for other types.
+   */
+  signedIn?: SignedInInfo | null;
+}
+
+export interface SignedInInfo {
+  account: string | null;
+  provider: string;
+  problem: string | null;
+}
+
+/** A sign-in the engine runs for a monitor's form (`signIn.start`): what the user opens or types, and how it ended. */
+export interface SignInStart {
+  signInId: string;
+  /** Display name of the provider ("Google", "Microsoft", "auth.example.org"). */
+  provider: string;
+  flow: 'browser' | 'device';
+  /** Browser flow: the page to open (the provider's; it comes back to a listener of the engine's on 127.0.0.1). */
+  authorizationUrl?: string;
+  /** Device flow: the code to type, and where. */
+  userCode?: string;
+  verificationUri?: string;
+  verificationUriComplete?: string;
+  expiresAt: number;
+}
+
+export interface SignInState {
+  signInId: string;
+  /** The monitor the grant went to (a sign-in from an existing monitor's form), or null until `monitors.add` takes it. */
+  monitorId: string | null;
+  status: 'pending' | 'done' | 'failed';
+  account: string | null;
+  provider: string;
+  message: string | null;
+  /** The form field the failure is about (the client id, the tenant…), when it is about one. */
+  field: string | null;
 }
 
 export interface MonitorTypeInfo {
@@ -60,6 +98,12 @@ export interface MonitorTypeInfo {
    * engine serves it (null when it cannot here, with `problem` saying why).
    */
   routes: { describe: string; url: string | null; problem: string | null }[];
+  /**
+   * Types that sign in with OAuth: the secret field the engine keeps the sign-in in (the form shows no input for
+   * it), when the form offers "Sign in" (`shownWhen`: a field's value), and the provider field's values in words
+   * ("Sign in with Google"). Null for the others.
+   */
+  oauth?: { grantField: string; shownWhen: { field: string; equals: string } | null; providerField: string | null; providerNames: Record<string, string> } | null;
 }
 
 /** One stored version of what a monitor watches (a web page's text). */
@@ -405,8 +449,9 @@ export const requests = {
   'monitors.types': { params: none, result: returns<MonitorTypeInfo[]>() },
   'monitors.list': { params: none, result: returns<MonitorInfo[]>() },
   /** The config is checked against the type's own schema by the engine (code `invalid`, with paths). */
+  /** `signInId`: a finished `signIn.start` from the add form, whose sign-in the new monitor keeps. */
   'monitors.add': {
-    params: z.object({ type: z.string(), name: z.string(), config: record.optional(), enabled: z.boolean().optional(), id: z.string().optional() }),
+    params: z.object({ type: z.string(), name: z.string(), config: record.optional(), enabled: z.boolean().optional(), id: z.string().optional(), signInId: z.string().optional() }),
     result: returns<MonitorInfo>(),
   },
   'monitors.update': {
@@ -414,8 +459,8 @@ export const requests = {
     result: returns<MonitorInfo>(),
   },
   'monitors.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
-  /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty. */
-  'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
+  /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty; `signInId`: a finished sign-in not saved yet. */
+  'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional(), signInId: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
   /** Every problem of a config at once (the type's whole schema), without saving or running anything; with `id`, its stored secrets count as given. */
   'monitors.validate': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ issues: ValidationIssue[] }>() },
   'monitors.checkNow': { params: z.object({ id: z.string() }), result: returns<{ started: boolean }>() },
@@ -427,6 +472,20 @@ export const requests = {
   'monitors.exportOpml': { params: none, result: returns<{ opml: string }>() },
   /** The feeds of a site (its address as a person knows it, or the feed's own), each with how many items it holds now. */
   'monitors.discoverFeed': { params: z.object({ url: z.string() }), result: returns<{ feeds: { url: string; title: string; items: number; watchedBy: string | null }[] }>() },
+  /**
+   * Sign in with OAuth for a monitor's form (its unsaved `config`; with `id`, that monitor's stored secrets count and
+   * the grant goes straight to it, and it restarts). The engine runs the flow; the page opens `authorizationUrl` (or
+   * shows the device code). How it ends comes as a `signIn` push and from `signIn.status`. Settings that cannot sign
+   * in are refused with code `invalid`, at their field.
+   */
+  'signIn.start': {
+    params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional(), flow: z.enum(['browser', 'device']).optional() }),
+    result: returns<SignInStart>(),
+  },
+  'signIn.status': { params: z.object({ signInId: z.string() }), result: returns<SignInState>() },
+  'signIn.cancel': { params: z.object({ signInId: z.string() }), result: returns<{ cancelled: boolean }>() },
+  /** Forget a monitor's sign-in (the grant leaves the secret store; the monitor restarts, "not signed in"). */
+  'signIn.signOut': { params: z.object({ id: z.string() }), result: returns<MonitorInfo>() },
   'versions.list': {
     params: z.object({ monitorId: z.string(), limit: z.number().int().min(1).max(1000).optional(), before: z.number().int().optional() }),
     result: returns<{ versions: VersionInfo[] }>(),
@@ -554,6 +613,8 @@ export interface Pushes {
   /** Counts and holds changed (the header, the tray, the DND toggle). */
   'notificationStatus': NotificationStatus;
   'monitors': MonitorInfo[];
+  /** A sign-in started with `signIn.start` ended (done or failed). */
+  'signIn': SignInState;
   'rules': { changed: true };
   'paused': { paused: boolean };
   'forwarding': ForwardingStatusInfo;

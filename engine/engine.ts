@@ -32,6 +32,7 @@ import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes, ruleActionKinds } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { createHandlers } from './handlers/index.js';
+import { SignIns, monitorInfoOf } from './sign-ins.js';
 import { NotificationCenter } from './notifications/center.js';
 import type { OutboundChannels } from './notifications/outbound-channels.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
@@ -100,6 +101,8 @@ export class Engine {
   private readonly eventListeners = new Set<(e: PanoptesEvent) => void>();
   private readonly retention: RetentionSweeper;
   private readonly handler: RequestHandler;
+  /** OAuth sign-ins started from monitor forms (their loopback listeners close with the engine). */
+  private readonly signIns = new SignIns(this);
   private closed = false;
   private readonly maintenanceSources: MaintenanceSources;
   private unwatchConfig: () => void = () => {};
@@ -221,7 +224,7 @@ export class Engine {
     );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
-    this.handler = dispatch(createHandlers(this));
+    this.handler = dispatch(createHandlers(this, this.signIns));
     config.onExternalChange = (change) => this.configChangedOutside(change);
   }
 
@@ -254,7 +257,7 @@ export class Engine {
     for (const id of old.keys()) if (!now.has(id)) restarts.push(this.host.stop(id));
     void Promise.allSettled(restarts).then(() => {
       if (this.closed) return;
-      this.broadcast('monitors', this.config.current.monitors.map((m) => ({ ...m, secretsSet: Object.keys(this.secrets.get(m.id)), health: this.healthOf(m.id) })));
+      this.broadcast('monitors', this.config.current.monitors.map((m) => monitorInfoOf(this, m)));
     });
     this.broadcast('config', { problem: null });
   }
@@ -481,6 +484,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.signIns.close();
     this.unwatchConfig();
     for (const c of this.connections) c.close();
     await this.host.stopAll();

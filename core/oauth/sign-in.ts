@@ -24,6 +24,8 @@ export interface SignInPrompt {
 }
 
 export interface SignIn {
+  /** Display name of the provider ("Google", "Microsoft", or a discovered provider's host). */
+  readonly provider: string;
   readonly prompt: SignInPrompt;
   /** Resolves with the grant, or rejects with an OAuthError saying what to do. */
   readonly done: Promise<OAuthGrant>;
@@ -139,6 +141,7 @@ async function beginBrowserSignIn(endpoints: ProviderEndpoints, s: OAuthClientSe
   };
   for (const [k, v] of Object.entries(params)) auth.searchParams.set(k, v);
   return {
+    provider: endpoints.name,
     prompt: { flow: 'browser', authorizationUrl: auth.toString(), expiresAt: now() + (opts.timeoutMs ?? BROWSER_TIMEOUT_MS) },
     done,
     cancel: () => {
@@ -187,6 +190,7 @@ async function beginDeviceSignIn(endpoints: ProviderEndpoints, s: OAuthClientSet
   })();
   done.catch(() => {});
   return {
+    provider: endpoints.name,
     prompt: { flow: 'device', userCode, verificationUri, ...(typeof b.verification_uri_complete === 'string' ? { verificationUriComplete: b.verification_uri_complete } : {}), expiresAt },
     done,
     cancel: () => {

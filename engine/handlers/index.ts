@@ -10,16 +10,19 @@ import { monitorHandlers } from './monitors.js';
 import { notificationHandlers } from './notifications.js';
 import { ruleHandlers } from './rules.js';
 import { settingsHandlers } from './settings.js';
+import { signInHandlers } from './sign-in.js';
+import { SignIns } from '../sign-ins.js';
 import { versionHandlers } from './versions.js';
 
 export type { HandlerHost } from './host.js';
 
 /** Every request of the protocol, answered by the engine; one file per subject. A missing method fails to compile. */
-export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost): Handlers {
+export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, signIns: SignIns = new SignIns(engine)): Handlers {
   return {
     ...settingsHandlers(engine),
     ...eventHandlers(engine),
-    ...monitorHandlers(engine),
+    ...monitorHandlers(engine, signIns),
+    ...signInHandlers(signIns),
     ...ruleHandlers(engine),
     ...flagHandlers(engine),
     ...maintenanceHandlers(engine),

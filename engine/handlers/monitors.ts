@@ -6,8 +6,9 @@ import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/s
 import { parseOpml, buildOpml, discoverFeeds } from '../monitor-registry.js';
 import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../opml-import.js';
 import type { HandlerHost } from './host.js';
+import { monitorInfoOf, type SignIns } from '../sign-ins.js';
 
-export function monitorHandlers(engine: HandlerHost) {
+export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
   const handlers = {
     'monitors.types': () =>
       [...engine.definitions.values()].map((d) => ({
@@ -19,6 +20,7 @@ export function monitorHandlers(engine: HandlerHost) {
         routes: (d.routes ?? []).map((r) => ({ describe: r.describe, url: engine.routesAddress.url ? engine.routesAddress.url + r.prefix : null, problem: engine.routesAddress.problem })),
         configSchema: z.toJSONSchema(d.configSchema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
         events: d.events,
+        oauth: d.oauth ? { grantField: d.oauth.grantField, shownWhen: d.oauth.shownWhen ?? null, providerField: d.oauth.providerField ?? null, providerNames: d.oauth.providerNames ?? {} } : null,
       })),
     'monitors.list': () => engine.config.current.monitors.map((m) => monitorInfo(engine, m)),
     'monitors.add': async (p) => {
@@ -27,12 +29,14 @@ export function monitorHandlers(engine: HandlerHost) {
       const name = p.name.trim();
       if (!name) throw new RequestError('invalid', 'a monitor needs a name', [{ path: '$.name', message: 'required' }]);
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
+      if (p.signInId) Object.assign(secrets, signIns.take(p.signInId, def.type));
       checkConfig(def, { ...plain, ...secrets });
       const id = p.id ?? monitorIdFor(def.type, name, new Set(engine.config.current.monitors.map((m) => m.id)));
       if (!MONITOR_ID.test(id) || engine.config.current.monitors.some((m) => m.id === id)) throw new RequestError('invalid', `monitor id "${id}" is taken or malformed`);
       const entry: MonitorEntry = { id, type: def.type, name, enabled: p.enabled ?? true, config: plain };
       await engine.config.update((d) => void d.monitors.push(entry));
       if (Object.keys(secrets).length) engine.secrets.set(id, secrets);
+      if (p.signInId) signIns.taken(p.signInId, id);
       await engine.restartMonitor(id);
       broadcastMonitors(engine);
       return monitorInfo(engine, entry);
@@ -74,7 +78,7 @@ export function monitorHandlers(engine: HandlerHost) {
       const def = engine.definitions.get(p.type);
       if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
-      const stored = p.id ? engine.secrets.get(p.id) : {};
+      const stored = { ...(p.id ? engine.secrets.get(p.id) : {}), ...(p.signInId ? signIns.take(p.signInId, def.type) : {}) };
       try {
         const events = await dryRunMonitor(def, { ...plain, ...stored, ...secrets }, { ...stored, ...secrets }, { timeoutMs: 20_000 });
         return { events };
@@ -141,7 +145,7 @@ export function monitorHandlers(engine: HandlerHost) {
 }
 
 function monitorInfo(engine: HandlerHost, m: MonitorEntry): MonitorInfo {
-  return { ...m, secretsSet: Object.keys(engine.secrets.get(m.id)), health: engine.healthOf(m.id) };
+  return monitorInfoOf(engine, m);
 }
 
 function broadcastMonitors(engine: HandlerHost): void {
@@ -151,9 +155,12 @@ function broadcastMonitors(engine: HandlerHost): void {
 /** Secret fields (by the type's schema) are pulled out of what the UI sent: they never reach the config document. */
 function splitSecrets(engine: HandlerHost, type: string, config: Record<string, unknown>): { plain: Record<string, unknown>; secrets: Record<string, string> } {
   const names = new Set(engine.secretFieldsOf(type));
+  // A sign-in's grant comes only from the engine's own sign-in (signIn.start), never from a form.
+  const grantField = engine.definitions.get(type)?.oauth?.grantField;
   const plain: Record<string, unknown> = {};
   const secrets: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) {
+    if (k === grantField) continue;
     if (names.has(k)) {
       if (typeof v === 'string' && v !== '') secrets[k] = v;
     } else plain[k] = v;

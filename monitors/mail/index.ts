@@ -19,7 +19,14 @@ const mail: MonitorDefinition<MailConfig> = {
     'Nothing on the server is changed: folders are opened read-only, so messages stay unread.',
   configSchema: mailConfigSchema,
   minIntervalMs: 30_000,
-  oauth: { grantField: 'oauthGrant', client: oauthClientOf },
+  oauth: {
+    grantField: 'oauthGrant',
+    client: oauthClientOf,
+    fields: { provider: 'oauthProvider', clientId: 'oauthClientId', clientSecret: 'oauthClientSecret', tenant: 'oauthTenant', issuer: 'oauthIssuer' },
+    shownWhen: { field: 'auth', equals: 'oauth2' },
+    providerField: 'oauthProvider',
+    providerNames: { google: 'Google', microsoft: 'Microsoft', generic: 'your provider' },
+  },
   events: [
     {
       type: 'mail.received',

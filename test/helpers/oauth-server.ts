@@ -32,8 +32,11 @@ export interface OAuthTestServer {
   readonly issuer: string;
   readonly server: TestServer;
   readonly clientId: string;
-  /** What the authorization page does when the browser arrives: approve, deny, or neither (leave the tab open). */
-  consent: 'allow' | 'deny' | 'ignore';
+  /**
+   * What the authorization page does when the browser arrives: approve, deny, neither (leave the tab open), or
+   * `ask`: show a consent page with "Allow" and "Deny" buttons for a browser test to press, as a provider does.
+   */
+  consent: 'allow' | 'deny' | 'ignore' | 'ask';
   /** Token endpoint requests by grant_type, and refreshes that were refused. */
   readonly counts: { authorization_code: number; refresh_token: number; device_code: number; refused_refresh: number; introspect: number };
   /** The device codes handed out (for the test to "type in" on another device). */
@@ -166,12 +169,33 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       res.writeHead(200, { 'content-type': 'text/html' });
       return void res.end('<h1>Sign in</h1>');
     }
+    const approve = () => {
+      const code = token();
+      codes.set(code, { clientId, redirectUri, challenge: q.get('code_challenge')!, scope: granted(q.get('scope') ?? '') });
+      back.searchParams.set('code', code);
+      res.writeHead(302, { location: back.toString() });
+      res.end();
+    };
+    const decision = q.get('decision');
+    if (decision === 'allow') return approve();
+    if (decision === 'deny') return fail('access_denied', 'The user denied the request');
     if (api.consent === 'deny') return fail('access_denied', 'The user denied the request');
-    const code = token();
-    codes.set(code, { clientId, redirectUri, challenge: q.get('code_challenge')!, scope: granted(q.get('scope') ?? '') });
-    back.searchParams.set('code', code);
-    res.writeHead(302, { location: back.toString() });
-    res.end();
+    if (api.consent === 'ask') {
+      // The same request again with the user's answer, as the buttons of a provider's consent page do.
+      const answer = (d: string) => {
+        const u = new URL(req.url ?? '/', server.origin);
+        u.searchParams.set('decision', d);
+        return u.pathname + u.search;
+      };
+      const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return void res.end(
+        `<!doctype html><title>Sign in – Test Provider</title><h1>Panoptes wants to access your account</h1>` +
+          `<p>${attr(user.email)} · ${attr(q.get('scope') ?? '')}</p>` +
+          `<a role="button" href="${attr(answer('allow'))}">Allow</a> <a role="button" href="${attr(answer('deny'))}">Deny</a>`,
+      );
+    }
+    approve();
   });
 
   server.route('/device', async (req, res) => {

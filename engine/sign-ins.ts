@@ -1,0 +1,193 @@
+// Signing a monitor in with OAuth from its form. The engine runs the whole flow (core/oauth: PKCE, the one-shot
+// listener on 127.0.0.1, the token request); the page only opens the address it is given, or shows the device
+// code. The grant never travels to the page: from an existing monitor's form it goes straight into that monitor's
+// secret (and the monitor restarts on it); from the add form it waits here, in memory, until `monitors.add` (or a
+// dry run) names the sign-in — and is dropped if nobody does within the hour.
+import { randomUUID } from 'node:crypto';
+import type { MonitorDefinition } from '../core/monitor.js';
+import type { MonitorInfo, SignInStart, SignInState, SignedInInfo } from '../core/protocol.js';
+import { OAuthError, ProviderSettingsError, beginSignIn, forgetGrant, parseGrant, serializeGrant, type OAuthGrant, type SignIn } from '../core/oauth/index.js';
+import { RequestError } from '../core/rpc/server.js';
+import type { MonitorEntry } from '../core/config/schema.js';
+import type { HandlerHost } from './handlers/host.js';
+
+interface Pending {
+  state: SignInState;
+  type: string;
+  flow: SignIn;
+  grant: OAuthGrant | null;
+  forget: ReturnType<typeof setTimeout> | null;
+}
+
+/** A finished sign-in nobody saved is forgotten after this long. */
+const KEEP_FINISHED_MS = 60 * 60_000;
+/** A browser sign-in left open (the tab closed, the user gone) gives up after this long and closes its listener. */
+const SIGN_IN_TIMEOUT_MS = 10 * 60_000;
+/** Each open browser sign-in holds a listener: a page clicking "Sign in" over and over must not pile them up. */
+const MAX_OPEN = 8;
+
+/** The grant's owner key in core/oauth's per-process caches (the mail monitor and its email action use the same). */
+export const grantKey = (monitorId: string, field: string): string => `${monitorId}:${field}`;
+
+/** Who a monitor is signed in as, from its stored grant; never a token. Undefined for types without OAuth. */
+export function signedInOf(def: MonitorDefinition | undefined, secrets: Readonly<Record<string, string>>): SignedInInfo | null | undefined {
+  if (!def?.oauth) return undefined;
+  const g = parseGrant(secrets[def.oauth.grantField]);
+  return g ? { account: g.account, provider: g.provider, problem: g.revoked ?? null } : null;
+}
+
+/** A monitor as the protocol shows it: its entry, which secrets are set, its health, and who it is signed in as. */
+export function monitorInfoOf(engine: Pick<HandlerHost, 'secrets' | 'definitions' | 'healthOf'>, m: MonitorEntry): MonitorInfo {
+  const secrets = engine.secrets.get(m.id);
+  const signedIn = signedInOf(engine.definitions.get(m.type), secrets);
+  return { ...m, secretsSet: Object.keys(secrets), health: engine.healthOf(m.id), ...(signedIn !== undefined ? { signedIn } : {}) };
+}
+
+export class SignIns {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly engine: HandlerHost) {}
+
+  async start(p: { type: string; config?: Record<string, unknown> | undefined; id?: string | undefined; flow?: 'browser' | 'device' | undefined }): Promise<SignInStart> {
+    const def = this.engine.definitions.get(p.type);
+    if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
+    const oauth = def.oauth;
+    if (!oauth) throw new RequestError('invalid', `${def.title} monitors do not sign in with OAuth`);
+    if (p.id && !this.engine.config.current.monitors.some((m) => m.id === p.id && m.type === def.type)) throw new RequestError('not_found', `no ${def.type} monitor "${p.id}"`);
+    const secrets = { ...(p.id ? this.engine.secrets.get(p.id) : {}), ...stringsOf(p.config ?? {}, new Set(this.engine.secretFieldsOf(def.type))) };
+    const fieldOf = (f: string | undefined) => (f ? (oauth.fields as Record<string, string> | undefined)?.[f] ?? f : undefined);
+    let flow: SignIn;
+    try {
+      flow = await beginSignIn(p.flow ?? 'browser', oauth.client({ ...(p.config ?? {}) }, secrets), { timeoutMs: SIGN_IN_TIMEOUT_MS });
+    } catch (err) {
+      const field = err instanceof ProviderSettingsError || err instanceof OAuthError ? fieldOf(err.field) : undefined;
+      const message = (err as Error).message;
+      throw new RequestError(field ? 'invalid' : 'unavailable', message, field ? [{ path: `$.${field}`, message }] : undefined);
+    }
+    this.closeOldest();
+    const signInId = randomUUID();
+    const provider = flow.provider;
+    const entry: Pending = { type: def.type, flow, grant: null, forget: null, state: { signInId, monitorId: null, status: 'pending', account: null, provider, message: null, field: null } };
+    this.pending.set(signInId, entry);
+    flow.done.then(
+      (grant) => this.finished(entry, p.id ?? null, grant),
+      (err: Error) => this.failed(entry, err, fieldOf((err as OAuthError).field) ?? null),
+    );
+    const prompt = flow.prompt;
+    return {
+      signInId,
+      provider,
+      flow: prompt.flow,
+      expiresAt: prompt.expiresAt,
+      ...(prompt.authorizationUrl ? { authorizationUrl: prompt.authorizationUrl } : {}),
+      ...(prompt.userCode ? { userCode: prompt.userCode } : {}),
+      ...(prompt.verificationUri ? { verificationUri: prompt.verificationUri } : {}),
+      ...(prompt.verificationUriComplete ? { verificationUriComplete: prompt.verificationUriComplete } : {}),
+    };
+  }
+
+  status(signInId: string): SignInState {
+    const e = this.pending.get(signInId);
+    if (!e) throw new RequestError('not_found', 'this sign-in is over or unknown; start it again');
+    return { ...e.state };
+  }
+
+  cancel(signInId: string): boolean {
+    const e = this.pending.get(signInId);
+    if (!e || e.state.status !== 'pending') return false;
+    e.flow.cancel();
+    return true;
+  }
+
+  /**
+   * The grant of a finished sign-in from the add form, as the secret to store with the new monitor; it is handed out
+   * once. Refused with a message when the sign-in is unknown, still running or failed.
+   */
+  take(signInId: string, type: string): Record<string, string> {
+    const e = this.pending.get(signInId);
+    const def = this.engine.definitions.get(type);
+    if (!e || e.type !== type || !def?.oauth) throw new RequestError('invalid', 'the sign-in is over or unknown; sign in again', [{ path: '$.signInId', message: 'sign in again' }]);
+    if (e.state.status !== 'done' || !e.grant) throw new RequestError('invalid', e.state.status === 'pending' ? 'the sign-in has not finished yet' : `not signed in: ${e.state.message ?? 'sign in again'}`, [{ path: '$.signInId', message: 'sign in again' }]);
+    return { [def.oauth.grantField]: serializeGrant(e.grant) };
+  }
+
+  /** After `monitors.add` stored it: the grant now lives in the secret store only. */
+  taken(signInId: string, monitorId: string): void {
+    const e = this.pending.get(signInId);
+    if (!e) return;
+    e.grant = null;
+    e.state = { ...e.state, monitorId };
+  }
+
+  async signOut(id: string): Promise<MonitorInfo> {
+    const m = this.engine.config.current.monitors.find((x) => x.id === id);
+    if (!m) throw new RequestError('not_found', `no monitor "${id}"`);
+    const field = this.engine.definitions.get(m.type)?.oauth?.grantField;
+    if (!field) throw new RequestError('invalid', `${m.type} monitors do not sign in with OAuth`);
+    // The provider keeps the grant until it expires or the user removes the app there; here it is forgotten for good.
+    this.engine.secrets.set(id, { [field]: null });
+    forgetGrant(grantKey(id, field));
+    await this.engine.restartMonitor(id);
+    this.broadcastMonitors();
+    return monitorInfoOf(this.engine, m);
+  }
+
+  /** The engine is closing: no listener stays open. */
+  close(): void {
+    for (const e of this.pending.values()) {
+      if (e.state.status === 'pending') e.flow.cancel();
+      if (e.forget) clearTimeout(e.forget);
+    }
+    this.pending.clear();
+  }
+
+  private async finished(e: Pending, monitorId: string | null, grant: OAuthGrant): Promise<void> {
+    const def = this.engine.definitions.get(e.type);
+    const stillThere = monitorId && this.engine.config.current.monitors.some((m) => m.id === monitorId);
+    if (monitorId && stillThere && def?.oauth) {
+      this.engine.secrets.set(monitorId, { [def.oauth.grantField]: serializeGrant(grant) });
+      // What this process remembered about the old grant (a refusal, a pause after a failure) must not outlive it.
+      forgetGrant(grantKey(monitorId, def.oauth.grantField));
+      e.state = { ...e.state, monitorId, status: 'done', account: grant.account };
+      try {
+        await this.engine.restartMonitor(monitorId);
+      } catch (err) {
+        e.state = { ...e.state, message: `signed in, but the monitor did not restart: ${(err as Error).message}` };
+      }
+      this.broadcastMonitors();
+    } else if (monitorId) {
+      e.state = { ...e.state, status: 'failed', message: 'the monitor was removed while signing in' };
+    } else {
+      e.grant = grant;
+      e.state = { ...e.state, status: 'done', account: grant.account };
+    }
+    this.settled(e);
+  }
+
+  private failed(e: Pending, err: Error, field: string | null): void {
+    e.state = { ...e.state, status: 'failed', message: err.message, field };
+    this.settled(e);
+  }
+
+  private settled(e: Pending): void {
+    this.engine.broadcast('signIn', { ...e.state });
+    e.forget = setTimeout(() => this.pending.delete(e.state.signInId), KEEP_FINISHED_MS);
+    e.forget.unref?.();
+  }
+
+  private closeOldest(): void {
+    const open = [...this.pending.values()].filter((e) => e.state.status === 'pending');
+    for (const e of open.slice(0, Math.max(0, open.length - MAX_OPEN + 1))) e.flow.cancel();
+  }
+
+  private broadcastMonitors(): void {
+    this.engine.broadcast('monitors', this.engine.config.current.monitors.map((m) => monitorInfoOf(this.engine, m)));
+  }
+}
+
+/** The form's secret fields that were typed in (empty means "keep the stored one"). */
+function stringsOf(config: Record<string, unknown>, names: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) if (names.has(k) && typeof v === 'string' && v !== '') out[k] = v;
+  return out;
+}
