@@ -41,6 +41,7 @@ import { ChannelSender } from './channel-sender.js';
 import { channelExecutor, channelSendKey, channelSendOf, enqueueChannelSend } from './actions/channel.js';
 import { actionsStatus } from './handlers/actions.js';
 import { defaultRules } from './default-rules.js';
+import { markAllMigrated, migrateConfig } from './config-migrations.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -269,7 +270,12 @@ export class Engine {
     const store = openStore(opts.dataDir, { expectHistory: existsSync(path.join(opts.dataDir, 'config.json')), warn: (m) => log.warn(m) });
     try {
       const config = await ConfigStore.open(opts.dataDir, log.child('config'));
-      if (config.created && opts.seedDefaultRules !== false) await config.update((d) => void (d.rules = defaultRules() as typeof d.rules));
+      if (config.created) {
+        await config.update((d) => {
+          if (opts.seedDefaultRules !== false) d.rules = defaultRules() as typeof d.rules;
+          markAllMigrated(d);
+        });
+      } else await migrateConfig(config, log.child('config'));
       const definitions = opts.definitions ?? (await loadMonitorTypes(log));
       const engine = new Engine(opts.dataDir, store, config, definitions, { ...opts, log });
       await engine.startUp(opts.startMonitors !== false);

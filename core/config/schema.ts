@@ -165,6 +165,8 @@ export const configSchema = z.looseObject({
   channels: z.array(channelEntrySchema).default([]),
   settings: settingsSchema.default(settingsSchema.parse({})),
   forwarding: forwardingSchema.optional(),
+  /** Content migrations this document has had (engine/config-migrations.ts), so each runs once. */
+  migrations: z.array(z.string()).optional(),
 });
 
 export type ConfigDocument = z.infer<typeof configSchema>;
