@@ -5,45 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
-import { RpcClient } from '../../core/rpc/client.js';
-import type { WireMessage } from '../../core/protocol.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { startDesktopEngine } from './desktop-engine.js';
 
-const entry = new URL('../../engine/utility-main.js', import.meta.url).href;
-const hostScript = new URL('./utility-host.js', import.meta.url);
 const SECRET = 'a-long-enough-hook-secret';
 
-async function startDesktopEngine(t: { after(fn: () => unknown): void }, dataDir: string): Promise<RpcClient> {
-  const worker = new Worker(hostScript, { argv: ['--data', dataDir], workerData: { entry }, stdout: true, stderr: true });
-  let output = '';
-  worker.stdout.on('data', (b: Buffer) => (output += b.toString()));
-  worker.stderr.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  const post = (data: unknown, ports: MessagePort[] = []) => worker.postMessage({ data, ports }, ports as never);
-  await new Promise<void>((resolve, reject) => {
-    worker.on('message', (msg: { type?: string }) => msg?.type === 'ready' && resolve());
-    worker.once('error', reject);
-    void exited.then((code) => reject(new Error(`engine exited (${code}) before it was ready:\n${output}`)));
-  });
-  const { port1, port2 } = new MessageChannel();
-  post({ type: 'connect' }, [port1]);
-  const client = new RpcClient({
-    send: (m: WireMessage) => port2.postMessage(m),
-    onMessage: (l) => void port2.on('message', l),
-    onClose: (l) => void port2.on('close', l),
-    close: () => port2.close(),
-  });
-  t.after(async () => {
-    client.close();
-    post({ type: 'shutdown' });
-    await exited;
-  });
-  return client;
-}
-
 test('a webhook monitor added in the desktop engine receives posts at the address its form shows', async (t) => {
-  const rpc = await startDesktopEngine(t, tempDir(t));
+  const { client: rpc } = await startDesktopEngine(t, tempDir(t));
   const webhook = (await rpc.call('monitors.types', {})).find((m) => m.type === 'webhook');
   assert.ok(webhook, 'the webhook type is offered');
   const route = webhook.routes[0];
