@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { RpcClient } from '../core/rpc/client.js';
-import { wsChannel } from '../server/http-server.js';
+import { wsChannel } from '../engine/local-endpoint.js';
 
 export interface RunningEngine {
   client: RpcClient;

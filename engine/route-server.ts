@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { REQUEST_LIMITS } from '../base/request-limits.js';
 import type { MonitorRoute } from '../core/monitor.js';
+import { protocolSocket, type ProtocolHost } from './local-endpoint.js';
 
 export interface RouteServer {
   port: number;
@@ -10,11 +11,12 @@ export interface RouteServer {
 }
 
 /**
- * The monitor types' HTTP routes (webhook, heartbeat) where no agent server runs: the desktop engine. Same rules as
- * the agent's server: 127.0.0.1 only, the same security headers, each route authorised by its own secret; nothing
- * else is served here (no UI, no protocol).
+ * The desktop engine's local server, where no agent server runs: the monitor types' HTTP routes (webhook,
+ * heartbeat), and with `protocol` the service protocol at `/ws` for the CLI (token, Host and Origin checked by the
+ * same code as the agent's). Same rules as the agent's server: 127.0.0.1 only, the same security headers, each route
+ * authorised by its own secret; no UI is served here (the desktop shows it in its own window).
  */
-export async function startRouteServer(routes: () => MonitorRoute[], port = 0): Promise<RouteServer> {
+export async function startRouteServer(routes: () => MonitorRoute[], port = 0, protocol?: { host: ProtocolHost; token: string; log?: (message: string) => void }): Promise<RouteServer> {
   const server = http.createServer(REQUEST_LIMITS, async (req, res) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -29,6 +31,10 @@ export async function startRouteServer(routes: () => MonitorRoute[], port = 0): 
     }
     deny(res, 404, 'not found');
   });
+  let actual = 0;
+  const socket = protocol ? protocolSocket({ ...protocol, port: () => actual }) : null;
+  if (socket) server.on('upgrade', (req, sock, head) => socket.upgrade(req, sock, head));
+  else server.on('upgrade', (_req, sock) => sock.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -36,12 +42,13 @@ export async function startRouteServer(routes: () => MonitorRoute[], port = 0): 
       resolve();
     });
   });
-  const actual = (server.address() as { port: number }).port;
+  actual = (server.address() as { port: number }).port;
   return {
     port: actual,
     url: `http://127.0.0.1:${actual}`,
     close: () =>
       new Promise<void>((resolve) => {
+        socket?.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -13,6 +13,8 @@ import type { MonitorDefinition } from '../core/monitor.js';
 import type { EmitMessage, EngineToShellMessage, ShellToEngineMessage } from '../core/shell-messages.js';
 import { createIdleDefinition, IdleRelay, loadMonitorTypes } from './monitor-registry.js';
 import { startRouteServer, type RouteServer } from './route-server.js';
+import { loadOrCreateToken } from './token.js';
+import { publishEndpoint } from './local-endpoint.js';
 
 interface PortLike {
   postMessage(message: unknown): void;
@@ -69,11 +71,16 @@ if (idleRelay) {
 }
 
 const engine = await Engine.open({ dataDir, log, secrets, definitions });
+let routeServer: RouteServer | null = null;
+let unpublish = () => {};
 
 parentPort.on('message', (e) => {
   const msg = e.data as Partial<ShellToEngineMessage> | null;
   if (msg?.type === 'connect' && e.ports[0]) engine.connect(portChannel(e.ports[0]));
-  if (msg?.type === 'shutdown') void Promise.resolve(routeServer?.close()).then(() => engine.close()).then(() => process.exit(0));
+  if (msg?.type === 'shutdown') {
+    unpublish();
+    void Promise.resolve(routeServer?.close()).then(() => engine.close()).then(() => process.exit(0));
+  }
   // OS signals seen by the desktop shell (lock, suspend, power): stored like any monitor's events.
   if (msg?.type === 'emit') {
     const m = msg as { source?: unknown; event?: unknown };
@@ -82,17 +89,22 @@ parentPort.on('message', (e) => {
     }
   }
 });
-// The monitor types' routes (webhook, heartbeat): the desktop has no agent server, so the engine serves them on
-// 127.0.0.1 itself, on the same port as last time when it is free (senders keep working across restarts).
-let routeServer: RouteServer | null = null;
-if (engine.monitorRoutes().length) {
+// One local server on 127.0.0.1 for what the desktop has no agent server for: the monitor types' routes (webhook,
+// heartbeat) and the protocol for the CLI, published in agent.json as the headless agent does, so `rules import`,
+// `opml import` and `panoptes tail` go through this engine instead of editing config.json under it. On the same port
+// as last time when it is free (senders keep working across restarts).
+{
   const remembered = engine.store.kv.get<number>('routesPort');
+  const protocol = { host: engine, token: loadOrCreateToken(dataDir), log: (m: string) => log.warn(m) };
+  const start = (port: number) => startRouteServer(() => engine.monitorRoutes(), port, protocol);
   try {
-    routeServer = await startRouteServer(() => engine.monitorRoutes(), remembered ?? 0).catch(() => startRouteServer(() => engine.monitorRoutes(), 0));
+    routeServer = await start(remembered ?? 0).catch(() => start(0));
     if (routeServer.port !== remembered) engine.store.kv.set('routesPort', routeServer.port);
     engine.servesRoutesAt(routeServer.url);
+    unpublish = publishEndpoint(dataDir, { port: routeServer.port, url: `${routeServer.url}/` });
   } catch (err) {
-    log.warn(`monitor routes not served: ${(err as Error).message}`);
+    // The CLI then edits config.json under its lock, which this engine takes in at once: slower, never lost.
+    log.warn(`no local port (monitor routes and the CLI's protocol not served): ${(err as Error).message}`);
     engine.servesRoutesAt(null, `this app cannot receive on a local port here: ${(err as Error).message}`);
   }
 }

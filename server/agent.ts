@@ -3,8 +3,9 @@ import { Engine } from '../engine/engine.js';
 import { createLogger } from '../core/log.js';
 import { CorruptDatabaseError } from '../core/store/index.js';
 import { startAgentServer } from './http-server.js';
-import { loadOrCreateToken } from './token.js';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { loadOrCreateToken } from '../engine/token.js';
+import { publishEndpoint } from '../engine/local-endpoint.js';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface AgentOptions {
@@ -50,8 +51,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   }
   if (opts.port !== 0) rememberPort(opts.dataDir, server.port);
   engine.servesRoutesAt(server.url);
-  const infoFile = path.join(opts.dataDir, 'agent.json');
-  writeFileSync(infoFile, JSON.stringify({ pid: process.pid, port: server.port, url: server.url }) + '\n', { mode: 0o600 });
+  const unpublish = publishEndpoint(opts.dataDir, server);
   opts.stdout.write(`Panoptes agent: open ${server.openUrl}\n`);
   opts.stdout.write(`(data in ${opts.dataDir}; stop with Ctrl+C)\n`);
 
@@ -67,7 +67,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   if (!opts.until) process.once('SIGINT', force);
   await server.close();
   await engine.close();
-  rmSync(infoFile, { force: true });
+  unpublish();
   return 0;
 }
 

@@ -3,11 +3,9 @@ import { REQUEST_LIMITS } from '../base/request-limits.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.js';
-import type { Channel } from '../core/rpc/channel.js';
-import type { WireMessage } from '../core/protocol.js';
-import { tokenMatches } from './token.js';
+import { tokenMatches } from '../engine/token.js';
+import { loopbackHosts, loopbackOrigins, protocolSocket } from '../engine/local-endpoint.js';
 
 export interface AgentServerOptions {
   engine: Engine;
@@ -40,19 +38,8 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const MAX_WS_MESSAGE = 4 * 1024 * 1024;
 /** Answers 204 for the right key (as `Authorization: Bearer`), 401 otherwise. */
 export const KEY_CHECK_PATH = '/auth/check';
-
-/**
- * Why `ws` closed a connection on a protocol error, said in the close frame (ws sends the status code alone). The
- * codes are RFC 6455's: 1002 protocol error (unmasked frame, reserved opcode or bits), 1007 invalid UTF-8, 1009 too big.
- */
-const CLOSE_REASONS: Record<number, string> = {
-  1002: 'protocol error: malformed frame',
-  1007: 'invalid UTF-8 in a text message',
-  1009: `message over the ${MAX_WS_MESSAGE / 1024 / 1024} MiB limit`,
-};
 
 /**
  * The headless agent's server: the UI's static files and the protocol over a WebSocket, on 127.0.0.1 only.
@@ -62,8 +49,8 @@ const CLOSE_REASONS: Record<number, string> = {
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
   const uiDir = opts.uiDir ?? fileURLToPath(new URL('../renderer/', import.meta.url));
   let port = 0;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  const allowedHosts = () => loopbackHosts(port);
+  const allowedOrigins = () => loopbackOrigins(port);
 
   const securityHeaders = (res: http.ServerResponse) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -100,35 +87,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     serveStatic(uiDir, url.pathname, req, res, port);
   });
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_WS_MESSAGE,
-    handleProtocols: (protocols) => (protocols.has('panoptes.v1') ? 'panoptes.v1' : false),
-  });
-
-  server.on('upgrade', (req, socket, head) => {
-    const reject = (code: number, why: string) => {
-      socket.write(`HTTP/1.1 ${code} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
-    };
-    if (!allowedHosts().has(String(req.headers.host ?? ''))) return reject(421, 'Misdirected Request');
-    const origin = req.headers.origin;
-    if (origin && !allowedOrigins().has(origin)) return reject(403, 'Forbidden');
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/ws') return reject(404, 'Not Found');
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
-    const fromProtocol = offered.find((p) => p.startsWith('token.'))?.slice(6);
-    const fromHeader = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (!tokenMatches(opts.token, fromProtocol ?? fromHeader)) return reject(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      // A bad frame is one client's problem: ws closes that connection (with our reason) and reports it here. Without a
-      // listener the 'error' event would be thrown and end the whole process.
-      const close = ws.close.bind(ws);
-      ws.close = (code?: number, reason?: string | Buffer) => close(code, reason ?? (code !== undefined ? CLOSE_REASONS[code] : undefined));
-      ws.on('error', (err) => opts.log?.(`WebSocket closed after a protocol error: ${err.message}`));
-      opts.engine.connect(wsChannel(ws));
-    });
-  });
+  const protocol = protocolSocket({ host: opts.engine, token: opts.token, port: () => port, log: opts.log });
+  server.on('upgrade', (req, socket, head) => protocol.upgrade(req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -141,33 +101,12 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     url,
     openUrl: `${url}#token=${opts.token}`,
     close: async () => {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
+      protocol.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       // Kept-alive browser connections (an open tab) would hold close() open until they time out.
       server.closeAllConnections();
       await closed;
     },
-  };
-}
-
-export function wsChannel(ws: WebSocket): Channel {
-  return {
-    send: (m) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
-    },
-    onMessage: (l) =>
-      ws.on('message', (data) => {
-        let msg: WireMessage;
-        try {
-          msg = JSON.parse(String(data));
-        } catch {
-          return; // not ours; ignore rather than crash
-        }
-        l(msg);
-      }),
-    onClose: (l) => ws.on('close', l),
-    close: () => ws.close(),
   };
 }
 

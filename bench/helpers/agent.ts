@@ -4,7 +4,7 @@
  */
 import { WebSocket } from 'ws';
 import { RpcClient } from '../../core/rpc/client.js';
-import { wsChannel } from '../../server/http-server.js';
+import { wsChannel } from '../../engine/local-endpoint.js';
 import { startAgent as startAgentProcess } from '../../test/helpers/agent-process.js';
 
 export interface RunningAgent {

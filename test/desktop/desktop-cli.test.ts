@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { BIN } from '../helpers/agent-process.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { startDesktopEngine } from './desktop-engine.js';
@@ -29,7 +30,15 @@ test('the CLI goes through the desktop engine: rules import, opml import and tai
   const info = path.join(dir, 'agent.json');
   assert.ok(existsSync(info), 'the desktop engine says where it listens');
   assert.equal(statSync(info).mode & 0o777, 0o600);
-  assert.equal(JSON.parse(readFileSync(info, 'utf8')).pid, process.pid, 'named by the process that hosts the engine');
+  const published = JSON.parse(readFileSync(info, 'utf8')) as { pid: number; port: number };
+  assert.equal(published.pid, process.pid, 'named by the process that hosts the engine');
+  // The same guard as the agent's: no token, no protocol.
+  const refused = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${published.port}/ws`, ['panoptes.v1']);
+    ws.once('open', () => (ws.close(), resolve('open')));
+    ws.once('error', (err) => resolve(err.message));
+  });
+  assert.match(refused, /401/);
 
   const file = path.join(dir, 'rules.json');
   writeFileSync(file, JSON.stringify([{ id: 'cli-rule', name: 'From the CLI', when: { type: 'feed.item' }, then: [{ notify: { title: '{{title}}' } }] }]));
