@@ -21,7 +21,12 @@ const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const USER_AGENT = 'Panoptes/0.1 (+personal automation; https://github.com/panoptes)';
 
 export class HttpError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    /** Set when the body was refused for its size: the cap, and the size the server declared if it did. */
+    readonly tooLarge?: { limit: number; declared?: number },
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -51,7 +56,7 @@ export async function boundedFetch(url: string, options: FetchOptions = {}, oute
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > maxBytes) {
       await res.body?.cancel().catch(() => {});
-      throw new HttpError(`response too large: ${declared} bytes (limit ${maxBytes})`, res.status);
+      throw new HttpError(`response too large: ${declared} bytes (limit ${maxBytes})`, res.status, { limit: maxBytes, declared });
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -61,7 +66,7 @@ export async function boundedFetch(url: string, options: FetchOptions = {}, oute
           size += chunk.byteLength;
           if (size > maxBytes) {
             controller.abort();
-            throw new HttpError(`response too large: more than ${maxBytes} bytes`, res.status);
+            throw new HttpError(`response too large: more than ${maxBytes} bytes`, res.status, { limit: maxBytes });
           }
           chunks.push(Buffer.from(chunk));
         }

@@ -2,7 +2,7 @@
 // line, written like changedetection.io's include filters so a user can bring theirs over:
 //
 //   css:#prices            (or a bare selector)    keep what a CSS selector matches
-//   xpath://div[@id="x"]   (or a line starting /)  keep what an XPath expression matches (HTML read as a browser does)
+//   xpath://div[@id="x"]   (or a line starting /)  keep what an XPath expression matches (over cheerio's tree, see xpath-dom.ts)
 //   json:$.items[*].price  (or a line starting $)  keep what a JSONPath matches in a JSON answer
 //   remove:.ad, .banner                            drop the elements a CSS selector matches
 //   regex:(?<price>\d+\.\d+)                       keep only the matches; named groups become event fields
@@ -14,10 +14,10 @@
 // expressions run on jsonpath-plus's own safe evaluator, never JavaScript's eval.
 import * as cheerio from 'cheerio';
 import { JSONPath } from 'jsonpath-plus';
-import { parseHTML } from 'linkedom';
 import xpathModule from 'xpath';
 import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import { textOf } from './extract.js';
+import { XDom, type HNode, type XNode } from './xpath-dom.js';
 
 /** xpath's `parse(expr).select({ node, isHtml })` (documented in its README, missing from its .d.ts): isHtml lets
  * unprefixed names match HTML elements, which live in the XHTML namespace in a browser's DOM. */
@@ -228,27 +228,23 @@ function needHtml(doc: Doc, what: string): Extract<Doc, { kind: 'html' }> {
 }
 
 /**
- * XPath 1.0 over the page as a browser's DOM (linkedom), unprefixed names matching HTML elements. Elements found
- * stay a document for the next step; text, attributes and computed values (count(), string()) become lines.
+ * XPath 1.0 over the page as cheerio parsed it (as a browser does), unprefixed names matching HTML elements in any
+ * case. Elements found stay part of the document for the next step; text, attributes and computed values
+ * (count(), string()) become lines.
  */
 function runXpath(doc: Extract<Doc, { kind: 'html' }>, expression: string): Doc {
-  const html = doc.nodes.map((n) => doc.$.html(n as never)).join('\n');
-  const { document } = parseHTML(/<html[\s>]/i.test(html) ? html : `<!doctype html><html><body>${html}</body></html>`);
-  let result: unknown;
+  const dom = new XDom(doc.nodes as HNode[]);
+  let result: XNode[] | string;
   try {
-    const value = xpath.parse(expression).evaluate({ node: document, isHtml: true });
-    result = typeof value.toArray === 'function' ? value.toArray() : value.stringValue();
+    const value = xpath.parse(expression).evaluate({ node: dom.document, isHtml: true });
+    result = typeof value.toArray === 'function' ? (value.toArray() as XNode[]) : value.stringValue();
   } catch (err) {
     throw new FilterError(`the XPath "${expression}" failed: ${(err as Error).message}`);
   }
   if (!Array.isArray(result)) return { kind: 'text', lines: String(result).split('\n').map((l) => l.trim()).filter(Boolean) };
   if (!result.length) throw new FilterError(`the XPath "${expression}" matched nothing on the page`);
-  const nodes = result as Array<{ nodeType: number; outerHTML?: string; textContent?: string | null; value?: string }>;
-  if (nodes.every((n) => n.nodeType === 1)) {
-    const $ = cheerio.load(nodes.map((n) => `<div>${n.outerHTML ?? ''}</div>`).join(''));
-    return { kind: 'html', $, nodes: $('body > div').toArray() };
-  }
-  const lines = nodes.flatMap((n) => (n.nodeType === 2 ? (n.value ?? '') : (n.textContent ?? '')).split('\n')).map((l) => l.replace(/\s+/g, ' ').trim());
+  if (result.every((n) => n.nodeType === 1)) return { kind: 'html', $: doc.$, nodes: result.map((n) => n.node) };
+  const lines = result.flatMap((n) => (n.nodeType === 1 || n.nodeType === 9 ? doc.$(n.node as never).text() : (n.nodeValue ?? '')).split('\n')).map((l) => l.replace(/\s+/g, ' ').trim());
   return { kind: 'text', lines: lines.filter(Boolean) };
 }
 

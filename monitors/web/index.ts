@@ -7,7 +7,8 @@ import type { MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { applyIgnore, selectorProblem, SelectorError } from './extract.js';
 import { diffLines } from './diff.js';
-import { applyFilters, FilterError, parseFilter, parseFilters, type FilterStep } from './filters.js';
+import { FilterError, parseFilter, parseFilters, type FilterStep } from './filters.js';
+import { filterPage } from './filter-runner.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
 import { diffSummary } from '../../core/text-diff.js';
@@ -75,7 +76,7 @@ export const webConfigSchema = z.object({
   keepVersions: z.number().int().min(1).max(10_000).default(100).meta({ label: 'Versions kept', help: 'How many distinct versions of the watched text to keep for the diff viewer (the newest always stays).' }),
   keepDays: z.number().int().min(1).max(3650).default(365).meta({ label: 'Keep versions for (days)', help: 'Versions older than this are dropped, except the newest.' }),
   interval: duration('15m', 'Check every', 'How often to fetch the page (at least 1m).'),
-  timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this; it counts as a failed check, not a change.'),
+  timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this, and on filters that take longer than this; either counts as a failed check, not a change.'),
 });
 export type WebConfig = z.infer<typeof webConfigSchema>;
 
@@ -136,7 +137,7 @@ const definition: MonitorDefinition<WebConfig> = {
       try {
         res = await ctx.fetch(url, { timeoutMs, maxBytes: MAX_PAGE_BYTES, signal, headers: { accept: 'text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8' } });
       } catch (err) {
-        throw readableError(err, url);
+        throw new Error(`${readableError(err, url).message}; the last version is kept`);
       }
       if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}${res.status >= 500 ? ' (server error)' : ''}; not treated as a change`);
       const contentType = res.headers.get('content-type') ?? '';
@@ -148,10 +149,11 @@ const definition: MonitorDefinition<WebConfig> = {
       let lines: string[];
       let extracted: Record<string, string>;
       try {
-        const filtered = applyFilters({ body: res.body, contentType, charset }, steps);
+        const filtered = await filterPage({ body: res.body, contentType, charset }, steps, { budgetMs: timeoutMs, signal });
         lines = applyIgnore(filtered.lines, ignore);
         extracted = filtered.fields;
       } catch (err) {
+        if (signal.aborted) throw err;
         if (err instanceof SelectorError || err instanceof FilterError) throw err;
         throw new Error(`could not read the page at ${url}: ${(err as Error).message}`);
       }
@@ -193,7 +195,8 @@ const definition: MonitorDefinition<WebConfig> = {
 
     return {
       start() {
-        ctx.every(intervalMs, check, { timeoutMs: timeoutMs + 5_000 });
+        // The fetch has the timeout, and so has the filtering (in its worker, filter-runner.ts).
+        ctx.every(intervalMs, check, { timeoutMs: 2 * timeoutMs + 5_000 });
       },
       stop() {},
     };

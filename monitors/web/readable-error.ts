@@ -3,7 +3,11 @@
  * ECONNREFUSED, a timeout) in `cause`, and "fetch failed" alone helps nobody.
  */
 export function readableError(err: unknown, url: string): Error {
-  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string }; tooLarge?: { limit: number; declared?: number } };
+  if (e?.tooLarge) {
+    const said = e.tooLarge.declared !== undefined ? ` (it says ${mib(e.tooLarge.declared)})` : '';
+    return new Error(`the page is larger than the ${mib(e.tooLarge.limit)} a page may have${said}; not read`);
+  }
   // The host's fetch already words its errors for people.
   if (e?.name === 'HttpError' && err instanceof Error) return err;
   const host = safeHost(url);
@@ -30,4 +34,8 @@ function safeHost(url: string): string {
   } catch {
     return url;
   }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }

@@ -1,0 +1,70 @@
+// Where the filter chain runs. A small page with CSS, JSON or pattern steps is filtered right away: that takes
+// milliseconds. A large page, or any XPath (an expression such as //td[count(preceding::td) > 0] is quadratic in the
+// page), is filtered in a worker thread with a time budget: the engine's thread (rules, other monitors, the UI's
+// requests) never waits for it, and a filter that runs out of time or memory fails its own check with a message.
+import { Worker } from 'node:worker_threads';
+import { applyFilters, FilterError, type Filtered, type FilterStep, type Page } from './filters.js';
+import type { FilterJob, FilterReply } from './filter-worker.js';
+
+/** Above this, even cheerio's parse alone takes long enough (hundreds of ms on a loaded machine) to matter. */
+export const INLINE_MAX_BYTES = 256 * 1024;
+/** A worker's heap: room for a 5 MiB page parsed several times over, not for the whole machine. */
+const WORKER_HEAP_MB = 512;
+
+export interface FilterRunOptions {
+  /** How long the filters may take; past it the check fails (the worker is ended). */
+  budgetMs: number;
+  /** The check's own signal: stopping the monitor ends the worker. */
+  signal?: AbortSignal;
+}
+
+export function runsInWorker(page: Page, steps: readonly FilterStep[]): boolean {
+  const size = typeof page.body === 'string' ? page.body.length : page.body.byteLength;
+  return size > INLINE_MAX_BYTES || steps.some((s) => s.kind === 'xpath');
+}
+
+export async function filterPage(page: Page, steps: readonly FilterStep[], options: FilterRunOptions): Promise<Filtered> {
+  if (!runsInWorker(page, steps)) return applyFilters(page, steps);
+  options.signal?.throwIfAborted();
+  const body = typeof page.body === 'string' ? Buffer.from(page.body) : page.body;
+  const job: FilterJob = { body, contentType: page.contentType, charset: page.charset, steps: [...steps] };
+  const worker = new Worker(new URL('./filter-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  return new Promise<Filtered>((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      fn();
+    };
+    const seconds = Math.round(options.budgetMs / 1000);
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new FilterError(
+              `filtering the page took longer than ${seconds} s (the check's timeout) and was stopped; pick a smaller part first (a css: step before xpath:) or a simpler expression`,
+            ),
+          ),
+        ),
+      options.budgetMs,
+    );
+    const onAbort = () => finish(() => reject(options.signal!.reason ?? new Error('stopped')));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (reply: FilterReply) =>
+      finish(() => (reply.ok ? resolve({ lines: reply.lines, fields: reply.fields }) : reject(reply.userError ? new FilterError(reply.message) : new Error(reply.message)))),
+    );
+    worker.once('error', (err: Error & { code?: string }) =>
+      finish(() =>
+        reject(
+          err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new FilterError(`filtering the page needed more than ${WORKER_HEAP_MB} MB and was stopped; pick a smaller part of the page first (a css: step)`)
+            : err,
+        ),
+      ),
+    );
+    worker.once('exit', (code) => finish(() => reject(new Error(`the filter thread ended (code ${code}) without an answer`))));
+  });
+}
