@@ -20,7 +20,7 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, over: (s: Not
   over(settings);
   let flags: FlagState[] = [];
   const pushed: NotificationPayload[] = [];
-  const events = new Map<string, { type: string; source: string; ts?: number }>();
+  const events = new Map<string, { type: string; source: string; ts?: number; backfill?: boolean }>();
   const names: Record<string, string> = { feeds: 'New feed items', mail: 'Mail from people', alert: 'Server alerts', r1: 'Rule one', r2: 'Rule two', r3: 'Rule three' };
   const center = new NotificationCenter({
     store,
@@ -40,12 +40,12 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, over: (s: Not
     store.close();
   });
   let n = 0;
-  const offer = (over: Partial<Candidate> & { type?: string; source?: string; ts?: number } = {}) => {
+  const offer = (over: Partial<Candidate> & { type?: string; source?: string; ts?: number; backfill?: boolean } = {}) => {
     n++;
     const eventId = over.eventId === undefined ? `E${n}` : over.eventId;
-    if (eventId) events.set(eventId, { type: over.type ?? 'feed.item', source: over.source ?? 'rss:a', ts: over.ts ?? clock.now() });
+    if (eventId) events.set(eventId, { type: over.type ?? 'feed.item', source: over.source ?? 'rss:a', ts: over.ts ?? clock.now(), ...(over.backfill ? { backfill: true } : {}) });
     const ruleId = over.ruleId ?? 'feeds';
-    const { type: _t, source: _s, ts: _ts, ...candidate } = over;
+    const { type: _t, source: _s, ts: _ts, backfill: _b, ...candidate } = over;
     return center.offer({ key: `${ruleId}/${eventId ?? 'at:' + n}`, ruleId, eventId, title: `Item ${n}`, body: '', url: null, priority: 'normal', sound: true, ...candidate });
   };
   const setFlag = (name: string | null) => {
@@ -190,6 +190,29 @@ test('one old item alone is folded briefly, then shown as itself', (t) => {
   assert.equal(pushed.length, 1);
   assert.equal(pushed[0]!.title, 'Late article');
   assert.equal(pushed[0]!.count, 1);
+});
+
+test('the backfill age is a setting: an item half an hour old is a backfill at 15 minutes, not at the default hour', (t) => {
+  const shortAge = setup(t, (s) => {
+    Object.assign(s, { backfillAfterMinutes: 15 });
+  });
+  shortAge.offer({ ts: T0 - 30 * 60_000, title: 'Half an hour old' });
+  assert.equal(shortAge.pushed.length, 0, 'folded, not shown one by one');
+  assert.match(shortAge.center.why('E1').fates[0]!.text, /30 min old.*backfill/);
+  const byDefault = setup(t);
+  assert.equal((byDefault.settings as unknown as Record<string, unknown>).backfillAfterMinutes, 60, 'one hour by default');
+  byDefault.offer({ ts: T0 - 30 * 60_000, title: 'Half an hour old' });
+  assert.deepEqual(byDefault.pushed.map((p) => p.title), ['Half an hour old']);
+});
+
+test('an event its monitor marked as a backfill is folded from the first item, whatever its date', (t) => {
+  const { center, pushed, offer, clock, settings } = setup(t);
+  for (let i = 0; i < 8; i++) offer({ source: 'rss:news', backfill: true, title: `Undated ${i}` });
+  assert.equal(pushed.length, 0, 'nothing shown item by item');
+  assert.match(center.why('E1').fates[0]!.text, /marked.*backfill/);
+  clock.advance(settings.storm.windowSeconds * 1000 + 1);
+  center.reconsider();
+  assert.deepEqual(pushed.map((p) => [p.kind, p.count]), [['fold', 8]]);
 });
 
 test('quiet hours hold across midnight and release at their end as one summary', (t) => {
