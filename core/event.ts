@@ -28,6 +28,14 @@ export interface PanoptesEvent {
   origin?: EventOrigin;
 }
 
+/**
+ * The tag of an event its monitor knows is old news: what a source already held at a first check ("emit current
+ * items"), caught up after the machine was off. The notification center folds these into one notification from the
+ * first item instead of showing them one by one (an item without a date cannot be judged by its age); rules and
+ * searches can see the tag too.
+ */
+export const BACKFILL_TAG = 'backfill';
+
 /** What a monitor hands to `emit`: the store fills in id, receivedAt and source. */
 export interface NewEvent {
   type: string;
@@ -37,6 +45,8 @@ export interface NewEvent {
   url?: string | null;
   fields?: Record<string, unknown>;
   tags?: string[];
+  /** The monitor knows this is old news (a backfill): stored as the `backfill` tag (BACKFILL_TAG). */
+  backfill?: boolean;
 }
 
 /** A stored event plus its position in the store's log (used by cursors, never shown to users). */
@@ -48,7 +58,7 @@ const MAX_TITLE = 2_000;
 const MAX_BODY = 200_000;
 
 /** Clamp what a monitor brought in, so one huge payload cannot bloat the store or the UI. */
-export function normalizeNewEvent(input: NewEvent): Required<Omit<NewEvent, 'ts'>> & { ts: string } {
+export function normalizeNewEvent(input: NewEvent): Required<Omit<NewEvent, 'ts' | 'backfill'>> & { ts: string } {
   if (!input || typeof input.type !== 'string' || !/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/i.test(input.type)) {
     throw new Error(`event type must be namespaced like "feed.item", got ${JSON.stringify(input?.type)}`);
   }
@@ -60,7 +70,7 @@ export function normalizeNewEvent(input: NewEvent): Required<Omit<NewEvent, 'ts'
     body: clampString(input.body ?? '', MAX_BODY),
     url: input.url ? String(input.url) : null,
     fields: input.fields ?? {},
-    tags: Array.isArray(input.tags) ? input.tags.map(String) : [],
+    tags: [...new Set([...(Array.isArray(input.tags) ? input.tags.map(String) : []), ...(input.backfill === true ? [BACKFILL_TAG] : [])])],
   };
 }
 

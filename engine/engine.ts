@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { setPanoptesStatsProvider } from '../core/panoptes-stats.js';
 import type { MonitorDefinition, MonitorHealth, MonitorRoute } from '../core/monitor.js';
 import type { ActionHost } from '../core/action.js';
-import { SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
+import { BACKFILL_TAG, SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
 import { ConfigStore, type ExternalChange } from '../core/config/config-store.js';
 import type { MonitorEntry } from '../core/config/schema.js';
@@ -173,7 +173,7 @@ export class Engine {
       },
       eventInfo: (id) => {
         const e = store.events.get(id);
-        return e ? { type: e.type, source: e.source, ts: Date.parse(e.ts) } : null;
+        return e ? { type: e.type, source: e.source, ts: Date.parse(e.ts), backfill: e.tags.includes(BACKFILL_TAG) } : null;
       },
       // Sends to phone/chat channels are actions in the channel's lane, like any other: one code path (retries,
       // idempotency key, dead letters); the dispatcher reports each attempt back (onOutcome below).

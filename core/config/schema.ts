@@ -75,6 +75,8 @@ export const notificationSettingsFields = z.object({
     windowSeconds: z.number().int().min(1).max(86_400),
   }),
   heldExpiryHours: z.number().min(0.1).max(24 * 30),
+  /** An event older than this when it asks to notify is part of a backfill (a first check, a catch-up) and is folded. */
+  backfillAfterMinutes: z.number().min(1).max(30 * 24 * 60),
   routing: z.object({ byPriority: channelsByPriority, byRule: z.record(z.string(), channelList), fallback: z.string().min(1).nullable() }),
 });
 
@@ -84,6 +86,7 @@ export const NOTIFICATION_DEFAULTS: z.infer<typeof notificationSettingsFields> =
   quietHours: { enabled: false, timeZone: 'UTC', windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start: '22:00', end: '07:00' }] },
   storm: { perRule: 5, overall: 6, windowSeconds: 60 },
   heldExpiryHours: 12,
+  backfillAfterMinutes: 60,
   routing: { byPriority: { low: ['ui'], normal: ['desktop', 'ui'], high: ['desktop', 'ui'], urgent: ['desktop', 'ui'] }, byRule: {}, fallback: null },
 };
 

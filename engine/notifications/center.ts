@@ -40,8 +40,11 @@ export interface CenterDeps {
   settings(): NotificationSettings;
   flags(): FlagState[];
   ruleName(ruleId: string): string;
-  /** `ts`: when the event happened (ms), as its source says; an old one is part of a backfill. */
-  eventInfo(eventId: string): { type: string; source: string; ts?: number } | null;
+  /**
+   * `ts`: when the event happened (ms), as its source says; an old one is part of a backfill. `backfill`: its monitor
+   * marked it as one (core/event.ts BACKFILL_TAG).
+   */
+  eventInfo(eventId: string): { type: string; source: string; ts?: number; backfill?: boolean } | null;
   channels: OutboundChannels;
   /** A notification went out (or came back from a snooze): push it to pages and the desktop shell. */
   push(n: NotificationPayload): void;
@@ -52,13 +55,6 @@ const RANK: Record<NotificationPriority, number> = { low: 0, normal: 1, high: 2,
 /** The built-in rules (engine/default-rules.ts) are named so; at equal priority a person's own rule speaks instead. */
 const isBuiltInRule = (id: string) => id.startsWith('default-');
 const MERGE_WINDOW_MS = 10 * 60_000;
-/**
- * An event this much older than the moment it asks to notify belongs to a backfill: a first check that emits what a
- * source holds ("emit current items"), a mailbox or feed caught up after the machine was off, a backlog processed
- * late. Those are folded from the first item, never shown one by one; one old item alone comes out as itself when
- * the fold's window ends.
- */
-const BACKFILL_AGE_MS = 60 * 60_000;
 
 /**
  * The notification center: every rule's `notify` becomes a candidate, and the center decides what the person sees
@@ -179,7 +175,12 @@ export class NotificationCenter {
         return row;
       }
 
-      const backfill = info?.ts !== undefined && now - info.ts > BACKFILL_AGE_MS;
+      // A backfill: an event its monitor marked as old news, or one older than the setting (default an hour) when it
+      // asks to notify (a first check that emits what a source holds, a mailbox or feed caught up after the machine
+      // was off, a backlog processed late). Folded from the first item, never shown one by one; one old item alone
+      // comes out as itself when the fold's window ends.
+      const marked = info?.backfill === true;
+      const backfill = marked || (info?.ts !== undefined && now - info.ts > s.backfillAfterMinutes * 60_000);
       if (backfill || this.isStorm(c.ruleId, now, s)) {
         let fold = st.notifications.inState('folding')[0];
         if (!fold) {
@@ -204,9 +205,11 @@ export class NotificationCenter {
           rule_ids: JSON.stringify([...rules]),
           priority: RANK[c.priority] > RANK[fold.priority] ? c.priority : fold.priority,
         });
-        if (backfill) {
+        if (marked) {
+          fate('folded', `"${ruleName}" asked to notify about an item its monitor marked as old news (what the source already held at a first check, or a catch-up): part of a backfill, so it was folded into one notification that goes out when the fold's window ends`, fold.id);
+        } else if (backfill) {
           const age = Math.round((now - info!.ts!) / 60_000);
-          fate('folded', `"${ruleName}" asked to notify about an old item (${age >= 120 ? `${Math.round(age / 60)} h` : `${age} min`} old when it came in): part of a backfill (a first check or a catch-up), so it was folded into one notification that goes out when the fold's window ends`, fold.id);
+          fate('folded', `"${ruleName}" asked to notify about an old item (${age >= 120 ? `${Math.round(age / 60)} h` : `${age} min`} old when it came in, more than the ${s.backfillAfterMinutes} min after which an item counts as old): part of a backfill (a first check or a catch-up), so it was folded into one notification that goes out when the fold's window ends`, fold.id);
         } else fate('folded', `"${ruleName}" asked to notify during a storm (more than ${s.storm.perRule} from one rule or ${s.storm.overall} in all within ${s.storm.windowSeconds} s); folded into one notification that goes out when the storm's window ends`, fold.id);
         return row;
       }

@@ -29,7 +29,7 @@ export const rssConfigSchema = z.object({
   emitCurrentItems: z
     .boolean()
     .default(false)
-    .meta({ label: 'Emit current items', help: 'On the first check, also emit the items already in the feed. Off: the first check only remembers them.' }),
+    .meta({ label: 'Emit current items', help: 'On the first check, also emit the items already in the feed (marked as a backfill: they come as one notification, not one each). Off: the first check only remembers them.' }),
   username: z.string().max(500).optional().meta({ label: 'Username', help: 'For feeds behind HTTP basic authentication.' }),
   password: z.string().max(500).optional().meta({ label: 'Password', help: 'For HTTP basic authentication; kept in the secret store.', secret: true }),
 });
@@ -166,7 +166,8 @@ export async function processFeed(ctx: Pick<MonitorContext<RssConfig>, 'config' 
   if (!firstRun || ctx.config.emitCurrentItems) {
     let kept = seen;
     for (const e of fresh) {
-      await ctx.emit(toEvent(e, feed, feedUrl, ctx.name));
+      // The first check's items are what the feed already held: a backfill, folded into one notification (dated or not).
+      await ctx.emit({ ...toEvent(e, feed, feedUrl, ctx.name), ...(firstRun ? { backfill: true } : {}) });
       kept = remember(kept, [entryKey(e)], DEFAULT_SEEN_LIMIT + fresh.length);
       ctx.state.set(STATE.seen, kept);
       emitted++;

@@ -9,9 +9,7 @@ import { silentLogger } from '../../core/log.js';
 import { startTestServer } from '../helpers/http-server.js';
 import { rssFeed } from '../helpers/feeds.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
-
-/** The tag a monitor's backfill mark becomes (core/event.ts), so rules and searches see it too. */
-const BACKFILL_TAG = 'backfill';
+import { BACKFILL_TAG } from '../../core/event.js';
 
 test('a first check that emits an undated feed\'s current items folds them all into one notification; a later item is shown alone', async (t) => {
   const items = Array.from({ length: 8 }, (_, i) => ({ guid: `old-${i}`, title: `Already there ${i}`, link: `http://example.test/${i}`, pubDate: null }));

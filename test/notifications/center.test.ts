@@ -194,13 +194,13 @@ test('one old item alone is folded briefly, then shown as itself', (t) => {
 
 test('the backfill age is a setting: an item half an hour old is a backfill at 15 minutes, not at the default hour', (t) => {
   const shortAge = setup(t, (s) => {
-    Object.assign(s, { backfillAfterMinutes: 15 });
+    s.backfillAfterMinutes = 15;
   });
   shortAge.offer({ ts: T0 - 30 * 60_000, title: 'Half an hour old' });
   assert.equal(shortAge.pushed.length, 0, 'folded, not shown one by one');
   assert.match(shortAge.center.why('E1').fates[0]!.text, /30 min old.*backfill/);
   const byDefault = setup(t);
-  assert.equal((byDefault.settings as unknown as Record<string, unknown>).backfillAfterMinutes, 60, 'one hour by default');
+  assert.equal(byDefault.settings.backfillAfterMinutes, 60, 'one hour by default');
   byDefault.offer({ ts: T0 - 30 * 60_000, title: 'Half an hour old' });
   assert.deepEqual(byDefault.pushed.map((p) => p.title), ['Half an hour old']);
 });

@@ -86,6 +86,11 @@ export function NotificationSettingsFields({ value, onChange }: { value: Notific
           <label htmlFor="held-expiry">Held longer than (hours), an item is only counted in its summary</label>
           <input id="held-expiry" type="number" min={0.1} step="any" value={value.heldExpiryHours} onChange={(e) => onChange({ ...value, heldExpiryHours: Number(e.target.value) })} />
         </div>
+        <div className="field">
+          <label htmlFor="backfill-age">Older than (minutes) when it comes in, an item is part of a backfill</label>
+          <input id="backfill-age" type="number" min={1} value={value.backfillAfterMinutes} onChange={(e) => onChange({ ...value, backfillAfterMinutes: Number(e.target.value) })} />
+          <div className="help">A backfill (what a feed already held at its first check, mail caught up after the machine was off) is folded into one notification from the first item. Items a monitor marks as a backfill are folded whatever their age.</div>
+        </div>
       </fieldset>
       <fieldset className="subgroup" aria-label="Routing">
         <legend>Routing</legend>
