@@ -88,13 +88,17 @@ function describeFetchError(url: string, err: unknown, signal: AbortSignal): str
     return r instanceof Error ? r.message : 'aborted';
   }
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  const code = e?.cause?.code;
   let host = url;
   try {
     host = new URL(url).host;
   } catch {
     return `not a valid URL: ${url}`;
   }
+  return networkErrorText(host, e?.cause?.code, e?.cause?.message ?? e?.message ?? String(err));
+}
+
+/** A failed request in one line a user understands, from the error's code (Node's or undici's). */
+export function networkErrorText(host: string, code: string | undefined, message: string): string {
   switch (code) {
     case 'ECONNREFUSED':
       return `connection refused by ${host}`;
@@ -109,6 +113,6 @@ function describeFetchError(url: string, err: unknown, signal: AbortSignal): str
     case 'ETIMEDOUT':
       return `${host} did not answer in time`;
     default:
-      return `request to ${host} failed: ${e?.cause?.message ?? e?.message ?? String(err)}`;
+      return `request to ${host} failed: ${message}`;
   }
 }

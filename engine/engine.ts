@@ -495,10 +495,12 @@ export class Engine {
     for (const c of this.connections) c.close();
     await this.host.stopAll();
     await this.forwarding.stop();
-    for (const e of this.executors.values()) await e.close?.().catch((err: Error) => this.log.warn(`closing an action: ${err.message}`));
     this.writer.flush();
     this.processor.close();
+    // Actions under way are stopped (and left to be retried on the next start) before their connections close, so
+    // closing a connection is not mistaken for a failed attempt.
     await this.outbox.close();
+    for (const e of this.executors.values()) await e.close?.().catch((err: Error) => this.log.warn(`closing an action: ${err.message}`));
     await this.notifications.close();
     this.flags.dispose();
     this.retention.stop();

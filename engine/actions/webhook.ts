@@ -1,4 +1,4 @@
-import { boundedFetch } from '../../base/http.js';
+import { HttpClient } from '../../base/http-client.js';
 import type { ActionExecutor } from '../outbox-dispatcher.js';
 import { permanentError } from '../outbox-dispatcher.js';
 import { IDEMPOTENCY_HEADER } from '../idempotency.js';
@@ -6,9 +6,11 @@ import { IDEMPOTENCY_HEADER } from '../idempotency.js';
 /**
  * `webhook {url, method, headers, body}`: retried with backoff through the outbox on network errors, 5xx and 429.
  * Each host is its own lane. Every request carries `Idempotency-Key` (the same on every attempt of the action), so
- * a receiver can drop a repeat after a crash or a lost answer.
+ * a receiver can drop a repeat after a crash or a lost answer. Requests go out on kept-alive connections of the
+ * executor's own client (closed at shutdown), not through fetch: see base/http-client.ts for why.
  */
 export function webhookExecutor(): ActionExecutor {
+  const client = new HttpClient();
   return {
     retrySafe: true,
     maxAttempts: 6,
@@ -29,12 +31,16 @@ export function webhookExecutor(): ActionExecutor {
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw permanentError('webhook url must be http or https');
       const body = a.body === undefined ? undefined : typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
-      const headers = new Headers(a.headers ?? {});
-      if (!headers.has(IDEMPOTENCY_HEADER)) headers.set(IDEMPOTENCY_HEADER, ctx.idempotencyKey);
-      if (body !== undefined && !headers.has('content-type')) headers.set('content-type', typeof a.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json');
-      const res = await boundedFetch(url.href, { method: a.method ?? 'POST', headers, body, timeoutMs: a.timeoutMs ?? 15_000, maxBytes: 1024 * 1024 }, ctx.signal);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(a.headers ?? {})) headers[k.toLowerCase()] = v;
+      headers[IDEMPOTENCY_HEADER.toLowerCase()] ??= ctx.idempotencyKey;
+      if (body !== undefined) headers['content-type'] ??= typeof a.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+      const res = await client.request(url.href, { method: a.method ?? 'POST', headers, body, timeoutMs: a.timeoutMs ?? 15_000, maxBytes: 1024 * 1024 }, ctx.signal);
       if (res.status >= 500 || res.status === 429) throw new Error(`webhook answered ${res.status}`);
       if (!res.ok) throw permanentError(`webhook answered ${res.status}`);
+    },
+    async close() {
+      client.close();
     },
   };
 }
