@@ -3,10 +3,14 @@
 // that are retried and errors that are not, connections kept alive).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { webhookExecutor } from '../../engine/actions/webhook.js';
 import type { ActionContext } from '../../core/action.js';
 import { hang, hugeBody, respond, startTestServer, type TestServer } from '../helpers/http-server.js';
 import { freePort } from '../helpers/ports.js';
+import { createTestPki } from '../helpers/test-ca.js';
 
 const KEY = '0123456789abcdef0123456789abcdef';
 
@@ -139,4 +143,41 @@ test('webhook delivery: actions to one host reuse a kept-alive connection', asyn
   assert.equal(got.length, 20);
   // Not exactly one: a client may open a second connection while the first is being handed back.
   assert.ok(new Set(got.map((g) => g.port)).size <= 2, 'connections kept alive, not one per delivery');
+});
+
+test('webhook delivery: a kept-alive connection the server dropped without answering is not a failed attempt: the request goes again on a new one', async (t) => {
+  const s = await server(t);
+  const served = new WeakSet<object>();
+  let resets = 0;
+  const got: string[] = [];
+  s.route('/in', async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    // The second request on a connection finds it closed, as when a server's idle timeout and our reuse cross.
+    if (served.has(req.socket)) {
+      resets++;
+      return void req.socket.resetAndDestroy();
+    }
+    served.add(req.socket);
+    got.push(body);
+    res.writeHead(204).end();
+  });
+  const exec = webhookExecutor();
+  t.after(() => exec.close?.());
+  await exec.run({ webhook: { url: s.url('/in'), body: 'one' } }, ctx());
+  await new Promise((r) => setTimeout(r, 50)); // the connection is back in the pool
+  await exec.run({ webhook: { url: s.url('/in'), body: 'two' } }, ctx());
+  assert.deepEqual(got, ['one', 'two']);
+  assert.equal(resets, 1);
+});
+
+test('webhook delivery: an https receiver whose certificate nobody trusts is refused', async (t) => {
+  const pki = createTestPki();
+  t.after(() => pki.close());
+  const tls = https.createServer({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }, (_req, res) => res.writeHead(204).end());
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => tls.close(r)));
+  const exec = webhookExecutor();
+  t.after(() => exec.close?.());
+  await assert.rejects(exec.run({ webhook: { url: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/in`, body: 'x' } }, ctx()), /certificate/);
 });
