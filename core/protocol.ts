@@ -249,6 +249,18 @@ export interface RuleTestResult {
   /** Events that fired nothing, each with the rule's reason (hours, condition, throttle…), the first ones only. */
   misses?: { eventId: string; title: string; receivedAt: string; reason: string }[];
   errors: ValidationIssue[];
+  /**
+   * The test ended before the end of the range: `cancelled` (rules.cancelTest), `time` or `events` (its budget, see
+   * `limits`). What it found until then is above; `message` says how far it got, in words.
+   */
+  stopped?: { reason: 'cancelled' | 'time' | 'events'; message: string };
+}
+
+/** A rule test's progress, pushed while it runs: events read from the store, then replayed through the rule. */
+export interface RuleTestProgress {
+  testId: string;
+  phase: 'reading' | 'replaying';
+  done: number;
 }
 
 /** A broker address as kept in settings: never with a password (passwords live in the secret store). */
@@ -513,10 +525,21 @@ export const requests = {
   'rules.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
   'rules.validate': { params: z.object({ rule: z.unknown() }), result: returns<{ ok: boolean; errors: ValidationIssue[]; warnings: ValidationIssue[] }>() },
   /** Replays the events received in [since, until) (default: the last 7 days) through the rule, as they arrived. */
+  // It runs off the engine's thread within a budget (by default a minute and 200,000 events; `limits` can only lower
+  // it); `testId` names it for rules.cancelTest and its progress pushes.
   'rules.test': {
-    params: z.object({ rule: z.unknown(), since: z.string().optional(), until: z.string().optional(), flags: z.record(z.string(), z.boolean()).optional() }),
+    params: z.object({
+      rule: z.unknown(),
+      since: z.string().optional(),
+      until: z.string().optional(),
+      flags: z.record(z.string(), z.boolean()).optional(),
+      testId: z.string().min(1).max(100).optional(),
+      limits: z.object({ ms: z.number().int().min(1).optional(), events: z.number().int().min(1).optional() }).optional(),
+    }),
     result: returns<RuleTestResult>(),
   },
+  /** Stop a running rule test: it answers with what it found so far, `stopped.reason` 'cancelled'. */
+  'rules.cancelTest': { params: z.object({ testId: z.string() }), result: returns<{ cancelled: boolean }>() },
   'rules.explain': {
     params: z.object({ eventId: z.string(), ruleId: z.string().optional() }),
     result: returns<{ verdicts: { ruleId: string; matched: boolean; reason: string; details?: unknown }[] }>(),
@@ -623,6 +646,8 @@ export interface Pushes {
   'config': { problem: string | null };
   /** A destination turned unhealthy or recovered, or the dead letters changed. */
   'actions': ActionsStatus;
+  /** A running rule test's progress (see rules.test's `testId`). */
+  'ruleTest': RuleTestProgress;
 }
 export type Topic = keyof Pushes;
 

@@ -31,6 +31,7 @@ import type { AgentInventory } from './forwarding/wire.js';
 import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes, ruleActionKinds } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
+import { RuleTests } from './rule-test/index.js';
 import { createHandlers } from './handlers/index.js';
 import { SignIns, monitorInfoOf } from './sign-ins.js';
 import { NotificationCenter } from './notifications/center.js';
@@ -84,6 +85,8 @@ export class Engine {
   readonly writer: EventWriter;
   /** Decides, records and delivers every notification (holds, quiet hours, storms, routing). */
   readonly notifications: NotificationCenter;
+  /** Rule tests against history, each in a worker thread (see engine/rule-test). */
+  readonly ruleTests: RuleTests;
   readonly definitions: Map<string, MonitorDefinition>;
   /** The rule actions the monitor types contribute: rules are checked and rendered with them. */
   readonly actionKinds: ActionKinds;
@@ -159,6 +162,7 @@ export class Engine {
     // The store keeps the last traceLimitPerRule traces of every rule (durably, and that is what the UI lists); a
     // second copy in the engine's memory would only hold on to events, so the engine keeps none.
     this.rules = new RuleEngine({ maxTracesPerRule: 0, actionKinds: this.actionKinds });
+    this.ruleTests = new RuleTests(store.file, store.events, this.log.child('rule-test'), (testId, phase, done) => this.broadcast('ruleTest', { testId, phase, done }));
     this.loadRules();
     this.notifications = new NotificationCenter({
       store,
@@ -492,6 +496,7 @@ export class Engine {
     this.closed = true;
     this.signIns.close();
     this.unwatchConfig();
+    this.ruleTests.close();
     for (const c of this.connections) c.close();
     await this.host.stopAll();
     await this.forwarding.stop();

@@ -32,6 +32,11 @@ export interface ReplayOptions {
   explainMisses?: number;
   /** The actions monitor types contribute (as the rules were validated with). */
   actionKinds?: ActionKinds;
+  /**
+   * Asked every few hundred events with how many were replayed so far: true stops the replay there (a budget spent,
+   * a cancel). What fired until then is returned; `until` is not advanced to.
+   */
+  shouldStop?: (replayed: number) => boolean;
 }
 
 export interface ReplayMiss {
@@ -116,7 +121,11 @@ export function replay(rules: Rule[], events: PanoptesEvent[], opts: ReplayOptio
   const timeOf = opts.clock === 'received' ? receivedTime : eventTime;
   const ordered = events.map((e, i) => ({ e, t: timeOf(e), i })).sort((a, b) => a.t - b.t || a.i - b.i);
   const explainUpTo = misses ? (opts.explainMisses ?? 0) : 0;
+  const shouldStop = opts.shouldStop;
+  let replayed = 0;
   for (const { e, t } of ordered) {
+    if (shouldStop && (replayed & 255) === 0 && shouldStop(replayed)) return out;
+    replayed++;
     advance(t, false);
     flags.expire(t);
     // Asked before processing, so the reason is the one at that moment (a throttle, a window not yet full).

@@ -178,3 +178,13 @@ export function migrate(db: Db): void {
     })();
   }
 }
+
+/**
+ * A second, read-only connection to an open store (a worker thread reading history beside the engine). WAL lets it
+ * read while the engine writes; it never migrates or writes, and waits rather than fails while a checkpoint runs.
+ */
+export function openDatabaseReadOnly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

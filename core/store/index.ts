@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openDatabase, withoutWaitingForDisk, type Db, type OpenOptions } from './database.js';
+import { openDatabase, openDatabaseReadOnly, withoutWaitingForDisk, type Db, type OpenOptions } from './database.js';
 import { EventStore } from './event-store.js';
 import { MonitorStateStore } from './monitor-state-store.js';
 import { CursorStore } from './cursor-store.js';
@@ -56,4 +56,10 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
       if (db.open) db.close();
     },
   };
+}
+
+/** The events of a store another connection (the engine) has open, read-only: for reading history off its thread. */
+export function openEventsReadOnly(file: string): { events: EventStore; close(): void } {
+  const db = openDatabaseReadOnly(file);
+  return { events: new EventStore(db), close: () => db.close() };
 }

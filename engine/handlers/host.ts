@@ -6,6 +6,7 @@ import type { ActionKinds, RuleEngine, RuleIssue } from '../../rules/index.js';
 import type { ForwardingController } from '../forwarding/controller.js';
 import type { ForwardingHost } from '../forwarding/host.js';
 import type { NotificationCenter } from '../notifications/center.js';
+import type { RuleTests } from '../rule-test/index.js';
 
 /**
  * What the protocol's handlers reach in the engine. The engine passes itself; the handlers see only this, so they
@@ -25,6 +26,8 @@ export interface HandlerHost extends ForwardingHost {
   readonly actionKinds: ActionKinds;
   readonly forwarding: ForwardingController;
   readonly notifications: NotificationCenter;
+  /** Rule tests against history, run in worker threads. */
+  readonly ruleTests: RuleTests;
   restartMonitor(id: string): Promise<void>;
   setPaused(paused: boolean): Promise<void>;
   loadRules(): void;

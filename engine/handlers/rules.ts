@@ -1,8 +1,8 @@
 import { RequestError, type Handlers, type HandlersOf } from '../../core/rpc/server.js';
 import { stripSeq } from '../../core/store/index.js';
 import { parseDuration } from '../../core/duration.js';
-import type { PanoptesEvent } from '../../core/event.js';
-import { validateRule, ruleWarnings, replay, type ReplayMiss } from '../../rules/index.js';
+import { validateRule, ruleWarnings } from '../../rules/index.js';
+import { RULE_TEST_LIMITS } from '../rule-test/index.js';
 import { renderTemplate } from '../../rules/templates.js';
 import { toRef } from '../../rules/event-ref.js';
 import { isInMaintenance } from '../../core/maintenance.js';
@@ -74,33 +74,15 @@ export function ruleHandlers(engine: HandlerHost) {
       engine.broadcast('rules', { changed: true });
       return { removed: true };
     },
-    'rules.test': (p) => {
+    'rules.test': async (p) => {
       const r = validateRule(p.rule, engine.actionKinds);
       if (!r.rule) return { firings: [], eventsScanned: 0, errors: r.errors };
       const until = p.until ? new Date(p.until) : new Date();
       const since = p.since ? new Date(p.since) : new Date(until.getTime() - parseDuration('7d'));
-      const events: PanoptesEvent[] = [];
-      let after: string | undefined;
-      // Keyset pages through the range of received time; no side effects.
-      for (let n = 0; n < 200; n++) {
-        const page = engine.store.events.list({ since: since.toISOString(), until: until.toISOString(), order: 'asc', limit: 1000, ...(after ? { after } : {}) });
-        events.push(...page.events);
-        if (!page.next) break;
-        after = page.next;
-      }
-      // In received time: the order the engine took the events in, so hours gates and throttles see what it saw.
-      const misses: ReplayMiss[] = [];
-      const firings = replay([r.rule], events, { flags: p.flags ?? {}, until: until.toISOString(), traces: true, clock: 'received', explainMisses: 100, actionKinds: engine.actionKinds }, misses);
-      const byId = new Map(events.map((e) => [e.id, e]));
-      return {
-        firings,
-        eventsScanned: events.length,
-        since: since.toISOString(),
-        until: until.toISOString(),
-        misses: misses.map((m) => ({ ...m, title: byId.get(m.eventId)?.title ?? '', receivedAt: byId.get(m.eventId)?.receivedAt ?? '' })),
-        errors: [],
-      };
+      const limits = { ms: Math.min(p.limits?.ms ?? RULE_TEST_LIMITS.ms, RULE_TEST_LIMITS.ms), events: Math.min(p.limits?.events ?? RULE_TEST_LIMITS.events, RULE_TEST_LIMITS.events) };
+      return engine.ruleTests.run(p.testId, { rule: r.rule, since: since.toISOString(), until: until.toISOString(), flags: p.flags ?? {}, limits }, engine.actionKinds);
     },
+    'rules.cancelTest': (p) => ({ cancelled: engine.ruleTests.cancel(p.testId) }),
     'rules.explain': (p) => {
       const e = engine.store.events.get(p.eventId);
       if (!e) throw new RequestError('not_found', `no event "${p.eventId}"`);

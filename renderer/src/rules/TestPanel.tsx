@@ -3,10 +3,10 @@
  * one) through the rule being edited, in the order and at the times they were received, without side effects, and
  * lists the firings it would have produced with their traces, and why the other events fired nothing.
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { RuleTestResult } from '../../../core/protocol.js';
 import { dateTime } from '../lib/format.js';
-import { useClient } from '../state.js';
+import { useClient, usePush } from '../state.js';
 import { EventTitles, TraceView } from './TraceView.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 
@@ -30,19 +30,29 @@ export function TestPanel({ rule }: { rule: unknown }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<RuleTestResult | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [progress, setProgress] = useState<string | null>(null);
+  // The test runs in the engine's worker thread; its id lets this panel follow its progress and cancel it.
+  const testId = useRef(`test-${Math.random().toString(36).slice(2)}`);
+  usePush('ruleTest', (p) => {
+    if (p.testId === testId.current) setProgress(`${p.phase === 'reading' ? 'Reading' : 'Replaying'} ${p.done.toLocaleString()} events…`);
+  });
+
+  const cancel = () => void client.request('rules.cancelTest', { testId: testId.current }).catch(() => {});
 
   const run = async () => {
     setBusy(true);
     setError(null);
+    setProgress(null);
     try {
       const s = localToIso(since);
       const u = localToIso(until);
-      setResult(await client.request('rules.test', { rule, ...(s ? { since: s } : {}), ...(u ? { until: u } : {}) }));
+      setResult(await client.request('rules.test', { rule, testId: testId.current, ...(s ? { since: s } : {}), ...(u ? { until: u } : {}) }));
     } catch (e) {
       setError((e as Error).message);
       setResult(null);
     } finally {
       setBusy(false);
+      setProgress(null);
     }
   };
 
@@ -63,6 +73,16 @@ export function TestPanel({ rule }: { rule: unknown }) {
         <button type="button" className="primary" onClick={() => void run()} disabled={busy}>
           {busy ? 'Testing…' : 'Test against history'}
         </button>
+        {busy ? (
+          <>
+            <span className="muted small" role="status">
+              {progress ?? 'Starting…'}
+            </span>
+            <button type="button" onClick={cancel}>
+              Cancel test
+            </button>
+          </>
+        ) : null}
       </div>
       <ErrorBox message={error} />
       {result ? (
@@ -85,6 +105,7 @@ export function TestPanel({ rule }: { rule: unknown }) {
               </strong>{' '}
               over {result.eventsScanned.toLocaleString()} event{result.eventsScanned === 1 ? '' : 's'} received
               {result.since && result.until ? ` between ${dateTime(result.since)} and ${dateTime(result.until)}` : ''}.
+              {result.stopped ? <span role="note"> Not the whole range: {result.stopped.message}.</span> : null}
             </p>
           )}
           <ol className="rb-firings">
