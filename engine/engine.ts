@@ -8,7 +8,7 @@ import type { ActionHost } from '../core/action.js';
 import { BACKFILL_TAG, SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
 import { ConfigStore, type ExternalChange } from '../core/config/config-store.js';
-import type { MonitorEntry } from '../core/config/schema.js';
+import type { ConfigDocument, MonitorEntry } from '../core/config/schema.js';
 import { FileSecretStore, type SecretStore } from '../core/secrets.js';
 import { MonitorHost, secretFields } from '../core/monitor-host.js';
 import { FlagManager } from '../core/flags.js';
@@ -249,7 +249,12 @@ export class Engine {
       this.broadcast('config', { problem: this.configProblem() });
       return;
     }
-    const { before, after } = change;
+    this.configChanged(change.before, change.after);
+  }
+
+  /** The configuration changed from `before` to `after` (outside the app, or by a change from the desktop). */
+  configChanged(before: ConfigDocument, after: ConfigDocument): void {
+    if (this.closed) return;
     this.store.traces.limitPerRule = after.settings.traceLimitPerRule;
     if (JSON.stringify(before.rules) !== JSON.stringify(after.rules)) {
       this.loadRules();

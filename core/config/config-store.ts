@@ -126,6 +126,24 @@ export class ConfigStore {
   /** Called with every change found on disk; `update` reports the ones it takes in before a save too. */
   onExternalChange: ((change: ExternalChange) => void) | null = null;
 
+  private readonly changeListeners = new Set<() => void>();
+
+  /** Called after every change of the document in force, made here or taken in from disk. Returns the unsubscribe. */
+  onChanged(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.changeListeners) {
+      try {
+        l();
+      } catch (err) {
+        this.log.warn(`a config change listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private async updateLocked(mutate: (draft: ConfigDocument) => void, ifRevision: string | undefined): Promise<ConfigDocument> {
     const release = await acquireFileLock(this.file + '.lock');
     try {
@@ -150,6 +168,7 @@ export class ConfigStore {
       }
       this.doc = result.data;
       await this.writeNow();
+      this.changed();
       return this.doc;
     } finally {
       release();
@@ -214,6 +233,7 @@ export class ConfigStore {
     } catch (err) {
       this.log.warn(`applying the config change failed: ${(err as Error).message}`);
     }
+    if (change.kind === 'reloaded') this.changed();
   }
 
   private async write(): Promise<void> {
