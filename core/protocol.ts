@@ -338,6 +338,30 @@ export interface ForwardingStatusInfo {
   problems: string[];
 }
 
+/** An agent's monitors and local rules as the desktop edits them over the broker (engine/fleet/). */
+export interface FleetMachineConfig {
+  agentId: string;
+  /** Names what this view was built from: a change may give it as `ifRevision`, and is refused (`conflict`) when it moved on. */
+  revision: string;
+  /** The agent's own configuration revision: moves with every change, made there or sent from here. */
+  agentRevision: number;
+  /** The agent takes changes from this desktop (it was deployed from here). */
+  paired: boolean;
+  monitors: Record<string, unknown>[];
+  rules: Record<string, unknown>[];
+  /** A change sent and not answered yet: the agent is away (it applies the latest when it is back), or busy. */
+  pending: { seq: number; issuedAt: string } | null;
+  /** What the agent did with the last change it was sent: applied, or refused with the reason. */
+  last: { seq: number | null; outcome: 'applied' | 'refused'; reason: string | null; at: string; rev: number } | null;
+}
+
+export interface FleetInfo {
+  /** This desktop's public key (what `panoptes deploy` gives an agent) and its short id. */
+  publicKey: string;
+  keyId: string;
+  machines: { agentId: string; broker: string; paired: boolean; agentRevision: number; pending: boolean; last: FleetMachineConfig['last'] }[];
+}
+
 export interface ForwardingInfo {
   settings: ForwardingSettings;
   /** Which secrets have a value stored (never the values). */
@@ -615,6 +639,18 @@ export const requests = {
     result: returns<ChannelTestResult>(),
   },
   'forwarding.get': { params: none, result: returns<ForwardingInfo>() },
+  // Remote configuration of agents deployed from here (signed changes over the broker; see engine/fleet/). A change
+  // names the agent and, to be refused with `conflict` when the agent's configuration moved on, `ifRevision`.
+  'fleet.list': { params: none, result: returns<FleetInfo>() },
+  'fleet.get': { params: z.object({ agentId: z.string() }), result: returns<FleetMachineConfig>() },
+  /** Add (no id, or a new one) or replace a monitor there; checked with this build's monitor types first. */
+  'fleet.saveMonitor': {
+    params: z.object({ agentId: z.string(), monitor: z.object({ id: z.string().optional(), type: z.string(), name: z.string(), enabled: z.boolean().optional(), config: record.optional() }), ifRevision: z.string().optional() }),
+    result: returns<FleetMachineConfig>(),
+  },
+  'fleet.removeMonitor': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
+  'fleet.saveRule': { params: z.object({ agentId: z.string(), rule: z.unknown(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
+  'fleet.removeRule': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   /** Validate, keep secrets apart, save, and restart forwarding with the new settings (the engine keeps running). */
   'forwarding.update': {
     params: z.custom<ForwardingUpdate>(isObject, { message: 'forwarding settings must be an object' }),
@@ -641,6 +677,8 @@ export interface Pushes {
   'rules': { changed: true };
   'paused': { paused: boolean };
   'forwarding': ForwardingStatusInfo;
+  /** An agent's configuration, or the fate of a change sent to it, changed: fetch it again with `fleet.get`. */
+  'fleet': { agentId: string };
   'channels': ChannelInfo[];
   /** config.json changed outside the app: taken in (`problem` null), or refused with the reason. */
   'config': { problem: string | null };

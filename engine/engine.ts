@@ -228,7 +228,7 @@ export class Engine {
       },
     );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
-    this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s));
+    this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s), (agentId) => this.broadcast('fleet', { agentId }));
     this.handler = dispatch(createHandlers(this, this.signIns));
     config.onExternalChange = (change) => this.configChangedOutside(change);
   }

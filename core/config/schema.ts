@@ -161,6 +161,15 @@ export const forwardingSchema = z.object({
 });
 export type ForwardingDoc = z.infer<typeof forwardingSchema>;
 
+/**
+ * An agent managed from a desktop: the desktop's public key (Ed25519, base64url) and this deployment's pairing id,
+ * written by `panoptes deploy`. Changes to the monitors and rules that come over the broker are taken only when
+ * signed with that key for this pairing (see engine/fleet/).
+ */
+export const fleetSchema = z.object({
+  controller: z.object({ publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an Ed25519 public key, base64url'), pairing: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/), name: z.string().max(200).optional() }).optional(),
+});
+
 export const configSchema = z.looseObject({
   version: z.literal(1).default(1),
   monitors: z.array(monitorEntrySchema).default([]),
@@ -170,6 +179,7 @@ export const configSchema = z.looseObject({
   forwarding: forwardingSchema.optional(),
   /** Content migrations this document has had (engine/config-migrations.ts), so each runs once. */
   migrations: z.array(z.string()).optional(),
+  fleet: fleetSchema.optional(),
 });
 
 export type ConfigDocument = z.infer<typeof configSchema>;

@@ -6,6 +6,8 @@ import type { ForwardingStatusInfo } from '../../core/protocol.js';
 import { parseBrokerUrl, redactUrl, type BrokerAddress } from '../../base/mqtt.js';
 import { startForwarding, type ForwardingHandle, type ForwardTarget } from './index.js';
 import { PeerBook } from './peers.js';
+import type { DeskSide } from '../fleet/desk-side.js';
+import type { RemoteConfigAgent } from '../fleet/agent-side.js';
 
 /** Connection changes show at once; a stream of acknowledgements moves the queue figure at most this often. */
 const PUSH_EVERY_MS = 250;
@@ -20,7 +22,12 @@ export class ForwardingController {
   private pushTimer: NodeJS.Timeout | null = null;
   private lastPushed = '';
 
-  constructor(private readonly engine: ForwardingHost, commandLine: ForwardTarget | undefined, private readonly push: (s: ForwardingStatusInfo) => void) {
+  constructor(
+    private readonly engine: ForwardingHost,
+    commandLine: ForwardTarget | undefined,
+    private readonly push: (s: ForwardingStatusInfo) => void,
+    private readonly fleetChanged: (agentId: string) => void = () => {},
+  ) {
     this.commandLine = commandLine;
     this.peers = new PeerBook(engine.store.kv, () => this.changed());
   }
@@ -65,12 +72,22 @@ export class ForwardingController {
       this.handle = null;
       await old?.stop();
       if (this.closed) return;
-      this.handle = await startForwarding(this.engine, { forward: this.commandLine, peers: this.peers, onChange: () => this.changed() });
+      this.handle = await startForwarding(this.engine, { forward: this.commandLine, peers: this.peers, onChange: () => this.changed(), onFleetChange: (id) => this.fleetChanged(id) });
       this.changed();
     };
     const done = this.queue.then(run);
     this.queue = done.catch(() => {});
     return done;
+  }
+
+  /** The brokers' views of the agents' configurations (see engine/fleet/desk-side.ts). */
+  desks(): DeskSide[] {
+    return this.handle?.desks() ?? [];
+  }
+
+  /** This instance's remote configuration, when it is an agent managed from a desktop. */
+  remoteConfig(): RemoteConfigAgent | null {
+    return this.handle?.remoteConfig() ?? null;
   }
 
   /** A monitor's health (or something else the inventory tells) changed. */

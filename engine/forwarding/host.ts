@@ -4,6 +4,9 @@ import type { Logger } from '../../core/log.js';
 import type { SecretStore } from '../../core/secrets.js';
 import type { Store } from '../../core/store/index.js';
 import type { AgentInventory } from './wire.js';
+import type { ConfigDocument } from '../../core/config/schema.js';
+import type { MonitorDefinition } from '../../core/monitor.js';
+import type { ActionKinds } from '../../rules/index.js';
 
 /**
  * What forwarding needs of the engine it runs in: its settings and secrets, the store, its name, and the event
@@ -22,4 +25,11 @@ export interface ForwardingHost {
   emit(source: string, event: NewEvent): Promise<StoredEvent | null>;
   /** What this instance tells about itself in its retained status (monitors with health, last event, paused). */
   inventory?(): AgentInventory;
+  /** The data folder (the desktop's fleet key lives there). */
+  readonly dataDir: string;
+  /** What a configuration sent by the desktop is checked against: the monitor types and rule actions of this build. */
+  readonly definitions: ReadonlyMap<string, MonitorDefinition>;
+  readonly actionKinds: ActionKinds;
+  /** The configuration was changed (by a change from the desktop): bring monitors and rules in line. */
+  configChanged(before: ConfigDocument, after: ConfigDocument): void;
 }

@@ -13,6 +13,9 @@ import { AGENT_ID, toAgentId } from './wire.js';
 import { appRelease } from './release.js';
 import type { PeerBook } from './peers.js';
 import type { Logger } from '../../core/log.js';
+import { RemoteConfigAgent } from '../fleet/agent-side.js';
+import { DeskSide } from '../fleet/desk-side.js';
+import { loadOrCreateIdentity } from '../fleet/identity.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -39,12 +42,18 @@ export interface StartForwardingOptions {
   peers?: PeerBook | undefined;
   /** Called when the status may have changed (callers coalesce). */
   onChange?: (() => void) | undefined;
+  /** An agent's configuration (or the fate of a change sent to it) changed. */
+  onFleetChange?: ((agentId: string) => void) | undefined;
 }
 
 export interface ForwardingHandle {
   status(): ForwardingStatus;
   /** Something the retained status tells changed (a monitor's health): publish it again soon. */
   inventoryChanged(): void;
+  /** One per broker this instance receives from: the agents' configurations there, and sending them changes. */
+  desks(): DeskSide[];
+  /** This instance as an agent managed from a desktop (when deployed so and forwarding). */
+  remoteConfig(): RemoteConfigAgent | null;
   stop(): Promise<void>;
 }
 
@@ -129,6 +138,8 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
   const cfg: ForwardingDoc = engine.config.current.forwarding ?? { subscribe: [] };
   const stops: (() => Promise<void>)[] = [];
   let forwarder: Forwarder | null = null;
+  let remoteConfig: RemoteConfigAgent | null = null;
+  const desks: DeskSide[] = [];
   const receivers: Receiver[] = [];
   let embedded: EmbeddedBroker | null = null;
   let embeddedError: string | null = null;
@@ -179,6 +190,13 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         forwarder.start();
         const f = forwarder;
         stops.push(() => f.stop());
+        const controller = engine.config.current.fleet?.controller;
+        if (controller) {
+          const rc = new RemoteConfigAgent({ host: engine, broker: broker.address, tls: broker.tls, agentId: forwardAgentId, controller, log: log.child('remote-config') });
+          rc.start();
+          remoteConfig = rc;
+          stops.push(() => rc.stop());
+        }
       } catch (err) {
         log.error(`forwarding is off: ${redactUrl((err as Error).message)}`);
       }
@@ -214,6 +232,17 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
       r.start();
       receivers.push(r);
       stops.push(() => r.stop());
+      const desk = new DeskSide({
+        broker: broker.address,
+        tls: broker.tls,
+        clientId: `panoptes-ctl-${toAgentId(engine.agentId)}-${desks.length}`,
+        identity: loadOrCreateIdentity(engine.dataDir),
+        log,
+        onChange: overrides.onFleetChange,
+      });
+      desk.start();
+      desks.push(desk);
+      stops.push(() => desk.stop());
     } catch (err) {
       log.error(`cannot receive from ${redactUrl(ref.url)}: ${redactUrl((err as Error).message)}`);
     }
@@ -240,6 +269,8 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
   }
   return {
     inventoryChanged,
+    desks: () => [...desks],
+    remoteConfig: () => remoteConfig,
     status: () => ({
       forward: forwarder?.status() ?? null,
       receivers: receivers.map((r) => r.status()),

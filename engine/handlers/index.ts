@@ -4,6 +4,7 @@ import { channelHandlers, type ChannelHost } from './channels.js';
 import { eventHandlers } from './events.js';
 import { flagHandlers } from './flags.js';
 import { forwardingHandlers } from './forwarding.js';
+import { fleetHandlers } from './fleet.js';
 import type { HandlerHost } from './host.js';
 import { maintenanceHandlers } from './maintenance.js';
 import { monitorHandlers } from './monitors.js';
@@ -30,6 +31,7 @@ export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, 
     ...actionHandlers(engine),
     ...channelHandlers(engine),
     ...forwardingHandlers(engine),
+    ...fleetHandlers(engine),
     ...versionHandlers(engine),
   } satisfies Handlers;
 }

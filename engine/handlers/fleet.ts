@@ -1,0 +1,88 @@
+import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
+import { MONITOR_ID, monitorIdFor } from '../../core/config/schema.js';
+import { ConfigInvalidError, parseMonitorConfig, secretFields } from '../../core/monitor-host.js';
+import { validateRule } from '../../rules/index.js';
+import { FleetConflict, type DeskSide } from '../fleet/desk-side.js';
+import { loadOrCreateIdentity } from '../fleet/identity.js';
+import type { HandlerHost } from './host.js';
+
+/**
+ * Agents' monitors and rules, changed from this desktop. What can be checked here is checked before anything is
+ * sent (the same build's monitor types and rule validation), so most mistakes show at the field; the agent checks
+ * again and answers applied or refused.
+ */
+export function fleetHandlers(engine: HandlerHost) {
+  const deskOf = (agentId: string): DeskSide => {
+    const d = engine.forwarding.desks().find((x) => x.knows(agentId));
+    if (!d) throw new RequestError('not_found', `agent ${agentId} has not published its configuration on any broker this desktop receives from (is it deployed from here, and online at least once?)`);
+    return d;
+  };
+  const change = async (agentId: string, edit: Parameters<DeskSide['change']>[1], ifRevision: string | undefined) => {
+    try {
+      return await deskOf(agentId).change(agentId, edit, ifRevision);
+    } catch (err) {
+      if (err instanceof RequestError) throw err;
+      if (err instanceof FleetConflict) throw new RequestError('conflict', err.message);
+      throw new RequestError('unavailable', (err as Error).message);
+    }
+  };
+  return {
+    'fleet.list': () => {
+      const id = loadOrCreateIdentity(engine.dataDir);
+      const machines = engine.forwarding.desks().flatMap((d) =>
+        d.agents().map((agentId) => {
+          const v = d.view(agentId)!;
+          return { agentId, broker: d.broker, paired: v.paired, agentRevision: v.agentRevision, pending: v.pending !== null, last: v.last };
+        }),
+      );
+      return { publicKey: id.publicKey, keyId: id.keyId, machines };
+    },
+    'fleet.get': (p) => deskOf(p.agentId).view(p.agentId)!,
+    'fleet.saveMonitor': async (p) => {
+      const def = engine.definitions.get(p.monitor.type);
+      if (!def) throw new RequestError('invalid', `unknown monitor type "${p.monitor.type}"`);
+      const name = p.monitor.name.trim();
+      if (!name) throw new RequestError('invalid', 'a monitor needs a name', [{ path: '$.name', message: 'required' }]);
+      const config = p.monitor.config ?? {};
+      const sent = secretFields(def).filter((k) => config[k] !== undefined && config[k] !== '');
+      if (sent.length) throw new RequestError('invalid', `${sent.join(', ')} cannot be sent to another machine over the broker; set it there`, sent.map((k) => ({ path: `$.${k}`, message: 'set this on that machine' })));
+      return change(
+        p.agentId,
+        (d) => {
+          const ids = new Set(d.monitors.map((m) => String(m.id)));
+          const id = p.monitor.id ?? monitorIdFor(def.type, name, ids);
+          if (!MONITOR_ID.test(id)) throw new RequestError('invalid', `monitor id "${id}" is malformed`);
+          const i = d.monitors.findIndex((m) => m.id === id);
+          const entry = { ...(i >= 0 ? d.monitors[i] : {}), id, type: def.type, name, enabled: p.monitor.enabled ?? (i >= 0 ? d.monitors[i]!.enabled !== false : true), config };
+          if (i >= 0 && d.monitors[i]!.type !== def.type) throw new RequestError('invalid', `monitor "${id}" there is of type ${String(d.monitors[i]!.type)}, not ${def.type}`);
+          // The secrets it has there are not known here: only fields the form can check without them are checked.
+          try {
+            parseMonitorConfig(def, { ...config, ...Object.fromEntries(secretFields(def).map((k) => [k, 'set-there'])) });
+          } catch (err) {
+            if (err instanceof ConfigInvalidError) throw new RequestError('invalid', err.message, err.issues);
+            throw err;
+          }
+          if (i >= 0) d.monitors[i] = entry;
+          else d.monitors.push(entry);
+        },
+        p.ifRevision,
+      );
+    },
+    'fleet.removeMonitor': (p) => change(p.agentId, (d) => void (d.monitors = d.monitors.filter((m) => m.id !== p.id)), p.ifRevision),
+    'fleet.saveRule': (p) => {
+      const r = validateRule(p.rule, engine.actionKinds);
+      if (!r.rule || r.errors.length) throw new RequestError('invalid', `the rule is not valid: ${r.errors[0]?.path}: ${r.errors[0]?.message}`, r.errors);
+      const rule = p.rule as Record<string, unknown> & { id: string };
+      return change(
+        p.agentId,
+        (d) => {
+          const i = d.rules.findIndex((x) => x.id === rule.id);
+          if (i >= 0) d.rules[i] = rule;
+          else d.rules.push(rule);
+        },
+        p.ifRevision,
+      );
+    },
+    'fleet.removeRule': (p) => change(p.agentId, (d) => void (d.rules = d.rules.filter((r) => r.id !== p.id)), p.ifRevision),
+  } satisfies HandlersOf<'fleet'>;
+}
