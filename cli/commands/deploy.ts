@@ -1,12 +1,21 @@
 import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
 import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { deploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
+import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
+
+function desktopIdentity(dataDir: string) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return loadOrCreateIdentity(dataDir);
+}
 
 const USAGE = `usage: panoptes deploy [user@]host --broker URL [--agent-id NAME] [options]
        panoptes deploy [user@]host --upgrade [options]
 Installs this build as a headless agent on another machine over SSH (your own ssh client, keys and known_hosts),
 registers it as a user service (systemd --user, else a supervised process with a pid file), starts it and waits
-until it reports online on the broker. --upgrade replaces the build and keeps its data and configuration; if the
+until it reports online on the broker. The agent takes configuration changes only from the desktop of this data
+folder (--data; its key is fleet-key there). --upgrade replaces the build and keeps its data and configuration; if the
 new version does not come online it is rolled back. The remote needs Node 20 or newer; no internet there.
 
 options:
@@ -37,6 +46,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       service: service as 'auto' | 'systemd' | 'pidfile' | undefined,
       bundle: flags.bundle as string | undefined,
       onlineTimeoutMs: flags.timeout !== undefined ? (flags.timeout as number) * 1000 : undefined,
+      // This data folder's desktop manages the new agent (Monitors → its machine); the key is made on first use.
+      controller: flags.upgrade === true ? undefined : { publicKey: desktopIdentity(io.dataDir).publicKey, name: os.hostname() },
       say,
     });
     writeLine(io.stdout, `${r.agentId} is online (Panoptes ${r.status.version ?? '?'} on ${r.status.hostname || positional[0]}, release ${r.release}, ${r.service === 'systemd' ? 'systemd --user unit' : 'supervised process'} in ${r.dir})`);

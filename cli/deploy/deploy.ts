@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress } from '../../base/mqtt.js';
 import { AGENT_ID, decodeStatus, statusTopic, type AgentStatus } from '../../engine/forwarding/wire.js';
+import { configSetTopic, configStateTopic } from '../../engine/fleet/wire.js';
 import { packBundle, thisBuild, type BundleInfo } from './bundle.js';
 import { DeployError, scp, shellQuote, ssh, type SshTarget } from './ssh.js';
 
@@ -33,6 +34,11 @@ export interface DeployOptions extends SshTarget {
   bundle?: string | undefined;
   /** How long to wait for the agent to report online. */
   onlineTimeoutMs?: number | undefined;
+  /**
+   * The desktop that will manage the agent: its public key is written into the new agent's configuration with a
+   * fresh pairing id, so the agent takes configuration changes from it alone (engine/fleet/).
+   */
+  controller?: { publicKey: string; name?: string | undefined } | undefined;
   say?: ((line: string) => void) | undefined;
 }
 
@@ -126,9 +132,9 @@ class StatusWatch {
     }
   }
 
-  /** Forget the machine on the broker (an empty retained message clears it). */
+  /** Forget the machine on the broker (empty retained messages clear its status and its configuration there). */
   async clear(): Promise<void> {
-    await this.client.publishAsync(statusTopic(this.agentId), '', { qos: 1, retain: true });
+    for (const topic of [statusTopic(this.agentId), configSetTopic(this.agentId), configStateTopic(this.agentId)]) await this.client.publishAsync(topic, '', { qos: 1, retain: true });
   }
 
   close(): Promise<void> {
@@ -200,6 +206,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
         const forStore: BrokerAddress = { url: broker.url, ...(broker.username !== undefined ? { username: broker.username } : {}) };
         const url = broker.username !== undefined ? broker.url.replace('://', `://${encodeURIComponent(broker.username)}@`) : broker.url;
         installParams.broker = { ...brokerPort(broker), url, ...(broker.password !== undefined ? { password: broker.password, passwordKey: secretKeyFor(forStore) } : {}) };
+        if (o.controller) installParams.controller = { publicKey: o.controller.publicKey, pairing: randomBytes(12).toString('base64url'), ...(o.controller.name ? { name: o.controller.name } : {}) };
       }
       await remoteStep(o, node.node, installParams);
       say(`waiting for ${id} to report online on ${redactUrl(watchBroker.url)}…`);

@@ -21,6 +21,8 @@ interface Params {
   upgrade?: boolean;
   build?: { version: string; abi: string; node: string; platform: string; arch: string };
   broker?: { host: string; port: number; url: string; username?: string; passwordKey?: string; password?: string };
+  /** The desktop this agent takes configuration changes from (its public key, this deployment's pairing id). */
+  controller?: { publicKey: string; pairing: string; name?: string };
   bundle?: string;
   release?: string;
   service?: 'auto' | 'systemd' | 'pidfile';
@@ -302,7 +304,7 @@ async function install(): Promise<never> {
     if (fresh) {
       mkdirSync(at('data'), { recursive: true, mode: 0o700 });
       const forward: Record<string, string> = { url: P.broker!.url, agentId: P.agentId! };
-      writePrivate(at('data', 'config.json'), JSON.stringify({ forwarding: { forward, subscribe: [] } }, null, 2) + '\n');
+      writePrivate(at('data', 'config.json'), JSON.stringify({ forwarding: { forward, subscribe: [] }, ...(P.controller ? { fleet: { controller: P.controller } } : {}) }, null, 2) + '\n');
       if (P.broker!.password !== undefined) writePrivate(at('data', 'secrets.json'), JSON.stringify({ forwarding: { [P.broker!.passwordKey!]: P.broker!.password } }, null, 2) + '\n');
       registerService(rec.service, rec);
     } else {

@@ -10,9 +10,12 @@ import { waitFor } from '../helpers/tmp.js';
 import { closedPort } from '../helpers/ports.js';
 import { packBundle } from '../../cli/deploy/bundle.js';
 import { cli, running, retainedStatus, setup, skip } from './helpers.js';
+import { Engine } from '../../engine/engine.js';
+import { silentLogger } from '../../core/log.js';
+import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 
 test('deploy: comes online with its inventory and 0600 files; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
-  const { broker, sshd, work, dir, ssh, brokerUrl, base } = await setup(t);
+  const { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir } = await setup(t);
   void broker; void work; void retainedStatus; void running;
   // --- a real deploy ---
   const first = await cli(['deploy', ...base, '--broker', brokerUrl]);
@@ -39,6 +42,23 @@ test('deploy: comes online with its inventory and 0600 files; a second deploy is
   assert.equal(typeof s1.queue, 'number');
   assert.equal(typeof s1.uptime, 'number');
 
+  // Paired with the desktop of --data: its public key and a pairing id in the agent's config; a change that desktop
+  // sends over the broker is applied there.
+  const identity = loadOrCreateIdentity(desktopDir);
+  const agentConfig = () => JSON.parse(readFileSync(path.join(dir, 'data', 'config.json'), 'utf8'));
+  assert.equal(agentConfig().fleet.controller.publicKey, identity.publicKey);
+  assert.match(agentConfig().fleet.controller.pairing, /^[A-Za-z0-9_-]{16}$/);
+  writeFileSync(path.join(desktopDir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
+  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
+  t.after(() => desktop.close());
+  const seen = await waitFor(() => desktop.request('fleet.get', { agentId: 'fleet1' }).catch(() => null), 'the desktop to see fleet1\'s configuration', 60_000);
+  assert.equal(seen.paired, true);
+  const logFile = path.join(work, 'remote.log');
+  writeFileSync(logFile, '');
+  await desktop.request('fleet.saveMonitor', { agentId: 'fleet1', monitor: { id: 'log:remote', type: 'log', name: 'Remote log', config: { path: logFile } }, ifRevision: seen.revision });
+  await waitFor(() => agentConfig().monitors?.some((m: { id: string }) => m.id === 'log:remote'), 'the change to reach the deployed agent', 60_000);
+  await waitFor(async () => (await desktop.request('fleet.get', { agentId: 'fleet1' })).last?.outcome === 'applied', 'the agent to answer applied', 30_000);
+
   // Deploying again on top is refused (it would clobber a running agent).
   const again = await cli(['deploy', ...base, '--broker', brokerUrl]);
   assert.equal(again.code, 1);
@@ -51,4 +71,6 @@ test('deploy: comes online with its inventory and 0600 files; a second deploy is
   assert.equal(existsSync(dir), false);
   await waitFor(() => !running(path.join(dir, 'supervise.mjs')), 'the supervisor to be gone');
   assert.equal(await retainedStatus(broker.url, 'fleet1'), null);
+  // Its configuration left the broker too.
+  await waitFor(() => desktop.forwarding.desks().every((d) => !d.knows('fleet1')), 'fleet1\'s configuration to be cleared', 30_000);
 });

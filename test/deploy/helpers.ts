@@ -60,6 +60,7 @@ export interface Setup {
   ssh: string[];
   brokerUrl: string;
   base: string[];
+  desktopDir: string;
 }
 
 export async function setup(t: { after(fn: () => void | Promise<void>): void }): Promise<Setup> {
@@ -81,7 +82,9 @@ export async function setup(t: { after(fn: () => void | Promise<void>): void }):
   dir = path.join(work, 'agent');
   const ssh = sshd.deployArgs();
   const brokerUrl = `mqtt://deployer:s3cret@127.0.0.1:${broker.port}`;
-  const base = [sshd.target, ...ssh, '--dir', dir, '--service', 'pidfile', '--agent-id', 'fleet1', '--timeout', '120'];
+  // The desktop's data folder: deploy pairs the agent with its key (never the test user's own ~/.config/panoptes).
+  const desktopDir = path.join(work, 'desktop');
+  const base = ['--data', desktopDir, sshd.target, ...ssh, '--dir', dir, '--service', 'pidfile', '--agent-id', 'fleet1', '--timeout', '120'];
 
-  return { broker, sshd, work, dir, ssh, brokerUrl, base };
+  return { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir };
 }
