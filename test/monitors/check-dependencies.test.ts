@@ -137,3 +137,32 @@ test('scheduled windows from the settings: one for a tag holds the downs of the 
     setMaintenanceSources(null, sources);
   }
 });
+
+test('a flapping service (a real port closing and opening on every check) is announced at most once per minimum time in state', async () => {
+  const port = await listener();
+  const t = createTestContext(tcp, { host: '127.0.0.1', port: port.port, retries: 1, minTimeInState: '2s' }, { extra: { id: 'tcp:flapping', name: 'Flapping' } });
+  await t.instance.start();
+  await t.tick();
+  let open = true;
+  let flips = 0;
+  const started = Date.now();
+  // Flip between checks until two minimum times have passed, so a down and an up are both due.
+  while (Date.now() - started < 4_500 || flips < 10) {
+    if (open) await port.close();
+    else await port.reopen();
+    open = !open;
+    flips++;
+    await t.tick();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!open) await port.reopen();
+  await t.stop();
+  await port.close();
+  const changes = t.events.filter((e) => e.type === 'check.down' || e.type === 'check.up');
+  assert.ok(changes.length >= 1 && changes[0]!.type === 'check.down', `the down was announced (${changes.map((e) => e.type).join(', ')})`);
+  assert.ok(changes.length < flips / 2, `${changes.length} announcements for ${flips} flips`);
+  for (const c of changes) {
+    const lasted = (c.type === 'check.down' ? c.fields!.upForMs : c.fields!.downForMs) as number;
+    assert.ok(lasted >= 2_000, `${c.type} after only ${lasted} ms in the state before`);
+  }
+});

@@ -56,6 +56,22 @@ test('process: found by name and by command line with count and memory; absent i
   const absent = await checkRuns(processCheck, { name: 'no-such-daemon' });
   assert.equal(said(absent), 'degraded: down: no-such-daemon is not running');
 
+  // Memory over its limit is process.over once; back under it (here: a higher limit, the same remembered state) process.normal.
+  const memState = new Map<string, unknown>();
+  const heavy = createTestContext(processCheck, { commandLine: 'sleep 60', maxMemoryMB: 0.1, retries: 1 }, { state: memState });
+  await heavy.instance.start();
+  await heavy.tick();
+  await heavy.tick();
+  await heavy.stop();
+  assert.deepEqual(heavy.events.filter((e) => e.type === 'process.over').map((e) => e.fields!.over), [['memory']]);
+  const light = createTestContext(processCheck, { commandLine: 'sleep 60', maxMemoryMB: 100_000, retries: 1 }, { state: memState });
+  await light.instance.start();
+  await light.tick();
+  await light.stop();
+  assert.deepEqual(light.events.filter((e) => e.type.startsWith('process.')).map((e) => e.type), ['process.normal']);
+  const tested = await dryRunMonitor(processCheck, { name: 'no-such-daemon' });
+  assert.deepEqual(tested.map((e) => e.type), ['check.down', 'check.sample'], '"Test now"');
+
   const b = spawn(burner, [], { stdio: 'ignore' });
   children.push(b);
   const cpu = createTestContext(processCheck, { commandLine: `burn-${process.pid}`, maxCpuPercent: 5, retries: 1 });

@@ -15,7 +15,7 @@ import certificate from '../../monitors/certificate/index.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { dryRunMonitor } from '../../core/monitor-host.js';
 import { createTestContext } from './web-test-context.js';
-import { closedPort } from '../helpers/ports.js';
+import { closedPort, silentPort } from '../helpers/ports.js';
 import { startDnsmasq, type Dnsmasq } from '../helpers/dnsmasq.js';
 import { createTestPki, type TestPki } from '../helpers/test-ca.js';
 
@@ -42,6 +42,15 @@ test('tcp: a listening port is up with its connect time; a closed one is down wi
   assert.equal(down.events.find((e) => e.type === 'check.down')?.fields?.reason, `connection refused by 127.0.0.1:${closed} (nothing listens there)`);
   const nowhere = await checkRuns(tcp, { host: 'no-such-host.invalid', port: 80 });
   assert.match(said(nowhere), /down: cannot resolve host no-such-host\.invalid/);
+  // A host that does not answer: the check gives up at its timeout with the reason, not at the OS's minutes later.
+  const nobody = await silentPort();
+  const started = Date.now();
+  const silent = await checkRuns(tcp, { host: '127.0.0.1', port: nobody.port, timeout: '1s' });
+  nobody.close();
+  assert.ok(Date.now() - started < 6_000, 'the connect gives up at the timeout');
+  assert.equal(said(silent), `degraded: down: no connection to 127.0.0.1:${nobody.port} within 1 s`);
+  const [probe] = await dryRunMonitor(tcp, { host: '127.0.0.1', port: closed });
+  assert.equal(probe!.type, 'check.down', '"Test now" gives the verdict of one check');
 });
 
 test('ping: 127.0.0.1 answers with an rtt; an unused address is down without hanging the check', async () => {
@@ -76,6 +85,8 @@ test('dns: A, AAAA, CNAME, MX and TXT at a chosen resolver, with expected values
   assert.equal(await verdict({ name: 'gone.test' }), `degraded: down: gone.test does not exist (NXDOMAIN at ${dnsmasq.server})`);
   const noServer = `127.0.0.1:${await closedPort()}`;
   assert.match(await verdict({ name: 'app.test', server: noServer, timeout: '1s' }), /degraded: down: (127\.0\.0\.1:\d+ did not answer in time|.*refused)/);
+  const events = await dryRunMonitor(dns, { server: dnsmasq.server, name: 'app.test', expected: ['10.1.2.3'] });
+  assert.deepEqual(events.map((e) => e.type), ['check.up', 'check.sample'], '"Test now"');
 });
 
 test('dns: a changed answer is one dns.changed event, remembered across restarts', async () => {
@@ -137,6 +148,19 @@ test('certificate: days left as the value; cert.expiring once per threshold cros
   srv.swap(leaf('d90', 90));
   const c = await checkRuns(certificate, base, 1, state);
   assert.deepEqual(c.events.filter((e) => e.type.startsWith('cert.')), [], 'renewed: quiet');
+});
+
+test('certificate: a certificate found nearer its end warns at the nearest threshold: 14 days, then 1 day', async () => {
+  const srv = await tlsServer(leaf('d10', 10));
+  const state = new Map<string, unknown>();
+  const base = { host: 'localhost', port: srv.port, caFile: pki.caFile };
+  const a = await checkRuns(certificate, base, 2, state);
+  assert.deepEqual(a.events.filter((e) => e.type === 'cert.expiring').map((e) => e.fields!.threshold), [14]);
+  srv.swap(leaf('d1', 1));
+  const b = await checkRuns(certificate, base, 2, state);
+  const last = b.events.filter((e) => e.type === 'cert.expiring');
+  assert.deepEqual(last.map((e) => e.fields!.threshold), [1]);
+  assert.match(last[0]!.title!, /^Certificate of localhost expires in 0 days$/);
 });
 
 test('certificate: expired, untrusted chain and wrong name are cert.invalid (once) and down, with the reason', async () => {
