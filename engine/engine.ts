@@ -34,7 +34,7 @@ import { RetentionSweeper } from './retention.js';
 import { RuleTests } from './rule-test/index.js';
 import { createHandlers } from './handlers/index.js';
 import { SignIns, monitorInfoOf } from './sign-ins.js';
-import { NotificationCenter } from './notifications/center.js';
+import { NotificationCenter, type RuleRouting } from './notifications/center.js';
 import type { OutboundChannels } from './notifications/outbound-channels.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
 import { channelTypes } from '../channels/registry.js';
@@ -174,6 +174,15 @@ export class Engine {
       ruleName: (id) => {
         const r = this.config.current.rules.find((x) => x.id === id) as { name?: string } | undefined;
         return r?.name || id;
+      },
+      ruleRouting: (id) => {
+        const r = this.config.current.rules.find((x) => x.id === id) as { then?: unknown[] } | undefined;
+        const n = r?.then?.find((a): a is { notify: RuleRouting } => typeof a === 'object' && a !== null && 'notify' in a);
+        if (!n) return undefined;
+        const own: RuleRouting = {};
+        if (Array.isArray(n.notify.channels)) own.channels = n.notify.channels;
+        if (typeof n.notify.throughHolds === 'boolean') own.throughHolds = n.notify.throughHolds;
+        return own;
       },
       eventInfo: (id) => {
         const e = store.events.get(id);

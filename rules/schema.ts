@@ -177,6 +177,16 @@ const notifyAction = z.strictObject({
     sound: z.boolean().optional(),
     /** This rule's notification stands alone, even when other rules notify for the same event. */
     own: z.boolean().optional(),
+    /**
+     * Where this rule's notifications go (channel ids: `desktop`, `ui`, `ntfy:phone`…), instead of the routing of
+     * their priority (Settings → Notifications). The engine checks them against the channels that exist.
+     */
+    channels: z.array(z.string().min(1).max(100)).max(20).optional(),
+    /**
+     * Do not disturb and quiet hours: true = always goes through, false = always held (even urgent), absent = as
+     * the settings say (high and urgent go through when allowed).
+     */
+    throughHolds: z.boolean().optional(),
   }),
 });
 const flagAction = z.strictObject({

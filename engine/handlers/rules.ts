@@ -7,6 +7,7 @@ import { renderTemplate } from '../../rules/templates.js';
 import { toRef } from '../../rules/event-ref.js';
 import { isInMaintenance } from '../../core/maintenance.js';
 import type { HandlerHost } from './host.js';
+import { ruleChannelIssues } from '../notifications/rule-channels.js';
 import { ConfigConflictError } from '../../core/config/config-store.js';
 import { isDeepStrictEqual } from 'node:util';
 
@@ -21,11 +22,13 @@ export function ruleHandlers(engine: HandlerHost) {
     'rules.validate': (p) => {
       const r = validateRule(p.rule, engine.actionKinds);
       const warnings = r.rule ? ruleWarnings(r.rule).map(({ path, message }) => ({ path, message })) : [];
-      return { ok: r.errors.length === 0, errors: r.errors.map(({ path, message }) => ({ path, message })), warnings };
+      const errors = [...r.errors.map(({ path, message }) => ({ path, message })), ...ruleChannelIssues(p.rule, engine.config.current.channels)];
+      return { ok: errors.length === 0, errors, warnings };
     },
     'rules.save': async (p) => {
       const r = validateRule(p.rule, engine.actionKinds);
-      if (!r.rule || r.errors.length) throw new RequestError('invalid', `the rule is not valid: ${r.errors[0]?.path}: ${r.errors[0]?.message}`, r.errors);
+      const errors = [...r.errors, ...ruleChannelIssues(p.rule, engine.config.current.channels)];
+      if (!r.rule || errors.length) throw new RequestError('invalid', `the rule is not valid: ${errors[0]?.path}: ${errors[0]?.message}`, errors);
       const rule = p.rule as { id: string };
       await engine.config.update(
         (d) => {
@@ -48,7 +51,9 @@ export function ruleHandlers(engine: HandlerHost) {
       return { rule: p.rule, warnings: ruleWarnings(r.rule).map(({ path, message }) => ({ path, message })) };
     },
     'rules.replaceAll': async (p) => {
-      const problems = p.rules.flatMap((rule, i) => validateRule(rule, engine.actionKinds).errors.map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })));
+      const problems = p.rules.flatMap((rule, i) =>
+        [...validateRule(rule, engine.actionKinds).errors, ...ruleChannelIssues(rule, engine.config.current.channels)].map((e) => ({ path: `$[${i}]${e.path.slice(1)}`, message: e.message })),
+      );
       if (problems.length) throw new RequestError('invalid', `${problems.length} problem(s): ${problems[0]!.path}: ${problems[0]!.message}`, problems);
       await engine.config.update((d) => void (d.rules = p.rules as typeof d.rules), { ifRevision: p.ifRevision });
       engine.loadRules();

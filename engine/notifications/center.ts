@@ -33,6 +33,12 @@ export interface Candidate {
   own?: boolean;
 }
 
+/** A rule's own routing, from its `notify` action (rules/schema.ts). */
+export interface RuleRouting {
+  channels?: string[];
+  throughHolds?: boolean;
+}
+
 export interface CenterDeps {
   store: Store;
   clock: Clock;
@@ -40,6 +46,8 @@ export interface CenterDeps {
   settings(): NotificationSettings;
   flags(): FlagState[];
   ruleName(ruleId: string): string;
+  /** What a rule's `notify` says about routing (its own channels, holds); undefined: as the settings say. */
+  ruleRouting?(ruleId: string): RuleRouting | undefined;
   /**
    * `ts`: when the event happened (ms), as its source says; an old one is part of a backfill. `backfill`: its monitor
    * marked it as one (core/event.ts BACKFILL_TAG).
@@ -168,10 +176,12 @@ export class NotificationCenter {
       };
 
       const holding = this.holdReasons(now, s);
-      const passes = RANK[c.priority] >= RANK.high && s.allowHighPriorityThrough;
+      const own = this.d.ruleRouting?.(c.ruleId);
+      const passes = own?.throughHolds ?? (RANK[c.priority] >= RANK.high && s.allowHighPriorityThrough);
       if (holding.length && !passes) {
         const row = st.notifications.add({ ...base, state: 'held', channels: '[]' });
-        fate('held', `"${ruleName}" asked to notify; held because ${holding.join(' and ')}`, id);
+        const kept = own?.throughHolds === false && RANK[c.priority] >= RANK.high ? ` (${c.priority} priority, but the rule holds even urgent ones)` : '';
+        fate('held', `"${ruleName}" asked to notify; held because ${holding.join(' and ')}${kept}`, id);
         return row;
       }
 
@@ -216,7 +226,8 @@ export class NotificationCenter {
 
       const channels = this.route([c.ruleId], c.priority, s);
       const row = st.notifications.add({ ...base, state: 'shown', channels: JSON.stringify(channels), ui_pending: channels.includes('ui') ? 1 : 0, desktop_pending: channels.includes('desktop') ? 1 : 0 });
-      fate('shown', `"${ruleName}" notified${holding.length ? ` (${c.priority} priority goes through while ${holding.join(' and ')})` : ''}; sent to ${this.channelNames(channels)}`, id);
+      const through = !holding.length ? '' : own?.throughHolds ? ` (goes through while ${holding.join(' and ')}: the rule says so)` : ` (${c.priority} priority goes through while ${holding.join(' and ')})`;
+      fate('shown', `"${ruleName}" notified${through}; sent to ${this.routeText([c.ruleId], channels)}`, id);
       queued = this.queueChannels(row) || queued;
       toShow.push(row);
       return row;
@@ -266,7 +277,7 @@ export class NotificationCenter {
       const h = held[0]!;
       const channels = this.route(JSON.parse(h.rule_ids), h.priority, s);
       st.notifications.update(h.id, { state: 'shown', channels: JSON.stringify(channels), ui_pending: channels.includes('ui') ? 1 : 0, desktop_pending: channels.includes('desktop') ? 1 : 0 });
-      st.notifications.fate({ event_id: h.event_id, rule_id: JSON.parse(h.rule_ids)[0] ?? null, notice_id: h.id, fate: 'shown', detail: `shown when the hold ended; sent to ${this.channelNames(channels)}`, at: now });
+      st.notifications.fate({ event_id: h.event_id, rule_id: JSON.parse(h.rule_ids)[0] ?? null, notice_id: h.id, fate: 'shown', detail: `shown when the hold ended; sent to ${this.routeText(JSON.parse(h.rule_ids) as string[], channels)}`, at: now });
       return st.notifications.get(h.id)!;
     }
     const id = newId(now);
@@ -351,7 +362,7 @@ export class NotificationCenter {
       ui_pending: channels.includes('ui') ? 1 : 0,
       desktop_pending: channels.includes('desktop') ? 1 : 0,
     });
-    st.notifications.fate({ event_id: null, rule_id: null, notice_id: fold.id, fate: 'shown', detail: `the fold "${title}" went out; sent to ${this.channelNames(channels)}`, at: now });
+    st.notifications.fate({ event_id: null, rule_id: null, notice_id: fold.id, fate: 'shown', detail: `the fold "${title}" went out; sent to ${this.routeText(ruleIds, channels)}`, at: now });
     return st.notifications.get(fold.id)!;
   }
 
@@ -385,12 +396,22 @@ export class NotificationCenter {
     return c.rule > s.storm.perRule || c.all > s.storm.overall;
   }
 
-  /** The channels a notification of these rules at this priority goes to (a rule's own routing over the priority's). */
+  /**
+   * The channels a notification of these rules at this priority goes to: a rule's own channels (its `notify`), else
+   * the settings' per-rule routing, else its priority's. A channel removed or switched off since is left out.
+   */
   route(ruleIds: string[], priority: NotificationPriority, s = this.d.settings()): string[] {
     const out = new Set<string>();
-    for (const r of ruleIds) for (const ch of s.routing.byRule[r] ?? s.routing.byPriority[priority] ?? []) out.add(ch);
+    for (const r of ruleIds) for (const ch of this.d.ruleRouting?.(r)?.channels ?? s.routing.byRule[r] ?? s.routing.byPriority[priority] ?? []) out.add(ch);
     if (!ruleIds.length) for (const ch of s.routing.byPriority[priority] ?? []) out.add(ch);
-    return [...out];
+    const known = new Set(this.channelInfos().map((c) => c.id));
+    return [...out].filter((ch) => known.has(ch));
+  }
+
+  /** "Desktop, My phone (the rule's own channels)": where it went and by whose routing, for "why". */
+  private routeText(ruleIds: string[], channels: string[]): string {
+    const own = ruleIds.filter((r) => this.d.ruleRouting?.(r)?.channels);
+    return `${this.channelNames(channels)}${own.length ? ` (${own.length === ruleIds.length ? (ruleIds.length === 1 ? "the rule's own channels" : "the rules' own channels") : `the own channels of ${this.names(own)}`})` : ''}`;
   }
 
   channelInfos(): NotificationChannelInfo[] {
