@@ -3,7 +3,7 @@
  * (what the diff viewer colours inside a changed sentence). jsdiff's Myers algorithm; past a size where its cost
  * would stall the process, lines are compared as sets and words fall back to lines.
  */
-import { diffLines, diffWordsWithSpace } from 'diff';
+import { diffArrays, diffLines } from 'diff';
 
 export type DiffMode = 'lines' | 'words';
 
@@ -32,8 +32,10 @@ export function diffText(before: string, after: string, mode: DiffMode = 'lines'
     if (p.removed) removed += n;
   }
   if (mode === 'words' && before.length + after.length <= MAX_WORD_DIFF_CHARS) {
-    const words = diffWordsWithSpace(before, after, { timeout: 2_000 } as never) as DiffPart[] | undefined;
-    if (words) return { parts: words.map(clean), added, removed };
+    // Words are what lies between spaces, so a price reads "1.20 → 0.99", not "1|0.|20|99" as jsdiff's own word
+    // diff (which splits at punctuation) would colour it.
+    const words = diffArrays(before.split(/(\s+)/), after.split(/(\s+)/), { timeout: 2_000 } as never) as Array<{ value: string[]; added?: boolean; removed?: boolean }> | undefined;
+    if (words) return { parts: words.map((w) => clean({ value: w.value.join(''), added: w.added, removed: w.removed })), added, removed };
   }
   return { parts: lines.map(clean), added, removed };
 }

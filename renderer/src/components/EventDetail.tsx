@@ -14,6 +14,8 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
   const html = useMemo(() => sanitizeHtml(source, { images }), [source, images]);
   const fieldEntries = Object.entries(event.fields).filter(([k]) => !(rich && k === 'contentHtml'));
   const safeUrl = event.url && /^https?:/i.test(event.url) ? event.url : null;
+  // A watched page's change links to its versions in History; only that in-app form is followed.
+  const diffLink = typeof event.fields.diffLink === 'string' && /^#\/history\?versions=/.test(event.fields.diffLink) ? event.fields.diffLink : null;
   return (
     <article className="event-detail" aria-label="Event details">
       <header>
@@ -67,6 +69,13 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
           </>
         ) : null}
       </dl>
+      {diffLink ? (
+        <p>
+          <a className="button" href={diffLink}>
+            See what changed
+          </a>
+        </p>
+      ) : null}
       {source ? (
         <section className="event-body" aria-label="Body">
           {!images && hasBlockedImages(html) ? (

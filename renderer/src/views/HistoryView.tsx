@@ -10,6 +10,7 @@ import { useShortcuts } from '../lib/keys.js';
 import { toPlainText } from '../lib/sanitize.js';
 import { useClient, useConnection, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { parseVersionsLink, VersionsPanel } from '../components/VersionsPanel.js';
 
 const PAGE = 100;
 const EXPORT_MAX = 10_000;
@@ -43,6 +44,17 @@ export function HistoryView() {
   const [tookMs, setTookMs] = useState<number | null>(null);
   const [selected, setSelected] = useState<PanoptesEvent | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
+  // A web change's diff link (#/history?versions=<monitor>&to=<version>) opens that watch's versions here.
+  const [versionsOf, setVersionsOf] = useState(() => parseVersionsLink(location.hash));
+  useEffect(() => {
+    const onHash = () => setVersionsOf(parseVersionsLink(location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const closeVersions = () => {
+    history.replaceState(null, '', '#/history');
+    setVersionsOf(null);
+  };
 
   useShortcuts({ '/': () => searchRef.current?.focus() });
 
@@ -132,6 +144,7 @@ export function HistoryView() {
         <div className="page-head">
           <h1>History</h1>
         </div>
+        {versionsOf ? <VersionsPanel key={versionsOf.monitorId} monitorId={versionsOf.monitorId} initialTo={versionsOf.to} onClose={closeVersions} /> : null}
         <form
           className="search-form"
           role="search"

@@ -1,0 +1,123 @@
+/**
+ * A watched page's versions in Debian's Chromium against the real agent: the page changes, the default rule
+ * notifies, the notification opens its event, the event's "See what changed" opens History at that version, and
+ * the diff shows added and removed text coloured, side by side or inline, by lines or words. Text of the page
+ * that looks like HTML stays text.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type net from 'node:net';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { defaultRules } from '../../engine/default-rules.js';
+import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
+import { launchChromium, screenshot, startAgent, watchPage, type Agent, type PageWatch, uiTestOn } from './harness.js';
+
+let agent: Agent;
+let browser: Browser;
+let page: Page;
+let watch: PageWatch;
+let shop: http.Server;
+let protocol: ProtocolClient;
+let items = ['Apples € 1.20', 'Pears € 2.50', 'Plums € 3.10', 'Note: &lt;img src=x onerror=alert(1)&gt; is text'];
+
+const shopPage = () =>
+  `<!doctype html><html><body><h1>Greengrocer</h1><ul id="prices">${items.map((i) => `<li>${i}</li>`).join('')}</ul><p>Visitors today: ${Math.floor(Math.random() * 1000)}</p></body></html>`;
+
+before(async () => {
+  shop = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(shopPage());
+  });
+  await new Promise<void>((r) => shop.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(shop.address() as net.AddressInfo).port}/prices`;
+  agent = await startAgent((dir) => {
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        monitors: [{ id: 'web:greengrocer', type: 'web', name: 'Greengrocer prices', config: { url, selector: '#prices', interval: '1h' } }],
+        rules: defaultRules().filter((r) => (r as { id: string }).id === 'default-notify-web-changes'),
+      }),
+    );
+  });
+  const port = Number(new URL(agent.origin).port);
+  protocol = await connectProtocol({ port, token: agent.token });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  watch = watchPage(page);
+});
+
+after(async () => {
+  protocol?.close();
+  await browser?.close();
+  await agent?.stop();
+  await new Promise((r) => shop?.close(r));
+});
+
+const uiTest = uiTestOn(() => page);
+
+async function versionsKept(n: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { versions } = await protocol.call<{ versions: unknown[] }>('versions.list', { monitorId: 'web:greengrocer' });
+    if (versions.length >= n) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the watch did not keep ${n} versions in a minute`);
+}
+
+uiTest('a page change: notification → event → "See what changed" → the diff of its versions, coloured and inert', 180_000, async () => {
+  await versionsKept(1); // the first check is the baseline
+  items = ['Apples € 0.99', 'Pears € 2.50', 'Plums € 3.10', 'Cherries € 6.00', 'Note: &lt;img src=x onerror=alert(1)&gt; is text'];
+  await protocol.call('monitors.checkNow', { id: 'web:greengrocer' });
+  await versionsKept(2);
+
+  await page.goto(agent.url);
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  await page.getByRole('link', { name: 'Notifications' }).click();
+  const item = page.locator('.inbox-item', { hasText: 'Greengrocer prices: +2 lines, −1' }).first();
+  await item.waitFor({ timeout: 30_000 });
+  await item.getByRole('button', { name: 'Open event' }).click();
+  await page.getByRole('link', { name: 'See what changed' }).click();
+
+  const panel = page.getByRole('region', { name: 'Versions of Greengrocer prices' });
+  await panel.waitFor();
+  assert.match(page.url(), /#\/history\?versions=web%3Agreengrocer&to=\d+/);
+  await panel.getByText('+2 lines, −1').waitFor();
+  const before = panel.getByLabel('Before', { exact: true });
+  const afterPane = panel.getByLabel('After', { exact: true });
+  assert.deepEqual(await before.locator('del').allInnerTexts(), ['Apples € 1.20\n']);
+  assert.deepEqual(await afterPane.locator('ins').allInnerTexts(), ['Apples € 0.99\n', 'Cherries € 6.00\n']);
+  assert.equal(await before.locator('ins').count(), 0, 'the older side shows no added text');
+  // What looks like HTML in the page's text is shown as text: no element made of it, nothing run.
+  await afterPane.getByText('Note: <img src=x onerror=alert(1)> is text').waitFor();
+  assert.equal(await panel.locator('img').count(), 0);
+  await screenshot(page, 'web-diff');
+
+  await panel.getByRole('radio', { name: 'Words' }).click();
+  await panel.getByRole('radio', { name: 'Inline' }).click();
+  const inline = panel.getByLabel('Changes', { exact: true });
+  await inline.locator('ins', { hasText: '0.99' }).first().waitFor();
+  // A word is what lies between spaces: the price changed as a whole, not digit by digit.
+  assert.ok((await inline.locator('del').allInnerTexts()).includes('1.20'), 'the old price is marked removed, whole');
+  assert.ok((await inline.locator('ins').allInnerTexts()).includes('0.99'), 'the new price is marked added, whole');
+  assert.ok(!(await inline.locator('ins').allInnerTexts()).some((t) => t.includes('Pears')), 'unchanged words are not marked');
+
+  // Any two versions: with one older version there is one choice; the first version alone says so.
+  const older = panel.getByLabel('Older version');
+  assert.equal(await older.locator('option').count(), 1);
+  const newer = panel.getByLabel('Newer version');
+  const firstId = await newer.locator('option').nth(1).getAttribute('value');
+  await newer.selectOption(firstId!);
+  await panel.getByText('The first version kept: nothing older to compare with.').waitFor();
+
+  await panel.getByRole('button', { name: 'Close versions' }).click();
+  await panel.waitFor({ state: 'detached' });
+  assert.equal(new URL(page.url()).hash, '#/history');
+
+  assert.deepEqual(watch.problems, []);
+  assert.deepEqual(watch.dialogs, []);
+  assert.deepEqual(watch.externalRequests, []);
+});
