@@ -14,7 +14,9 @@ export function webhookExecutor(): ActionExecutor {
   return {
     retrySafe: true,
     maxAttempts: 6,
-    concurrency: 8,
+    // A slot carries at most one request per turn of the event loop, so slots × turns a second cap a lane: with 8,
+    // a busy agent delivered slower than it took events in (deliveries queued for seconds on the peers bench).
+    concurrency: 32,
     // The request's own timeout (timeoutMs, default 15 s) decides; this only frees a slot that something wedged.
     timeoutMs: 10 * 60_000,
     destination(action) {
