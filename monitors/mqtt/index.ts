@@ -5,14 +5,13 @@ import { z } from 'zod';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import { mqttExecutor, mqttRuleAction } from './action.js';
+import { SeenKeys } from './seen-keys.js';
 import { IDEMPOTENCY_MQTT_PROPERTY } from '../../core/action.js';
 import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
 
 const MAX_TITLE = 300;
 /** Retained payloads remembered per topic (to skip the copy a broker resends on every reconnect). */
 const MAX_REMEMBERED_TOPICS = 5_000;
-/** Idempotency keys of messages taken in, newest last: a repeat within the last this-many is dropped. */
-const MAX_REMEMBERED_KEYS = 2_000;
 /** MQTT 5 keeps a persistent session only as long as the client asks (0, the default, ends it at disconnect): a week. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 /** How long a dry run listens for what the broker holds (retained messages arrive right after subscribing). */
@@ -104,15 +103,13 @@ class MqttMonitor {
   private remembered: Record<string, string>;
   private everConnected = false;
   /** Idempotency keys seen (a Panoptes `mqtt` action's, or any publisher's), saved with the event they came with. */
-  private keys: string[];
-  private keySet: Set<string>;
+  private readonly keys: SeenKeys;
   /** MQTT 5 first (user properties carry the idempotency key); 3.1.1 for a broker that refuses 5. */
   private version: 4 | 5 = 5;
 
   constructor(private readonly ctx: MonitorContext<MqttMonitorConfig>) {
     this.remembered = ctx.dryRun ? {} : (ctx.state.get<Record<string, string>>('retained') ?? {});
-    this.keys = ctx.dryRun ? [] : (ctx.state.get<string[]>('idempotencyKeys') ?? []);
-    this.keySet = new Set(this.keys);
+    this.keys = new SeenKeys(ctx.dryRun ? null : ctx.state);
   }
 
   async start(): Promise<void> {
@@ -219,10 +216,10 @@ class MqttMonitor {
     // across a crash) carries the same idempotency key: dropped here, acknowledged all the same.
     const prop = packet.properties?.userProperties?.[IDEMPOTENCY_MQTT_PROPERTY];
     const key = typeof prop === 'string' ? prop : Array.isArray(prop) ? (prop[0] ?? null) : null;
-    if (key !== null && this.keySet.has(key)) return;
+    if (key !== null && this.keys.has(key)) return;
     const d = decodePayload(raw, cfg.parseJson, cfg.maxPayloadBytes);
-    // The keys with this one added, bounded (oldest dropped), saved in the same transaction as the event.
-    const next = key !== null && !this.ctx.dryRun ? [...this.keys, key].slice(-MAX_REMEMBERED_KEYS) : null;
+    // This key's row, saved in the same transaction as the event.
+    const seen = key !== null && !this.ctx.dryRun ? this.keys.entry(key) : null;
     const title = packet.topic.length > MAX_TITLE ? packet.topic.slice(0, MAX_TITLE - 1) + '…' : packet.topic;
     await this.ctx.emit({
       type: 'mqtt.message',
@@ -230,13 +227,9 @@ class MqttMonitor {
       body: d.encoding === 'base64' ? `(${raw.length} bytes of binary data)` : d.text,
       fields: { topic: packet.topic, payload: d.payload, retained: packet.retain, qos: packet.qos, encoding: d.encoding, truncated: d.truncated, idempotencyKey: key },
       tags: ['mqtt'],
-    }, next ? { state: { idempotencyKeys: next } } : undefined);
+    }, seen ? { state: seen.state } : undefined);
     // Remembered once stored: a message whose event failed to store is not acknowledged, and its redelivery is taken.
-    if (next && key !== null) {
-      for (const k of this.keys.slice(0, this.keys.length + 1 - next.length)) this.keySet.delete(k);
-      this.keys = next;
-      this.keySet.add(key);
-    }
+    seen?.taken();
   }
 
   private rememberRetained(topic: string, hash: string): void {
