@@ -74,7 +74,7 @@ const definition: MonitorDefinition<WeatherConfig> = {
       type: 'weather.reading',
       description: 'The weather now, every check.',
       fields: {
-        place: 'Place name (from geocoding) or "lat, lon"',
+        place: "Place name (from geocoding), or the monitor's name when it is given by latitude and longitude",
         latitude: 'Latitude of the forecast grid cell',
         longitude: 'Longitude of the forecast grid cell',
         temperature: 'Air temperature at 2 m, in the configured unit',
@@ -145,7 +145,8 @@ export default definition;
 async function resolvePlace(ctx: MonitorContext<WeatherConfig>, signal: AbortSignal): Promise<Place> {
   const { place, latitude, longitude } = ctx.config;
   if (latitude !== undefined && longitude !== undefined) {
-    return { name: place ?? `${latitude}, ${longitude}`, latitude, longitude };
+    // Given by coordinates alone, the place is called what the user called the monitor ("Home"), not "52.52, 13.41".
+    return { name: place ?? ctx.name, latitude, longitude };
   }
   // Places do not move: look the name up once and remember it.
   const key = `geocode:${place}`;

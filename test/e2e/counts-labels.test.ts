@@ -65,7 +65,7 @@ uiTest('Mark all read counts and marks what the filter shows; the source filter 
   await page.getByRole('link', { name: 'Feed' }).click();
   await until(`document.querySelectorAll('.feed-row').length >= 5`);
 
-  const source = page.getByRole('toolbar', { name: 'Feed filters' }).getByLabel('Source');
+  const source = page.getByRole('toolbar', { name: 'Feed filters' }).getByLabel('Source', { exact: true });
   const labels = await source.locator('option').allInnerTexts();
   assert.ok(labels.includes('Alerts') && labels.includes('Deploys'), `the source filter names monitors: ${labels.join(' | ')}`);
   assert.ok(!labels.some((l) => l.startsWith('webhook:')), `no ids in the source filter: ${labels.join(' | ')}`);

@@ -25,6 +25,17 @@ export function useDarkTheme(): boolean {
   return dark;
 }
 
+/** The newest value of a series (its last non-empty one). */
+function latest(values: (number | null)[]): number | null {
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null && values[i] !== undefined) return values[i]!;
+  return null;
+}
+
+/** A point's time in the legend, in the reader's locale. */
+function when(seconds: number | null): string {
+  return seconds === null ? '—' : new Date(seconds * 1000).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
 export interface ChartSeries {
   label: string;
   values: (number | null)[];
@@ -43,23 +54,28 @@ export function TimeChart({ x, series, height = 220, yLabel, label, format }: { 
     const line = dark ? '#2a3140' : '#e5e7eb';
     const axis = { stroke: dark ? '#aab2c0' : '#4b5563', grid: { stroke: line }, ticks: { stroke: line } };
     const valueAxis = { ...axis, ...(yLabel ? { label: yLabel } : {}), ...(format ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => format(v)) } : {}), size: 60 };
+    // Away from the chart the legend shows the latest values (uPlot's own default is "--" until a hover, and the
+    // legend's height jumped when values came).
+    const shown = (v: number | null) => (v === null ? '—' : format ? format(v) : String(Math.round(v * 100) / 100));
     const plot = new uPlot(
       {
         width: el.clientWidth || 600,
         height,
         series: [
-          {},
+          { value: (_u: uPlot, v: number | null, _s: number, idx: number | null) => when(idx === null ? (x[x.length - 1] ?? null) : v) },
           ...series.map((s, i) => ({
             label: s.label,
             stroke: PALETTE[i % PALETTE.length],
             width: 2,
             spanGaps: true,
             points: { show: x.length < 60 },
-            ...(format ? { value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) } : {}),
+            value: (_u: uPlot, v: number | null, _s: number, idx: number | null) => shown(idx === null ? latest(s.values) : v),
           })),
         ],
         axes: [axis, valueAxis],
-        scales: { x: { time: true } },
+        // One sample (or several at one time) would leave uPlot's time scale without a width, which it widens to
+        // years ("2027–2029" under a day's chart): an hour either side instead.
+        scales: { x: { time: true, range: (_u: uPlot, min: number, max: number): [number, number] => (min === max ? [min - 3600, max + 3600] : [min, max]) } },
       },
       [x, ...series.map((s) => s.values)],
       el,

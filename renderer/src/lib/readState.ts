@@ -37,6 +37,15 @@ export class ReadState {
     if (this.ids.size > MAX_IDS) this.ids = new Set([...this.ids].sort().slice(-MAX_IDS));
     this.save();
   }
+  /**
+   * Mark these (what a filter shows) read, leaving the rest as they are. Individually kept ids are bounded, so past
+   * MAX_IDS the oldest marks fall away; "mark all read" without a filter moves the watermark instead.
+   */
+  markManyRead(ids: Iterable<string>): void {
+    for (const id of ids) if (!this.isRead(id)) this.ids.add(id);
+    if (this.ids.size > MAX_IDS) this.ids = new Set([...this.ids].sort().slice(-MAX_IDS));
+    this.save();
+  }
   markAllRead(newestId: string): void {
     if (newestId > this.upTo) this.upTo = newestId;
     this.ids = new Set([...this.ids].filter((i) => i > this.upTo));

@@ -82,6 +82,8 @@ interface InputProps {
   /** Written instead of removing the key when the input is emptied. */
   keepEmpty?: boolean;
   hideLabel?: boolean;
+  /** The input's id when another input edits the same path (the trigger's type: a list and a pattern). */
+  id?: string;
 }
 
 function Labelled({ id, label, hideLabel, help, path, children, className }: { id: string; label: string; hideLabel?: boolean; help?: ReactNode; path: Path; children: ReactNode; className?: string }) {
@@ -97,9 +99,9 @@ function Labelled({ id, label, hideLabel, help, path, children, className }: { i
   );
 }
 
-export function TextInput({ path, label, placeholder, help, list, mono, className, keepEmpty, hideLabel }: InputProps) {
+export function TextInput({ path, label, placeholder, help, list, mono, className, keepEmpty, hideLabel, id: givenId }: InputProps) {
   const b = useBuilder();
-  const id = fieldId(path);
+  const id = givenId ?? fieldId(path);
   const v = getIn(b.rule, path);
   const bad = useIssues(path).length > 0;
   return (

@@ -18,6 +18,7 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
   const sid = fieldId([...path, 'source']);
   const tid = fieldId([...path, 'type']);
   const set = (k: 'source' | 'type', v: string) => b.update([...path, k], v === '' ? undefined : v);
+  const groups = typeGroups(kinds);
   return (
     <div className="rb-row rb-when" role="group" aria-label={label}>
       <div className="rb-field">
@@ -37,9 +38,9 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
         <label htmlFor={tid}>Event type</label>
         <select id={tid} value={typeof type === 'string' ? type : ''} onChange={(e) => set('type', e.target.value)}>
           <option value="">Any type</option>
-          {kinds.map((t) => (
-            <optgroup key={t.type} label={t.title}>
-              {t.events.map((e) => (
+          {groups.map((g) => (
+            <optgroup key={g.label} label={g.label}>
+              {g.events.map((e) => (
                 <option key={e.type} value={e.type} title={e.description}>
                   {e.type}
                 </option>
@@ -50,10 +51,33 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
         </select>
         <Issues path={[...path, 'type']} />
       </div>
-      <TextInput path={[...path, 'type']} label="…or a type pattern" mono placeholder="e.g. mail.*" className="rb-narrow" />
+      <TextInput path={[...path, 'type']} id={`${tid}-pattern`} label="…or a type pattern" mono placeholder="e.g. mail.*" className="rb-narrow" />
       <Issues path={path} />
     </div>
   );
+}
+
+/**
+ * The type list's groups: one per monitor kind, and the types several kinds emit (X's and Mastodon's `social.post`,
+ * the checks' `check.down`) once, in a group that names those kinds, instead of once under each.
+ */
+function typeGroups(kinds: { title: string; events: { type: string; description: string }[] }[]): { label: string; events: { type: string; description: string }[] }[] {
+  const from = new Map<string, string[]>();
+  for (const k of kinds) for (const e of k.events) from.set(e.type, [...(from.get(e.type) ?? []), k.title]);
+  const shared = new Map<string, { type: string; description: string }[]>();
+  const groups: { label: string; events: { type: string; description: string }[] }[] = [];
+  for (const k of kinds) {
+    const own = k.events.filter((e) => from.get(e.type)!.length === 1);
+    if (own.length) groups.push({ label: k.title, events: own });
+    for (const e of k.events) {
+      const titles = from.get(e.type)!;
+      if (titles.length < 2 || titles[0] !== k.title) continue;
+      const label = titles.join(', ');
+      shared.set(label, [...(shared.get(label) ?? []), e]);
+    }
+  }
+  for (const [label, events] of shared) groups.push({ label, events });
+  return groups;
 }
 
 export function TriggerSection() {

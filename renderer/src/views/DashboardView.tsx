@@ -24,7 +24,14 @@ function align(points: { t: number; key: string; v: number | null }[]): { x: num
   return { x: xs, series };
 }
 
+/** A reading's place, unless it is bare coordinates (readings stored by older versions): then the monitor's name. */
+function seriesName(place: unknown, monitor: string): string {
+  return typeof place === 'string' && place && !/^-?[\d.]+, -?[\d.]+$/.test(place) ? place : monitor;
+}
+
 const mb = (v: number) => `${Math.round(v / 1048576)} MB`;
+/** A small store says "250 KB", not "0 MB". */
+const size = (v: number) => (v < 1048576 ? `${Math.max(1, Math.round(v / 1024))} KB` : mb(v));
 const perMin = (v: number) => `${Math.round(v * 10) / 10}/min`;
 const ms = (v: number) => `${Math.round(v)} ms`;
 
@@ -42,7 +49,7 @@ export function DashboardView() {
     const unit = list.map((e) => (e.fields.units as { temperature?: unknown } | undefined)?.temperature).find((u) => typeof u === 'string') as string | undefined;
     const names = new Map((monitors.data ?? []).map((m) => [m.id, m.name]));
     const data = align(
-      list.map((e) => ({ t: Math.floor(Date.parse(e.ts) / 1000), key: String(e.fields.place ?? names.get(e.source) ?? e.source), v: num(e.fields.temperature) })),
+      list.map((e) => ({ t: Math.floor(Date.parse(e.ts) / 1000), key: seriesName(e.fields.place, names.get(e.source) ?? e.source), v: num(e.fields.temperature) })),
     );
     return { ...data, unit: unit ?? '' };
   }, [weather.events, monitors.data]);
@@ -111,7 +118,7 @@ export function DashboardView() {
             <dt>Events stored</dt>
             <dd>{num(self.latest.fields.eventsStored)?.toLocaleString() ?? '—'}</dd>
             <dt>Store size</dt>
-            <dd>{num(self.latest.fields.storeBytes) !== null ? mb(num(self.latest.fields.storeBytes)!) : '—'}</dd>
+            <dd>{num(self.latest.fields.storeBytes) !== null ? size(num(self.latest.fields.storeBytes)!) : '—'}</dd>
             <dt>Up for</dt>
             <dd>{num(self.latest.fields.uptimeSeconds) !== null ? `${Math.round(num(self.latest.fields.uptimeSeconds)! / 60)} min` : '—'}</dd>
             <dt>Sampled</dt>

@@ -8,7 +8,7 @@ import { timeAgo } from '../lib/format.js';
 import { useShortcuts } from '../lib/keys.js';
 import { ReadState } from '../lib/readState.js';
 import { toPlainText } from '../lib/sanitize.js';
-import { useClient } from '../state.js';
+import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FirstRunGuide } from '../components/FirstRunGuide.js';
 
@@ -133,6 +133,13 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
   const filterRef = useRef<HTMLInputElement>(null);
 
   const facets = useFacets(feed.events);
+  // Sources by their monitors' names, as History shows them (ids only for what no monitor names: Panoptes itself).
+  const monitors = useQuery('monitors.list', {});
+  usePush('monitors', (list) => monitors.set(list));
+  const sourceName = useMemo(() => {
+    const names = new Map((monitors.data ?? []).map((m) => [m.id, m.name]));
+    return (id: string) => names.get(id) ?? (id === 'panoptes' ? 'Panoptes itself' : id);
+  }, [monitors.data]);
 
   const visible = useMemo(() => {
     const needle = text.trim().toLowerCase();
@@ -259,11 +266,13 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
     Escape: () => setSelectedId(null),
   });
 
-  // Counted when events or read marks change, not on every scroll frame (it walks all loaded events).
+  // Of what the filters show: "Mark all read (2)" with two shown marks those two, not everything loaded. Counted when
+  // events, filters or read marks change, not on every scroll frame (it walks the shown events).
+  const filtered = visible !== feed.events;
   const unread = useMemo(
-    () => feed.events.reduce((n, e) => n + (readState.isRead(e.id) ? 0 : 1), 0),
+    () => visible.reduce((n, e) => n + (readState.isRead(e.id) ? 0 : 1), 0),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [feed.events, readState, readTick],
+    [visible, readState, readTick],
   );
 
   return (
@@ -282,7 +291,9 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
           <select aria-label="Source" value={source} onChange={(e) => setSource(e.target.value)}>
             <option value="">All sources</option>
             {facets.sources.map((s) => (
-              <option key={s}>{s}</option>
+              <option key={s} value={s}>
+                {sourceName(s)}
+              </option>
             ))}
           </select>
           <select aria-label="Type" value={type} onChange={(e) => setType(e.target.value)}>
@@ -308,7 +319,8 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
           <button
             disabled={!unread}
             onClick={() => {
-              if (feed.events[0]) readState.markAllRead(feed.events[0].id);
+              if (filtered) readState.markManyRead(visible.map((e) => e.id));
+              else if (feed.events[0]) readState.markAllRead(feed.events[0].id);
               setReadTick((t) => t + 1);
             }}
           >
