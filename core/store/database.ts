@@ -75,12 +75,21 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
  * sends it back to be derived again. Waiting for the disk on these commits too tripled the fsyncs per event.
  */
 export function withoutWaitingForDisk<T>(db: Db, fn: () => T): T {
-  db.pragma('synchronous = NORMAL');
+  const sync = synchronousStatements(db);
+  sync.normal.run();
   try {
     return fn();
   } finally {
-    db.pragma('synchronous = FULL');
+    sync.full.run();
   }
+}
+
+/** The two switches, prepared once per database: `db.pragma()` prepares its statement on every call, several times per event here. */
+const synchronous = new WeakMap<Db, { normal: Database.Statement; full: Database.Statement }>();
+function synchronousStatements(db: Db) {
+  let s = synchronous.get(db);
+  if (!s) synchronous.set(db, (s = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') }));
+  return s;
 }
 
 /** A database that should hold history and does not: refused, with how to recover or start over on purpose. */

@@ -34,6 +34,9 @@ export class EventStore {
   private readonly ftsBatchEnd;
   private readonly ftsInsert;
   private readonly ftsCursorSet;
+  // Transaction functions made once (better-sqlite3 builds a wrapper per db.transaction() call).
+  private readonly appendAll;
+  private readonly indexSome;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -49,12 +52,8 @@ export class EventStore {
     this.ftsBatchEnd = db.prepare(`SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)`).pluck();
     this.ftsInsert = db.prepare(`INSERT INTO events_fts(rowid, title, body) SELECT seq, title, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`);
     this.ftsCursorSet = db.prepare(`INSERT INTO cursors (name, seq) VALUES ('fts', ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq`);
-  }
-
-  /** Append in one transaction; events whose id is already stored are skipped (returned list excludes them). */
-  append(events: PanoptesEvent[]): StoredEvent[] {
-    const stored: StoredEvent[] = [];
-    this.db.transaction(() => {
+    this.appendAll = db.transaction((events: PanoptesEvent[]): StoredEvent[] => {
+      const stored: StoredEvent[] = [];
       for (const e of events) {
         const r = this.insert.run({
           ...e,
@@ -64,8 +63,21 @@ export class EventStore {
         });
         if (r.changes === 1) stored.push({ ...e, seq: Number(r.lastInsertRowid) });
       }
-    })();
-    return stored;
+      return stored;
+    });
+    this.indexSome = db.transaction((limit: number): number => {
+      const from = (this.ftsCursor.get() as number | undefined) ?? 0;
+      const to = this.ftsBatchEnd.get(from, limit) as number | null;
+      if (to === null) return 0;
+      const n = this.ftsInsert.run(from, to).changes;
+      this.ftsCursorSet.run(to);
+      return n;
+    });
+  }
+
+  /** Append in one transaction; events whose id is already stored are skipped (returned list excludes them). */
+  append(events: PanoptesEvent[]): StoredEvent[] {
+    return this.appendAll(events);
   }
 
   get(id: string): StoredEvent | null {
@@ -100,15 +112,7 @@ export class EventStore {
    * stored events (its cursor in the same transaction), so its commit does not wait for the disk.
    */
   indexPending(limit = 5_000): number {
-    const run = this.db.transaction(() => {
-      const from = (this.ftsCursor.get() as number | undefined) ?? 0;
-      const to = this.ftsBatchEnd.get(from, limit) as number | null;
-      if (to === null) return 0;
-      const n = this.ftsInsert.run(from, to).changes;
-      this.ftsCursorSet.run(to);
-      return n;
-    });
-    return withoutWaitingForDisk(this.db, () => run.immediate());
+    return withoutWaitingForDisk(this.db, () => this.indexSome.immediate(limit));
   }
 
   /** Index everything pending (before a search). */

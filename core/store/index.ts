@@ -38,6 +38,8 @@ export interface Store {
 export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}): Store {
   const file = dataDir === ':memory:' ? ':memory:' : path.join(dataDir, 'panoptes.db');
   const db = openDatabase(file, opts);
+  // One transaction function for every call (better-sqlite3 builds a wrapper per db.transaction() call).
+  const inTransaction = db.transaction((fn: () => unknown) => fn());
   return {
     db,
     file,
@@ -50,8 +52,8 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
     notifications: new NotificationTable(db),
     kv: new KvTable(db),
     versions: new VersionStore(db),
-    tx: <T>(fn: () => T) => db.transaction(fn)(),
-    txDerived: <T>(fn: () => T) => withoutWaitingForDisk(db, () => db.transaction(fn)()),
+    tx: <T>(fn: () => T) => inTransaction(fn) as T,
+    txDerived: <T>(fn: () => T) => withoutWaitingForDisk(db, () => inTransaction(fn) as T),
     close: () => {
       if (db.open) db.close();
     },
