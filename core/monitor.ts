@@ -47,7 +47,7 @@ export interface MonitorDefinition<C = any> {
      * The form fields the client settings come from, so a problem the sign-in finds (an unknown client id, a bad
      * tenant) is shown at the field the user typed it in. Keys are OAuthClientSettings' names.
      */
-    fields?: Partial<Record<'provider' | 'clientId' | 'clientSecret' | 'tenant' | 'issuer', string>>;
+    fields?: Partial<Record<'provider' | 'clientId' | 'clientSecret' | 'tenant' | 'issuer' | 'scopes', string>>;
     /** The form offers "Sign in" only while this field has this value (mail: sign-in = oauth2). */
     shownWhen?: { field: string; equals: string };
     /** The field that picks the provider, and its values in words for the button ("Sign in with Google"). */

@@ -103,7 +103,14 @@ export interface MonitorTypeInfo {
    * it), when the form offers "Sign in" (`shownWhen`: a field's value), and the provider field's values in words
    * ("Sign in with Google"). Null for the others.
    */
-  oauth?: { grantField: string; shownWhen: { field: string; equals: string } | null; providerField: string | null; providerNames: Record<string, string> } | null;
+  oauth?: {
+    grantField: string;
+    shownWhen: { field: string; equals: string } | null;
+    providerField: string | null;
+    providerNames: Record<string, string>;
+    /** The form fields the sign-in reads (provider, client id…): the form puts "Sign in" after them. */
+    fields: string[];
+  } | null;
 }
 
 /** One stored version of what a monitor watches (a web page's text). */

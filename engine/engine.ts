@@ -33,7 +33,7 @@ import { loadMonitorTypes, ruleActionKinds } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { RuleTests } from './rule-test/index.js';
 import { createHandlers } from './handlers/index.js';
-import { SignIns, monitorInfoOf } from './sign-ins.js';
+import { SignIns, monitorInfoOf, signedInOf } from './sign-ins.js';
 import { NotificationCenter, type RuleRouting } from './notifications/center.js';
 import type { OutboundChannels } from './notifications/outbound-channels.js';
 import type { ChannelDefinition } from '../core/notification-channel.js';
@@ -157,7 +157,7 @@ export class Engine {
         // Constructed later than the monitor host: a health report during construction finds no forwarding yet.
         this.forwarding?.inventoryChanged();
       },
-      saveSecrets: (id, values) => this.secrets.set(id, values),
+      saveSecrets: (id, values) => this.saveMonitorSecrets(id, values),
     });
     // The store keeps the last traceLimitPerRule traces of every rule (durably, and that is what the UI lists); a
     // second copy in the engine's memory would only hold on to events, so the engine keeps none.
@@ -355,6 +355,20 @@ export class Engine {
     return { id: m.id, type: m.type, name: m.name, config: m.config, secrets: this.secrets.get(m.id) };
   }
 
+  /**
+   * Secrets a running monitor or its action changed (a renewed or refused OAuth grant). When that changes who it is
+   * signed in as, or that it must sign in again, the monitor list is pushed so the UI says so at once.
+   */
+  private saveMonitorSecrets(id: string, values: Record<string, string | null>): void {
+    const m = this.config.current.monitors.find((x) => x.id === id);
+    const def = m ? this.definitions.get(m.type) : undefined;
+    const before = JSON.stringify(signedInOf(def, this.secrets.get(id)) ?? null);
+    this.secrets.set(id, values);
+    if (!this.closed && JSON.stringify(signedInOf(def, this.secrets.get(id)) ?? null) !== before) {
+      this.broadcast('monitors', this.config.current.monitors.map((x) => monitorInfoOf(this, x)));
+    }
+  }
+
   secretFieldsOf(type: string): string[] {
     const def = this.definitions.get(type);
     return def ? secretFields(def) : [];
@@ -479,7 +493,7 @@ export class Engine {
         const host: ActionHost = {
           accounts: () => this.config.current.monitors.filter((m) => m.type === def.type).map((m) => ({ id: m.id, name: m.name, config: m.config, secrets: this.secrets.get(m.id) })),
           saveSecrets: (accountId, values) => {
-            if (this.config.current.monitors.some((m) => m.id === accountId && m.type === def.type)) this.secrets.set(accountId, values);
+            if (this.config.current.monitors.some((m) => m.id === accountId && m.type === def.type)) this.saveMonitorSecrets(accountId, values);
           },
           mqttBroker: () => actionBroker(this),
         };

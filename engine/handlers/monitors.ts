@@ -20,7 +20,15 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
         routes: (d.routes ?? []).map((r) => ({ describe: r.describe, url: engine.routesAddress.url ? engine.routesAddress.url + r.prefix : null, problem: engine.routesAddress.problem })),
         configSchema: z.toJSONSchema(d.configSchema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
         events: d.events,
-        oauth: d.oauth ? { grantField: d.oauth.grantField, shownWhen: d.oauth.shownWhen ?? null, providerField: d.oauth.providerField ?? null, providerNames: d.oauth.providerNames ?? {} } : null,
+        oauth: d.oauth
+          ? {
+              grantField: d.oauth.grantField,
+              shownWhen: d.oauth.shownWhen ?? null,
+              providerField: d.oauth.providerField ?? null,
+              providerNames: d.oauth.providerNames ?? {},
+              fields: [...new Set([...(d.oauth.providerField ? [d.oauth.providerField] : []), ...Object.values(d.oauth.fields ?? {})])],
+            }
+          : null,
       })),
     'monitors.list': () => engine.config.current.monitors.map((m) => monitorInfo(engine, m)),
     'monitors.add': async (p) => {

@@ -22,7 +22,7 @@ const mail: MonitorDefinition<MailConfig> = {
   oauth: {
     grantField: 'oauthGrant',
     client: oauthClientOf,
-    fields: { provider: 'oauthProvider', clientId: 'oauthClientId', clientSecret: 'oauthClientSecret', tenant: 'oauthTenant', issuer: 'oauthIssuer' },
+    fields: { provider: 'oauthProvider', clientId: 'oauthClientId', clientSecret: 'oauthClientSecret', tenant: 'oauthTenant', issuer: 'oauthIssuer', scopes: 'oauthScopes' },
     shownWhen: { field: 'auth', equals: 'oauth2' },
     providerField: 'oauthProvider',
     providerNames: { google: 'Google', microsoft: 'Microsoft', generic: 'your provider' },

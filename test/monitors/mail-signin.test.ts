@@ -74,7 +74,7 @@ test('sign in from the add form, add the monitor with it: the grant is in the 06
   t.after(() => engine.close());
 
   const types = await engine.request('monitors.types', {});
-  assert.deepEqual(types.find((x) => x.type === 'mail')!.oauth, { grantField: 'oauthGrant', shownWhen: { field: 'auth', equals: 'oauth2' }, providerField: 'oauthProvider', providerNames: { google: 'Google', microsoft: 'Microsoft', generic: 'your provider' } });
+  assert.deepEqual(types.find((x) => x.type === 'mail')!.oauth, { grantField: 'oauthGrant', shownWhen: { field: 'auth', equals: 'oauth2' }, providerField: 'oauthProvider', providerNames: { google: 'Google', microsoft: 'Microsoft', generic: 'your provider' }, fields: ['oauthProvider', 'oauthClientId', 'oauthClientSecret', 'oauthTenant', 'oauthIssuer', 'oauthScopes'] });
 
   const done = await signInThroughBrowser(engine);
   assert.equal(done.status, 'done', done.message ?? '');

@@ -10,6 +10,7 @@ import { buildConfig } from '../lib/schemaFields.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
+import { SignInPanel } from '../components/SignInPanel.js';
 
 type Editing = { mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo };
 
@@ -125,6 +126,20 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
             <dd>{dateTime(h.nextRetry)}</dd>
           </>
         ) : null}
+        {m.signedIn !== undefined ? (
+          <>
+            <dt>Signed in</dt>
+            {m.signedIn === null ? (
+              <dd className="muted">not signed in</dd>
+            ) : m.signedIn.problem ? (
+              <dd className="error-text">Sign in again ({m.signedIn.provider}): open Edit and press “Sign in”</dd>
+            ) : (
+              <dd>
+                {m.signedIn.account ?? 'yes'} <span className="muted">({m.signedIn.provider})</span>
+              </dd>
+            )}
+          </>
+        ) : null}
         {m.retentionDays != null ? (
           <>
             <dt>Keeps events</dt>
@@ -181,6 +196,13 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const [name, setName] = useState(existing?.name ?? '');
   const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
   const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
+  // OAuth: the engine keeps the sign-in; the form shows no input for it, only the sign-in panel when it applies.
+  const oauth = editing.type.oauth ?? null;
+  const formFields = oauth ? fields.filter((f) => f.name !== oauth.grantField) : fields;
+  const showSignIn = oauth !== null && (!oauth.shownWhen || values[oauth.shownWhen.field] === oauth.shownWhen.equals);
+  const [signInId, setSignInId] = useState<string | null>(null);
+  // "Sign in" goes right after the last field it reads (provider, client id…), not at the end of a long form.
+  const signInAfter = oauth ? Math.max(0, ...formFields.map((f, i) => (oauth.fields.includes(f.name) ? i + 1 : 0))) || formFields.length : formFields.length;
 
   /**
    * The whole form at once: what the page can tell (empty, not a number) and, when that already found something, the
@@ -188,7 +210,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
    * waves as each is fixed.
    */
   const collect = async () => {
-    const { config, errors: errs } = buildConfig(fields, values);
+    const { config, errors: errs } = buildConfig(formFields, values);
     const all = { ...errs };
     if (!name.trim()) all['$name'] = 'Give the monitor a name';
     if (retention.trim() && !(Number.isInteger(Number(retention)) && Number(retention) >= 1)) all['$retention'] = 'A whole number of days (1 or more), or empty for the default';
@@ -215,7 +237,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     setTestResult(null);
     await attempt('test', async () => {
       // For an existing monitor the engine fills in its stored secrets, which the form never shows.
-      const r = await client.request('monitors.test', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) });
+      const r = await client.request('monitors.test', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}), ...(signInId ? { signInId } : {}) });
       setTestResult(r.events);
     });
   };
@@ -227,7 +249,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
       const retentionDays = retention.trim() ? Number(retention) : null;
       let saved = existing
         ? await client.request('monitors.update', { id: existing.id, name: name.trim(), config, retentionDays })
-        : await client.request('monitors.add', { type: editing.type.type, name: name.trim(), config });
+        : await client.request('monitors.add', { type: editing.type.type, name: name.trim(), config, ...(signInId && showSignIn ? { signInId } : {}) });
       if (!existing && retentionDays !== null) saved = await client.request('monitors.update', { id: saved.id, retentionDays });
       toasts.show({ title: existing ? `Saved “${saved.name}”` : `Added “${saved.name}”`, tone: 'info' });
       onDone(saved);
@@ -282,12 +304,36 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
           ) : null}
         </div>
         <SchemaForm
-          fields={fields}
+          fields={showSignIn ? formFields.slice(0, signInAfter) : formFields}
           values={values}
           errors={errors}
           secretsSet={existing?.secretsSet}
           onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
         />
+        {showSignIn ? (
+          <SignInPanel
+            type={editing.type}
+            monitor={existing}
+            config={() => buildConfig(formFields, values).config}
+            onSignInId={setSignInId}
+            onFieldError={(field, message) =>
+              setErrors((prev) => {
+                const next = { ...prev, [field]: message };
+                if (!message) delete next[field];
+                return next;
+              })
+            }
+          />
+        ) : null}
+        {showSignIn ? (
+          <SchemaForm
+            fields={formFields.slice(signInAfter)}
+            values={values}
+            errors={errors}
+            secretsSet={existing?.secretsSet}
+            onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
+          />
+        ) : null}
         <div className="field">
           <label htmlFor="monitor-retention">Keep its events (days)</label>
           <input
