@@ -4,7 +4,7 @@
  * exactly as a firing would, so a typo in `{{ fields.temprature }}` shows up as an empty preview right away.
  */
 import { useEffect, useState } from 'react';
-import { useClient } from '../state.js';
+import { useClient, useQuery } from '../state.js';
 import { ListValue } from './ConditionEditor.js';
 import { CheckInput, Issues, NumberInput, SelectInput, TextInput, useBuilder, useIssues, Warnings } from './context.js';
 import { ACTION_KINDS, ACTION_LABELS, actionKind, fieldId, getIn, isObject, newAction, type ActionKind, type Json, type Path } from './model.js';
@@ -99,6 +99,65 @@ function RouteHint({ path }: { path: Path }) {
   ) : null;
 }
 
+/**
+ * Where this rule's notifications go and how they treat Do not disturb and quiet hours, saved in the rule's `notify`
+ * (`channels`, `throughHolds`); the engine checks the channels when the rule is validated.
+ */
+function RoutingEditor({ path }: { path: Path }) {
+  const b = useBuilder();
+  const channels = useQuery('notifications.channels', {});
+  const chosen = getIn(b.rule, [...path, 'channels']);
+  const own = Array.isArray(chosen);
+  const list = own ? (chosen as Json[]).map(String) : [];
+  const through = getIn(b.rule, [...path, 'throughHolds']);
+  const id = fieldId([...path, 'channels']);
+  const known = channels.data ?? [];
+  // A channel the rule names that is not set up (any more) stays visible, so it can be unticked.
+  const shown = [...known, ...list.filter((c) => !known.some((k) => k.id === c)).map((c) => ({ id: c, name: `${c} (not set up)`, builtIn: false, type: 'unknown' }))];
+  return (
+    <fieldset className="rb-subgroup rb-routing" aria-label="Where it goes">
+      <legend className="small muted">Where it goes</legend>
+      <label className="check">
+        <input type="radio" name={`${id}-mode`} checked={!own} onChange={() => b.update([...path, 'channels'], undefined)} />
+        The channels of its priority (Settings → Notifications → Routing)
+      </label>
+      <label className="check">
+        <input type="radio" name={`${id}-mode`} checked={own} onChange={() => b.update([...path, 'channels'], ['desktop', 'ui'])} />
+        Only these channels:
+      </label>
+      {own ? (
+        <div className="rb-row" role="group" aria-label="Channels of this rule">
+          {shown.map((c) => (
+            <label key={c.id} className="check inline">
+              <input
+                type="checkbox"
+                checked={list.includes(c.id)}
+                onChange={(e) => b.update([...path, 'channels'], e.target.checked ? [...list, c.id] : list.filter((x) => x !== c.id))}
+              />
+              {c.name}
+            </label>
+          ))}
+        </div>
+      ) : null}
+      <Issues path={[...path, 'channels']} deep />
+      <div className="rb-field">
+        <label htmlFor={fieldId([...path, 'throughHolds'])}>During Do not disturb and quiet hours</label>
+        <select
+          id={fieldId([...path, 'throughHolds'])}
+          value={through === true ? 'through' : through === false ? 'held' : ''}
+          onChange={(e) => b.update([...path, 'throughHolds'], e.target.value === 'through' ? true : e.target.value === 'held' ? false : undefined)}
+        >
+          <option value="">as the settings say (high and urgent may go through)</option>
+          <option value="through">always goes through</option>
+          <option value="held">always held, even urgent (summarised after)</option>
+        </select>
+        <Issues path={[...path, 'throughHolds']} />
+      </div>
+      {own ? null : <RouteHint path={path} />}
+    </fieldset>
+  );
+}
+
 function ActionForm({ kind, path }: { kind: ActionKind; path: Path }) {
   switch (kind) {
     case 'notify':
@@ -121,7 +180,7 @@ function ActionForm({ kind, path }: { kind: ActionKind; path: Path }) {
             <CheckInput path={[...path, 'sound']} label="Play a sound" />
             <CheckInput path={[...path, 'own']} label="Its own notification (not merged with other rules' for the same event)" />
           </div>
-          <RouteHint path={path} />
+          <RoutingEditor path={path} />
         </>
       );
     case 'flag':
