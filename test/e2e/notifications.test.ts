@@ -80,7 +80,9 @@ uiTest('Do not disturb from the header holds notifications and releases them as 
   await held.nth(2).waitFor({ timeout: 10_000 });
   assert.equal(await held.count(), 3, 'three held, one per event (the failed build\'s two rules are one notification)');
   await page.getByRole('status').filter({ hasText: 'Holding notifications' }).waitFor();
+  await page.locator('.page-head').getByText(/· 3 held$/).waitFor();
   assert.equal(await toasts().getByText('Docs build passed').count(), 0, 'no toast while held');
+  assert.match(await held.first().innerText(), /held/, 'each shows its fate');
 
   await page.getByRole('combobox', { name: 'Do not disturb for' }).selectOption('off');
   const summary = inbox().locator('li.kind-summary');
@@ -88,6 +90,10 @@ uiTest('Do not disturb from the header holds notifications and releases them as 
   assert.equal(await summary.locator('.inbox-title').innerText(), '3 held: 3 webhooks');
   await toasts().getByText('3 held: 3 webhooks').waitFor();
   assert.equal(await inbox().locator('li.state-held').count(), 0, 'the held items moved into the summary');
+  await page.locator('.page-head').getByText(/held/).waitFor({ state: 'detached' });
+  // (The summary's toast lists the last titles in its body; no toast of its own for a held item.)
+  assert.equal(await toasts().locator('.toast-title', { hasText: '3 held: 3 webhooks' }).count(), 1, 'one summary');
+  assert.equal(await toasts().locator('.toast-title', { hasText: 'Docs build passed' }).count(), 0, 'the held items are not toasted one by one');
   await summary.getByRole('button', { name: 'Open 3' }).click();
   const inside = summary.getByRole('list');
   await inside.getByText('FAILED Release build failed').waitFor();
@@ -109,6 +115,8 @@ uiTest('a storm of notifications becomes one fold with every item inside', 90_00
   assert.ok(singles <= 4, `${singles} shown one by one before the storm folded`);
   await fold.getByRole('button', { name: /^Open \d+/ }).click();
   await fold.getByRole('list').locator('li').nth(Number(m[1]) - 1).waitFor();
+  assert.equal(await fold.getByRole('list').getByText('Matrix job 21 passed').count(), 1, 'the last item is inside the fold');
+  assert.equal(await toasts().locator('.toast-title', { hasText: 'Matrix job 21 passed' }).count(), 0, 'a folded item is not toasted on its own');
   const unread = await page.locator('.nav-badge').innerText();
   assert.ok(Number(unread) >= 3, `unread badge ${unread}`);
   // For the README: the fold closed again, the summary open, the toasts dismissed.
