@@ -282,6 +282,31 @@ test('a channel send given up for good (a dead letter) falls back to the fallbac
   assert.ok(why.fates.some((f) => f.fate === 'delivered' && /delivered to Mail to me \(fallback for Phone \(ntfy\)\)/.test(f.text)));
 });
 
+test('nothing held is lost while a channel is broken: the summary the hold ends with fails at the phone, falls back, and keeps every item', (t) => {
+  const queued: { channel: string; m: QueuedNotification }[] = [];
+  const channels: OutboundChannels = {
+    list: () => [{ id: 'phone', type: 'ntfy', name: 'Phone (ntfy)' }, { id: 'mail', type: 'email', name: 'Mail to me' }],
+    enqueue: (channel, m) => (queued.push({ channel, m }), true),
+    wake: () => {},
+    queued: () => 'pending',
+  };
+  const { center, offer, setFlag } = setup(t, (s) => {
+    s.routing.byPriority.normal = ['phone', 'ui'];
+    s.routing.fallback = 'mail';
+  }, channels);
+  setFlag('dnd');
+  for (let i = 0; i < 4; i++) offer({ eventId: `E-h${i}` });
+  assert.equal(queued.length, 0, 'nothing sent while held');
+  setFlag(null);
+  const summary = center.list({}).items.find((n) => n.kind === 'summary')!;
+  assert.deepEqual(queued.map((q) => [q.channel, q.m.id]), [['phone', summary.id]]);
+  center.channelOutcome(summary.id, 'phone', { kind: 'failed', attempts: 6, error: 'ntfy answered 500' });
+  assert.deepEqual(queued.map((q) => q.channel), ['phone', 'mail'], 'the fallback gets the summary');
+  assert.equal(center.list({ parentId: summary.id }).items.length, 4, 'every held item is inside the summary');
+  for (let i = 0; i < 4; i++) assert.ok(center.why(`E-h${i}`).fates.some((f) => f.fate === 'summarised'));
+  assert.ok(center.why('E-h0').fates.some((f) => f.fate === 'failed' && /failed at Phone \(ntfy\)/.test(f.text)), '"why" of a held item tells its summary\'s sends');
+});
+
 test('snooze brings a notification back; read clears the unread count', (t) => {
   const { center, pushed, offer, clock } = setup(t);
   const n = offer()!;
