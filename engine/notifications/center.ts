@@ -11,7 +11,6 @@ import type {
   NotificationSettings,
   NotificationStatus,
 } from '../../core/protocol.js';
-import type { OutgoingNotification } from '../../core/notification-channel.js';
 import { newId } from '../../core/ids.js';
 import { BUILT_IN_CHANNELS, isBuiltIn, type ChannelOutcome, type OutboundChannels } from './outbound-channels.js';
 import { categoryOfType } from './category.js';
