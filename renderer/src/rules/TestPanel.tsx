@@ -9,6 +9,7 @@ import { dateTime } from '../lib/format.js';
 import { useClient, usePush } from '../state.js';
 import { EventTitles, TraceView } from './TraceView.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { LabelledInput } from '../components/LabelledField.js';
 
 const MAX_SHOWN = 100;
 
@@ -61,14 +62,8 @@ export function TestPanel({ rule }: { rule: unknown }) {
       <h2>Test against history</h2>
       <p className="muted small">Runs this rule, as it is in the form now, over stored events. Nothing is sent, set or saved.</p>
       <div className="rb-row">
-        <div className="rb-field">
-          <label htmlFor="rb-test-since">Received from</label>
-          <input id="rb-test-since" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
-        </div>
-        <div className="rb-field">
-          <label htmlFor="rb-test-until">Until</label>
-          <input id="rb-test-until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
-        </div>
+        <LabelledInput className="rb-field" id="rb-test-since" label="Received from" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
+        <LabelledInput className="rb-field" id="rb-test-until" label="Until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
         <span className="muted small">{since || until ? '' : 'Empty: the last 7 days.'}</span>
         <button type="button" className="primary" onClick={() => void run()} disabled={busy}>
           {busy ? 'Testing…' : 'Test against history'}

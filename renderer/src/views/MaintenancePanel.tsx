@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { MaintenanceStatus, MaintenanceWindowInfo } from '../../../core/protocol.js';
 import { dateTime } from '../lib/format.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { LabelledField, LabelledInput } from '../components/LabelledField.js';
 import { useClient, usePush, useQuery, type Query } from '../state.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -97,10 +98,7 @@ export function MaintenancePanel({ status }: { status: Query<MaintenanceStatus> 
               void run(() => client.request('flags.set', { name: 'maintenance', ...(forHow.trim() ? { for: forHow.trim() } : {}) }));
             }}
           >
-            <div className="field">
-              <label htmlFor="maint-for">For</label>
-              <input id="maint-for" size={6} value={forHow} onChange={(e) => setForHow(e.target.value)} placeholder="1h" />
-            </div>
+            <LabelledInput id="maint-for" label="For" size={6} value={forHow} onChange={(e) => setForHow(e.target.value)} placeholder="1h" />
             <button type="submit" disabled={busy}>
               Start maintenance now
             </button>
@@ -138,17 +136,13 @@ export function MaintenancePanel({ status }: { status: Query<MaintenanceStatus> 
           void add();
         }}
       >
-        <div className="field">
-          <label htmlFor="maint-name">Name</label>
-          <input id="maint-name" value={name} placeholder="NAS updates" onChange={(e) => setName(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="maint-kind">Repeats</label>
+        <LabelledInput id="maint-name" label="Name" value={name} placeholder="NAS updates" onChange={(e) => setName(e.target.value)} />
+        <LabelledField id="maint-kind" label="Repeats">
           <select id="maint-kind" value={kind} onChange={(e) => setKind(e.target.value as 'recurring' | 'once')}>
             <option value="recurring">Weekly</option>
             <option value="once">Once</option>
           </select>
-        </div>
+        </LabelledField>
         {kind === 'recurring' ? (
           <>
             <fieldset className="field days" aria-label="Days">
@@ -160,31 +154,16 @@ export function MaintenancePanel({ status }: { status: Query<MaintenanceStatus> 
                 </label>
               ))}
             </fieldset>
-            <div className="field">
-              <label htmlFor="maint-start">From</label>
-              <input id="maint-start" type="time" value={start} onChange={(e) => setStart(e.target.value)} />
-            </div>
-            <div className="field">
-              <label htmlFor="maint-end">To</label>
-              <input id="maint-end" type="time" value={end} onChange={(e) => setEnd(e.target.value)} />
-            </div>
+            <LabelledInput id="maint-start" label="From" type="time" value={start} onChange={(e) => setStart(e.target.value)} />
+            <LabelledInput id="maint-end" label="To" type="time" value={end} onChange={(e) => setEnd(e.target.value)} />
           </>
         ) : (
           <>
-            <div className="field">
-              <label htmlFor="maint-from">Starts</label>
-              <input id="maint-from" type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />
-            </div>
-            <div className="field">
-              <label htmlFor="maint-until">Ends</label>
-              <input id="maint-until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
-            </div>
+            <LabelledInput id="maint-from" label="Starts" type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />
+            <LabelledInput id="maint-until" label="Ends" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
           </>
         )}
-        <div className="field">
-          <label htmlFor="maint-tags">Tags (optional)</label>
-          <input id="maint-tags" value={tags} placeholder="nas, home-lab" onChange={(e) => setTags(e.target.value)} />
-        </div>
+        <LabelledInput id="maint-tags" label="Tags (optional)" value={tags} placeholder="nas, home-lab" onChange={(e) => setTags(e.target.value)} />
         <button type="submit" className="primary" disabled={busy}>
           Add window
         </button>
