@@ -150,3 +150,30 @@ test('clock skew: the provider\'s clock is compared with ours and named when it 
     await skewed.close();
   }
 });
+
+for (const flavour of ['google', 'microsoft'] as const) {
+  test(`${flavour}'s documented token answers: signed in, refreshed (${flavour === 'google' ? 'the refresh token kept, none sent back' : 'the rotated refresh token kept'}), a revoked grant in the provider's words`, async () => {
+    const provider = await startOAuthServer({ flavour });
+    try {
+      const signIn = await beginSignIn('browser', { provider: 'generic', issuer: provider.issuer, clientId: provider.clientId, scopes: [MAIL] });
+      await visitAsBrowser(signIn.prompt.authorizationUrl!);
+      const grant = await signIn.done;
+      let stored: OAuthGrant | null = grant;
+      const source = new TokenSource({ key: `flavour-${flavour}`, load: () => stored, save: (g) => (stored = g) });
+      const fresh = await source.get(true);
+      assert.notEqual(fresh.token, grant.accessToken);
+      assert.ok(provider.isActive(fresh.token));
+      if (flavour === 'google') assert.equal(stored!.refreshToken, grant.refreshToken, 'Google sends no new refresh token: the one we have stays');
+      else assert.notEqual(stored!.refreshToken, grant.refreshToken, 'the rotated refresh token replaced the spent one');
+      assert.equal(stored!.account, 'alice@example.org', 'the address stays when a refresh answer has no ID token');
+      // Still refreshable with what was kept.
+      await source.get(true);
+
+      provider.revokeAll();
+      await assert.rejects(source.get(true), (e: OAuthError) => e.kind === 'signin-required' && /sign in again/.test(e.message) && (flavour === 'microsoft' ? /AADSTS70000/.test(e.message) : /expired or revoked/.test(e.message)));
+      assert.ok(stored!.revoked, 'remembered');
+    } finally {
+      await provider.close();
+    }
+  });
+}

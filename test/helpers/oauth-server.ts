@@ -19,6 +19,12 @@ export interface OAuthTestServerOptions {
   grantScopes?: (asked: string[]) => string[];
   /** Skew the Date header by this many ms (a server whose clock is off from ours). */
   dateOffsetMs?: number;
+  /**
+   * Answer the token endpoint as a real provider documents it: `google` (refresh answers carry no new refresh token,
+   * errors are a bare error + description), `microsoft` (ext_expires_in, rotated refresh tokens, AADSTS errors with
+   * error_codes, trace and correlation ids). Default: the RFCs' minimum.
+   */
+  flavour?: 'rfc' | 'google' | 'microsoft';
 }
 
 interface Issued {
@@ -71,7 +77,23 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', date: new Date(Date.now() + (opts.dateOffsetMs ?? 0)).toUTCString(), ...headers });
     res.end(JSON.stringify(body));
   };
-  const oauthError = (res: http.ServerResponse, error: string, description: string, status = 400) => json(res, status, { error, error_description: description });
+  const flavour = opts.flavour ?? 'rfc';
+  /** Microsoft identity platform: the AADSTS code leads the description, and error_codes repeats it as a number. */
+  const aadsts: Record<string, number> = { invalid_grant: 70000, invalid_client: 7000215, access_denied: 65004, authorization_pending: 70016, expired_token: 70019 };
+  const oauthError = (res: http.ServerResponse, error: string, description: string, status = 400) => {
+    if (flavour !== 'microsoft') return json(res, status, { error, error_description: description });
+    const code = aadsts[error] ?? 90000;
+    const trace = randomBytes(16).toString('hex');
+    json(res, status, {
+      error,
+      error_description: `AADSTS${code}: ${description} Trace ID: ${trace} Correlation ID: ${trace} Timestamp: ${new Date().toISOString()}`,
+      error_codes: [code],
+      timestamp: new Date().toISOString().replace('T', ' ').replace('Z', 'Z'),
+      trace_id: trace,
+      correlation_id: trace,
+      error_uri: `${server.origin}/error?code=${code}`,
+    });
+  };
   const readForm = async (req: http.IncomingMessage): Promise<URLSearchParams> => {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -95,6 +117,7 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     const at = token();
     access.set(at, { username: user.username, scope, expiresAt: Date.now() + lifetime * 1000, clientId: cid });
     const body: Record<string, unknown> = { access_token: at, token_type: 'Bearer', expires_in: lifetime, scope };
+    if (flavour === 'microsoft') body.ext_expires_in = lifetime;
     if (withRefresh) {
       const rt = token();
       refresh.set(rt, { username: user.username, scope, clientId: cid });
@@ -227,7 +250,13 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       const r = refresh.get(rt);
       if (!r) {
         counts.refused_refresh++;
-        return oauthError(res, 'invalid_grant', 'Token has been expired or revoked.');
+        return oauthError(res, 'invalid_grant', flavour === 'microsoft' ? "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access." : 'Token has been expired or revoked.');
+      }
+      // Google keeps the refresh token and sends none back; Microsoft (and the RFC default here) rotate it.
+      if (flavour === 'google') {
+        const body = issue(r.scope, r.clientId, false);
+        delete body.id_token;
+        return json(res, 200, body);
       }
       refresh.delete(rt); // rotation: the old refresh token is spent
       return json(res, 200, issue(r.scope, r.clientId));
