@@ -11,6 +11,7 @@ import { FilterError, parseFilter, parseFilters, type FilterStep } from './filte
 import { filterPage } from './filter-runner.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
+import { parseStep, renderPage, RenderError, type RenderStep } from './render.js';
 import { diffSummary } from '../../core/text-diff.js';
 
 const MIN_INTERVAL_MS = 60_000;
@@ -61,6 +62,23 @@ export const webConfigSchema = z.object({
         '"json:$.items[*].price" for JSON addresses, "remove:.ad, .cookie-banner", "regex:(?<price>\\d+\\.\\d+)" (keeps matches; named groups become fields), ' +
         '"ignore:^Updated" (drops matching lines), "sort".',
     }),
+  render: z
+    .boolean()
+    .default(false)
+    .meta({ label: 'Render with a browser', help: 'For pages built by JavaScript: load the page in Chromium (found on this machine) before reading it, and keep a screenshot with each version. Slower than a plain fetch.' }),
+  steps: z
+    .array(
+      z.string().superRefine((line, ctx) => {
+        const step = parseStep(line);
+        if (typeof step === 'string') ctx.addIssue({ code: 'custom', message: step });
+      }),
+    )
+    .default([])
+    .meta({
+      label: 'Browser steps',
+      help: 'With "Render with a browser": steps before reading, one per line — "click:#accept-cookies", "type:#search=laptop", "wait:.results" (a selector) or "wait:2s".',
+    }),
+  browserPath: z.string().trim().min(1).optional().meta({ label: 'Browser path', help: 'Chromium or Chrome to render with; empty: PANOPTES_CHROMIUM or the usual install locations.' }),
   ignoreWhitespace: z.boolean().default(true).meta({ label: 'Ignore spacing-only changes', help: 'A change that only adds or removes spaces or line breaks is not a change.' }),
   ignoreNumbers: z
     .boolean()
@@ -132,7 +150,17 @@ const definition: MonitorDefinition<WebConfig> = {
     const compareKey = (lines: string[]) =>
       hashLines(lines.map((l) => (ctx.config.ignoreWhitespace ? l.replace(/\s+/g, '') : l)).map((l) => (ctx.config.ignoreNumbers ? l.replace(/\d+(?:[.,]\d+)*/g, '#') : l)));
 
-    const check = async (signal: AbortSignal) => {
+    const renderSteps = ctx.config.steps.map((l) => parseStep(l) as RenderStep);
+    const fetchPage = async (signal: AbortSignal): Promise<{ body: Buffer; contentType: string; url: string; screenshot: Buffer | null }> => {
+      if (ctx.config.render) {
+        try {
+          const r = await renderPage(url, { steps: renderSteps, timeoutMs, maxBytes: MAX_PAGE_BYTES, browserPath: ctx.config.browserPath, signal });
+          return { body: Buffer.from(r.html), contentType: 'text/html; charset=utf-8', url: r.url, screenshot: r.screenshot };
+        } catch (err) {
+          if (err instanceof RenderError) throw new Error(`${err.message}; the last version is kept`);
+          throw err;
+        }
+      }
       let res;
       try {
         res = await ctx.fetch(url, { timeoutMs, maxBytes: MAX_PAGE_BYTES, signal, headers: { accept: 'text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8' } });
@@ -145,6 +173,12 @@ const definition: MonitorDefinition<WebConfig> = {
         throw new Error(`${url} sent "${contentType.split(';')[0]}", not a web page`);
       }
       if (looksBinary(res.body)) throw new Error(`${url} sent binary data, not a web page`);
+      return { body: res.body, contentType, url: res.url, screenshot: null };
+    };
+
+    const check = async (signal: AbortSignal) => {
+      const res = await fetchPage(signal);
+      const contentType = res.contentType;
       const charset = /charset=([^;\s]+)/i.exec(contentType)?.[1]?.replace(/"/g, '');
       let lines: string[];
       let extracted: Record<string, string>;
@@ -166,7 +200,7 @@ const definition: MonitorDefinition<WebConfig> = {
         return;
       }
       const previous = ctx.state.get<Baseline>('baseline');
-      const keepVersion = () => ctx.versions?.add(lines.join('\n'), { limits: { maxCount: ctx.config.keepVersions, maxAgeMs: ctx.config.keepDays * 86_400_000 } });
+      const keepVersion = () => ctx.versions?.add(lines.join('\n'), { screenshot: res.screenshot, limits: { maxCount: ctx.config.keepVersions, maxAgeMs: ctx.config.keepDays * 86_400_000 } });
       if (!previous) {
         current.versionId = keepVersion()?.id ?? null;
         ctx.state.set('baseline', current);

@@ -113,6 +113,7 @@ export function VersionsPanel({ monitorId, initialTo, onClose }: { monitorId: st
           <p className="diff-summary" aria-live="polite">
             {first ? 'The first version kept: nothing older to compare with.' : <>{diff.summary}</>}
           </p>
+          {diff.to.hasScreenshot ? <VersionScreenshot key={diff.to.id} version={diff.to} /> : null}
           {layout === 'inline' || first ? (
             <pre className="diff diff-inline" aria-label="Changes">
               <DiffParts parts={diff.parts} show="both" />
@@ -149,5 +150,28 @@ function DiffParts({ parts, show }: { parts: VersionDiff['parts']; show: 'both' 
         return <span key={i}>{p.value}</span>;
       })}
     </>
+  );
+}
+
+/** A rendered page's screenshot, kept with its version; fetched only when opened (it can be a few hundred KB). */
+function VersionScreenshot({ version }: { version: VersionInfo }) {
+  const client = useClient();
+  const [src, setSrc] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <details
+      className="version-screenshot"
+      onToggle={(e) => {
+        if (!(e.currentTarget as HTMLDetailsElement).open || src) return;
+        client.request('versions.get', { id: version.id }).then(
+          (v) => (v?.screenshot ? setSrc(`data:image/png;base64,${v.screenshot}`) : setError('No screenshot kept for this version.')),
+          (err: Error) => setError(err.message),
+        );
+      }}
+    >
+      <summary>Screenshot of the page at {dateTime(version.at)}</summary>
+      <ErrorBox message={error} />
+      {src ? <img src={src} alt={`The rendered page at ${dateTime(version.at)}`} /> : null}
+    </details>
   );
 }

@@ -1,0 +1,198 @@
+// The rendered fetch: pages built by JavaScript are loaded in a real Chromium (playwright-core drives a browser
+// found on the machine; nothing is downloaded), optional steps run (accept a cookie wall, type, wait for the
+// content), and the page's HTML after all that, and a screenshot of it, come back for the filter chain.
+//
+// What the browser may do: it starts with a fresh, empty profile that Playwright makes and removes (never the user's
+// own, so no cookies, logins or extensions), downloads, service workers and permissions off. The page's own
+// requests may go to the web, but a page on a public address may not reach loopback or private addresses (the
+// browser must not become a way into this machine or the home network), and only http(s) is fetched. The
+// whole render has the check's timeout; the browser is closed after every check, whatever happened.
+import { existsSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+
+export type RenderStep = { kind: 'click'; selector: string } | { kind: 'type'; selector: string; text: string } | { kind: 'wait'; selector: string } | { kind: 'sleep'; ms: number };
+
+/** One line of the steps field into a step, or what is wrong with it. */
+export function parseStep(line: string): RenderStep | string {
+  const m = /^(click|type|wait)\s*:\s*(.+)$/is.exec(line.trim());
+  if (!m) return `"${line}": write click:<selector>, type:<selector>=<text>, wait:<selector> or wait:2s`;
+  const kind = m[1]!.toLowerCase();
+  const arg = m[2]!.trim();
+  if (kind === 'click') return { kind, selector: arg };
+  if (kind === 'type') {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) return `"${line}": write type:<selector>=<text>, e.g. type:#search=laptop`;
+    return { kind, selector: arg.slice(0, eq).trim(), text: arg.slice(eq + 1) };
+  }
+  const d = /^(\d+(?:\.\d+)?)\s*(ms|s)$/.exec(arg);
+  if (d) {
+    const ms = Number(d[1]) * (d[2] === 's' ? 1000 : 1);
+    return ms > 60_000 ? `"${line}": wait at most 60s` : { kind: 'sleep', ms };
+  }
+  return { kind: 'wait', selector: arg };
+}
+
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/snap/bin/chromium',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+  'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe',
+];
+
+/** The browser to use: the configured one, PANOPTES_CHROMIUM, or the first usual install location that exists. */
+export function findBrowser(configured?: string): string | null {
+  if (configured) return existsSync(configured) ? configured : null;
+  const env = process.env.PANOPTES_CHROMIUM;
+  if (env && existsSync(env)) return env;
+  return CANDIDATES.find((p) => existsSync(p)) ?? null;
+}
+
+export class RenderError extends Error {
+  override name = 'RenderError';
+}
+
+export interface RenderOptions {
+  steps: readonly RenderStep[];
+  timeoutMs: number;
+  maxBytes: number;
+  browserPath?: string | undefined;
+  signal: AbortSignal;
+}
+
+export interface Rendered {
+  url: string;
+  html: string;
+  screenshot: Buffer;
+}
+
+export async function renderPage(url: string, options: RenderOptions): Promise<Rendered> {
+  const executablePath = findBrowser(options.browserPath);
+  if (!executablePath) {
+    throw new RenderError(
+      options.browserPath
+        ? `no browser at ${options.browserPath}; the rendered fetch needs Chromium or Chrome there`
+        : 'no Chromium or Chrome found on this machine (looked in the usual places and PANOPTES_CHROMIUM); install one or set the browser path, or turn off "Render with a browser"',
+    );
+  }
+  const pageIsPrivate = await isPrivateHost(new URL(url).hostname);
+  let browser: Browser | null = null;
+  const deadline = Date.now() + options.timeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  // Where the render is, so a timeout (which closes the browser under whatever was running) says what did not finish.
+  let phase: 'launch' | 'load' | 'step' = 'launch';
+  let stepIndex = 0;
+  let timedOut = false;
+  const onAbort = () => void browser?.close().catch(() => {});
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    onAbort();
+  }, options.timeoutMs);
+  const secs = `${Math.round(options.timeoutMs / 1000)} s`;
+  const timeoutMessage = () =>
+    phase === 'launch'
+      ? `the browser did not start within ${secs} (the check's timeout)`
+      : phase === 'load'
+        ? `${url} did not finish loading within ${secs} (the check's timeout)`
+        : `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): not done within the check's timeout (${secs}); is the selector right?`;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      // Chromium refuses to start its sandbox as root; everywhere else the sandbox stays on.
+      chromiumSandbox: process.getuid?.() !== 0,
+      args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-extensions'],
+      timeout: left(),
+    });
+    if (options.signal.aborted) throw options.signal.reason;
+    const context = await browser.newContext({ acceptDownloads: false, serviceWorkers: 'block', viewport: { width: 1280, height: 900 }, javaScriptEnabled: true });
+    const blocked: string[] = [];
+    await context.route('**/*', async (route) => {
+      const target = new URL(route.request().url());
+      if (target.protocol === 'data:' || target.protocol === 'blob:') return route.continue();
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+        blocked.push(target.href);
+        return route.abort('blockedbyclient');
+      }
+      if (!pageIsPrivate && (await isPrivateHost(target.hostname))) {
+        blocked.push(target.href);
+        return route.abort('blockedbyclient');
+      }
+      return route.continue();
+    });
+    const page = await context.newPage();
+    phase = 'load';
+    const response = await page.goto(url, { waitUntil: 'load', timeout: left() });
+    if (response && response.status() >= 400) throw new RenderError(`${url} answered HTTP ${response.status()}; not treated as a change`);
+    phase = 'step';
+    for (const [i, step] of options.steps.entries()) {
+      stepIndex = i;
+      if (step.kind === 'click') await page.click(step.selector, { timeout: left() });
+      else if (step.kind === 'type') await page.fill(step.selector, step.text, { timeout: left() });
+      else if (step.kind === 'wait') await page.waitForSelector(step.selector, { timeout: left() });
+      else await page.waitForTimeout(Math.min(step.ms, left()));
+    }
+    // Let what the steps started settle (a click that loads the content), within the time left.
+    await page.waitForLoadState('networkidle', { timeout: Math.min(5_000, left()) }).catch(() => {});
+    const html = await page.content();
+    if (Buffer.byteLength(html) > options.maxBytes) {
+      throw new RenderError(`the rendered page is larger than the ${Math.round(options.maxBytes / 1048576)} MiB a page may have; not read`);
+    }
+    const screenshot = await page.screenshot({ type: 'png', timeout: left() });
+    return { url: page.url(), html, screenshot };
+  } catch (err) {
+    if (err instanceof RenderError) throw err;
+    if (options.signal.aborted) throw options.signal.reason ?? err;
+    const msg = ((err as Error)?.message ?? String(err)).split('\n')[0]!;
+    if (timedOut || Date.now() >= deadline - 100 || /Timeout \d+ms exceeded/.test(msg)) throw new RenderError(timeoutMessage());
+    const where = phase === 'step' ? `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): ` : '';
+    throw new RenderError(where + describe(msg, url));
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', onAbort);
+    await browser?.close().catch(() => {});
+  }
+}
+
+function stepText(s: RenderStep): string {
+  return s.kind === 'sleep' ? `wait:${s.ms}ms` : s.kind === 'type' ? `type:${s.selector}` : `${s.kind}:${s.selector}`;
+}
+
+function describe(msg: string, url: string): string {
+  if (/ERR_CONNECTION_REFUSED/.test(msg)) return `${url}: connection refused (is it running?)`;
+  if (/ERR_NAME_NOT_RESOLVED/.test(msg)) return `${url}: not a known host name`;
+  return msg.replace(/^\w+\.\w+: /, '');
+}
+
+/** Loopback, private, link-local and unique-local addresses (and names that resolve to one). */
+export async function isPrivateHost(hostname: string): Promise<boolean> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  let addresses: string[];
+  if (isIP(host)) addresses = [host];
+  else {
+    try {
+      addresses = (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      return false; // the browser will fail to resolve it too
+    }
+  }
+  return addresses.some(isPrivateAddress);
+}
+
+function isPrivateAddress(a: string): boolean {
+  if (isIP(a) === 4) {
+    const [x, y] = a.split('.').map(Number) as [number, number];
+    return x === 127 || x === 10 || x === 0 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 169 && y === 254) || (x === 100 && y >= 64 && y <= 127);
+  }
+  const v6 = a.toLowerCase();
+  if (v6 === '::1' || v6 === '::') return true;
+  if (v6.startsWith('::ffff:')) return isPrivateAddress(v6.slice(7));
+  return /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
+}
