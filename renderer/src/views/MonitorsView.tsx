@@ -11,14 +11,24 @@ import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
 import { SignInPanel } from '../components/SignInPanel.js';
+import { RemoteMonitors } from '../fleet/RemoteMonitors.js';
 
-type Editing = { mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo };
+/** `remote`: the monitor is on another machine, changed by a signed change sent over the broker (engine/fleet/). */
+type Remote = { agentId: string; revision: string };
+type Editing = ({ mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo }) & { remote?: Remote };
 
 export function MonitorsView() {
   const monitors = useQuery('monitors.list', {});
   const types = useQuery('monitors.types', {});
   const [editing, setEditing] = useState<Editing | null>(null);
   const [choosing, setChoosing] = useState(false);
+  // Whose monitors are shown: this machine's (null) or an agent's deployed from here.
+  const [machine, setMachine] = useState<string | null>(null);
+  const fleet = useQuery('fleet.list', {});
+  usePush('fleet', (p) => {
+    if (!fleet.data?.machines.some((m) => m.agentId === p.agentId)) fleet.reload();
+  });
+  const machines = (fleet.data?.machines ?? []).filter((m) => m.paired);
 
   usePush('monitors', (list) => monitors.set(list));
   usePush('health', (h) =>
@@ -43,7 +53,7 @@ export function MonitorsView() {
         editing={editing}
         onDone={(saved) => {
           setEditing(null);
-          if (saved) monitors.set((prev) => [...(prev ?? []).filter((m) => m.id !== saved.id), saved]);
+          if (saved && !editing.remote) monitors.set((prev) => [...(prev ?? []).filter((m) => m.id !== saved.id), saved]);
         }}
       />
     );
@@ -52,10 +62,41 @@ export function MonitorsView() {
     <div className="page">
       <div className="page-head">
         <h1>Monitors</h1>
-        <button className="primary" onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
-          Add monitor
-        </button>
+        {machines.length ? (
+          <label className="machine-switch">
+            Machine{' '}
+            <select aria-label="Machine" value={machine ?? ''} onChange={(e) => setMachine(e.target.value || null)}>
+              <option value="">This machine</option>
+              {machines.map((m) => (
+                <option key={m.agentId} value={m.agentId}>
+                  {m.agentId}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        {machine === null ? (
+          <button className="primary" onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
+            Add monitor
+          </button>
+        ) : null}
       </div>
+      {machine !== null ? (
+        <RemoteMonitors
+          key={machine}
+          agentId={machine}
+          types={types.data ?? []}
+          onEdit={(type, monitor, revision) => setEditing(monitor ? { mode: 'edit', type, monitor, remote: { agentId: machine, revision } } : { mode: 'add', type, remote: { agentId: machine, revision } })}
+        />
+      ) : (
+        localList()
+      )}
+    </div>
+  );
+
+  function localList() {
+    return (
+      <>
       {choosing ? (
         <section className="type-picker" aria-label="Choose a monitor type">
           {types.error ? <div className="error-box">{types.error.message}</div> : null}
@@ -91,8 +132,9 @@ export function MonitorsView() {
               onRemoved={() => monitors.set((prev) => (prev ?? []).filter((x) => x.id !== m.id))} />
           ))}
       </ul>
-    </div>
-  );
+      </>
+    );
+  }
 }
 
 function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: MonitorInfo; onEdit(): void; onChanged(m: MonitorInfo): void; onRemoved(): void }) {
@@ -245,6 +287,15 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const save = async () => {
     const config = await collect();
     if (!config) return;
+    const remote = editing.remote;
+    if (remote) {
+      await attempt('save', async () => {
+        await client.request('fleet.saveMonitor', { agentId: remote.agentId, monitor: { ...(existing ? { id: existing.id, enabled: existing.enabled } : {}), type: editing.type.type, name: name.trim(), config }, ifRevision: remote.revision });
+        toasts.show({ title: `Sent “${name.trim()}” to ${remote.agentId}`, tone: 'info' });
+        onDone();
+      });
+      return;
+    }
     await attempt('save', async () => {
       const retentionDays = retention.trim() ? Number(retention) : null;
       let saved = existing
@@ -261,9 +312,15 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
       <div className="page-head">
         <h1>
           {existing ? `Edit ${existing.name}` : `Add ${editing.type.title} monitor`}
+          {editing.remote ? ` on ${editing.remote.agentId}` : ''}
         </h1>
       </div>
       <p className="muted">{editing.type.description}</p>
+      {editing.remote ? (
+        <p className="muted">
+          Sent to {editing.remote.agentId} as a signed change; it applies it when it is online. Passwords and tokens are never sent over the broker: set them on that machine.
+        </p>
+      ) : null}
       {editing.type.routes.map((r) =>
         r.url ? (
           <p key={r.describe} className="muted route-address">
@@ -310,7 +367,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
           secretsSet={existing?.secretsSet}
           onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
         />
-        {showSignIn ? (
+        {showSignIn && !editing.remote ? (
           <SignInPanel
             type={editing.type}
             monitor={existing}
@@ -356,7 +413,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
           ) : null}
         </div>
         <ErrorBox message={formError} />
-        <FormActions busy={busy} saveLabel={existing ? 'Save' : 'Add monitor'} testLabel="Test now" testingLabel="Testing…" onTest={() => void test()} onCancel={() => onDone()} />
+        <FormActions busy={busy} saveLabel={editing.remote ? `Send to ${editing.remote.agentId}` : existing ? 'Save' : 'Add monitor'} testLabel="Test now" testingLabel="Testing…" onTest={editing.remote ? undefined : () => void test()} onCancel={() => onDone()} />
       </form>
       {testResult ? (
         <section className="card" aria-label="Test result">

@@ -1,0 +1,129 @@
+import { useState } from 'react';
+import type { FleetMachineConfig, MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
+import { KindBadge } from '../components/KindBadge.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { useToasts } from '../components/Toasts.js';
+import { timeAgo } from '../lib/format.js';
+import { useClient, usePush, useQuery } from '../state.js';
+
+/**
+ * Another machine's monitors, edited from here: the list is the agent's configuration as it last published it (or
+ * as this desktop's unanswered change will make it), health comes from the agent's status, and every change is sent
+ * as a signed change the agent applies or refuses — the banner says which, and what waits for an agent that is away.
+ */
+export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[]; onEdit(type: MonitorTypeInfo, monitor: MonitorInfo | null, revision: string): void }) {
+  const { agentId, types } = props;
+  const client = useClient();
+  const toasts = useToasts();
+  const view = useQuery('fleet.get', { agentId }, agentId);
+  const forwarding = useQuery('forwarding.get', {});
+  const [choosing, setChoosing] = useState(false);
+  usePush('fleet', (p) => {
+    if (p.agentId === agentId) view.reload();
+  });
+  usePush('forwarding', (s) => {
+    if (forwarding.data) forwarding.set({ ...forwarding.data, status: s });
+  });
+
+  const v = view.data;
+  const peer = forwarding.data?.status.peers.find((p) => p.agentId === agentId);
+  const healthOf = (id: string) => peer?.monitors?.find((m) => m.id === id);
+  const fail = (e: Error) => toasts.show({ title: `Could not change ${agentId}`, body: e.message, tone: 'error' });
+  const send = (method: 'fleet.removeMonitor' | 'fleet.saveMonitor', params: Record<string, unknown>) =>
+    client.request(method as 'fleet.removeMonitor', { agentId, ifRevision: v?.revision, ...params } as never).then((next: FleetMachineConfig) => view.set(next), fail);
+
+  const asInfo = (m: Record<string, unknown>): MonitorInfo => {
+    const h = healthOf(String(m.id));
+    return {
+      ...(m as unknown as MonitorInfo),
+      secretsSet: [],
+      health: { monitorId: String(m.id), status: (h?.status ?? 'unknown') as MonitorInfo['health']['status'], message: h?.message ?? null, lastSuccess: null, lastError: null, lastErrorAt: null, nextRetry: null, consecutiveFailures: 0 },
+    };
+  };
+
+  return (
+    <section aria-label={`Monitors on ${agentId}`}>
+      <ErrorBox message={view.error?.message} />
+      {v ? <ChangeState view={v} online={peer?.state === 'online'} /> : null}
+      {v && !v.paired ? <div className="error-box">{agentId} takes changes from another desktop: deploy it from here to manage it.</div> : null}
+      <div className="actions remote-actions">
+        <button className="primary" disabled={!v?.paired} onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
+          Add monitor on {agentId}
+        </button>
+      </div>
+      {choosing && v ? (
+        <section className="type-picker" aria-label="Choose a monitor type">
+          {types.map((t) => (
+            <button key={t.type} className="type-card" onClick={() => props.onEdit(t, null, v.revision)}>
+              <KindBadge of={t.type} />
+              <strong>{t.title}</strong>
+              <span className="muted">{t.description}</span>
+            </button>
+          ))}
+        </section>
+      ) : null}
+      {v && v.monitors.length === 0 ? <div className="empty">No monitors on {agentId} yet.</div> : null}
+      <ul className="card-list" aria-label="Monitors">
+        {(v?.monitors ?? [])
+          .map(asInfo)
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((m) => (
+            <li key={m.id} className="card monitor-card" aria-label={`Monitor ${m.name}`} data-monitor={m.id}>
+              <div className="card-head">
+                <KindBadge of={m.type} />
+                <div className="grow">
+                  <strong>{m.name}</strong> <code className="muted">{m.id}</code>
+                </div>
+                <span className={`status status-${m.enabled ? m.health.status : 'paused'}`}>{m.enabled ? m.health.status : 'paused'}</span>
+              </div>
+              {m.health.message ? <p className="muted">{m.health.message}</p> : null}
+              <div className="actions">
+                <button
+                  disabled={!v?.paired}
+                  onClick={() => {
+                    const t = types.find((x) => x.type === m.type);
+                    if (t && v) props.onEdit(t, m, v.revision);
+                  }}
+                >
+                  Edit
+                </button>
+                <button disabled={!v?.paired} onClick={() => void send('fleet.saveMonitor', { monitor: { id: m.id, type: m.type, name: m.name, enabled: !m.enabled, config: m.config } })}>
+                  {m.enabled ? 'Pause' : 'Resume'}
+                </button>
+                <button
+                  className="danger"
+                  disabled={!v?.paired}
+                  onClick={() => {
+                    if (!confirm(`Remove the monitor “${m.name}” from ${agentId}?`)) return;
+                    void send('fleet.removeMonitor', { id: m.id });
+                  }}
+                >
+                  Remove
+                </button>
+              </div>
+            </li>
+          ))}
+      </ul>
+    </section>
+  );
+}
+
+/** What became of the last change sent, and what waits for an agent that is away. */
+function ChangeState({ view: v, online }: { view: FleetMachineConfig; online: boolean }) {
+  if (v.pending)
+    return (
+      <p className="notice" role="status" data-testid="fleet-change-state">
+        {online ? `Change ${v.pending.seq} sent to ${v.agentId}, waiting for its answer…` : `${v.agentId} is offline: change ${v.pending.seq} waits on the broker and is applied when it is back.`}
+      </p>
+    );
+  if (!v.last) return null;
+  return v.last.outcome === 'applied' ? (
+    <p className="muted" role="status" data-testid="fleet-change-state">
+      Change {v.last.seq} applied on {v.agentId} {timeAgo(v.last.at)} (revision {v.last.rev}).
+    </p>
+  ) : (
+    <p className="error-box" role="status" data-testid="fleet-change-state">
+      {v.agentId} refused {v.last.seq !== null ? `change ${v.last.seq}` : 'a change'} {timeAgo(v.last.at)}: {v.last.reason}
+    </p>
+  );
+}
