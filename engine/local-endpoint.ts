@@ -19,6 +19,17 @@ export interface ProtocolHost {
 }
 
 export const MAX_WS_MESSAGE = 4 * 1024 * 1024;
+/**
+ * Protocol connections at once (pages, the CLI, `panoptes tail`): all hold the token, so this only stops a runaway
+ * script; the pages a person opens stay far below it.
+ */
+export const MAX_PROTOCOL_CONNECTIONS = 64;
+/**
+ * What may wait unsent for one client: a page that stopped reading (a frozen tab, a suspended laptop's peer) would
+ * otherwise make the engine keep every push and answer for it. Past this it is disconnected; a page reconnects and
+ * reloads what it shows.
+ */
+export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Why `ws` closed a connection on a protocol error, said in the close frame (ws sends the status code alone). The
@@ -46,8 +57,11 @@ export interface ProtocolSocket {
   close(): void;
 }
 
-/** The protocol's WebSocket endpoint for a server listening on `port()` (known once it listens). */
-export function protocolSocket(opts: { host: ProtocolHost; token: string; port: () => number; log?: ((message: string) => void) | undefined }): ProtocolSocket {
+/**
+ * The protocol's WebSocket endpoint for a server listening on `port()` (known once it listens). `kept` is told of each
+ * authenticated connection, so the server's connection cap (base/connection-guard.ts) leaves it to this one.
+ */
+export function protocolSocket(opts: { host: ProtocolHost; token: string; port: () => number; log?: ((message: string) => void) | undefined; kept?: (socket: Duplex) => void }): ProtocolSocket {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_WS_MESSAGE,
@@ -68,13 +82,18 @@ export function protocolSocket(opts: { host: ProtocolHost; token: string; port: 
       const fromProtocol = offered.find((p) => p.startsWith('token.'))?.slice(6);
       const fromHeader = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
       if (!tokenMatches(opts.token, fromProtocol ?? fromHeader)) return reject(401, 'Unauthorized');
+      if (wss.clients.size >= MAX_PROTOCOL_CONNECTIONS) {
+        opts.log?.(`protocol connection refused: ${MAX_PROTOCOL_CONNECTIONS} are open`);
+        return reject(503, 'Service Unavailable');
+      }
+      opts.kept?.(socket);
       wss.handleUpgrade(req, socket, head, (ws) => {
         // A bad frame is one client's problem: ws closes that connection (with our reason) and reports it here. Without
         // a listener the 'error' event would be thrown and end the whole process.
         const close = ws.close.bind(ws);
         ws.close = (code?: number, reason?: string | Buffer) => close(code, reason ?? (code !== undefined ? CLOSE_REASONS[code] : undefined));
         ws.on('error', (err) => opts.log?.(`WebSocket closed after a protocol error: ${err.message}`));
-        opts.host.connect(wsChannel(ws));
+        opts.host.connect(wsChannel(ws, opts.log));
       });
     },
     close() {
@@ -84,10 +103,17 @@ export function protocolSocket(opts: { host: ProtocolHost; token: string; port: 
   };
 }
 
-export function wsChannel(ws: WebSocket): Channel {
+export function wsChannel(ws: WebSocket, log?: (message: string) => void): Channel {
   return {
     send: (m) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_UNSENT_BYTES) {
+        // The close frame would queue behind what the client does not read: the socket is ended at once.
+        log?.(`protocol client disconnected: too slow, ${Math.round(ws.bufferedAmount / 1024 / 1024)} MiB waiting unsent`);
+        ws.terminate();
+        return;
+      }
+      ws.send(JSON.stringify(m));
     },
     onMessage: (l) =>
       ws.on('message', (data) => {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { REQUEST_LIMITS } from '../base/request-limits.js';
+import { guardConnections } from '../base/connection-guard.js';
 import type { MonitorRoute } from '../core/monitor.js';
 import { protocolSocket, type ProtocolHost } from './local-endpoint.js';
 
@@ -32,7 +33,8 @@ export async function startRouteServer(routes: () => MonitorRoute[], port = 0, p
     deny(res, 404, 'not found');
   });
   let actual = 0;
-  const socket = protocol ? protocolSocket({ ...protocol, port: () => actual }) : null;
+  const guard = guardConnections(server, { onEvict: (n) => protocol?.log?.(`connection cap reached: closed the ${n} oldest unfinished or idle connection${n === 1 ? '' : 's'}`) });
+  const socket = protocol ? protocolSocket({ ...protocol, port: () => actual, kept: (s) => guard.keep(s) }) : null;
   if (socket) server.on('upgrade', (req, sock, head) => socket.upgrade(req, sock, head));
   else server.on('upgrade', (_req, sock) => sock.destroy());
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { REQUEST_LIMITS } from '../base/request-limits.js';
+import { guardConnections } from '../base/connection-guard.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,7 +88,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     serveStatic(uiDir, url.pathname, req, res, port);
   });
 
-  const protocol = protocolSocket({ host: opts.engine, token: opts.token, port: () => port, log: opts.log });
+  const guard = guardConnections(server, { onEvict: (n) => opts.log?.(`connection cap reached: closed the ${n} oldest unfinished or idle connection${n === 1 ? '' : 's'}`) });
+  const protocol = protocolSocket({ host: opts.engine, token: opts.token, port: () => port, log: opts.log, kept: (s) => guard.keep(s) });
   server.on('upgrade', (req, socket, head) => protocol.upgrade(req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
