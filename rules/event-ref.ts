@@ -67,6 +67,8 @@ const isSmall = (v: unknown) => typeof v === 'number' || typeof v === 'boolean' 
 
 function keptFields(fields: Record<string, unknown>, keep: RefFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // Stored events always have an object here; an event built elsewhere (a test, a replayed file) may not.
+  if (fields === null || typeof fields !== 'object') return out;
   if (keep === 'all') {
     const budget = { left: MAX_ALL_FIELDS };
     let n = 0;
