@@ -146,7 +146,7 @@ function Shell() {
               <span aria-hidden="true" className="nav-icon">
                 {v.icon}
               </span>
-              {v.label}
+              <span className="nav-label">{v.label}</span>
               {v.id === 'notifications' ? <UnreadBadge /> : null}
             </a>
           ))}

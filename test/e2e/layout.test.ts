@@ -58,6 +58,7 @@ uiTest('Esc closes the monitor type picker', 60_000, async () => {
 });
 
 uiTest('a paused monitor says so and offers Resume', 60_000, async () => {
+  await page.goto(`${agent.origin}/#/feed`);
   await page.goto(`${agent.origin}/#/monitors?add=rss`);
   await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Never reached');
   await page.getByLabel('Feed address').fill('http://127.0.0.1:9/feed.xml');

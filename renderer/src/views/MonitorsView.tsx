@@ -12,6 +12,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
 import { SignInPanel } from '../components/SignInPanel.js';
 import { RemoteMonitors } from '../fleet/RemoteMonitors.js';
+import { useShortcuts } from '../lib/keys.js';
 
 /** `remote`: the monitor is on another machine, changed by a signed change sent over the broker (engine/fleet/). */
 type Remote = { agentId: string; revision: string };
@@ -36,6 +37,7 @@ export function MonitorsView() {
   );
 
   const typeOf = (t: string) => types.data?.find((x) => x.type === t);
+  useShortcuts({ Escape: () => setChoosing(false) });
 
   // `#/monitors?add=mail` (the first-run guide's links) opens that type's add form.
   useEffect(() => {
@@ -152,8 +154,23 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
         <span className={`status status-${m.enabled ? h.status : 'paused'}`}>{m.enabled ? h.status : 'paused'}</span>
       </div>
       <dl className="meta compact">
-        <dt>Last success</dt>
-        <dd>{h.lastSuccess ? timeAgo(h.lastSuccess) : '—'}</dd>
+        {!m.enabled ? (
+          <>
+            <dt>Paused</dt>
+            <dd>not checking until you resume it</dd>
+          </>
+        ) : null}
+        {h.lastSuccess ? (
+          <>
+            <dt>Last success</dt>
+            <dd>{timeAgo(h.lastSuccess)}</dd>
+          </>
+        ) : m.enabled ? (
+          <>
+            <dt>Last success</dt>
+            <dd>none yet</dd>
+          </>
+        ) : null}
         {h.lastError ? (
           <>
             <dt>Last error</dt>

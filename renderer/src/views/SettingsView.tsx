@@ -55,6 +55,19 @@ export function SettingsView() {
 
   if (!draft) return <div className="page">{settings.error ? <div className="error-box">{settings.error.message}</div> : 'Loading…'}</div>;
 
+  // The theme is seen at once and kept at once (no Save): only the theme is sent, on the settings as saved, so other
+  // fields being edited stay unsaved drafts.
+  const chooseTheme = async (theme: Settings['theme']) => {
+    setDraft({ ...draft, theme });
+    applyTheme(theme);
+    if (!settings.data) return;
+    try {
+      await client.request('settings.update', { ...settings.data, theme });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
   const save = async () => {
     const next: Settings = {
       ...draft,
@@ -156,7 +169,7 @@ export function SettingsView() {
           <legend>Appearance</legend>
           <div className="field">
             <label htmlFor="theme">Theme</label>
-            <select id="theme" value={draft.theme} onChange={(e) => setDraft({ ...draft, theme: e.target.value as Settings['theme'] })}>
+            <select id="theme" value={draft.theme} onChange={(e) => void chooseTheme(e.target.value as Settings['theme'])}>
               <option value="system">Follow the system</option>
               <option value="light">Light</option>
               <option value="dark">Dark</option>
