@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { FleetMachineConfig, MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
 import { KindBadge } from '../components/KindBadge.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { TypePicker } from '../components/TypePicker.js';
 import { useToasts } from '../components/Toasts.js';
 import { timeAgo } from '../lib/format.js';
 import { useClient, usePush, useQuery } from '../state.js';
@@ -51,17 +52,7 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
           Add monitor on {agentId}
         </button>
       </div>
-      {choosing && v ? (
-        <section className="type-picker" aria-label="Choose a monitor type">
-          {types.map((t) => (
-            <button key={t.type} className="type-card" onClick={() => props.onEdit(t, null, v.revision)}>
-              <KindBadge of={t.type} />
-              <strong>{t.title}</strong>
-              <span className="muted">{t.description}</span>
-            </button>
-          ))}
-        </section>
-      ) : null}
+      {choosing && v ? <TypePicker types={types} onPick={(t) => props.onEdit(t, null, v.revision)} /> : null}
       {v && v.monitors.length === 0 ? <div className="empty">No monitors on {agentId} yet.</div> : null}
       <ul className="card-list" aria-label="Monitors">
         {(v?.monitors ?? [])

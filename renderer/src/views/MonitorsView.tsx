@@ -12,6 +12,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
 import { SignInPanel } from '../components/SignInPanel.js';
 import { RemoteMonitors } from '../fleet/RemoteMonitors.js';
+import { TypePicker } from '../components/TypePicker.js';
 import { useShortcuts } from '../lib/keys.js';
 
 /** `remote`: the monitor is on another machine, changed by a signed change sent over the broker (engine/fleet/). */
@@ -100,23 +101,14 @@ export function MonitorsView() {
     return (
       <>
       {choosing ? (
-        <section className="type-picker" aria-label="Choose a monitor type">
-          {types.error ? <div className="error-box">{types.error.message}</div> : null}
-          {(types.data ?? []).map((t) => (
-            <button
-              key={t.type}
-              className="type-card"
-              onClick={() => {
-                setChoosing(false);
-                setEditing({ mode: 'add', type: t });
-              }}
-            >
-              <KindBadge of={t.type} />
-              <strong>{t.title}</strong>
-              <span className="muted">{t.description}</span>
-            </button>
-          ))}
-        </section>
+        <TypePicker
+          types={types.data ?? []}
+          error={types.error?.message}
+          onPick={(t) => {
+            setChoosing(false);
+            setEditing({ mode: 'add', type: t });
+          }}
+        />
       ) : null}
       <ErrorBox message={monitors.error?.message} />
       {monitors.data && monitors.data.length === 0 ? (
