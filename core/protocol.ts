@@ -363,9 +363,9 @@ export interface FleetMachineConfig {
 }
 
 export interface FleetInfo {
-  /** This desktop's public key (what `panoptes deploy` gives an agent) and its short id. */
-  publicKey: string;
-  keyId: string;
+  /** This desktop's public key (what `panoptes deploy` gives an agent) and its short id; null until it deploys one. */
+  publicKey: string | null;
+  keyId: string | null;
   machines: { agentId: string; broker: string; paired: boolean; agentRevision: number; pending: boolean; last: FleetMachineConfig['last'] }[];
 }
 

@@ -14,7 +14,11 @@ export interface DeskSideOptions {
   broker: BrokerAddress;
   tls?: TlsFiles | undefined;
   clientId: string;
-  identity: FleetIdentity;
+  /**
+   * This desktop's key, or null while it has none (nothing deployed from here yet: then no agent is paired with it
+   * and nothing on the broker is its own). Asked again until there is one, so a first deploy needs no restart.
+   */
+  identity: () => FleetIdentity | null;
   log: Logger;
   onChange?: ((agentId: string) => void) | undefined;
 }
@@ -35,10 +39,15 @@ export class DeskSide {
   private readonly states = new Map<string, ConfigState>();
   /** This desktop's last change per agent, as the broker keeps it (retained) or as just sent. */
   private readonly sent = new Map<string, ConfigChange>();
-  private readonly publicKey;
+  private known: { identity: FleetIdentity; publicKey: ReturnType<typeof publicKeyFromText> } | null = null;
 
-  constructor(private readonly o: DeskSideOptions) {
-    this.publicKey = publicKeyFromText(o.identity.publicKey);
+  constructor(private readonly o: DeskSideOptions) {}
+
+  private me(): { identity: FleetIdentity; publicKey: ReturnType<typeof publicKeyFromText> } | null {
+    if (this.known) return this.known;
+    const identity = this.o.identity();
+    if (identity) this.known = { identity, publicKey: publicKeyFromText(identity.publicKey) };
+    return this.known;
   }
 
   get broker(): string {
@@ -72,10 +81,11 @@ export class DeskSide {
       // Only this desktop's own changes count as pending; anything else on that topic is someone else's business.
       if (!payload.length) this.sent.delete(where.agentId);
       else {
+        const me = this.me();
         try {
-          const c = openChange(payload, this.publicKey);
+          const c = me ? openChange(payload, me.publicKey) : null;
           const known = this.sent.get(where.agentId);
-          if (c.agentId === where.agentId && (!known || c.seq >= known.seq)) this.sent.set(where.agentId, c);
+          if (c && c.agentId === where.agentId && (!known || c.seq >= known.seq)) this.sent.set(where.agentId, c);
         } catch {
           /* not ours */
         }
@@ -106,7 +116,7 @@ export class DeskSide {
       agentId,
       revision: `${s.rev}.${p?.seq ?? 0}`,
       agentRevision: s.rev,
-      paired: s.controller === this.o.identity.keyId,
+      paired: s.controller === this.me()?.identity.keyId,
       monitors: (p?.monitors ?? s.monitors) as Record<string, unknown>[],
       rules: (p?.rules ?? s.rules) as Record<string, unknown>[],
       pending: p ? { seq: p.seq, issuedAt: p.issuedAt } : null,
@@ -122,7 +132,8 @@ export class DeskSide {
   async change(agentId: string, edit: (draft: { monitors: Record<string, unknown>[]; rules: Record<string, unknown>[] }) => void, ifRevision?: string): Promise<MachineConfig> {
     const s = this.states.get(agentId);
     if (!s) throw new Error(`agent ${agentId} has not published its configuration on ${this.o.broker.url}`);
-    if (s.controller !== this.o.identity.keyId) throw new Error(`agent ${agentId} takes changes from another desktop (key ${s.controller}); deploy it from here to manage it`);
+    const me = this.me();
+    if (!me || s.controller !== me.identity.keyId) throw new Error(`agent ${agentId} takes changes from another desktop (key ${s.controller}); deploy it from here to manage it`);
     if (!this.client || !this.connected) throw new Error(`not connected to the broker ${this.o.broker.url}; try again when it is back`);
     const view = this.view(agentId)!;
     if (ifRevision !== undefined && ifRevision !== view.revision) {
@@ -141,7 +152,7 @@ export class DeskSide {
       monitors: draft.monitors as ConfigChange['monitors'],
       rules: draft.rules as ConfigChange['rules'],
     };
-    await this.client.publishAsync(configSetTopic(agentId), signChange(change, this.o.identity.privateKey), { qos: 1, retain: true });
+    await this.client.publishAsync(configSetTopic(agentId), signChange(change, me.identity.privateKey), { qos: 1, retain: true });
     this.sent.set(agentId, change);
     this.o.onChange?.(agentId);
     return this.view(agentId)!;

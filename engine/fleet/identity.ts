@@ -20,18 +20,27 @@ function fromPrivate(privateKey: KeyObject): FleetIdentity {
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
-/** This data folder's fleet key, made (and written 0600) when there is none yet. */
+/**
+ * This data folder's fleet key, or null when it has none: a desktop that only receives events, or has deployed
+ * nothing yet, has no use for a private key, so reading never makes one.
+ */
+export function loadIdentity(dataDir: string): FleetIdentity | null {
+  const file = path.join(dataDir, FLEET_KEY_FILE);
+  if (!existsSync(file)) return null;
+  chmodSync(file, 0o600);
+  try {
+    return fromPrivate(createPrivateKey(readFileSync(file, 'utf8')));
+  } catch (err) {
+    // Never replace a key silently: every agent paired with it would stop taking changes.
+    throw new Error(`${file} is not a usable key (${(err as Error).message}); restore it from a backup, or remove it and deploy your agents again`);
+  }
+}
+
+/** This data folder's fleet key, made (and written 0600) when there is none yet: deploying an agent pairs it with it. */
 export function loadOrCreateIdentity(dataDir: string): FleetIdentity {
   const file = path.join(dataDir, FLEET_KEY_FILE);
-  if (existsSync(file)) {
-    chmodSync(file, 0o600);
-    try {
-      return fromPrivate(createPrivateKey(readFileSync(file, 'utf8')));
-    } catch (err) {
-      // Never replace a key silently: every agent paired with it would stop taking changes.
-      throw new Error(`${file} is not a usable key (${(err as Error).message}); restore it from a backup, or remove it and deploy your agents again`);
-    }
-  }
+  const known = loadIdentity(dataDir);
+  if (known) return known;
   const { privateKey } = generateKeyPairSync('ed25519');
   const tmp = file + '.tmp';
   writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });

@@ -15,7 +15,7 @@ import type { PeerBook } from './peers.js';
 import type { Logger } from '../../core/log.js';
 import { RemoteConfigAgent } from '../fleet/agent-side.js';
 import { DeskSide } from '../fleet/desk-side.js';
-import { loadOrCreateIdentity } from '../fleet/identity.js';
+import { loadIdentity } from '../fleet/identity.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -236,7 +236,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         broker: broker.address,
         tls: broker.tls,
         clientId: `panoptes-ctl-${toAgentId(engine.agentId)}-${desks.length}`,
-        identity: loadOrCreateIdentity(engine.dataDir),
+        identity: () => loadIdentity(engine.dataDir),
         log,
         onChange: overrides.onFleetChange,
       });

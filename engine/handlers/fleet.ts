@@ -3,7 +3,7 @@ import { MONITOR_ID, monitorIdFor } from '../../core/config/schema.js';
 import { ConfigInvalidError, parseMonitorConfig, secretFields } from '../../core/monitor-host.js';
 import { validateRule } from '../../rules/index.js';
 import { FleetConflict, type DeskSide } from '../fleet/desk-side.js';
-import { loadOrCreateIdentity } from '../fleet/identity.js';
+import { loadIdentity } from '../fleet/identity.js';
 import type { HandlerHost } from './host.js';
 
 /**
@@ -28,14 +28,14 @@ export function fleetHandlers(engine: HandlerHost) {
   };
   return {
     'fleet.list': () => {
-      const id = loadOrCreateIdentity(engine.dataDir);
+      const id = loadIdentity(engine.dataDir);
       const machines = engine.forwarding.desks().flatMap((d) =>
         d.agents().map((agentId) => {
           const v = d.view(agentId)!;
           return { agentId, broker: d.broker, paired: v.paired, agentRevision: v.agentRevision, pending: v.pending !== null, last: v.last };
         }),
       );
-      return { publicKey: id.publicKey, keyId: id.keyId, machines };
+      return { publicKey: id?.publicKey ?? null, keyId: id?.keyId ?? null, machines };
     },
     'fleet.get': (p) => deskOf(p.agentId).view(p.agentId)!,
     'fleet.saveMonitor': async (p) => {
