@@ -13,6 +13,7 @@ commands:
   monitor test <type> --config JSON
                             dry run: print the events a monitor would emit now (one JSON line each)
   monitor types             list the monitor types
+  monitor signin|signout ID sign a monitor in with OAuth by a code entered on another device (headless agents), or out
   rules validate|import|export FILE
                             check, load or save rules
   replay --rules FILE --events FILE.jsonl [--flags a=true] [--until ISO]

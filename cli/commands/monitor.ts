@@ -2,14 +2,24 @@ import { parseFlags, writeLine, type CliIO } from '../io.js';
 import { loadMonitorTypes } from '../../engine/monitor-registry.js';
 import { dryRunMonitor, ConfigInvalidError } from '../../core/monitor-host.js';
 import { createLogger } from '../../core/log.js';
+import { signInCommand, signOutCommand } from '../sign-in.js';
 
 const USAGE = `usage: panoptes monitor test <type> --config JSON [--secrets JSON] [--timeout SECONDS]
        panoptes monitor types
-"test" prints, one JSON line each, the events the monitor would emit right now, as if all of it were new; it changes nothing.`;
+       panoptes monitor signin <id>
+       panoptes monitor signout <id>
+"test" prints, one JSON line each, the events the monitor would emit right now, as if all of it were new; it changes nothing.
+"signin" signs a monitor in with OAuth (a mail account with Google, Microsoft or another provider) without a browser
+on this machine: it prints an address and a code to enter on any device, waits, and keeps the sign-in in the secret
+store of the Panoptes running on the data folder (or, when none runs, in its 0600 secrets.json for the next start).
+"signout" forgets the sign-in.`;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const { flags, positional } = parseFlags(args, { config: 'string', secrets: 'string', timeout: 'number' }, USAGE);
   const [sub, type, ...extra] = positional;
+  if ((sub === 'signin' || sub === 'signout') && type && !extra.length && !flags.config && !flags.secrets) {
+    return sub === 'signin' ? signInCommand(type, io) : signOutCommand(type, io);
+  }
   const log = createLogger('monitor', 'error', (l) => io.stderr.write(l + '\n'));
   const types = await loadMonitorTypes(log);
   if (sub === 'types' && !type) {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, startAgent } from '../helpers/agent-process.js';
 import { connectProtocol } from '../helpers/protocol-client.js';
@@ -53,7 +53,7 @@ function signInCli(args: string[], enter: (userCode: string) => void): Promise<{
   });
 }
 
-const storedGrant = (dir: string) => parseGrant(JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8'))['mail:work']?.oauthGrant);
+const storedGrant = (dir: string) => (existsSync(path.join(dir, 'secrets.json')) ? parseGrant(JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8'))['mail:work']?.oauthGrant) : null);
 
 test('monitor signin through a running agent: the device code is printed, the grant reaches the agent, mail arrives', async (t) => {
   const dir = tempDir(t);
