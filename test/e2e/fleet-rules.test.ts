@@ -1,0 +1,126 @@
+/**
+ * Rules and the fleet, in Debian's Chromium against the real headless agent (the desktop) and a real Mosquitto, with
+ * two Panoptes engines forwarding to it: "pi" (paired with the desktop's key, as `panoptes deploy` pairs it) and
+ * "nas". A rule built in the rule builder for pi's events only ("On machine") fires on an event from pi and not on
+ * the same event from nas.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { Engine } from '../../engine/engine.js';
+import { silentLogger } from '../../core/log.js';
+import { newId } from '../../core/ids.js';
+import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
+import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
+import { waitFor } from '../helpers/tmp.js';
+import { launchChromium, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+
+const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
+
+let broker: Mosquitto;
+let desktop: Agent;
+let api: ProtocolClient;
+let publicKey = '';
+const engines: Record<string, Engine> = {};
+const dirs: Record<string, string> = {};
+let browser: Browser;
+let page: Page;
+let watch: PageWatch;
+
+before(async () => {
+  if (skip) return;
+  broker = await startMosquitto({ persistence: true });
+  desktop = await startAgent((dir) => {
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
+    publicKey = loadOrCreateIdentity(dir).publicKey;
+  });
+  api = await connectProtocol({ port: Number(new URL(desktop.origin).port), token: desktop.token });
+  for (const id of ['pi', 'nas']) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `panoptes-e2e-${id}-`));
+    dirs[id] = dir;
+    const fleet = id === 'pi' ? { fleet: { controller: { publicKey, pairing: 'pair-pi-rules-0001' } } } : {};
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { forward: { url: broker.url, agentId: id } }, ...fleet }));
+    engines[id] = await Engine.open({ dataDir: dir, log: silentLogger, agentId: id });
+  }
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  page = await context.newPage();
+  watch = watchPage(page);
+});
+
+after(async () => {
+  await browser?.close();
+  api?.close();
+  for (const e of Object.values(engines)) await e.close().catch(() => {});
+  await desktop?.stop();
+  await broker?.close();
+  for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+});
+
+const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout, skip }, fn);
+
+/** An event made on one of the machines (forwarded to the desktop through the broker). */
+const emitOn = (agentId: string, title: string) => {
+  const now = new Date().toISOString();
+  return engines[agentId]!.ingest({ id: newId(), ts: now, receivedAt: now, source: 'rss:news', type: 'feed.item', title, body: '', url: null, fields: {}, tags: [] });
+};
+
+const storedOnDesktop = (title: string) =>
+  waitFor(async () => {
+    const r = await api.call<{ events: { title: string; origin?: { agentId: string } }[] }>('events.list', { limit: 50 });
+    return r.events.find((e) => e.title === title) ?? null;
+  }, `"${title}" stored on the desktop`, 60_000);
+
+const firedTitles = async (ruleId: string) => {
+  const r = await api.call<{ traces: { actions: { notify?: { title: string } }[] }[] }>('traces.list', { ruleId, limit: 50 });
+  return r.traces.flatMap((t) => t.actions.map((a) => a.notify?.title ?? '?')).sort();
+};
+
+uiTest('a rule built for one machine ("On machine") fires on its events and not on the same events from another machine', 240_000, async () => {
+  await page.goto(desktop.url);
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  // Both machines are known to the desktop (their retained status) before the builder offers them.
+  await waitFor(async () => {
+    const f = await api.call<{ status: { peers: { agentId: string }[] } }>('forwarding.get', {});
+    return ['nas', 'pi'].every((id) => f.status.peers.some((p) => p.agentId === id)) || null;
+  }, 'pi and nas seen by the desktop', 60_000);
+
+  await page.getByRole('link', { name: 'Rules' }).click();
+  await page.getByRole('button', { name: 'New rule' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('News from pi');
+  const trigger = page.getByRole('region', { name: 'Trigger' });
+  const machine = trigger.getByLabel('On machine');
+  // The known machines are offered, besides any machine and a pattern.
+  const offered = await machine.locator('option').allTextContents();
+  assert.ok(offered.includes('pi') && offered.includes('nas') && offered.includes('Any machine'), offered.join(', '));
+  await machine.selectOption('pi');
+  await page.getByText('The engine accepts this rule.').waitFor();
+  await page.getByRole('tab', { name: 'JSON' }).click();
+  const json = JSON.parse(await page.getByLabel('Rule JSON').inputValue()) as { when: Record<string, string> };
+  assert.equal(json.when.agent, 'pi');
+  await page.getByRole('tab', { name: 'Form' }).click();
+  // A glob is a pattern of machines; back to one machine after.
+  await trigger.getByLabel('…or a machine pattern').fill('pi*');
+  await page.getByText('The engine accepts this rule.').waitFor();
+  assert.equal(await machine.inputValue(), 'pi*');
+  await trigger.getByLabel('…or a machine pattern').fill('pi');
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  const card = page.getByRole('listitem', { name: 'Rule News from pi' });
+  await card.waitFor();
+  // The rule's summary says which machine.
+  await card.getByText(/on machine pi\b/).waitFor();
+
+  // nas first: stored before pi's event, so processed before it (rules run in store order).
+  await emitOn('nas', 'Kernel 6.12 (nas)');
+  await storedOnDesktop('Kernel 6.12 (nas)');
+  await emitOn('pi', 'Kernel 6.12 (pi)');
+  const fromPi = await storedOnDesktop('Kernel 6.12 (pi)');
+  assert.equal(fromPi.origin?.agentId, 'pi');
+  await waitFor(async () => ((await firedTitles('news-from-pi')).length ? true : null), 'the rule fired on pi\'s event', 60_000);
+  assert.deepEqual(await firedTitles('news-from-pi'), ['Kernel 6.12 (pi)']);
+  assert.deepEqual(watch.problems, []);
+});
