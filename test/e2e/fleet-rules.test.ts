@@ -76,8 +76,8 @@ const storedOnDesktop = (title: string) =>
   }, `"${title}" stored on the desktop`, 60_000);
 
 const firedTitles = async (ruleId: string) => {
-  const r = await api.call<{ traces: { actions: { notify?: { title: string } }[] }[] }>('traces.list', { ruleId, limit: 50 });
-  return r.traces.flatMap((t) => t.actions.map((a) => a.notify?.title ?? '?')).sort();
+  const r = await api.call<{ traces: { trace: { actions: { notify?: { title: string } }[] } }[] }>('traces.list', { ruleId, limit: 50 });
+  return r.traces.flatMap((t) => t.trace.actions.map((a) => a.notify?.title ?? '?')).sort();
 };
 
 uiTest('a rule built for one machine ("On machine") fires on its events and not on the same events from another machine', 240_000, async () => {

@@ -36,6 +36,8 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
   const types = useQuery('monitors.types', {});
   const monitors = useQuery('monitors.list', {});
   const flags = useQuery('flags.list', {});
+  const forwarding = useQuery('forwarding.get', {});
+  const machines = useMemo(() => [...new Set((forwarding.data?.status.peers ?? []).map((p) => p.agentId))].sort(), [forwarding.data]);
   const whenType = getIn(rule, ['when', 'type']);
   const whenSource = getIn(rule, ['when', 'source']);
   const sampleKey = `${String(whenType)}|${String(whenSource)}`;
@@ -95,6 +97,7 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     fields,
     types: types.data ?? [],
     monitors: monitors.data ?? [],
+    machines,
     previewEventId: previewId,
   };
 

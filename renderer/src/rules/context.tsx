@@ -25,6 +25,8 @@ export interface Builder {
   fields: FieldSuggestion[];
   types: MonitorTypeInfo[];
   monitors: MonitorInfo[];
+  /** The other machines this one knows (their agent ids, from the fleet's inventory), for `when.agent`. */
+  machines: string[];
   previewEventId: string | null;
 }
 

@@ -5,7 +5,10 @@ import { DAYS, fieldId, getIn, isObject, newPattern, patternKind, type Json, typ
 
 const DURATION_HINT = 'e.g. 10m, 2h, 1d';
 
-/** Source (one of the user's monitors) and event type (from the monitor types' documentation), or a glob. */
+/**
+ * Source (one of the user's monitors), event type (from the monitor types' documentation) and machine (the agents
+ * this one hears from; left at "Any machine" the rule takes events made here too), each also as a glob.
+ */
 export function WhenPicker({ path, label }: { path: Path; label: string }) {
   const b = useBuilder();
   const source = getIn(b.rule, [...path, 'source']);
@@ -17,7 +20,10 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
   const knownSource = typeof source !== 'string' || source === '*' || b.monitors.some((m) => m.id === source);
   const sid = fieldId([...path, 'source']);
   const tid = fieldId([...path, 'type']);
-  const set = (k: 'source' | 'type', v: string) => b.update([...path, k], v === '' ? undefined : v);
+  const agent = getIn(b.rule, [...path, 'agent']);
+  const knownAgent = typeof agent !== 'string' || b.machines.includes(agent);
+  const aid = fieldId([...path, 'agent']);
+  const set = (k: 'source' | 'type' | 'agent', v: string) => b.update([...path, k], v === '' ? undefined : v);
   const groups = typeGroups(kinds);
   return (
     <div className="rb-row rb-when" role="group" aria-label={label}>
@@ -52,6 +58,24 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
         <Issues path={[...path, 'type']} />
       </div>
       <TextInput path={[...path, 'type']} id={`${tid}-pattern`} label="…or a type pattern" mono placeholder="e.g. mail.*" className="rb-narrow" />
+      {/* Only where there are other machines (or the rule already names one): one machine's rules need no such field. */}
+      {b.machines.length || agent !== undefined ? (
+        <>
+          <div className="rb-field">
+            <label htmlFor={aid}>On machine</label>
+            <select id={aid} value={typeof agent === 'string' ? agent : ''} onChange={(e) => set('agent', e.target.value)}>
+              <option value="">Any machine</option>
+              {b.machines.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+              {!knownAgent ? <option value={String(agent)}>pattern: {String(agent)}</option> : null}
+            </select>
+          </div>
+          <TextInput path={[...path, 'agent']} id={`${aid}-pattern`} label="…or a machine pattern" mono placeholder="e.g. pi-*" className="rb-narrow" />
+        </>
+      ) : null}
       <Issues path={path} />
     </div>
   );

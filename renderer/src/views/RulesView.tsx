@@ -13,7 +13,7 @@ interface RuleLike {
   id: string;
   name?: string;
   enabled?: boolean;
-  when?: { source?: string; type?: string };
+  when?: { source?: string; type?: string; agent?: string };
   then?: unknown[];
   [k: string]: unknown;
 }
@@ -157,7 +157,8 @@ export function RulesView() {
               <div className="grow">
                 <strong>{r.name ?? r.id}</strong> <code className="muted">{r.id}</code>
                 <div className="muted small">
-                  when {r.when?.type ?? 'any type'} from {r.when?.source ?? 'any source'} → {(r.then ?? []).map((a) => Object.keys(a as object)[0]).join(', ') || 'no action'}
+                  when {r.when?.type ?? 'any type'} from {r.when?.source ?? 'any source'}
+                  {r.when?.agent !== undefined ? ` on machine ${r.when.agent === '*' ? 'any' : r.when.agent}` : ''} → {(r.then ?? []).map((a) => Object.keys(a as object)[0]).join(', ') || 'no action'}
                 </div>
               </div>
               <button className="small" disabled={i === 0} aria-label={`Move ${r.name ?? r.id} up`} onClick={() => void move(i, -1)}>
