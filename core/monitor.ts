@@ -35,6 +35,12 @@ export interface MonitorDefinition<C = any> {
   routes?: MonitorRoute[];
   create(ctx: MonitorContext<C>): MonitorInstance;
   /**
+   * A field the form can look up before saving (weather: a place name → the places of that name with their
+   * coordinates). The form offers a button beside that field, shows the choices and fills in the chosen one's values;
+   * what cannot be found is told at that field.
+   */
+  lookup?: MonitorLookup;
+  /**
    * Plug-ins that sign in with OAuth (mail with Google or Microsoft): which provider and app a config (as the form
    * holds it, possibly incomplete) signs in with, and the secret field the resulting grant is kept in. The engine
    * runs the sign-in; the plug-in only says what to ask for.
@@ -54,6 +60,30 @@ export interface MonitorDefinition<C = any> {
     providerField?: string;
     providerNames?: Record<string, string>;
   };
+}
+
+/** See `MonitorDefinition.lookup`. */
+export interface MonitorLookup {
+  /** The config field whose text is looked up ("place"). */
+  field: string;
+  /** The button's words ("Find place"). */
+  label: string;
+  /** What the list of choices is called ("Places found"). */
+  choicesLabel: string;
+  /** The fields a choice fills in besides `field` ("latitude", "longitude"). */
+  fills: string[];
+  /**
+   * The choices for `query`, best first; throws with a message for the user (nothing of that name, the service
+   * unreachable). `config` is the form's config as it stands (possibly incomplete: a self-hosted service's address).
+   */
+  search(query: string, config: Record<string, unknown>, tools: { fetch: MonitorContext['fetch']; signal: AbortSignal }): Promise<LookupChoice[]>;
+}
+
+/** One thing a lookup found: its name in full, a line about it, and the config values choosing it sets. */
+export interface LookupChoice {
+  label: string;
+  detail: string;
+  values: Record<string, unknown>;
 }
 
 /** One rule action a monitor type provides. `P`: its parameters as a rule writes them. */

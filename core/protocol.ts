@@ -111,6 +111,8 @@ export interface MonitorTypeInfo {
     /** The form fields the sign-in reads (provider, client id…): the form puts "Sign in" after them. */
     fields: string[];
   } | null;
+  /** A field the form looks up with `monitors.lookup` (weather: the place), the button's words and what a choice fills in. */
+  lookup?: { field: string; label: string; choicesLabel: string; fills: string[] } | null;
 }
 
 /** One stored version of what a monitor watches (a web page's text). */
@@ -506,6 +508,11 @@ export const requests = {
   'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional(), signInId: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
   /** Every problem of a config at once (the type's whole schema), without saving or running anything; with `id`, its stored secrets count as given. */
   'monitors.validate': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ issues: ValidationIssue[] }>() },
+  /**
+   * Look up the text of the type's lookup field (a place name): the choices, best first, each with the config values
+   * choosing it sets. Nothing found or the service unreachable: code `unavailable`, with an issue at the field.
+   */
+  'monitors.lookup': { params: z.object({ type: z.string(), query: z.string(), config: record.optional() }), result: returns<{ choices: { label: string; detail: string; values: Record<string, unknown> }[] }>() },
   'monitors.checkNow': { params: z.object({ id: z.string() }), result: returns<{ started: boolean }>() },
   /** Feeds already watched are `skipped`; `refused` (only when some were) names addresses the rss type does not take, and why. */
   'monitors.importOpml': {

@@ -6,7 +6,11 @@ import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/s
 import { parseOpml, buildOpml, discoverFeeds } from '../monitor-registry.js';
 import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../opml-import.js';
 import type { HandlerHost } from './host.js';
+import { boundedFetch } from '../../base/http.js';
 import { monitorInfoOf, type SignIns } from '../sign-ins.js';
+
+/** A form waits on a lookup (a place name): past this it is told the service did not answer. */
+const LOOKUP_TIMEOUT_MS = 15_000;
 
 export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
   const handlers = {
@@ -29,6 +33,7 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
               fields: [...new Set([...(d.oauth.providerField ? [d.oauth.providerField] : []), ...Object.values(d.oauth.fields ?? {})])],
             }
           : null,
+        lookup: d.lookup ? { field: d.lookup.field, label: d.lookup.label, choicesLabel: d.lookup.choicesLabel, fills: d.lookup.fills } : null,
       })),
     'monitors.list': () => engine.config.current.monitors.map((m) => monitorInfo(engine, m)),
     'monitors.add': async (p) => {
@@ -105,6 +110,21 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       } catch (err) {
         if (err instanceof ConfigInvalidError) return { issues: err.issues };
         throw err;
+      }
+    },
+    'monitors.lookup': async (p) => {
+      const lookup = engine.definitions.get(p.type)?.lookup;
+      if (!lookup) throw new RequestError('invalid', `monitor type "${p.type}" has nothing to look up`);
+      const query = p.query.trim();
+      const at = `$.config.${lookup.field}`;
+      if (!query) throw new RequestError('invalid', 'nothing to look up', [{ path: at, message: 'Type what to look up first' }]);
+      const signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS);
+      try {
+        const choices = await lookup.search(query, p.config ?? {}, { fetch: (url, options) => boundedFetch(url, { timeoutMs: LOOKUP_TIMEOUT_MS, ...options }, signal), signal });
+        return { choices };
+      } catch (err) {
+        const message = (err as Error).message;
+        throw new RequestError('unavailable', message, [{ path: at, message }]);
       }
     },
     'monitors.checkNow': (p) => ({ started: engine.host.checkNow(p.id) }),

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import type { NewEvent } from '../../core/event.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
-import { DEFAULT_FORECAST_URL, DEFAULT_GEOCODING_URL, fetchForecast, geocode, HOURS_AHEAD, type Forecast, type Place, type Units } from './open-meteo.js';
+import { DEFAULT_FORECAST_URL, DEFAULT_GEOCODING_URL, fetchForecast, geocode, HOURS_AHEAD, searchPlaces, type Forecast, type Place, type Units } from './open-meteo.js';
+import { HttpError } from '../../base/http.js';
 import { describeWeatherCode, SEVERE_CODES } from './wmo-codes.js';
 
 /** Open-Meteo updates its models every 15 minutes at best; polling faster only costs their free service. */
@@ -103,6 +104,30 @@ const definition: MonitorDefinition<WeatherConfig> = {
       },
     },
   ],
+  // The form looks the place up before saving, so the user sees which Springfield it is and the monitor keeps its
+  // coordinates (and the name it was chosen by, which names its readings and chart).
+  lookup: {
+    field: 'place',
+    label: 'Find place',
+    choicesLabel: 'Places found',
+    fills: ['latitude', 'longitude'],
+    async search(query, config, { fetch, signal }) {
+      const base = typeof config.geocodingBaseUrl === 'string' && config.geocodingBaseUrl.trim() ? config.geocodingBaseUrl.trim() : DEFAULT_GEOCODING_URL;
+      if (!URL.canParse(base)) throw new Error('The Geocoding API address is not a full address (http://… or https://…)');
+      let places;
+      try {
+        places = await searchPlaces({ fetch }, base, query, 10, signal);
+      } catch (err) {
+        if (err instanceof HttpError) throw new Error(`Could not reach the place finder (${err.message}); try again later, or give latitude and longitude`);
+        throw err;
+      }
+      return places.map((p) => ({
+        label: p.name,
+        detail: coordinates(p.latitude, p.longitude),
+        values: { place: p.name, latitude: p.latitude, longitude: p.longitude },
+      }));
+    },
+  },
   create(ctx) {
     const cfg = ctx.config;
     const units: Units = { temperature: cfg.temperatureUnit, windSpeed: cfg.windSpeedUnit, precipitation: cfg.precipitationUnit };
@@ -141,6 +166,12 @@ const definition: MonitorDefinition<WeatherConfig> = {
 };
 
 export default definition;
+
+/** "52.5244° N, 13.4105° E": how people write a position. */
+function coordinates(latitude: number, longitude: number): string {
+  const f = (v: number) => Math.abs(v).toFixed(4);
+  return `${f(latitude)}° ${latitude < 0 ? 'S' : 'N'}, ${f(longitude)}° ${longitude < 0 ? 'W' : 'E'}`;
+}
 
 async function resolvePlace(ctx: MonitorContext<WeatherConfig>, signal: AbortSignal): Promise<Place> {
   const { place, latitude, longitude } = ctx.config;

@@ -64,7 +64,7 @@ export interface Units {
 
 export const HOURS_AHEAD = 6;
 
-export async function fetchForecast(ctx: MonitorContext, baseUrl: string, place: Place, units: Units, signal: AbortSignal): Promise<Forecast> {
+export async function fetchForecast(ctx: Fetcher, baseUrl: string, place: Place, units: Units, signal: AbortSignal): Promise<Forecast> {
   const url = new URL('/v1/forecast', baseUrl);
   const q = url.searchParams;
   q.set('latitude', String(place.latitude));
@@ -80,21 +80,43 @@ export async function fetchForecast(ctx: MonitorContext, baseUrl: string, place:
   return checked(forecastSchema, await getJson(ctx, url, signal, 'forecast'), 'forecast');
 }
 
-export async function geocode(ctx: MonitorContext, baseUrl: string, name: string, signal: AbortSignal): Promise<Place> {
+export async function geocode(ctx: Fetcher, baseUrl: string, name: string, signal: AbortSignal): Promise<Place> {
+  const [hit] = await searchPlaces(ctx, baseUrl, name, 1, signal);
+  return hit!;
+}
+
+/** A place the geocoder found, with what tells it apart from others of its name. */
+export interface FoundPlace extends Place {
+  country: string | null;
+  region: string | null;
+}
+
+/**
+ * The places called `name`, best first (Open-Meteo orders by relevance and population), at most `count`; `name` of
+ * each is "Town, Region, Country" so that two Springfields stay apart. Throws when there is none.
+ */
+export async function searchPlaces(ctx: Fetcher, baseUrl: string, name: string, count: number, signal: AbortSignal): Promise<FoundPlace[]> {
   const url = new URL('/v1/search', baseUrl);
   url.searchParams.set('name', name);
-  url.searchParams.set('count', '1');
+  url.searchParams.set('count', String(count));
   url.searchParams.set('language', 'en');
   url.searchParams.set('format', 'json');
   const answer = checked(geocodingSchema, await getJson(ctx, url, signal, 'geocoding'), 'geocoding');
-  const hit = answer.results?.[0];
-  if (!hit) throw new Error(`Open-Meteo knows no place called "${name}"; try a nearby town or give latitude/longitude`);
-  const label = [hit.name, hit.admin1, hit.country].filter((p, i, all) => p && all.indexOf(p) === i).join(', ');
-  return { name: label, latitude: hit.latitude, longitude: hit.longitude };
+  const hits = answer.results ?? [];
+  if (!hits.length) throw new Error(`Open-Meteo knows no place called “${name}”; try a nearby town or give latitude and longitude`);
+  return hits.map((hit) => ({
+    name: [hit.name, hit.admin1, hit.country].filter((p, i, all) => p && all.indexOf(p) === i).join(', '),
+    latitude: hit.latitude,
+    longitude: hit.longitude,
+    country: hit.country ?? null,
+    region: hit.admin1 ?? null,
+  }));
 }
 
+type Fetcher = Pick<MonitorContext, 'fetch'>;
+
 /** GET and parse JSON; Open-Meteo explains a refusal as `{ "error": true, "reason": "…" }`, which we pass on. */
-async function getJson(ctx: MonitorContext, url: URL, signal: AbortSignal, what: string): Promise<unknown> {
+async function getJson(ctx: Fetcher, url: URL, signal: AbortSignal, what: string): Promise<unknown> {
   const res = await ctx.fetch(url.href, { signal, maxBytes: MAX_ANSWER_BYTES, timeoutMs: 20_000, headers: { accept: 'application/json' } });
   let json: unknown;
   try {

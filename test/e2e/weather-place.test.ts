@@ -68,7 +68,7 @@ uiTest('a place typed by name is found, shown with its country and coordinates, 
   assert.match(text, /13\.41/);
   assert.equal(await page.getByLabel('Latitude', { exact: true }).inputValue(), '52.52437');
   await page.getByRole('button', { name: 'Add monitor' }).click();
-  await page.getByRole('list', { name: 'Monitors' }).getByText('Home').waitFor({ timeout: 15_000 });
+  await page.getByRole('listitem', { name: 'Monitor Home' }).waitFor({ timeout: 15_000 });
   const saved = monitors().find((m) => m.name === 'Home')!;
   assert.equal(saved.config.place, 'Berlin, Land Berlin, Germany');
   assert.equal(saved.config.latitude, 52.52437);
@@ -91,7 +91,7 @@ uiTest('several places of that name: the user chooses one, and saving without a 
   await found.getByRole('radio', { name: /Missouri/ }).check();
   assert.equal(await page.getByLabel('Latitude', { exact: true }).inputValue(), '37.21533');
   await page.getByRole('button', { name: 'Add monitor' }).click();
-  await page.getByRole('list', { name: 'Monitors' }).getByText('Family').waitFor({ timeout: 15_000 });
+  await page.getByRole('listitem', { name: 'Monitor Family' }).waitFor({ timeout: 15_000 });
   const saved = monitors().find((m) => m.name === 'Family')!;
   assert.equal(saved.config.place, 'Springfield, Missouri, United States');
   assert.equal(saved.config.latitude, 37.21533);

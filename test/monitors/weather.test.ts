@@ -96,7 +96,7 @@ test("Open-Meteo's error body, unknown places and broken answers become readable
   await t.instance.start();
   geocodeReply = json(200, 'geocoding-none.json');
   await t.tick();
-  assert.match(t.errors.at(-1)!, /knows no place called "Atlantis"/);
+  assert.match(t.errors.at(-1)!, /knows no place called “Atlantis”/);
 
   geocodeReply = json(200, 'geocoding-berlin.json');
   const cases: Array<[string, (res: http.ServerResponse) => void, RegExp]> = [

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import type { FormField } from '../lib/schemaFields.js';
 
 interface Props {
@@ -8,10 +8,12 @@ interface Props {
   onChange(name: string, value: string): void;
   /** Secret fields that already have a stored value: empty means "keep it". */
   secretsSet?: string[];
+  /** Shown inside a field's box after its input, help and error (a lookup's button and choices). */
+  extras?: Record<string, ReactNode>;
 }
 
 /** The inputs for a monitor's config, one per schema property, labelled and described for screen readers. */
-export function SchemaForm({ fields, values, errors, onChange, secretsSet = [] }: Props) {
+export function SchemaForm({ fields, values, errors, onChange, secretsSet = [], extras = {} }: Props) {
   const base = useId();
   return (
     <div className="schema-form">
@@ -96,6 +98,7 @@ export function SchemaForm({ fields, values, errors, onChange, secretsSet = [] }
                 {errors[f.name]}
               </div>
             ) : null}
+            {extras[f.name] ?? null}
           </div>
         );
       })}

@@ -14,6 +14,7 @@ import { SignInPanel } from '../components/SignInPanel.js';
 import { RemoteMonitors } from '../fleet/RemoteMonitors.js';
 import { TypePicker } from '../components/TypePicker.js';
 import { useShortcuts } from '../lib/keys.js';
+import { useFieldLookup } from '../components/useFieldLookup.js';
 
 /** `remote`: the monitor is on another machine, changed by a signed change sent over the broker (engine/fleet/). */
 type Remote = { agentId: string; revision: string };
@@ -260,9 +261,35 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
    * engine's schema on the rest (a pattern, a selector, a minimum), so every problem shows on the first try, not in
    * waves as each is fixed.
    */
+  const lookup = useFieldLookup(
+    editing.type,
+    formFields,
+    values,
+    setValues,
+    (field, message) =>
+      setErrors((prev) => {
+        const next = { ...prev };
+        if (message) next[field] = message;
+        else delete next[field];
+        return next;
+      }),
+    existing?.config,
+  );
+
   const collect = async () => {
-    const { config, errors: errs } = buildConfig(formFields, values);
+    // A place name (or another lookup field) with new text is looked up first; several matches wait for a choice.
+    let vals = values;
+    let lookupError: [string, string] | null = null;
+    let waitForChoice = false;
+    if (lookup.needed(vals)) {
+      const r = await lookup.run(vals);
+      if (r.outcome === 'failed') lookupError = [editing.type.lookup!.field, r.error];
+      else vals = r.values;
+      waitForChoice = r.outcome === 'choose';
+    }
+    const { config, errors: errs } = buildConfig(formFields, vals);
     const all = { ...errs };
+    if (lookupError) all[lookupError[0]] = lookupError[1];
     if (!name.trim()) all['$name'] = 'Give the monitor a name';
     if (retention.trim() && !(Number.isInteger(Number(retention)) && Number(retention) >= 1)) all['$retention'] = 'A whole number of days (1 or more), or empty for the default';
     if (Object.keys(all).length) {
@@ -279,7 +306,7 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     }
     setErrors(all);
     setFormError(null);
-    return Object.keys(all).length ? null : config;
+    return Object.keys(all).length || waitForChoice ? null : config;
   };
 
   const test = async () => {
@@ -374,7 +401,11 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
           values={values}
           errors={errors}
           secretsSet={existing?.secretsSet}
-          onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
+          extras={lookup.extras}
+          onChange={(n, v) => {
+            lookup.changed(n);
+            setValues((prev) => ({ ...prev, [n]: v }));
+          }}
         />
         {showSignIn && !editing.remote ? (
           <SignInPanel
