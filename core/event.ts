@@ -26,6 +26,11 @@ export interface PanoptesEvent {
   fields: Record<string, unknown>;
   tags: string[];
   origin?: EventOrigin;
+  /**
+   * Set only on an event as a list or a live push sends it, when it was too big to send whole: long texts were cut
+   * (each says so and how long it was) and large objects summarised. `events.get` returns the whole event.
+   */
+  cut?: true;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { MonitorDefinition, MonitorHealth, MonitorRoute } from '../core/mon
 import type { ActionHost } from '../core/action.js';
 import { BACKFILL_TAG, SELF_SOURCE, type PanoptesEvent, type StoredEvent, type NewEvent } from '../core/event.js';
 import { stripSeq, openStore, type Store, type OutboxItem } from '../core/store/index.js';
+import { forList } from '../core/event-cap.js';
 import { ConfigStore, type ExternalChange } from '../core/config/config-store.js';
 import type { ConfigDocument, MonitorEntry } from '../core/config/schema.js';
 import { FileSecretStore, type SecretStore } from '../core/secrets.js';
@@ -227,7 +228,7 @@ export class Engine {
       () => this.outbox.wake(),
       (id) => {
         const e = store.events.get(id);
-        if (e) this.broadcast('event', stripSeq(e));
+        if (e) this.broadcast('event', forList(stripSeq(e)));
       },
       (a) => this.outbox.laneOf(a),
       (err) => {
@@ -429,7 +430,8 @@ export class Engine {
   private afterStored(events: StoredEvent[]): void {
     for (const e of events) {
       const plain = stripSeq(e);
-      this.broadcast('event', plain);
+      // Pages get the event capped like a list's (a page asks for the whole of one it shows); listeners get it whole.
+      this.broadcast('event', forList(plain));
       for (const l of this.eventListeners) {
         try {
           l(plain);

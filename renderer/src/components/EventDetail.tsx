@@ -1,12 +1,15 @@
 import { ExplainPanel } from './ExplainPanel.js';
 import { KindBadge } from './KindBadge.js';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
+import { useClient } from '../state.js';
 import { dateTime } from '../lib/format.js';
 import { hasBlockedImages, sanitizeHtml } from '../lib/sanitize.js';
 
 /** Every field of one event; the body rendered as sanitized HTML, images only when the user asks. */
-export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?: () => void }) {
+export function EventDetail({ event: listed, onClose }: { event: PanoptesEvent; onClose?: () => void }) {
+  const whole = useWholeEvent(listed);
+  const event = whole.event;
   const [images, setImages] = useState(false);
   // Feed items keep their published HTML in `fields.contentHtml` (the body is plain text); show the richer one.
   const rich = typeof event.fields.contentHtml === 'string' && event.fields.contentHtml.trim() ? event.fields.contentHtml : null;
@@ -69,6 +72,11 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
           </>
         ) : null}
       </dl>
+      {whole.state !== 'whole' ? (
+        <p className="muted" role="status">
+          {whole.state === 'loading' ? 'This event is large: loading all of it…' : 'This event is large and could not be loaded whole; its long parts are cut here.'}
+        </p>
+      ) : null}
       {diffLink ? (
         <p>
           <a className="button" href={diffLink}>
@@ -109,4 +117,27 @@ export function EventDetail({ event, onClose }: { event: PanoptesEvent; onClose?
       </div>
     </article>
   );
+}
+
+/**
+ * Lists and live pushes send a large event cut short (`cut`); the detail shows all of it, fetched by id. Until it
+ * arrives (or if it cannot), the cut copy is shown and says so.
+ */
+function useWholeEvent(listed: PanoptesEvent): { event: PanoptesEvent; state: 'whole' | 'loading' | 'failed' } {
+  const client = useClient();
+  const [fetched, setFetched] = useState<{ id: string; event: PanoptesEvent | null } | null>(null);
+  useEffect(() => {
+    if (!listed.cut) return;
+    let live = true;
+    client.request('events.get', { id: listed.id }).then(
+      (e) => live && setFetched({ id: listed.id, event: e }),
+      () => live && setFetched({ id: listed.id, event: null }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, listed.id, listed.cut]);
+  if (!listed.cut) return { event: listed, state: 'whole' };
+  if (fetched?.id !== listed.id) return { event: listed, state: 'loading' };
+  return fetched.event ? { event: fetched.event, state: 'whole' } : { event: listed, state: 'failed' };
 }

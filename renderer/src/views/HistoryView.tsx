@@ -124,7 +124,8 @@ export function HistoryView() {
     try {
       do {
         const page: EventPage = await client.request('events.list', cursor ? { ...pageParams(cursor), limit: 1000 } : { ...query, limit: 1000 });
-        all.push(...page.events);
+        // Lists send large events cut short; an export has all of each (asked one by one, they are rare).
+        for (const e of page.events) all.push(e.cut ? ((await client.request('events.get', { id: e.id })) ?? e) : e);
         cursor = page.next;
       } while (cursor && all.length < EXPORT_MAX);
     } catch (e) {
