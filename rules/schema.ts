@@ -115,7 +115,11 @@ const template = z.string().superRefine((v, ctx) => {
   const p = templateProblem(v);
   if (p) issue(ctx, [], p);
 });
-const glob = z.string().min(1).max(500);
+// Said in the words of the rule builder's trigger fields (a person may have typed the value in the JSON tab).
+const glob = z
+  .string({ error: 'a name or a pattern in quotes, such as "feed.item" or "mail.*"' })
+  .min(1, 'empty: leave it out to match any')
+  .max(500, 'too long: at most 500 characters');
 const flagName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'flag names use letters, digits and _ . : - (at most 64)');
 
 /** `agent`: the machine an event came from (its agent id; a glob, or "*" for any). */

@@ -3,7 +3,7 @@
  * the "JSON" tab shows and edits the very same value. While the user edits, the engine validates the draft
  * (`rules.validate`) and each issue is shown next to the input its JSON path points at.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
 import type { ValidationIssue } from '../../../core/protocol.js';
 import { useToasts } from '../components/Toasts.js';
@@ -142,6 +142,17 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     }
   };
 
+  // An issue is said once: at its field when the form shows one for it, else in the summary above the form (the JSON
+  // tab, or a path no input edits, such as an unknown key).
+  const formRef = useRef<HTMLDivElement>(null);
+  const [unplaced, setUnplaced] = useState<ValidationIssue[]>([]);
+  useLayoutEffect(() => {
+    const root = formRef.current;
+    const atField = (i: ValidationIssue) => tab === 'form' && !!root?.querySelector(`[data-issue-path="${CSS.escape(i.path)}"]`);
+    const next = issues.filter((i) => !atField(i));
+    setUnplaced((prev) => (prev.length === next.length && prev.every((p, n) => p === next[n]) ? prev : next));
+  });
+
   const focusIssue = (i: ValidationIssue) => {
     const path = parseJsonPath(i.path);
     if (tab === 'json' || !path) return;
@@ -183,9 +194,9 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
             <option key={f.name} value={f.name} />
           ))}
         </datalist>
-        <IssueSummary issues={issues} onPick={focusIssue} />
+        <IssueSummary issues={unplaced} onPick={focusIssue} />
         {tab === 'form' ? (
-          <div className="rb-form">
+          <div className="rb-form" ref={formRef}>
             <section className="card rb-section" aria-label="Rule">
               <div className="rb-row">
                 <TextInput path={['name']} label="Name" placeholder="e.g. Tell me about releases" className="rb-grow" />
@@ -247,7 +258,14 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
             Cancel
           </button>
           <span className="muted small" aria-live="polite">
-            {issues.length ? `${issues.length} problem${issues.length === 1 ? '' : 's'} to fix` : 'The engine accepts this rule.'}
+            {issues.length ? (
+              // Each problem stands at its field; this takes the user to the first one, wherever the form is scrolled.
+              <button type="button" className="link-button" onClick={() => focusIssue(issues[0]!)}>
+                {`${issues.length} problem${issues.length === 1 ? '' : 's'} to fix`}
+              </button>
+            ) : (
+              'The engine accepts this rule.'
+            )}
           </span>
         </div>
       </div>

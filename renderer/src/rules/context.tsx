@@ -52,7 +52,10 @@ export function Issues({ path, deep, id }: { path: Path; deep?: boolean; id?: st
   return (
     <div className="error field-issue" id={id} role="alert" data-path={jsonPath(path)}>
       {list.map((i, n) => (
-        <div key={n}>{i.message}</div>
+        // Marked with its own path, so the builder's summary can tell which issues already stand at a field.
+        <div key={n} data-issue-path={i.path}>
+          {i.message}
+        </div>
       ))}
     </div>
   );
@@ -86,9 +89,11 @@ interface InputProps {
   hideLabel?: boolean;
   /** The input's id when another input edits the same path (the trigger's type: a list and a pattern). */
   id?: string;
+  /** The id of the element that already shows this path's issues (the other input of the same path): said once. */
+  issuesShownBy?: string;
 }
 
-function Labelled({ id, label, hideLabel, help, path, children, className }: { id: string; label: string; hideLabel?: boolean; help?: ReactNode; path: Path; children: ReactNode; className?: string }) {
+function Labelled({ id, label, hideLabel, help, path, children, className, showIssues = true }: { id: string; label: string; hideLabel?: boolean; help?: ReactNode; path: Path; children: ReactNode; className?: string; showIssues?: boolean }) {
   return (
     <div className={`rb-field ${className ?? ''}`}>
       <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
@@ -96,18 +101,18 @@ function Labelled({ id, label, hideLabel, help, path, children, className }: { i
       </label>
       {children}
       {help ? <div className="help">{help}</div> : null}
-      <Issues path={path} id={id + '-err'} />
+      {showIssues ? <Issues path={path} id={id + '-err'} /> : null}
     </div>
   );
 }
 
-export function TextInput({ path, label, placeholder, help, list, mono, className, keepEmpty, hideLabel, id: givenId }: InputProps) {
+export function TextInput({ path, label, placeholder, help, list, mono, className, keepEmpty, hideLabel, id: givenId, issuesShownBy }: InputProps) {
   const b = useBuilder();
   const id = givenId ?? fieldId(path);
   const v = getIn(b.rule, path);
   const bad = useIssues(path).length > 0;
   return (
-    <Labelled id={id} label={label} hideLabel={hideLabel} help={help} path={path} className={className}>
+    <Labelled id={id} label={label} hideLabel={hideLabel} help={help} path={path} className={className} showIssues={!issuesShownBy}>
       <input
         id={id}
         className={mono ? 'mono' : undefined}
@@ -115,7 +120,7 @@ export function TextInput({ path, label, placeholder, help, list, mono, classNam
         placeholder={placeholder}
         list={list}
         aria-invalid={bad || undefined}
-        aria-describedby={bad ? id + '-err' : undefined}
+        aria-describedby={bad ? (issuesShownBy ?? id + '-err') : undefined}
         onChange={(e) => b.update(path, e.target.value === '' && !keepEmpty ? undefined : e.target.value)}
       />
     </Labelled>

@@ -1,6 +1,6 @@
 /** The rule builder's sections besides conditions and actions: trigger, context gates, pattern, throttle and digest. */
 import { ConditionTree } from './ConditionEditor.js';
-import { Issues, NumberInput, TextInput, useBuilder } from './context.js';
+import { Issues, NumberInput, TextInput, useBuilder, useIssues } from './context.js';
 import { DAYS, fieldId, getIn, isObject, newPattern, patternKind, type Json, type Path, type PatternKind } from './model.js';
 
 const DURATION_HINT = 'e.g. 10m, 2h, 1d';
@@ -23,6 +23,7 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
   const agent = getIn(b.rule, [...path, 'agent']);
   const knownAgent = typeof agent !== 'string' || b.machines.includes(agent);
   const aid = fieldId([...path, 'agent']);
+  const typeIssues = useIssues([...path, 'type']).length > 0;
   const set = (k: 'source' | 'type' | 'agent', v: string) => b.update([...path, k], v === '' ? undefined : v);
   const groups = typeGroups(kinds);
   return (
@@ -42,7 +43,13 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
       </div>
       <div className="rb-field">
         <label htmlFor={tid}>Event type</label>
-        <select id={tid} value={typeof type === 'string' ? type : ''} onChange={(e) => set('type', e.target.value)}>
+        <select
+          id={tid}
+          value={typeof type === 'string' ? type : ''}
+          aria-invalid={typeIssues || undefined}
+          aria-describedby={typeIssues ? `${tid}-err` : undefined}
+          onChange={(e) => set('type', e.target.value)}
+        >
           <option value="">Any type</option>
           {groups.map((g) => (
             <optgroup key={g.label} label={g.label}>
@@ -55,9 +62,10 @@ export function WhenPicker({ path, label }: { path: Path; label: string }) {
           ))}
           {!knownType ? <option value={String(type)}>pattern: {String(type)}</option> : null}
         </select>
-        <Issues path={[...path, 'type']} />
+        <Issues path={[...path, 'type']} id={`${tid}-err`} />
       </div>
-      <TextInput path={[...path, 'type']} id={`${tid}-pattern`} label="…or a type pattern" mono placeholder="e.g. mail.*" className="rb-narrow" />
+      {/* The same path as the list: its issues are said once, under the list. */}
+      <TextInput path={[...path, 'type']} id={`${tid}-pattern`} label="…or a type pattern" mono placeholder="e.g. mail.*" className="rb-narrow" issuesShownBy={`${tid}-err`} />
       {/* Only where there are other machines (or the rule already names one): one machine's rules need no such field. */}
       {b.machines.length || agent !== undefined ? (
         <>
