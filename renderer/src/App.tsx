@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { ToastProvider, useToasts } from './components/Toasts.js';
 import { LiveFeedProvider } from './liveFeed.js';
 import { MonitorTypesProvider } from './monitorTypes.js';
@@ -113,6 +113,8 @@ function Shell() {
     setView(id);
   };
   useShortcuts(Object.fromEntries(VIEWS.map((v, i) => [String(i + 1), () => go(v.id)])));
+  const navRef = useRef<HTMLElement>(null);
+  const iconsOnly = useIconsOnly(navRef);
 
   if (status === 'rejected') return <RejectedScreen onRetry={() => client.retryNow()} />;
 
@@ -131,7 +133,7 @@ function Shell() {
           </span>
           Panoptes
         </div>
-        <nav aria-label="Main">
+        <nav aria-label="Main" ref={navRef} className={iconsOnly ? 'icons-only' : undefined}>
           {VIEWS.map((v, i) => (
             <a
               key={v.id}
@@ -204,6 +206,37 @@ function Shell() {
       </main>
     </div>
   );
+}
+
+/** Room the labels must have beyond what they measured before they come back, so the bar does not flicker at the edge. */
+const LABELS_SLACK_PX = 24;
+
+/**
+ * Whether the navigation must show icons only: its labels do not fit in the room the header leaves it. What fits
+ * depends on the window and on the right-hand controls (Do not disturb's "until", quiet hours), so it is measured,
+ * not guessed from the window's width; a link that grows (an unread badge) is measured again too.
+ */
+function useIconsOnly(ref: RefObject<HTMLElement | null>): boolean {
+  const [iconsOnly, setIconsOnly] = useState(false);
+  const needed = useRef(0);
+  useLayoutEffect(() => {
+    const nav = ref.current;
+    if (!nav || typeof ResizeObserver === 'undefined') return;
+    const check = () => {
+      if (!nav.classList.contains('icons-only')) {
+        if (nav.scrollWidth > nav.clientWidth + 1) {
+          needed.current = nav.scrollWidth;
+          setIconsOnly(true);
+        }
+      } else if (nav.clientWidth >= needed.current + LABELS_SLACK_PX) setIconsOnly(false);
+    };
+    const watch = new ResizeObserver(check);
+    watch.observe(nav);
+    for (const a of nav.children) watch.observe(a);
+    check();
+    return () => watch.disconnect();
+  }, [ref]);
+  return iconsOnly;
 }
 
 function UnreadBadge() {
