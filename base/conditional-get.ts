@@ -92,6 +92,14 @@ export async function conditionalGet(url: string, options: GetOptions = {}): Pro
     lastModified: res.headers.get('last-modified') ?? (res.status === 304 ? v.lastModified ?? null : null),
   };
   if (res.status === 304) return { notModified: true, status: 304, url: current, headers: res.headers, validators: next, movedPermanently };
+  const wait = slowDownWait(res.status, res.headers.get('retry-after'));
+  if (wait !== null) {
+    // Every monitor of this host waits, not only the one that was told.
+    const host = new URL(current).host;
+    const reason = `HTTP ${res.status}${STATUS_TEXT[res.status] ? ' ' + STATUS_TEXT[res.status] : ''}`;
+    limiter.holdOff(host, Date.now() + wait, reason);
+    throw new HostHeldError(host, Date.now() + wait, reason);
+  }
   if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, current, STATUS_TEXT[res.status] ?? '');
   return { notModified: false, status: res.status, url: current, headers: res.headers, body: res.body, validators: next, movedPermanently };
 }
@@ -108,72 +116,203 @@ export function parseHttpUrl(url: string): URL {
   return u;
 }
 
+export interface HostPolicy {
+  /** Requests in flight to one host at a time. */
+  limit: number;
+  /** Least time between the starts of two requests to one host. */
+  minGapMs: number;
+  /** Whether this machine's own services (127.0.0.0/8, ::1, localhost) get the gap too; they need no politeness. */
+  gapOnLoopback: boolean;
+}
+
+/** A server asked us to slow down (429, or 503 with Retry-After): no request goes to it before `retryAt`. */
+export class HostHeldError extends Error {
+  override name = 'HostHeldError';
+  constructor(
+    readonly host: string,
+    /** Epoch ms; the monitor host schedules the next check for then (see core/monitor-host.ts). */
+    readonly retryAt: number,
+    readonly reason: string,
+  ) {
+    super(`${host} asked to wait (${reason}); not asked again before ${clockTime(retryAt)}`);
+  }
+}
+
+interface HostSlot {
+  active: number;
+  queue: Array<() => void>;
+  lastStart: number;
+  timer: NodeJS.Timeout | null;
+  heldUntil: number;
+  heldReason: string;
+}
+
 /**
- * At most `limit` requests in flight per host; the rest wait in order. Hosts are counted by `host:port`, so two
- * monitors on one server share its slots whichever monitor instance they belong to.
+ * Per host (`host:port`), across every monitor in the process: at most `limit` requests in flight, at least
+ * `minGapMs` between request starts, and none at all while the host asked us to wait (`holdOff`, from a 429 or a
+ * 503 with Retry-After) — a server that told one monitor to slow down is not asked by the next one a second later.
+ * Waiters are served in order.
  */
 export class HostLimiter {
-  private readonly active = new Map<string, number>();
-  private readonly waiting = new Map<string, Array<() => void>>();
+  private readonly hosts = new Map<string, HostSlot>();
+  private policy: HostPolicy;
 
-  constructor(readonly limit: number) {
+  constructor(limit: number, options: Partial<Omit<HostPolicy, 'limit'>> = {}) {
     if (!(limit >= 1)) throw new Error('host limit must be at least 1');
+    this.policy = { limit, minGapMs: options.minGapMs ?? 0, gapOnLoopback: options.gapOnLoopback ?? false };
+  }
+
+  /** Change the policy (a setting, or a test that wants the gap on its loopback server). */
+  configure(policy: Partial<HostPolicy>): void {
+    if (policy.limit !== undefined && !(policy.limit >= 1)) throw new Error('host limit must be at least 1');
+    this.policy = { ...this.policy, ...policy };
+  }
+
+  get limit(): number {
+    return this.policy.limit;
   }
 
   inFlight(host: string): number {
-    return this.active.get(host) ?? 0;
+    return this.hosts.get(host)?.active ?? 0;
+  }
+
+  /** No request to `host` before `untilMs`; a later hold wins over an earlier one. */
+  holdOff(host: string, untilMs: number, reason: string): void {
+    const slot = this.slot(host);
+    if (untilMs > slot.heldUntil) {
+      slot.heldUntil = untilMs;
+      slot.heldReason = reason;
+    }
+  }
+
+  /** Until when `host` asked us to wait, or null. */
+  heldUntil(host: string): { until: number; reason: string } | null {
+    const slot = this.hosts.get(host);
+    return slot && slot.heldUntil > Date.now() ? { until: slot.heldUntil, reason: slot.heldReason } : null;
   }
 
   async run<T>(host: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.throwIfHeld(host);
     await this.acquire(host, signal);
     try {
+      // The hold may have started while this request waited its turn.
+      this.throwIfHeld(host);
       return await task();
     } finally {
       this.release(host);
     }
   }
 
+  private throwIfHeld(host: string): void {
+    const held = this.heldUntil(host);
+    if (held) throw new HostHeldError(host, held.until, held.reason);
+  }
+
+  private slot(host: string): HostSlot {
+    let slot = this.hosts.get(host);
+    if (!slot) {
+      slot = { active: 0, queue: [], lastStart: -Infinity, timer: null, heldUntil: 0, heldReason: '' };
+      this.hosts.set(host, slot);
+    }
+    return slot;
+  }
+
+  private gapFor(host: string): number {
+    return this.policy.gapOnLoopback || !isLoopbackHost(host) ? this.policy.minGapMs : 0;
+  }
+
   private acquire(host: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    const n = this.active.get(host) ?? 0;
-    if (n < this.limit) {
-      this.active.set(host, n + 1);
-      return Promise.resolve();
-    }
+    const slot = this.slot(host);
     return new Promise<void>((resolve, reject) => {
-      const queue = this.waiting.get(host) ?? [];
-      this.waiting.set(host, queue);
       const grant = () => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
       const onAbort = () => {
-        const i = queue.indexOf(grant);
-        if (i !== -1) queue.splice(i, 1);
+        const i = slot.queue.indexOf(grant);
+        if (i !== -1) slot.queue.splice(i, 1);
         reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a connection slot'));
+        this.pump(host);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      queue.push(grant);
+      slot.queue.push(grant);
+      this.pump(host);
     });
   }
 
-  private release(host: string): void {
-    const queue = this.waiting.get(host);
-    const next = queue?.shift();
-    if (next) {
-      // The slot passes straight to the next waiter; the count stays the same.
-      next();
-      return;
+  /** Start as many waiters as the limit and the gap allow now; come back when the gap has passed. */
+  private pump(host: string): void {
+    const slot = this.hosts.get(host);
+    if (!slot || slot.timer) return;
+    while (slot.queue.length && slot.active < this.policy.limit) {
+      const wait = slot.lastStart + this.gapFor(host) - Date.now();
+      if (wait > 0) {
+        slot.timer = setTimeout(() => {
+          slot.timer = null;
+          this.pump(host);
+        }, wait);
+        return;
+      }
+      slot.active++;
+      slot.lastStart = Date.now();
+      slot.queue.shift()!();
     }
-    if (queue && !queue.length) this.waiting.delete(host);
-    const n = (this.active.get(host) ?? 1) - 1;
-    if (n <= 0) this.active.delete(host);
-    else this.active.set(host, n);
+    this.forgetIfIdle(host, slot);
+  }
+
+  private release(host: string): void {
+    const slot = this.hosts.get(host);
+    if (!slot) return;
+    slot.active = Math.max(0, slot.active - 1);
+    this.pump(host);
+  }
+
+  /** Keep the map small: a host with nothing in flight, nothing waiting, no gap left to keep and no hold is dropped. */
+  private forgetIfIdle(host: string, slot: HostSlot): void {
+    const now = Date.now();
+    if (!slot.active && !slot.queue.length && !slot.timer && slot.heldUntil <= now && slot.lastStart + this.gapFor(host) <= now) this.hosts.delete(host);
   }
 }
 
-/** Shared by every monitor in the process: two requests per host at a time, like a polite browser of old. */
-export const sharedHostLimiter = new HostLimiter(2);
+/**
+ * Shared by every monitor in the process that visits other people's servers (web pages, feeds): two requests per
+ * host at a time, like a polite browser of old, and a second between request starts to one host.
+ */
+export const sharedHostLimiter = new HostLimiter(2, { minGapMs: 1_000 });
+
+/** A 429, or a 503 that says when to come back: how long the server asked us to wait, in ms from now, or null. */
+export function slowDownWait(status: number, retryAfter: string | null, now = Date.now()): number | null {
+  const asked = retryAfterMs(retryAfter, now);
+  if (status === 429) return Math.min(asked ?? DEFAULT_429_WAIT_MS, MAX_HOLD_MS);
+  if (status === 503 && asked !== null) return Math.min(asked, MAX_HOLD_MS);
+  return null;
+}
+
+/** A 429 without Retry-After still means "slower": a minute. A Retry-After past a day is taken as a day. */
+const DEFAULT_429_WAIT_MS = 60_000;
+const MAX_HOLD_MS = 24 * 3600_000;
+
+/** Retry-After in ms from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? Math.max(0, t - now) : null;
+}
+
+function isLoopbackHost(host: string): boolean {
+  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** "22:45 UTC" (or with the date when not today), for health messages. */
+export function clockTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const sameDay = iso.slice(0, 10) === new Date().toISOString().slice(0, 10);
+  return `${sameDay ? '' : iso.slice(0, 10) + ' '}${iso.slice(11, 16)} UTC`;
+}
 
 function hostOf(url: string): string {
   try {

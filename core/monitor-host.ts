@@ -63,6 +63,23 @@ export function secretFields(def: MonitorDefinition): string[] {
 
 export { backoffDelay };
 
+/** The next check after a good one: the interval ±10 %, so monitors started together drift apart. */
+export function jitteredInterval(intervalMs: number, random: () => number): number {
+  return Math.round(intervalMs * (0.9 + 0.2 * random()));
+}
+
+/** Pollers that start within this long of each other are a burst (the engine starting, an import). */
+const BURST_MS = 5_000;
+/** The first few of a burst check at once; the rest spread over a tenth of their interval, at most this long. */
+const BURST_AT_ONCE = 4;
+const MAX_START_SPREAD_MS = 10_000;
+
+/** A check that a server (or the monitor) asked to put off: `retryAt` is when the next one may run (epoch ms). */
+function retryAtOf(err: unknown): number | null {
+  const at = (err as { retryAt?: unknown } | null)?.retryAt;
+  return typeof at === 'number' && Number.isFinite(at) ? at : null;
+}
+
 interface Running {
   spec: MonitorSpec;
   def: MonitorDefinition;
@@ -83,6 +100,8 @@ interface Running {
  */
 export class MonitorHost {
   private readonly running = new Map<string, Running>();
+  /** When the pollers that asked to be spread (`every(…, { spread: true })`) registered lately. */
+  private recentStarts: number[] = [];
   private readonly opts: Required<Pick<HostOptions, 'restartBaseMs' | 'restartCapMs' | 'startTimeoutMs' | 'random'>> & HostOptions;
 
   constructor(options: HostOptions) {
@@ -250,7 +269,7 @@ export class MonitorHost {
           run.controller.signal.addEventListener('abort', onStop, { once: true });
           const healthBefore = run.health;
           try {
-            await withTimeout(Promise.resolve().then(() => task(attempt.signal, { manual })), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
+            const result = await withTimeout(Promise.resolve().then(() => task(attempt.signal, { manual })), timeoutMs, `no answer within ${Math.round(timeoutMs / 1000)} s`, () => attempt.abort(new Error('timed out')));
             if (!alive()) return;
             failures = 0;
             // A run that itself reported "degraded" (a service check that found its target down) finished its work:
@@ -259,9 +278,20 @@ export class MonitorHost {
             // Keep what the check itself said ("not modified", "12 items"); clear a stale failure message.
             const message = run.health.status === 'ok' || saidDegraded ? run.health.message : null;
             this.setHealth(run, { status: saidDegraded ? 'degraded' : 'ok', message, lastSuccess: new Date().toISOString(), consecutiveFailures: 0, nextRetry: null });
-            cancelNext = setTimer(() => void tick(), interval);
+            // A check may put the next one off further (outside its check windows: until the next one opens).
+            const notBefore = typeof result === 'object' && result !== null && typeof result.notBefore === 'number' ? result.notBefore : null;
+            const next = options?.spread ? jitteredInterval(interval, this.opts.random) : interval;
+            cancelNext = setTimer(() => void tick(), Math.max(next, notBefore !== null ? notBefore - Date.now() : 0));
           } catch (err) {
             if (!alive()) return;
+            const retryAt = retryAtOf(err);
+            if (retryAt !== null && retryAt > Date.now()) {
+              // The server asked us to wait (429, 503 + Retry-After): not a failure of the monitor, and no earlier retry.
+              log.info(`waiting as asked: ${errorText(err)}`);
+              this.setHealth(run, { status: 'degraded', message: errorText(err), nextRetry: new Date(retryAt).toISOString() });
+              cancelNext = setTimer(() => void tick(), retryAt - Date.now());
+              return;
+            }
             failures++;
             const delay = backoffDelay(failures, Math.min(interval, 30_000), Math.max(interval, 30 * 60_000), this.opts.random);
             log.warn(`check failed (${failures} in a row): ${errorText(err)}`);
@@ -280,7 +310,7 @@ export class MonitorHost {
           }
         };
         run.pollers.push(() => void tick(true));
-        cancelNext = setTimer(() => void tick(), 0);
+        cancelNext = setTimer(() => void tick(), options?.spread ? this.startSpread(interval) : 0);
       },
       health: {
         ok: (message) => {
@@ -303,6 +333,19 @@ export class MonitorHost {
       },
       setTimeout: setTimer,
     };
+  }
+
+  /**
+   * How long a polite poller waits before its first check: nothing when it starts alone (a monitor the user just
+   * added checks at once), a random part of a tenth of its interval when many start together, so a restart with fifty
+   * pages and feeds does not send fifty requests in the same second.
+   */
+  private startSpread(intervalMs: number): number {
+    const now = Date.now();
+    this.recentStarts = this.recentStarts.filter((t) => now - t < BURST_MS);
+    this.recentStarts.push(now);
+    if (this.recentStarts.length <= BURST_AT_ONCE) return 0;
+    return Math.round(this.opts.random() * Math.min(intervalMs / 10, MAX_START_SPREAD_MS));
   }
 
   private setHealth(run: Running, patch: Partial<MonitorHealth>): void {
@@ -358,7 +401,7 @@ export async function dryRunMonitor(def: MonitorDefinition, rawConfig: unknown, 
   const id = `${def.type}:dry-run`;
   const events: PanoptesEvent[] = [];
   const controller = new AbortController();
-  const tasks: Promise<void>[] = [];
+  const tasks: Promise<unknown>[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let failure: unknown = null;
   const timeoutMs = opts.timeoutMs ?? 30_000;

@@ -144,6 +144,12 @@ export type { FetchOptions, FetchResult } from '../base/http.js';
 import type { ReconnectOptions, Session } from '../base/reconnect.js';
 import type { FetchOptions, FetchResult } from '../base/http.js';
 
+/** What a polling check may tell the host about the next one. */
+export interface CheckResult {
+  /** Epoch ms: no check before then (the next check window opens). */
+  notBefore?: number;
+}
+
 export interface MonitorContext<C = any> {
   /** Instance id, `<type>:<slug>`; becomes the `source` of every event. */
   readonly id: string;
@@ -177,8 +183,14 @@ export interface MonitorContext<C = any> {
    * a failure is reported as health and retried with exponential backoff and jitter, success resets it.
    * In a dry run the task runs exactly once. `manual` is true when the user asked for the check ("Check now", a dry
    * run): a monitor may then skip its own reasons to wait (a feed's <ttl>).
+   *
+   * A task may return `{ notBefore }` (epoch ms) to put the next check off until then (outside its check windows), or
+   * throw an error with a numeric `retryAt` (a server's Retry-After, base/conditional-get's HostHeldError): the next
+   * check waits until then, health says so, and it is no failure. `spread`: a poller of other people's servers —
+   * started with many others its first check comes at a random point of a short spread, and its interval varies by
+   * ±10 %, so checks do not all fire together.
    */
-  every(intervalMs: number, task: (signal: AbortSignal, run: { manual: boolean }) => Promise<void>, options?: { timeoutMs?: number }): void;
+  every(intervalMs: number, task: (signal: AbortSignal, run: { manual: boolean }) => Promise<void | CheckResult>, options?: { timeoutMs?: number; spread?: boolean }): void;
   /**
    * Keep a long-lived connection (IMAP IDLE, IRC, a stream) up until the instance stops: run `session`, and when it
    * ends or fails wait with backoff and run it again. Call `up()` in the session once connected. Resolves on stop.

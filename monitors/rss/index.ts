@@ -70,7 +70,7 @@ const definition: MonitorDefinition<RssConfig> = {
     const intervalMs = Math.max(ctx.config.intervalMinutes, MIN_INTERVAL_MINUTES) * 60_000;
     return {
       start() {
-        ctx.every(intervalMs, (signal, run) => pollOnce(ctx, signal, run.manual), { timeoutMs: FETCH_TIMEOUT_MS + 15_000 });
+        ctx.every(intervalMs, (signal, run) => pollOnce(ctx, signal, run.manual), { timeoutMs: FETCH_TIMEOUT_MS + 15_000, spread: true });
       },
       stop() {},
     };

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
-import type { MonitorDefinition } from '../../core/monitor.js';
+import type { CheckResult, MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import { applyIgnore, selectorProblem, SelectorError } from './extract.js';
 import { diffLines } from './diff.js';
@@ -13,6 +13,8 @@ import { changePercent, conditionsMet, firstNumber, hasConditions } from './numb
 import { readableError } from './readable-error.js';
 import { parseStep, renderPage, RenderError, type RenderStep } from './render.js';
 import { diffSummary } from '../../core/text-diff.js';
+import { inMaintenance, maintenanceWindowSchema, type MaintenanceWindow } from '../../core/maintenance.js';
+import { conditionalGet, HostHeldError, HttpStatusError, sharedHostLimiter, slowDownWait, type Validators } from '../../base/conditional-get.js';
 
 const MIN_INTERVAL_MS = 60_000;
 const MAX_PAGE_BYTES = 5 * 1024 * 1024;
@@ -94,6 +96,13 @@ export const webConfigSchema = z.object({
   keepVersions: z.number().int().min(1).max(10_000).default(100).meta({ label: 'Versions kept', help: 'How many distinct versions of the watched text to keep for the diff viewer (the newest always stays).' }),
   keepDays: z.number().int().min(1).max(3650).default(365).meta({ label: 'Keep versions for (days)', help: 'Versions older than this are dropped, except the newest.' }),
   interval: duration('15m', 'Check every', 'How often to fetch the page (at least 1m).'),
+  checkWindows: z
+    .array(maintenanceWindowSchema)
+    .default([])
+    .meta({
+      label: 'Check only during',
+      help: 'Windows of local time when the page is checked; none: always. E.g. weekdays in office hours: { "days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00" }. "Check now" checks anyway.',
+    }),
   timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this, and on filters that take longer than this; either counts as a failed check, not a change.'),
 });
 export type WebConfig = z.infer<typeof webConfigSchema>;
@@ -106,6 +115,11 @@ interface Baseline {
   number?: number | null;
   /** The stored version this text is (ctx.versions), null when none is kept. */
   versionId?: number | null;
+}
+
+/** What the server said last time (ETag, Last-Modified), and for which config: other filters need the body again. */
+interface KeptValidators extends Validators {
+  config: string;
 }
 
 const definition: MonitorDefinition<WebConfig> = {
@@ -151,33 +165,74 @@ const definition: MonitorDefinition<WebConfig> = {
       hashLines(lines.map((l) => (ctx.config.ignoreWhitespace ? l.replace(/\s+/g, '') : l)).map((l) => (ctx.config.ignoreNumbers ? l.replace(/\d+(?:[.,]\d+)*/g, '#') : l)));
 
     const renderSteps = ctx.config.steps.map((l) => parseStep(l) as RenderStep);
-    const fetchPage = async (signal: AbortSignal): Promise<{ body: Buffer; contentType: string; url: string; screenshot: Buffer | null }> => {
+    const windows: MaintenanceWindow[] = ctx.config.checkWindows;
+    const configKey = createHash('sha256').update(JSON.stringify(ctx.config)).digest('hex').slice(0, 16);
+    type Fetched = { notModified: true; validators: Validators } | { notModified: false; body: Buffer; contentType: string; url: string; screenshot: Buffer | null; validators: Validators };
+    const fetchPage = async (signal: AbortSignal, validators: Validators): Promise<Fetched> => {
       if (ctx.config.render) {
+        // The browser's visit counts against the same per-host limit as every page and feed (its own requests for
+        // images and scripts are the browser's business, like a person's visit).
+        const host = new URL(url).host;
         try {
-          const r = await renderPage(url, { steps: renderSteps, timeoutMs, maxBytes: MAX_PAGE_BYTES, browserPath: ctx.config.browserPath, signal });
-          return { body: Buffer.from(r.html), contentType: 'text/html; charset=utf-8', url: r.url, screenshot: r.screenshot };
+          const r = await sharedHostLimiter.run(host, () => renderPage(url, { steps: renderSteps, timeoutMs, maxBytes: MAX_PAGE_BYTES, browserPath: ctx.config.browserPath, signal }), signal);
+          return { notModified: false, body: Buffer.from(r.html), contentType: 'text/html; charset=utf-8', url: r.url, screenshot: r.screenshot, validators: {} };
         } catch (err) {
+          if (err instanceof RenderError && err.status !== undefined) {
+            const wait = slowDownWait(err.status, err.retryAfter ?? null);
+            if (wait !== null) {
+              sharedHostLimiter.holdOff(host, Date.now() + wait, `HTTP ${err.status}`);
+              throw new HostHeldError(host, Date.now() + wait, `HTTP ${err.status}`);
+            }
+          }
           if (err instanceof RenderError) throw new Error(`${err.message}; the last version is kept`);
           throw err;
         }
       }
       let res;
       try {
-        res = await ctx.fetch(url, { timeoutMs, maxBytes: MAX_PAGE_BYTES, signal, headers: { accept: 'text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8' } });
+        // Conditional (an unchanged page costs the server a 304), through the per-host limiter shared with feeds.
+        res = await conditionalGet(url, {
+          fetch: (u, o) => ctx.fetch(u, { ...o, signal }),
+          signal,
+          validators,
+          accept: 'text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8',
+          timeoutMs,
+          maxBytes: MAX_PAGE_BYTES,
+        });
       } catch (err) {
+        if (err instanceof HostHeldError) throw err;
+        if (err instanceof HttpStatusError) throw new Error(`${url} answered HTTP ${err.status}${err.status >= 500 ? ' (server error)' : ''}; not treated as a change`);
         throw new Error(`${readableError(err, url).message}; the last version is kept`);
       }
-      if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}${res.status >= 500 ? ' (server error)' : ''}; not treated as a change`);
+      if (res.notModified) return { notModified: true, validators: res.validators };
       const contentType = res.headers.get('content-type') ?? '';
       if (contentType && !/^(text\/|application\/(xhtml\+xml|xml|([\w.+-]+\+)?json))/i.test(contentType)) {
         throw new Error(`${url} sent "${contentType.split(';')[0]}", not a web page`);
       }
       if (looksBinary(res.body)) throw new Error(`${url} sent binary data, not a web page`);
-      return { body: res.body, contentType, url: res.url, screenshot: null };
+      return { notModified: false, body: res.body, contentType, url: res.url, screenshot: null, validators: res.validators };
     };
 
-    const check = async (signal: AbortSignal) => {
-      const res = await fetchPage(signal);
+    const check = async (signal: AbortSignal, manual: boolean): Promise<void | CheckResult> => {
+      if (!manual && windows.length && !inMaintenance(windows, Date.now())) {
+        const opens = nextOpening(windows, Date.now());
+        ctx.health.ok(opens === null ? 'outside its check windows, and none opens in the coming week' : `outside its check windows; next check ${localTime(opens)}`);
+        // Without a window ahead, look again after a day (a one-off window may be edited in).
+        return { notBefore: opens ?? Date.now() + 86_400_000 };
+      }
+      const previous = ctx.dryRun ? undefined : ctx.state.get<Baseline>('baseline');
+      const kept = ctx.state.get<KeptValidators>('validators');
+      // Validators only count with the baseline they were read with, and under the same settings.
+      const validators: Validators = previous && kept?.config === configKey ? { etag: kept.etag ?? null, lastModified: kept.lastModified ?? null } : {};
+      const res = await fetchPage(signal, validators);
+      const keepValidators = () => {
+        if (!ctx.dryRun) ctx.state.set('validators', { config: configKey, etag: res.validators.etag ?? null, lastModified: res.validators.lastModified ?? null } satisfies KeptValidators);
+      };
+      if (res.notModified) {
+        keepValidators();
+        ctx.health.ok('not modified since the last check');
+        return;
+      }
       const contentType = res.contentType;
       const charset = /charset=([^;\s]+)/i.exec(contentType)?.[1]?.replace(/"/g, '');
       let lines: string[];
@@ -199,16 +254,19 @@ const definition: MonitorDefinition<WebConfig> = {
         await ctx.emit(changeEvent(ctx.name, pageUrl, selector, [], current.lines, { number, previousNumber: null, extracted, conditions: [] }));
         return;
       }
-      const previous = ctx.state.get<Baseline>('baseline');
       const keepVersion = () => ctx.versions?.add(lines.join('\n'), { screenshot: res.screenshot, limits: { maxCount: ctx.config.keepVersions, maxAgeMs: ctx.config.keepDays * 86_400_000 } });
       if (!previous) {
         current.versionId = keepVersion()?.id ?? null;
         ctx.state.set('baseline', current);
+        keepValidators();
         ctx.log.info('recorded the first version of the page', { url, lines: lines.length });
         return;
       }
       // Older baselines have no comparison key: derive it from their lines, so an upgrade is not a change.
-      if ((previous.key ?? compareKey(previous.lines)) === current.key) return;
+      if ((previous.key ?? compareKey(previous.lines)) === current.key) {
+        keepValidators();
+        return;
+      }
       const previousNumber = previous.number ?? firstNumber(previous.lines);
       const met = conditionsMet(number, previousNumber, conditions);
       // Kept before the event is stored, so the event can link to it; a crash in between repeats the check, which
@@ -219,18 +277,21 @@ const definition: MonitorDefinition<WebConfig> = {
       if (hasConditions(conditions) && !met.length) {
         // A change, but not one the user asked to hear about: it becomes the new baseline silently.
         ctx.state.set('baseline', current);
+        keepValidators();
         ctx.health.ok(number === null ? 'changed, but no number found in the watched text' : `changed; ${number} meets no condition`);
         return;
       }
       const event = changeEvent(ctx.name, pageUrl, selector, previous.lines, current.lines, { number, previousNumber, extracted, conditions: met });
       if (version) Object.assign(event.fields, { versionId: version.id, previousVersionId, diffLink: `#/history?versions=${encodeURIComponent(ctx.id)}&to=${version.id}` });
       await ctx.emit(event, { state: { baseline: current } });
+      keepValidators();
     };
 
     return {
       start() {
         // The fetch has the timeout, and so has the filtering (in its worker, filter-runner.ts).
-        ctx.every(intervalMs, check, { timeoutMs: 2 * timeoutMs + 5_000 });
+        // Waiting for a turn at the host (per-host limit and gap, shared with feeds) is part of the check's time.
+        ctx.every(intervalMs, (signal, run) => check(signal, run.manual), { timeoutMs: 2 * timeoutMs + 5_000, spread: true });
       },
       stop() {},
     };
@@ -277,6 +338,21 @@ function changeEvent(name: string, url: string, selector: string | undefined, be
       ...(extras.conditions.length ? { conditions: extras.conditions } : {}),
     } as Record<string, unknown>,
   };
+}
+
+/** The first minute from `now` (within a week) at which one of the windows is open, or null. */
+function nextOpening(windows: readonly MaintenanceWindow[], now: number): number | null {
+  const first = Math.ceil(now / 60_000) * 60_000;
+  for (let t = first; t < now + 8 * 86_400_000; t += 60_000) if (inMaintenance(windows, t)) return t;
+  return null;
+}
+
+/** "at 08:00" today, "Mon 08:00" on another day: local time, as the windows are written. */
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return sameDay ? `at ${hm}` : `${d.toLocaleDateString('en-GB', { weekday: 'short' })} ${hm}`;
 }
 
 function hashLines(lines: string[]): string {

@@ -56,6 +56,14 @@ export function findBrowser(configured?: string): string | null {
 
 export class RenderError extends Error {
   override name = 'RenderError';
+  constructor(
+    message: string,
+    /** The page's HTTP status when it answered with an error, and its Retry-After (a 429 or 503 is honoured). */
+    readonly status?: number,
+    readonly retryAfter?: string | null,
+  ) {
+    super(message);
+  }
 }
 
 export interface RenderOptions {
@@ -129,7 +137,7 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
     const page = await context.newPage();
     phase = 'load';
     const response = await page.goto(url, { waitUntil: 'load', timeout: left() });
-    if (response && response.status() >= 400) throw new RenderError(`${url} answered HTTP ${response.status()}; not treated as a change`);
+    if (response && response.status() >= 400) throw new RenderError(`${url} answered HTTP ${response.status()}; not treated as a change`, response.status(), response.headers()['retry-after'] ?? null);
     phase = 'step';
     for (const [i, step] of options.steps.entries()) {
       stepIndex = i;

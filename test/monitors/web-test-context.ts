@@ -39,7 +39,7 @@ export function createTestContext<C>(def: MonitorDefinition<C>, rawConfig: unkno
   const healthLog: string[] = [];
   const state = opts.state ?? new Map<string, unknown>();
   const controller = new AbortController();
-  const tasks: Array<{ task: (signal: AbortSignal, run: { manual: boolean }) => Promise<void>; timeoutMs: number }> = [];
+  const tasks: Array<{ task: (signal: AbortSignal, run: { manual: boolean }) => Promise<unknown>; timeoutMs: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
 
   const runTask = async (t: (typeof tasks)[number]) => {
