@@ -5,8 +5,11 @@ import type { Clock } from '../core/clock.js';
 import type { FlagManager } from '../core/flags.js';
 import { isInMaintenance } from '../core/maintenance.js';
 import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
+import { SavedRuleStates } from '../rules/state-delta.js';
 
 const CURSOR = 'rules';
+/** The cursor's state once the rules' state lives in its own rows (before: the whole snapshot, version 1). */
+const SAVED_IN_ROWS = { version: 2, savedIn: 'rule_states' };
 
 /** A rule that failed on one event at run time ('' as ruleId: the event could not be processed at all). */
 export interface RuleRuntimeError {
@@ -26,7 +29,7 @@ export function actionKind(action: Record<string, unknown>): string {
 
 /**
  * Consumes the event log in order from a persisted cursor. For each batch, in ONE transaction: rule matching,
- * flag/tag effects, traces, outbox rows for the other actions, the rules' temporal state, and the cursor. A
+ * flag/tag effects, traces, outbox rows for the other actions, what changed in the rules' temporal state, and the cursor. A
  * crash anywhere replays the batch from the old cursor; outbox rows are keyed (rule, event, action) so the
  * replay enqueues nothing twice.
  */
@@ -36,6 +39,9 @@ export class RuleProcessor {
   private again = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly saved = new SavedRuleStates();
+  /** The cursor still holds a whole snapshot (or nothing): the first save clears the rows and marks it SAVED_IN_ROWS. */
+  private firstSave: boolean;
 
   constructor(
     private readonly store: Store,
@@ -51,13 +57,34 @@ export class RuleProcessor {
   ) {
     const c = store.cursors.get(CURSOR);
     this.seq = c.seq;
-    if (c.state) {
-      try {
-        rules.restore(c.state);
-      } catch (err) {
-        log.warn(`rule windows could not be restored, starting them empty: ${(err as Error).message}`);
-      }
+    this.firstSave = (c.state as { version?: number } | null)?.version !== SAVED_IN_ROWS.version;
+    try {
+      // A store written before migration 7 has the whole snapshot in the cursor; it is moved to rows on the first save.
+      const snapshot = this.firstSave ? c.state : this.saved.load(store.ruleStates.load());
+      if (snapshot) rules.restore(snapshot);
+    } catch (err) {
+      log.warn(`rule windows could not be restored, starting them empty: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Save the cursor and what changed in the rules' state since the last save, inside the caller's transaction. The
+   * returned function records the save as done: call it once the transaction committed (a rolled back one leaves
+   * the rows as they were, and the next save compares with those).
+   */
+  private saveState(): () => void {
+    const first = this.firstSave;
+    if (first) {
+      this.store.ruleStates.clear();
+      this.saved.reset();
+    }
+    const delta = this.saved.diff(this.rules.snapshot());
+    this.store.ruleStates.apply(delta);
+    this.store.cursors.set(CURSOR, this.seq, first ? SAVED_IN_ROWS : undefined);
+    return () => {
+      this.saved.accept(delta);
+      if (first) this.firstSave = false;
+    };
   }
 
   get cursor(): number {
@@ -112,6 +139,7 @@ export class RuleProcessor {
    */
   private processBatch(batch: StoredEvent[]): void {
     let enqueued = 0;
+    let saved = () => {};
     this.store.txDerived(() => {
       for (const event of batch) {
         let out: RuleOutput;
@@ -130,8 +158,9 @@ export class RuleProcessor {
         if (out.withheld) this.recordWithheld(out.withheld);
         this.seq = event.seq;
       }
-      this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
+      saved = this.saveState();
     });
+    saved();
     if (enqueued) this.onEnqueued();
   }
 
@@ -159,11 +188,13 @@ export class RuleProcessor {
     const deadline = this.rules.nextDeadline();
     if (deadline !== null && deadline <= now) {
       let enqueued = 0;
+      let saved = () => {};
       this.store.txDerived(() => {
         const out = this.rules.advanceTo(now, { now, flags: this.flags.values(), maintenance: isInMaintenance });
         enqueued = this.apply(out, null);
-        this.store.cursors.set(CURSOR, this.seq, this.rules.snapshot());
+        saved = this.saveState();
       });
+      saved();
       if (enqueued) this.onEnqueued();
     }
     this.armTimer();

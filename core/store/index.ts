@@ -7,6 +7,7 @@ import { OutboxStore } from './outbox-store.js';
 import { FlagTable, KvTable, TraceTable } from './misc-stores.js';
 import { NotificationTable } from './notification-store.js';
 import { VersionStore } from './version-store.js';
+import { RuleStateStore } from './rule-state-store.js';
 
 export { CorruptDatabaseError, LostDatabaseError, type OpenOptions } from './database.js';
 export type { Db } from './database.js';
@@ -14,6 +15,7 @@ export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
 export { memoryState } from './monitor-state-store.js';
 export { VersionStore, DEFAULT_VERSION_LIMITS, type VersionRow } from './version-store.js';
 export type { OutboxItem } from './outbox-store.js';
+export type { RuleStateDelta } from './rule-state-store.js';
 export { toPayload, type NoticeRow, type FateRow, type DeliveryRow } from './notification-store.js';
 
 export interface Store {
@@ -28,6 +30,8 @@ export interface Store {
   notifications: NotificationTable;
   kv: KvTable;
   versions: VersionStore;
+  /** The rules' temporal state, saved incrementally with each processing batch. */
+  ruleStates: RuleStateStore;
   /** Run `fn` in one write transaction: durable (on disk) when it returns. */
   tx<T>(fn: () => T): T;
   /** The same for data derived from durable rows: atomic, not waited for on disk (see `withoutWaitingForDisk`). */
@@ -52,6 +56,7 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
     notifications: new NotificationTable(db),
     kv: new KvTable(db),
     versions: new VersionStore(db),
+    ruleStates: new RuleStateStore(db),
     tx: <T>(fn: () => T) => inTransaction(fn) as T,
     txDerived: <T>(fn: () => T) => withoutWaitingForDisk(db, () => inTransaction(fn) as T),
     close: () => {

@@ -214,4 +214,19 @@ export const MIGRATIONS: string[] = [
     data BLOB NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 7: the rules' temporal state saved incrementally (it was one JSON blob in `cursors`, rewritten whole per batch):
+  // per rule its shape (keys, times, counters, the ids of the events it holds), and each held event's copy once, so
+  // a batch writes the events it added and deletes those it let go.
+  `
+  CREATE TABLE rule_states (
+    rule TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+  );
+  CREATE TABLE rule_state_events (
+    rule TEXT NOT NULL,
+    event TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    PRIMARY KEY (rule, event)
+  );
+  `,
 ];

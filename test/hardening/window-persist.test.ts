@@ -77,3 +77,30 @@ test('a batch saves what it changed in the windows, not the whole state; the win
   await feed(s, [event()]);
   assert.equal(held(s.engine), HELD + 6);
 });
+
+test('windows saved whole by an older version (one snapshot in the cursor) are restored and moved to rows', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  // What an older version left: the cursor past 20 events, their window saved as one snapshot.
+  const old = new RuleEngine();
+  old.setRules(dayWindow);
+  const events = Array.from({ length: 20 }, event);
+  for (const e of events) old.process(e, { now: Date.now(), flags: {}, timeZone: 'UTC' });
+  const store = openStore(dir);
+  store.tx(() => store.events.append(events));
+  store.cursors.set('rules', store.events.maxSeq(), old.snapshot());
+  store.close();
+
+  let s = start(dir);
+  assert.equal(held(s.engine), 20, 'the old snapshot is restored');
+  await feed(s, [event()]);
+  assert.deepEqual(s.store.cursors.get('rules').state, { version: 2, savedIn: 'rule_states' }, 'the cursor no longer holds the state');
+  assert.equal((s.store.db.prepare('SELECT COUNT(*) FROM rule_state_events').pluck().get() as number), 21);
+  s.processor.close();
+  s.store.close();
+  s = start(dir);
+  t.after(() => {
+    s.processor.close();
+    s.store.close();
+  });
+  assert.equal(held(s.engine), 21, 'restored from the rows');
+});
