@@ -2,7 +2,7 @@ import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
 import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { deploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
+import { deploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
 import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 
 function desktopIdentity(dataDir: string) {

@@ -1,6 +1,6 @@
 import { parseFlags, writeLine, type CliIO } from '../io.js';
 import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
-import { undeploy, DeployError, DEFAULT_DIR } from '../deploy/deploy.js';
+import { undeploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
 
 const USAGE = `usage: panoptes undeploy [user@]host [--keep-data] [options]
 Stops the agent \`panoptes deploy\` installed there, removes its service and its folder (with --keep-data, its

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { waitFor } from '../helpers/tmp.js';
 import { closedPort } from '../helpers/ports.js';
-import { packBundle } from '../../cli/deploy/bundle.js';
+import { packBundle } from '../../engine/fleet/deploy/bundle.js';
 import { cli, running, retainedStatus, setup, skip } from './helpers.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';

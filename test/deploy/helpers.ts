@@ -10,7 +10,7 @@ import { tempDir, waitFor } from '../helpers/tmp.js';
 import { closedPort } from '../helpers/ports.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
 import { sshdAvailable, startSshd } from '../helpers/sshd.js';
-import { packBundle } from '../../cli/deploy/bundle.js';
+import { packBundle } from '../../engine/fleet/deploy/bundle.js';
 import { decodeStatus, statusTopic, type AgentStatus } from '../../engine/forwarding/wire.js';
 
 export const skip = !sshdAvailable() ? 'skipped: no /usr/sbin/sshd (apt-get install openssh-server openssh-client)' : !mosquittoAvailable() ? 'skipped: no mosquitto' : false;

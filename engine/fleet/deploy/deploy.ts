@@ -9,9 +9,9 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress } from '../../base/mqtt.js';
-import { AGENT_ID, decodeStatus, statusTopic, type AgentStatus } from '../../engine/forwarding/wire.js';
-import { configSetTopic, configStateTopic } from '../../engine/fleet/wire.js';
+import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress } from '../../../base/mqtt.js';
+import { AGENT_ID, decodeStatus, statusTopic, type AgentStatus } from '../../forwarding/wire.js';
+import { configSetTopic, configStateTopic } from '../wire.js';
 import { packBundle, thisBuild, type BundleInfo } from './bundle.js';
 import { DeployError, scp, shellQuote, ssh, type SshTarget } from './ssh.js';
 
