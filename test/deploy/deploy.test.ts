@@ -2,13 +2,10 @@
 // secrets; deploying on top is refused; undeploy removes process, folder and status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { waitFor } from '../helpers/tmp.js';
-import { closedPort } from '../helpers/ports.js';
-import { packBundle } from '../../engine/fleet/deploy/bundle.js';
 import { cli, running, retainedStatus, setup, skip } from './helpers.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
@@ -16,7 +13,6 @@ import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 
 test('deploy: comes online with its inventory and 0600 files; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
   const { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir } = await setup(t);
-  void broker; void work; void retainedStatus; void running;
   // --- a real deploy ---
   const first = await cli(['deploy', ...base, '--broker', brokerUrl]);
   assert.equal(first.code, 0, first.stderr + first.stdout);

@@ -1,16 +1,14 @@
 // What the deploy tests share: the CLI as a child process, a real sshd (this machine, logged into over loopback with
 // a throw-away key, host keys checked) and a real Mosquitto, and an install folder whose agent is stopped for sure.
+import { after } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
 import { BIN } from '../helpers/agent-process.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { closedPort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/tmp.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
 import { sshdAvailable, startSshd } from '../helpers/sshd.js';
-import { packBundle } from '../../engine/fleet/deploy/bundle.js';
 import { decodeStatus, statusTopic, type AgentStatus } from '../../engine/forwarding/wire.js';
 
 export const skip = !sshdAvailable() ? 'skipped: no /usr/sbin/sshd (apt-get install openssh-server openssh-client)' : !mosquittoAvailable() ? 'skipped: no mosquitto' : false;
@@ -87,4 +85,19 @@ export async function setup(t: { after(fn: () => void | Promise<void>): void }):
   const base = ['--data', desktopDir, sshd.target, ...ssh, '--dir', dir, '--service', 'pidfile', '--agent-id', 'fleet1', '--timeout', '120'];
 
   return { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir };
+}
+
+/**
+ * Clean-up for set-up shared by a whole file (one sshd, one broker, one deployed agent for several tests): what
+ * `setup` registers runs once after the file's last test, in the order registered, as a test's own `t.after` would.
+ */
+export function fileScope(): { after(fn: () => void | Promise<void>): void; register(): void } {
+  const fns: (() => void | Promise<void>)[] = [];
+  return {
+    after: (fn) => void fns.push(fn),
+    register: () =>
+      after(async () => {
+        for (const fn of fns) await fn();
+      }),
+  };
 }

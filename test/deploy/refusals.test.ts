@@ -2,18 +2,13 @@
 // server does not take, no Node, an old Node, a folder it cannot write, a broker that machine cannot reach.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { waitFor } from '../helpers/tmp.js';
 import { closedPort } from '../helpers/ports.js';
-import { packBundle } from '../../engine/fleet/deploy/bundle.js';
-import { cli, running, retainedStatus, setup, skip } from './helpers.js';
+import { cli, running, setup, skip } from './helpers.js';
 
 test('deploy refuses, in one sentence each, and leaves nothing behind', { skip, timeout: 290_000 }, async (t) => {
-  const { broker, sshd, work, dir, ssh, brokerUrl, base } = await setup(t);
-  void broker; void work; void retainedStatus; void running;
+  const { sshd, work, dir, ssh, brokerUrl, base } = await setup(t);
   // --- refusals: each a clear sentence, and no install folder afterwards ---
   const wrongHost = await cli(['deploy', sshd.target, '--port', String(sshd.port), '--identity', sshd.identity, '--known-hosts', sshd.wrongKnownHosts, '--dir', dir, '--broker', brokerUrl]);
   assert.equal(wrongHost.code, 1, wrongHost.stderr);
