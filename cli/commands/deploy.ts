@@ -47,7 +47,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       bundle: flags.bundle as string | undefined,
       onlineTimeoutMs: flags.timeout !== undefined ? (flags.timeout as number) * 1000 : undefined,
       // This data folder's desktop manages the new agent (Monitors → its machine); the key is made on first use.
-      controller: flags.upgrade === true ? undefined : { publicKey: desktopIdentity(io.dataDir).publicKey, name: os.hostname() },
+      // An upgrade pairs an agent deployed before pairing existed (one already paired keeps its desktop).
+      controller: { publicKey: desktopIdentity(io.dataDir).publicKey, name: os.hostname() },
       say,
     });
     writeLine(io.stdout, `${r.agentId} is online (Panoptes ${r.status.version ?? '?'} on ${r.status.hostname || positional[0]}, release ${r.release}, ${r.service === 'systemd' ? 'systemd --user unit' : 'supervised process'} in ${r.dir})`);

@@ -206,9 +206,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
         const forStore: BrokerAddress = { url: broker.url, ...(broker.username !== undefined ? { username: broker.username } : {}) };
         const url = broker.username !== undefined ? broker.url.replace('://', `://${encodeURIComponent(broker.username)}@`) : broker.url;
         installParams.broker = { ...brokerPort(broker), url, ...(broker.password !== undefined ? { password: broker.password, passwordKey: secretKeyFor(forStore) } : {}) };
-        if (o.controller) installParams.controller = { publicKey: o.controller.publicKey, pairing: randomBytes(12).toString('base64url'), ...(o.controller.name ? { name: o.controller.name } : {}) };
       }
-      await remoteStep(o, node.node, installParams);
+      // A fresh agent is paired with this desktop; an upgrade pairs one deployed before pairing existed (kept otherwise).
+      if (o.controller) installParams.controller = { publicKey: o.controller.publicKey, pairing: randomBytes(12).toString('base64url'), ...(o.controller.name ? { name: o.controller.name } : {}) };
+      const installed = await remoteStep(o, node.node, installParams);
+      if (o.upgrade && installed.paired === true) say(`${id} had no desktop to take changes from: paired it with this one`);
       say(`waiting for ${id} to report online on ${redactUrl(watchBroker.url)}…`);
       const status = await watch.until((s) => s.state === 'online' && s.release === release, o.onlineTimeoutMs ?? 90_000);
       if (status) return { agentId: id, release, service, dir: String(checked.dir), status };

@@ -289,6 +289,7 @@ async function install(): Promise<never> {
   const fresh = !old;
   const createdDir = !existsSync(DIR);
   const undo: (() => void | Promise<void>)[] = [];
+  let paired = false;
   try {
     mkdirSync(at('releases'), { recursive: true, mode: 0o700 });
     chmodSync(DIR, 0o700);
@@ -309,6 +310,25 @@ async function install(): Promise<never> {
       registerService(rec.service, rec);
     } else {
       await stopAgent(old);
+      // An agent deployed before pairing existed takes no changes from any desktop: the upgrade pairs it with the one
+      // upgrading it. One already paired keeps its desktop (a desktop does not take over another's agent this way).
+      if (P.controller) {
+        const file = at('data', 'config.json');
+        let text: string | null = null;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch {
+          /* no config yet: the agent runs on defaults */
+        }
+        const doc = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        const fleet = (doc.fleet ?? {}) as Record<string, unknown>;
+        if (!fleet.controller) {
+          writePrivate(file, JSON.stringify({ ...doc, fleet: { ...fleet, controller: P.controller } }, null, 2) + '\n');
+          paired = true;
+          // Rolled back, the release before gets its configuration as it was.
+          undo.push(() => (text === null ? rmSync(file, { force: true }) : writePrivate(file, text)));
+        }
+      }
       const before = linked('current');
       if (before) {
         link('previous', before);
@@ -323,7 +343,7 @@ async function install(): Promise<never> {
     link('current', release);
     writePrivate(at('deploy.json'), JSON.stringify(rec, null, 2) + '\n');
     startAgent(rec);
-    result({ ok: true, service: rec.service, release, dir: DIR });
+    result({ ok: true, service: rec.service, release, dir: DIR, paired: fresh ? !!P.controller : paired });
   } catch (err) {
     for (const u of undo.reverse()) {
       try {
