@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../helpers/tmp.js';
-import { cli, running, retainedStatus, setup, skip } from './helpers.js';
+import { cli, running, retainedStatus, setup, sharedBundle, skip } from './helpers.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
@@ -14,7 +14,8 @@ import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 test('deploy: comes online with its inventory and 0600 files; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
   const { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir } = await setup(t);
   // --- a real deploy ---
-  const first = await cli(['deploy', ...base, '--broker', brokerUrl]);
+  // The run's packed build (packing is tested where the engine deploys from the form: test/e2e/machines-deploy).
+  const first = await cli(['deploy', ...base, '--broker', brokerUrl, '--bundle', await sharedBundle()]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
   assert.match(first.stdout, /^fleet1 is online \(Panoptes 0\.\d+\.\d+ on .*, release .*, supervised process in /m);
   const release1 = path.basename(readlinkSync(path.join(dir, 'current')));

@@ -1,14 +1,17 @@
 // What the deploy tests share: the CLI as a child process, a real sshd (this machine, logged into over loopback with
 // a throw-away key, host keys checked) and a real Mosquitto, and an install folder whose agent is stopped for sure.
-import { after } from 'node:test';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
 import { BIN } from '../helpers/agent-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
 import { sshdAvailable, startSshd } from '../helpers/sshd.js';
+import { packBundle } from '../../engine/fleet/deploy/bundle.js';
 import { decodeStatus, statusTopic, type AgentStatus } from '../../engine/forwarding/wire.js';
 
 export const skip = !sshdAvailable() ? 'skipped: no /usr/sbin/sshd (apt-get install openssh-server openssh-client)' : !mosquittoAvailable() ? 'skipped: no mosquitto' : false;
@@ -100,4 +103,68 @@ export function fileScope(): { after(fn: () => void | Promise<void>): void; regi
         for (const fn of fns) await fn();
       }),
   };
+}
+
+/**
+ * One packed build for every deploy test file of a run (packing is the slowest step of a deploy on a busy machine,
+ * and every file deployed the same build). The files of one `npm test` run are children of one test runner, so its
+ * pid names the tarball; the first file to ask packs it (a folder made with mkdir is the lock), the others wait for
+ * it. Tarballs of earlier runs are removed.
+ */
+export async function sharedBundle(): Promise<string> {
+  const root = path.join(os.tmpdir(), 'panoptes-test-bundles');
+  mkdirSync(root, { recursive: true });
+  const file = path.join(root, `run-${process.ppid}.tgz`);
+  const lock = file + '.lock';
+  const end = Date.now() + 240_000;
+  for (;;) {
+    if (existsSync(file)) return file;
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another file is packing it; a lock older than the wait (its packer died) is taken over.
+      if (Date.now() > end || Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 240_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    try {
+      for (const n of readdirSync(root)) {
+        const p = path.join(root, n);
+        if (p !== lock && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+      }
+      const dir = path.join(lock, 'work');
+      mkdirSync(dir);
+      packBundle(path.join(dir, 'panoptes.tgz'));
+      renameSync(path.join(dir, 'panoptes.tgz'), file);
+      return file;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+export interface Deployed extends Setup {
+  /** The packed build it was deployed from. */
+  bundle: string;
+  /** Its release folder's name right after the deploy. */
+  release: string;
+}
+
+/**
+ * For a file whose tests run in order on one deployed agent: one sshd and broker, the shared packed build, one
+ * deploy (as fleet1, paired with `desktopDir`) before the first test, everything stopped and removed after the last.
+ */
+export function deployedAgent(): () => Deployed {
+  let d: Deployed | null = null;
+  const scope = fileScope();
+  before(async () => {
+    if (skip) return;
+    const s = await setup(scope);
+    const bundle = await sharedBundle();
+    const first = await cli(['deploy', ...s.base, '--broker', s.brokerUrl, '--bundle', bundle]);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    d = { ...s, bundle, release: path.basename(readlinkSync(path.join(s.dir, 'current'))) };
+  }, { timeout: 290_000 });
+  scope.register();
+  return () => d!;
 }
