@@ -371,6 +371,39 @@ export interface FleetInfo {
   machines: { agentId: string; broker: string; paired: boolean; agentRevision: number; pending: boolean; last: FleetMachineConfig['last'] }[];
 }
 
+/** An agent this desktop deployed (Settings → Machines): where, so it can be upgraded or undeployed from here. */
+export interface DeploymentInfo {
+  agentId: string;
+  /** `user@host` as ssh takes it. */
+  target: string;
+  port: number | null;
+  identity: string | null;
+  knownHosts: string | null;
+  /** The install folder there (relative to that user's home unless absolute). */
+  dir: string;
+  node: string | null;
+  service: 'systemd' | 'pidfile';
+  release: string;
+  deployedAt: string;
+}
+
+/**
+ * A deploy, upgrade or undeploy started from the form, step by step as it goes (the `deploy` push): check (ssh,
+ * Node, a writable folder, the broker reachable from there), copy (pack and copy the build), install (write its
+ * configuration and start it), online (wait for its status on the broker); rollback/remove when it did not come
+ * online. `message` says why it failed, in the same words as `panoptes deploy`.
+ */
+export interface DeployRun {
+  runId: string;
+  kind: 'deploy' | 'upgrade' | 'undeploy';
+  target: string;
+  agentId: string | null;
+  startedAt: string;
+  steps: { step: string; text: string; state: 'running' | 'done' | 'failed' }[];
+  state: 'running' | 'done' | 'failed';
+  message: string | null;
+}
+
 export interface ForwardingInfo {
   settings: ForwardingSettings;
   /** Which secrets have a value stored (never the values). */
@@ -665,6 +698,27 @@ export const requests = {
   'fleet.removeMonitor': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.saveRule': { params: z.object({ agentId: z.string(), rule: z.unknown(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.removeRule': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
+  // Deploying agents over SSH from the desktop: the same code as `panoptes deploy` (engine/fleet/deploy/). A run
+  // answers at once and goes on in the engine; its steps come as `deploy` pushes.
+  'deploy.list': { params: none, result: returns<{ deployments: DeploymentInfo[]; runs: DeployRun[] }>() },
+  'deploy.start': {
+    params: z.object({
+      target: z.string().max(300),
+      broker: z.string().max(2000),
+      agentId: z.string().max(64).optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      identity: z.string().max(4096).optional(),
+      knownHosts: z.string().max(4096).optional(),
+      dir: z.string().max(4096).optional(),
+      node: z.string().max(4096).optional(),
+      service: z.enum(['auto', 'systemd', 'pidfile']).optional(),
+    }),
+    result: returns<DeployRun>(),
+  },
+  /** Install this build on a machine deployed from here, keeping its data and configuration (rolled back if it does not come online). */
+  'deploy.upgrade': { params: z.object({ agentId: z.string() }), result: returns<DeployRun>() },
+  /** Stop and remove an agent deployed from here, and clear its status on the broker. */
+  'deploy.remove': { params: z.object({ agentId: z.string(), keepData: z.boolean().optional() }), result: returns<DeployRun>() },
   /** Validate, keep secrets apart, save, and restart forwarding with the new settings (the engine keeps running). */
   'forwarding.update': {
     params: z.custom<ForwardingUpdate>(isObject, { message: 'forwarding settings must be an object' }),
@@ -694,6 +748,8 @@ export interface Pushes {
   /** An agent's configuration, or the fate of a change sent to it, changed: fetch it again with `fleet.get`. */
   'fleet': { agentId: string };
   'channels': ChannelInfo[];
+  /** A deploy, upgrade or undeploy started from the form moved on (a step began or ended). */
+  'deploy': DeployRun;
   /** config.json changed outside the app: taken in (`problem` null), or refused with the reason. */
   'config': { problem: string | null };
   /** A destination turned unhealthy or recovered, or the dead letters changed. */

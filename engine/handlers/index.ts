@@ -5,6 +5,7 @@ import { eventHandlers } from './events.js';
 import { flagHandlers } from './flags.js';
 import { forwardingHandlers } from './forwarding.js';
 import { fleetHandlers } from './fleet.js';
+import { deployHandlers } from './deploy.js';
 import type { HandlerHost } from './host.js';
 import { maintenanceHandlers } from './maintenance.js';
 import { monitorHandlers } from './monitors.js';
@@ -32,6 +33,7 @@ export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, 
     ...channelHandlers(engine),
     ...forwardingHandlers(engine),
     ...fleetHandlers(engine),
+    ...deployHandlers(engine),
     ...versionHandlers(engine),
   } satisfies Handlers;
 }

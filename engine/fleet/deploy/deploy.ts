@@ -40,7 +40,14 @@ export interface DeployOptions extends SshTarget {
    */
   controller?: { publicKey: string; name?: string | undefined } | undefined;
   say?: ((line: string) => void) | undefined;
+  /**
+   * Each step as it begins (the form lists them): check, copy, install, online — then rollback or remove when it did
+   * not come online. The line is also said (`say`).
+   */
+  step?: ((step: DeployStep, line: string) => void) | undefined;
 }
+
+export type DeployStep = 'check' | 'copy' | 'install' | 'online' | 'rollback' | 'remove';
 
 export interface DeployResult {
   agentId: string;
@@ -152,6 +159,10 @@ const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$
 
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const say = o.say ?? (() => {});
+  const begin = (step: DeployStep, line: string) => {
+    say(line);
+    o.step?.(step, line);
+  };
   const dir = o.dir ?? DEFAULT_DIR;
   const host = o.target.replace(/^.*@/, '');
   if (!o.upgrade && !o.broker) throw new DeployError('--broker is required: the MQTT broker the agent reports to (like mqtt://user:pass@desktop.lan:1883)');
@@ -165,7 +176,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     }
   }
 
-  say(`checking ${o.target}…`);
+  begin('check', `checking ${o.target}: ssh, Node, the install folder, the broker from there…`);
   const node = await probeNode(o, o.node);
   const work = mkdtempSync(path.join(os.tmpdir(), 'panoptes-deploy-'));
   try {
@@ -192,15 +203,15 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       let file = o.bundle;
       if (!file) {
         file = path.join(work, 'panoptes.tgz');
-        say('packing this build…');
+        begin('copy', 'packing this build…');
         packBundle(file);
       }
       const release = `${build.version}-${stamp()}-${randomBytes(2).toString('hex')}`;
       const upload = `/tmp/panoptes-bundle-${randomBytes(8).toString('hex')}.tgz`;
-      say(`copying the build (${(readFileSync(file).length / 1e6).toFixed(1)} MB) to ${host}…`);
+      begin('copy', `copying the build (${(readFileSync(file).length / 1e6).toFixed(1)} MB) to ${host}…`);
       await scp(o, file, upload);
       const service = checked.service as 'systemd' | 'pidfile';
-      say(o.upgrade ? `upgrading ${id} in ${String(checked.dir)} (${service})…` : `installing ${id} in ${String(checked.dir)} (${service})…`);
+      begin('install', o.upgrade ? `upgrading ${id} in ${String(checked.dir)} (${service}): unpacking, starting it…` : `installing ${id} in ${String(checked.dir)} (${service}): unpacking, writing its configuration (0600), starting it…`);
       const installParams: Record<string, unknown> = { step: 'install', dir, release, bundle: upload, service, node: node.node, agentId: id };
       if (broker && !o.upgrade) {
         const forStore: BrokerAddress = { url: broker.url, ...(broker.username !== undefined ? { username: broker.username } : {}) };
@@ -211,18 +222,19 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       if (o.controller) installParams.controller = { publicKey: o.controller.publicKey, pairing: randomBytes(12).toString('base64url'), ...(o.controller.name ? { name: o.controller.name } : {}) };
       const installed = await remoteStep(o, node.node, installParams);
       if (o.upgrade && installed.paired === true) say(`${id} had no desktop to take changes from: paired it with this one`);
-      say(`waiting for ${id} to report online on ${redactUrl(watchBroker.url)}…`);
+      begin('online', `waiting for ${id} to report online on ${redactUrl(watchBroker.url)}…`);
       const status = await watch.until((s) => s.state === 'online' && s.release === release, o.onlineTimeoutMs ?? 90_000);
       if (status) return { agentId: id, release, service, dir: String(checked.dir), status };
 
       const log = await remoteStep(o, node.node, { step: 'log', dir }).then((r) => String(r.log ?? '').trim(), () => '');
       const tail = log ? `\nits log ends with:\n${log.split('\n').slice(-12).join('\n')}` : '';
       if (o.upgrade) {
-        say('the new version did not come online; rolling back…');
+        begin('rollback', 'the new version did not come online; rolling back…');
         const back = await remoteStep(o, node.node, { step: 'rollback', dir });
         const again = await watch.until((s) => s.state === 'online' && s.release === back.release, o.onlineTimeoutMs ?? 90_000);
         throw new DeployError(`the upgraded agent did not report online within ${Math.round((o.onlineTimeoutMs ?? 90_000) / 1000)} s; rolled back to ${String(back.release)}${again ? ', which is online again' : ' (which has not reported online yet either)'}${tail}`);
       }
+      begin('remove', `${id} did not come online; removing it again…`);
       await remoteStep(o, node.node, { step: 'remove', dir }).catch(() => {});
       await watch.clear().catch(() => {});
       throw new DeployError(`the agent did not report online within ${Math.round((o.onlineTimeoutMs ?? 90_000) / 1000)} s, so it was removed again${tail}`);
@@ -239,12 +251,15 @@ export interface UndeployOptions extends SshTarget {
   node?: string | undefined;
   keepData?: boolean | undefined;
   say?: ((line: string) => void) | undefined;
+  step?: ((step: DeployStep, line: string) => void) | undefined;
 }
 
 /** Stop the agent, unregister its service, delete its folder, and clear its retained status on the broker. */
 export async function undeploy(o: UndeployOptions): Promise<{ agentId: string | null; cleared: boolean }> {
   const say = o.say ?? (() => {});
+  o.step?.('check', `checking ${o.target}…`);
   const node = await probeNode(o, o.node);
+  o.step?.('remove', `stopping the agent and removing it from ${o.target}…`);
   const r = await remoteStep(o, node.node, { step: 'remove', dir: o.dir ?? DEFAULT_DIR, keepData: !!o.keepData });
   const agentId = typeof r.agentId === 'string' ? r.agentId : null;
   let cleared = false;

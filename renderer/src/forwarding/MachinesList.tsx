@@ -1,5 +1,8 @@
-import type { ForwardingPeer } from '../../../core/protocol.js';
+import type { DeploymentInfo, DeployRun, ForwardingPeer } from '../../../core/protocol.js';
 import { timeAgo } from '../lib/format.js';
+import { useClient } from '../state.js';
+import { useToasts } from '../components/Toasts.js';
+import { DeployRunView, useDeployments } from '../fleet/deployments.js';
 
 /**
  * Every machine this one hears from on its brokers, with what each one's retained status tells (version, OS,
@@ -7,11 +10,12 @@ import { timeAgo } from '../lib/format.js';
  * An offline machine keeps what it last told, minus the live figures.
  */
 export function MachinesList({ peers }: { peers: ForwardingPeer[] }) {
+  const { deployments, runFor } = useDeployments();
   if (!peers.length) return <div className="help">No other machine yet. They appear here once they forward to a broker this machine receives from (`panoptes deploy user@host --broker …` sets one up).</div>;
   return (
     <ul className="card-list machines" aria-label="Machines seen">
       {peers.map((p) => (
-        <Machine key={p.agentId} peer={p} />
+        <Machine key={p.agentId} peer={p} deployment={deployments.find((d) => d.agentId === p.agentId) ?? null} run={runFor(p.agentId)} />
       ))}
     </ul>
   );
@@ -26,7 +30,38 @@ function duration(seconds: number): string {
 
 const HEALTH_CLASS: Record<string, string> = { ok: 'status-ok', degraded: 'status-degraded', failing: 'status-failing', paused: 'status-paused' };
 
-function Machine({ peer: p }: { peer: ForwardingPeer }) {
+/** Upgrade and Undeploy, for a machine deployed from this desktop (the engine knows where: no ssh details again). */
+function DeployedActions({ deployment: d, run }: { deployment: DeploymentInfo; run: DeployRun | null }) {
+  const client = useClient();
+  const toasts = useToasts();
+  const busy = run?.state === 'running';
+  const go = (method: 'deploy.upgrade' | 'deploy.remove') =>
+    client.request(method, { agentId: d.agentId }).catch((e: Error) => toasts.show({ title: e.message, tone: 'error' }));
+  return (
+    <div className="machine-actions" data-testid="machine-deployed">
+      <span className="muted">
+        deployed from here to <code>{d.target}</code>
+        {d.release ? ` · release ${d.release}` : ''}
+      </span>{' '}
+      <button type="button" className="small" disabled={busy} onClick={() => void go('deploy.upgrade')}>
+        Upgrade
+      </button>{' '}
+      <button
+        type="button"
+        className="small danger"
+        disabled={busy}
+        onClick={() => {
+          if (window.confirm(`Stop ${d.agentId} on ${d.target} and remove it, with its data?`)) void go('deploy.remove');
+        }}
+      >
+        Undeploy
+      </button>
+      {run && run.kind !== 'deploy' ? <DeployRunView run={run} /> : null}
+    </div>
+  );
+}
+
+function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deployment: DeploymentInfo | null; run: DeployRun | null }) {
   const online = p.state === 'online';
   const facts: string[] = [];
   if (p.version) facts.push(`Panoptes ${p.version}`);
@@ -61,6 +96,7 @@ function Machine({ peer: p }: { peer: ForwardingPeer }) {
           </span>
         ) : null}
       </div>
+      {deployment ? <DeployedActions deployment={deployment} run={run} /> : null}
       {monitors.length ? (
         <details open={failing + degraded > 0}>
           <summary>

@@ -7,6 +7,7 @@ import { RequestError } from '../transport/client.js';
 import { applyTheme } from '../theme.js';
 import { DesktopSettings } from '../components/DesktopSettings.js';
 import { ForwardingSettings } from '../forwarding/ForwardingSettings.js';
+import { DeployPanel } from '../fleet/DeployPanel.js';
 import { ChannelSettings } from '../components/ChannelSettings.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { NotificationSettingsFields } from '../components/NotificationSettings.js';
@@ -186,6 +187,7 @@ export function SettingsView() {
       <ChannelSettings />
       <DesktopSettings />
       <ForwardingSettings />
+      <DeployPanel />
     </div>
   );
 }
