@@ -149,7 +149,13 @@ export class Deployments {
     const run: DeployRun = { runId: randomBytes(8).toString('hex'), kind, target: where.target, agentId: where.agentId, startedAt: new Date().toISOString(), steps: [], state: 'running', message: null };
     this.runs.set(run.runId, run);
     for (const old of [...this.runs.keys()].slice(0, Math.max(0, this.runs.size - KEEP_RUNS))) if (this.runs.get(old)!.state !== 'running') this.runs.delete(old);
-    const publish = () => this.host.publish(structuredClone(run));
+    const publish = () => {
+      try {
+        this.host.publish(structuredClone(run));
+      } catch {
+        /* the engine is closing: nobody to tell */
+      }
+    };
     const step = (s: DeployStep, line: string) => {
       const last = run.steps[run.steps.length - 1];
       if (last && last.step === s) last.text = line;
