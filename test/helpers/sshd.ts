@@ -33,6 +33,9 @@ export interface SshServer {
   strangerIdentity: string;
   /** A known_hosts naming another host key for this server, for "host key mismatch" cases. */
   wrongKnownHosts: string;
+  /** With `systemdUser`: the sessions' HOME and XDG_RUNTIME_DIR (systemctl --user reaches the manager through it). */
+  home?: string;
+  runtimeDir?: string;
   /** What sshd logged (it runs with -D -e). */
   readonly log: string[];
   /** Options for `ssh`/`scp` that reach this server with the test key, checking its host key. */
@@ -49,6 +52,21 @@ function keygen(file: string, comment: string): void {
 export interface SshdOptions {
   /** Lines added to sshd_config (e.g. `SetEnv PATH=/nowhere` to hide Node from remote commands). */
   extraConfig?: string[];
+  /**
+   * Give ssh sessions a real systemd user manager (`systemd --user`, Debian's), for the deploy's systemd path. The
+   * manager refuses to start unless the machine was booted with systemd (it looks for /run/systemd/system) — this
+   * container's PID 1 is not systemd — so sshd and the manager run in a private mount namespace (root only) with a
+   * tmpfs over /run/systemd holding that folder: nothing outside the namespace changes. Sessions get their own
+   * XDG_RUNTIME_DIR and HOME (a temp folder, so units go to its ~/.config/systemd/user, never the real one).
+   */
+  systemdUser?: boolean;
+}
+
+export const SYSTEMD = '/lib/systemd/systemd';
+
+/** Can `startSshd({ systemdUser: true })` run here: root (for the mount namespace), unshare and Debian's systemd. */
+export function systemdUserAvailable(): boolean {
+  return sshdAvailable() && process.getuid?.() === 0 && existsSync(SYSTEMD) && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/systemctl');
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<SshServer> {
@@ -72,6 +90,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshServer> {
   const wrongKnownHosts = path.join(dir, 'known_hosts.wrong');
   writeFileSync(wrongKnownHosts, `${hostName} ${pub(otherHostKey)}\n`, { mode: 0o600 });
 
+  const home = path.join(dir, 'home');
+  const runtimeDir = path.join(dir, 'xdg');
+  if (opts.systemdUser) {
+    mkdirSync(home, { mode: 0o700 });
+    mkdirSync(runtimeDir, { mode: 0o700 });
+  }
   const conf = path.join(dir, 'sshd_config');
   writeFileSync(
     conf,
@@ -95,6 +119,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshServer> {
       // scp speaks SFTP since OpenSSH 9: a real server offers the subsystem.
       'Subsystem sftp /usr/lib/openssh/sftp-server',
       'LogLevel VERBOSE',
+      ...(opts.systemdUser ? [`SetEnv HOME=${home} XDG_RUNTIME_DIR=${runtimeDir}`] : []),
       ...(opts.extraConfig ?? []),
     ].join('\n') + '\n',
   );
@@ -103,10 +128,46 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshServer> {
   const me = os.userInfo();
   const who = { uid: me.uid, gid: me.gid, user: me.username, group: String(me.gid), dropped: false };
   // sshd re-executes itself and so wants its absolute path.
-  const server: ServerProcess = spawnServer(SSHD, ['-D', '-e', '-f', conf], who);
+  const managerPid = path.join(dir, 'systemd-user.pid');
+  const server: ServerProcess = opts.systemdUser
+    ? spawnServer(
+        '/usr/bin/unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '/bin/sh',
+          '-c',
+          `mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system && ` +
+            `{ HOME=${home} XDG_RUNTIME_DIR=${runtimeDir} ${SYSTEMD} --user --log-target=console >>${path.join(dir, 'systemd-user.log')} 2>&1 & echo $! >${managerPid}; } && ` +
+            `exec ${SSHD} -D -e -f ${conf}`,
+        ],
+        who,
+      )
+    : spawnServer(SSHD, ['-D', '-e', '-f', conf], who);
+  const stopManager = async () => {
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(managerPid, 'utf8'));
+    } catch {
+      return;
+    }
+    try {
+      // It stops its units (the deployed agent) before it exits.
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 300; i++) {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
   try {
     await waitUntilListening(port, server, { greeting: /^SSH-2\.0-/ });
   } catch (err) {
+    await stopManager();
     await server.stop();
     removeDir(dir);
     throw err;
@@ -122,10 +183,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshServer> {
     knownHosts,
     strangerIdentity: stranger,
     wrongKnownHosts,
+    ...(opts.systemdUser ? { home, runtimeDir } : {}),
     log: server.output,
     sshArgs: () => ['-p', String(port), '-i', identity, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes'],
     deployArgs: () => ['--port', String(port), '--identity', identity, '--known-hosts', knownHosts],
     async close() {
+      await stopManager();
       await server.stop();
       removeDir(dir);
     },

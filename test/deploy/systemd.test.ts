@@ -1,0 +1,70 @@
+// The deploy's systemd path for real: a machine whose ssh sessions have a systemd user manager (Debian's, see
+// test/helpers/sshd.ts `systemdUser`) gets a `systemd --user` unit (chosen by `--service auto`), enabled and
+// started by the manager, online on the broker; undeploy stops it, disables it and removes the unit file. And where
+// there is no user manager, `auto` falls back to the supervised process and `--service systemd` is refused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { startSshd, systemdUserAvailable } from '../helpers/sshd.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
+import { cli, retainedStatus, running, setup, sharedBundle, skip } from './helpers.js';
+
+const noManager = skip || (systemdUserAvailable() ? false : 'skipped: a systemd user manager needs root (a private mount namespace), unshare and /lib/systemd/systemd');
+
+test('deploy --service auto on a machine with a systemd user manager: a unit, enabled and running; undeploy removes it', { skip: noManager, timeout: 290_000 }, async (t) => {
+  const broker = await startMosquitto({ persistence: false });
+  t.after(() => broker.close());
+  const sshd = await startSshd({ systemdUser: true });
+  t.after(() => sshd.close());
+  const dir = path.join(tempDir(t, 'panoptes-deploy-systemd-'), 'agent');
+  const ssh = sshd.deployArgs();
+  const systemctl = (...args: string[]) => spawnSync('ssh', [...sshd.sshArgs(), sshd.target, `systemctl --user ${args.join(' ')}`], { encoding: 'utf8', timeout: 60_000 });
+  // The sessions reach the manager.
+  const env = systemctl('show-environment');
+  assert.equal(env.status, 0, env.stderr + readFileSync(path.join(sshd.dir, 'systemd-user.log'), 'utf8'));
+
+  const first = await cli(['deploy', '--data', path.join(dir, '..', 'desktop'), sshd.target, ...ssh, '--dir', dir, '--agent-id', 'fleet1', '--broker', broker.url, '--bundle', await sharedBundle(), '--timeout', '120']);
+  assert.equal(first.code, 0, first.stderr + first.stdout);
+  assert.match(first.stdout, /fleet1 is online .*systemd --user unit in /);
+  assert.match(first.stdout, /loginctl enable-linger/);
+  const unit = path.join(sshd.home!, '.config', 'systemd', 'user', 'panoptes-agent-fleet1.service');
+  const text = readFileSync(unit, 'utf8');
+  assert.match(text, /^Description=Panoptes agent fleet1$/m);
+  assert.match(text, new RegExp(`^ExecStart=\\S*node\\S* ${dir.replace(/[.]/g, '\\.')}/current/bin/panoptes\\.js agent --data ${dir.replace(/[.]/g, '\\.')}/data$`, 'm'));
+  assert.match(text, /^Restart=on-failure$/m);
+  assert.match(text, /^WantedBy=default\.target$/m);
+  assert.equal(JSON.parse(readFileSync(path.join(dir, 'deploy.json'), 'utf8')).service, 'systemd');
+  assert.equal(systemctl('is-enabled', 'panoptes-agent-fleet1.service').stdout.trim(), 'enabled');
+  assert.equal(systemctl('is-active', 'panoptes-agent-fleet1.service').stdout.trim(), 'active');
+  // The manager runs it, not a supervisor of ours.
+  assert.equal(existsSync(path.join(dir, 'supervise.mjs')), false);
+  assert.equal((await retainedStatus(broker.url, 'fleet1'))?.state, 'online');
+
+  const gone = await cli(['undeploy', sshd.target, ...ssh, '--dir', dir]);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.equal(existsSync(unit), false);
+  assert.equal(existsSync(dir), false);
+  assert.notEqual(systemctl('is-active', 'panoptes-agent-fleet1.service').stdout.trim(), 'active');
+  await waitFor(() => !running(path.join(dir, 'current', 'bin', 'panoptes.js')), 'the agent to be gone');
+  assert.equal(await retainedStatus(broker.url, 'fleet1'), null);
+});
+
+test('without a systemd user manager: --service systemd is refused before anything is written; auto picks the supervised process', { skip, timeout: 200_000 }, async (t) => {
+  const { dir, brokerUrl, base, sshd, ssh } = await setup(t);
+  const noAuto = base.filter((_, i) => base[i] !== '--service' && base[i - 1] !== '--service');
+  const refused = await cli(['deploy', ...noAuto, '--service', 'systemd', '--broker', brokerUrl]);
+  assert.equal(refused.code, 1, refused.stdout);
+  assert.match(refused.stderr, /systemd --user is not available on .*; use --service pidfile \(or auto\)/);
+  assert.equal(existsSync(dir), false);
+
+  const auto = await cli(['deploy', ...noAuto, '--broker', brokerUrl, '--bundle', await sharedBundle()]);
+  assert.equal(auto.code, 0, auto.stderr + auto.stdout);
+  assert.match(auto.stdout, /supervised process in /);
+  assert.equal(JSON.parse(readFileSync(path.join(dir, 'deploy.json'), 'utf8')).service, 'pidfile');
+  assert.equal(running(path.join(dir, 'supervise.mjs')), true);
+  const gone = await cli(['undeploy', sshd.target, ...ssh, '--dir', dir]);
+  assert.equal(gone.code, 0, gone.stderr);
+});
