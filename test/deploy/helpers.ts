@@ -85,7 +85,9 @@ export async function setup(t: { after(fn: () => void | Promise<void>): void }):
   const brokerUrl = `mqtt://deployer:s3cret@127.0.0.1:${broker.port}`;
   // The desktop's data folder: deploy pairs the agent with its key (never the test user's own ~/.config/panoptes).
   const desktopDir = path.join(work, 'desktop');
-  const base = ['--data', desktopDir, sshd.target, ...ssh, '--dir', dir, '--service', 'pidfile', '--agent-id', 'fleet1', '--timeout', '120'];
+  // No --service: auto, and these ssh sessions have no systemd user manager, so the fallback (a supervised process
+  // with a pid file) is what they deploy (systemd.test.ts gives its sessions a manager).
+  const base = ['--data', desktopDir, sshd.target, ...ssh, '--dir', dir, '--agent-id', 'fleet1', '--timeout', '120'];
 
   return { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir };
 }

@@ -48,6 +48,11 @@ test('deploy refuses, in one sentence each, and leaves nothing behind', { skip, 
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /the broker 127\.0\.0\.1:\d+ is not reachable from .* \(connection refused\); the agent would never come online/);
 
+  // systemd asked for where the ssh sessions have no user manager.
+  const noSystemd = await cli(['deploy', ...base, '--broker', brokerUrl, '--service', 'systemd']);
+  assert.equal(noSystemd.code, 1);
+  assert.match(noSystemd.stderr, /systemd --user is not available on .*; use --service pidfile \(or auto\)/);
+
   assert.equal(existsSync(dir), false, 'a refused deploy left the install folder behind');
   assert.equal(running(path.join(dir, 'supervise.mjs')), false);
 

@@ -1,7 +1,8 @@
 // The deploy's systemd path for real: a machine whose ssh sessions have a systemd user manager (Debian's, see
 // test/helpers/sshd.ts `systemdUser`) gets a `systemd --user` unit (chosen by `--service auto`), enabled and
-// started by the manager, online on the broker; undeploy stops it, disables it and removes the unit file. And where
-// there is no user manager, `auto` falls back to the supervised process and `--service systemd` is refused.
+// started by the manager, online on the broker; undeploy stops it, disables it and removes the unit file. Where
+// there is none (the other deploy tests' sshd), `auto` falls back to the supervised process (deploy.test.ts) and
+// `--service systemd` is refused (refusals.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startSshd, systemdUserAvailable } from '../helpers/sshd.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
-import { cli, retainedStatus, running, setup, sharedBundle, skip } from './helpers.js';
+import { cli, retainedStatus, running, sharedBundle, skip } from './helpers.js';
 
 const noManager = skip || (systemdUserAvailable() ? false : 'skipped: a systemd user manager needs root (a private mount namespace), unshare and /lib/systemd/systemd');
 
@@ -50,21 +51,4 @@ test('deploy --service auto on a machine with a systemd user manager: a unit, en
   assert.notEqual(systemctl('is-active', 'panoptes-agent-fleet1.service').stdout.trim(), 'active');
   await waitFor(() => !running(path.join(dir, 'current', 'bin', 'panoptes.js')), 'the agent to be gone');
   assert.equal(await retainedStatus(broker.url, 'fleet1'), null);
-});
-
-test('without a systemd user manager: --service systemd is refused before anything is written; auto picks the supervised process', { skip, timeout: 200_000 }, async (t) => {
-  const { dir, brokerUrl, base, sshd, ssh } = await setup(t);
-  const noAuto = base.filter((_, i) => base[i] !== '--service' && base[i - 1] !== '--service');
-  const refused = await cli(['deploy', ...noAuto, '--service', 'systemd', '--broker', brokerUrl]);
-  assert.equal(refused.code, 1, refused.stdout);
-  assert.match(refused.stderr, /systemd --user is not available on .*; use --service pidfile \(or auto\)/);
-  assert.equal(existsSync(dir), false);
-
-  const auto = await cli(['deploy', ...noAuto, '--broker', brokerUrl, '--bundle', await sharedBundle()]);
-  assert.equal(auto.code, 0, auto.stderr + auto.stdout);
-  assert.match(auto.stdout, /supervised process in /);
-  assert.equal(JSON.parse(readFileSync(path.join(dir, 'deploy.json'), 'utf8')).service, 'pidfile');
-  assert.equal(running(path.join(dir, 'supervise.mjs')), true);
-  const gone = await cli(['undeploy', sshd.target, ...ssh, '--dir', dir]);
-  assert.equal(gone.code, 0, gone.stderr);
 });
