@@ -104,8 +104,12 @@ uiTest('Deploy from Settings → Machines: its steps as they go, online in Machi
   await deployed.getByRole('button', { name: 'Upgrade' }).waitFor({ timeout: 30_000 });
   assert.match(await deployed.innerText(), new RegExp(`deployed from here to ${sshd.target.replace(/[.]/g, '\\.')}`));
   assert.equal(existsSync(path.join(dir, 'data', 'config.json')), true);
-  await form.scrollIntoViewIfNeeded();
+  // The README's picture: the machine in the list with its buttons, down to the form's steps (options folded).
+  await form.getByText('SSH and install options').click();
+  await page.setViewportSize({ width: 1100, height: 1700 });
+  await machine.evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'machines-deploy');
+  await page.setViewportSize({ width: 1100, height: 1000 });
 
   // --- Undeploy from the machine's entry: stopped, removed, gone from the list ---
   page.removeAllListeners('dialog');

@@ -1,0 +1,45 @@
+// `panoptes deploy --upgrade` of an agent deployed before pairing existed (its configuration has no `fleet`
+// section): the upgrade pairs it with the desktop of --data, and that desktop's change is applied there. One sshd,
+// broker and deploy (the run's packed build); the agent is stopped and removed after the test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { waitFor } from '../helpers/tmp.js';
+import { Engine } from '../../engine/engine.js';
+import { silentLogger } from '../../core/log.js';
+import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
+import { cli, deployedAgent, skip } from './helpers.js';
+
+const deployed = deployedAgent();
+const agentConfig = () => JSON.parse(readFileSync(path.join(deployed().dir, 'data', 'config.json'), 'utf8'));
+
+test('deploy --upgrade pairs an agent deployed before pairing existed, so this desktop can change it', { skip, timeout: 290_000 }, async (t) => {
+  const s = deployed();
+  // An older agent: its configuration has no `fleet` section (deploy wrote none before pairing existed).
+  const { fleet: _paired, ...older } = agentConfig();
+  void _paired;
+  writeFileSync(path.join(s.dir, 'data', 'config.json'), JSON.stringify(older, null, 2) + '\n', { mode: 0o600 });
+  const up = await cli(['deploy', '--data', s.desktopDir, s.sshd.target, ...s.ssh, '--dir', s.dir, '--upgrade', '--bundle', s.bundle, '--timeout', '120']);
+  assert.equal(up.code, 0, up.stderr + up.stdout);
+  assert.match(up.stderr, /fleet1 had no desktop to take changes from: paired it with this one/);
+  const identity = loadOrCreateIdentity(s.desktopDir);
+  assert.equal(agentConfig().fleet.controller.publicKey, identity.publicKey);
+  assert.match(agentConfig().fleet.controller.pairing, /^[A-Za-z0-9_-]{16}$/);
+  // The rest of its configuration is as it was.
+  assert.deepEqual({ ...agentConfig(), fleet: undefined }, { ...older, fleet: undefined });
+
+  // Remote configuration works after it: a change from this desktop is applied there.
+  writeFileSync(path.join(s.desktopDir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: s.broker.url }] } }));
+  const desktop = await Engine.open({ dataDir: s.desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
+  t.after(() => desktop.close());
+  const seen = await waitFor(async () => {
+    const v = await desktop.request('fleet.get', { agentId: 'fleet1' }).catch(() => null);
+    return v?.paired ? v : null;
+  }, 'the desktop to see fleet1 paired with it', 60_000);
+  const logFile = path.join(s.work, 'remote.log');
+  writeFileSync(logFile, '');
+  await desktop.request('fleet.saveMonitor', { agentId: 'fleet1', monitor: { id: 'log:remote', type: 'log', name: 'Remote log', config: { path: logFile } }, ifRevision: seen.revision });
+  await waitFor(async () => (await desktop.request('fleet.get', { agentId: 'fleet1' })).last?.outcome === 'applied', 'the agent to answer applied', 60_000);
+  assert.ok(agentConfig().monitors.some((m: { id: string }) => m.id === 'log:remote'));
+});
