@@ -1,7 +1,7 @@
 // A local OAuth 2.0 authorization server written to the RFCs, for tests: discovery (OpenID Connect Discovery),
 // the authorization endpoint with PKCE (RFC 6749 §4.1, RFC 7636 S256 only), the token endpoint (authorization
-// code, refresh with rotation, device code), the device authorization endpoint (RFC 8628) and token
-// introspection (RFC 7662) for Dovecot's oauth2 passdb. The "user" is the test: `consent` decides what the
+// code, refresh with rotation, device code), the device authorization endpoint (RFC 8628), token revocation
+// (RFC 7009) and token introspection (RFC 7662) for Dovecot's oauth2 passdb. The "user" is the test: `consent` decides what the
 // authorization page answers, `approveDevice` enters a device code. Every token request is counted.
 import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
@@ -44,7 +44,9 @@ export interface OAuthTestServer {
    */
   consent: 'allow' | 'deny' | 'ignore' | 'ask';
   /** Token endpoint requests by grant_type, and refreshes that were refused. */
-  readonly counts: { authorization_code: number; refresh_token: number; device_code: number; refused_refresh: number; introspect: number };
+  readonly counts: { authorization_code: number; refresh_token: number; device_code: number; refused_refresh: number; introspect: number; revoke: number };
+  /** Tokens revoked through the revocation endpoint (RFC 7009), as they were sent, with the hint and client. */
+  readonly revocations: { token: string; hint: string | null; clientId: string | null; known: boolean }[];
   /** The device codes handed out (for the test to "type in" on another device). */
   readonly userCodes: string[];
   approveDevice(userCode: string): void;
@@ -69,7 +71,8 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
   const access = new Map<string, Issued>();
   const refresh = new Map<string, { username: string; scope: string; clientId: string }>();
   const devices = new Map<string, { userCode: string; scope: string; clientId: string; state: 'pending' | 'approved' | 'denied'; expiresAt: number; lastPoll: number; interval: number }>();
-  const counts = { authorization_code: 0, refresh_token: 0, device_code: 0, refused_refresh: 0, introspect: 0 };
+  const counts = { authorization_code: 0, refresh_token: 0, device_code: 0, refused_refresh: 0, introspect: 0, revoke: 0 };
+  const revocations: OAuthTestServer['revocations'] = [];
   const userCodes: string[] = [];
   const token = () => randomBytes(24).toString('base64url');
 
@@ -135,6 +138,7 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       token_endpoint: server.url('/token'),
       device_authorization_endpoint: server.url('/device'),
       introspection_endpoint: server.url('/introspect'),
+      revocation_endpoint: server.url('/revoke'),
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     }),
@@ -146,6 +150,7 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     clientId,
     consent: 'allow',
     counts,
+    revocations,
     userCodes,
     approveDevice: (c) => void [...devices.values()].filter((d) => d.userCode === c).forEach((d) => (d.state = 'approved')),
     denyDevice: (c) => void [...devices.values()].filter((d) => d.userCode === c).forEach((d) => (d.state = 'denied')),
@@ -275,6 +280,25 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       return json(res, 200, issue(d.scope, d.clientId));
     }
     oauthError(res, 'unsupported_grant_type', String(type));
+  });
+
+  // RFC 7009: the client revokes a token; a refresh token takes the access tokens of its grant with it (§2.1). An
+  // unknown token is still answered 200 (§2.2): the client cannot tell, and need not.
+  server.route('/revoke', async (req, res) => {
+    counts.revoke++;
+    const form = await readForm(req);
+    if (!clientOk(form, req)) return oauthError(res, 'invalid_client', 'Client authentication failed', 401);
+    const t = form.get('token') ?? '';
+    if (!t) return oauthError(res, 'invalid_request', 'token is required');
+    const known = refresh.has(t) || access.has(t);
+    revocations.push({ token: t, hint: form.get('token_type_hint'), clientId: form.get('client_id'), known });
+    if (refresh.has(t)) {
+      refresh.delete(t);
+      access.clear(); // one user in this server: every access token is of the revoked grant
+    }
+    access.delete(t);
+    res.writeHead(200, { 'cache-control': 'no-store' });
+    res.end();
   });
 
   // RFC 7662: Dovecot posts token=…; an unknown or expired token is just {active:false}.
