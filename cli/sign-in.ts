@@ -10,7 +10,7 @@ import { connectToRunningEngine, type RunningEngine } from './running-engine.js'
 import { ConfigStore } from '../core/config/config-store.js';
 import { createLogger } from '../core/log.js';
 import { FileSecretStore } from '../core/secrets.js';
-import { beginSignIn, serializeGrant, type SignInPrompt } from '../core/oauth/index.js';
+import { beginSignIn, parseGrant, revokeGrant, serializeGrant, type SignInPrompt } from '../core/oauth/index.js';
 import type { SignInStart, SignInState } from '../core/protocol.js';
 import { loadMonitorTypes } from '../engine/monitor-registry.js';
 import { RemoteError } from '../core/rpc/client.js';
@@ -45,16 +45,18 @@ export async function signOutCommand(id: string, io: CliIO): Promise<number> {
     const engine = await connectToRunningEngine(io.dataDir);
     if (engine) {
       try {
-        await engine.client.call('signIn.signOut', { id });
-        writeLine(io.stdout, `signed out of ${id} ${engine.via}`);
+        const out = await engine.client.call('signIn.signOut', { id });
+        writeLine(io.stdout, `${id}: ${out.signedOut.message} (${engine.via.replace(/^through /, 'by ')})`);
         return 0;
       } finally {
         engine.close();
       }
     }
     const { def, secrets } = await offlineMonitor(id, io);
+    const grant = parseGrant(secrets.get(id)[def.oauth!.grantField]);
     secrets.set(id, { [def.oauth!.grantField]: null });
-    writeLine(io.stdout, `signed out of ${id}: the sign-in was removed from ${secrets.file}`);
+    const out = grant ? await revokeGrant(grant) : { message: 'was not signed in' };
+    writeLine(io.stdout, `${id}: ${out.message} (removed from ${secrets.file})`);
     return 0;
   } catch (err) {
     if (err instanceof CliFailure || err instanceof RemoteError) {

@@ -52,6 +52,14 @@ export interface SignedInInfo {
   account: string | null;
   provider: string;
   problem: string | null;
+  /** What signing out does at the provider (revokes there, or — Microsoft — only forgets it here), for the form. */
+  signOutNote: string;
+}
+
+/** How a sign-out went: forgotten here always; `revoked` when the provider confirmed the revocation (RFC 7009). */
+export interface SignOutOutcome {
+  revoked: boolean;
+  message: string;
 }
 
 /** A sign-in the engine runs for a monitor's form (`signIn.start`): what the user opens or types, and how it ended. */
@@ -79,6 +87,8 @@ export interface SignInState {
   message: string | null;
   /** The form field the failure is about (the client id, the tenant…), when it is about one. */
   field: string | null;
+  /** Once done: what signing out will do at the provider (see SignedInInfo). */
+  signOutNote?: string;
 }
 
 export interface MonitorTypeInfo {
@@ -567,8 +577,11 @@ export const requests = {
   },
   'signIn.status': { params: z.object({ signInId: z.string() }), result: returns<SignInState>() },
   'signIn.cancel': { params: z.object({ signInId: z.string() }), result: returns<{ cancelled: boolean }>() },
-  /** Forget a monitor's sign-in (the grant leaves the secret store; the monitor restarts, "not signed in"). */
-  'signIn.signOut': { params: z.object({ id: z.string() }), result: returns<MonitorInfo>() },
+  /**
+   * Sign a monitor out: the grant is revoked at the provider where it has a revocation endpoint (RFC 7009), and
+   * leaves the secret store in any case; the monitor restarts, "not signed in". `signedOut` says which happened.
+   */
+  'signIn.signOut': { params: z.object({ id: z.string() }), result: returns<MonitorInfo & { signedOut: SignOutOutcome }>() },
   'versions.list': {
     params: z.object({ monitorId: z.string(), limit: z.number().int().min(1).max(1000).optional(), before: z.number().int().optional() }),
     result: returns<{ versions: VersionInfo[] }>(),

@@ -363,9 +363,9 @@ export class Engine {
   private saveMonitorSecrets(id: string, values: Record<string, string | null>): void {
     const m = this.config.current.monitors.find((x) => x.id === id);
     const def = m ? this.definitions.get(m.type) : undefined;
-    const before = JSON.stringify(signedInOf(def, this.secrets.get(id)) ?? null);
+    const before = JSON.stringify(signedInOf(def, this.secrets.get(id), m?.config) ?? null);
     this.secrets.set(id, values);
-    if (!this.closed && JSON.stringify(signedInOf(def, this.secrets.get(id)) ?? null) !== before) {
+    if (!this.closed && JSON.stringify(signedInOf(def, this.secrets.get(id), m?.config) ?? null) !== before) {
       this.broadcast('monitors', this.config.current.monitors.map((x) => monitorInfoOf(this, x)));
     }
   }

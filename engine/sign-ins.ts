@@ -5,8 +5,8 @@
 // dry run) names the sign-in — and is dropped if nobody does within the hour.
 import { randomUUID } from 'node:crypto';
 import type { MonitorDefinition } from '../core/monitor.js';
-import type { MonitorInfo, SignInStart, SignInState, SignedInInfo } from '../core/protocol.js';
-import { OAuthError, ProviderSettingsError, beginSignIn, forgetGrant, parseGrant, serializeGrant, type OAuthGrant, type SignIn } from '../core/oauth/index.js';
+import type { MonitorInfo, SignInStart, SignInState, SignedInInfo, SignOutOutcome } from '../core/protocol.js';
+import { OAuthError, ProviderSettingsError, beginSignIn, forgetGrant, grantMismatch, parseGrant, revocationNote, revokeGrant, serializeGrant, type OAuthGrant, type SignIn } from '../core/oauth/index.js';
 import { RequestError } from '../core/rpc/server.js';
 import type { MonitorEntry } from '../core/config/schema.js';
 import type { HandlerHost } from './handlers/host.js';
@@ -29,17 +29,29 @@ const MAX_OPEN = 8;
 /** The grant's owner key in core/oauth's per-process caches (the mail monitor and its email action use the same). */
 export const grantKey = (monitorId: string, field: string): string => `${monitorId}:${field}`;
 
-/** Who a monitor is signed in as, from its stored grant; never a token. Undefined for types without OAuth. */
-export function signedInOf(def: MonitorDefinition | undefined, secrets: Readonly<Record<string, string>>): SignedInInfo | null | undefined {
+/**
+ * Who a monitor is signed in as, from its stored grant; never a token. Undefined for types without OAuth. With the
+ * monitor's config, a grant made for other settings (another provider or client id) is a problem: "sign in again".
+ */
+export function signedInOf(def: MonitorDefinition | undefined, secrets: Readonly<Record<string, string>>, config?: Record<string, unknown>): SignedInInfo | null | undefined {
   if (!def?.oauth) return undefined;
   const g = parseGrant(secrets[def.oauth.grantField]);
-  return g ? { account: g.account, provider: g.provider, problem: g.revoked ?? null } : null;
+  if (!g) return null;
+  let mismatch: string | null = null;
+  if (config) {
+    try {
+      mismatch = grantMismatch(g, def.oauth.client(config, secrets));
+    } catch {
+      mismatch = null; // settings that cannot sign in at all: the form says so at the field
+    }
+  }
+  return { account: g.account, provider: g.provider, problem: g.revoked ?? mismatch, signOutNote: revocationNote(g) };
 }
 
 /** A monitor as the protocol shows it: its entry, which secrets are set, its health, and who it is signed in as. */
 export function monitorInfoOf(engine: Pick<HandlerHost, 'secrets' | 'definitions' | 'healthOf'>, m: MonitorEntry): MonitorInfo {
   const secrets = engine.secrets.get(m.id);
-  const signedIn = signedInOf(engine.definitions.get(m.type), secrets);
+  const signedIn = signedInOf(engine.definitions.get(m.type), secrets, m.config);
   return { ...m, secretsSet: Object.keys(secrets), health: engine.healthOf(m.id), ...(signedIn !== undefined ? { signedIn } : {}) };
 }
 
@@ -119,17 +131,19 @@ export class SignIns {
     e.state = { ...e.state, monitorId };
   }
 
-  async signOut(id: string): Promise<MonitorInfo> {
+  async signOut(id: string): Promise<MonitorInfo & { signedOut: SignOutOutcome }> {
     const m = this.engine.config.current.monitors.find((x) => x.id === id);
     if (!m) throw new RequestError('not_found', `no monitor "${id}"`);
     const field = this.engine.definitions.get(m.type)?.oauth?.grantField;
     if (!field) throw new RequestError('invalid', `${m.type} monitors do not sign in with OAuth`);
-    // The provider keeps the grant until it expires or the user removes the app there; here it is forgotten for good.
+    const grant = parseGrant(this.engine.secrets.get(id)[field]);
+    // Forgotten here first, whatever the provider says: signing out must not depend on reaching it.
     this.engine.secrets.set(id, { [field]: null });
     forgetGrant(grantKey(id, field));
     await this.engine.restartMonitor(id);
     this.broadcastMonitors();
-    return monitorInfoOf(this.engine, m);
+    const signedOut: SignOutOutcome = grant ? await revokeGrant(grant) : { revoked: false, message: 'was not signed in' };
+    return { ...monitorInfoOf(this.engine, m), signedOut };
   }
 
   /** The engine is closing: no listener stays open. */
@@ -148,7 +162,7 @@ export class SignIns {
       this.engine.secrets.set(monitorId, { [def.oauth.grantField]: serializeGrant(grant) });
       // What this process remembered about the old grant (a refusal, a pause after a failure) must not outlive it.
       forgetGrant(grantKey(monitorId, def.oauth.grantField));
-      e.state = { ...e.state, monitorId, status: 'done', account: grant.account };
+      e.state = { ...e.state, monitorId, status: 'done', account: grant.account, signOutNote: revocationNote(grant) };
       try {
         await this.engine.restartMonitor(monitorId);
       } catch (err) {
@@ -159,7 +173,7 @@ export class SignIns {
       e.state = { ...e.state, status: 'failed', message: 'the monitor was removed while signing in' };
     } else {
       e.grant = grant;
-      e.state = { ...e.state, status: 'done', account: grant.account };
+      e.state = { ...e.state, status: 'done', account: grant.account, signOutNote: revocationNote(grant) };
     }
     this.settled(e);
   }

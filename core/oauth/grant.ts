@@ -22,6 +22,20 @@ export interface OAuthGrant {
   clockSkewMs?: number;
   /** Set when the provider refused the refresh token: it is never sent again; the user has to sign in again. */
   revoked?: string;
+  /** Where signing out revokes it (RFC 7009), when the provider has such an endpoint (Microsoft has none). */
+  revocationEndpoint?: string;
+  /**
+   * The settings it was made for: a monitor whose provider, client id, tenant or issuer was changed since must not go
+   * on using it (it would sign in as the old app, at the old place). Grants from before this was kept have none.
+   */
+  settings?: GrantSettings;
+}
+
+export interface GrantSettings {
+  provider: 'google' | 'microsoft' | 'generic';
+  clientId: string;
+  tenant?: string;
+  issuer?: string;
 }
 
 export function parseGrant(text: string | undefined): OAuthGrant | null {

@@ -6,3 +6,4 @@ export * from './providers.js';
 export * from './sign-in.js';
 export * from './token-source.js';
 export { accountFromIdToken, missingScopes } from './token-endpoint.js';
+export * from './revoke.js';

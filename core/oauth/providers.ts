@@ -2,6 +2,7 @@
 // any other provider by its issuer URL, whose endpoints come from its discovery document (OpenID Connect Discovery,
 // or RFC 8414's oauth-authorization-server document for plain OAuth servers).
 import { boundedFetch } from '../../base/http.js';
+import type { GrantSettings, OAuthGrant } from './grant.js';
 
 export type ProviderKind = 'google' | 'microsoft' | 'generic';
 
@@ -24,6 +25,8 @@ export interface ProviderEndpoints {
   authorizationEndpoint: string;
   tokenEndpoint: string;
   deviceAuthorizationEndpoint?: string;
+  /** RFC 7009 token revocation, used when signing out; Microsoft's identity platform offers none. */
+  revocationEndpoint?: string;
   /** The host the loopback redirect names: Microsoft matches `http://localhost` on any port, RFC 8252 prefers the IP. */
   redirectHost: '127.0.0.1' | 'localhost';
   /** Extra authorization parameters the provider needs to hand out a refresh token. */
@@ -53,6 +56,7 @@ export async function resolveProvider(s: OAuthClientSettings, signal?: AbortSign
         authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
         tokenEndpoint: 'https://oauth2.googleapis.com/token',
         deviceAuthorizationEndpoint: 'https://oauth2.googleapis.com/device/code',
+        revocationEndpoint: 'https://oauth2.googleapis.com/revoke',
         redirectHost: '127.0.0.1',
         // Google hands out a refresh token only with offline access, and again only on a fresh consent.
         authorizationParams: { access_type: 'offline', prompt: 'consent' },
@@ -68,6 +72,32 @@ export async function resolveProvider(s: OAuthClientSettings, signal?: AbortSign
   }
 }
 
+/** What a grant made with these settings records of them (tenant and issuer as they resolve, so "" and "common" match). */
+export function grantSettingsOf(s: OAuthClientSettings): GrantSettings {
+  return {
+    provider: s.provider,
+    clientId: s.clientId.trim(),
+    ...(s.provider === 'microsoft' ? { tenant: (s.tenant?.trim() || 'common').toLowerCase() } : {}),
+    ...(s.provider === 'generic' ? { issuer: (s.issuer ?? '').trim().replace(/\/+$/, '') } : {}),
+  };
+}
+
+const PROVIDER_NAMES: Record<ProviderKind, string> = { google: 'Google', microsoft: 'Microsoft', generic: 'another provider' };
+
+/**
+ * Why a stored grant does not fit the monitor's settings any more ("sign in again: …"), or null when it does. A grant
+ * from before the settings were recorded is checked by its client id alone.
+ */
+export function grantMismatch(g: Pick<OAuthGrant, 'clientId' | 'settings' | 'provider'>, s: OAuthClientSettings): string | null {
+  const now = grantSettingsOf(s);
+  const was = g.settings;
+  if (was && was.provider !== now.provider) return `sign in again: the provider was changed to ${PROVIDER_NAMES[now.provider]} after signing in with ${g.provider}`;
+  if ((was?.clientId ?? g.clientId) !== now.clientId) return 'sign in again: the client id was changed after signing in';
+  if (was && (was.tenant ?? '') !== (now.tenant ?? '')) return `sign in again: the Microsoft tenant was changed after signing in (from ${was.tenant})`;
+  if (was && (was.issuer ?? '') !== (now.issuer ?? '')) return `sign in again: the issuer URL was changed after signing in with ${g.provider}`;
+  return null;
+}
+
 /** Scopes as sent: the plug-in's, plus what makes a refresh token and the signed-in address come back. */
 export function requestedScopes(s: OAuthClientSettings): string[] {
   const extra = s.provider === 'google' ? ['openid', 'email'] : ['openid', 'email', 'offline_access'];
@@ -79,6 +109,7 @@ interface DiscoveryDocument {
   authorization_endpoint?: string;
   token_endpoint?: string;
   device_authorization_endpoint?: string;
+  revocation_endpoint?: string;
 }
 
 export async function discover(issuer: string, signal?: AbortSignal): Promise<ProviderEndpoints> {
@@ -111,7 +142,7 @@ export async function discover(issuer: string, signal?: AbortSignal): Promise<Pr
     }
     // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
     if (doc.issuer && doc.issuer.replace(/\/+$/, '') !== root) throw new ProviderSettingsError('issuer', `the discovery document at ${url} belongs to issuer ${doc.issuer}, not ${root}`);
-    for (const [k, v] of Object.entries({ authorization_endpoint: doc.authorization_endpoint, token_endpoint: doc.token_endpoint, device_authorization_endpoint: doc.device_authorization_endpoint })) {
+    for (const [k, v] of Object.entries({ authorization_endpoint: doc.authorization_endpoint, token_endpoint: doc.token_endpoint, device_authorization_endpoint: doc.device_authorization_endpoint, revocation_endpoint: doc.revocation_endpoint })) {
       if (v && !/^https:\/\//.test(v) && !isLoopbackHost(safeHost(v))) throw new ProviderSettingsError('issuer', `the provider's ${k} is not https: ${v}`);
     }
     return {
@@ -119,6 +150,7 @@ export async function discover(issuer: string, signal?: AbortSignal): Promise<Pr
       authorizationEndpoint: doc.authorization_endpoint,
       tokenEndpoint: doc.token_endpoint,
       ...(doc.device_authorization_endpoint ? { deviceAuthorizationEndpoint: doc.device_authorization_endpoint } : {}),
+      ...(doc.revocation_endpoint ? { revocationEndpoint: doc.revocation_endpoint } : {}),
       redirectHost: '127.0.0.1',
     };
   }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OAuthError, describeProviderError } from './errors.js';
 import { newPkce, newState, sameSecret } from './pkce.js';
-import { requestedScopes, resolveProvider, type OAuthClientSettings, type ProviderEndpoints } from './providers.js';
+import { grantSettingsOf, requestedScopes, resolveProvider, type OAuthClientSettings, type ProviderEndpoints } from './providers.js';
 import { grantFromResponse, missingScopes, postForm, type ClientRef } from './token-endpoint.js';
 import type { OAuthGrant } from './grant.js';
 
@@ -46,7 +46,14 @@ export async function beginSignIn(flow: SignInFlow, settings: OAuthClientSetting
 }
 
 function clientOf(endpoints: ProviderEndpoints, s: OAuthClientSettings): ClientRef {
-  return { provider: endpoints.name, tokenEndpoint: endpoints.tokenEndpoint, clientId: s.clientId.trim(), ...(s.clientSecret ? { clientSecret: s.clientSecret } : {}) };
+  return {
+    provider: endpoints.name,
+    tokenEndpoint: endpoints.tokenEndpoint,
+    clientId: s.clientId.trim(),
+    ...(s.clientSecret ? { clientSecret: s.clientSecret } : {}),
+    ...(endpoints.revocationEndpoint ? { revocationEndpoint: endpoints.revocationEndpoint } : {}),
+    settings: grantSettingsOf(s),
+  };
 }
 
 function checkScopes(grant: OAuthGrant, s: OAuthClientSettings): OAuthGrant {

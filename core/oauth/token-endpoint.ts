@@ -2,7 +2,7 @@
 // in RFC terms turned into OAuthErrors, throttling (429/503 with Retry-After) reported as transient with its wait.
 import { boundedFetch } from '../../base/http.js';
 import { OAuthError, describeProviderError } from './errors.js';
-import { scopeSet, type OAuthGrant } from './grant.js';
+import { scopeSet, type GrantSettings, type OAuthGrant } from './grant.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -18,6 +18,8 @@ export interface ClientRef {
   tokenEndpoint: string;
   clientId: string;
   clientSecret?: string;
+  revocationEndpoint?: string;
+  settings?: GrantSettings;
 }
 
 /** Lifetime assumed when a provider leaves out expires_in (RFC 6749 §5.1 only recommends it). */
@@ -73,6 +75,8 @@ export function grantFromResponse(client: ClientRef, body: Record<string, unknow
     tokenEndpoint: client.tokenEndpoint,
     clientId: client.clientId,
     ...(client.clientSecret ? { clientSecret: client.clientSecret } : {}),
+    ...(client.revocationEndpoint ? { revocationEndpoint: client.revocationEndpoint } : {}),
+    ...(client.settings ? { settings: client.settings } : {}),
     accessToken: t.access_token,
     // §6: the server may issue a new refresh token; if not, the old one stays valid.
     ...(t.refresh_token ?? previous?.refreshToken ? { refreshToken: t.refresh_token ?? previous?.refreshToken } : {}),

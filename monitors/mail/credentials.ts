@@ -2,8 +2,8 @@
 // fresh (renewed shortly before it expires, also while connections stay open, so a reconnect never waits on a
 // refresh) and whose refused refresh turns into "sign in again" — in health, and once as an event.
 import type { MonitorContext } from '../../core/monitor.js';
-import { OAuthError, TokenSource, clockSkewHint, isSignInRequired, parseGrant, refreshDueAt, serializeGrant, type OAuthGrant } from '../../core/oauth/index.js';
-import { accountName, type MailConfig } from './settings.js';
+import { OAuthError, TokenSource, clockSkewHint, grantMismatch, isSignInRequired, parseGrant, refreshDueAt, serializeGrant, type OAuthGrant } from '../../core/oauth/index.js';
+import { accountName, oauthClientOf, type MailConfig } from './settings.js';
 
 export type Login = { user: string; pass: string } | { user: string; accessToken: string };
 
@@ -17,6 +17,8 @@ export class MailCredentials {
   private cancelRenewal: (() => void) | null = null;
   /** Set after the server refused a token we thought good: the next login refreshes first. */
   private forceRefresh = false;
+  /** The grant whose "sign in again" event this instance has emitted (or is emitting). */
+  private announced: string | null = null;
 
   constructor(private readonly ctx: MonitorContext<MailConfig>) {
     this.grantText = ctx.secrets.oauthGrant;
@@ -56,6 +58,8 @@ export class MailCredentials {
     if (!this.source) return { user: this.ctx.config.username ?? '', pass: this.ctx.secrets.password ?? '' };
     if (!this.grant()) throw new OAuthError('signin-required', 'not signed in yet: open this monitor and press "Sign in"');
     try {
+      const mismatch = this.mismatch();
+      if (mismatch) throw new OAuthError('signin-required', mismatch);
       const force = this.forceRefresh;
       this.forceRefresh = false;
       const t = await this.source.get(force);
@@ -64,6 +68,20 @@ export class MailCredentials {
     } catch (err) {
       if (isSignInRequired(err)) await this.signInRequired(err);
       throw err;
+    }
+  }
+
+  /**
+   * Why the stored grant does not fit the settings (the provider or client id changed since it was made), or null.
+   * Such a grant is neither sent to the server nor refreshed: it belongs to another app, or another place.
+   */
+  private mismatch(): string | null {
+    const g = this.grant();
+    if (!g) return null;
+    try {
+      return grantMismatch(g, oauthClientOf(this.ctx.config as unknown as Record<string, unknown>, this.ctx.secrets));
+    } catch {
+      return null; // settings that cannot sign in: the config check names the field
     }
   }
 
@@ -90,7 +108,7 @@ export class MailCredentials {
   keepFresh(): void {
     if (!this.source || this.ctx.dryRun) return;
     const g = this.grant();
-    if (!g || g.revoked) return;
+    if (!g || g.revoked || this.mismatch()) return;
     this.schedule(Math.max(1_000, refreshDueAt(g) - Date.now()));
   }
 
@@ -122,7 +140,10 @@ export class MailCredentials {
     if (this.ctx.dryRun) return;
     const g = this.grant();
     const marker = g ? `${g.obtainedAt}` : 'none';
-    if (this.ctx.state.get<string>(SIGNIN_EVENT_KEY) === marker) return;
+    // Checked and set before the emit is awaited: a login and the renewal timer can both find the grant refused at
+    // once, and the state is only written with the event.
+    if (this.ctx.state.get<string>(SIGNIN_EVENT_KEY) === marker || this.announced === marker) return;
+    this.announced = marker;
     const account = this.account();
     await this.ctx.emit(
       {

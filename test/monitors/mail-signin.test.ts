@@ -88,7 +88,7 @@ test('sign in from the add form, add the monitor with it: the grant is in the 06
   // A grant typed into the form is not taken: only the engine's own sign-in sets it.
   const added: MonitorInfo = await engine.request('monitors.add', { type: 'mail', name: 'Work', config: { ...form(), oauthGrant: '{"v":1,"forged":true}' }, signInId: done.signInId });
   assert.equal(added.id, 'mail:work');
-  assert.deepEqual(added.signedIn, { account: USER, provider: new URL(auth.issuer).host, problem: null });
+  assert.deepEqual(added.signedIn, { account: USER, provider: new URL(auth.issuer).host, problem: null, signOutNote: `signing out also revokes the sign-in at ${new URL(auth.issuer).host}` });
   const secretsFile = path.join(dir, 'secrets.json');
   const stored = parseGrant(JSON.parse(readFileSync(secretsFile, 'utf8'))['mail:work'].oauthGrant)!;
   assert.ok(stored.refreshToken && auth.isActive(stored.accessToken), 'the real grant, not the forged one');

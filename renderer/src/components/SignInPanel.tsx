@@ -15,7 +15,7 @@ interface Props {
   onFieldError(field: string, message: string): void;
 }
 
-type Phase = { kind: 'idle' } | { kind: 'waiting'; start: SignInStart } | { kind: 'done'; state: SignInState } | { kind: 'failed'; message: string };
+type Phase = { kind: 'idle' } | { kind: 'signedOut'; message: string } | { kind: 'waiting'; start: SignInStart } | { kind: 'done'; state: SignInState } | { kind: 'failed'; message: string };
 
 /**
  * "Sign in with Google / Microsoft" for a monitor type that declares OAuth. The engine runs the sign-in and keeps the
@@ -40,7 +40,7 @@ export function SignInPanel({ type, monitor, config, onSignInId, onFieldError }:
     if (s.status === 'pending') return;
     if (s.status === 'done') {
       setPhase({ kind: 'done', state: s });
-      setSignedIn({ account: s.account, provider: s.provider, problem: null });
+      setSignedIn({ account: s.account, provider: s.provider, problem: null, signOutNote: s.signOutNote ?? '' });
       onSignInId(addForm ? s.signInId : null);
     } else {
       setPhase({ kind: 'failed', message: s.message ?? 'not signed in' });
@@ -88,7 +88,7 @@ export function SignInPanel({ type, monitor, config, onSignInId, onFieldError }:
     try {
       const m = await client.request('signIn.signOut', { id: monitor.id });
       setSignedIn(m.signedIn ?? null);
-      setPhase({ kind: 'idle' });
+      setPhase({ kind: 'signedOut', message: m.signedOut.message });
     } catch (e) {
       setPhase({ kind: 'failed', message: (e as Error).message });
     } finally {
@@ -124,6 +124,12 @@ export function SignInPanel({ type, monitor, config, onSignInId, onFieldError }:
           </button>
         ) : null}
       </div>
+      {monitor && signedIn?.signOutNote ? <p className="help sign-out-note">{capitalize(signedIn.signOutNote)}.</p> : null}
+      {phase.kind === 'signedOut' ? (
+        <p className="sign-out-done" role="status">
+          {capitalize(phase.message)}.
+        </p>
+      ) : null}
       {phase.kind === 'waiting' ? (
         <div className="sign-in-waiting" role="status" aria-live="polite">
           {phase.start.flow === 'browser' ? (
@@ -163,3 +169,5 @@ export function SignInPanel({ type, monitor, config, onSignInId, onFieldError }:
     </section>
   );
 }
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
