@@ -133,3 +133,20 @@ export async function endClient(client: { endAsync(force?: boolean): Promise<voi
   clearTimeout(timer);
   if (!ok) await client.endAsync(true).catch(() => {});
 }
+
+type MqttModule = typeof import('mqtt');
+let mqttModule: MqttModule | null = null;
+
+/**
+ * mqtt.js is loaded when something first talks to a broker (forwarding, receiving, the mqtt monitor or action):
+ * an engine with none of them keeps its ~20 MB out of memory. Await this once before `mqttConnect`.
+ */
+export async function loadMqtt(): Promise<MqttModule> {
+  return (mqttModule ??= await import('mqtt'));
+}
+
+/** `mqtt.connect`, for code that connects synchronously after `loadMqtt()` was awaited on its way in. */
+export function mqttConnect(url: string, options: IClientOptions): import('mqtt').MqttClient {
+  if (!mqttModule) throw new Error('internal: mqtt.js used before loadMqtt() was awaited');
+  return mqttModule.connect(url, options);
+}

@@ -1,6 +1,5 @@
 // Sending one mail through an SMTP server with nodemailer: the mail monitor's `email` action and the email
 // notification channel both use it, so it lives here, below both (channels may not import a monitor's folder).
-import nodemailer from 'nodemailer';
 import { certificateProblem, readCaFile } from './tls.js';
 
 export type SmtpSecurity = 'tls' | 'starttls' | 'plain';
@@ -71,6 +70,8 @@ export async function sendMail(smtp: SmtpSettings, secrets: Readonly<Record<stri
   let renewalFailure: Error | null = null;
   const port = smtpPort({ smtpPort: smtp.smtpPort, smtpSecurity: security });
   const ca = security === 'plain' ? undefined : readCaFile(smtp.ca);
+  // Loaded on the first mail sent: most engines never send one, and nodemailer is a good part of an idle engine's memory.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: smtp.smtpHost,
     port,

@@ -6,9 +6,21 @@ import type { RuleActionSpec } from '../core/action.js';
 
 // The registry is the one door into the monitor folders from outside monitors/: what the engine and the CLI use
 // of a particular type beyond its definition is re-exported here, named.
-/** OPML (feed lists) for the rss type: `monitors.importOpml` / `exportOpml` and `panoptes opml`. */
-export { parseOpml, buildOpml, type OpmlFeed } from '../monitors/rss/opml.js';
-export { discoverFeeds, type DiscoveredFeed } from '../monitors/rss/discover.js';
+/**
+ * OPML (feed lists) for the rss type: `monitors.importOpml` / `exportOpml` and `panoptes opml`, and feed discovery
+ * from a site's address. Loaded on first use: they parse HTML/XML with cheerio, which an idle engine does without.
+ */
+export type { OpmlFeed } from '../monitors/rss/opml.js';
+export type { DiscoveredFeed } from '../monitors/rss/discover.js';
+export async function parseOpml(text: string): Promise<import('../monitors/rss/opml.js').OpmlFeed[]> {
+  return (await import('../monitors/rss/opml.js')).parseOpml(text);
+}
+export async function buildOpml(...args: Parameters<typeof import('../monitors/rss/opml.js').buildOpml>): Promise<string> {
+  return (await import('../monitors/rss/opml.js')).buildOpml(...args);
+}
+export async function discoverFeeds(...args: Parameters<typeof import('../monitors/rss/discover.js').discoverFeeds>): ReturnType<typeof import('../monitors/rss/discover.js').discoverFeeds> {
+  return (await import('../monitors/rss/discover.js')).discoverFeeds(...args);
+}
 /** The desktop's idle monitor: OS idle time sampled by the shell and relayed to the engine process. */
 export { IdleRelay } from '../monitors/idle/relay.js';
 export { createIdleDefinition } from '../monitors/idle/index.js';

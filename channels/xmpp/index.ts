@@ -2,7 +2,7 @@
 // @xmpp/client. The message id is the notification's idempotency key; a ping after it is answered only once the
 // server has handled the message (a stream is processed in order), so "sent" means the server has it.
 import { z } from 'zod';
-import { client, xml, type XmppClient } from '@xmpp/client';
+import type { XmppClient } from '@xmpp/client';
 import type { ChannelDefinition } from '../../core/notification-channel.js';
 import { ChannelError } from '../../core/notification-channel.js';
 import { plainText } from '../message-text.js';
@@ -49,6 +49,8 @@ const xmpp: ChannelDefinition<XmppConfig> = {
     const host = target.replace(/:\d+$/, '');
     const loopback = LOOPBACK.test(host);
     const service = ctx.config.directTls ? `xmpps://${target.includes(':') ? target : `${target}:5223`}` : `xmpp://${target.includes(':') ? target : `${target}:5222`}`;
+    // Loaded on the first message: @xmpp/client and its dozen parts stay out of an engine that never sends one.
+    const { client, xml } = await import('@xmpp/client');
     const conn: XmppClient = client({ service, domain, username: local, password: ctx.secrets.password ?? '', resource: `panoptes-${process.pid}` });
     conn.reconnect.stop(); // one attempt per send; the center retries with backoff
     let failure: (Error & { condition?: string; code?: string }) | null = null;

@@ -42,7 +42,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const feeds = config.current.monitors
       .filter((m) => m.type === 'rss' && typeof m.config.url === 'string')
       .map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }));
-    await writeOpmlOut(buildOpml(feeds), feeds.length, file, io);
+    await writeOpmlOut(await buildOpml(feeds), feeds.length, file, io);
     return 0;
   }
 
@@ -50,7 +50,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (text === null) return 2;
   let feeds;
   try {
-    feeds = parseOpml(text);
+    feeds = await parseOpml(text);
   } catch (err) {
     writeLine(io.stderr, `${file}: ${(err as Error).message}`);
     return 2;
@@ -83,7 +83,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 async function throughEngine(engine: RunningEngine, action: 'import' | 'export', file: string | undefined, interval: number | undefined, io: CliIO): Promise<number> {
   if (action === 'export') {
     const { opml } = await engine.client.call('monitors.exportOpml', {});
-    await writeOpmlOut(opml, parseOpml(opml).length, file, io);
+    await writeOpmlOut(opml, (await parseOpml(opml)).length, file, io);
     return 0;
   }
   const text = await readOpmlFile(file!, io);

@@ -4,9 +4,9 @@
 // superseding the desktop's own last change from the same base: a desktop that edits twice while the agent is away
 // sends the whole configuration again, and only the latest is kept on the broker), and valid here. The outcome and
 // the configuration as it now stands are published retained, so the desktop sees them whenever it connects.
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { KeyObject } from 'node:crypto';
-import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
+import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import { revisionOf } from '../../core/config/config-store.js';
 import { MONITOR_ID, monitorEntrySchema, type ConfigDocument, type MonitorEntry } from '../../core/config/schema.js';
 import type { Logger } from '../../core/log.js';
@@ -61,7 +61,7 @@ export class RemoteConfigAgent {
     this.offConfig = this.o.host.config.onChanged(() => {
       if (!this.applying) this.localCheck(true);
     });
-    const client = connect(this.o.broker.url, clientOptions(this.o.broker, this.o.tls, { clientId: `panoptes-cfg-${this.o.agentId}`, clean: true, keepalive: 30 }));
+    const client = mqttConnect(this.o.broker.url, clientOptions(this.o.broker, this.o.tls, { clientId: `panoptes-cfg-${this.o.agentId}`, clean: true, keepalive: 30 }));
     this.client = client;
     client.on('connect', () => {
       this.connected = true;

@@ -3,8 +3,8 @@
 // gets it when it is back). A change is prepared from what the desktop knows of the agent: its published
 // configuration, or the desktop's own change still waiting for an answer (a second edit while the agent is away
 // builds on the first and replaces it on the broker).
-import { connect, type MqttClient } from 'mqtt';
-import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
+import type { MqttClient } from 'mqtt';
+import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import type { Logger } from '../../core/log.js';
 import type { FleetMachineConfig } from '../../core/protocol.js';
 import type { FleetIdentity } from './identity.js';
@@ -55,7 +55,7 @@ export class DeskSide {
   }
 
   start(): void {
-    const client = connect(this.o.broker.url, clientOptions(this.o.broker, this.o.tls, { clientId: this.o.clientId, clean: true, keepalive: 30 }));
+    const client = mqttConnect(this.o.broker.url, clientOptions(this.o.broker, this.o.tls, { clientId: this.o.clientId, clean: true, keepalive: 30 }));
     this.client = client;
     client.on('connect', () => {
       this.connected = true;

@@ -3,7 +3,6 @@
 // long as the receiver that consumes them.
 import net from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { Aedes } from 'aedes';
 import type { Logger } from '../../core/log.js';
 
 export interface EmbeddedBroker {
@@ -27,6 +26,8 @@ function same(a: string, b: string): boolean {
 }
 
 export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  // Loaded when the broker starts: only a desktop that receives from agents runs one.
+  const { Aedes } = await import('aedes');
   const aedes = await Aedes.createBroker({
     authenticate: (_client, username, password, done) => {
       const c = o.credentials;

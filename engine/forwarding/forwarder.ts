@@ -2,11 +2,11 @@
 // itself is the outbox: events wait there while the broker is unreachable, and the cursor moves past an event
 // only once the broker has acknowledged it (PUBACK) and everything before it. A crash or an outage therefore
 // loses nothing; it can only make the agent publish an event again, which the receiver drops by its id.
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { StoredEvent } from '../../core/event.js';
 import type { Store } from '../../core/store/index.js';
 import type { Logger } from '../../core/log.js';
-import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
+import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import type { EventFilter } from './filter.js';
 import os from 'node:os';
 import { encodeEvent, encodeStatus, eventsTopic, localOrigin, statusTopic, type AgentInventory, type AgentStatus } from './wire.js';
@@ -148,7 +148,7 @@ export class Forwarder {
 
   private connectClient(): void {
     const gen = ++this.generation;
-    const client = connect(
+    const client = mqttConnect(
       this.o.broker.url,
       clientOptions(this.o.broker, this.o.tls, {
         clientId: `panoptes-fwd-${this.o.agentId}`,

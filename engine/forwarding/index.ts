@@ -4,7 +4,7 @@
 import type { ForwardingHost } from './host.js';
 import type { ForwardingDoc } from '../../core/config/schema.js';
 import { SELF_SOURCE } from '../../core/event.js';
-import { parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
+import { loadMqtt, parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import { compileForwardFilter } from './filter.js';
 import { Forwarder, type ForwarderStatus } from './forwarder.js';
 import { Receiver, type ReceiverStatus } from './receiver.js';
@@ -163,6 +163,8 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
   }
 
   const forwardRef = overrides.forward ? { url: overrides.forward.url } : cfg.forward;
+  // mqtt.js is loaded only here, when this engine forwards or receives (its clients connect synchronously below).
+  if (forwardRef || cfg.subscribe.length || embedded) await loadMqtt();
   const forwardAgentId = toAgentId(overrides.forward?.agentId ?? cfg.forward?.agentId ?? engine.agentId);
   if (forwardRef) {
     const { filter, errors } = compileForwardFilter(cfg.forward?.filter);

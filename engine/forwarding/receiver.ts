@@ -2,11 +2,11 @@
 // makes the broker keep events for us while we are away. Each event is acknowledged only after it is durably
 // stored, so a crash here re-delivers rather than loses; the store drops a re-delivered id. Agent status
 // messages become `agent.online` / `agent.offline` events of Panoptes' own, so rules can react to them.
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { NewEvent, PanoptesEvent, StoredEvent } from '../../core/event.js';
 import type { KvTable } from '../../core/store/misc-stores.js';
 import type { Logger } from '../../core/log.js';
-import { clientOptions, endClient, mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
+import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import { ALL_EVENTS, ALL_STATUS, decodeEvent, decodeStatus, parseTopic, type AgentStatus } from './wire.js';
 
 const STATES_KEY = 'forwarding:agentStates';
@@ -65,7 +65,7 @@ export class Receiver {
   constructor(private readonly o: ReceiverOptions) {}
 
   start(): void {
-    const client = connect(
+    const client = mqttConnect(
       this.o.broker.url,
       clientOptions(this.o.broker, this.o.tls, { clientId: this.o.clientId, clean: false, keepalive: 30 }),
     );

@@ -131,7 +131,7 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
     'monitors.importOpml': async (p) => {
       let feeds;
       try {
-        feeds = parseOpml(p.opml);
+        feeds = await parseOpml(p.opml);
       } catch (err) {
         throw new RequestError('invalid', `not an OPML file: ${(err as Error).message}`);
       }
@@ -160,8 +160,8 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       const watchedBy = (url: string) => engine.config.current.monitors.find((m) => m.type === 'rss' && String(m.config.url) === url)?.name ?? null;
       return { feeds: feeds.map((f) => ({ ...f, watchedBy: watchedBy(f.url) })) };
     },
-    'monitors.exportOpml': () => ({
-      opml: buildOpml(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }))),
+    'monitors.exportOpml': async () => ({
+      opml: await buildOpml(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }))),
     }),
     'monitors.pauseAll': async (p) => {
       await engine.setPaused(p.paused);

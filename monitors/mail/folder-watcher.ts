@@ -1,7 +1,7 @@
 // One IMAP connection watching one folder: push through IDLE (polling where the server has none), a NOOP
 // watchdog for connections that went silent, reconnects with backoff, and exactly-once delivery from the
 // persisted (UIDVALIDITY, last UID) pair — after any gap it fetches what arrived meanwhile, in UID order.
-import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import type { ImapFlow, FetchMessageObject } from 'imapflow';
 import type { MonitorContext } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
 import { backoffDelay } from '../../base/backoff.js';
@@ -39,7 +39,9 @@ export class AuthFailedError extends Error {
   }
 }
 
-export function openClient(config: MailConfig, login: Login): ImapFlow {
+/** imapflow (with its mail parsers and logger, ~25 MB) is loaded when the first account connects, not at start. */
+export async function openClient(config: MailConfig, login: Login): Promise<ImapFlow> {
+  const { ImapFlow } = await import('imapflow');
   const host = config.host ?? '';
   assertPlainOnlyOnLoopback(config.security, host, 'IMAP');
   const ca = config.security === 'plain' ? undefined : readCaFile(config.ca);
@@ -141,7 +143,7 @@ export class FolderWatcher {
   }
 
   private async session(up: () => void): Promise<void> {
-    const client = openClient(this.ctx.config, await this.creds.login());
+    const client = await openClient(this.ctx.config, await this.creds.login());
     this.client = client;
     let lastError: unknown = null;
     let onClosed!: () => void;
@@ -262,7 +264,7 @@ async function highestUid(client: ImapFlow): Promise<number> {
 
 /** Dry run: connect, describe the folder, and emit its newest few messages as if new — changing nothing. */
 export async function previewFolder(ctx: MonitorContext<MailConfig>, folder: string, creds: MailCredentials, newest = 5): Promise<void> {
-  const client = openClient(ctx.config, await creds.login());
+  const client = await openClient(ctx.config, await creds.login());
   client.on('error', () => {});
   try {
     await client.connect();

@@ -1,7 +1,7 @@
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { IDEMPOTENCY_MQTT_PROPERTY, permanentError, type ActionExecutor, type RuleActionSpec } from '../../core/action.js';
-import { clientOptions, endClient, mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
+import { clientOptions, endClient, loadMqtt, mqttConnect,  mqttErrorText, topicNameProblem, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 
 export interface MqttBroker {
   address: BrokerAddress;
@@ -55,7 +55,8 @@ export function mqttExecutor(brokerOf: () => MqttBroker | null): ActionExecutor 
     if (current && current.key !== key) await drop();
     if (!current) {
       const version = olderBrokers.has(key) ? 4 : 5;
-      const client = connect(broker.address.url, clientOptions(broker.address, broker.tls, { clean: true, reconnectPeriod: 2_000, protocolVersion: version }));
+      await loadMqtt();
+      const client = mqttConnect(broker.address.url, clientOptions(broker.address, broker.tls, { clean: true, reconnectPeriod: 2_000, protocolVersion: version }));
       const conn: Conn = { key, version, client, idle: null, lastError: null };
       client.on('error', (err) => {
         conn.lastError = mqttErrorText(err);

@@ -2,12 +2,12 @@
 // an `mqtt.message` event. QoS 1/2 messages are acknowledged only once the event is stored, so a crash loses none.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import { mqttExecutor, mqttRuleAction } from './action.js';
 import { SeenKeys } from './seen-keys.js';
 import { IDEMPOTENCY_MQTT_PROPERTY } from '../../core/action.js';
-import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
+import { clientOptions, endClient, loadMqtt, mqttConnect,  mqttErrorText, parseBrokerUrl, topicFilterProblem } from '../../base/mqtt.js';
 
 const MAX_TITLE = 300;
 /** Retained payloads remembered per topic (to skip the copy a broker resends on every reconnect). */
@@ -131,7 +131,8 @@ class MqttMonitor {
     if (cfg.username) address.username = cfg.username;
     const password = this.ctx.secrets.password ?? cfg.password;
     if (password) address.password = password;
-    const client = connect(
+    await loadMqtt();
+    const client = mqttConnect(
       address.url,
       clientOptions(address, { ca: cfg.ca, cert: cfg.cert, key: cfg.key, rejectUnauthorized: cfg.rejectUnauthorized }, {
         clean: !cfg.persistentSession,

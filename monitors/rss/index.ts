@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import { conditionalGet, type FetchFn, type Validators } from '../../base/conditional-get.js';
-import { parseFeedBytes, type FeedEntry, type ParsedFeed } from './parse.js';
+import type { FeedEntry, ParsedFeed } from './parse.js';
 import { diffEntries, readSeen, remember, entryKey, DEFAULT_SEEN_LIMIT } from './seen.js';
 import { truncate } from './text.js';
 
@@ -103,6 +103,8 @@ export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Pr
     basicAuth: options.basicAuth ?? null,
   });
   if (res.notModified) return { notModified: true, url: res.url, validators: res.validators, movedPermanently: res.movedPermanently };
+  // The parser (feed-parser, cheerio) is loaded with the first feed fetched, not when the engine starts.
+  const { parseFeedBytes } = await import('./parse.js');
   const parsed = parseFeedBytes(res.body, {
     url: res.url,
     contentType: res.headers.get('content-type'),

@@ -9,7 +9,8 @@
  */
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { cp1252C1, decodeFeedBytes, type Decoded } from './charset.js';
-import { htmlToText, looksLikeHtml, oneLine, collapse } from './text.js';
+import { looksLikeHtml, oneLine, collapse } from './text.js';
+import { htmlToText } from './html-text.js';
 
 export interface FeedEnclosure {
   url: string;

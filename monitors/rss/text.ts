@@ -1,23 +1,7 @@
 /**
- * Feed text to plain text for titles and summaries. Feeds carry HTML in places that should be text (RSS titles,
+ * Feed text to plain text for titles and summaries (the HTML part is in html-text.ts, loaded with the parser). Feeds carry HTML in places that should be text (RSS titles,
  * Atom type="html"); what a notification shows must be readable words, never markup or script source.
  */
-import { load } from 'cheerio';
-
-const BLOCKS = 'p,div,br,li,tr,h1,h2,h3,h4,h5,h6,blockquote,pre,section,article,table,ul,ol,hr';
-
-export function htmlToText(html: string): string {
-  if (!html) return '';
-  if (!/[<&]/.test(html)) return collapse(html);
-  const $ = load(html, { xml: false }, false);
-  // Their text is code or presentation, never something the author meant as words.
-  $('script,style,noscript,template,iframe,object,embed').remove();
-  $(BLOCKS).each((_i, el) => {
-    $(el).after('\n');
-  });
-  return collapse($.root().text());
-}
-
 /** Collapse runs of spaces, keep paragraph breaks (at most one empty line), trim. */
 export function collapse(text: string): string {
   return text

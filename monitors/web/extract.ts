@@ -1,6 +1,6 @@
 // Turns an HTML page (or the part a CSS selector picks) into the lines of text a person reads, so that a change
 // in markup, attributes or whitespace alone never counts as a change of the page.
-import * as cheerio from 'cheerio';
+import { cssSelectorProblem } from './filter-parse.js';
 
 /** The few properties of a parsed node we read (cheerio's node types come from a transitive dependency). */
 interface DomNode {
@@ -16,37 +16,11 @@ const BLOCK = new Set([
   'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'nav', 'ol', 'p',
   'pre', 'section', 'summary', 'table', 'tbody', 'thead', 'tfoot', 'tr', 'caption', 'ul', 'option', 'body', 'title',
 ]);
-const INVISIBLE = 'script, style, noscript, template, iframe, object, svg, head > meta, head > link';
-
-export class SelectorError extends Error {}
 
 /** Why a CSS selector cannot be used, in the words the form shows at the field; null when it parses. */
 export function selectorProblem(selector: string): string | null {
-  try {
-    cheerio.load('')(selector);
-    return null;
-  } catch (err) {
-    return `not a valid CSS selector: ${(err as Error).message}`;
-  }
-}
-
-/** The visible text of `html` (of the elements `selector` matches, if given), one trimmed non-empty line per block. */
-export function extractText(html: string | Buffer, selector?: string, charset?: string): string[] {
-  // For bytes, cheerio sniffs the encoding (BOM, then the HTTP charset, then <meta charset>) like a browser does.
-  const $ = typeof html === 'string' ? cheerio.load(html) : cheerio.loadBuffer(html, charset ? { encoding: { transportLayerEncodingLabel: charset } } : {});
-  $(INVISIBLE).remove();
-  let roots: DomNode[];
-  if (selector) {
-    try {
-      roots = $(selector).toArray() as unknown as DomNode[];
-    } catch (err) {
-      throw new SelectorError(`the CSS selector "${selector}" is not valid: ${(err as Error).message}`);
-    }
-    if (!roots.length) throw new SelectorError(`the CSS selector "${selector}" matched nothing on the page`);
-  } else {
-    roots = $.root().toArray() as unknown as DomNode[];
-  }
-  return textOf(roots);
+  const problem = cssSelectorProblem(selector);
+  return problem === null ? null : `not a valid CSS selector: ${problem}`;
 }
 
 /**

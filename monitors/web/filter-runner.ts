@@ -3,7 +3,8 @@
 // page), is filtered in a worker thread with a time budget: the engine's thread (rules, other monitors, the UI's
 // requests) never waits for it, and a filter that runs out of time or memory fails its own check with a message.
 import { Worker } from 'node:worker_threads';
-import { applyFilters, FilterError, type Filtered, type FilterStep, type Page } from './filters.js';
+import type { Filtered, Page } from './filters.js';
+import { FilterError, type FilterStep } from './filter-parse.js';
 import type { FilterJob, FilterReply } from './filter-worker.js';
 
 /** Above this, even cheerio's parse alone takes long enough (hundreds of ms on a loaded machine) to matter. */
@@ -24,7 +25,8 @@ export function runsInWorker(page: Page, steps: readonly FilterStep[]): boolean 
 }
 
 export async function filterPage(page: Page, steps: readonly FilterStep[], options: FilterRunOptions): Promise<Filtered> {
-  if (!runsInWorker(page, steps)) return applyFilters(page, steps);
+  // filters.ts (cheerio, jsonpath-plus) is loaded with the first page filtered here, not when the engine starts.
+  if (!runsInWorker(page, steps)) return (await import('./filters.js')).applyFilters(page, steps);
   options.signal?.throwIfAborted();
   const body = typeof page.body === 'string' ? Buffer.from(page.body) : page.body;
   const job: FilterJob = { body, contentType: page.contentType, charset: page.charset, steps: [...steps] };

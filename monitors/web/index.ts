@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { UserRegex, userRegexProblem } from '../../core/user-regex.js';
 import type { CheckResult, MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
-import { applyIgnore, selectorProblem, SelectorError } from './extract.js';
+import { applyIgnore, selectorProblem } from './extract.js';
 import { diffLines } from './diff.js';
-import { FilterError, parseFilter, parseFilters, type FilterStep } from './filters.js';
+import { FilterError, parseFilter, parseFilters, type FilterStep } from './filter-parse.js';
 import { filterPage } from './filter-runner.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
@@ -243,7 +243,7 @@ const definition: MonitorDefinition<WebConfig> = {
         extracted = filtered.fields;
       } catch (err) {
         if (signal.aborted) throw err;
-        if (err instanceof SelectorError || err instanceof FilterError) throw err;
+        if (err instanceof FilterError) throw err;
         throw new Error(`could not read the page at ${url}: ${(err as Error).message}`);
       }
       const number = firstNumber(lines);

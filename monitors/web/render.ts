@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 export type RenderStep = { kind: 'click'; selector: string } | { kind: 'type'; selector: string; text: string } | { kind: 'wait'; selector: string } | { kind: 'sleep'; ms: number };
 
@@ -111,6 +111,8 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
         ? `${url} did not finish loading within ${secs} (the check's timeout)`
         : `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): not done within the check's timeout (${secs}); is the selector right?`;
   try {
+    // Loaded on the first rendered check: playwright-core alone is ~50 MB of an idle engine that renders nothing.
+    const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath,
       // Chromium refuses to start its sandbox as root; everywhere else the sandbox stays on.

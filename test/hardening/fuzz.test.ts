@@ -14,7 +14,7 @@ import { writeConfig } from '../forwarding/helpers.js';
 import { parseConfigText, ConfigError } from '../../core/config/config-store.js';
 import { RuleEngine, validateRules } from '../../rules/index.js';
 import { parseFeedBytes } from '../../monitors/rss/parse.js';
-import { htmlToText } from '../../monitors/rss/text.js';
+import { htmlToText } from '../../monitors/rss/html-text.js';
 import type { PanoptesEvent } from '../../core/event.js';
 
 const SEED = Number(process.env.PANOPTES_FUZZ_SEED ?? 20261206);

@@ -15,7 +15,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/http-server.js';
 import { fetchFeed, type FetchedFeed } from '../../monitors/rss/index.js';
-import { htmlToText, oneLine } from '../../monitors/rss/text.js';
+import { oneLine } from '../../monitors/rss/text.js';
+import { htmlToText } from '../../monitors/rss/html-text.js';
 
 const root = process.env.PANOPTES_ROOT ?? process.cwd();
 const corpus = process.env.PANOPTES_FEED_CORPUS ?? path.resolve(root, '..', 'shared', 'corpus', 'feeds');

@@ -1,0 +1,109 @@
+// Reading the web monitor's filter lines (see filters.ts for what each step does): what the form and the config
+// check need, at start and on every edit. Apart from filters.ts, which runs the steps, so that validating a config
+// does not load cheerio, jsonpath-plus and the page machinery an idle engine never uses.
+import { select } from 'cheerio-select';
+import xpathModule from 'xpath';
+import { userRegexProblem } from '../../core/user-regex.js';
+
+/** xpath's `parse(expr).select({ node, isHtml })` (documented in its README, missing from its .d.ts): isHtml lets
+ * unprefixed names match HTML elements, which live in the XHTML namespace in a browser's DOM. */
+export const xpath = xpathModule as unknown as { parse(expression: string): { evaluate(options: { node: unknown; isHtml: boolean }): XPathValue } };
+/** A node set (`toArray`) or a string, number or boolean (`stringValue`). */
+interface XPathValue {
+  toArray?(): unknown[];
+  stringValue(): string;
+}
+
+export type FilterStep =
+  | { kind: 'css'; selector: string }
+  | { kind: 'xpath'; expression: string }
+  | { kind: 'json'; path: string }
+  | { kind: 'remove'; selector: string }
+  | { kind: 'regex'; pattern: string }
+  | { kind: 'ignore'; pattern: string }
+  | { kind: 'sort' };
+
+/** A filter the user wrote that cannot run on this page, said so that they can fix it. */
+export class FilterError extends Error {
+  override name = 'FilterError';
+}
+
+/**
+ * Why a CSS selector cannot be used (css-select's own words), or null. cheerio-select is what cheerio's `$()` runs,
+ * with jQuery's extensions (:first, :eq, :contains), so a selector accepted here is one the filters can run.
+ */
+export function cssSelectorProblem(selector: string): string | null {
+  try {
+    select(selector, []);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** One line of the config into a step, or a message saying what is wrong with it. */
+export function parseFilter(line: string): FilterStep | string {
+  const text = line.trim();
+  if (!text) return 'an empty filter line';
+  const m = /^(css|xpath|json|jsonpath|remove|regex|ignore|sort)\s*:\s*(.*)$/is.exec(text);
+  let kind = m?.[1]?.toLowerCase();
+  let arg = m ? m[2]!.trim() : text;
+  if (!m) {
+    if (/^sort$/i.test(text)) return { kind: 'sort' };
+    kind = text.startsWith('/') || text.startsWith('(') ? 'xpath' : text.startsWith('$') ? 'json' : 'css';
+  }
+  if (kind === 'sort') return { kind: 'sort' };
+  if (!arg) return `"${kind}:" needs something after the colon`;
+  switch (kind) {
+    case 'css':
+    case 'remove': {
+      const problem = cssSelectorProblem(arg);
+      return problem ? `the CSS selector "${arg}" is not valid: ${problem}` : { kind, selector: arg };
+    }
+    case 'xpath': {
+      try {
+        xpath.parse(arg);
+      } catch (err) {
+        return `the XPath "${arg}" is not valid: ${(err as Error).message.replace(/^XPath parse error$/, 'it could not be parsed')}`;
+      }
+      return { kind: 'xpath', expression: arg };
+    }
+    case 'json':
+    case 'jsonpath': {
+      if (!arg.startsWith('$')) return `the JSONPath "${arg}" must start with $ (the whole document), e.g. $.items[*].price`;
+      if (!balanced(arg)) return `the JSONPath "${arg}" has an unclosed bracket or quote`;
+      return { kind: 'json', path: arg };
+    }
+    case 'regex':
+    case 'ignore': {
+      const problem = userRegexProblem(arg, 'g');
+      return problem ? `${kind}: ${problem}` : { kind, pattern: arg };
+    }
+  }
+  return `unknown filter "${text}"`;
+}
+
+function balanced(s: string): boolean {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '[' || c === '(') depth++;
+    else if (c === ']' || c === ')') depth--;
+    if (depth < 0) return false;
+  }
+  return depth === 0 && !quote;
+}
+
+/** Parse every step or throw one FilterError naming the first bad line. */
+export function parseFilters(lines: readonly string[]): FilterStep[] {
+  return lines.map((l, i) => {
+    const step = parseFilter(l);
+    if (typeof step === 'string') throw new FilterError(`filter ${i + 1}: ${step}`);
+    return step;
+  });
+}
