@@ -2,11 +2,12 @@
  * Rules and the fleet, in Debian's Chromium against the real headless agent (the desktop) and a real Mosquitto, with
  * two Panoptes engines forwarding to it: "pi" (paired with the desktop's key, as `panoptes deploy` pairs it) and
  * "nas". A rule built in the rule builder for pi's events only ("On machine") fires on an event from pi and not on
- * the same event from nas.
+ * the same event from nas. The Rules view switched to pi lists, adds, edits, pauses and removes pi's own rules (filter
+ * at the source) through the same signed changes as its monitors.
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -122,5 +123,58 @@ uiTest('a rule built for one machine ("On machine") fires on its events and not 
   assert.equal(fromPi.origin?.agentId, 'pi');
   await waitFor(async () => ((await firedTitles('news-from-pi')).length ? true : null), 'the rule fired on pi\'s event', 60_000);
   assert.deepEqual(await firedTitles('news-from-pi'), ['Kernel 6.12 (pi)']);
+  assert.deepEqual(watch.problems, []);
+});
+
+const piRules = () => ((JSON.parse(readFileSync(path.join(dirs.pi!, 'config.json'), 'utf8')) as { rules?: { id: string; name?: string; enabled?: boolean; when?: unknown }[] }).rules ?? []);
+
+uiTest("Rules switched to another machine: its local rules are listed, added, edited, paused and removed there by signed changes", 240_000, async () => {
+  await page.getByRole('link', { name: 'Rules' }).click();
+  const machine = page.getByLabel('Machine');
+  await machine.waitFor({ timeout: 60_000 }).catch(async () => {
+    await page.reload();
+    await page.getByLabel('Machine').waitFor({ timeout: 30_000 });
+  });
+  // Only machines deployed from here (paired) can be changed: nas is not offered.
+  assert.deepEqual(await machine.locator('option').allTextContents(), ['This machine', 'pi']);
+  await machine.selectOption('pi');
+  const remote = page.getByRole('region', { name: 'Rules on pi' });
+  await remote.getByText('No rules on pi yet.').waitFor({ timeout: 30_000 });
+
+  // Add: the builder, sent to pi (filtering at the source: only pi's own errors go further).
+  await remote.getByRole('button', { name: 'New rule on pi' }).click();
+  await page.getByRole('heading', { name: 'New rule on pi' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Only errors');
+  await page.getByRole('region', { name: 'Trigger' }).getByLabel('…or a type pattern').fill('log.*');
+  await page.getByText('The engine accepts this rule.').waitFor();
+  await page.getByRole('button', { name: 'Send to pi' }).click();
+  await remote.getByTestId('fleet-change-state').getByText(/Change 1 applied on pi/).waitFor({ timeout: 30_000 });
+  const card = remote.getByRole('listitem', { name: 'Rule Only errors' });
+  await card.waitFor();
+  await card.getByText(/when log\.\* from any source/).waitFor();
+  await waitFor(() => piRules().some((r) => r.id === 'only-errors') || null, 'the rule in pi\'s config.json');
+
+  // Edit: renamed in the builder.
+  await card.getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('heading', { name: 'Edit rule only-errors on pi' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Only the errors');
+  await page.getByRole('button', { name: 'Send to pi' }).click();
+  await remote.getByTestId('fleet-change-state').getByText(/Change 2 applied on pi/).waitFor({ timeout: 30_000 });
+  await waitFor(() => piRules().find((r) => r.id === 'only-errors')?.name === 'Only the errors' || null, 'the rename on pi');
+
+  // Pause (the enabled switch), then remove.
+  const renamed = remote.getByRole('listitem', { name: 'Rule Only the errors' });
+  await renamed.getByLabel('Enabled: Only the errors').uncheck();
+  await remote.getByTestId('fleet-change-state').getByText(/Change 3 applied on pi/).waitFor({ timeout: 30_000 });
+  assert.equal(piRules().find((r) => r.id === 'only-errors')?.enabled, false);
+  page.once('dialog', (d) => void d.accept());
+  await renamed.getByRole('button', { name: 'Delete' }).click();
+  await remote.getByTestId('fleet-change-state').getByText(/Change 4 applied on pi/).waitFor({ timeout: 30_000 });
+  await remote.getByText('No rules on pi yet.').waitFor();
+  assert.deepEqual(piRules(), []);
+
+  // Back to this machine: its own rules (the one built above).
+  await machine.selectOption({ label: 'This machine' });
+  await page.getByRole('listitem', { name: 'Rule News from pi' }).waitFor();
   assert.deepEqual(watch.problems, []);
 });
