@@ -167,7 +167,8 @@ uiTest("Rules switched to another machine: its local rules are listed, added, ed
   await renamed.getByLabel('Enabled: Only the errors').uncheck();
   await remote.getByTestId('fleet-change-state').getByText(/Change 3 applied on pi/).waitFor({ timeout: 30_000 });
   assert.equal(piRules().find((r) => r.id === 'only-errors')?.enabled, false);
-  page.once('dialog', (d) => void d.accept());
+  // The page's watch dismisses every dialog: this confirm is answered yes in the page instead.
+  await page.evaluate('window.confirm = () => true');
   await renamed.getByRole('button', { name: 'Delete' }).click();
   await remote.getByTestId('fleet-change-state').getByText(/Change 4 applied on pi/).waitFor({ timeout: 30_000 });
   await remote.getByText('No rules on pi yet.').waitFor();

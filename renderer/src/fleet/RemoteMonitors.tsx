@@ -100,7 +100,7 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
 }
 
 /** What became of the last change sent, and what waits for an agent that is away. */
-function ChangeState({ view: v, online }: { view: FleetMachineConfig; online: boolean }) {
+export function ChangeState({ view: v, online }: { view: FleetMachineConfig; online: boolean }) {
   if (v.pending)
     return (
       <p className="notice" role="status" data-testid="fleet-change-state">

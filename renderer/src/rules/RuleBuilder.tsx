@@ -5,7 +5,7 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { PanoptesEvent } from '../../../core/event.js';
-import type { ValidationIssue } from '../../../core/protocol.js';
+import type { MonitorInfo, ValidationIssue } from '../../../core/protocol.js';
 import { useToasts } from '../components/Toasts.js';
 import { dateTime } from '../lib/format.js';
 import { useClient, useQuery } from '../state.js';
@@ -19,7 +19,18 @@ import { TestPanel } from './TestPanel.js';
 const VALIDATE_DELAY_MS = 300;
 const SAMPLE_EVENTS = 25;
 
-export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; originalId: string | null; onDone(): void }) {
+/**
+ * `remote`: the rule is another machine's local rule (filtering at its source), sent there as a signed change
+ * prepared from `revision`; its trigger names that machine's monitors, and there is no test against this machine's
+ * history.
+ */
+export interface RemoteRuleTarget {
+  agentId: string;
+  revision: string;
+  monitors: Pick<MonitorInfo, 'id' | 'name' | 'type'>[];
+}
+
+export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: Json; originalId: string | null; onDone(): void; remote?: RemoteRuleTarget }) {
   const client = useClient();
   const toasts = useToasts();
   const [rule, setRule] = useState<Json>(initial);
@@ -96,7 +107,7 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     warnings,
     fields,
     types: types.data ?? [],
-    monitors: monitors.data ?? [],
+    monitors: remote ? remote.monitors : (monitors.data ?? []),
     machines,
     previewEventId: previewId,
   };
@@ -129,6 +140,14 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
       const newId = String(getIn(rule, ['id']) ?? '');
       // The rule as it was opened (none for a new id): the engine refuses the save when someone changed it meanwhile
       // (the CLI, an edit of config.json, another window), instead of silently undoing their change.
+      if (remote) {
+        // Refused (conflict) when the machine's configuration moved on since the list was read.
+        const sent = await client.request('fleet.saveRule', { agentId: remote.agentId, rule, ifRevision: remote.revision });
+        if (originalId && newId !== originalId) await client.request('fleet.removeRule', { agentId: remote.agentId, id: originalId, ifRevision: sent.revision });
+        toasts.show({ title: `Sent rule “${String(getIn(rule, ['name']) ?? newId)}” to ${remote.agentId}`, tone: 'info' });
+        onDone();
+        return;
+      }
       await client.request('rules.save', { rule, previous: originalId !== null && newId === originalId ? initial : null });
       // A changed id makes a new rule; remove the old one so it does not linger as a twin.
       if (originalId && newId !== originalId) await client.request('rules.remove', { id: originalId });
@@ -171,7 +190,10 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
     <BuilderProvider value={builder}>
       <div className="page rule-builder">
         <div className="page-head">
-          <h1>{originalId ? `Edit rule ${originalId}` : 'New rule'}</h1>
+          <h1>
+            {originalId ? `Edit rule ${originalId}` : 'New rule'}
+            {remote ? ` on ${remote.agentId}` : ''}
+          </h1>
           <div className="tabs" role="tablist" aria-label="Editor">
             <button role="tab" type="button" aria-selected={tab === 'form'} onClick={showForm} disabled={tab === 'json' && jsonError !== null}>
               Form
@@ -249,10 +271,16 @@ export function RuleBuilder({ initial, originalId, onDone }: { initial: Json; or
             {jsonError ? <div className="error-box">JSON: {jsonError}</div> : null}
           </div>
         )}
-        <TestPanel rule={rule} />
+        {remote ? (
+          <p className="help">
+            Sent to {remote.agentId} as a signed change: its own engine runs the rule on the events made there, before anything is forwarded. It applies the change when it is online.
+          </p>
+        ) : (
+          <TestPanel rule={rule} />
+        )}
         <div className="actions rb-footer">
           <button className="primary" type="button" onClick={() => void save()} disabled={busy || (tab === 'json' && jsonError !== null)}>
-            {busy ? 'Saving…' : 'Save rule'}
+            {busy ? 'Saving…' : remote ? `Send to ${remote.agentId}` : 'Save rule'}
           </button>
           <button type="button" onClick={onDone}>
             Cancel

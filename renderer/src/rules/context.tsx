@@ -24,7 +24,8 @@ export interface Builder {
   warnings: ValidationIssue[];
   fields: FieldSuggestion[];
   types: MonitorTypeInfo[];
-  monitors: MonitorInfo[];
+  /** The monitors whose events the rule can name as its source (another machine's, for a rule sent there). */
+  monitors: Pick<MonitorInfo, 'id' | 'name' | 'type'>[];
   /** The other machines this one knows (their agent ids, from the fleet's inventory), for `when.agent`. */
   machines: string[];
   previewEventId: string | null;

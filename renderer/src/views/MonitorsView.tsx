@@ -12,6 +12,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
 import { SignInPanel } from '../components/SignInPanel.js';
 import { RemoteMonitors } from '../fleet/RemoteMonitors.js';
+import { MachineSwitch, usePairedMachines } from '../fleet/MachineSwitch.js';
 import { TypePicker } from '../components/TypePicker.js';
 import { useShortcuts } from '../lib/keys.js';
 import { useFieldLookup } from '../components/useFieldLookup.js';
@@ -27,11 +28,7 @@ export function MonitorsView() {
   const [choosing, setChoosing] = useState(false);
   // Whose monitors are shown: this machine's (null) or an agent's deployed from here.
   const [machine, setMachine] = useState<string | null>(null);
-  const fleet = useQuery('fleet.list', {});
-  usePush('fleet', (p) => {
-    if (!fleet.data?.machines.some((m) => m.agentId === p.agentId)) fleet.reload();
-  });
-  const machines = (fleet.data?.machines ?? []).filter((m) => m.paired);
+  const machines = usePairedMachines();
 
   usePush('monitors', (list) => monitors.set(list));
   usePush('health', (h) =>
@@ -66,19 +63,7 @@ export function MonitorsView() {
     <div className="page">
       <div className="page-head">
         <h1>Monitors</h1>
-        {machines.length ? (
-          <label className="machine-switch">
-            Machine{' '}
-            <select aria-label="Machine" value={machine ?? ''} onChange={(e) => setMachine(e.target.value || null)}>
-              <option value="">This machine</option>
-              {machines.map((m) => (
-                <option key={m.agentId} value={m.agentId}>
-                  {m.agentId}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : null}
+        <MachineSwitch machines={machines} value={machine} onChange={setMachine} />
         {machine === null ? (
           <button className="primary" onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
             Add monitor

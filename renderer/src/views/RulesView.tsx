@@ -3,7 +3,9 @@ import { useToasts } from '../components/Toasts.js';
 import { download } from '../lib/exportFile.js';
 import { dateTime } from '../lib/format.js';
 import { NEW_RULE, type Json } from '../rules/model.js';
-import { RuleBuilder } from '../rules/RuleBuilder.js';
+import { RuleBuilder, type RemoteRuleTarget } from '../rules/RuleBuilder.js';
+import { MachineSwitch, usePairedMachines } from '../fleet/MachineSwitch.js';
+import { RemoteRules } from '../fleet/RemoteRules.js';
 import { EventTitles, TraceView } from '../rules/TraceView.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
@@ -26,7 +28,11 @@ export function RulesView() {
   const client = useClient();
   const toasts = useToasts();
   const rules = useQuery('rules.list', {});
-  const [editing, setEditing] = useState<{ originalId: string | null; rule: Json } | null>(null);
+  // `remote`: a rule of another machine's, sent there as a signed change (engine/fleet/).
+  const [editing, setEditing] = useState<{ originalId: string | null; rule: Json; remote?: RemoteRuleTarget } | null>(null);
+  // Whose rules are shown: this machine's (null) or an agent's deployed from here.
+  const [machine, setMachine] = useState<string | null>(null);
+  const machines = usePairedMachines();
   const [firingsOf, setFiringsOf] = useState<string | null>(null);
   const [removed, setRemoved] = useState<RuleLike | null>(null);
 
@@ -93,11 +99,23 @@ export function RulesView() {
       <RuleBuilder
         initial={editing.rule}
         originalId={editing.originalId}
+        {...(editing.remote ? { remote: editing.remote } : {})}
         onDone={() => {
           setEditing(null);
           rules.reload();
         }}
       />
+    );
+
+  if (machine !== null)
+    return (
+      <div className="page">
+        <div className="page-head">
+          <h1>Rules</h1>
+          <MachineSwitch machines={machines} value={machine} onChange={setMachine} />
+        </div>
+        <RemoteRules key={machine} agentId={machine} onEdit={(rule, originalId, remote) => setEditing({ rule, originalId, remote })} />
+      </div>
     );
 
   const list = (rules.data?.rules ?? []).map(asRule);
@@ -106,6 +124,7 @@ export function RulesView() {
     <div className="page">
       <div className="page-head">
         <h1>Rules</h1>
+        <MachineSwitch machines={machines} value={machine} onChange={setMachine} />
         <button className="primary" onClick={() => setEditing({ originalId: null, rule: NEW_RULE })}>
           New rule
         </button>
