@@ -1,0 +1,114 @@
+// The rendered fetch's private-address rule end to end, in Debian's Chromium: a page on a public address may not
+// make the browser reach loopback or private addresses — by image, frame, fetch, a redirect of one of its own
+// requests, or a WebSocket — while a page on this machine may load what it likes from it (the rule is about pages
+// from elsewhere; the watched address itself is the user's choice, as for the plain fetch).
+//
+// "Public" here: Chromium is started through a wrapper that maps *.public.test to 127.0.0.1 in the browser only
+// (--host-resolver-rules); for Panoptes' own check (monitors/web/render.ts, a DNS lookup) the name is not private,
+// as a real public site would not be. The local server records every request and WebSocket upgrade it receives.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import web from '../../monitors/web/index.js';
+import { createTestContext } from './web-test-context.js';
+
+const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+
+let server: http.Server;
+let port = 0;
+const seen: string[] = [];
+let dir = '';
+let wrapper = '';
+
+const page = (leakHost: string) => `<!doctype html><html><body><p id="t">Watched page</p>
+  <img src="http://${leakHost}:PORT/leak/img">
+  <iframe src="http://localhost:PORT/leak/frame"></iframe>
+  <script>
+    const ws = new Promise((done) => {
+      try {
+        const s = new WebSocket('ws://${leakHost}:PORT/leak/ws');
+        s.onopen = s.onerror = s.onclose = () => done();
+      } catch { done(); }
+    });
+    Promise.allSettled([
+      fetch('http://${leakHost}:PORT/leak/fetch'),
+      fetch('/hop'),
+      ws,
+      fetch('/allowed').then((r) => r.text()).then((t) => { document.getElementById('t').textContent += ' ' + t; }),
+    ]).then(() => { const d = document.createElement('p'); d.id = 'done'; d.textContent = 'done'; document.body.append(d); });
+  </script></body></html>`;
+
+before(() => {
+  server = http.createServer((req, res) => {
+    const p = new URL(req.url ?? '/', 'http://x').pathname;
+    seen.push(`${req.headers.host?.split(':')[0]} ${p}`);
+    if (p === '/page') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page('127.0.0.1').replaceAll('PORT', String(port)));
+    } else if (p === '/hop') {
+      // One of the page's own requests, answered by a redirect into this machine.
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/redirect`, 'access-control-allow-origin': '*' });
+      res.end();
+    } else if (p === '/allowed') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' });
+      res.end('and its own request');
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' });
+      res.end('<p>internal</p>');
+    }
+  });
+  server.on('upgrade', (req, socket) => {
+    seen.push(`${req.headers.host?.split(':')[0]} ${req.url} (websocket)`);
+    socket.destroy();
+  });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-public-'));
+  wrapper = path.join(dir, 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${CHROMIUM} '--host-resolver-rules=MAP *.public.test 127.0.0.1' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return new Promise<void>((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      port = (server.address() as AddressInfo).port;
+      resolve();
+    }),
+  );
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const kept = () => {
+  const versions: string[] = [];
+  return { versions, extra: { versions: { add: (text: string) => (versions.push(text), { id: versions.length, created: true }) } } };
+};
+
+test('a page on a public address reaches nothing on this machine: image, frame, fetch, a redirect, a WebSocket', { skip, timeout: 180_000 }, async () => {
+  seen.length = 0;
+  const v = kept();
+  const t = createTestContext(web, { url: `http://www.public.test:${port}/page`, render: true, browserPath: wrapper, steps: ['wait:#done'], selector: '#t', timeout: '60s' }, { extra: v.extra });
+  await t.instance.start();
+  await t.tick();
+  await t.stop();
+  assert.deepEqual(t.errors, []);
+  assert.deepEqual(v.versions, ['Watched page and its own request'], 'the page and its own requests to its own host work');
+  assert.ok(seen.includes('www.public.test /page') && seen.includes('www.public.test /allowed') && seen.includes('www.public.test /hop'), seen.join('\n'));
+  const leaks = seen.filter((s) => s.includes('/leak/'));
+  assert.deepEqual(leaks, [], 'nothing from a public page may reach loopback');
+});
+
+test('a page on this machine may load from this machine (the rule is for pages from elsewhere)', { skip, timeout: 180_000 }, async () => {
+  seen.length = 0;
+  const v = kept();
+  const t = createTestContext(web, { url: `http://127.0.0.1:${port}/page`, render: true, browserPath: wrapper, steps: ['wait:#done'], selector: '#t', timeout: '60s' }, { extra: v.extra });
+  await t.instance.start();
+  await t.tick();
+  await t.stop();
+  assert.deepEqual(t.errors, []);
+  for (const p of ['/leak/img', '/leak/frame', '/leak/fetch', '/leak/redirect']) assert.ok(seen.some((s) => s.endsWith(' ' + p)), `${p} reached: ${seen.join(', ')}`);
+});
