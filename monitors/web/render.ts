@@ -123,6 +123,7 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
     if (options.signal.aborted) throw options.signal.reason;
     const context = await browser.newContext({ acceptDownloads: false, serviceWorkers: 'block', viewport: { width: 1280, height: 900 }, javaScriptEnabled: true });
     const blocked: string[] = [];
+    // Not seen here: where a redirect of an allowed request leads (Playwright routes a request's first address only).
     await context.route('**/*', async (route) => {
       const target = new URL(route.request().url());
       if (target.protocol === 'data:' || target.protocol === 'blob:') return route.continue();
@@ -136,6 +137,20 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
       }
       return route.continue();
     });
+    // WebSockets do not pass through `route`: Playwright hands them to this instead (a page script's WebSocket is
+    // Playwright's stand-in, connected to the server only when allowed).
+    await context.routeWebSocket(
+      () => true,
+      async (ws) => {
+        const target = new URL(ws.url());
+        if (!pageIsPrivate && (await isPrivateHost(target.hostname))) {
+          blocked.push(target.href);
+          await ws.close({ code: 1008, reason: 'a page on a public address may not reach private addresses' });
+          return;
+        }
+        ws.connectToServer();
+      },
+    );
     const page = await context.newPage();
     phase = 'load';
     const response = await page.goto(url, { waitUntil: 'load', timeout: left() });
