@@ -41,6 +41,13 @@ export interface MonitorDefinition<C = any> {
    */
   lookup?: MonitorLookup;
   /**
+   * What a monitor of this type watches, as keys (a feed's address; a mail account's folders, one key each). Two
+   * monitors of the type sharing a key watch the same source, and the second would double its events and
+   * notifications, so the form warns before adding it. Types where several monitors of one thing make sense (a
+   * webhook, a schedule) leave it out.
+   */
+  sources?(config: C): string[];
+  /**
    * Plug-ins that sign in with OAuth (mail with Google or Microsoft): which provider and app a config (as the form
    * holds it, possibly incomplete) signs in with, and the secret field the resulting grant is kept in. The engine
    * runs the sign-in; the plug-in only says what to ask for.

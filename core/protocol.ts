@@ -549,8 +549,12 @@ export const requests = {
   'monitors.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
   /** Dry run; with `id`, the stored secrets of that monitor fill in what the form left empty; `signInId`: a finished sign-in not saved yet. */
   'monitors.test': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional(), signInId: z.string().optional() }), result: returns<{ events: PanoptesEvent[] }>() },
-  /** Every problem of a config at once (the type's whole schema), without saving or running anything; with `id`, its stored secrets count as given. */
-  'monitors.validate': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ issues: ValidationIssue[] }>() },
+  /**
+   * Every problem of a config at once (the type's whole schema), without saving or running anything; with `id`, its
+   * stored secrets count as given (and it is not its own duplicate). `sameAs`: a valid config whose source another
+   * monitor of the type already watches (the type's `sources`), so adding it would double its events.
+   */
+  'monitors.validate': { params: z.object({ type: z.string(), config: record.optional(), id: z.string().optional() }), result: returns<{ issues: ValidationIssue[]; sameAs?: { id: string; name: string } | null }>() },
   /**
    * Look up the text of the type's lookup field (a place name): the choices, best first, each with the config values
    * choosing it sets. Nothing found or the service unreachable: code `unavailable`, with an issue at the field.

@@ -6,6 +6,7 @@ import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/s
 import { parseOpml, buildOpml, discoverFeeds } from '../monitor-registry.js';
 import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../opml-import.js';
 import type { HandlerHost } from './host.js';
+import type { MonitorDefinition } from '../../core/monitor.js';
 import { boundedFetch } from '../../base/http.js';
 import { monitorInfoOf, type SignIns } from '../sign-ins.js';
 
@@ -105,8 +106,8 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
       try {
-        parseMonitorConfig(def, { ...plain, ...(p.id ? engine.secrets.get(p.id) : {}), ...secrets });
-        return { issues: [] };
+        const config = parseMonitorConfig(def, { ...plain, ...(p.id ? engine.secrets.get(p.id) : {}), ...secrets });
+        return { issues: [], sameAs: sameSource(engine, def, config, p.id) };
       } catch (err) {
         if (err instanceof ConfigInvalidError) return { issues: err.issues };
         throw err;
@@ -194,6 +195,24 @@ function splitSecrets(engine: HandlerHost, type: string, config: Record<string, 
     } else plain[k] = v;
   }
   return { plain, secrets };
+}
+
+/** The first other monitor of the type that shares a source key with `config` (see MonitorDefinition.sources). */
+function sameSource(engine: HandlerHost, def: MonitorDefinition, config: unknown, id: string | undefined): { id: string; name: string } | null {
+  if (!def.sources) return null;
+  const mine = new Set(def.sources(config));
+  if (!mine.size) return null;
+  for (const m of engine.config.current.monitors) {
+    if (m.type !== def.type || m.id === id) continue;
+    let theirs: string[];
+    try {
+      theirs = def.sources(parseMonitorConfig(def, { ...m.config, ...engine.secrets.get(m.id) }));
+    } catch {
+      continue; // a stored config this version no longer reads is not compared
+    }
+    if (theirs.some((k) => mine.has(k))) return { id: m.id, name: m.name };
+  }
+  return null;
 }
 
 function checkConfig(def: Parameters<typeof parseMonitorConfig>[0], config: unknown): void {

@@ -95,6 +95,7 @@ const definition: MonitorDefinition<CertificateConfig> = {
     { type: 'cert.expiring', description: 'The certificate reached a warning threshold (once per threshold; a renewed certificate starts over).', fields: { host: 'Host', port: 'Port', serverName: 'Name checked', daysLeft: 'Days until it expires', threshold: 'The threshold reached', validTo: 'Expiry (ISO)', subject: 'Certificate subject CN', issuer: 'Issuer CN' } },
     { type: 'cert.invalid', description: 'The certificate cannot be used: expired, untrusted chain or wrong name (once, until it is fixed).', fields: { host: 'Host', port: 'Port', serverName: 'Name checked', problem: 'What is wrong', validTo: 'Expiry (ISO)', subject: 'Certificate subject CN', issuer: 'Issuer CN' } },
   ],
+  sources: (c) => [`${c.host.toLowerCase()}:${c.port} ${c.serverName ?? ''}`],
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);

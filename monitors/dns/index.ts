@@ -73,6 +73,7 @@ const definition: MonitorDefinition<DnsConfig> = {
     ...checkEventDocs('lookup time, ms').map((d) => (d.type === 'check.down' || d.type === 'check.up' ? { ...d, fields: { ...d.fields, answers: 'The answer, sorted' } } : d)),
     { type: 'dns.changed', description: 'The answer differs from the last one (not on the first lookup).', fields: { name: 'The name', recordType: 'A, AAAA, CNAME, MX or TXT', before: 'The previous answer, sorted', after: 'The answer now, sorted', added: 'Values that appeared', removed: 'Values that went away' } },
   ],
+  sources: (c) => [`${c.name.toLowerCase()} ${c.recordType} ${c.server ?? ''}`],
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);

@@ -80,6 +80,7 @@ const definition: MonitorDefinition<FolderConfig> = {
     description: `A file was ${kind}${kind === 'changed' ? ' (reported once its size and time stopped changing)' : ''}.`,
     fields: { path: 'Full path', relativePath: 'Path below the watched folder', folder: 'The watched folder', name: 'File name', size: 'Size in bytes (null when removed)', modified: 'Last modification (ISO), null when removed' },
   })),
+  sources: (c) => [c.path],
   create(ctx) {
     const cfg = ctx.config;
     const intervalMs = Math.max(MIN_INTERVAL_MS, parseDuration(cfg.interval));

@@ -54,6 +54,8 @@ const definition: MonitorDefinition<HttpConfig> = {
       ? { ...d, fields: { ...d.fields, status: 'HTTP status of the final answer (null if none came)', url: 'The final URL after redirects', redirects: 'Redirects followed', responseMs: 'Time to the last byte, ms' } }
       : d,
   ),
+  // The address and how it is asked.
+  sources: (c) => [`${c.method} ${new URL(c.url).href}`],
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);

@@ -4,7 +4,7 @@ import type { MonitorDefinition } from '../../core/monitor.js';
 import { chatExecutor, chatRuleAction } from './actions.js';
 import type { MessageEvent } from 'irc-framework';
 import { connectClient, IrcSession, liveConnections } from './connection.js';
-import { ircConfigSchema, networkName, type IrcConfig } from './settings.js';
+import { ircConfigSchema, ircPort, networkName, type IrcConfig } from './settings.js';
 import { findMention, stripFormatting } from './text.js';
 
 const FIELDS = {
@@ -31,6 +31,8 @@ const ircMonitor: MonitorDefinition<IrcConfig> = {
     { type: 'chat.message', description: 'Any other channel message (only with "Every channel message" on).', fields: FIELDS },
   ],
   actions: { chat: { rule: chatRuleAction, executor: chatExecutor } },
+  // The server and each channel (IRC channel names are case-insensitive); with no channel, the server itself.
+  sources: (c) => (c.channels.length ? c.channels.map((ch) => `${c.host.toLowerCase()}:${ircPort(c)} ${ch.toLowerCase()}`) : [`${c.host.toLowerCase()}:${ircPort(c)}`]),
   create(ctx) {
     const controller = new AbortController();
     const network = networkName(ctx.config);

@@ -66,6 +66,8 @@ const definition: MonitorDefinition<LogConfig> = {
       },
     },
   ],
+  // The file followed.
+  sources: (c) => [c.path],
   create(ctx) {
     const cfg = ctx.config;
     const re = cfg.pattern !== undefined ? new UserRegex(cfg.pattern, cfg.ignoreCase ? 'i' : '') : null;

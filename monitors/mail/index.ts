@@ -3,7 +3,7 @@
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { emailExecutor, emailRuleAction } from './actions.js';
 import { FolderWatcher, previewFolder, type FolderStatus } from './folder-watcher.js';
-import { mailConfigSchema, oauthClientOf, type MailConfig } from './settings.js';
+import { imapPort, mailConfigSchema, oauthClientOf, type MailConfig } from './settings.js';
 import { MailCredentials } from './credentials.js';
 import { GraphWatcher, previewGraph } from './graph-watcher.js';
 
@@ -71,6 +71,8 @@ const mail: MonitorDefinition<MailConfig> = {
     },
   ],
   actions: { email: { rule: emailRuleAction, executor: emailExecutor } },
+  // The account and each folder watched: another account, or another folder of it, is another source.
+  sources: (c) => c.folders.map((f) => (c.source === 'graph' ? `graph ${(c.username ?? c.account ?? '').toLowerCase()} ${f}` : `imap ${(c.host ?? '').toLowerCase()}:${imapPort(c)} ${(c.username ?? '').toLowerCase()} ${f}`)),
   create(ctx) {
     const controller = new AbortController();
     const stopOnHost = () => controller.abort();

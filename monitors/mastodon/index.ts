@@ -74,6 +74,8 @@ const mastodon: MonitorDefinition<MastodonConfig> = {
       },
     },
   ],
+  // The instance and the timeline (and hashtag) read.
+  sources: (c) => [`${new URL(c.instance).host} ${c.timeline} ${c.timeline === 'hashtag' ? (c.hashtag ?? '').replace(/^#/, '').toLowerCase() : ''}`],
   create(ctx) {
     const api = createApi(ctx);
     const controller = new AbortController();

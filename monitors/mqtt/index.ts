@@ -273,6 +273,8 @@ const definition: MonitorDefinition<MqttMonitorConfig> = {
   ],
   // Rules' `mqtt` messages go to the broker chosen in Settings → Machines, not through an mqtt monitor.
   actions: { mqtt: { rule: mqttRuleAction, executor: (host) => mqttExecutor(() => host.mqttBroker()) } },
+  // The broker and each topic subscribed to.
+  sources: (c) => c.topics.map((t) => `${c.url} ${t}`),
   create: (ctx) => new MqttMonitor(ctx),
 };
 

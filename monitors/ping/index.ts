@@ -64,6 +64,7 @@ const definition: MonitorDefinition<PingConfig> = {
   configSchema: pingConfigSchema,
   minIntervalMs: 5_000,
   events: checkEventDocs('average round trip, ms').map((d) => (d.type === 'check.down' ? { ...d, fields: { ...d.fields, sent: 'Packets sent', received: 'Packets answered', lossPercent: 'Share lost' } } : d)),
+  sources: (c) => [c.host.toLowerCase()],
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);

@@ -66,6 +66,8 @@ const definition: MonitorDefinition<RssConfig> = {
       },
     },
   ],
+  // The feed's address: a second monitor of it would double its items.
+  sources: (c) => [new URL(c.url).href],
   create(ctx) {
     const intervalMs = Math.max(ctx.config.intervalMinutes, MIN_INTERVAL_MINUTES) * 60_000;
     return {

@@ -43,6 +43,7 @@ const definition: MonitorDefinition<TcpConfig> = {
   configSchema: tcpConfigSchema,
   minIntervalMs: 5_000,
   events: checkEventDocs('connect time, ms'),
+  sources: (c) => [`${c.host.toLowerCase()}:${c.port}`],
   create(ctx) {
     const cfg = ctx.config;
     const timeoutMs = parseDuration(cfg.timeout);

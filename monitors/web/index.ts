@@ -154,6 +154,8 @@ const definition: MonitorDefinition<WebConfig> = {
       },
     },
   ],
+  // The page and the part of it watched: another selector on the same page is another source.
+  sources: (c) => [`${new URL(c.url).href} ${c.selector ?? ''}`],
   create(ctx) {
     const { url, selector } = ctx.config;
     const ignore = ctx.config.ignore.map((p) => new UserRegex(p, 'g'));

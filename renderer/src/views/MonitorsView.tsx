@@ -56,6 +56,11 @@ export function MonitorsView() {
           setEditing(null);
           if (saved && !editing.remote) monitors.set((prev) => [...(prev ?? []).filter((m) => m.id !== saved.id), saved]);
         }}
+        onOpen={(id) => {
+          const m = monitors.data?.find((x) => x.id === id);
+          const t = m && typeOf(m.type);
+          if (m && t) setEditing({ mode: 'edit', type: t, monitor: m });
+        }}
       />
     );
 
@@ -223,7 +228,7 @@ function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: Mo
   );
 }
 
-function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: MonitorInfo): void }) {
+function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(saved?: MonitorInfo): void; onOpen(id: string): void }) {
   const client = useClient();
   const toasts = useToasts();
   const existing = editing.mode === 'edit' ? editing.monitor : null;
@@ -233,6 +238,8 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
   const [name, setName] = useState(existing?.name ?? '');
   const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
   const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
+  // Another monitor that already watches this source (the warning before adding it again).
+  const [duplicate, setDuplicate] = useState<{ id: string; name: string } | null>(null);
   // OAuth: the engine keeps the sign-in; the form shows no input for it, only the sign-in panel when it applies.
   const oauth = editing.type.oauth ?? null;
   const formFields = oauth ? fields.filter((f) => f.name !== oauth.grantField) : fields;
@@ -261,7 +268,11 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     existing?.config,
   );
 
-  const collect = async () => {
+  /**
+   * `anyway`: the monitor the user chose to watch the same source as ("Add anyway"); otherwise a save whose source
+   * another monitor already watches stops at the warning.
+   */
+  const collect = async (purpose: 'save' | 'test', anyway?: string) => {
     // A place name (or another lookup field) with new text is looked up first; several matches wait for a choice.
     let vals = values;
     let lookupError: [string, string] | null = null;
@@ -277,25 +288,31 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     if (lookupError) all[lookupError[0]] = lookupError[1];
     if (!name.trim()) all['$name'] = 'Give the monitor a name';
     if (retention.trim() && !(Number.isInteger(Number(retention)) && Number(retention) >= 1)) all['$retention'] = 'A whole number of days (1 or more), or empty for the default';
-    if (Object.keys(all).length) {
-      try {
-        const { issues } = await client.request('monitors.validate', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) });
-        for (const i of issues) {
+    let sameAs: { id: string; name: string } | null = null;
+    try {
+      const r = await client.request('monitors.validate', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) });
+      // Another machine's monitors are not this engine's: whether they double one is not known here.
+      if (!editing.remote) sameAs = r.sameAs ?? null;
+      // The engine's word only when the page already found something (else the save's own check speaks, with the sign-in).
+      if (Object.keys(all).length) {
+        for (const i of r.issues) {
           const key = i.path.replace(/^\$\./, '').split(/[.[]/)[0] ?? '';
           if (key in errs || !fields.some((f) => f.name === key)) continue; // the page's own word on that field stands
           all[key] ??= i.message;
         }
-      } catch {
-        // An engine that cannot answer: the page's own findings are still shown.
       }
+    } catch {
+      // An engine that cannot answer: the page's own findings are still shown.
     }
     setErrors(all);
     setFormError(null);
-    return Object.keys(all).length || waitForChoice ? null : config;
+    const warn = purpose === 'save' && sameAs !== null && sameAs.id !== anyway && !Object.keys(all).length && !waitForChoice;
+    setDuplicate(warn ? sameAs : null);
+    return Object.keys(all).length || waitForChoice || warn ? null : config;
   };
 
   const test = async () => {
-    const config = await collect();
+    const config = await collect('test');
     if (!config) return;
     setTestResult(null);
     await attempt('test', async () => {
@@ -305,8 +322,8 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
     });
   };
 
-  const save = async () => {
-    const config = await collect();
+  const save = async (anyway?: string) => {
+    const config = await collect('save', anyway);
     if (!config) return;
     const remote = editing.remote;
     if (remote) {
@@ -437,6 +454,17 @@ function MonitorForm({ editing, onDone }: { editing: Editing; onDone(saved?: Mon
             </div>
           ) : null}
         </div>
+        {duplicate ? (
+          <div className="help warn duplicate-warning" role="alert">
+            Already watched by “{duplicate.name}”: another monitor of the same source doubles its events and notifications.{' '}
+            <button type="button" onClick={() => onOpen(duplicate.id)}>
+              Open it
+            </button>{' '}
+            <button type="button" onClick={() => void save(duplicate.id)}>
+              {existing ? 'Save anyway' : 'Add anyway'}
+            </button>
+          </div>
+        ) : null}
         <ErrorBox message={formError} />
         <FormActions busy={busy} saveLabel={editing.remote ? `Send to ${editing.remote.agentId}` : existing ? 'Save' : 'Add monitor'} testLabel="Test now" testingLabel="Testing…" onTest={editing.remote ? undefined : () => void test()} onCancel={() => onDone()} />
       </form>
