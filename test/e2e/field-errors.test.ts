@@ -61,3 +61,17 @@ uiTest('Settings puts refusals at their fields in plain words, and a flags list 
   assert.deepEqual(saved.notifications.holdDuringFlags, ['dnd'], 'nothing was saved');
   assert.equal(saved.traceLimitPerRule, 50);
 });
+
+uiTest('"Check every" below the minimum its help states is refused at that field', 60_000, async () => {
+  await page.goto(`${agent.origin}/#/feed`);
+  await page.goto(`${agent.origin}/#/monitors?add=log`);
+  await page.getByLabel('Log file').waitFor();
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('App log');
+  await page.getByLabel('Log file').fill('/var/log/app.log');
+  await page.getByLabel('Check every').fill('1ms');
+  await page.getByRole('button', { name: 'Add monitor' }).click();
+  await errorAt('Check every').waitFor({ timeout: 10_000 });
+  assert.match(await errorAt('Check every').innerText(), /at least 250ms/);
+  const monitors = JSON.parse(readFileSync(path.join(agent.dataDir, 'config.json'), 'utf8')).monitors as { name: string }[];
+  assert.ok(!monitors.some((m) => m.name === 'App log'), 'not added');
+});
