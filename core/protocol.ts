@@ -697,6 +697,8 @@ export const requests = {
   /** A secret left empty keeps the stored one; null removes it. */
   'channels.update': { params: z.object({ id: z.string(), name: z.string().optional(), config: record.optional(), enabled: z.boolean().optional() }), result: returns<ChannelInfo>() },
   'channels.remove': { params: z.object({ id: z.string() }), result: returns<{ removed: boolean }>() },
+  /** Every problem of a channel's settings at once (the type's whole schema), saving nothing; with `id`, its stored secrets count as given. */
+  'channels.validate': { params: z.object({ id: z.string().optional(), type: z.string().optional(), config: record.optional() }), result: returns<{ issues: ValidationIssue[] }>() },
   /** Send a test notification through a saved channel (`id`; the form's unsaved changes in `config` apply), or through `type` + `config` / `url` not saved yet. */
   'channels.test': {
     params: z.object({ id: z.string().optional(), type: z.string().optional(), config: record.optional(), url: z.string().optional() }),

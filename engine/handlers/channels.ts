@@ -106,6 +106,22 @@ export function channelHandlers(engine: ChannelHost): HandlersOf<'channels'> {
       return { removed: true };
     },
 
+    'channels.validate': (p) => {
+      const saved = p.id ? engine.config.current.channels.find((c) => c.id === p.id) : undefined;
+      if (p.id && !saved) throw new RequestError('not_found', `no channel "${p.id}"`);
+      const def = typeOf(saved ? saved.type : p.type);
+      const { plain, secrets } = splitChannelSecrets(def, p.config ?? {});
+      // As channels.update reads it: a secret left empty is the stored one.
+      const merged = mergeSecretValues(saved ? engine.secrets.get(channelSecretOwner(saved.id)) : {}, secrets);
+      try {
+        parseChannelConfig(def, { ...plain, ...merged });
+        return { issues: [] };
+      } catch (err) {
+        if (err instanceof ChannelConfigError) return { issues: err.issues };
+        throw err;
+      }
+    },
+
     'channels.test': async (p): Promise<ChannelTestResult> => {
       let id: string;
       let def: ChannelDefinition;

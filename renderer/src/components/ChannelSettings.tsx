@@ -3,7 +3,7 @@ import type { ChannelInfo, ChannelTestResult, ChannelTypeInfo } from '../../../c
 import { useClient, usePush, useQuery } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { timeAgo } from '../lib/format.js';
-import { buildConfig } from '../lib/schemaFields.js';
+import { buildConfig, fieldMessage } from '../lib/schemaFields.js';
 import { SchemaForm } from './SchemaForm.js';
 import { useSchemaForm } from './useSchemaForm.js';
 import { ErrorBox } from './ErrorBox.js';
@@ -207,19 +207,36 @@ function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel
   const [name, setName] = useState(channel?.name ?? '');
   const [result, setResult] = useState<ChannelTestResult | null>(null);
 
-  const collect = () => {
+  /**
+   * The whole form at once, as the monitor forms do: what the page can tell (empty, not an address) and the engine's
+   * check of the type's schema on the rest (a topic's letters, a room id, https), each at its field in words.
+   */
+  const collect = async () => {
     const { config, errors: errs } = buildConfig(fields, values);
     // A new channel needs its required secrets; an existing one keeps the stored ones when left empty.
     for (const f of fields) {
       if (f.kind === 'secret' && f.required && !values[f.name] && !channel?.secretsSet.includes(f.name)) errs[f.name] = `${f.label} is required`;
     }
-    setErrors(errs);
-    setFormError(null);
-    return Object.keys(errs).length ? null : config;
+    const all = { ...errs };
+    const rest: string[] = [];
+    try {
+      const { issues } = await client.request('channels.validate', channel ? { id: channel.id, config } : { type: type.type, config });
+      for (const i of issues) {
+        const key = i.path.replace(/^\$\.?/, '').split(/[.[]/)[0] ?? '';
+        const field = fields.find((f) => f.name === key);
+        if (!field) rest.push(i.message);
+        else if (!(key in errs)) all[key] ??= fieldMessage(field, i.message); // the page's own word on that field stands
+      }
+    } catch {
+      // An engine that cannot answer: the page's own findings are still shown, and the save's check speaks.
+    }
+    setErrors(all);
+    setFormError(rest.length ? rest.join('; ') : null);
+    return Object.keys(all).length || rest.length ? null : config;
   };
 
   const test = async () => {
-    const config = collect();
+    const config = await collect();
     if (!config) return;
     setResult(null);
     await attempt('test', async () => {
@@ -231,7 +248,7 @@ function ChannelForm({ type, channel, onDone }: { type: ChannelTypeInfo; channel
   };
 
   const save = async () => {
-    const config = collect();
+    const config = await collect();
     if (!config) return;
     await attempt('save', async () => {
       const saved = channel

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { ValidationIssue } from '../../../core/protocol.js';
 import { RequestError } from '../transport/client.js';
-import { fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
+import { fieldMessage, fieldsFromSchema, initialValue } from '../lib/schemaFields.js';
 
 /** Which of a form's save or test is running. */
 export type FormBusy = 'save' | 'test' | null;
@@ -27,7 +27,8 @@ export function useSchemaForm(schema: Record<string, unknown>, existingConfig: R
       const rest: string[] = [];
       for (const i of e.issues) {
         const key = i.path.replace(/^(\$\.)?(config\.)?/, '').split(/[.[]/)[0] ?? '';
-        if (fields.some((f) => f.name === key)) byField[key] = i.message;
+        const field = fields.find((f) => f.name === key);
+        if (field) byField[key] = fieldMessage(field, i.message);
         else rest.push(restText(i));
       }
       setErrors(byField);

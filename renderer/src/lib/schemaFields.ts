@@ -157,3 +157,25 @@ export function buildConfig(fields: FormField[], values: Record<string, string>)
   }
   return { config, errors };
 }
+
+/**
+ * An engine's word on a field in the form's own words: schema checks without a message of their own say "required"
+ * or zod's "Too big: expected number to be <=65535"; a person reads "Port must be at most 65535". Messages a plug-in
+ * wrote ("a topic uses letters, digits…") stay as they are.
+ */
+export function fieldMessage(field: Pick<FormField, 'label'>, message: string): string {
+  const label = field.label;
+  if (message === 'required' || /^Invalid input: expected \w+, received undefined/.test(message) || /^Too small: expected string to have >=1 characters?$/.test(message)) return `${label} is required`;
+  const size = /^Too (small|big): expected (\w+) to (?:be|have) ([<>]=?)\s*([\d.,]+)/.exec(message);
+  if (size) {
+    const [, which, kind, op, n] = size;
+    const bound = which === 'small' ? (op === '>' ? 'more than' : 'at least') : op === '<' ? 'less than' : 'at most';
+    if (kind === 'string') return `${label} must have ${bound} ${n} characters`;
+    if (kind === 'array') return `${label} must have ${bound} ${n} items`;
+    return `${label} must be ${bound} ${n}`;
+  }
+  const option = /^Invalid option: expected one of (.+)$/.exec(message);
+  if (option) return `${label}: choose one of ${option[1]!.replace(/"/g, '').split('|').join(', ')}`;
+  if (/^Invalid (input|string|url|URL)/.test(message)) return `${label} is not valid`;
+  return message;
+}

@@ -6,7 +6,7 @@ import { SchemaForm } from '../components/SchemaForm.js';
 import { useSchemaForm } from '../components/useSchemaForm.js';
 import { useToasts } from '../components/Toasts.js';
 import { dateTime, timeAgo } from '../lib/format.js';
-import { buildConfig } from '../lib/schemaFields.js';
+import { buildConfig, fieldMessage } from '../lib/schemaFields.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
@@ -297,8 +297,9 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
       if (Object.keys(all).length) {
         for (const i of r.issues) {
           const key = i.path.replace(/^\$\./, '').split(/[.[]/)[0] ?? '';
-          if (key in errs || !fields.some((f) => f.name === key)) continue; // the page's own word on that field stands
-          all[key] ??= i.message;
+          const field = fields.find((f) => f.name === key);
+          if (key in errs || !field) continue; // the page's own word on that field stands
+          all[key] ??= fieldMessage(field, i.message);
         }
       }
     } catch {
