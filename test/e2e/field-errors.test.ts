@@ -75,3 +75,18 @@ uiTest('"Check every" below the minimum its help states is refused at that field
   const monitors = JSON.parse(readFileSync(path.join(agent.dataDir, 'config.json'), 'utf8')).monitors as { name: string }[];
   assert.ok(!monitors.some((m) => m.name === 'App log'), 'not added');
 });
+
+uiTest('Settings → Machines: a port out of range is told at its field in words, not by a browser bubble', 60_000, async () => {
+  await page.goto(`${agent.origin}/#/feed`);
+  await page.goto(`${agent.origin}/#/settings`);
+  const machines = page.getByRole('form', { name: 'Machines', exact: true });
+  await machines.getByText('Run a broker in this Panoptes').click();
+  await machines.locator('#emb-port').fill('70000');
+  await machines.getByRole('button', { name: 'Save machines settings' }).click();
+  const error = machines.locator('[data-path="$.embeddedBroker.port"]');
+  await error.waitFor({ timeout: 10_000 });
+  assert.match(await error.innerText(), /from 1 to 65535/);
+  assert.doesNotMatch(await machines.innerText(), /Too big|expected number/);
+  const doc = JSON.parse(readFileSync(path.join(agent.dataDir, 'config.json'), 'utf8'));
+  assert.notEqual(doc.forwarding?.embeddedBroker?.port, 70000, 'nothing was saved');
+});
