@@ -155,7 +155,7 @@ export const forwardingSchema = z.object({
   /** Brokers whose `panoptes/+/events` this instance takes in. */
   subscribe: z.array(brokerRefSchema.extend({ clientId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional() })).default([]),
   /** A broker inside this instance (aedes), for two machines and no broker of their own. */
-  embeddedBroker: z.object({ enabled: z.boolean().default(false), port: z.number().int().min(1).max(65535).default(1883), host: z.string().default('0.0.0.0') }).optional(),
+  embeddedBroker: z.object({ enabled: z.boolean().default(false), port: z.number().int('a port from 1 to 65535').min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535').default(1883), host: z.string().default('0.0.0.0') }).optional(),
   /** Broker for the rules' `mqtt` action; the forward broker when absent. */
   actionBroker: brokerRefSchema.optional(),
 });

@@ -76,6 +76,8 @@ export function ForwardingSettings() {
     <form
       className="card form"
       aria-label="Machines"
+      // The engine's check says what is wrong at each field; the browser's own bubbles would stop the save unexplained.
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         void save();
