@@ -41,6 +41,8 @@ const feeds = () => (JSON.parse(readFileSync(path.join(agent.dataDir, 'config.js
 async function addFeedForm(name: string): Promise<void> {
   // Through another view: a hash change alone does not reopen the add form of a view already showing one.
   await page.goto(`${agent.origin}/#/feed`);
+  // Let the Monitors view go first: two hash changes in one go can leave it mounted with the form it had open.
+  await page.getByRole('form', { name: /monitor$/ }).waitFor({ state: 'detached', timeout: 10_000 });
   await page.goto(`${agent.origin}/#/monitors?add=rss`);
   await page.getByLabel('Feed address').waitFor({ timeout: 15_000 });
   await page.getByRole('textbox', { name: 'Name', exact: true }).fill(name);
