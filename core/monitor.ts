@@ -4,6 +4,7 @@ import type { Logger } from './log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ActionExecutor, ActionHost, RuleActionSpec } from './action.js';
 import type { OAuthClientSettings } from './oauth/providers.js';
+import type { PagePick } from './protocol.js';
 
 /**
  * The shape every monitor type follows (one folder in `monitors/`, like a Home Assistant integration or a
@@ -47,6 +48,15 @@ export interface MonitorDefinition<C = any> {
    * webhook, a schedule) leave it out.
    */
   sources?(config: C): string[];
+  /**
+   * "Pick on the page" in the form (web): render what the config (as the form holds it, possibly unfinished) points
+   * at and return a picture with its elements; the chosen element's selector fills `field`. Throws a
+   * `PickConfigError` for a problem at a field, any other Error with a message the user reads.
+   */
+  picker?: {
+    field: string;
+    pick(config: Record<string, unknown>, signal: AbortSignal): Promise<PagePick>;
+  };
   /**
    * Plug-ins that sign in with OAuth (mail with Google or Microsoft): which provider and app a config (as the form
    * holds it, possibly incomplete) signs in with, and the secret field the resulting grant is kept in. The engine
@@ -211,4 +221,15 @@ export interface MonitorContext<C = any> {
   };
   /** Timers that are cleared when the instance stops, and whose callbacks cannot crash the process. */
   setTimeout(fn: () => void, ms: number): () => void;
+}
+
+/** A picker's config problem at one field (`path` as validation issues write it, e.g. `$.url`). */
+export class PickConfigError extends Error {
+  override name = 'PickConfigError';
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
 }

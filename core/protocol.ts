@@ -123,6 +123,40 @@ export interface MonitorTypeInfo {
   } | null;
   /** A field the form looks up with `monitors.lookup` (weather: the place), the button's words and what a choice fills in. */
   lookup?: { field: string; label: string; choicesLabel: string; fills: string[] } | null;
+  /** Types whose form offers "Pick on the page" (web): the field the picked selector fills. Null for the others. */
+  picker?: { field: string } | null;
+}
+
+/** One element the page picker offers: its box on the screenshot (CSS pixels), a selector that matches it alone, its text. */
+export interface PickElement {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** The nearest listed element that contains it (index in `elements`), -1 for none: "widen" goes there. */
+  parent: number;
+  tag: string;
+  selector: string;
+  /** The text it shows (lines, capped at 300 characters). */
+  text: string;
+}
+
+/** A rendered page for picking an element on (`monitors.pick`): a picture and boxes, never the page's HTML. */
+export interface PagePick {
+  /** The address after redirects. */
+  url: string;
+  /** JPEG, base64: the top `height` CSS pixels of the page, `width` wide. */
+  screenshot: string;
+  width: number;
+  height: number;
+  /** The whole page's height; more than `height` when only its top is shown. */
+  pageHeight: number;
+  /** Visible elements with text, in page order. */
+  elements: PickElement[];
+  /** False when there were more elements than the picker lists (the first ones are listed). */
+  complete: boolean;
+  /** Requests of the page that the address rules refused (up to 20). */
+  blocked: string[];
 }
 
 /** One stored version of what a monitor watches (a web page's text). */
@@ -568,6 +602,11 @@ export const requests = {
   },
   'monitors.exportOpml': { params: none, result: returns<{ opml: string }>() },
   /** The feeds of a site (its address as a person knows it, or the feed's own), each with how many items it holds now. */
+  /**
+   * Render the page of a monitor's form (its unsaved `config`) for "Pick on the page", as a check would render it
+   * (same browser rules, steps and timeout, at least 30 s). Code `invalid` at a field, `unavailable` with the reason.
+   */
+  'monitors.pick': { params: z.object({ type: z.string(), config: record.optional() }), result: returns<PagePick>() },
   'monitors.discoverFeed': { params: z.object({ url: z.string() }), result: returns<{ feeds: { url: string; title: string; items: number; watchedBy: string | null }[] }>() },
   /**
    * Sign in with OAuth for a monitor's form (its unsaved `config`; with `id`, that monitor's stored secrets count and

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MonitorInfo } from '../../core/protocol.js';
 import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
+import { PickConfigError } from '../../core/monitor.js';
 import { dryRunMonitor, parseMonitorConfig, ConfigInvalidError } from '../../core/monitor-host.js';
 import { MONITOR_ID, monitorIdFor, type MonitorEntry } from '../../core/config/schema.js';
 import { parseOpml, buildOpml, discoverFeeds } from '../monitor-registry.js';
@@ -12,8 +13,11 @@ import { monitorInfoOf, type SignIns } from '../sign-ins.js';
 
 /** A form waits on a lookup (a place name): past this it is told the service did not answer. */
 const LOOKUP_TIMEOUT_MS = 15_000;
+/** Picks render a whole page in a browser each: a few at a time, so a page left clicking cannot load the machine. */
+const MAX_PICKS_AT_ONCE = 2;
 
 export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
+  let picking = 0;
   const handlers = {
     'monitors.types': () =>
       [...engine.definitions.values()].map((d) => ({
@@ -35,6 +39,7 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
             }
           : null,
         lookup: d.lookup ? { field: d.lookup.field, label: d.lookup.label, choicesLabel: d.lookup.choicesLabel, fills: d.lookup.fills } : null,
+        picker: d.picker ? { field: d.picker.field } : null,
       })),
     'monitors.list': () => engine.config.current.monitors.map((m) => monitorInfo(engine, m)),
     'monitors.add': async (p) => {
@@ -160,6 +165,21 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       // A feed already watched is named, so adding it twice (double events and notifications) is a choice, not an accident.
       const watchedBy = (url: string) => engine.config.current.monitors.find((m) => m.type === 'rss' && String(m.config.url) === url)?.name ?? null;
       return { feeds: feeds.map((f) => ({ ...f, watchedBy: watchedBy(f.url) })) };
+    },
+    'monitors.pick': async (p) => {
+      const def = engine.definitions.get(p.type);
+      if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
+      if (!def.picker) throw new RequestError('invalid', `a ${def.title} monitor has nothing to pick on`);
+      if (picking >= MAX_PICKS_AT_ONCE) throw new RequestError('unavailable', `${MAX_PICKS_AT_ONCE} pages are being rendered for picking already; try again when one is done`);
+      picking++;
+      try {
+        return await def.picker.pick(p.config ?? {}, new AbortController().signal);
+      } catch (err) {
+        if (err instanceof PickConfigError) throw new RequestError('invalid', err.message, [{ path: err.path, message: err.message }]);
+        throw new RequestError('unavailable', (err as Error).message);
+      } finally {
+        picking--;
+      }
     },
     'monitors.exportOpml': async () => ({
       opml: await buildOpml(engine.config.current.monitors.filter((m) => m.type === 'rss').map((m) => ({ title: m.name, xmlUrl: String(m.config.url), htmlUrl: null, category: null }))),

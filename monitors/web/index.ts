@@ -12,6 +12,7 @@ import { filterPage } from './filter-runner.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
 import { parseStep, renderPage, RenderError, type RenderStep } from './render.js';
+import { pickFromConfig } from './pick.js';
 import { diffSummary } from '../../core/text-diff.js';
 import { inMaintenance, maintenanceWindowSchema, type MaintenanceWindow } from '../../core/maintenance.js';
 import { conditionalGet, HostHeldError, HttpStatusError, sharedHostLimiter, slowDownWait, type Validators } from '../../base/conditional-get.js';
@@ -156,6 +157,8 @@ const definition: MonitorDefinition<WebConfig> = {
   ],
   // The page and the part of it watched: another selector on the same page is another source.
   sources: (c) => [`${new URL(c.url).href} ${c.selector ?? ''}`],
+  // "Pick on the page" in the form fills the CSS selector (pick.ts).
+  picker: { field: 'selector', pick: (config, signal) => pickFromConfig(config, signal) },
   create(ctx) {
     const { url, selector } = ctx.config;
     const ignore = ctx.config.ignore.map((p) => new UserRegex(p, 'g'));

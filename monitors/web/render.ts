@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 export type RenderStep = { kind: 'click'; selector: string } | { kind: 'type'; selector: string; text: string } | { kind: 'wait'; selector: string } | { kind: 'sleep'; ms: number };
 
@@ -81,6 +81,31 @@ export interface Rendered {
 }
 
 export async function renderPage(url: string, options: RenderOptions): Promise<Rendered> {
+  return withRenderedPage(url, options, async (page, left) => {
+    const html = await page.content();
+    if (Buffer.byteLength(html) > options.maxBytes) {
+      throw new RenderError(`the rendered page is larger than the ${Math.round(options.maxBytes / 1048576)} MiB a page may have; not read`);
+    }
+    const screenshot = await page.screenshot({ type: 'png', timeout: left() });
+    return { url: page.url(), html, screenshot };
+  });
+}
+
+/** Only for tests: which hosts count as private (the real rule is `isPrivateHost`). */
+export interface AddressPolicy {
+  isPrivateHost(hostname: string): Promise<boolean>;
+}
+
+/**
+ * Load `url` in a fresh browser under the rules above, run the steps, let the page settle, then hand the page to
+ * `read` (with the milliseconds left of the timeout). What `read` does also counts against the timeout; the browser
+ * is closed afterwards whatever happened. The page picker (pick.ts) reads the page this way too.
+ */
+export async function withRenderedPage<T>(
+  url: string,
+  options: RenderOptions & { addressPolicy?: AddressPolicy },
+  read: (page: Page, left: () => number, blocked: readonly string[]) => Promise<T>,
+): Promise<T> {
   const executablePath = findBrowser(options.browserPath);
   if (!executablePath) {
     throw new RenderError(
@@ -89,12 +114,13 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
         : 'no Chromium or Chrome found on this machine (looked in the usual places and PANOPTES_CHROMIUM); install one or set the browser path, or turn off "Render with a browser"',
     );
   }
-  const pageIsPrivate = await isPrivateHost(new URL(url).hostname);
+  const isPrivate = options.addressPolicy?.isPrivateHost ?? isPrivateHost;
+  const pageIsPrivate = await isPrivate(new URL(url).hostname);
   let browser: Browser | null = null;
   const deadline = Date.now() + options.timeoutMs;
   const left = () => Math.max(1, deadline - Date.now());
   // Where the render is, so a timeout (which closes the browser under whatever was running) says what did not finish.
-  let phase: 'launch' | 'load' | 'step' = 'launch';
+  let phase: 'launch' | 'load' | 'step' | 'read' = 'launch';
   let stepIndex = 0;
   let timedOut = false;
   const onAbort = () => void browser?.close().catch(() => {});
@@ -109,7 +135,9 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
       ? `the browser did not start within ${secs} (the check's timeout)`
       : phase === 'load'
         ? `${url} did not finish loading within ${secs} (the check's timeout)`
-        : `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): not done within the check's timeout (${secs}); is the selector right?`;
+        : phase === 'read'
+          ? `${url} loaded, but reading it took longer than the check's timeout (${secs}); is the page very large?`
+          : `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): not done within the check's timeout (${secs}); is the selector right?`;
   try {
     // Loaded on the first rendered check: playwright-core alone is ~50 MB of an idle engine that renders nothing.
     const { chromium } = await import('playwright-core');
@@ -131,7 +159,7 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
         blocked.push(target.href);
         return route.abort('blockedbyclient');
       }
-      if (!pageIsPrivate && (await isPrivateHost(target.hostname))) {
+      if (!pageIsPrivate && (await isPrivate(target.hostname))) {
         blocked.push(target.href);
         return route.abort('blockedbyclient');
       }
@@ -165,12 +193,8 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
     }
     // Let what the steps started settle (a click that loads the content), within the time left.
     await page.waitForLoadState('networkidle', { timeout: Math.min(5_000, left()) }).catch(() => {});
-    const html = await page.content();
-    if (Buffer.byteLength(html) > options.maxBytes) {
-      throw new RenderError(`the rendered page is larger than the ${Math.round(options.maxBytes / 1048576)} MiB a page may have; not read`);
-    }
-    const screenshot = await page.screenshot({ type: 'png', timeout: left() });
-    return { url: page.url(), html, screenshot };
+    phase = 'read';
+    return await read(page, left, blocked);
   } catch (err) {
     if (err instanceof RenderError) throw err;
     if (options.signal.aborted) throw options.signal.reason ?? err;
