@@ -11,6 +11,7 @@ import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
 import { SignInPanel } from '../components/SignInPanel.js';
+import { PagePicker } from '../components/PagePicker.js';
 import { RemoteMonitors } from '../fleet/RemoteMonitors.js';
 import { MachineSwitch, usePairedMachines } from '../fleet/MachineSwitch.js';
 import { TypePicker } from '../components/TypePicker.js';
@@ -247,6 +248,29 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
   const [signInId, setSignInId] = useState<string | null>(null);
   // "Sign in" goes right after the last field it reads (provider, client id…), not at the end of a long form.
   const signInAfter = oauth ? Math.max(0, ...formFields.map((f, i) => (oauth.fields.includes(f.name) ? i + 1 : 0))) || formFields.length : formFields.length;
+  const setFieldError = (field: string, message: string) =>
+    setErrors((prev) => {
+      const next = { ...prev, [field]: message };
+      if (!message) delete next[field];
+      return next;
+    });
+  // "Pick on the page" (types that declare a picker) goes in the box of the field it fills; not for another machine.
+  const picker = editing.type.picker && !editing.remote ? editing.type.picker : null;
+  const pickerExtras = picker
+    ? {
+        [picker.field]: (
+          <PagePicker
+            type={editing.type.type}
+            config={() => buildConfig(formFields, values).config}
+            onUse={(selector) => {
+              setValues((prev) => ({ ...prev, [picker.field]: selector }));
+              setFieldError(picker.field, '');
+            }}
+            onFieldError={setFieldError}
+          />
+        ),
+      }
+    : {};
 
   /**
    * The whole form at once: what the page can tell (empty, not a number) and, when that already found something, the
@@ -267,6 +291,7 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
       }),
     existing?.config,
   );
+  const extras = { ...lookup.extras, ...pickerExtras };
 
   /**
    * `anyway`: the monitor the user chose to watch the same source as ("Add anyway"); otherwise a save whose source
@@ -404,7 +429,7 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
           values={values}
           errors={errors}
           secretsSet={existing?.secretsSet}
-          extras={lookup.extras}
+          extras={extras}
           onChange={(n, v) => {
             lookup.changed(n);
             setValues((prev) => ({ ...prev, [n]: v }));
@@ -432,6 +457,7 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
             errors={errors}
             secretsSet={existing?.secretsSet}
             onChange={(n, v) => setValues((prev) => ({ ...prev, [n]: v }))}
+            extras={extras}
           />
         ) : null}
         <div className="field">
