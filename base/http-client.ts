@@ -1,7 +1,7 @@
 // Shared plumbing (base/): imports nothing of Panoptes.
 import http from 'node:http';
 import https from 'node:https';
-import { HttpError, USER_AGENT, networkErrorText } from './http.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, HttpError, USER_AGENT, networkErrorText } from './http.js';
 
 export interface RequestOptions {
   method?: string;
@@ -25,8 +25,6 @@ export interface RequestResult {
   body: Buffer;
 }
 
-const DEFAULT_TIMEOUT = 30_000;
-const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 /**
  * How long an idle kept-alive connection stays open (undici's default too). A server's `Keep-Alive: timeout=N` hint
  * shortens it, so we close before the server does.

@@ -16,8 +16,9 @@ export interface FetchResult {
 }
 
 
-const DEFAULT_TIMEOUT = 30_000;
-const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** What one HTTP exchange may take and bring back unless the caller says otherwise (fetch and HttpClient alike). */
+export const DEFAULT_TIMEOUT = 30_000;
+export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const USER_AGENT = 'Panoptes/0.1 (+personal automation; https://github.com/panoptes)';
 
 export class HttpError extends Error {

@@ -173,11 +173,11 @@ export class Engine {
       // The stored rows, not flags.list(): reading must not clear an expired flag mid-decision (its clearing calls back).
       flags: () => store.flags.all(),
       ruleName: (id) => {
-        const r = this.config.current.rules.find((x) => x.id === id) as { name?: string } | undefined;
+        const r = this.ruleById(id) as { name?: string } | undefined;
         return r?.name || id;
       },
       ruleRouting: (id) => {
-        const r = this.config.current.rules.find((x) => x.id === id) as { then?: unknown[] } | undefined;
+        const r = this.ruleById(id) as { then?: unknown[] } | undefined;
         const n = r?.then?.find((a): a is { notify: RuleRouting } => typeof a === 'object' && a !== null && 'notify' in a);
         if (!n) return undefined;
         const own: RuleRouting = {};
@@ -400,6 +400,16 @@ export class Engine {
     this.store.kv.set('paused', paused);
     await this.syncMonitors();
     this.broadcast('paused', { paused });
+  }
+
+  /** Rules by id for the notification center's per-notification questions, rebuilt when the config is replaced. */
+  private rulesIndex: { of: readonly unknown[]; byId: Map<string, ConfigDocument['rules'][number]> } | null = null;
+
+  private ruleById(id: string): ConfigDocument['rules'][number] | undefined {
+    const rules = this.config.current.rules;
+    // Every config change replaces the document (parsed anew), so the array's identity says when to rebuild.
+    if (this.rulesIndex?.of !== rules) this.rulesIndex = { of: rules, byId: new Map(rules.map((r) => [r.id, r])) };
+    return this.rulesIndex.byId.get(id);
   }
 
   loadRules(): void {
