@@ -3,16 +3,9 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { useToasts } from '../components/Toasts.js';
 import type { RemoteRuleTarget } from '../rules/RuleBuilder.js';
 import { NEW_RULE, type Json } from '../rules/model.js';
+import { ruleSummary, type RuleLike } from '../rules/ruleSummary.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ChangeState } from './RemoteMonitors.js';
-
-interface RuleLike {
-  id: string;
-  name?: string;
-  enabled?: boolean;
-  when?: { source?: string; type?: string; agent?: string };
-  then?: unknown[];
-}
 
 /**
  * Another machine's local rules (filtering at the source: they run on the events made there, before any is
@@ -71,9 +64,7 @@ export function RemoteRules(props: { agentId: string; onEdit(rule: Json, origina
               </label>
               <div className="grow">
                 <strong>{r.name ?? r.id}</strong> <code className="muted">{r.id}</code>
-                <div className="muted small">
-                  when {r.when?.type ?? 'any type'} from {r.when?.source ?? 'any source'} → {(r.then ?? []).map((a) => Object.keys(a as object)[0]).join(', ') || 'no action'}
-                </div>
+                <div className="muted small">{ruleSummary(r)}</div>
               </div>
               <button disabled={!v?.paired} onClick={() => v && props.onEdit(r as unknown as Json, r.id, target(v))}>
                 Edit

@@ -7,18 +7,9 @@ import { RuleBuilder, type RemoteRuleTarget } from '../rules/RuleBuilder.js';
 import { MachineSwitch, usePairedMachines } from '../fleet/MachineSwitch.js';
 import { RemoteRules } from '../fleet/RemoteRules.js';
 import { EventTitles, TraceView } from '../rules/TraceView.js';
+import { ruleSummary, type RuleLike } from '../rules/ruleSummary.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
-
-/** The part of a rule this view reads; everything else is edited as JSON and passed through untouched. */
-interface RuleLike {
-  id: string;
-  name?: string;
-  enabled?: boolean;
-  when?: { source?: string; type?: string; agent?: string };
-  then?: unknown[];
-  [k: string]: unknown;
-}
 
 function asRule(x: unknown): RuleLike {
   return x && typeof x === 'object' && typeof (x as RuleLike).id === 'string' ? (x as RuleLike) : { id: '?' };
@@ -175,10 +166,7 @@ export function RulesView() {
               </label>
               <div className="grow">
                 <strong>{r.name ?? r.id}</strong> <code className="muted">{r.id}</code>
-                <div className="muted small">
-                  when {r.when?.type ?? 'any type'} from {r.when?.source ?? 'any source'}
-                  {r.when?.agent !== undefined ? ` on machine ${r.when.agent === '*' ? 'any' : r.when.agent}` : ''} → {(r.then ?? []).map((a) => Object.keys(a as object)[0]).join(', ') || 'no action'}
-                </div>
+                <div className="muted small">{ruleSummary(r)}</div>
               </div>
               <button className="small" disabled={i === 0} aria-label={`Move ${r.name ?? r.id} up`} onClick={() => void move(i, -1)}>
                 ↑
