@@ -52,6 +52,41 @@ uiTest('a trigger type the engine refuses is said once, at the trigger, in plain
   }
 });
 
+uiTest('the rules list tells rules apart in words, marks the defaults, and says when a narrower rule leaves a default notifying', 90_000, async () => {
+  await openInBuilder({
+    id: 'urgent-feed-items',
+    name: 'Only feed items about outages',
+    when: { type: 'feed.item', source: 'rss:status' },
+    if: { any: [{ field: 'title', contains: 'outage' }, { field: 'title', matches: 'down$', flags: 'i' }] },
+    context: { time: { between: ['08:00', '22:00'], days: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
+    throttle: { per: '10m' },
+    then: [{ notify: { title: '{{ title }}', priority: 'high' } }],
+  });
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  const mine = page.getByRole('listitem', { name: 'Rule Only feed items about outages' });
+  await mine.waitFor({ timeout: 15_000 });
+  const summary = (await mine.locator('.rule-summary').innerText()).trim();
+  // Conditions, hours, days and pace in words: not the same line as the default rule for the same trigger.
+  for (const words of ['when feed.item from rss:status', 'title contains “outage” or title matches “down$”', 'only 08:00–22:00', 'on Mon, Tue, Wed, Thu, Fri', 'at most once per 10m', 'notify (high)']) {
+    assert.ok(summary.includes(words), `the summary says "${words}": ${summary}`);
+  }
+  const shipped = page.getByRole('listitem', { name: 'Rule Notify me of new feed items' });
+  assert.equal(await shipped.locator('.badge', { hasText: 'Default' }).count(), 1, 'the shipped rule is marked Default');
+  assert.equal(await mine.locator('.badge', { hasText: 'Default' }).count(), 0, 'a user\'s rule is not');
+  assert.notEqual((await shipped.locator('.rule-summary').innerText()).trim(), summary);
+
+  // The default still notifies for every feed item this rule filters out: said at the rule, with a way to pause it.
+  const hint = mine.getByRole('note');
+  await hint.waitFor();
+  assert.match(await hint.innerText(), /The default rule “Notify me of new feed items” also notifies for every feed\.item event/);
+  await hint.getByRole('button', { name: 'Pause “Notify me of new feed items”' }).click();
+  const enabled = shipped.getByRole('checkbox', { name: 'Enabled: Notify me of new feed items' });
+  for (let i = 0; i < 100 && (await enabled.isChecked()); i++) await page.waitForTimeout(100);
+  assert.equal(await enabled.isChecked(), false, 'the default is paused');
+  assert.equal(await mine.getByRole('note').count(), 0, 'no hint once the default is paused');
+  assert.equal(await page.getByRole('note').count(), 0, 'and none on other rules');
+});
+
 test('nothing went wrong on the page along the way', () => {
   assert.deepEqual(watch.problems, []);
   assert.deepEqual(watch.dialogs, []);
