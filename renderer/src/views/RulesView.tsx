@@ -7,7 +7,7 @@ import { RuleBuilder, type RemoteRuleTarget } from '../rules/RuleBuilder.js';
 import { MachineSwitch, usePairedMachines } from '../fleet/MachineSwitch.js';
 import { RemoteRules } from '../fleet/RemoteRules.js';
 import { EventTitles, TraceView } from '../rules/TraceView.js';
-import { ruleSummary, type RuleLike } from '../rules/ruleSummary.js';
+import { isDefaultRule, overlappingDefaults, ruleSummary, type RuleLike } from '../rules/ruleSummary.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 
@@ -165,8 +165,23 @@ export function RulesView() {
                 <span aria-hidden="true" />
               </label>
               <div className="grow">
-                <strong>{r.name ?? r.id}</strong> <code className="muted">{r.id}</code>
-                <div className="muted small">{ruleSummary(r)}</div>
+                <strong>{r.name ?? r.id}</strong>
+                {isDefaultRule(r) ? (
+                  <span className="badge" title="Shipped with Panoptes; edit or pause it like any other rule">
+                    Default
+                  </span>
+                ) : null}{' '}
+                <code className="muted">{r.id}</code>
+                <div className="muted small rule-summary">{ruleSummary(r)}</div>
+                {overlappingDefaults(r, list).map((d) => (
+                  <div key={d.id} className="small rule-overlap" role="note">
+                    The default rule “{d.name ?? d.id}” also notifies for every {d.when?.type} event, so the ones this rule leaves out still reach
+                    you (for events both match you get one notification).{' '}
+                    <button className="small" onClick={() => void toggle(d)}>
+                      Pause “{d.name ?? d.id}”
+                    </button>
+                  </div>
+                ))}
               </div>
               <button className="small" disabled={i === 0} aria-label={`Move ${r.name ?? r.id} up`} onClick={() => void move(i, -1)}>
                 ↑
