@@ -65,6 +65,11 @@ uiTest('the rules list tells rules apart in words, marks the defaults, and says 
   await page.getByRole('button', { name: 'Save rule' }).click();
   const mine = page.getByRole('listitem', { name: 'Rule Only feed items about outages' });
   await mine.waitFor({ timeout: 15_000 });
+  // Placed where the user sees it: the list comes back scrolled to the new rule, marked as just saved.
+  await page.locator('.rule-card.just-saved', { hasText: 'Only feed items about outages' }).waitFor({ timeout: 5_000 });
+  const box = await mine.boundingBox();
+  const viewport = page.viewportSize()!;
+  assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, `the new rule is on screen (${JSON.stringify(box)} in ${viewport.height} px)`);
   const summary = (await mine.locator('.rule-summary').innerText()).trim();
   // Conditions, hours, days and pace in words: not the same line as the default rule for the same trigger.
   for (const words of ['when feed.item from rss:status', 'title contains “outage” or title matches “down$”', 'only 08:00–22:00', 'on Mon, Tue, Wed, Thu, Fri', 'at most once per 10m', 'notify (high)']) {
