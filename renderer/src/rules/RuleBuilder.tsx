@@ -30,7 +30,7 @@ export interface RemoteRuleTarget {
   monitors: Pick<MonitorInfo, 'id' | 'name' | 'type'>[];
 }
 
-export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: Json; originalId: string | null; onDone(): void; remote?: RemoteRuleTarget }) {
+export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: Json; originalId: string | null; onDone(savedId?: string): void; remote?: RemoteRuleTarget }) {
   const client = useClient();
   const toasts = useToasts();
   const [rule, setRule] = useState<Json>(initial);
@@ -152,7 +152,7 @@ export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: 
       // A changed id makes a new rule; remove the old one so it does not linger as a twin.
       if (originalId && newId !== originalId) await client.request('rules.remove', { id: originalId });
       toasts.show({ title: `Rule “${String(getIn(rule, ['name']) ?? newId)}” saved`, tone: 'info' });
-      onDone();
+      onDone(newId);
     } catch (e) {
       if (e instanceof RequestError && e.issues.length) setIssues(e.issues);
       else toasts.show({ title: 'Could not save the rule', body: (e as Error).message, tone: 'error' });
@@ -282,7 +282,7 @@ export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: 
           <button className="primary" type="button" onClick={() => void save()} disabled={busy || (tab === 'json' && jsonError !== null)}>
             {busy ? 'Saving…' : remote ? `Send to ${remote.agentId}` : 'Save rule'}
           </button>
-          <button type="button" onClick={onDone}>
+          <button type="button" onClick={() => onDone()}>
             Cancel
           </button>
           <span className="muted small" aria-live="polite">

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useToasts } from '../components/Toasts.js';
 import { download } from '../lib/exportFile.js';
 import { dateTime } from '../lib/format.js';
@@ -28,6 +28,16 @@ export function RulesView() {
   const [removed, setRemoved] = useState<RuleLike | null>(null);
 
   usePush('rules', () => rules.reload());
+
+  // A saved rule is shown where it landed (new rules go after the others, often below the fold): scrolled to and
+  // marked for a moment.
+  const [justSaved, setJustSaved] = useState<string | null>(null);
+  useEffect(() => {
+    if (!justSaved || !rules.data) return;
+    document.querySelector(`[data-rule-id="${CSS.escape(justSaved)}"]`)?.scrollIntoView({ block: 'center' });
+    const t = setTimeout(() => setJustSaved(null), 4_000);
+    return () => clearTimeout(t);
+  }, [justSaved, rules.data]);
 
   const fail = (title: string) => (e: Error) => toasts.show({ title, body: e.message, tone: 'error' });
 
@@ -91,8 +101,9 @@ export function RulesView() {
         initial={editing.rule}
         originalId={editing.originalId}
         {...(editing.remote ? { remote: editing.remote } : {})}
-        onDone={() => {
+        onDone={(savedId) => {
           setEditing(null);
+          setJustSaved(savedId ?? null);
           rules.reload();
         }}
       />
@@ -158,7 +169,12 @@ export function RulesView() {
       {rules.data && !list.length ? <div className="empty">No rules yet. A rule turns events into notifications, flags and other actions.</div> : null}
       <ul className="card-list" aria-label="Rules">
         {list.map((r, i) => (
-          <li key={r.id} className={`card rule-card ${r.enabled === false ? 'disabled' : ''}`} aria-label={`Rule ${r.name ?? r.id}`}>
+          <li
+            key={r.id}
+            data-rule-id={r.id}
+            className={`card rule-card ${r.enabled === false ? 'disabled' : ''} ${justSaved === r.id ? 'just-saved' : ''}`}
+            aria-label={`Rule ${r.name ?? r.id}`}
+          >
             <div className="card-head">
               <label className="switch">
                 <input type="checkbox" checked={r.enabled !== false} onChange={() => void toggle(r)} aria-label={`Enabled: ${r.name ?? r.id}`} />
