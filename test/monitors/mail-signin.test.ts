@@ -173,3 +173,24 @@ test('bad settings are refused at their field; denied consent ends the sign-in w
   assert.match(cancelled.message!, /cancelled/);
   await waitFor(async () => fetch(listener).then(() => null, () => true), 'the listener closed');
 });
+
+test('a sign-in finished in the add form survives a restart of the engine before the monitor is added, and is handed out once', async (t) => {
+  const dir = tempDir(t);
+  let engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false, startMonitors: false });
+  const done = await signInThroughBrowser(engine);
+  assert.equal(done.status, 'done', done.message ?? '');
+  await engine.close();
+
+  // The page kept its form and the sign-in's id across the restart (it reconnects); the grant waited in the 0600 store.
+  engine = await Engine.open({ dataDir: dir, log: silentLogger, seedDefaultRules: false });
+  t.after(() => engine.close());
+  const added: MonitorInfo = await engine.request('monitors.add', { type: 'mail', name: 'Work', config: form(), signInId: done.signInId });
+  assert.equal(added.signedIn?.account, USER);
+  assert.equal(added.signedIn?.problem, null);
+  await assert.rejects(engine.request('monitors.add', { type: 'mail', name: 'Again', config: form(), signInId: done.signInId }), /sign in again|over or unknown/, 'handed out once, restart or not');
+  const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')) as Record<string, Record<string, string>>;
+  const waiting = Object.keys(secrets).filter((owner) => owner !== 'mail:work' && JSON.stringify(secrets[owner]).includes('refresh'));
+  assert.deepEqual(waiting, [], 'once the monitor holds it, no other copy of the grant is kept');
+  // And it works: the monitor logs in with it.
+  await waitFor(async () => (await monitorOf(engine, 'mail:work')).health.status === 'ok' || null, 'the monitor to log in', 30_000);
+});
