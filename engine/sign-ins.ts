@@ -1,8 +1,9 @@
 // Signing a monitor in with OAuth from its form. The engine runs the whole flow (core/oauth: PKCE, the one-shot
 // listener on 127.0.0.1, the token request); the page only opens the address it is given, or shows the device
 // code. The grant never travels to the page: from an existing monitor's form it goes straight into that monitor's
-// secret (and the monitor restarts on it); from the add form it waits here, in memory, until `monitors.add` (or a
-// dry run) names the sign-in — and is dropped if nobody does within the hour.
+// secret (and the monitor restarts on it); from the add form it waits here until `monitors.add` (or a dry run) names
+// the sign-in — in memory and in the 0600 secret store, so a restart of the engine meanwhile (the page keeps its form
+// and reconnects) does not lose it — and is dropped if nobody does within the hour.
 import { randomUUID } from 'node:crypto';
 import type { MonitorDefinition } from '../core/monitor.js';
 import type { MonitorInfo, SignInStart, SignInState, SignedInInfo, SignOutOutcome } from '../core/protocol.js';
@@ -55,12 +56,49 @@ export function monitorInfoOf(engine: Pick<HandlerHost, 'secrets' | 'definitions
   return { ...m, secretsSet: Object.keys(secrets), health: engine.healthOf(m.id), ...(signedIn !== undefined ? { signedIn } : {}) };
 }
 
+/** The secret-store owner under which the add form's finished grants wait, and the list of them with their expiry. */
+const WAITING_OWNER = (signInId: string) => `signin:${signInId}`;
+const WAITING_INDEX = 'signin-waiting';
+
 export class SignIns {
   private readonly pending = new Map<string, Pending>();
 
+  private purged = false;
+
   constructor(private readonly engine: HandlerHost) {}
 
+  /** Grants an earlier run left waiting past their hour are forgotten (on first use: the store opens after us). */
+  private purgeExpired(): void {
+    if (this.purged) return;
+    this.purged = true;
+    for (const [id, expires] of Object.entries(this.waitingIndex())) if (Number(expires) <= Date.now()) this.dropWaiting(id);
+  }
+
+  private waitingIndex(): Record<string, string> {
+    return this.engine.secrets.get(WAITING_INDEX);
+  }
+
+  /** A finished add-form sign-in, kept until `monitors.add` takes it or its hour is over. */
+  private keepWaiting(signInId: string, type: string, grant: OAuthGrant): void {
+    this.engine.secrets.set(WAITING_OWNER(signInId), { type, grant: serializeGrant(grant) });
+    this.engine.secrets.set(WAITING_INDEX, { [signInId]: String(Date.now() + KEEP_FINISHED_MS) });
+  }
+
+  private dropWaiting(signInId: string): void {
+    this.engine.secrets.delete(WAITING_OWNER(signInId));
+    this.engine.secrets.set(WAITING_INDEX, { [signInId]: null });
+  }
+
+  /** A grant an earlier run of the engine kept for this sign-in (the page's form outlived the restart). */
+  private waitingFromEarlierRun(signInId: string, type: string): OAuthGrant | null {
+    const expires = Number(this.waitingIndex()[signInId] ?? 0);
+    const kept = this.engine.secrets.get(WAITING_OWNER(signInId));
+    if (expires <= Date.now() || kept.type !== type) return null;
+    return parseGrant(kept.grant);
+  }
+
   async start(p: { type: string; config?: Record<string, unknown> | undefined; id?: string | undefined; flow?: 'browser' | 'device' | undefined }): Promise<SignInStart> {
+    this.purgeExpired();
     const def = this.engine.definitions.get(p.type);
     if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
     const oauth = def.oauth;
@@ -118,6 +156,11 @@ export class SignIns {
   take(signInId: string, type: string): Record<string, string> {
     const e = this.pending.get(signInId);
     const def = this.engine.definitions.get(type);
+    this.purgeExpired();
+    if (!e && def?.oauth) {
+      const grant = this.waitingFromEarlierRun(signInId, type);
+      if (grant) return { [def.oauth.grantField]: serializeGrant(grant) };
+    }
     if (!e || e.type !== type || !def?.oauth) throw new RequestError('invalid', 'the sign-in is over or unknown; sign in again', [{ path: '$.signInId', message: 'sign in again' }]);
     if (e.state.status !== 'done' || !e.grant) throw new RequestError('invalid', e.state.status === 'pending' ? 'the sign-in has not finished yet' : `not signed in: ${e.state.message ?? 'sign in again'}`, [{ path: '$.signInId', message: 'sign in again' }]);
     return { [def.oauth.grantField]: serializeGrant(e.grant) };
@@ -125,6 +168,7 @@ export class SignIns {
 
   /** After `monitors.add` stored it: the grant now lives in the secret store only. */
   taken(signInId: string, monitorId: string): void {
+    this.dropWaiting(signInId);
     const e = this.pending.get(signInId);
     if (!e) return;
     e.grant = null;
@@ -173,6 +217,7 @@ export class SignIns {
       e.state = { ...e.state, status: 'failed', message: 'the monitor was removed while signing in' };
     } else {
       e.grant = grant;
+      this.keepWaiting(e.state.signInId, e.type, grant);
       e.state = { ...e.state, status: 'done', account: grant.account, signOutNote: revocationNote(grant) };
     }
     this.settled(e);
@@ -185,7 +230,10 @@ export class SignIns {
 
   private settled(e: Pending): void {
     this.engine.broadcast('signIn', { ...e.state });
-    e.forget = setTimeout(() => this.pending.delete(e.state.signInId), KEEP_FINISHED_MS);
+    e.forget = setTimeout(() => {
+      this.pending.delete(e.state.signInId);
+      if (e.grant) this.dropWaiting(e.state.signInId);
+    }, KEEP_FINISHED_MS);
     e.forget.unref?.();
   }
 
