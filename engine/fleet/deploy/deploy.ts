@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connectAsync, type MqttClient } from 'mqtt';
-import { clientOptions, endClient, mqttErrorText, parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress } from '../../../base/mqtt.js';
+import type { MqttClient } from 'mqtt';
+import { clientOptions, endClient, loadMqtt, mqttErrorText, parseBrokerUrl, redactUrl, secretKeyFor, type BrokerAddress } from '../../../base/mqtt.js';
 import { AGENT_ID, decodeStatus, statusTopic, type AgentStatus } from '../../forwarding/wire.js';
 import { configSetTopic, configStateTopic } from '../wire.js';
 import { packBundle, thisBuild, type BundleInfo } from './bundle.js';
@@ -108,6 +108,7 @@ class StatusWatch {
   static async open(broker: BrokerAddress, agentId: string): Promise<StatusWatch> {
     let client: MqttClient;
     try {
+      const { connectAsync } = await loadMqtt();
       client = await connectAsync(broker.url, clientOptions(broker, undefined, { clientId: `panoptes-deploy-${randomBytes(4).toString('hex')}`, clean: true, reconnectPeriod: 1_000, connectTimeout: 10_000 }));
     } catch (err) {
       throw new DeployError(`cannot reach the broker ${broker.url} from here to watch the agent come online: ${mqttErrorText(err as Error)}`);
