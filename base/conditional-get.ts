@@ -293,11 +293,14 @@ export function slowDownWait(status: number, retryAfter: string | null, now = Da
 const DEFAULT_429_WAIT_MS = 60_000;
 const MAX_HOLD_MS = 24 * 3600_000;
 
-/** Retry-After in ms from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+/**
+ * Retry-After in ms from now: delta-seconds (fractions allowed, as Discord sends) or an HTTP date (RFC 9110
+ * §10.2.3); null when absent or unreadable. The one reading of it: pages, feeds, channels and token endpoints.
+ */
 export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | null {
   if (!value) return null;
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
   const t = Date.parse(v);
   return Number.isFinite(t) ? Math.max(0, t - now) : null;
 }

@@ -3,15 +3,7 @@
 // retryable after the service's Retry-After, 5xx retryable), adding the service's own words where it has them.
 import type { FetchResult } from './monitor.js';
 import { ChannelError } from './notification-channel.js';
-
-/** Retry-After as milliseconds: delta-seconds (fractions allowed, as Discord sends) or an HTTP date; null if absent. */
-export function retryAfterFromHeader(value: string | null | undefined, now = Date.now()): number | null {
-  if (!value) return null;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(0, at - now) : null;
-}
+import { retryAfterMs } from '../base/conditional-get.js';
 
 export interface HttpFailureOptions {
   /** The service's name in messages: "ntfy", "Telegram". */
@@ -38,12 +30,12 @@ export function httpFailure(res: Pick<FetchResult, 'status' | 'headers' | 'body'
     return new ChannelError(`${o.service} ${what} (${s})${said}`, { permanent: true, field: o.authField ?? null });
   }
   if (s === 429) {
-    const after = o.retryAfterMs ?? retryAfterFromHeader(res.headers.get('retry-after'));
+    const after = o.retryAfterMs ?? retryAfterMs(res.headers.get('retry-after'));
     const when = after != null ? `; retry in ${Math.ceil(after / 1000)} s` : '';
     return new ChannelError(`${o.service} is rate limiting (429)${said}${when}`, { retryAfterMs: after });
   }
   if (s >= 500) {
-    return new ChannelError(`${o.service} failed (${s})${said}`, { retryAfterMs: retryAfterFromHeader(res.headers.get('retry-after')) });
+    return new ChannelError(`${o.service} failed (${s})${said}`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
   }
   if (s === 404) return new ChannelError(`${o.service} does not know this address (404)${said}`, { permanent: true, field: o.notFoundField ?? null });
   if (s === 408) return new ChannelError(`${o.service} timed out (408)${said}`);

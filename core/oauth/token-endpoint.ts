@@ -1,6 +1,7 @@
 // Talking to a token endpoint (RFC 6749 §4.1.3, §6; RFC 8628 §3.4): form-encoded POSTs, JSON answers, errors
 // in RFC terms turned into OAuthErrors, throttling (429/503 with Retry-After) reported as transient with its wait.
 import { boundedFetch } from '../../base/http.js';
+import { retryAfterMs } from '../../base/conditional-get.js';
 import { OAuthError, describeProviderError } from './errors.js';
 import { scopeSet, type GrantSettings, type OAuthGrant } from './grant.js';
 
@@ -46,20 +47,12 @@ export async function postForm(provider: string, url: string, form: Record<strin
     json = null;
   }
   if (res.status === 429 || res.status === 503) {
-    return { ok: false, error: new OAuthError('transient', `${provider} asks to slow down (HTTP ${res.status})`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now) ?? 60_000 }) };
+    return { ok: false, error: new OAuthError('transient', `${provider} asks to slow down (HTTP ${res.status})`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now()) ?? 60_000 }) };
   }
   if (json && typeof json.error === 'string') return { ok: false, error: describeProviderError(provider, json.error, typeof json.error_description === 'string' ? json.error_description : undefined, during) };
   if (res.status >= 500) return { ok: false, error: new OAuthError('transient', `${provider} answered HTTP ${res.status}`) };
   if (!res.ok || !json) return { ok: false, error: new OAuthError('protocol', `${provider} answered HTTP ${res.status} without an OAuth answer from ${url}`) };
   return { ok: true, body: json, skewMs };
-}
-
-/** Retry-After in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function retryAfterMs(value: string | null, now: () => number = Date.now): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - now()) : undefined;
 }
 
 /** A successful token answer as a grant; `previous` supplies what a refresh answer may leave out. */
