@@ -5,11 +5,12 @@
 import type { MonitorDefinition } from '../core/monitor.js';
 import { monitorIdFor, type MonitorEntry } from '../core/config/schema.js';
 import type { OpmlFeed } from './monitor-registry.js';
+import { sourceKeys } from './same-source.js';
 
 export interface OpmlImport {
   /** The monitors to add, in the file's order. */
   add: MonitorEntry[];
-  /** Addresses already watched by an rss monitor. */
+  /** Addresses already watched by an rss monitor (or earlier in the file), by the rss type's own duplicate check. */
   skipped: string[];
   /** Addresses the rss type's schema refused, with why. */
   refused: { url: string; message: string }[];
@@ -35,15 +36,17 @@ export function opmlIntervalProblem(rss: MonitorDefinition, intervalMinutes: num
  * the interval, defaults left to the schema, as a monitor added in the UI), checked by the rss type's schema.
  */
 export function planOpmlImport(monitors: readonly MonitorEntry[], feeds: readonly OpmlFeed[], rss: MonitorDefinition, intervalMinutes?: number): OpmlImport {
-  const watched = new Set(monitors.filter((m) => m.type === rss.type).map((m) => String(m.config.url)));
+  // The rss type's source keys (its feed's address as a URL), as the monitor form compares them.
+  const watched = new Set(monitors.filter((m) => m.type === rss.type).flatMap((m) => sourceKeys(rss, m.config)));
   const taken = new Set(monitors.map((m) => m.id));
   const out: OpmlImport = { add: [], skipped: [], refused: [] };
   for (const f of feeds) {
-    if (watched.has(f.xmlUrl)) {
+    const config = configOf(f.xmlUrl, intervalMinutes);
+    const keys = sourceKeys(rss, config);
+    if (keys.some((k) => watched.has(k))) {
       out.skipped.push(f.xmlUrl);
       continue;
     }
-    const config = configOf(f.xmlUrl, intervalMinutes);
     const checked = rss.configSchema.safeParse(config);
     if (!checked.success) {
       out.refused.push({ url: f.xmlUrl, message: checked.error.issues[0]?.message ?? 'invalid' });
@@ -52,7 +55,7 @@ export function planOpmlImport(monitors: readonly MonitorEntry[], feeds: readonl
     const name = opmlMonitorName(f);
     const id = monitorIdFor(rss.type, name, taken);
     taken.add(id);
-    watched.add(f.xmlUrl);
+    for (const k of keys) watched.add(k);
     out.add.push({ id, type: rss.type, name, enabled: true, config });
   }
   return out;

@@ -10,6 +10,7 @@ import type { HandlerHost } from './host.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { boundedFetch } from '../../base/http.js';
 import { monitorInfoOf, type SignIns } from '../sign-ins.js';
+import { sameSource, sourceKeys } from '../same-source.js';
 
 /** A form waits on a lookup (a place name): past this it is told the service did not answer. */
 const LOOKUP_TIMEOUT_MS = 15_000;
@@ -112,7 +113,7 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
       try {
         const config = parseMonitorConfig(def, { ...plain, ...(p.id ? engine.secrets.get(p.id) : {}), ...secrets });
-        return { issues: [], sameAs: sameSource(engine, def, config, p.id) };
+        return { issues: [], sameAs: sameSourceAs(engine, def, config, p.id) };
       } catch (err) {
         if (err instanceof ConfigInvalidError) return { issues: err.issues };
         throw err;
@@ -162,8 +163,10 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       } catch (err) {
         throw new RequestError('invalid', (err as Error).message, [{ path: '$.url', message: (err as Error).message }]);
       }
-      // A feed already watched is named, so adding it twice (double events and notifications) is a choice, not an accident.
-      const watchedBy = (url: string) => engine.config.current.monitors.find((m) => m.type === 'rss' && String(m.config.url) === url)?.name ?? null;
+      // A feed already watched is named, so adding it twice (double events and notifications) is a choice, not an
+      // accident; by the same check as the monitor form's.
+      const rss = engine.definitions.get('rss');
+      const watchedBy = (url: string) => (rss ? sameSourceAs(engine, rss, { url }, undefined)?.name ?? null : null);
       return { feeds: feeds.map((f) => ({ ...f, watchedBy: watchedBy(f.url) })) };
     },
     'monitors.pick': async (p) => {
@@ -217,22 +220,10 @@ function splitSecrets(engine: HandlerHost, type: string, config: Record<string, 
   return { plain, secrets };
 }
 
-/** The first other monitor of the type that shares a source key with `config` (see MonitorDefinition.sources). */
-function sameSource(engine: HandlerHost, def: MonitorDefinition, config: unknown, id: string | undefined): { id: string; name: string } | null {
-  if (!def.sources) return null;
-  const mine = new Set(def.sources(config));
-  if (!mine.size) return null;
-  for (const m of engine.config.current.monitors) {
-    if (m.type !== def.type || m.id === id) continue;
-    let theirs: string[];
-    try {
-      theirs = def.sources(parseMonitorConfig(def, { ...m.config, ...engine.secrets.get(m.id) }));
-    } catch {
-      continue; // a stored config this version no longer reads is not compared
-    }
-    if (theirs.some((k) => mine.has(k))) return { id: m.id, name: m.name };
-  }
-  return null;
+/** The first other monitor of the type that watches what `config` watches (see engine/same-source.ts). */
+function sameSourceAs(engine: HandlerHost, def: MonitorDefinition, config: unknown, id: string | undefined): { id: string; name: string } | null {
+  const m = sameSource(def, engine.config.current.monitors, sourceKeys(def, config), { ...(id ? { except: id } : {}), secretsOf: (x) => engine.secrets.get(x) });
+  return m ? { id: m.id, name: m.name } : null;
 }
 
 function checkConfig(def: Parameters<typeof parseMonitorConfig>[0], config: unknown): void {
