@@ -148,7 +148,22 @@ async function signInOffline(id: string, io: CliIO): Promise<number> {
     const grant = await flow.done.catch((err: Error) => {
       throw new CliFailure(`not signed in: ${err.message}`);
     });
+    // A read-modify-write under the store's lock: an agent that started while the user was entering the code has
+    // written the store meanwhile, and keeps what it wrote.
     secrets.set(id, { [oauth.grantField]: serializeGrant(grant) });
+    const started = await connectToRunningEngine(io.dataDir).catch(() => null);
+    if (started) {
+      // That agent loaded the store before the grant was there: restarting the monitor makes it read it now.
+      try {
+        await started.client.call('monitors.update', { id });
+        writeLine(io.stdout, `signed in${grant.account ? ` as ${grant.account}` : ''}; kept in ${secrets.file} (0600) — Panoptes started meanwhile (pid ${started.pid}) and ${id} uses it now`);
+        return 0;
+      } catch {
+        /* it will read it at its next restart of the monitor */
+      } finally {
+        started.close();
+      }
+    }
     writeLine(io.stdout, `signed in${grant.account ? ` as ${grant.account}` : ''}; kept in ${secrets.file} (0600) — ${id} uses it when Panoptes starts`);
     return 0;
   } finally {

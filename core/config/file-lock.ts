@@ -34,6 +34,36 @@ export async function acquireFileLock(lockFile: string): Promise<() => void> {
   }
 }
 
+/**
+ * The same lock for a short synchronous write (the secret store: its interface is synchronous). Waits by blocking
+ * the thread for a few ms at a time — a holder keeps it only while it writes a small file.
+ */
+export function acquireFileLockSync(lockFile: string): () => void {
+  const deadline = Date.now() + WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      const fd = openSync(lockFile, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        rmSync(lockFile, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (isStale(lockFile)) {
+      rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${ownerOf(lockFile) ?? '?'}; another Panoptes is saving secrets`);
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
 function ownerOf(lockFile: string): number | null {
   try {
     const pid = Number(readFileSync(lockFile, 'utf8'));
