@@ -9,6 +9,7 @@ import { opmlIntervalProblem, planOpmlImport, type OpmlImport } from '../opml-im
 import type { HandlerHost } from './host.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { boundedFetch } from '../../base/http.js';
+import { forList } from '../../core/event-cap.js';
 import { monitorInfoOf, type SignIns } from '../sign-ins.js';
 import { sameSource, sourceKeys } from '../same-source.js';
 
@@ -101,7 +102,9 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       const stored = { ...(p.id ? engine.secrets.get(p.id) : {}), ...(p.signInId ? signIns.take(p.signInId, def.type) : {}) };
       try {
         const events = await dryRunMonitor(def, { ...plain, ...stored, ...secrets }, { ...stored, ...secrets }, { timeoutMs: 20_000 });
-        return { events };
+        // Capped as lists cap events: a source of many huge items must not answer one message of megabytes. The
+        // form shows a line of each; the whole items are what the monitor will store once it runs.
+        return { events: events.map(forList) };
       } catch (err) {
         if (err instanceof ConfigInvalidError) throw new RequestError('invalid', err.message, err.issues);
         throw new RequestError('unavailable', (err as Error).message);
