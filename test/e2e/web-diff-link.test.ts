@@ -1,0 +1,108 @@
+/**
+ * A page-change notification leads to its own diff: clicking it in the inbox opens the diff viewer on exactly the
+ * two versions of that change (not on the newest ones), and the notification carries that link from the engine
+ * (`open`), which the desktop shell follows too. Debian's Chromium against the real agent.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type net from 'node:net';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { defaultRules } from '../../engine/default-rules.js';
+import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
+import { launchChromium, startAgent, watchPage, type Agent, type PageWatch, uiTestOn } from './harness.js';
+
+let agent: Agent;
+let browser: Browser;
+let page: Page;
+let watch: PageWatch;
+let shop: http.Server;
+let protocol: ProtocolClient;
+let price = '1.20';
+
+before(async () => {
+  shop = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><body><ul id="prices"><li>Apples € ${price}</li><li>Pears € 2.50</li></ul></body></html>`);
+  });
+  await new Promise<void>((r) => shop.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(shop.address() as net.AddressInfo).port}/prices`;
+  agent = await startAgent((dir) => {
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        monitors: [{ id: 'web:apples', type: 'web', name: 'Apple price', config: { url, selector: '#prices', interval: '1h' } }],
+        rules: defaultRules().filter((r) => (r as { id: string }).id === 'default-notify-web-changes'),
+      }),
+    );
+  });
+  protocol = await connectProtocol({ port: Number(new URL(agent.origin).port), token: agent.token });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  watch = watchPage(page);
+});
+
+after(async () => {
+  protocol?.close();
+  await browser?.close();
+  await agent?.stop();
+  await new Promise((r) => shop?.close(r));
+});
+
+const uiTest = uiTestOn(() => page);
+
+async function versions(n: number): Promise<number[]> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { versions } = await protocol.call<{ versions: { id: number }[] }>('versions.list', { monitorId: 'web:apples' });
+    if (versions.length >= n) return versions.map((v) => v.id).reverse();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the watch did not keep ${n} versions in a minute`);
+}
+
+interface Notice {
+  title: string;
+  open?: string | null;
+}
+
+uiTest('clicking an older page-change notification in the inbox opens the diff of exactly its two versions', 180_000, async () => {
+  await versions(1);
+  price = '0.99';
+  await protocol.call('monitors.checkNow', { id: 'web:apples' });
+  await versions(2);
+  price = '0.89';
+  await protocol.call('monitors.checkNow', { id: 'web:apples' });
+  const [v1, v2, v3] = await versions(3);
+
+  // The engine decides what the notification opens (the desktop shell follows the same link).
+  const deadline = Date.now() + 30_000;
+  let items: Notice[] = [];
+  while (Date.now() < deadline && items.length < 2) {
+    items = (await protocol.call<{ items: Notice[] }>('notifications.list', { limit: 10 })).items;
+    if (items.length < 2) await new Promise((r) => setTimeout(r, 200));
+  }
+  const firstChange = items.find((n) => n.title.includes('0.99'));
+  assert.ok(firstChange, `a notification for the first change: ${JSON.stringify(items)}`);
+  assert.equal(firstChange.open, `#/history?versions=web%3Aapples&from=${v1}&to=${v2}`);
+
+  await page.goto(agent.url);
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  await page.getByRole('link', { name: 'Notifications' }).click();
+  const item = page.locator('.inbox-item', { hasText: 'Apples € 0.99' }).first();
+  await item.waitFor({ timeout: 30_000 });
+  await item.getByRole('button', { name: /Apple price: \+1 line, −1/ }).click();
+
+  const panel = page.getByRole('region', { name: 'Versions of Apple price' });
+  await panel.waitFor();
+  assert.match(page.url(), new RegExp(`#/history\\?versions=web%3Aapples&from=${v1}&to=${v2}$`));
+  assert.equal(await panel.getByLabel('Newer version').inputValue(), String(v2), 'the change’s own newer version, not the newest');
+  assert.equal(await panel.getByLabel('Older version').inputValue(), String(v1));
+  await panel.getByLabel('Before', { exact: true }).locator('del', { hasText: 'Apples € 1.20' }).waitFor();
+  await panel.getByLabel('After', { exact: true }).locator('ins', { hasText: 'Apples € 0.99' }).waitFor();
+  assert.notEqual(v3, v2);
+
+  assert.deepEqual(watch.problems, []);
+});
