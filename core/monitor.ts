@@ -115,6 +115,11 @@ export interface EventTypeDoc {
   fields: Record<string, string>;
   /** A background reading (a chart sample): stored and shown in charts and history, not in the live feed. */
   ambient?: boolean;
+  /**
+   * The field holding an address inside the UI (`#/…`) that shows this event best (web: `diffLink`, the diff of the
+   * change's two versions): a click on its notification, in the inbox or on the desktop, opens it.
+   */
+  link?: string;
 }
 
 /**

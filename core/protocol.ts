@@ -213,6 +213,12 @@ export interface NotificationPayload {
   title: string;
   body: string;
   url: string | null;
+  /**
+   * Where in Panoptes a click on it leads, decided by the engine: an address inside the UI (`#/history?versions=…`)
+   * that the event's type declares as the best view of it (a web change: the diff of its two versions), else null
+   * (open the event). Pages and the desktop shell follow it.
+   */
+  open?: string | null;
   priority: NotificationPriority;
   sound: boolean;
   /** The summary's noun: feeds, mail, alerts… */

@@ -331,6 +331,7 @@ function show(specs: NativeNotificationSpec[]): void {
       if (spec.onClick.kind === 'url') void shell.openExternal(spec.onClick.url);
       else if (spec.onClick.kind === 'event') openEvent(spec.onClick.eventId);
       else if (spec.onClick.kind === 'inbox') openView('notifications');
+      else if (spec.onClick.kind === 'view') openView(spec.onClick.link);
       else showWindow();
     });
     note.on('close', () => {

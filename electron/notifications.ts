@@ -14,7 +14,13 @@ export interface NativeNotificationSpec {
   silent: boolean;
   urgency: 'low' | 'normal' | 'critical';
   /** What a click opens: an event in the window, a URL in the browser, the notification inbox, or just the window. */
-  onClick: { kind: 'event'; eventId: string } | { kind: 'url'; url: string } | { kind: 'inbox'; notificationId: string | null } | { kind: 'window' };
+  onClick:
+    | { kind: 'event'; eventId: string }
+    | { kind: 'url'; url: string }
+    | { kind: 'inbox'; notificationId: string | null }
+    /** An address inside the window the engine chose for it (`#/history?versions=…`: a page change's diff). */
+    | { kind: 'view'; link: string }
+    | { kind: 'window' };
 }
 
 const TITLE_MAX = 120;
@@ -33,6 +39,7 @@ export function nativeNotificationSpec(n: NotificationPayload, opts: { clickOpen
   let onClick: NativeNotificationSpec['onClick'];
   if (!single) onClick = { kind: 'inbox', notificationId: n.id };
   else if (opts.clickOpensUrl && url) onClick = { kind: 'url', url };
+  else if (n.open && /^#\/[a-z]+/.test(n.open)) onClick = { kind: 'view', link: n.open };
   else if (n.eventId) onClick = { kind: 'event', eventId: n.eventId };
   else onClick = { kind: 'inbox', notificationId: n.id };
   return {

@@ -45,6 +45,9 @@ import { actionsStatus } from './handlers/actions.js';
 import { defaultRules } from './default-rules.js';
 import { markAllMigrated, migrateConfig } from './config-migrations.js';
 
+/** What a notification may open inside the UI: a view's address with a query, nothing else. */
+const UI_LINK = /^#\/[a-z]+(\?[\w%.=&~-]*)?$/;
+
 export interface EngineOptions {
   dataDir: string;
   log?: Logger;
@@ -113,6 +116,16 @@ export class Engine {
   private unwatchConfig: () => void = () => {};
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
+
+  private linkFields: Map<string, string> | null = null;
+  /** Event type → the field its declaration names as the UI address that shows it best (`EventTypeDoc.link`). */
+  private eventLinkFields(): Map<string, string> {
+    if (!this.linkFields) {
+      this.linkFields = new Map();
+      for (const def of this.definitions.values()) for (const e of def.events) if (e.link) this.linkFields.set(e.type, e.link);
+    }
+    return this.linkFields;
+  }
 
   private constructor(readonly dataDir: string, store: Store, config: ConfigStore, definitions: Map<string, MonitorDefinition>, opts: EngineOptions) {
     this.log = opts.log ?? createLogger('engine');
@@ -188,6 +201,14 @@ export class Engine {
       eventInfo: (id) => {
         const e = store.events.get(id);
         return e ? { type: e.type, source: e.source, ts: Date.parse(e.ts), backfill: e.tags.includes(BACKFILL_TAG) } : null;
+      },
+      eventLink: (id) => {
+        const e = store.events.get(id);
+        if (!e) return null;
+        const field = this.eventLinkFields().get(e.type);
+        const link = field ? e.fields[field] : undefined;
+        // Only an address inside the UI: a field an event carries is the monitor's data, not a place to send a click.
+        return typeof link === 'string' && UI_LINK.test(link) ? link : null;
       },
       // Sends to phone/chat channels are actions in the channel's lane, like any other: one code path (retries,
       // idempotency key, dead letters); the dispatcher reports each attempt back (onOutcome below).

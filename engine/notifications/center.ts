@@ -52,6 +52,8 @@ export interface CenterDeps {
    * marked it as one (core/event.ts BACKFILL_TAG).
    */
   eventInfo(eventId: string): { type: string; source: string; ts?: number; backfill?: boolean } | null;
+  /** The UI address that shows an event best, as its type declares (a web change: its diff), or null. */
+  eventLink?(eventId: string): string | null;
   channels: OutboundChannels;
   /** A notification went out (or came back from a snooze): push it to pages and the desktop shell. */
   push(n: NotificationPayload): void;
@@ -538,7 +540,10 @@ export class NotificationCenter {
   // ------------------------------------------------------------------ what the UI asks
 
   payload(row: NoticeRow): NotificationPayload {
-    return toPayload(row, (ids) => ids.map((r) => this.d.ruleName(r)));
+    const p = toPayload(row, (ids) => ids.map((r) => this.d.ruleName(r)));
+    // One event's notification opens what shows that event best; a summary or fold opens its items.
+    p.open = row.kind === 'single' && row.event_id && this.d.eventLink ? this.d.eventLink(row.event_id) : null;
+    return p;
   }
 
   status(): NotificationStatus {

@@ -135,6 +135,8 @@ const definition: MonitorDefinition<WebConfig> = {
     {
       type: 'web.changed',
       description: 'The watched text changed since the last check. The first check only records the page.',
+      // Its notification opens the diff of exactly this change.
+      link: 'diffLink',
       fields: {
         url: 'The page address (after redirects)',
         selector: 'The CSS selector, or null for the whole page',
@@ -142,7 +144,7 @@ const definition: MonitorDefinition<WebConfig> = {
         summary: '"+3 lines, −1": lines added and removed',
         versionId: 'The stored version of the watched text now (versions.get / versions.diff)',
         previousVersionId: 'The stored version it is compared with',
-        diffLink: 'Where the UI shows this change coloured (History view)',
+        diffLink: 'Where the UI shows this change coloured: History with this change’s two versions (from, to)',
         addedCount: 'Number of added lines',
         removedCount: 'Number of removed lines',
         before: 'The watched text before the change (lines joined by newlines, capped at 100,000 characters)',
@@ -287,7 +289,7 @@ const definition: MonitorDefinition<WebConfig> = {
         return;
       }
       const event = changeEvent(ctx.name, pageUrl, selector, previous.lines, current.lines, { number, previousNumber, extracted, conditions: met });
-      if (version) Object.assign(event.fields, { versionId: version.id, previousVersionId, diffLink: `#/history?versions=${encodeURIComponent(ctx.id)}&to=${version.id}` });
+      if (version) Object.assign(event.fields, { versionId: version.id, previousVersionId, diffLink: versionsLink(ctx.id, previousVersionId, version.id) });
       await ctx.emit(event, { state: { baseline: current } });
       keepValidators();
     };
@@ -358,6 +360,11 @@ function localTime(ms: number): string {
   const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
   const sameDay = d.toDateString() === new Date().toDateString();
   return sameDay ? `at ${hm}` : `${d.toLocaleDateString('en-GB', { weekday: 'short' })} ${hm}`;
+}
+
+/** History with one watch's versions open on two of them: the link stays right after newer versions come. */
+function versionsLink(monitorId: string, from: number | null, to: number): string {
+  return `#/history?versions=${encodeURIComponent(monitorId)}${from !== null ? `&from=${from}` : ''}&to=${to}`;
 }
 
 function hashLines(lines: string[]): string {

@@ -96,8 +96,10 @@ function Shell() {
         go('feed');
         setOpenEvent((prev) => ({ id: d.eventId as string, seq: (prev?.seq ?? 0) + 1 }));
       } else if (d.type === 'panoptes-open-view' && typeof d.view === 'string') {
+        // A view by name (the tray menu), or an address inside the UI the engine gave a notification (`#/history?…`).
         const target = VIEWS.find((v) => v.id === d.view);
         if (target) go(target.id);
+        else if (/^#\/[a-z]+\?/.test(d.view) && VIEWS.some((v) => d.view === '#/' + v.id || (d.view as string).startsWith(`#/${v.id}?`))) location.hash = d.view;
       }
     };
     window.addEventListener('message', onMessage);

@@ -36,6 +36,11 @@ test('native notification: low priority is silent, click opens the event or its 
   assert.equal(nativeNotificationSpec(note({ sound: false })).silent, true, 'the rule said sound: false');
   assert.ok(nativeNotificationSpec(note({ title: 'x'.repeat(1000) })).title.length <= 120);
   assert.equal(nativeNotificationSpec(note({ priority: 'urgent' })).urgency, 'critical');
+  // What the engine chose for it (a page change: its diff) is opened in the window; the user's "open the URL" wins.
+  const diff = note({ open: '#/history?versions=web%3Aa&from=1&to=2', url: 'https://example.com/a' });
+  assert.deepEqual(nativeNotificationSpec(diff).onClick, { kind: 'view', link: '#/history?versions=web%3Aa&from=1&to=2' });
+  assert.equal(nativeNotificationSpec(diff, { clickOpensUrl: true }).onClick.kind, 'url');
+  assert.equal(nativeNotificationSpec(note({ open: 'https://evil.example/' })).onClick.kind, 'event', 'only addresses inside the UI');
   const summary = note({ kind: 'summary', eventId: null, title: '14 held: 9 feeds, 3 mail, 2 alerts', count: 14 });
   assert.deepEqual(nativeNotificationSpec(summary).onClick, { kind: 'inbox', notificationId: summary.id });
   assert.equal(nativeNotificationSpec(summary).id, summary.id, 'the click is reported back by the center id');

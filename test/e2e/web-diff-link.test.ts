@@ -84,16 +84,17 @@ uiTest('clicking an older page-change notification in the inbox opens the diff o
     items = (await protocol.call<{ items: Notice[] }>('notifications.list', { limit: 10 })).items;
     if (items.length < 2) await new Promise((r) => setTimeout(r, 200));
   }
-  const firstChange = items.find((n) => n.title.includes('0.99'));
+  const firstChange = items.find((n) => n.title.endsWith('0.99'));
   assert.ok(firstChange, `a notification for the first change: ${JSON.stringify(items)}`);
   assert.equal(firstChange.open, `#/history?versions=web%3Aapples&from=${v1}&to=${v2}`);
 
   await page.goto(agent.url);
   await page.locator('.conn-open').waitFor({ timeout: 15_000 });
   await page.getByRole('link', { name: 'Notifications' }).click();
-  const item = page.locator('.inbox-item', { hasText: 'Apples € 0.99' }).first();
-  await item.waitFor({ timeout: 30_000 });
-  await item.getByRole('button', { name: /Apple price: \+1 line, −1/ }).click();
+  // The older of the two changes (its body's "- Apples € 0.99" is in the newer one's too: pick it by its title).
+  const title = page.getByRole('button', { name: 'Apple price: +1 line, −1 — Apples € 0.99', exact: true });
+  await title.waitFor({ timeout: 30_000 });
+  await title.click();
 
   const panel = page.getByRole('region', { name: 'Versions of Apple price' });
   await panel.waitFor();

@@ -84,7 +84,7 @@ uiTest('a page change: notification → event → "See what changed" → the dif
 
   const panel = page.getByRole('region', { name: 'Versions of Greengrocer prices' });
   await panel.waitFor();
-  assert.match(page.url(), /#\/history\?versions=web%3Agreengrocer&to=\d+/);
+  assert.match(page.url(), /#\/history\?versions=web%3Agreengrocer&from=\d+&to=\d+/);
   await panel.getByText('+2 lines, −1').waitFor();
   const before = panel.getByLabel('Before', { exact: true });
   const afterPane = panel.getByLabel('After', { exact: true });

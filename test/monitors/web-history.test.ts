@@ -68,7 +68,7 @@ test('a watched page: versions stored per check, the event names the monitor, su
   assert.equal(list.length, 2);
   assert.equal(e.fields!.versionId, list[0]!.id);
   assert.equal(e.fields!.previousVersionId, list[1]!.id);
-  assert.match(String(e.fields!.diffLink), /versions=web%3Atest&to=\d+/);
+  assert.equal(e.fields!.diffLink, `#/history?versions=web%3Atest&from=${list[1]!.id}&to=${list[0]!.id}`, 'the link names both versions of this change');
 
   const h = versionHandlers({ store } as unknown as HandlerHost);
   const listed = await h['versions.list']({ monitorId: id });

@@ -4,15 +4,18 @@ import { dateTime } from '../lib/format.js';
 import { useClient, useConnection, useQuery } from '../state.js';
 import { ErrorBox } from './ErrorBox.js';
 
-/** Where a web change links to (`fields.diffLink`): History with one watch's versions open, at one version. */
-export function parseVersionsLink(hash: string): { monitorId: string; to: number | null } | null {
+/** Where a web change links to (`fields.diffLink`): History with one watch's versions open, on two versions. */
+export function parseVersionsLink(hash: string): { monitorId: string; from: number | null; to: number | null } | null {
   const q = hash.indexOf('?');
   if (q < 0) return null;
   const params = new URLSearchParams(hash.slice(q + 1));
   const monitorId = params.get('versions');
   if (!monitorId) return null;
-  const to = Number(params.get('to'));
-  return { monitorId, to: Number.isInteger(to) && to > 0 ? to : null };
+  const id = (name: string) => {
+    const n = Number(params.get(name));
+    return Number.isInteger(n) && n > 0 ? n : null;
+  };
+  return { monitorId, from: id('from'), to: id('to') };
 }
 
 const versionLabel = (v: VersionInfo) => `${dateTime(v.at)} · ${v.size.toLocaleString()} characters`;
@@ -21,14 +24,14 @@ const versionLabel = (v: VersionInfo) => `${dateTime(v.at)} · ${v.size.toLocale
  * The versions a watch kept and the difference between any two, in lines or words, inline or side by side.
  * The watched text is shown as text (React escapes it): nothing of a page is ever parsed as HTML here.
  */
-export function VersionsPanel({ monitorId, initialTo, onClose }: { monitorId: string; initialTo: number | null; onClose(): void }) {
+export function VersionsPanel({ monitorId, initialFrom = null, initialTo, onClose }: { monitorId: string; initialFrom?: number | null; initialTo: number | null; onClose(): void }) {
   const client = useClient();
   const { status } = useConnection();
   const monitors = useQuery('monitors.list', {});
   const list = useQuery('versions.list', { monitorId, limit: 1000 }, monitorId);
   const versions = list.data?.versions ?? [];
   const [to, setTo] = useState<number | null>(initialTo);
-  const [from, setFrom] = useState<number | null>(null);
+  const [from, setFrom] = useState<number | null>(initialFrom);
   const [mode, setMode] = useState<'lines' | 'words'>('lines');
   const [layout, setLayout] = useState<'side' | 'inline'>('side');
   const [diff, setDiff] = useState<VersionDiff | null>(null);
@@ -36,6 +39,7 @@ export function VersionsPanel({ monitorId, initialTo, onClose }: { monitorId: st
   const name = monitors.data?.find((m) => m.id === monitorId)?.name ?? monitorId;
 
   useEffect(() => setTo(initialTo), [initialTo]);
+  useEffect(() => setFrom(initialFrom), [initialFrom]);
   // Newest first: with no version named, the newest is shown against the one before it.
   const toId = to ?? versions[0]?.id ?? null;
   const older = versions.filter((v) => toId !== null && v.id < toId);

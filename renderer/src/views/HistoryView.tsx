@@ -145,7 +145,7 @@ export function HistoryView() {
         <div className="page-head">
           <h1>History</h1>
         </div>
-        {versionsOf ? <VersionsPanel key={versionsOf.monitorId} monitorId={versionsOf.monitorId} initialTo={versionsOf.to} onClose={closeVersions} /> : null}
+        {versionsOf ? <VersionsPanel key={versionsOf.monitorId} monitorId={versionsOf.monitorId} initialFrom={versionsOf.from} initialTo={versionsOf.to} onClose={closeVersions} /> : null}
         <form
           className="search-form"
           role="search"

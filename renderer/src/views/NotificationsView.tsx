@@ -72,6 +72,11 @@ function InboxItem({ n, onOpenEvent, act }: { n: NotificationPayload; onOpenEven
   const [children, setChildren] = useState<NotificationPayload[] | null>(null);
   const unread = n.state === 'shown' && !n.readAt;
   const group = n.kind !== 'single';
+  const openIt = () => {
+    if (unread) act(client.request('notifications.read', { ids: [n.id] }), 'mark it read');
+    if (n.open) location.hash = n.open;
+    else if (n.eventId) onOpenEvent(n.eventId);
+  };
 
   useEffect(() => {
     if (!open || !group) return;
@@ -83,7 +88,14 @@ function InboxItem({ n, onOpenEvent, act }: { n: NotificationPayload; onOpenEven
       <div className="inbox-main">
         {unread ? <span className="unread-dot" aria-label="unread" /> : null}
         <div className="inbox-text">
-          <div className="inbox-title">{n.title}</div>
+          {n.open || n.eventId ? (
+            // The notification itself opens what the engine said shows it best (a page change: its diff), else its event.
+            <button className="inbox-title inbox-open" title={n.open ? 'Open what changed' : 'Open the event'} onClick={openIt}>
+              {n.title}
+            </button>
+          ) : (
+            <div className="inbox-title">{n.title}</div>
+          )}
           {n.body ? <div className="inbox-body">{n.body}</div> : null}
           <div className="inbox-meta muted">
             <span className={`fate fate-${n.state}`}>{fateOf(n)}</span>
