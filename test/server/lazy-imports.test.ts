@@ -10,7 +10,11 @@ import { startAgent } from '../helpers/agent-process.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 
 /** Loaded only by the features that need them (each is tens of MB with its dependencies, or pulls one in). */
-const HEAVY = ['playwright-core', 'imapflow', 'nodemailer', '@xmpp/client', 'aedes', 'mqtt', 'cheerio', 'parse5', 'undici', '@rowanmanning/feed-parser'];
+const HEAVY = [
+  'playwright-core', 'imapflow', 'nodemailer', '@xmpp/client', 'aedes', 'mqtt', 'cheerio', 'parse5', 'undici', '@rowanmanning/feed-parser',
+  // Loaded by the first SNMP check, X request, IRC connection, HTML mail body or Mastodon post, version diff, filter line.
+  'net-snmp', 'twitter-api-v2', 'irc-framework', 'html-to-text', 'htmlparser2', 'diff', 'cheerio-select', 'css-select', 'xpath',
+];
 
 function packageRecorder(dir: string, logFile: string): string {
   // A module hook in the agent process: every package it resolves goes into logFile, one name per line.
