@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (callbacks below run in the browser through page.evaluate; the project itself compiles without the DOM types)
 /**
  * Channel forms (Settings → Channels) check the whole form at once and show every problem at its field, in the style
  * and words of the monitor forms (issue #17): no waves as each is fixed, no raw schema text ("required",

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (callbacks below run in the browser through page.evaluate; the project itself compiles without the DOM types)
 /**
  * Counts and labels the UI shows are true (issue #17): "Mark all read (N)" counts and marks what the active filter
  * shows; the feed's source filter names monitors as History does; an event type two monitor kinds share is listed

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (callbacks below run in the browser through page.evaluate; the project itself compiles without the DOM types)
 /**
  * Layout points of the first hour (issue #17): at 800 px the navigation shows every view without scrolling sideways;
  * a theme chosen in Settings applies at once and stays, without Save; Esc closes the monitor type picker; a paused

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (callbacks below run in the browser through page.evaluate; the project itself compiles without the DOM types)
 /**
  * "Pick on the page" in Debian's Chromium against the real agent: the web monitor's form opens the page as a
  * picture, the pointer highlights the element under it, a click picks it (↑ widens, ↓ narrows back), "Use this" fills
