@@ -3,7 +3,9 @@
  * (what the diff viewer colours inside a changed sentence). jsdiff's Myers algorithm; past a size where its cost
  * would stall the process, lines are compared as sets and words fall back to lines.
  */
-import { diffArrays, diffLines } from 'diff';
+
+/** jsdiff, loaded by the first diff asked for (the diff viewer), not with the engine (#22: idle memory). */
+let jsdiff: typeof import('diff') | undefined;
 
 export type DiffMode = 'lines' | 'words';
 
@@ -22,7 +24,8 @@ export interface TextDiff {
 
 const MAX_WORD_DIFF_CHARS = 200_000;
 
-export function diffText(before: string, after: string, mode: DiffMode = 'lines'): TextDiff {
+export async function diffText(before: string, after: string, mode: DiffMode = 'lines'): Promise<TextDiff> {
+  const { diffArrays, diffLines } = (jsdiff ??= await import('diff'));
   const lines = diffLines(withEol(before), withEol(after), { timeout: 2_000 }) ?? [{ value: before, removed: true }, { value: after, added: true }];
   let added = 0;
   let removed = 0;

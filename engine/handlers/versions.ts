@@ -15,14 +15,14 @@ export function versionHandlers(engine: HandlerHost) {
       const shot = v.hasScreenshot ? store.screenshot(v.id) : null;
       return { ...info(v), text: v.text, screenshot: shot ? shot.toString('base64') : null };
     },
-    'versions.diff': (p) => {
+    'versions.diff': async (p) => {
       const to = store.get(p.to);
       if (!to) return null;
       const fromId = p.from ?? store.list(to.monitorId, 1, to.id)[0]?.id;
       const from = fromId !== undefined ? store.get(fromId) : null;
       if (from && from.monitorId !== to.monitorId) throw new Error('the two versions belong to different monitors');
       const mode = p.mode ?? 'lines';
-      const d = diffText(from?.text ?? '', to.text, mode);
+      const d = await diffText(from?.text ?? '', to.text, mode);
       return { from: from ? info(from) : info({ ...to, id: 0, size: 0, hasScreenshot: false }), to: info(to), mode, parts: d.parts, added: d.added, removed: d.removed, summary: diffSummary(d.added, d.removed) };
     },
   } satisfies HandlersOf<'versions'>;

@@ -1,11 +1,10 @@
 // One IRC connection: register (taking "nick_" when the nick is in use, and reclaiming it later), join the
 // channels, and when the link drops — server gone, ping timeout, kicked off — reconnect with backoff and rejoin.
-import irc, { type Client, type MessageEvent } from 'irc-framework';
+import type { Client, MessageEvent } from 'irc-framework';
 import { ircPort, type IrcConfig } from './settings.js';
 import { backoffDelay } from '../../base/backoff.js';
 import { reconnectLoop } from '../../base/reconnect.js';
 import { CertificateError, certificateProblem, readCaFile } from '../../base/tls.js';
-import { verifyingTransport } from './tls-transport.js';
 
 export interface SessionHooks {
   onReady(joined: string[], nick: string): void;
@@ -22,15 +21,20 @@ const CERT_RETRY_BASE_MS = 5 * 60_000;
 const CERT_RETRY_CAP_MS = 60 * 60_000;
 
 
+/** irc-framework, loaded by the first connection, not with the engine (#22: idle memory). */
+let irc: typeof import('irc-framework').default | undefined;
+
 /** Build a client and connect it; resolves once registered (with the nick it got), rejects on failure. */
-export function connectClient(config: IrcConfig, secrets: Readonly<Record<string, string>>, signal: AbortSignal, nick = config.nick): Promise<Client> {
+export async function connectClient(config: IrcConfig, secrets: Readonly<Record<string, string>>, signal: AbortSignal, nick = config.nick): Promise<Client> {
+  const { Client } = (irc ??= (await import('irc-framework')).default);
+  const { verifyingTransport } = await import('./tls-transport.js');
   // Read before anything connects, so a missing CA file is reported as such.
   const ca = config.tls ? readCaFile(config.ca) : undefined;
   const where = `${config.host}:${ircPort(config)}`;
   // A refused certificate arrives as a socket error/close; say so instead of "connection closed".
   const socketFailure = (what: string, err?: Error) => certificateProblem(err, where, config.ca) ?? new Error(`${what}${err?.message ? `: ${err.message}` : ''}`);
   return new Promise<Client>((resolve, reject) => {
-    const client = new irc.Client();
+    const client = new Client();
     let settled = false;
     let attempt = 0;
     const fail = (err: Error) => {

@@ -1,7 +1,7 @@
 // From what IMAP says about one message to a `mail.received` event: envelope, flags, size, attachments,
 // and a short plain-text snippet for which only the first bytes of one text part are downloaded.
 import type { ImapFlow, FetchMessageObject, MessageStructureObject, MessageAddressObject } from 'imapflow';
-import { convert } from 'html-to-text';
+import { htmlToPlain } from '../../base/html-to-plain.js';
 import type { NewEvent } from '../../core/event.js';
 
 export const SNIPPET_CHARS = 500;
@@ -56,16 +56,6 @@ export function inspectStructure(root: MessageStructureObject | undefined): { ha
   return { hasAttachments, text: plain ?? html };
 }
 
-export function htmlToPlain(html: string): string {
-  return convert(html, {
-    wordwrap: false,
-    selectors: [
-      { selector: 'a', options: { ignoreHref: true } },
-      { selector: 'img', format: 'skip' },
-    ],
-  });
-}
-
 export function toSnippet(text: string): string {
   const flat = text.replace(/\u0000/g, '').replace(/\s+/g, ' ').trim();
   const chars = Array.from(flat);
@@ -86,7 +76,7 @@ async function readSnippet(client: ImapFlow, uid: number, text: TextPart): Promi
   // imapflow has already turned the part's charset into UTF-8; a cut may split the last character,
   // which the decoder turns into U+FFFD — drop it.
   let body = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD+$/, '');
-  if (text.html) body = htmlToPlain(body);
+  if (text.html) body = await htmlToPlain(body);
   return toSnippet(body);
 }
 

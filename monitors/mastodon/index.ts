@@ -1,7 +1,7 @@
 // Mastodon monitor: home timeline, mentions or a hashtag on any instance. Polls the REST API after a persisted
 // cursor, and listens to the streaming API where the instance allows for posts the moment they appear; both
 // feed one serial queue, so every post is emitted once and in order.
-import { convert } from 'html-to-text';
+import { htmlToPlain } from '../../base/html-to-plain.js';
 import type { MonitorDefinition, MonitorContext } from '../../core/monitor.js';
 import type { NewEvent } from '../../core/event.js';
 import { parseDuration } from '../../core/duration.js';
@@ -13,12 +13,10 @@ const CURSOR = 'cursor';
 const STREAM_RETRY_BASE_MS = 2_000;
 const STREAM_RETRY_CAP_MS = 10 * 60_000;
 
-const toText = (html: string) => convert(html ?? '', { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }] }).trim();
-
-function toEvent(ctx: MonitorContext<MastodonConfig>, item: Item): NewEvent {
+async function toEvent(ctx: MonitorContext<MastodonConfig>, item: Item): Promise<NewEvent> {
   const outer = item.status;
   const s = outer.reblog ?? outer; // a boost shows the boosted post, credited to its author
-  const text = [s.spoiler_text ? `[CW: ${s.spoiler_text}]` : '', toText(s.content)].filter(Boolean).join(' ');
+  const text = [s.spoiler_text ? `[CW: ${s.spoiler_text}]` : '', (await htmlToPlain(s.content ?? '')).trim()].filter(Boolean).join(' ');
   const url = s.url ?? s.uri ?? null;
   const name = s.account.display_name || s.account.username;
   return {
@@ -97,13 +95,13 @@ const mastodon: MonitorDefinition<MastodonConfig> = {
       if (cursor === undefined) return; // not baselined yet: the first poll decides where to start
       if (cursor !== '0' && compareIds(item.id, cursor) <= 0) return; // seen already
       // The cursor goes into the same transaction as the post: a crash can never repeat or skip one.
-      await ctx.emit(toEvent(ctx, item), { state: { [CURSOR]: item.id } });
+      await ctx.emit(await toEvent(ctx, item), { state: { [CURSOR]: item.id } });
     };
 
     const poll = async () => {
       if (ctx.config.timeline !== 'hashtag' && !ctx.secrets.accessToken) throw new Error(`watching ${ctx.config.timeline} needs an access token`);
       if (ctx.dryRun) {
-        for (const item of (await api.newest(20)).slice(-5)) await ctx.emit(toEvent(ctx, item));
+        for (const item of (await api.newest(20)).slice(-5)) await ctx.emit(await toEvent(ctx, item));
         return;
       }
       const cursor = ctx.state.get<string>(CURSOR);

@@ -1,11 +1,17 @@
 // SNMP: poll a device (router, switch, printer, UPS) with SNMP v2c or v3 — GET of named OIDs with thresholds, WALK
 // of subtrees — as an up/down check, and receive its traps (`snmp.trap`). Oath's Panoptes polled networks this way.
-import snmp, { type Session, type Varbind, type Receiver } from 'net-snmp';
+import type { Session, Varbind, Receiver } from 'net-snmp';
 import { z } from 'zod';
 import type { NewEvent } from '../../core/event.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import { parseDuration } from '../../core/duration.js';
 import { checkEventDocs, checkOptionsShape, runCheck, type CheckResult } from '../../core/check-state.js';
+
+/** net-snmp, loaded when an SNMP monitor first starts or is tested, not with the engine (#22: idle memory). */
+let snmp: typeof import('net-snmp').default;
+async function loadSnmp(): Promise<void> {
+  snmp ??= (await import('net-snmp')).default;
+}
 
 const OID = /^\.?\d+(\.\d+)+$/;
 const MAX_WALK = 1_000;
@@ -119,6 +125,7 @@ const definition: MonitorDefinition<SnmpConfig> = {
       );
 
     const probe = async (): Promise<CheckResult> => {
+      await loadSnmp();
       const session = sessionFor(cfg, timeoutMs);
       session.on('error', () => {}); // socket errors also reject the request; this only keeps them from being unhandled
       const started = performance.now();
@@ -187,7 +194,8 @@ const definition: MonitorDefinition<SnmpConfig> = {
     };
 
     return {
-      start() {
+      async start() {
+        await loadSnmp();
         listenForTraps();
         stopCheck = runCheck(ctx, { kind: 'snmp', target: `${cfg.host}:${cfg.port} (v${cfg.version})`, probe, formatValue: (v) => `${Math.round(v)} ms` });
       },

@@ -1,13 +1,22 @@
 // Reading the web monitor's filter lines (see filters.ts for what each step does): what the form and the config
 // check need, at start and on every edit. Apart from filters.ts, which runs the steps, so that validating a config
 // does not load cheerio, jsonpath-plus and the page machinery an idle engine never uses.
-import { select } from 'cheerio-select';
-import xpathModule from 'xpath';
+import { createRequire } from 'node:module';
 import { userRegexProblem } from '../../core/user-regex.js';
+
+// cheerio-select and xpath (with css-select, css-what, domutils: about 10 MB of RSS) are loaded by the first filter
+// line checked, not with the engine: an agent without web monitors never needs them (#22: idle memory). Checks are
+// synchronous (the config schema's), hence require(); cheerio-select's CommonJS build is the same code cheerio runs.
+const require = createRequire(import.meta.url);
 
 /** xpath's `parse(expr).select({ node, isHtml })` (documented in its README, missing from its .d.ts): isHtml lets
  * unprefixed names match HTML elements, which live in the XHTML namespace in a browser's DOM. */
-export const xpath = xpathModule as unknown as { parse(expression: string): { evaluate(options: { node: unknown; isHtml: boolean }): XPathValue } };
+type XPathApi = { parse(expression: string): { evaluate(options: { node: unknown; isHtml: boolean }): XPathValue } };
+let xpathModule: XPathApi | undefined;
+export function xpath(): XPathApi {
+  return (xpathModule ??= require('xpath') as XPathApi);
+}
+let select: typeof import('cheerio-select').select | undefined;
 /** A node set (`toArray`) or a string, number or boolean (`stringValue`). */
 interface XPathValue {
   toArray?(): unknown[];
@@ -33,6 +42,7 @@ export class FilterError extends Error {
  * with jQuery's extensions (:first, :eq, :contains), so a selector accepted here is one the filters can run.
  */
 export function cssSelectorProblem(selector: string): string | null {
+  select ??= (require('cheerio-select') as typeof import('cheerio-select')).select;
   try {
     select(selector, []);
     return null;
@@ -62,7 +72,7 @@ export function parseFilter(line: string): FilterStep | string {
     }
     case 'xpath': {
       try {
-        xpath.parse(arg);
+        xpath().parse(arg);
       } catch (err) {
         return `the XPath "${arg}" is not valid: ${(err as Error).message.replace(/^XPath parse error$/, 'it could not be parsed')}`;
       }

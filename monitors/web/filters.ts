@@ -141,7 +141,7 @@ function runXpath(doc: Extract<Doc, { kind: 'html' }>, expression: string): Doc 
   const dom = new XDom(doc.nodes as HNode[]);
   let result: XNode[] | string;
   try {
-    const value = xpath.parse(expression).evaluate({ node: dom.document, isHtml: true });
+    const value = xpath().parse(expression).evaluate({ node: dom.document, isHtml: true });
     result = typeof value.toArray === 'function' ? (value.toArray() as XNode[]) : value.stringValue();
   } catch (err) {
     throw new FilterError(`the XPath "${expression}" failed: ${(err as Error).message}`);

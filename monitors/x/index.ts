@@ -2,7 +2,7 @@
 // each post is emitted once, honouring X's rate-limit headers (no request before the window resets).
 import http from 'node:http';
 import { z } from 'zod';
-import { TwitterApi, ApiResponseError } from 'twitter-api-v2';
+import type { TwitterApi, ApiResponseError } from 'twitter-api-v2';
 import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import { isDuration, parseDuration } from '../../core/duration.js';
 
@@ -54,8 +54,11 @@ export class RateLimitedError extends Error {
   }
 }
 
+/** twitter-api-v2, loaded by the first request of an X monitor, not with the engine (#22: idle memory). */
+let twitter: { TwitterApi: typeof TwitterApi; ApiResponseError: typeof ApiResponseError } | undefined;
+
 function describe(err: unknown): Error {
-  if (err instanceof ApiResponseError) {
+  if (twitter && err instanceof twitter.ApiResponseError) {
     if (err.code === 401) return new Error('X rejected the token (401 Unauthorized): check or renew it');
     if (err.code === 403) return new Error('X refused access (403 Forbidden): the token lacks access to this endpoint');
     const detail = (err.data as { detail?: string; title?: string })?.detail ?? (err.data as { title?: string })?.title;
@@ -69,18 +72,20 @@ function poller(ctx: MonitorContext<XConfig>) {
   const prefix = config.baseUrl.replace(/\/+$/, '') + '/2/';
   // twitter-api-v2 always uses https.request; an http agent lets it talk plain http to a local server.
   const isHttp = prefix.startsWith('http:');
-  const api = new TwitterApi(ctx.secrets.token ?? '', isHttp ? { httpAgent: new http.Agent({ keepAlive: false }) } : undefined);
+  let api: TwitterApi | undefined;
   let blockedUntil = 0;
 
   const get = async <T>(path: string, query: Record<string, string | number>): Promise<T> => {
     if (Date.now() < blockedUntil) throw new RateLimitedError(blockedUntil);
+    const { TwitterApi: Api, ApiResponseError: ResponseError } = (twitter ??= await import('twitter-api-v2'));
+    api ??= new Api(ctx.secrets.token ?? '', isHttp ? { httpAgent: new http.Agent({ keepAlive: false }) } : undefined);
     try {
       const res = await api.get<T>(path, query, { fullResponse: true, prefix, timeout: 30_000 });
       // The last request of a window: wait for the reset instead of running into a 429.
       if (res.rateLimit && res.rateLimit.remaining === 0) blockedUntil = res.rateLimit.reset * 1000;
       return res.data;
     } catch (err) {
-      if (err instanceof ApiResponseError && err.code === 429) {
+      if (err instanceof ResponseError && err.code === 429) {
         blockedUntil = err.rateLimit?.reset ? err.rateLimit.reset * 1000 : Date.now() + 15 * 60_000;
         throw new RateLimitedError(blockedUntil);
       }
