@@ -3,7 +3,7 @@
  * is slow on every event, takes the worker's time, not the engine's, so acks, pushes and other requests keep flowing.
  * Each has a budget of time and events, can be cancelled by its id, and reports its progress.
  */
-import { Worker } from 'node:worker_threads';
+import { runWorkerTask } from '../../base/worker-task.js';
 import type { RuleTestResult } from '../../core/protocol.js';
 import type { Logger } from '../../core/log.js';
 import type { EventStore } from '../../core/store/index.js';
@@ -17,12 +17,16 @@ export { RULE_TEST_LIMITS, type RuleTestJob } from './run.js';
 const MAX_RUNNING = 2;
 /** A worker that has not answered this long after its time budget is ended (it is stuck in one page or one event). */
 const GRACE_MS = 10_000;
+/** A cancelled worker answers with what it had when it next looks at its flag; one that does not within this is ended. */
+const CANCEL_GRACE_MS = 2_000;
 /** A worker's heap: reading a huge history ends that worker with an error, never the engine. */
 const WORKER_HEAP_MB = 512;
 
 interface Running {
+  /** Read by the worker between pages and every few hundred events: it then answers with what it had. */
   cancel: Int32Array;
-  worker: Worker | null;
+  /** Ends the worker if it does not answer by itself soon after the flag is set. */
+  stop: AbortController;
   done: Promise<RuleTestResult>;
 }
 
@@ -44,7 +48,7 @@ export class RuleTests {
   async run(testId: string | undefined, job: RuleTestJob, kinds: ActionKinds): Promise<RuleTestResult> {
     const id = testId ?? `anonymous-${++this.anonymous}`;
     this.cancel(id);
-    const entry: Running = { cancel: new Int32Array(new SharedArrayBuffer(4)), worker: null, done: null as never };
+    const entry: Running = { cancel: new Int32Array(new SharedArrayBuffer(4)), stop: new AbortController(), done: null as never };
     this.running.set(id, entry);
     entry.done = this.turn(() => (this.file === ':memory:' ? this.inThread(id, entry, job, kinds) : this.inWorker(id, entry, job)));
     try {
@@ -60,6 +64,7 @@ export class RuleTests {
     if (!r) return false;
     this.running.delete(testId);
     Atomics.store(r.cancel, 0, 1);
+    r.stop.abort();
     return true;
   }
 
@@ -83,45 +88,42 @@ export class RuleTests {
   }
 
   private inWorker(id: string, entry: Running, job: RuleTestJob): Promise<RuleTestResult> {
-    const cancelled = (): RuleTestResult => ({ firings: [], eventsScanned: 0, since: job.since, until: job.until, errors: [], stopped: { reason: 'cancelled', message: 'cancelled before it started' } });
-    if (Atomics.load(entry.cancel, 0) === 1) return Promise.resolve(cancelled());
     const input: WorkerInput = { file: this.file, job, cancel: entry.cancel.buffer as SharedArrayBuffer };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: input, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-    entry.worker = worker;
+    const partial = (reason: 'cancelled' | 'time', message: string): RuleTestResult => ({ firings: [], eventsScanned: lastDone, since: job.since, until: job.until, errors: [], stopped: { reason, message } });
     let lastDone = 0;
-    return new Promise<RuleTestResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(hardStop);
-        clearInterval(cancelWatch);
-        fn();
-        void worker.terminate();
-      };
+    // False while runWorkerTask runs: a test cancelled while it waited for its turn is answered without a worker.
+    let launched = false;
+    const task = runWorkerTask<RuleTestResult, WorkerMessage>({
+      module: new URL('./worker.js', import.meta.url),
+      data: input,
+      heapMb: WORKER_HEAP_MB,
       // The worker checks its budget and the cancel flag itself; this is for a worker stuck inside one step.
-      const hardStop = setTimeout(() => {
+      timeoutMs: job.limits.ms + GRACE_MS,
+      onTimeout: () => {
         this.log.warn(`rule test ${id} did not stop at its time budget; ended`);
-        finish(() => resolve({ firings: [], eventsScanned: lastDone, since: job.since, until: job.until, errors: [], stopped: { reason: 'time', message: `stopped after ${job.limits.ms / 1000} s` } }));
-      }, job.limits.ms + GRACE_MS);
-      hardStop.unref();
-      // A cancelled worker that does not answer soon (still loading, or in one long step) is ended.
-      let cancelSeenAt = 0;
-      const cancelWatch = setInterval(() => {
-        if (Atomics.load(entry.cancel, 0) !== 1) return;
-        cancelSeenAt ||= Date.now();
-        if (Date.now() - cancelSeenAt > 2_000) finish(() => resolve({ ...cancelled(), eventsScanned: lastDone, stopped: { reason: 'cancelled', message: `cancelled after ${lastDone.toLocaleString('en-US')} events` } }));
-      }, 250);
-      cancelWatch.unref();
-      worker.on('message', (m: WorkerMessage) => {
+        return partial('time', `stopped after ${job.limits.ms / 1000} s`);
+      },
+      signal: entry.stop.signal,
+      abortGraceMs: CANCEL_GRACE_MS,
+      onAbort: () => partial('cancelled', launched ? `cancelled after ${lastDone.toLocaleString('en-US')} events` : 'cancelled before it started'),
+      onMessage: (m, settle) => {
         if (m.type === 'progress') {
           if (m.phase === 'replaying') lastDone = m.done;
           this.onProgress(id, m.phase, m.done);
-        } else if (m.type === 'done') finish(() => resolve(m.result as RuleTestResult));
-        else finish(() => reject(new Error(`the rule test failed: ${m.message}`)));
-      });
-      worker.on('error', (err) => finish(() => reject(new Error(`the rule test failed: ${err.message}`))));
-      worker.on('exit', (code) => finish(() => reject(new Error(`the rule test ended without an answer (exit ${code})`))));
+        } else if (m.type === 'done') settle(() => m.result as RuleTestResult);
+        else
+          settle(() => {
+            throw new Error(`the rule test failed: ${m.message}`);
+          });
+      },
+      onError: (err) => {
+        throw new Error(`the rule test failed: ${err.message}`);
+      },
+      onExit: (code) => {
+        throw new Error(`the rule test ended without an answer (exit ${code})`);
+      },
     });
+    launched = true;
+    return task;
   }
 }

@@ -2,7 +2,7 @@
 // milliseconds. A large page, or any XPath (an expression such as //td[count(preceding::td) > 0] is quadratic in the
 // page), is filtered in a worker thread with a time budget: the engine's thread (rules, other monitors, the UI's
 // requests) never waits for it, and a filter that runs out of time or memory fails its own check with a message.
-import { Worker } from 'node:worker_threads';
+import { runWorkerTask } from '../../base/worker-task.js';
 import type { Filtered, Page } from './filters.js';
 import { FilterError, type FilterStep } from './filter-parse.js';
 import type { FilterJob, FilterReply } from './filter-worker.js';
@@ -27,46 +27,30 @@ export function runsInWorker(page: Page, steps: readonly FilterStep[]): boolean 
 export async function filterPage(page: Page, steps: readonly FilterStep[], options: FilterRunOptions): Promise<Filtered> {
   // filters.ts (cheerio, jsonpath-plus) is loaded with the first page filtered here, not when the engine starts.
   if (!runsInWorker(page, steps)) return (await import('./filters.js')).applyFilters(page, steps);
-  options.signal?.throwIfAborted();
   const body = typeof page.body === 'string' ? Buffer.from(page.body) : page.body;
   const job: FilterJob = { body, contentType: page.contentType, charset: page.charset, steps: [...steps] };
-  const worker = new Worker(new URL('./filter-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-  return new Promise<Filtered>((resolve, reject) => {
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      fn();
-    };
-    const seconds = Math.round(options.budgetMs / 1000);
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(
-            new FilterError(
-              `filtering the page took longer than ${seconds} s (the check's timeout) and was stopped; pick a smaller part first (a css: step before xpath:) or a simpler expression`,
-            ),
-          ),
-        ),
-      options.budgetMs,
-    );
-    const onAbort = () => finish(() => reject(options.signal!.reason ?? new Error('stopped')));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (reply: FilterReply) =>
-      finish(() => (reply.ok ? resolve({ lines: reply.lines, fields: reply.fields }) : reject(reply.userError ? new FilterError(reply.message) : new Error(reply.message)))),
-    );
-    worker.once('error', (err: Error & { code?: string }) =>
-      finish(() =>
-        reject(
-          err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new FilterError(`filtering the page needed more than ${WORKER_HEAP_MB} MB and was stopped; pick a smaller part of the page first (a css: step)`)
-            : err,
-        ),
-      ),
-    );
-    worker.once('exit', (code) => finish(() => reject(new Error(`the filter thread ended (code ${code}) without an answer`))));
+  const seconds = Math.round(options.budgetMs / 1000);
+  return runWorkerTask<Filtered, FilterReply>({
+    module: new URL('./filter-worker.js', import.meta.url),
+    data: job,
+    heapMb: WORKER_HEAP_MB,
+    timeoutMs: options.budgetMs,
+    onTimeout: () => {
+      throw new FilterError(`filtering the page took longer than ${seconds} s (the check's timeout) and was stopped; pick a smaller part first (a css: step before xpath:) or a simpler expression`);
+    },
+    // Stopping the monitor ends the worker at once (the default: rejects with the signal's reason).
+    signal: options.signal,
+    onMessage: (reply, settle) =>
+      settle(() => {
+        if (reply.ok) return { lines: reply.lines, fields: reply.fields };
+        throw reply.userError ? new FilterError(reply.message) : new Error(reply.message);
+      }),
+    onError: (err) => {
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') throw new FilterError(`filtering the page needed more than ${WORKER_HEAP_MB} MB and was stopped; pick a smaller part of the page first (a css: step)`);
+      throw err;
+    },
+    onExit: (code) => {
+      throw new Error(`the filter thread ended (code ${code}) without an answer`);
+    },
   });
 }
