@@ -39,6 +39,23 @@ export const MICROSOFT_GRAPH_MAIL_SCOPE = 'https://graph.microsoft.com/Mail.Read
 
 const TENANT = /^[A-Za-z0-9.-]{1,100}$/;
 
+/** Where the presets' endpoints live: Google's two hosts, Microsoft's identity platform. */
+const PRESET_ORIGINS = { googleAccounts: 'https://accounts.google.com', googleApis: 'https://oauth2.googleapis.com', microsoft: 'https://login.microsoftonline.com' };
+let presetOrigins = { ...PRESET_ORIGINS };
+
+/**
+ * Tests only: serve the Google / Microsoft presets from local servers that answer in those providers' documented
+ * shapes (same paths, same answers), so the presets themselves are what is tested. Returns the undo.
+ */
+export function presetOriginsForTests(origins: { google?: string; microsoft?: string }): () => void {
+  presetOrigins = {
+    googleAccounts: origins.google ?? PRESET_ORIGINS.googleAccounts,
+    googleApis: origins.google ?? PRESET_ORIGINS.googleApis,
+    microsoft: origins.microsoft ?? PRESET_ORIGINS.microsoft,
+  };
+  return () => void (presetOrigins = { ...PRESET_ORIGINS });
+}
+
 export class ProviderSettingsError extends Error {
   constructor(readonly field: string, message: string) {
     super(message);
@@ -53,10 +70,10 @@ export async function resolveProvider(s: OAuthClientSettings, signal?: AbortSign
     case 'google':
       return {
         name: 'Google',
-        authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
-        tokenEndpoint: 'https://oauth2.googleapis.com/token',
-        deviceAuthorizationEndpoint: 'https://oauth2.googleapis.com/device/code',
-        revocationEndpoint: 'https://oauth2.googleapis.com/revoke',
+        authorizationEndpoint: `${presetOrigins.googleAccounts}/o/oauth2/v2/auth`,
+        tokenEndpoint: `${presetOrigins.googleApis}/token`,
+        deviceAuthorizationEndpoint: `${presetOrigins.googleApis}/device/code`,
+        revocationEndpoint: `${presetOrigins.googleApis}/revoke`,
         redirectHost: '127.0.0.1',
         // Google hands out a refresh token only with offline access, and again only on a fresh consent.
         authorizationParams: { access_type: 'offline', prompt: 'consent' },
@@ -64,7 +81,7 @@ export async function resolveProvider(s: OAuthClientSettings, signal?: AbortSign
     case 'microsoft': {
       const tenant = s.tenant?.trim() || 'common';
       if (!TENANT.test(tenant)) throw new ProviderSettingsError('tenant', `"${tenant}" is not a tenant: use common, organizations, consumers, a tenant id or a domain`);
-      const base = `https://login.microsoftonline.com/${tenant}/oauth2/v2.0`;
+      const base = `${presetOrigins.microsoft}/${tenant}/oauth2/v2.0`;
       return { name: 'Microsoft', authorizationEndpoint: `${base}/authorize`, tokenEndpoint: `${base}/token`, deviceAuthorizationEndpoint: `${base}/devicecode`, redirectHost: 'localhost' };
     }
     case 'generic':

@@ -25,7 +25,19 @@ export interface OAuthTestServerOptions {
    * error_codes, trace and correlation ids). Default: the RFCs' minimum.
    */
   flavour?: 'rfc' | 'google' | 'microsoft';
+  /**
+   * Google: which scopes its device flow hands out (Google documents a short list; mail is not on it). Default:
+   * the sign-in scopes and Drive's per-file scope.
+   */
+  googleDeviceScopes?: string[];
+  /** Microsoft: tenants served at /{tenant}/oauth2/v2.0/… besides common, organizations and consumers. */
+  tenants?: string[];
+  /** Seconds between device polls the server asks for (Google says 5, Microsoft 5; tests ask less). */
+  deviceInterval?: number;
 }
+
+/** How a provider refuses a refresh, in Microsoft's documented shapes (error, suberror, AADSTS code). */
+export type RefreshRefusal = 'consent_required' | 'interaction_required' | 'mfa' | 'conditional_access' | 'inactive';
 
 interface Issued {
   username: string;
@@ -43,6 +55,10 @@ export interface OAuthTestServer {
    * `ask`: show a consent page with "Allow" and "Deny" buttons for a browser test to press, as a provider does.
    */
   consent: 'allow' | 'deny' | 'ignore' | 'ask';
+  /** Microsoft: every refresh is refused this way (an admin withdrew consent, MFA is now asked…); null: normal. */
+  refreshRefusal: RefreshRefusal | null;
+  /** Microsoft: "Allow public client flows" in the app registration; off, a request without a secret is refused. */
+  publicClientFlows: boolean;
   /** Token endpoint requests by grant_type, and refreshes that were refused. */
   readonly counts: { authorization_code: number; refresh_token: number; device_code: number; refused_refresh: number; introspect: number; revoke: number };
   /** Tokens revoked through the revocation endpoint (RFC 7009), as they were sent, with the hint and client. */
@@ -51,6 +67,14 @@ export interface OAuthTestServer {
   readonly userCodes: string[];
   approveDevice(userCode: string): void;
   denyDevice(userCode: string): void;
+  /** The device code runs out before the user enters it. */
+  expireDevice(userCode: string): void;
+  /** The server forgets a device code (as if it had been used or mangled): the next poll names it unknown. */
+  forgetDevice(userCode: string): void;
+  /** The next `count` polls of a pending sign-in are told slow_down, however slowly they came. */
+  slowDown(count: number): void;
+  /** Device polls answered so far, by error code ("ok" for the one that got tokens), in order. */
+  readonly devicePolls: string[];
   /** The user revokes Panoptes' access: refresh tokens and access tokens stop working. */
   revokeAll(): void;
   /** Make the current access tokens expire now (as if time had passed). */
@@ -71,6 +95,11 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
   const access = new Map<string, Issued>();
   const refresh = new Map<string, { username: string; scope: string; clientId: string }>();
   const devices = new Map<string, { userCode: string; scope: string; clientId: string; state: 'pending' | 'approved' | 'denied'; expiresAt: number; lastPoll: number; interval: number }>();
+  const devicePolls: string[] = [];
+  let slowDownLeft = 0;
+  const deviceInterval = opts.deviceInterval ?? 1;
+  /** Google's documented device-flow scopes (a few; Gmail's is not among them). */
+  const googleDeviceScopes = new Set(opts.googleDeviceScopes ?? ['openid', 'email', 'profile', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile', 'https://www.googleapis.com/auth/drive.file']);
   const counts = { authorization_code: 0, refresh_token: 0, device_code: 0, refused_refresh: 0, introspect: 0, revoke: 0 };
   const revocations: OAuthTestServer['revocations'] = [];
   const userCodes: string[] = [];
@@ -82,15 +111,17 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
   };
   const flavour = opts.flavour ?? 'rfc';
   /** Microsoft identity platform: the AADSTS code leads the description, and error_codes repeats it as a number. */
-  const aadsts: Record<string, number> = { invalid_grant: 70000, invalid_client: 7000215, access_denied: 65004, authorization_pending: 70016, expired_token: 70019 };
-  const oauthError = (res: http.ServerResponse, error: string, description: string, status = 400) => {
+  const aadsts: Record<string, number> = { invalid_grant: 70000, invalid_client: 7000215, access_denied: 65004, authorization_pending: 70016, authorization_declined: 70000, bad_verification_code: 70000, expired_token: 70019 };
+  const oauthError = (res: http.ServerResponse, error: string, description: string, status = 400, ms: { code?: number; suberror?: string } = {}) => {
     if (flavour !== 'microsoft') return json(res, status, { error, error_description: description });
-    const code = aadsts[error] ?? 90000;
+    const code = ms.code ?? aadsts[error] ?? 90000;
     const trace = randomBytes(16).toString('hex');
+    // The description as Microsoft sends it: the AADSTS code first, then trace and correlation ids on lines of their own.
     json(res, status, {
       error,
-      error_description: `AADSTS${code}: ${description} Trace ID: ${trace} Correlation ID: ${trace} Timestamp: ${new Date().toISOString()}`,
+      error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${trace}\r\nCorrelation ID: ${trace}\r\nTimestamp: ${new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`,
       error_codes: [code],
+      ...(ms.suberror ? { suberror: ms.suberror } : {}),
       timestamp: new Date().toISOString().replace('T', ' ').replace('Z', 'Z'),
       trace_id: trace,
       correlation_id: trace,
@@ -149,6 +180,12 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     server,
     clientId,
     consent: 'allow',
+    refreshRefusal: null,
+    publicClientFlows: true,
+    devicePolls,
+    expireDevice: (c) => void [...devices.values()].filter((d) => d.userCode === c).forEach((d) => (d.expiresAt = Date.now() - 1)),
+    forgetDevice: (c) => void [...devices.entries()].filter(([, d]) => d.userCode === c).forEach(([k]) => devices.delete(k)),
+    slowDown: (n) => void (slowDownLeft = n),
     counts,
     revocations,
     userCodes,
@@ -170,7 +207,7 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
   };
 
   // §4.1.1: a user agent arrives here; the test's "user" decides, the answer is a redirect (§4.1.2 / §4.1.2.1).
-  server.route('/authorize', (req, res) => {
+  const authorize = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const q = new URL(req.url ?? '/', server.origin).searchParams;
     const redirectUri = q.get('redirect_uri') ?? '';
     // Unknown client or bad redirect: the server must not redirect (§4.1.2.1); it tells the user on the page.
@@ -224,21 +261,37 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       );
     }
     approve();
-  });
+  };
+  server.route('/authorize', authorize);
 
-  server.route('/device', async (req, res) => {
+  const device = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const form = await readForm(req);
     if (!clientOk(form, req)) return oauthError(res, 'invalid_client', 'Client authentication failed', 401);
+    const asked = (form.get('scope') ?? '').split(/\s+/).filter(Boolean);
+    // Google's device flow serves only its short list of scopes; anything else is refused as a whole.
+    const refused = flavour === 'google' ? asked.filter((x) => !googleDeviceScopes.has(x)) : [];
+    if (refused.length) return json(res, 400, { error: 'invalid_scope', error_description: `Some requested scopes were invalid. {valid=[${asked.filter((x) => googleDeviceScopes.has(x)).join(', ')}], invalid=[${refused.join(', ')}]}` });
     const deviceCode = token();
     const userCode = randomBytes(4).toString('hex').toUpperCase().replace(/(.{4})/, '$1-');
-    devices.set(deviceCode, { userCode, scope: granted(form.get('scope') ?? ''), clientId, state: 'pending', expiresAt: Date.now() + 600_000, lastPoll: 0, interval: 1 });
+    const lifetime = flavour === 'google' ? 1800 : flavour === 'microsoft' ? 900 : 600;
+    devices.set(deviceCode, { userCode, scope: granted(form.get('scope') ?? ''), clientId, state: 'pending', expiresAt: Date.now() + lifetime * 1000, lastPoll: 0, interval: deviceInterval });
     userCodes.push(userCode);
-    json(res, 200, { device_code: deviceCode, user_code: userCode, verification_uri: server.url('/activate'), verification_uri_complete: server.url(`/activate?user_code=${userCode}`), expires_in: 600, interval: 1 });
-  });
+    if (flavour === 'google') return json(res, 200, { device_code: deviceCode, user_code: userCode, verification_url: server.url('/device-google'), expires_in: lifetime, interval: deviceInterval });
+    if (flavour === 'microsoft') {
+      const where = server.url('/devicelogin');
+      return json(res, 200, { user_code: userCode, device_code: deviceCode, verification_uri: where, expires_in: lifetime, interval: deviceInterval, message: `To sign in, use a web browser to open the page ${where} and enter the code ${userCode} to authenticate.` });
+    }
+    json(res, 200, { device_code: deviceCode, user_code: userCode, verification_uri: server.url('/activate'), verification_uri_complete: server.url(`/activate?user_code=${userCode}`), expires_in: lifetime, interval: deviceInterval });
+  };
+  server.route('/device', device);
 
-  server.route('/token', async (req, res) => {
+  const tokenEndpoint = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const form = await readForm(req);
     if (!clientOk(form, req)) return oauthError(res, 'invalid_client', 'Client authentication failed', 401);
+    // Microsoft: an app registration without "Allow public client flows" wants a secret (or assertion) from every client.
+    if (flavour === 'microsoft' && !api.publicClientFlows && !form.get('client_secret')) {
+      return oauthError(res, 'invalid_client', "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 401, { code: 7000218 });
+    }
     const type = form.get('grant_type');
     if (type === 'authorization_code') {
       counts.authorization_code++;
@@ -253,6 +306,10 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
       counts.refresh_token++;
       const rt = form.get('refresh_token') ?? '';
       const r = refresh.get(rt);
+      if (r && flavour === 'microsoft' && api.refreshRefusal) {
+        counts.refused_refresh++;
+        return refuseRefresh(res, api.refreshRefusal);
+      }
       if (!r) {
         counts.refused_refresh++;
         return oauthError(res, 'invalid_grant', flavour === 'microsoft' ? "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access." : 'Token has been expired or revoked.');
@@ -269,18 +326,43 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     if (type === 'urn:ietf:params:oauth:grant-type:device_code') {
       counts.device_code++;
       const d = devices.get(form.get('device_code') ?? '');
-      if (!d) return oauthError(res, 'invalid_grant', 'unknown device code');
-      if (Date.now() > d.expiresAt) return oauthError(res, 'expired_token', 'the device code expired');
+      // Each provider's words and HTTP statuses for the RFC 8628 §3.5 answers: Google answers "pending" with 428 and
+      // "slow down" / "denied" with 403; Microsoft answers everything with 400, says authorization_declined for a no,
+      // and bad_verification_code for a device code it never issued.
+      const poll = (error: string, description: string, google: number) => {
+        devicePolls.push(error);
+        return flavour === 'google' ? json(res, google, { error, error_description: description }) : oauthError(res, error, description, 400);
+      };
+      if (!d) return flavour === 'microsoft' ? poll('bad_verification_code', 'The provided value for the input parameter \'device_code\' is not valid.', 400) : poll('invalid_grant', 'Malformed auth code.', 400);
+      if (Date.now() > d.expiresAt) return poll('expired_token', flavour === 'microsoft' ? 'The provided code has expired.' : 'the device code expired', 400);
       // §3.5: polling faster than the interval earns slow_down.
-      const tooSoon = Date.now() - d.lastPoll < d.interval * 1000 - 200;
+      const tooSoon = Date.now() - d.lastPoll < d.interval * 1000 - 200 || (d.state === 'pending' && slowDownLeft-- > 0);
       d.lastPoll = Date.now();
-      if (d.state === 'denied') return oauthError(res, 'access_denied', 'The user denied the request');
-      if (d.state === 'pending') return oauthError(res, tooSoon ? 'slow_down' : 'authorization_pending', 'waiting for the user');
+      if (d.state === 'denied') return flavour === 'microsoft' ? poll('authorization_declined', 'The end user denied the authorization request.', 400) : poll('access_denied', flavour === 'google' ? 'Forbidden' : 'The user denied the request', 403);
+      if (d.state === 'pending') return tooSoon ? poll('slow_down', flavour === 'google' ? 'Forbidden' : 'polling too fast', 403) : poll('authorization_pending', flavour === 'google' ? 'Precondition Required' : 'waiting for the user', 428);
       devices.delete(form.get('device_code')!);
+      devicePolls.push('ok');
       return json(res, 200, issue(d.scope, d.clientId));
     }
     oauthError(res, 'unsupported_grant_type', String(type));
-  });
+  };
+  server.route('/token', tokenEndpoint);
+
+  /** Microsoft's answers to a refresh it will not honour (its documented error, suberror and AADSTS codes). */
+  const refuseRefresh = (res: http.ServerResponse, why: RefreshRefusal) => {
+    switch (why) {
+      case 'consent_required':
+        return oauthError(res, 'invalid_grant', `The user or administrator has not consented to use the application with ID '${clientId}' named 'Panoptes'. Send an interactive authorization request for this user and resource.`, 400, { code: 65001, suberror: 'consent_required' });
+      case 'interaction_required':
+        return oauthError(res, 'interaction_required', 'The request requires user interaction.', 400, { code: 50079 });
+      case 'mfa':
+        return oauthError(res, 'invalid_grant', "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access 'outlook.office.com'.", 400, { code: 50076, suberror: 'basic_action' });
+      case 'conditional_access':
+        return oauthError(res, 'invalid_grant', 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.', 400, { code: 53003 });
+      case 'inactive':
+        return oauthError(res, 'invalid_grant', 'The refresh token has expired due to inactivity. The token was issued on 2026-01-01T00:00:00Z and was inactive for 90.00:00:00.', 400, { code: 700082, suberror: 'bad_token' });
+    }
+  };
 
   // RFC 7009: the client revokes a token; a refresh token takes the access tokens of its grant with it (§2.1). An
   // unknown token is still answered 200 (§2.2): the client cannot tell, and need not.
@@ -292,6 +374,8 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     if (!t) return oauthError(res, 'invalid_request', 'token is required');
     const known = refresh.has(t) || access.has(t);
     revocations.push({ token: t, hint: form.get('token_type_hint'), clientId: form.get('client_id'), known });
+    // Google does not follow RFC 7009 §2.2 here: a token it no longer honours is answered 400 invalid_token.
+    if (!known && flavour === 'google') return json(res, 400, { error: 'invalid_token', error_description: 'Token expired or revoked' });
     if (refresh.has(t)) {
       refresh.delete(t);
       access.clear(); // one user in this server: every access token is of the revoked grant
@@ -300,6 +384,20 @@ export async function startOAuthServer(opts: OAuthTestServerOptions = {}): Promi
     res.writeHead(200, { 'cache-control': 'no-store' });
     res.end();
   });
+
+  // The presets' own paths: Google's (accounts.google.com and oauth2.googleapis.com on one origin here) and
+  // Microsoft's identity platform v2.0 under each tenant.
+  if (flavour === 'google') {
+    server.route('/o/oauth2/v2/auth', authorize);
+    server.route('/device/code', device);
+  }
+  if (flavour === 'microsoft') {
+    for (const tenant of ['common', 'organizations', 'consumers', ...(opts.tenants ?? [])]) {
+      server.route(`/${tenant}/oauth2/v2.0/authorize`, authorize);
+      server.route(`/${tenant}/oauth2/v2.0/token`, tokenEndpoint);
+      server.route(`/${tenant}/oauth2/v2.0/devicecode`, device);
+    }
+  }
 
   // RFC 7662: Dovecot posts token=…; an unknown or expired token is just {active:false}.
   server.route('/introspect', async (req, res) => {
