@@ -37,6 +37,8 @@ export async function revokeGrant(g: OAuthGrant, signal?: AbortSignal): Promise<
     let said = '';
     try {
       const j = JSON.parse(res.body.toString('utf8')) as { error?: string; error_description?: string };
+      // Google answers a token it no longer honours with 400 invalid_token (RFC 7009 §2.2 says 200): already ended.
+      if (res.status === 400 && j.error === 'invalid_token') return { revoked: true, message: `signed out: ${g.provider} no longer honoured the sign-in (it was revoked or had expired), and it is forgotten here` };
       said = j.error ? ` (${j.error}${j.error_description ? `: ${j.error_description.slice(0, 200)}` : ''})` : '';
     } catch {
       /* not JSON */

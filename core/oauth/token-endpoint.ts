@@ -49,7 +49,14 @@ export async function postForm(provider: string, url: string, form: Record<strin
   if (res.status === 429 || res.status === 503) {
     return { ok: false, error: new OAuthError('transient', `${provider} asks to slow down (HTTP ${res.status})`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now()) ?? 60_000 }) };
   }
-  if (json && typeof json.error === 'string') return { ok: false, error: describeProviderError(provider, json.error, typeof json.error_description === 'string' ? json.error_description : undefined, during) };
+  if (json && typeof json.error === 'string') {
+    const detail = {
+      ...(typeof json.suberror === 'string' ? { suberror: json.suberror } : {}),
+      ...(Array.isArray(json.error_codes) ? { errorCodes: json.error_codes.filter((n): n is number => typeof n === 'number') } : {}),
+      ...(typeof json.error_subtype === 'string' ? { subtype: json.error_subtype } : {}),
+    };
+    return { ok: false, error: describeProviderError(provider, json.error, typeof json.error_description === 'string' ? json.error_description : undefined, during, detail) };
+  }
   if (res.status >= 500) return { ok: false, error: new OAuthError('transient', `${provider} answered HTTP ${res.status}`) };
   if (!res.ok || !json) return { ok: false, error: new OAuthError('protocol', `${provider} answered HTTP ${res.status} without an OAuth answer from ${url}`) };
   return { ok: true, body: json, skewMs };
