@@ -138,6 +138,13 @@ export class HostHeldError extends Error {
   }
 }
 
+/** A host that asked us to wait, until when (epoch ms) and why ("HTTP 429 Too Many Requests"). */
+export interface HostHold {
+  host: string;
+  until: number;
+  reason: string;
+}
+
 interface HostSlot {
   active: number;
   queue: Array<() => void>;
@@ -155,6 +162,7 @@ interface HostSlot {
  */
 export class HostLimiter {
   private readonly hosts = new Map<string, HostSlot>();
+  private readonly holdListeners = new Set<() => void>();
   private policy: HostPolicy;
 
   constructor(limit: number, options: Partial<Omit<HostPolicy, 'limit'>> = {}) {
@@ -182,7 +190,23 @@ export class HostLimiter {
     if (untilMs > slot.heldUntil) {
       slot.heldUntil = untilMs;
       slot.heldReason = reason;
+      for (const l of this.holdListeners) l();
     }
+  }
+
+  /** The holds still running, for keeping across a restart (see `onHold`). */
+  holds(): HostHold[] {
+    const now = Date.now();
+    return [...this.hosts].filter(([, s]) => s.heldUntil > now).map(([host, s]) => ({ host, until: s.heldUntil, reason: s.heldReason }));
+  }
+
+  /**
+   * Called after each new or longer hold. The engine keeps `holds()` in its data folder and gives them back with
+   * `holdOff` when it starts again, so a restart does not ask a host early that asked us to wait (an hour, a day).
+   */
+  onHold(listener: () => void): () => void {
+    this.holdListeners.add(listener);
+    return () => void this.holdListeners.delete(listener);
   }
 
   /** Until when `host` asked us to wait, or null. */

@@ -44,6 +44,10 @@ import { channelExecutor, channelSendKey, channelSendOf, enqueueChannelSend } fr
 import { actionsStatus } from './handlers/actions.js';
 import { defaultRules } from './default-rules.js';
 import { markAllMigrated, migrateConfig } from './config-migrations.js';
+import { sharedHostLimiter, type HostHold } from '../base/conditional-get.js';
+
+/** Where the per-host limiter's holds are kept across restarts (see keepHostHolds). */
+const HOST_HOLDS_KEY = 'hostHolds';
 
 /** What a notification may open inside the UI: a view's address with a query, nothing else. */
 const UI_LINK = /^#\/[a-z]+(\?[\w%.=&~-]*)?$/;
@@ -117,6 +121,7 @@ export class Engine {
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
 
+  private unkeepHolds: () => void = () => {};
   private linkFields: Map<string, string> | null = null;
   /** Event type → the field its declaration names as the UI address that shows it best (`EventTypeDoc.link`). */
   private eventLinkFields(): Map<string, string> {
@@ -340,6 +345,7 @@ export class Engine {
 
   private async startUp(startMonitors: boolean): Promise<void> {
     setPanoptesStatsProvider(() => this.stats());
+    this.keepHostHolds();
     this.unwatchConfig = this.config.watch();
     await this.forwarding.start();
     this.flags.schedule();
@@ -349,6 +355,19 @@ export class Engine {
     this.outbox.wake();
     this.retention.start();
     if (startMonitors) await this.syncMonitors();
+  }
+
+  /**
+   * A server's "wait until" (429/503 + Retry-After, held by the per-host limiter for every page and feed on it) is
+   * kept in the store and given back at start, before any monitor checks: a restart does not ask early.
+   */
+  private keepHostHolds(): void {
+    for (const h of this.store.kv.get<HostHold[]>(HOST_HOLDS_KEY) ?? []) {
+      if (typeof h?.host === 'string' && Number.isFinite(h.until) && h.until > Date.now()) sharedHostLimiter.holdOff(h.host, h.until, String(h.reason ?? ''));
+    }
+    this.unkeepHolds = sharedHostLimiter.onHold(() => {
+      if (!this.closed) this.store.kv.set(HOST_HOLDS_KEY, sharedHostLimiter.holds());
+    });
   }
 
   /** Bring running instances in line with the config document (and the paused switch). */
@@ -555,6 +574,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unkeepHolds();
     this.signIns.close();
     this.unwatchConfig();
     this.ruleTests.close();
