@@ -429,6 +429,8 @@ export interface DeploymentInfo {
   port: number | null;
   identity: string | null;
   knownHosts: string | null;
+  /** An ssh config file read instead of ~/.ssh/config (`ssh -F`); absent in what older versions kept. */
+  sshConfig?: string | null;
   /** The install folder there (relative to that user's home unless absolute). */
   dir: string;
   node: string | null;
@@ -441,7 +443,8 @@ export interface DeploymentInfo {
  * A deploy, upgrade or undeploy started from the form, step by step as it goes (the `deploy` push): check (ssh,
  * Node, a writable folder, the broker reachable from there), copy (pack and copy the build), install (write its
  * configuration and start it), online (wait for its status on the broker); rollback/remove when it did not come
- * online. `message` says why it failed, in the same words as `panoptes deploy`.
+ * online. `message` says why it failed, in the same words as `panoptes deploy`. Kept in the store (never a secret),
+ * so a page opened later, or the engine after a restart, shows it.
  */
 export interface DeployRun {
   runId: string;
@@ -450,7 +453,8 @@ export interface DeployRun {
   agentId: string | null;
   startedAt: string;
   steps: { step: string; text: string; state: 'running' | 'done' | 'failed' }[];
-  state: 'running' | 'done' | 'failed';
+  /** `interrupted`: the engine stopped while it ran (the message says what may be left on the machine). */
+  state: 'running' | 'done' | 'failed' | 'interrupted';
   message: string | null;
 }
 
@@ -773,6 +777,7 @@ export const requests = {
       port: z.number().int().min(1).max(65535).optional(),
       identity: z.string().max(4096).optional(),
       knownHosts: z.string().max(4096).optional(),
+      sshConfig: z.string().max(4096).optional(),
       dir: z.string().max(4096).optional(),
       node: z.string().max(4096).optional(),
       service: z.enum(['auto', 'systemd', 'pidfile']).optional(),

@@ -1,11 +1,13 @@
 // Deploying agents from the desktop (Settings → Machines): the form's deploy, and a machine's Upgrade and Undeploy
 // buttons, run the same `deploy`/`undeploy` as the CLI, in this process. A run answers at once and goes on here,
 // each step pushed as it begins and ends, so a page can follow it (and pick it up again after a reload). Where each
-// agent was deployed (ssh target, port, key file, install folder — no secrets) is kept in the store, so Upgrade and
-// Undeploy need nothing typed again.
+// agent was deployed (ssh target, port, key file, ssh config, install folder — no secrets) is kept in the store, so
+// Upgrade and Undeploy need nothing typed again. The runs are kept there too, as they go: after a restart of the engine
+// a run that was under way is marked interrupted, with what may be left on that machine and the command that removes it.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from '../../core/log.js';
 import type { DeploymentInfo, DeployRun, ValidationIssue } from '../../core/protocol.js';
 import type { KvTable } from '../../core/store/misc-stores.js';
@@ -13,8 +15,10 @@ import { parseBrokerUrl } from '../../base/mqtt.js';
 import { AGENT_ID } from '../forwarding/wire.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { deploy, undeploy, DEFAULT_DIR, DeployError, type DeployOptions, type DeployStep } from './deploy/deploy.js';
+import { shellQuote, sshConfigProblem } from './deploy/ssh.js';
 
 const KV_KEY = 'fleet.deployments';
+const RUNS_KEY = 'fleet.deployRuns';
 /** Finished runs kept for a page that opens later (the last few are enough to see what happened). */
 const KEEP_RUNS = 10;
 
@@ -25,10 +29,28 @@ export interface DeployRequest {
   port?: number | undefined;
   identity?: string | undefined;
   knownHosts?: string | undefined;
+  sshConfig?: string | undefined;
   dir?: string | undefined;
   node?: string | undefined;
   service?: 'auto' | 'systemd' | 'pidfile' | undefined;
 }
+
+/** A run as kept in the store: the run, and where it went (no secrets), to say what it left when it was cut short. */
+interface KeptRun {
+  run: DeployRun;
+  where: Pick<DeploymentInfo, 'target' | 'port' | 'identity' | 'knownHosts' | 'sshConfig' | 'dir'>;
+  /** The packed build's path on the remote while it is copied and installed (the install removes it). */
+  upload: string | null;
+}
+
+/** A path on this machine as the user types it for ssh: `~/` is their home (ssh is run without a shell to expand it). */
+const localPath = (p: string | undefined): string | null => {
+  const t = p?.trim();
+  if (!t) return null;
+  return t === '~' ? os.homedir() : t.startsWith('~/') ? path.join(os.homedir(), t.slice(2)) : t;
+};
+
+const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 
 /** Input the form can fix before anything runs: each problem at its field. */
 export class DeployInputError extends Error {
@@ -45,14 +67,29 @@ export interface DeploymentsHost {
 }
 
 export class Deployments {
-  private readonly runs = new Map<string, DeployRun>();
+  private readonly runs = new Map<string, KeptRun>();
   /** Runs under way, by agent id and by ssh target: one at a time on either. */
   private readonly busy = new Set<string>();
 
-  constructor(private readonly host: DeploymentsHost) {}
+  constructor(private readonly host: DeploymentsHost) {
+    // Runs the store says were under way ended with the engine that ran them (a restart, a crash, a kill).
+    const kept = host.kv.get<KeptRun[]>(RUNS_KEY) ?? [];
+    let changed = false;
+    for (const k of kept) {
+      if (k.run.state === 'running') {
+        const last = k.run.steps[k.run.steps.length - 1];
+        if (last?.state === 'running') last.state = 'failed';
+        k.run.state = 'interrupted';
+        k.run.message = interruptedMessage(k);
+        changed = true;
+      }
+      this.runs.set(k.run.runId, k);
+    }
+    if (changed) this.keep();
+  }
 
   list(): { deployments: DeploymentInfo[]; runs: DeployRun[] } {
-    return { deployments: Object.values(this.saved()).sort((a, b) => a.agentId.localeCompare(b.agentId)), runs: [...this.runs.values()] };
+    return { deployments: Object.values(this.saved()).sort((a, b) => a.agentId.localeCompare(b.agentId)), runs: [...this.runs.values()].map((k) => structuredClone(k.run)) };
   }
 
   start(r: DeployRequest): DeployRun {
@@ -60,8 +97,21 @@ export class Deployments {
     const target = r.target.trim();
     if (!target) issues.push({ path: '$.target', message: 'the machine to deploy to, as user@host' });
     else if (/\s/.test(target) || target.startsWith('-')) issues.push({ path: '$.target', message: 'user@host, without spaces (as you would give it to ssh)' });
+    else if (/^[^[\]:]+:\d+$/.test(target)) issues.push({ path: '$.target', message: `ssh does not take host:port: give ${target.replace(/:\d+$/, '')} here and the port in SSH port` });
     const agentId = r.agentId?.trim() || target.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64);
     if (r.agentId?.trim() && !AGENT_ID.test(agentId)) issues.push({ path: '$.agentId', message: 'use 1 to 64 letters, digits and . _ - only' });
+    // The files the ssh options name are on this machine: one that is not there is said at its field, before ssh runs.
+    const identity = localPath(r.identity);
+    const knownHosts = localPath(r.knownHosts);
+    const sshConfig = localPath(r.sshConfig);
+    if (identity && !isFile(identity)) issues.push({ path: '$.identity', message: `no key file at ${identity} on this machine` });
+    if (knownHosts && !isFile(knownHosts)) issues.push({ path: '$.knownHosts', message: `no file at ${knownHosts} on this machine (a known_hosts file holding that machine's host key)` });
+    if (sshConfig && !isFile(sshConfig)) issues.push({ path: '$.sshConfig', message: `no file at ${sshConfig} on this machine (an ssh config file, like ~/.ssh/config)` });
+    else if (target && !issues.some((i) => i.path === '$.target')) {
+      // What the user's ssh makes of it all (a bad line in the config file, an alias it cannot read), without connecting.
+      const why = sshConfigProblem({ target, ...(r.port ? { port: r.port } : {}), ...(sshConfig ? { sshConfig } : {}) });
+      if (why) issues.push({ path: sshConfig ? '$.sshConfig' : '$.target', message: why });
+    }
     if (!r.broker.trim()) issues.push({ path: '$.broker', message: 'the MQTT broker the agent reports to, reachable from that machine (like mqtt://user:pass@desktop.lan:1883)' });
     else {
       try {
@@ -77,18 +127,21 @@ export class Deployments {
       agentId,
       target,
       port: r.port ?? null,
-      identity: r.identity?.trim() || null,
-      knownHosts: r.knownHosts?.trim() || null,
+      identity,
+      knownHosts,
+      sshConfig,
       dir: r.dir?.trim() || DEFAULT_DIR,
       node: r.node?.trim() || null,
       service: 'pidfile',
       release: '',
       deployedAt: '',
     };
-    return this.run('deploy', where, async (step) => {
+    return this.run('deploy', where, async (step, uploading) => {
       mkdirSync(this.host.dataDir, { recursive: true, mode: 0o700 });
       const result = await deploy({
         ...this.sshOf(where),
+        ...testing(),
+        uploading,
         agentId,
         broker: r.broker.trim(),
         ...(r.service ? { service: r.service } : {}),
@@ -102,9 +155,11 @@ export class Deployments {
 
   upgrade(agentId: string): DeployRun {
     const where = this.find(agentId);
-    return this.run('upgrade', where, async (step) => {
+    return this.run('upgrade', where, async (step, uploading) => {
       const result = await deploy({
         ...this.sshOf(where),
+        ...testing(),
+        uploading,
         agentId,
         upgrade: true,
         controller: { publicKey: loadOrCreateIdentity(this.host.dataDir).publicKey, name: os.hostname() },
@@ -130,8 +185,25 @@ export class Deployments {
     return where;
   }
 
-  private sshOf(d: DeploymentInfo): Pick<DeployOptions, 'target' | 'port' | 'identity' | 'knownHosts' | 'dir' | 'node'> {
-    return { target: d.target, dir: d.dir, ...(d.port ? { port: d.port } : {}), ...(d.identity ? { identity: d.identity } : {}), ...(d.knownHosts ? { knownHosts: d.knownHosts } : {}), ...(d.node ? { node: d.node } : {}) };
+  private sshOf(d: DeploymentInfo): Pick<DeployOptions, 'target' | 'port' | 'identity' | 'knownHosts' | 'sshConfig' | 'dir' | 'node'> {
+    return {
+      target: d.target,
+      dir: d.dir,
+      ...(d.port ? { port: d.port } : {}),
+      ...(d.identity ? { identity: d.identity } : {}),
+      ...(d.knownHosts ? { knownHosts: d.knownHosts } : {}),
+      ...(d.sshConfig ? { sshConfig: d.sshConfig } : {}),
+      ...(d.node ? { node: d.node } : {}),
+    };
+  }
+
+  /** Every run as it stands, in the store (written as each step begins and ends: a few times a deploy). */
+  private keep(): void {
+    try {
+      this.host.kv.set(RUNS_KEY, [...this.runs.values()]);
+    } catch {
+      /* the store is closed: the engine is stopping, and the next start marks the run interrupted */
+    }
   }
 
   private saved(): Record<string, DeploymentInfo> {
@@ -142,30 +214,41 @@ export class Deployments {
     this.host.kv.set(KV_KEY, { ...this.saved(), [d.agentId]: d });
   }
 
-  private run(kind: DeployRun['kind'], where: DeploymentInfo, work: (step: (s: DeployStep, line: string) => void) => Promise<void>): DeployRun {
+  private run(kind: DeployRun['kind'], where: DeploymentInfo, work: (step: (s: DeployStep, line: string, ended?: 'done') => void, uploading: (remotePath: string) => void) => Promise<void>): DeployRun {
     const keys = [`agent:${where.agentId}`, `target:${where.target}:${where.port ?? ''}:${where.dir}`];
     if (keys.some((k) => this.busy.has(k))) throw new DeployInputError([{ path: '$.target', message: `a deploy to ${where.target} (${where.agentId}) is already under way` }]);
     for (const k of keys) this.busy.add(k);
     const run: DeployRun = { runId: randomBytes(8).toString('hex'), kind, target: where.target, agentId: where.agentId, startedAt: new Date().toISOString(), steps: [], state: 'running', message: null };
-    this.runs.set(run.runId, run);
-    for (const old of [...this.runs.keys()].slice(0, Math.max(0, this.runs.size - KEEP_RUNS))) if (this.runs.get(old)!.state !== 'running') this.runs.delete(old);
+    const kept: KeptRun = { run, where: { target: where.target, port: where.port, identity: where.identity, knownHosts: where.knownHosts, sshConfig: where.sshConfig ?? null, dir: where.dir }, upload: null };
+    this.runs.set(run.runId, kept);
+    for (const old of [...this.runs.keys()].slice(0, Math.max(0, this.runs.size - KEEP_RUNS))) if (this.runs.get(old)!.run.state !== 'running') this.runs.delete(old);
     const publish = () => {
+      this.keep();
       try {
         this.host.publish(structuredClone(run));
       } catch {
         /* the engine is closing: nobody to tell */
       }
     };
-    const step = (s: DeployStep, line: string) => {
+    const step = (s: DeployStep, line: string, ended?: 'done') => {
       const last = run.steps[run.steps.length - 1];
-      if (last && last.step === s) last.text = line;
-      else {
-        if (last) last.state = 'done';
-        run.steps.push({ step: s, text: line, state: 'running' });
+      if (last && last.step === s) {
+        last.text = line;
+        if (ended) last.state = ended;
+      } else {
+        // Rolling back or removing again: the step before it is why.
+        if (last) last.state = s === 'rollback' || s === 'remove' ? 'failed' : 'done';
+        run.steps.push({ step: s, text: line, state: ended ?? 'running' });
       }
+      if (s === 'online' || s === 'rollback' || s === 'remove') kept.upload = null;
       publish();
     };
-    void work(step).then(
+    const uploading = (remotePath: string) => {
+      kept.upload = remotePath;
+      this.keep();
+    };
+    publish();
+    void work(step, uploading).then(
       () => {
         const last = run.steps[run.steps.length - 1];
         if (last) last.state = 'done';
@@ -173,7 +256,7 @@ export class Deployments {
       },
       (err: Error) => {
         const last = run.steps[run.steps.length - 1];
-        if (last) last.state = 'failed';
+        if (last?.state === 'running') last.state = 'failed';
         run.state = 'failed';
         run.message = err.message;
         if (!(err instanceof DeployError)) this.host.log.warn(`${kind} of ${where.agentId} on ${where.target}: ${err.stack ?? err.message}`);
@@ -184,4 +267,42 @@ export class Deployments {
     });
     return structuredClone(run);
   }
+}
+
+/**
+ * The form's counterparts of `panoptes deploy --bundle` and `--timeout`, for the e2e tests (a broken build to roll
+ * back, without repacking this one each run): PANOPTES_DEPLOY_BUNDLE names a packed build, PANOPTES_DEPLOY_TIMEOUT
+ * the seconds an agent is given to come online.
+ */
+function testing(): Pick<DeployOptions, 'bundle' | 'onlineTimeoutMs'> {
+  const bundle = process.env.PANOPTES_DEPLOY_BUNDLE;
+  const timeout = Number(process.env.PANOPTES_DEPLOY_TIMEOUT);
+  return { ...(bundle ? { bundle } : {}), ...(timeout > 0 ? { onlineTimeoutMs: timeout * 1000 } : {}) };
+}
+
+/** What a run cut short by the engine's end may have left on that machine, and how to remove it. */
+function interruptedMessage({ run, where, upload }: KeptRun): string {
+  const last = run.steps[run.steps.length - 1]?.step ?? 'check';
+  const flags = [
+    ...(where.port ? ['--port', String(where.port)] : []),
+    ...(where.identity ? ['--identity', where.identity] : []),
+    ...(where.knownHosts ? ['--known-hosts', where.knownHosts] : []),
+    ...(where.sshConfig ? ['--ssh-config', where.sshConfig] : []),
+    ...(where.dir !== DEFAULT_DIR ? ['--dir', where.dir] : []),
+  ];
+  const q = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : shellQuote(w));
+  const undeployCmd = ['panoptes', 'undeploy', where.target, ...flags].map(q).join(' ');
+  const sshCmd = ['ssh', ...(where.port ? ['-p', String(where.port)] : []), ...(where.identity ? ['-i', where.identity] : []), ...(where.knownHosts ? ['-o', `UserKnownHostsFile=${where.knownHosts}`] : []), ...(where.sshConfig ? ['-F', where.sshConfig] : []), where.target].map(q).join(' ');
+  const copyLeft = upload ? ` The packed build may be left at ${upload} there: remove it with \`${sshCmd} rm -f ${upload}\`.` : '';
+  const verb = run.kind === 'deploy' ? 'deploy' : run.kind === 'upgrade' ? 'upgrade' : 'undeploy';
+  const doing = last === 'check' ? `was checking ${where.target}` : last === 'copy' ? `was copying the build to ${where.target}` : last === 'install' ? `was installing on ${where.target}` : last === 'online' ? `was waiting for ${run.agentId} to come online` : last === 'rollback' ? `was rolling back on ${where.target}` : `was removing ${run.agentId} from ${where.target}`;
+  const head = `Panoptes stopped while this ${verb} ${doing}`;
+  if (run.kind === 'undeploy') return `${head}: ${run.agentId} may be half removed from ${where.dir} there. Undeploy again, or run \`${undeployCmd}\`.`;
+  if (last === 'check') return `${head}: nothing was installed there; ${verb} again.`;
+  if (run.kind === 'deploy') {
+    if (last === 'copy') return `${head}: nothing was installed there.${copyLeft} Then deploy again.`;
+    return `${head}: ${run.agentId} may be installed in ${where.dir} there, and running.${copyLeft} Remove it with \`${undeployCmd}\` (it stops the agent and deletes the folder), then deploy again.`;
+  }
+  if (last === 'copy') return `${head}: ${run.agentId} runs its release as before.${copyLeft} Upgrade again.`;
+  return `${head}: ${run.agentId} in ${where.dir} there may run the new release, not yet seen online, or be stopped.${copyLeft} Upgrade again (a release that does not come online is rolled back), or remove it with \`${undeployCmd}\`.`;
 }

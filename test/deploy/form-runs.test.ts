@@ -67,17 +67,20 @@ test('the form\'s ssh fields: field-level errors, a host alias from an ssh confi
   const slowNode = path.join(work, 'slow-node');
   const slowPid = path.join(work, 'slow-node.pid');
   writeFileSync(slowNode, `#!/bin/sh\necho $$ > ${slowPid}\nexec sleep 120\n`, { mode: 0o755 });
-  t.after(() => {
+  const endSlow = () => {
     try {
       process.kill(Number(readFileSync(slowPid, 'utf8')), 'SIGTERM');
     } catch {
       /* ended */
     }
-  });
+  };
+  t.after(endSlow);
   const held = await engine.request('deploy.start', { ...good, agentId: 'held1', node: slowNode });
   await waitFor(() => readFileSync(slowPid, 'utf8').trim(), 'the remote check to be under way', 60_000);
   await engine.close();
   engine = await open();
+  // The engine that ran it is gone; its ssh session ends with the remote command (else sshd's stop would wait for it).
+  endSlow();
   const { runs } = await engine.request('deploy.list', {});
   const after = runs.find((r) => r.runId === held.runId) as (DeployRun & { state: string }) | undefined;
   assert.ok(after, `the run is kept across the restart: ${JSON.stringify(runs)}`);

@@ -44,7 +44,9 @@ export interface DeployOptions extends SshTarget {
    * Each step as it begins (the form lists them): check, copy, install, online — then rollback or remove when it did
    * not come online. The line is also said (`say`).
    */
-  step?: ((step: DeployStep, line: string) => void) | undefined;
+  step?: ((step: DeployStep, line: string, ended?: 'done') => void) | undefined;
+  /** Where the packed build is copied to on the remote, before it is (so a run cut short can say what is left there). */
+  uploading?: ((remotePath: string) => void) | undefined;
 }
 
 export type DeployStep = 'check' | 'copy' | 'install' | 'online' | 'rollback' | 'remove';
@@ -210,6 +212,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       const release = `${build.version}-${stamp()}-${randomBytes(2).toString('hex')}`;
       const upload = `/tmp/panoptes-bundle-${randomBytes(8).toString('hex')}.tgz`;
       begin('copy', `copying the build (${(readFileSync(file).length / 1e6).toFixed(1)} MB) to ${host}…`);
+      o.uploading?.(upload);
       await scp(o, file, upload);
       const service = checked.service as 'systemd' | 'pidfile';
       begin('install', o.upgrade ? `upgrading ${id} in ${String(checked.dir)} (${service}): unpacking, starting it…` : `installing ${id} in ${String(checked.dir)} (${service}): unpacking, writing its configuration (0600), starting it…`);
@@ -232,12 +235,14 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       if (o.upgrade) {
         begin('rollback', 'the new version did not come online; rolling back…');
         const back = await remoteStep(o, node.node, { step: 'rollback', dir });
+        o.step?.('rollback', `rolled back to ${String(back.release)}`, 'done');
         const again = await watch.until((s) => s.state === 'online' && s.release === back.release, o.onlineTimeoutMs ?? 90_000);
         throw new DeployError(`the upgraded agent did not report online within ${Math.round((o.onlineTimeoutMs ?? 90_000) / 1000)} s; rolled back to ${String(back.release)}${again ? ', which is online again' : ' (which has not reported online yet either)'}${tail}`);
       }
       begin('remove', `${id} did not come online; removing it again…`);
       await remoteStep(o, node.node, { step: 'remove', dir }).catch(() => {});
       await watch.clear().catch(() => {});
+      o.step?.('remove', `removed ${id} from ${host} again`, 'done');
       throw new DeployError(`the agent did not report online within ${Math.round((o.onlineTimeoutMs ?? 90_000) / 1000)} s, so it was removed again${tail}`);
     } finally {
       await watch.close();

@@ -1,7 +1,7 @@
 // The user's own `ssh` and `scp`, run as child processes: their keys, agent, config and known_hosts apply. Host
 // key checking is never turned off; BatchMode keeps a missing key from hanging on a password prompt. What ssh
 // says when it fails is turned into one sentence that says what to do.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface SshTarget {
   /** `user@host` or `host` (as ssh takes it, including names from ~/.ssh/config). */
@@ -75,6 +75,18 @@ export async function scp(t: SshTarget, local: string, remote: string): Promise<
   // -q: no progress meter; the ssh options are the same, with scp's -P for the port.
   const r = await run('scp', ['-q', ...commonOptions(t, '-P'), local, `${t.target}:${remote}`]);
   if (r.code !== 0) throw new DeployError(sshFailure(t, { ...r, code: 255 }) ?? `copying the build to ${t.target} failed: ${r.stderr.trim()}`);
+}
+
+/**
+ * What the user's ssh makes of the target and options without connecting (`ssh -G`: the config files read, a host
+ * alias resolved): null when it takes them, else what it said (a bad line of an ssh config file, an unknown option).
+ */
+export function sshConfigProblem(t: SshTarget): string | null {
+  const r = spawnSync('ssh', ['-G', ...commonOptions(t, '-p'), t.target], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error) return (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? '`ssh` is not installed here; deploy uses your own OpenSSH client (apt-get install openssh-client)' : null;
+  if (r.status === 0) return null;
+  const lines = (r.stderr ?? '').trim().split('\n').filter((l) => l && !/terminating, \d+ bad configuration options?$|^Pseudo-terminal will not be allocated/.test(l));
+  return lines.join(' / ') || `ssh -G exited with ${r.status}`;
 }
 
 /** Quote one word for the remote POSIX shell. */

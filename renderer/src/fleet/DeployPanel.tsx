@@ -12,12 +12,13 @@ interface Draft {
   port: string;
   identity: string;
   knownHosts: string;
+  sshConfig: string;
   dir: string;
   node: string;
   service: 'auto' | 'systemd' | 'pidfile';
 }
 
-const EMPTY: Draft = { target: '', agentId: '', broker: '', port: '', identity: '', knownHosts: '', dir: '', node: '', service: 'auto' };
+const EMPTY: Draft = { target: '', agentId: '', broker: '', port: '', identity: '', knownHosts: '', sshConfig: '', dir: '', node: '', service: 'auto' };
 
 /**
  * Settings → Machines → Deploy an agent: the form of `panoptes deploy`. The engine runs the same code over the
@@ -33,7 +34,8 @@ export function DeployPanel() {
   const [error, setError] = useState<string | null>(null);
   const [runId, setRunId] = useState<string | null>(null);
   const set = (patch: Partial<Draft>) => setDraft({ ...draft, ...patch });
-  const run = runs.find((r) => r.runId === runId) ?? null;
+  // The run started here; after a reload (or with the page opened later), the latest deploy the engine knows of.
+  const run = (runId ? runs.find((r) => r.runId === runId) : [...runs].reverse().find((r) => r.kind === 'deploy')) ?? null;
   const busy = run?.state === 'running';
 
   const start = async () => {
@@ -51,6 +53,7 @@ export function DeployPanel() {
         ...(port !== undefined ? { port } : {}),
         ...(opt(draft.identity) ? { identity: opt(draft.identity) } : {}),
         ...(opt(draft.knownHosts) ? { knownHosts: opt(draft.knownHosts) } : {}),
+        ...(opt(draft.sshConfig) ? { sshConfig: opt(draft.sshConfig) } : {}),
         ...(opt(draft.dir) ? { dir: opt(draft.dir) } : {}),
         ...(opt(draft.node) ? { node: opt(draft.node) } : {}),
         service: draft.service,
@@ -88,12 +91,13 @@ export function DeployPanel() {
         as a user service and waits until it reports online on the broker. It takes changes of its monitors and rules from
         this desktop alone. The other machine needs Node 20 or newer, no internet. Same as <code>panoptes deploy</code>.
       </div>
-      {field('target', 'Machine', 'user@host, as you give it to ssh (names from ~/.ssh/config work).', { placeholder: 'pi@raspberrypi.lan' })}
+      {field('target', 'Machine', 'user@host or a Host name from your ssh config, as you give it to ssh (its port goes in SSH port).', { placeholder: 'pi@raspberrypi.lan' })}
       {field('agentId', 'Agent id', 'Its name on the broker and in Machines (default: the host name).', { placeholder: 'the host name' })}
       {field('broker', 'Broker', 'The MQTT broker it reports to, reachable from that machine; the password is kept there in a 0600 file.', { placeholder: 'mqtt://user:pass@desktop.lan:1883' })}
       <details>
         <summary>SSH and install options</summary>
-        {field('port', 'SSH port', 'Default: 22, or what ~/.ssh/config says.', { placeholder: '22', type: 'number' })}
+        {field('sshConfig', 'ssh config file', 'Read instead of ~/.ssh/config (ssh -F): its Host aliases, ports, users, keys and known_hosts apply as ssh takes them.', { placeholder: '~/.ssh/config' })}
+        {field('port', 'SSH port', 'Default: 22, or what the ssh config says.', { placeholder: '22', type: 'number' })}
         {field('identity', 'Key file', 'A private key to log in with (default: your ssh agent and keys).', { placeholder: '~/.ssh/id_ed25519' })}
         {field('knownHosts', 'known_hosts file', 'Where the machine\'s host key is checked (default: your own). Never skipped.', { placeholder: '~/.ssh/known_hosts' })}
         {field('dir', 'Install folder', 'On that machine, relative to the user\'s home unless absolute.', { placeholder: '.panoptes-agent' })}

@@ -50,7 +50,7 @@ export function DeployRunView({ run }: { run: DeployRun }) {
           </li>
         ))}
       </ol>
-      {run.state === 'failed' ? (
+      {run.state === 'failed' || run.state === 'interrupted' ? (
         <div className="error-box" role="alert">
           {run.message}
         </div>
