@@ -14,7 +14,7 @@ import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 test('deploy: comes online with its inventory and 0600 files; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
   const { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir } = await setup(t);
   // --- a real deploy ---
-  // The run's packed build (packing is tested where the engine deploys from the form: test/e2e/machines-deploy).
+  // The run's packed build (sharedBundle packs it with packBundle, as the engine does for a deploy from the form).
   const first = await cli(['deploy', ...base, '--broker', brokerUrl, '--bundle', await sharedBundle()]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
   assert.match(first.stdout, /^fleet1 is online \(Panoptes 0\.\d+\.\d+ on .*, release .*, supervised process in /m);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
 import { BIN } from '../helpers/agent-process.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
 import { sshdAvailable, startSshd } from '../helpers/sshd.js';
 import { packBundle } from '../../engine/fleet/deploy/bundle.js';
@@ -169,4 +169,14 @@ export function deployedAgent(): () => Deployed {
   }, { timeout: 290_000 });
   scope.register();
   return () => d!;
+}
+
+/** `panoptes undeploy` of the file's agent, and what it must leave: no process, no folder, no retained status. */
+export async function undeployAndCheck(s: Setup): Promise<void> {
+  const gone = await cli(['undeploy', s.sshd.target, ...s.ssh, '--dir', s.dir]);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.match(gone.stdout, /removed fleet1 from .* and cleared its status on the broker/);
+  assert.equal(existsSync(s.dir), false);
+  await waitFor(() => !running(path.join(s.dir, 'supervise.mjs')), 'the supervisor to be gone');
+  assert.equal(await retainedStatus(s.broker.url, 'fleet1'), null);
 }

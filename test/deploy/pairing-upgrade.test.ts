@@ -1,20 +1,23 @@
-// `panoptes deploy --upgrade` of an agent deployed before pairing existed (its configuration has no `fleet`
-// section): the upgrade pairs it with the desktop of --data, and that desktop's change is applied there. One sshd,
-// broker and deploy (the run's packed build); the agent is stopped and removed after the test.
+// `panoptes deploy --upgrade` on one deployed agent (one sshd, one broker, the run's packed build, one deploy for the
+// file; the tests run in order on it): the agent is made as one deployed before pairing existed (its configuration
+// has no `fleet` section), so the upgrade installs a new release, keeps its data, password and configuration, and
+// pairs it with the desktop of --data, whose change is then applied there; undeploy removes it all. (The upgrade of
+// an agent already paired, its configuration kept byte for byte, is test/e2e/machines-upgrade: the same deploy code
+// from the form's Upgrade button.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { waitFor } from '../helpers/tmp.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
-import { cli, deployedAgent, skip } from './helpers.js';
+import { cli, deployedAgent, retainedStatus, skip, undeployAndCheck } from './helpers.js';
 
 const deployed = deployedAgent();
 const agentConfig = () => JSON.parse(readFileSync(path.join(deployed().dir, 'data', 'config.json'), 'utf8'));
 
-test('deploy --upgrade pairs an agent deployed before pairing existed, so this desktop can change it', { skip, timeout: 290_000 }, async (t) => {
+test('deploy --upgrade: a new release with the same data; an agent deployed before pairing existed is paired, so this desktop can change it', { skip, timeout: 290_000 }, async (t) => {
   const s = deployed();
   // An older agent: its configuration has no `fleet` section (deploy wrote none before pairing existed).
   const { fleet: _paired, ...older } = agentConfig();
@@ -23,6 +26,11 @@ test('deploy --upgrade pairs an agent deployed before pairing existed, so this d
   const up = await cli(['deploy', '--data', s.desktopDir, s.sshd.target, ...s.ssh, '--dir', s.dir, '--upgrade', '--bundle', s.bundle, '--timeout', '120']);
   assert.equal(up.code, 0, up.stderr + up.stdout);
   assert.match(up.stderr, /fleet1 had no desktop to take changes from: paired it with this one/);
+  // A new release, online; the data and the broker password kept.
+  const release2 = path.basename(readlinkSync(path.join(s.dir, 'current')));
+  assert.notEqual(release2, s.release);
+  assert.equal((await retainedStatus(s.broker.url, 'fleet1'))?.release, release2);
+  assert.match(readFileSync(path.join(s.dir, 'data', 'secrets.json'), 'utf8'), /s3cret/);
   const identity = loadOrCreateIdentity(s.desktopDir);
   assert.equal(agentConfig().fleet.controller.publicKey, identity.publicKey);
   assert.match(agentConfig().fleet.controller.pairing, /^[A-Za-z0-9_-]{16}$/);
@@ -43,3 +51,5 @@ test('deploy --upgrade pairs an agent deployed before pairing existed, so this d
   await waitFor(async () => (await desktop.request('fleet.get', { agentId: 'fleet1' })).last?.outcome === 'applied', 'the agent to answer applied', 60_000);
   assert.ok(agentConfig().monitors.some((m: { id: string }) => m.id === 'log:remote'));
 });
+
+test('undeploy: process, folder and retained status gone', { skip, timeout: 120_000 }, () => undeployAndCheck(deployed()));

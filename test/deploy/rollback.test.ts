@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { waitFor } from '../helpers/tmp.js';
-import { cli, deployedAgent, running, retainedStatus, skip } from './helpers.js';
+import { cli, deployedAgent, retainedStatus, skip, undeployAndCheck } from './helpers.js';
 
 const deployed = deployedAgent();
 
@@ -33,12 +33,4 @@ test('a broken upgrade (its agent exits at once) is rolled back to the release b
   assert.equal(readFileSync(path.join(s.dir, 'data', 'config.json'), 'utf8'), configBefore);
 });
 
-test('undeploy: process, folder and retained status gone', { skip, timeout: 120_000 }, async () => {
-  const s = deployed();
-  const gone = await cli(['undeploy', s.sshd.target, ...s.ssh, '--dir', s.dir]);
-  assert.equal(gone.code, 0, gone.stderr);
-  assert.match(gone.stdout, /removed fleet1 from .* and cleared its status on the broker/);
-  assert.equal(existsSync(s.dir), false);
-  await waitFor(() => !running(path.join(s.dir, 'supervise.mjs')), 'the supervisor to be gone');
-  assert.equal(await retainedStatus(s.broker.url, 'fleet1'), null);
-});
+test('undeploy: process, folder and retained status gone', { skip, timeout: 120_000 }, () => undeployAndCheck(deployed()));

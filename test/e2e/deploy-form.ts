@@ -55,6 +55,10 @@ export interface DeployForm {
   deployAndWait(state: 'failed' | 'done', timeout: number): Promise<void>;
   /** Deploy with these fields and wait for the run to fail: its message (and nothing was left in `dir`). */
   refused(f: Fill): Promise<string>;
+  /** Open the form, deploy `good` as fleet1 and wait until Machines lists it online with its Upgrade button. */
+  deployGood(): Promise<{ machine: Locator; deployed: Locator }>;
+  /** The machine's Undeploy button, confirmed: wait until it leaves the list. */
+  undeploy(machine: Locator, deployed: Locator): Promise<void>;
 }
 
 /** Set up once for the file (before its first test) and torn down after its last. */
@@ -109,6 +113,23 @@ export function deployForm(): { get: () => DeployForm; uiTest: (name: string, ti
         await page.getByRole('link', { name: 'Settings' }).click();
         await form().waitFor();
         return form();
+      },
+      deployGood: async () => {
+        await d!.openForm();
+        await fill({});
+        await deployAndWait('done', 240_000);
+        const machine = page.getByRole('list', { name: 'Machines seen' }).locator('[data-agent="fleet1"]');
+        await machine.getByText('online', { exact: true }).waitFor({ timeout: 60_000 });
+        const deployed = machine.getByTestId('machine-deployed');
+        await deployed.getByRole('button', { name: 'Upgrade' }).waitFor({ timeout: 30_000 });
+        return { machine, deployed };
+      },
+      undeploy: async (machine, deployed) => {
+        page.removeAllListeners('dialog');
+        page.once('dialog', (dlg) => void dlg.accept());
+        await deployed.getByRole('button', { name: 'Undeploy' }).click();
+        await machine.waitFor({ state: 'detached', timeout: 90_000 });
+        if (existsSync(dir)) throw new Error(`Undeploy left ${dir} behind`);
       },
       refused: async (f) => {
         await fill(f);

@@ -47,11 +47,7 @@ uiTest('Deploy from Settings → Machines to an ssh config alias: its steps, kep
   await page.setViewportSize({ width: 1100, height: 1000 });
 
   // --- Undeploy from the machine's entry (through the alias, as deployed): stopped, removed, gone from the list ---
-  page.removeAllListeners('dialog');
-  page.once('dialog', (dlg) => void dlg.accept());
-  await deployed.getByRole('button', { name: 'Undeploy' }).click();
-  await machine.waitFor({ state: 'detached', timeout: 90_000 });
-  assert.equal(existsSync(d.dir), false);
+  await d.undeploy(machine, deployed);
   assert.deepEqual(d.watch.problems, []);
   assert.deepEqual(d.watch.externalRequests, []);
 });
