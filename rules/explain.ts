@@ -11,6 +11,9 @@ import { isoTime as iso } from './iso-time.js';
 import { inMaintenance, type CompiledRule, type Matcher, type RuleState } from './compiled-rule.js';
 import type { RuleEnv, Verdict } from './types.js';
 
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const DAY_NAMES: Record<string, string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
+
 export function explainRule(rule: CompiledRule, st: RuleState, e: PanoptesEvent, env: RuleEnv, local: (at: number, tz: string | undefined) => LocalTime): Verdict {
   const v = (matched: boolean, reason: string, details?: unknown): Verdict => ({ ruleId: rule.id, matched, reason, ...(details !== undefined ? { details } : {}) });
   const miss = matcherMiss(rule.main, e);
@@ -28,24 +31,30 @@ export function explainRule(rule: CompiledRule, st: RuleState, e: PanoptesEvent,
   if (rule.timeGate && !rule.timeGate(local(env.now, env.timeZone))) {
     const l = local(env.now, env.timeZone);
     const hhmm = `${String(Math.floor(l.minutes / 60)).padStart(2, '0')}:${String(l.minutes % 60).padStart(2, '0')}`;
-    return v(false, `$.context.time: local time ${hhmm} on day ${l.day} is outside the rule's time window`);
+    const t = rule.rule.context?.time;
+    const hours = [t?.between ? `${t.between[0]}–${t.between[1]}` : '', t?.days?.length ? `on ${t.days.map((d) => DAY_NAMES[d] ?? d).join(', ')}` : ''].filter(Boolean).join(' ');
+    return v(false, `$.context.time: it fires only ${hours}${env.timeZone ? ` (${env.timeZone})` : ''}, and this came at ${hhmm} on ${WEEKDAYS[l.day]}`);
   }
   if (rule.maintenanceGate !== null && inMaintenance(env, e, env.now) !== rule.maintenanceGate) {
     return v(false, rule.maintenanceGate ? '$.context.maintenance: not in maintenance now, the rule fires only during maintenance' : '$.context.maintenance: in maintenance now, the rule stays quiet during maintenance');
   }
-  const throttled = (() => {
-    if (!rule.throttle) return '';
+  // A firing the throttle would hold back: said as what stops it, never as "the rule fires".
+  const held = (() => {
+    if (!rule.throttle) return null;
     const t = st.throttle.get(rule.throttle.by ? groupKey(rule.throttle.by, e) : '');
-    return t && env.now - t.last < rule.throttle.per ? ` (a firing now would be suppressed by the throttle until ${iso(t.last + rule.throttle.per)})` : '';
+    if (!t || env.now - t.last >= rule.throttle.per) return null;
+    const per = formatDuration(rule.throttle.per);
+    return `its throttle holds the firing back: one per ${per}${rule.throttle.by ? ` for ${JSON.stringify(groupKey(rule.throttle.by, e))}` : ''}, the last at ${iso(t.last)}, the next from ${iso(t.last + rule.throttle.per)}`;
   })();
   switch (p.kind) {
     case 'none':
-      return v(true, `matches: the rule fires${throttled}`);
+      if (held) return v(true, `matches, but ${held}`);
+      return v(true, rule.digest ? `matches: it is gathered into the digest sent every ${formatDuration(rule.digest.every)}` : 'matches: the rule fires');
     case 'count': {
       const w = st.windows.get(key);
       const inWindow = w ? w.times.filter((t) => env.now - t <= p.within).length : 0;
       const would = inWindow + 1 >= p.n;
-      return v(true, `matches; $.pattern needs ${p.n} events within ${formatDuration(p.within)}${rule.by ? ` for key ${JSON.stringify(key)}` : ''}: the window holds ${inWindow}, so this event ${would ? `completes it and the rule fires${throttled}` : 'does not fire it yet'}`);
+      return v(true, `matches; $.pattern needs ${p.n} events within ${formatDuration(p.within)}${rule.by ? ` for key ${JSON.stringify(key)}` : ''}: the window holds ${inWindow}, so this event ${would ? (held ? `completes it, but ${held}` : 'completes it and the rule fires') : 'does not fire it yet'}`);
     }
     case 'absent':
       return v(true, `matches: it re-arms the absence timer${rule.by ? ` for key ${JSON.stringify(key)}` : ''}; this rule fires on silence, ${formatDuration(p.within)} after the last matching event`);
@@ -55,7 +64,7 @@ export function explainRule(rule: CompiledRule, st: RuleState, e: PanoptesEvent,
       const runs = st.seqs.get(key);
       const done = runs?.[p.steps - 1];
       return done && env.now - done.start <= p.within
-        ? v(true, `matches and completes the sequence: the rule fires${throttled}`)
+        ? v(true, held ? `matches and completes the sequence, but ${held}` : 'matches and completes the sequence: the rule fires')
         : v(false, `matches the final step, but $.pattern.sequence has not been completed${rule.by ? ` for key ${JSON.stringify(key)}` : ''} within ${formatDuration(p.within)}`);
     }
   }
