@@ -262,6 +262,7 @@ export class Engine {
         this.ruleRuntimeErrors.set(err.ruleId, err);
         if (this.ruleRuntimeErrors.size > 1_000) this.ruleRuntimeErrors.delete(this.ruleRuntimeErrors.keys().next().value!);
       },
+      this.outbox,
     );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s), (agentId) => this.broadcast('fleet', { agentId }));

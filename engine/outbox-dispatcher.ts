@@ -37,6 +37,11 @@ const SLICE = 128;
 interface Lane {
   name: string;
   running: number;
+  /**
+   * The lane's last look found every due row taken, and no pending row was added since: new actions may start
+   * straight from the rules' commit (`claim`) without overtaking older ones, and a finished action need not look.
+   */
+  drained: boolean;
   timer: NodeJS.Timeout | null;
   consecutiveFailures: number;
   lastError: string | null;
@@ -121,7 +126,7 @@ export class OutboxDispatcher {
   private lane(name: string): Lane {
     let l = this.lanes.get(name);
     if (!l) {
-      l = { name, running: 0, timer: null, consecutiveFailures: 0, lastError: null, lastFailureAt: null, lastSuccessAt: null };
+      l = { name, running: 0, drained: false, timer: null, consecutiveFailures: 0, lastError: null, lastFailureAt: null, lastSuccessAt: null };
       this.lanes.set(name, l);
     }
     return l;
@@ -140,7 +145,12 @@ export class OutboxDispatcher {
     try {
       for (const name of this.lookEverywhere ? this.store.outbox.pendingLanes() : []) this.ready.add(name);
       this.lookEverywhere = false;
-      for (const name of this.store.outbox.takeTouchedLanes()) this.ready.add(name);
+      for (const name of this.store.outbox.takeTouchedLanes()) {
+        this.ready.add(name);
+        this.lane(name).drained = false;
+      }
+      // Nothing finished and no lane to look at (actions handed off by the rules' commit): no transaction at all.
+      if (!finished.length && !this.ready.size) return;
 
       const now = Date.now();
       // One transaction per turn: the fates of finished actions first (a retry's new due time counts when its lane
@@ -163,7 +173,10 @@ export class OutboxDispatcher {
             lane.running++;
           }
           if (items.length === take && take < free) this.ready.add(name); // the slice ran out, not the lane
-          else if (items.length < take) this.armLane(lane);
+          else if (items.length < take) {
+            lane.drained = true;
+            this.armLane(lane);
+          }
         }
       });
     } catch (err) {
@@ -230,11 +243,50 @@ export class OutboxDispatcher {
     lane.timer.unref?.();
   }
 
+  /**
+   * Hand-off from the rules' transaction (`RuleProcessor`): called while it adds an action's outbox row, says whether
+   * the row may be written `inflight` and started as soon as that transaction commits, reserving a slot in the lane.
+   * This spares the dispatcher's own read of the row and its inflight mark (a second transaction per event, #22).
+   * Only retry-safe actions: an inflight row found after a crash is sent again (with the same idempotency key), as a
+   * pending one would be; an action that is not retry-safe would instead be abandoned, so it goes through the turn.
+   * Only when the lane is drained and has a free slot, so a new action never overtakes one already waiting.
+   */
+  claim(action: Record<string, unknown>, laneName: string): boolean {
+    if (this.controller.signal.aborted) return false;
+    const exec = this.executors.get(actionKind(action));
+    if (!exec?.retrySafe) return false;
+    const lane = this.lane(laneName);
+    if (!lane.drained || lane.running >= (exec.concurrency ?? 4)) {
+      lane.drained = false; // its row is added pending: the next turn takes it, in order
+      return false;
+    }
+    lane.running++;
+    return true;
+  }
+
+  /** A claim whose row was not added after all (it existed: a replay), or whose transaction rolled back. */
+  unclaim(laneName: string): void {
+    this.lane(laneName).running--;
+  }
+
+  /** After the commit: start what was claimed (rows already `inflight`, slots already counted). */
+  startClaimed(items: OutboxItem[]): void {
+    for (const item of items) {
+      const lane = this.lane(item.lane);
+      if (this.controller.signal.aborted) {
+        lane.running--; // left inflight: the next start sends it again (retry-safe)
+        continue;
+      }
+      this.start(lane, item);
+    }
+  }
+
   private start(lane: Lane, item: OutboxItem): void {
     const p = this.runOne(lane, item).finally(() => {
       this.running.delete(p);
       lane.running--;
-      this.ready.add(lane.name);
+      // A drained lane has nothing waiting for the freed slot: only its outcome needs recording (the wake below).
+      if (!lane.drained) this.ready.add(lane.name);
       this.wake();
     });
     this.running.add(p);
@@ -286,6 +338,8 @@ export class OutboxDispatcher {
       }
     }
     this.noteHealth(lane, outcome);
+    // A retry is a pending row again once recorded: the lane looks after that turn (and arms its timer).
+    if (outcome.kind === 'retry') lane.drained = false;
     this.outcomes.push({ item, lane: lane.name, outcome });
   }
 

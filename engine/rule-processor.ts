@@ -5,6 +5,14 @@ import type { Clock } from '../core/clock.js';
 import type { FlagManager } from '../core/flags.js';
 import { isInMaintenance } from '../core/maintenance.js';
 import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
+import type { OutboxItem } from '../core/store/index.js';
+
+/** The outbox dispatcher's side of the hand-off: actions started from the rules' own commit (see `OutboxDispatcher.claim`). */
+export interface OutboxHandoff {
+  claim(action: Record<string, unknown>, lane: string): boolean;
+  unclaim(lane: string): void;
+  startClaimed(items: OutboxItem[]): void;
+}
 import { SavedRuleStates } from '../rules/state-delta.js';
 
 const CURSOR = 'rules';
@@ -54,6 +62,7 @@ export class RuleProcessor {
     /** The lane (destination) an outbox action runs in, recorded with its row. */
     private readonly laneOf: (action: Record<string, unknown>) => string = actionKind,
     private readonly onRuleError?: (e: RuleRuntimeError) => void,
+    private readonly handoff?: OutboxHandoff,
   ) {
     const c = store.cursors.get(CURSOR);
     this.seq = c.seq;
@@ -140,7 +149,7 @@ export class RuleProcessor {
   private processBatch(batch: StoredEvent[]): void {
     let enqueued = 0;
     let saved = () => {};
-    this.store.txDerived(() => {
+    this.withHandoff(() => {
       for (const event of batch) {
         let out: RuleOutput;
         try {
@@ -162,6 +171,24 @@ export class RuleProcessor {
     });
     saved();
     if (enqueued) this.onEnqueued();
+  }
+
+  /** Actions claimed by the hand-off in the transaction under way, started once it commits. */
+  private claimed: OutboxItem[] | null = null;
+
+  /** `fn` in the processing transaction; the actions it handed off start after the commit, or are given back. */
+  private withHandoff(fn: () => void): void {
+    const claimed: OutboxItem[] = [];
+    this.claimed = claimed;
+    try {
+      this.store.txDerived(fn);
+    } catch (err) {
+      for (const item of claimed) this.handoff?.unclaim(item.lane);
+      throw err;
+    } finally {
+      this.claimed = null;
+    }
+    if (claimed.length) this.handoff?.startClaimed(claimed);
   }
 
   /** A rule that could not be evaluated on an event: a trace saying why (what the user opens), and the health list. */
@@ -189,7 +216,7 @@ export class RuleProcessor {
     if (deadline !== null && deadline <= now) {
       let enqueued = 0;
       let saved = () => {};
-      this.store.txDerived(() => {
+      this.withHandoff(() => {
         const out = this.rules.advanceTo(now, { now, flags: this.flags.values(), maintenance: isInMaintenance });
         enqueued = this.apply(out, null);
         saved = this.saveState();
@@ -230,7 +257,17 @@ export class RuleProcessor {
     firing.actions.forEach((action, index) => {
       const kind = actionKind(action as Record<string, unknown>);
       if (!IMMEDIATE.has(kind)) {
-        if (this.store.outbox.add(firing.ruleId, key, index, action as Record<string, unknown>, 'pending', this.laneOf(action as Record<string, unknown>))) enqueued++;
+        const a = action as Record<string, unknown>;
+        const lane = this.laneOf(a);
+        // Started straight from this commit when the dispatcher has room, else pending for its next turn.
+        const now = !!this.claimed && !!this.handoff?.claim(a, lane);
+        if (this.store.outbox.add(firing.ruleId, key, index, a, now ? 'inflight' : 'pending', lane)) {
+          enqueued++;
+          if (now) {
+            const at = Date.now();
+            this.claimed!.push({ ruleId: firing.ruleId, eventId: key, actionIndex: index, action: a, status: 'inflight', attempts: 0, nextAttemptAt: at, lastError: null, lane, createdAt: new Date(at).toISOString(), doneAt: null });
+          }
+        } else if (now) this.handoff!.unclaim(lane);
         return;
       }
       try {
