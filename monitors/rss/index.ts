@@ -2,11 +2,12 @@
 // `feed.item` per item that was not there before. The first poll only records what is there, unless the user asks
 // for the current items too.
 import { z } from 'zod';
-import type { MonitorContext, MonitorDefinition } from '../../core/monitor.js';
+import type { CheckResult, MonitorContext, MonitorDefinition } from '../../core/monitor.js';
 import { conditionalGet, type FetchFn, type Validators } from '../../base/conditional-get.js';
 import type { FeedEntry, ParsedFeed } from './parse.js';
 import { diffEntries, readSeen, remember, entryKey, DEFAULT_SEEN_LIMIT } from './seen.js';
 import { truncate } from './text.js';
+import { checkWindowsField, outsideCheckWindows } from '../../core/check-windows.js';
 
 /** Five minutes: faster than most publishers update, slow enough that nobody gets banned for hammering. */
 export const MIN_INTERVAL_MINUTES = 5;
@@ -26,6 +27,7 @@ export const rssConfigSchema = z.object({
     .max(7 * 24 * 60)
     .default(15)
     .meta({ label: 'Check every (minutes)', help: `How often to fetch the feed; at least ${MIN_INTERVAL_MINUTES}. Unchanged feeds cost almost nothing (conditional GET).` }),
+  checkWindows: checkWindowsField('the feed'),
   emitCurrentItems: z
     .boolean()
     .default(false)
@@ -117,8 +119,14 @@ export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Pr
 }
 
 /** One check: fetch (conditionally), parse, emit what is new, remember. Throws with a readable reason on failure. */
-export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal, manual = false): Promise<void> {
+export async function pollOnce(ctx: MonitorContext<RssConfig>, signal: AbortSignal, manual = false): Promise<void | CheckResult> {
   const { config } = ctx;
+  // Outside its check windows (weekdays, office hours…) the feed is not asked; the next check waits for the opening.
+  const closed = ctx.dryRun ? null : outsideCheckWindows(config.checkWindows ?? [], manual);
+  if (closed) {
+    ctx.health.ok(closed.message);
+    return closed.result;
+  }
   const notBefore = ctx.state.get(STATE.notBefore);
   if (!manual && !ctx.dryRun && typeof notBefore === 'number' && Date.now() < notBefore) {
     // The publisher asked for fewer checks (RSS <ttl>, sy:updatePeriod): honour it, the feed is still considered fine.

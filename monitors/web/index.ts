@@ -14,7 +14,8 @@ import { readableError } from './readable-error.js';
 import { parseStep, renderPage, RenderError, type RenderStep } from './render.js';
 import { pickFromConfig } from './pick.js';
 import { diffSummary } from '../../core/text-diff.js';
-import { inMaintenance, maintenanceWindowSchema, type MaintenanceWindow } from '../../core/maintenance.js';
+import type { MaintenanceWindow } from '../../core/maintenance.js';
+import { checkWindowsField, outsideCheckWindows } from '../../core/check-windows.js';
 import { conditionalGet, HostHeldError, HttpStatusError, sharedHostLimiter, slowDownWait, type Validators } from '../../base/conditional-get.js';
 
 const MIN_INTERVAL_MS = 60_000;
@@ -97,13 +98,7 @@ export const webConfigSchema = z.object({
   keepVersions: z.number().int().min(1).max(10_000).default(100).meta({ label: 'Versions kept', help: 'How many distinct versions of the watched text to keep for the diff viewer (the newest always stays).' }),
   keepDays: z.number().int().min(1).max(3650).default(365).meta({ label: 'Keep versions for (days)', help: 'Versions older than this are dropped, except the newest.' }),
   interval: duration('15m', 'Check every', 'How often to fetch the page (at least 1m).'),
-  checkWindows: z
-    .array(maintenanceWindowSchema)
-    .default([])
-    .meta({
-      label: 'Check only during',
-      help: 'Windows of local time when the page is checked; none: always. E.g. weekdays in office hours: { "days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00" }. "Check now" checks anyway.',
-    }),
+  checkWindows: checkWindowsField('the page'),
   timeout: duration('30s', 'Timeout', 'Give up on a fetch that takes longer than this, and on filters that take longer than this; either counts as a failed check, not a change.'),
 });
 export type WebConfig = z.infer<typeof webConfigSchema>;
@@ -221,11 +216,10 @@ const definition: MonitorDefinition<WebConfig> = {
     };
 
     const check = async (signal: AbortSignal, manual: boolean): Promise<void | CheckResult> => {
-      if (!manual && windows.length && !inMaintenance(windows, Date.now())) {
-        const opens = nextOpening(windows, Date.now());
-        ctx.health.ok(opens === null ? 'outside its check windows, and none opens in the coming week' : `outside its check windows; next check ${localTime(opens)}`);
-        // Without a window ahead, look again after a day (a one-off window may be edited in).
-        return { notBefore: opens ?? Date.now() + 86_400_000 };
+      const closed = outsideCheckWindows(windows, manual);
+      if (closed) {
+        ctx.health.ok(closed.message);
+        return closed.result;
       }
       const previous = ctx.dryRun ? undefined : ctx.state.get<Baseline>('baseline');
       const kept = ctx.state.get<KeptValidators>('validators');
@@ -345,21 +339,6 @@ function changeEvent(name: string, url: string, selector: string | undefined, be
       ...(extras.conditions.length ? { conditions: extras.conditions } : {}),
     } as Record<string, unknown>,
   };
-}
-
-/** The first minute from `now` (within a week) at which one of the windows is open, or null. */
-function nextOpening(windows: readonly MaintenanceWindow[], now: number): number | null {
-  const first = Math.ceil(now / 60_000) * 60_000;
-  for (let t = first; t < now + 8 * 86_400_000; t += 60_000) if (inMaintenance(windows, t)) return t;
-  return null;
-}
-
-/** "at 08:00" today, "Mon 08:00" on another day: local time, as the windows are written. */
-function localTime(ms: number): string {
-  const d = new Date(ms);
-  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-  const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? `at ${hm}` : `${d.toLocaleDateString('en-GB', { weekday: 'short' })} ${hm}`;
 }
 
 /** History with one watch's versions open on two of them: the link stays right after newer versions come. */
