@@ -452,7 +452,10 @@ export interface DeployRun {
   target: string;
   agentId: string | null;
   startedAt: string;
-  steps: { step: string; text: string; state: 'running' | 'done' | 'failed' }[];
+  /** When it ended (done, failed, or found interrupted at the engine's next start); null while it runs. */
+  endedAt?: string | null;
+  /** Each step with when it began (absent in runs kept by an older version). */
+  steps: { step: string; text: string; state: 'running' | 'done' | 'failed'; at?: string }[];
   /** `interrupted`: the engine stopped while it ran (the message says what may be left on the machine). */
   state: 'running' | 'done' | 'failed' | 'interrupted';
   message: string | null;

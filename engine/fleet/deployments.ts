@@ -80,6 +80,7 @@ export class Deployments {
         const last = k.run.steps[k.run.steps.length - 1];
         if (last?.state === 'running') last.state = 'failed';
         k.run.state = 'interrupted';
+        k.run.endedAt = new Date().toISOString();
         k.run.message = interruptedMessage(k);
         changed = true;
       }
@@ -218,7 +219,7 @@ export class Deployments {
     const keys = [`agent:${where.agentId}`, `target:${where.target}:${where.port ?? ''}:${where.dir}`];
     if (keys.some((k) => this.busy.has(k))) throw new DeployInputError([{ path: '$.target', message: `a deploy to ${where.target} (${where.agentId}) is already under way` }]);
     for (const k of keys) this.busy.add(k);
-    const run: DeployRun = { runId: randomBytes(8).toString('hex'), kind, target: where.target, agentId: where.agentId, startedAt: new Date().toISOString(), steps: [], state: 'running', message: null };
+    const run: DeployRun = { runId: randomBytes(8).toString('hex'), kind, target: where.target, agentId: where.agentId, startedAt: new Date().toISOString(), steps: [], state: 'running', message: null, endedAt: null };
     const kept: KeptRun = { run, where: { target: where.target, port: where.port, identity: where.identity, knownHosts: where.knownHosts, sshConfig: where.sshConfig ?? null, dir: where.dir }, upload: null };
     this.runs.set(run.runId, kept);
     for (const old of [...this.runs.keys()].slice(0, Math.max(0, this.runs.size - KEEP_RUNS))) if (this.runs.get(old)!.run.state !== 'running') this.runs.delete(old);
@@ -238,7 +239,7 @@ export class Deployments {
       } else {
         // Rolling back or removing again: the step before it is why.
         if (last) last.state = s === 'rollback' || s === 'remove' ? 'failed' : 'done';
-        run.steps.push({ step: s, text: line, state: ended ?? 'running' });
+        run.steps.push({ step: s, text: line, state: ended ?? 'running', at: new Date().toISOString() });
       }
       if (s === 'online' || s === 'rollback' || s === 'remove') kept.upload = null;
       publish();
@@ -253,11 +254,13 @@ export class Deployments {
         const last = run.steps[run.steps.length - 1];
         if (last) last.state = 'done';
         run.state = 'done';
+        run.endedAt = new Date().toISOString();
       },
       (err: Error) => {
         const last = run.steps[run.steps.length - 1];
         if (last?.state === 'running') last.state = 'failed';
         run.state = 'failed';
+        run.endedAt = new Date().toISOString();
         run.message = err.message;
         if (!(err instanceof DeployError)) this.host.log.warn(`${kind} of ${where.agentId} on ${where.target}: ${err.stack ?? err.message}`);
       },

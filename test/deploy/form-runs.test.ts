@@ -86,6 +86,8 @@ test('the form\'s ssh fields: field-level errors, a host alias from an ssh confi
   assert.ok(after, `the run is kept across the restart: ${JSON.stringify(runs)}`);
   assert.equal(after.state, 'interrupted');
   assert.equal(after.steps[0]?.step, 'check');
+  // When it began, each step when it began, and when it was found interrupted.
+  assert.ok(after.steps[0]?.at && after.endedAt && Date.parse(after.steps[0].at) >= Date.parse(after.startedAt) && Date.parse(after.endedAt) >= Date.parse(after.steps[0].at), JSON.stringify(after));
   assert.match(after.message ?? '', /Panoptes stopped while this deploy was checking .*: nothing was installed there; deploy again/);
   // The finished run of before the restart is kept too.
   assert.equal(runs.find((r) => r.runId === aliased.runId)?.state, 'failed');

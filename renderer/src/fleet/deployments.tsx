@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { DeploymentInfo, DeployRun } from '../../../core/protocol.js';
 import { usePush, useQuery } from '../state.js';
+import { dateTime } from '../lib/format.js';
 
 /**
  * The agents deployed from this desktop and the deploy runs the engine knows (under way, or the last few ended),
@@ -50,6 +51,11 @@ export function DeployRunView({ run }: { run: DeployRun }) {
           </li>
         ))}
       </ol>
+      <div className="help deploy-when">
+        started {dateTime(run.startedAt)}
+        {run.endedAt ? ` · ended ${dateTime(run.endedAt)} (${Math.max(1, Math.round((Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000))} s)` : ''}
+        {run.state === 'interrupted' ? ' · interrupted' : ''}
+      </div>
       {run.state === 'failed' || run.state === 'interrupted' ? (
         <div className="error-box" role="alert">
           {run.message}
