@@ -1,7 +1,7 @@
 /**
  * Settings → Machines → a deployed machine's Upgrade button, in Debian's Chromium against the real headless agent
  * (the desktop), a real OpenSSH server on loopback and a real Mosquitto (deploy-form.ts): deployed from the form,
- * upgraded (a new release, online, its data and configuration kept), undeployed. A broken upgrade rolled back is
+ * upgraded (a new release, online, its data and configuration kept). A broken upgrade rolled back is
  * machines-rollback.test.ts (both in one file passed the runner's 5 minutes a file under load).
  */
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ uiTest('Upgrade on a deployed machine: a new release, online, with its data and 
   await deployed.getByText(`release ${release2}`).waitFor({ timeout: 30_000 });
   assert.equal(readFileSync(path.join(d.dir, 'data', 'config.json'), 'utf8'), config);
   assert.match(readFileSync(path.join(d.dir, 'data', 'secrets.json'), 'utf8'), /s3cret/);
-
-  await d.undeploy(machine, deployed);
+  await machine.getByText('online', { exact: true }).waitFor({ timeout: 60_000 });
+  // (Undeploy from the form is machines-deploy's: here the file's clean-up stops the agent, within 5 minutes.)
   assert.deepEqual(d.watch.problems, []);
 });
