@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useToasts } from '../components/Toasts.js';
 import { download } from '../lib/exportFile.js';
 import { dateTime } from '../lib/format.js';
@@ -10,6 +10,8 @@ import { EventTitles, TraceView } from '../rules/TraceView.js';
 import { isDefaultRule, overlappingDefaults, ruleSummary, type RuleLike } from '../rules/ruleSummary.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { ANY_TYPE, filterChoices, isFiltering, NO_FILTER, ruleMatches, THIS_MACHINE, type RuleFilter } from '../rules/ruleFilter.js';
+import { useShortcuts } from '../lib/keys.js';
 
 function asRule(x: unknown): RuleLike {
   return x && typeof x === 'object' && typeof (x as RuleLike).id === 'string' ? (x as RuleLike) : { id: '?' };
@@ -29,15 +31,27 @@ export function RulesView() {
 
   usePush('rules', () => rules.reload());
 
+  // Search and filters (kept while editing a rule, so Back returns to the same list).
+  const [filter, setFilter] = useState<RuleFilter>(NO_FILTER);
+  const searchRef = useRef<HTMLInputElement>(null);
+  useShortcuts({ '/': () => searchRef.current?.focus() });
+  const all = useMemo(() => (rules.data?.rules ?? []).map(asRule), [rules.data]);
+  const choices = useMemo(() => filterChoices(all, machines), [all, machines]);
+  const filtering = isFiltering(filter);
+  const set = (patch: Partial<RuleFilter>) => setFilter((f) => ({ ...f, ...patch }));
+
   // A saved rule is shown where it landed (new rules go after the others, often below the fold): scrolled to and
   // marked for a moment.
   const [justSaved, setJustSaved] = useState<string | null>(null);
   useEffect(() => {
     if (!justSaved || !rules.data) return;
-    document.querySelector(`[data-rule-id="${CSS.escape(justSaved)}"]`)?.scrollIntoView({ block: 'center' });
+    const card = document.querySelector(`[data-rule-id="${CSS.escape(justSaved)}"]`);
+    // A saved rule the filters hide is shown anyway: the filters give way.
+    if (!card && filtering) return setFilter(NO_FILTER);
+    card?.scrollIntoView({ block: 'center' });
     const t = setTimeout(() => setJustSaved(null), 4_000);
     return () => clearTimeout(t);
-  }, [justSaved, rules.data]);
+  }, [justSaved, rules.data, filtering]);
 
   const fail = (title: string) => (e: Error) => toasts.show({ title, body: e.message, tone: 'error' });
 
@@ -120,7 +134,9 @@ export function RulesView() {
       </div>
     );
 
-  const list = (rules.data?.rules ?? []).map(asRule);
+  const list = all;
+  // Each shown rule with its place in the whole list (moving is by place, and only offered unfiltered).
+  const shown = list.map((r, i) => ({ r, i })).filter(({ r }) => ruleMatches(r, filter));
   const errors = rules.data?.errors ?? [];
   return (
     <div className="page">
@@ -167,8 +183,77 @@ export function RulesView() {
         </div>
       ) : null}
       {rules.data && !list.length ? <div className="empty">No rules yet. A rule turns events into notifications, flags and other actions.</div> : null}
+      {list.length ? (
+        <div className="toolbar rules-filter" role="search" aria-label="Find rules">
+          <input
+            ref={searchRef}
+            type="search"
+            className="grow"
+            placeholder="Search names and summaries (press /)"
+            aria-label="Search rules"
+            value={filter.text}
+            onChange={(e) => set({ text: e.target.value })}
+            onKeyDown={(e) => {
+              // Esc clears the words first, then leaves the field (Chromium's own clearing is not in every shell).
+              if (e.key !== 'Escape') return;
+              e.preventDefault();
+              if (filter.text) set({ text: '' });
+              else e.currentTarget.blur();
+            }}
+          />
+          <select aria-label="Trigger" value={filter.trigger} onChange={(e) => set({ trigger: e.target.value })}>
+            <option value="">All triggers</option>
+            {choices.triggers.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+            {choices.anyType ? <option value={ANY_TYPE}>any type</option> : null}
+          </select>
+          {choices.machines.length ? (
+            <select aria-label="Events from" value={filter.machine} onChange={(e) => set({ machine: e.target.value })}>
+              <option value="">All machines</option>
+              <option value={THIS_MACHINE}>This machine</option>
+              {choices.machines.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          ) : null}
+          <select aria-label="State" value={filter.state} onChange={(e) => set({ state: e.target.value as RuleFilter['state'] })}>
+            <option value="all">Enabled and paused</option>
+            <option value="enabled">Enabled</option>
+            <option value="paused">Paused</option>
+          </select>
+          {filtering ? (
+            <>
+              <span className="muted small" role="status">
+                {shown.length} of {list.length} rules
+              </span>
+              <button type="button" onClick={() => setFilter(NO_FILTER)}>
+                Clear
+              </button>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+      {list.length && !shown.length ? (
+        <div className="empty" role="status">
+          No rules match these filters.{' '}
+          <button
+            type="button"
+            onClick={() => {
+              setFilter(NO_FILTER);
+              searchRef.current?.focus();
+            }}
+          >
+            Clear filters
+          </button>
+        </div>
+      ) : null}
       <ul className="card-list" aria-label="Rules">
-        {list.map((r, i) => (
+        {shown.map(({ r, i }) => (
           <li
             key={r.id}
             data-rule-id={r.id}
@@ -199,10 +284,22 @@ export function RulesView() {
                   </div>
                 ))}
               </div>
-              <button className="small" disabled={i === 0} aria-label={`Move ${r.name ?? r.id} up`} onClick={() => void move(i, -1)}>
+              <button
+                className="small"
+                disabled={i === 0 || filtering}
+                title={filtering ? 'Clear the filters to reorder: the order is of all rules' : undefined}
+                aria-label={`Move ${r.name ?? r.id} up`}
+                onClick={() => void move(i, -1)}
+              >
                 ↑
               </button>
-              <button className="small" disabled={i === list.length - 1} aria-label={`Move ${r.name ?? r.id} down`} onClick={() => void move(i, 1)}>
+              <button
+                className="small"
+                disabled={i === list.length - 1 || filtering}
+                title={filtering ? 'Clear the filters to reorder: the order is of all rules' : undefined}
+                aria-label={`Move ${r.name ?? r.id} down`}
+                onClick={() => void move(i, 1)}
+              >
                 ↓
               </button>
               <button aria-expanded={firingsOf === r.id} onClick={() => setFiringsOf(firingsOf === r.id ? null : r.id)}>
