@@ -8,9 +8,10 @@
 // browser must not become a way into this machine or the home network), and only http(s) is fetched. The
 // whole render has the check's timeout; the browser is closed after every check, whatever happened.
 import { existsSync } from 'node:fs';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
+import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from './address-rule.js';
+
+export { isPrivateHost, type AddressPolicy };
 
 export type RenderStep = { kind: 'click'; selector: string } | { kind: 'type'; selector: string; text: string } | { kind: 'wait'; selector: string } | { kind: 'sleep'; ms: number };
 
@@ -91,11 +92,6 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
   });
 }
 
-/** Only for tests: which hosts count as private (the real rule is `isPrivateHost`). */
-export interface AddressPolicy {
-  isPrivateHost(hostname: string): Promise<boolean>;
-}
-
 /**
  * Load `url` in a fresh browser under the rules above, run the steps, let the page settle, then hand the page to
  * `read` (with the milliseconds left of the timeout). What `read` does also counts against the timeout; the browser
@@ -114,7 +110,8 @@ export async function withRenderedPage<T>(
         : 'no Chromium or Chrome found on this machine (looked in the usual places and PANOPTES_CHROMIUM); install one or set the browser path, or turn off "Render with a browser"',
     );
   }
-  const isPrivate = options.addressPolicy?.isPrivateHost ?? isPrivateHost;
+  const policy = options.addressPolicy ?? currentAddressPolicy();
+  const isPrivate = (host: string) => isPrivateHost(host, policy);
   const pageIsPrivate = await isPrivate(new URL(url).hostname);
   let browser: Browser | null = null;
   const deadline = Date.now() + options.timeoutMs;
@@ -171,7 +168,7 @@ export async function withRenderedPage<T>(
       () => true,
       async (ws) => {
         const target = new URL(ws.url());
-        if (!pageIsPrivate && (await isPrivateHost(target.hostname))) {
+        if (!pageIsPrivate && (await isPrivate(target.hostname))) {
           blocked.push(target.href);
           await ws.close({ code: 1008, reason: 'a page on a public address may not reach private addresses' });
           return;
@@ -217,31 +214,4 @@ function describe(msg: string, url: string): string {
   if (/ERR_CONNECTION_REFUSED/.test(msg)) return `${url}: connection refused (is it running?)`;
   if (/ERR_NAME_NOT_RESOLVED/.test(msg)) return `${url}: not a known host name`;
   return msg.replace(/^\w+\.\w+: /, '');
-}
-
-/** Loopback, private, link-local and unique-local addresses (and names that resolve to one). */
-export async function isPrivateHost(hostname: string): Promise<boolean> {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  let addresses: string[];
-  if (isIP(host)) addresses = [host];
-  else {
-    try {
-      addresses = (await lookup(host, { all: true })).map((a) => a.address);
-    } catch {
-      return false; // the browser will fail to resolve it too
-    }
-  }
-  return addresses.some(isPrivateAddress);
-}
-
-function isPrivateAddress(a: string): boolean {
-  if (isIP(a) === 4) {
-    const [x, y] = a.split('.').map(Number) as [number, number];
-    return x === 127 || x === 10 || x === 0 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 169 && y === 254) || (x === 100 && y >= 64 && y <= 127);
-  }
-  const v6 = a.toLowerCase();
-  if (v6 === '::1' || v6 === '::') return true;
-  if (v6.startsWith('::ffff:')) return isPrivateAddress(v6.slice(7));
-  return /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import * as cheerio from 'cheerio';
 import web from '../../monitors/web/index.js';
 import { pickFromConfig, pickOnPage } from '../../monitors/web/pick.js';
+import { isPrivateAddress, systemAddressPolicy } from '../../monitors/web/address-rule.js';
 import { PickConfigError } from '../../core/monitor.js';
 import type { PagePick } from '../../core/protocol.js';
 import { createTestContext } from './web-test-context.js';
@@ -141,7 +142,7 @@ test('addresses: only http(s) pages; a public page cannot reach a private addres
   await assert.rejects(pickFromConfig({}, signal), (err: unknown) => err instanceof PickConfigError && err.message === 'enter the page address first');
   await assert.rejects(pickFromConfig({ url: server.url('/shop'), steps: ['press:#x'] }, signal), (err: unknown) => err instanceof PickConfigError && err.path === '$.steps.0');
 
-  const policy = { isPrivateHost: async (h: string) => h !== '127.0.0.2' };
+  const policy = { ...systemAddressPolicy, isPrivateAddress: (a: string) => a !== '127.0.0.2' && isPrivateAddress(a) };
   const pick = await pickFromConfig({ url: publicOrigin + '/' }, signal, policy);
   assert.deepEqual(pick.blocked, [server.url('/secret')], 'the request to the private address was refused and is named');
   assert.ok(!server.requests.some((r) => r.path === '/secret'), 'it never reached the private server');

@@ -100,8 +100,8 @@ test('steps are checked at the field; a rendered page on a public address may no
   assert.equal(bad.success, false);
   assert.deepEqual(bad.error!.issues.map((i) => i.path.join('.')), ['steps.0', 'steps.1', 'steps.2']);
   assert.deepEqual(parseStep('wait:1.5s'), { kind: 'sleep', ms: 1500 });
-  for (const h of ['127.0.0.1', 'localhost', '10.1.2.3', '192.168.0.1', '172.20.0.1', '169.254.169.254', '[::1]', 'fd00::1', '::ffff:127.0.0.1']) {
+  for (const h of ['127.0.0.1', 'localhost', '10.1.2.3', '192.168.0.1', '172.20.0.1', '169.254.169.254', '[::1]', 'fd00::1', '::ffff:127.0.0.1', '[::ffff:7f00:1]', '0:0:0:0:0:ffff:a00:1', 'FE80::1', '0.0.0.0']) {
     assert.equal(await isPrivateHost(h), true, h);
   }
-  for (const h of ['93.184.216.34', '8.8.8.8', '2606:4700::1111']) assert.equal(await isPrivateHost(h), false, h);
+  for (const h of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '[::ffff:8.8.8.8]']) assert.equal(await isPrivateHost(h), false, h);
 });
