@@ -57,6 +57,10 @@ const handler: http.RequestListener = (req, res) => {
       // One of the page's own requests, answered by a redirect into this machine.
       res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/redirect`, 'access-control-allow-origin': '*' });
       res.end();
+    } else if (p === '/moved') {
+      // The watched page itself, moved into this machine.
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/moved` });
+      res.end();
     } else if (p === '/hop-frame') {
       // A frame of the page, answered by a redirect into this machine.
       res.writeHead(302, { location: `http://localhost:${port}/leak/redirect-frame` });
@@ -132,6 +136,20 @@ test('a redirect of a public page\'s request or frame into this machine is not f
   assert.deepEqual(t.errors, []);
   assert.ok(arrived('www.public.test', '/hop') && arrived('www.public.test', '/hop-frame'), seen.join('\n'));
   assert.deepEqual(seen.filter((s) => s.includes('/leak/redirect')), [], 'a redirect into loopback was followed');
+});
+
+test('a watched public page redirected into this machine: not followed, and the check says why', { skip, timeout: 180_000 }, async () => {
+  seen.length = 0;
+  const v = kept();
+  const t = createTestContext(web, { url: `http://www.public.test:${port}/moved`, render: true, browserPath: wrapper, selector: '#t', timeout: '60s' }, { extra: v.extra });
+  await t.instance.start();
+  await t.tick();
+  await t.stop();
+  assert.ok(arrived('www.public.test', '/moved'), seen.join('\n'));
+  assert.deepEqual(seen.filter((s) => s.includes('/leak/')), [], 'the redirect into loopback was followed');
+  assert.deepEqual(v.versions, []);
+  assert.equal(t.errors.length, 1);
+  assert.match(t.errors[0]!, /127\.0\.0\.1 is on this machine or the local network, which a page on a public address may not reach/);
 });
 
 test('a page on this machine may load from this machine (the rule is for pages from elsewhere)', { skip, timeout: 180_000 }, async () => {
