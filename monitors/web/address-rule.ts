@@ -46,9 +46,15 @@ export async function resolveHost(hostname: string, policy: AddressPolicy = curr
 /** Loopback, private, link-local and unique-local addresses (and names that resolve to one). */
 export async function isPrivateHost(hostname: string, policy: AddressPolicy = currentAddressPolicy()): Promise<boolean> {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isLocalName(host)) return true;
   // A name that does not resolve is not private: the browser cannot reach it either.
   return (await resolveHost(host, policy)).some((a) => policy.isPrivateAddress(a));
+}
+
+/** localhost and its subdomains, which browsers take as this machine whatever DNS says. */
+export function isLocalName(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost');
 }
 
 export function isPrivateAddress(a: string): boolean {

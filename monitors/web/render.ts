@@ -5,11 +5,15 @@
 // What the browser may do: it starts with a fresh, empty profile that Playwright makes and removes (never the user's
 // own, so no cookies, logins or extensions), downloads, service workers and permissions off. The page's own
 // requests may go to the web, but a page on a public address may not reach loopback or private addresses (the
-// browser must not become a way into this machine or the home network), and only http(s) is fetched. The
-// whole render has the check's timeout; the browser is closed after every check, whatever happened.
+// browser must not become a way into this machine or the home network): all its traffic goes through a checking
+// proxy of ours (checking-proxy.ts) that resolves each host once, applies the rule to those addresses and connects
+// to exactly them, so neither a redirect nor a name that answers differently the second time gets past it. Only
+// http(s) is fetched. The whole render has the check's timeout; the browser and the proxy are closed after every
+// check, whatever happened.
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from './address-rule.js';
+import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
 
 export { isPrivateHost, type AddressPolicy };
 
@@ -111,8 +115,11 @@ export async function withRenderedPage<T>(
     );
   }
   const policy = options.addressPolicy ?? currentAddressPolicy();
-  const isPrivate = (host: string) => isPrivateHost(host, policy);
-  const pageIsPrivate = await isPrivate(new URL(url).hostname);
+  // The rule is for pages from elsewhere: a page on this machine or the local network (the user's own choice of
+  // address, as for the plain fetch) may load what it likes from there.
+  const pageIsPrivate = await isPrivateHost(new URL(url).hostname, policy);
+  const blocked: string[] = [];
+  let proxy: CheckingProxy | null = null;
   let browser: Browser | null = null;
   const deadline = Date.now() + options.timeoutMs;
   const left = () => Math.max(1, deadline - Date.now());
@@ -138,47 +145,43 @@ export async function withRenderedPage<T>(
   try {
     // Loaded on the first rendered check: playwright-core alone is ~50 MB of an idle engine that renders nothing.
     const { chromium } = await import('playwright-core');
+    proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked });
     browser = await chromium.launch({
       executablePath,
       // Chromium refuses to start its sandbox as root; everywhere else the sandbox stays on.
       chromiumSandbox: process.getuid?.() !== 0,
-      args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-extensions'],
+      // Everything through the proxy, loopback included (Chromium sends localhost and 127.0.0.1 past a proxy unless
+      // told "<-loopback>"; Playwright adds it too, but not when PLAYWRIGHT_DISABLE_FORCED_CHROMIUM_PROXIED_LOOPBACK
+      // is set, so it is said here).
+      proxy: { server: proxy.server, username: proxy.username, password: proxy.password, bypass: '<-loopback>' },
+      args: [
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-extensions',
+        // What could leave beside the proxy: WebRTC's UDP (kept to proxied TCP) and QUIC.
+        '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+        '--disable-quic',
+      ],
       timeout: left(),
     });
     if (options.signal.aborted) throw options.signal.reason;
     const context = await browser.newContext({ acceptDownloads: false, serviceWorkers: 'block', viewport: { width: 1280, height: 900 }, javaScriptEnabled: true });
-    const blocked: string[] = [];
-    // Not seen here: where a redirect of an allowed request leads (Playwright routes a request's first address only).
-    await context.route('**/*', async (route) => {
-      const target = new URL(route.request().url());
-      if (target.protocol === 'data:' || target.protocol === 'blob:') return route.continue();
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-        blocked.push(target.href);
-        return route.abort('blockedbyclient');
-      }
-      if (!pageIsPrivate && (await isPrivate(target.hostname))) {
-        blocked.push(target.href);
-        return route.abort('blockedbyclient');
-      }
-      return route.continue();
+    // Addresses are the proxy's to judge (it sees every redirect and WebSocket, and where a name really leads); here
+    // only the scheme: nothing but http(s) leaves the browser.
+    await context.route(/^(?!https?:|data:|blob:)/i, (route) => {
+      blocked.push(route.request().url());
+      return route.abort('blockedbyclient');
     });
-    // WebSockets do not pass through `route`: Playwright hands them to this instead (a page script's WebSocket is
-    // Playwright's stand-in, connected to the server only when allowed).
-    await context.routeWebSocket(
-      () => true,
-      async (ws) => {
-        const target = new URL(ws.url());
-        if (!pageIsPrivate && (await isPrivate(target.hostname))) {
-          blocked.push(target.href);
-          await ws.close({ code: 1008, reason: 'a page on a public address may not reach private addresses' });
-          return;
-        }
-        ws.connectToServer();
-      },
-    );
     const page = await context.newPage();
     phase = 'load';
     const response = await page.goto(url, { waitUntil: 'load', timeout: left() });
+    // The proxy refused the page itself (a redirect into the local network); the page's own server cannot fake this,
+    // the proxy must have refused that very host.
+    const refused = response?.headers()[REFUSED_HEADER];
+    if (refused && proxy.refusals.get(new URL(response!.url()).hostname.toLowerCase()) === refused) throw new RenderError(`${url}: ${refused}`);
+    if (response && response.status() >= 590) throw new RenderError(`${url}: ${PROXY_FAILURES[response.status()] ?? 'could not be reached'}`);
     if (response && response.status() >= 400) throw new RenderError(`${url} answered HTTP ${response.status()}; not treated as a change`, response.status(), response.headers()['retry-after'] ?? null);
     phase = 'step';
     for (const [i, step] of options.steps.entries()) {
@@ -198,11 +201,12 @@ export async function withRenderedPage<T>(
     const msg = ((err as Error)?.message ?? String(err)).split('\n')[0]!;
     if (timedOut || Date.now() >= deadline - 100 || /Timeout \d+ms exceeded/.test(msg)) throw new RenderError(timeoutMessage());
     const where = phase === 'step' ? `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): ` : '';
-    throw new RenderError(where + describe(msg, url));
+    throw new RenderError(where + describe(msg, url, proxy));
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onAbort);
     await browser?.close().catch(() => {});
+    await proxy?.close().catch(() => {});
   }
 }
 
@@ -210,8 +214,15 @@ function stepText(s: RenderStep): string {
   return s.kind === 'sleep' ? `wait:${s.ms}ms` : s.kind === 'type' ? `type:${s.selector}` : `${s.kind}:${s.selector}`;
 }
 
-function describe(msg: string, url: string): string {
+/** What the proxy (proxy-chain) answers when it could not reach a plain-HTTP page, in the browser's words. */
+const PROXY_FAILURES: Record<number, string> = { 593: 'not a known host name', 594: 'connection refused (is it running?)', 595: 'the connection was reset', 596: 'the connection was closed' };
+
+function describe(msg: string, url: string, proxy: CheckingProxy | null): string {
+  // An HTTPS page refused by the proxy fails as a tunnel; the proxy knows why.
+  const refused = /ERR_TUNNEL_CONNECTION_FAILED|ERR_EMPTY_RESPONSE/.test(msg) ? proxy?.refusals.get(new URL(url).hostname.toLowerCase()) : undefined;
+  if (refused) return `${url}: ${refused}`;
   if (/ERR_CONNECTION_REFUSED/.test(msg)) return `${url}: connection refused (is it running?)`;
   if (/ERR_NAME_NOT_RESOLVED/.test(msg)) return `${url}: not a known host name`;
+  if (/ERR_TUNNEL_CONNECTION_FAILED/.test(msg)) return `${url}: could not connect (refused, or nothing answers there)`;
   return msg.replace(/^\w+\.\w+: /, '');
 }

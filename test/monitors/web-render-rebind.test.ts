@@ -117,6 +117,10 @@ test('a name that turns private after the check: the page\'s image, fetch, WebSo
   assert.deepEqual(v.versions, ['Watched page and its own request'], 'the page and its own requests work');
   const leaks = seen.filter((s) => s.startsWith('127.0.0.1 '));
   assert.deepEqual(leaks, [], 'nothing from a public page may reach loopback');
+  // …because each went to the address Panoptes checked, not to the browser's answer.
+  for (const arrival of ['127.0.0.2 img.rebind.test /leak/rebind-img', '127.0.0.2 fetch.rebind.test /leak/rebind-fetch', '127.0.0.2 ws.rebind.test /leak/rebind-ws (websocket)', '127.0.0.2 tls']) {
+    assert.ok(seen.includes(arrival), `${arrival}: ${seen.join(', ')}`);
+  }
 });
 
 test('the watched page\'s own name turning private after the check: not loaded from this machine', { skip, timeout: 180_000 }, async () => {
