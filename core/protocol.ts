@@ -412,6 +412,24 @@ export interface FleetMachineConfig {
   pending: { seq: number; issuedAt: string } | null;
   /** What the agent did with the last change it was sent: applied, or refused with the reason. */
   last: { seq: number | null; outcome: 'applied' | 'refused'; reason: string | null; at: string; rev: number } | null;
+  /** What is shown was signed by the agent's own key (deploy read it); false when no key is known for it yet. */
+  verified: boolean;
+  /** The last message that claimed to be this agent's and was not signed by it (refused, said here). */
+  refused: { at: string; message: string } | null;
+}
+
+/** What an agent answered to a question from this desktop; `verified`: signed with its key (false: none known yet). */
+export interface FleetAnswerInfo {
+  verified: boolean;
+}
+
+/** A monitor's health on another machine, as it answered. */
+export interface FleetMonitorHealth {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  health: MonitorHealth;
 }
 
 export interface FleetInfo {
@@ -565,6 +583,8 @@ export interface MaintenanceStatus {
 const returns = <T>(): T => undefined as T;
 const none = z.object({});
 const record = z.record(z.string(), z.unknown());
+/** How long to wait for another machine's answer (each question has its own default). */
+const askTimeout = z.number().int().min(1_000).max(60_000).optional();
 /** A flag name as `flags.set` takes it; checked when settings are changed, not when the document loads (older names stay loadable). */
 const holdFlagName = z.string().superRefine((name, ctx) => {
   if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name)) ctx.addIssue({ code: 'custom', message: `“${name}” is not a flag name (letters, digits, . _ -, starting with a letter)` });
@@ -769,6 +789,17 @@ export const requests = {
   'fleet.removeMonitor': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.saveRule': { params: z.object({ agentId: z.string(), rule: z.unknown(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.removeRule': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
+  // Questions to an agent deployed from here, answered by it over the broker (signed both ways, with a time limit):
+  // `unavailable` says when it is offline, does not answer in time, or cannot run it.
+  /** "Test now" run there: the monitor as the form has it (with `id`, its secrets stored there are used). */
+  'fleet.testMonitor': {
+    params: z.object({ agentId: z.string(), monitor: z.object({ id: z.string().optional(), type: z.string(), config: record.optional() }), timeoutMs: askTimeout }),
+    result: returns<FleetAnswerInfo & { events: PanoptesEvent[]; leftOut?: number }>(),
+  },
+  /** Its most recent events (at most 100, each cut as lists cut them). */
+  'fleet.events': { params: z.object({ agentId: z.string(), limit: z.number().int().min(1).max(100).optional(), source: z.string().optional(), timeoutMs: askTimeout }), result: returns<FleetAnswerInfo & { events: PanoptesEvent[]; leftOut?: number }>() },
+  /** Its monitors with their health, as it has them now. */
+  'fleet.health': { params: z.object({ agentId: z.string(), timeoutMs: askTimeout }), result: returns<FleetAnswerInfo & { monitors: FleetMonitorHealth[] }>() },
   // Deploying agents over SSH from the desktop: the same code as `panoptes deploy` (engine/fleet/deploy/). A run
   // answers at once and goes on in the engine; its steps come as `deploy` pushes.
   'deploy.list': { params: none, result: returns<{ deployments: DeploymentInfo[]; runs: DeployRun[] }>() },

@@ -3,7 +3,7 @@ import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { deploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
+import { loadOrCreateIdentity, rememberDeployed } from '../../engine/fleet/identity.js';
 
 function desktopIdentity(dataDir: string) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -37,6 +37,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const service = flags.service as string | undefined;
   if (service !== undefined && !['auto', 'systemd', 'pidfile'].includes(service)) throw new UsageError(`--service is auto, systemd or pidfile (got ${service})`, USAGE);
   const say = (l: string) => writeLine(io.stderr, l);
+  const desktop = desktopIdentity(io.dataDir);
   try {
     const r = await deploy({
       ...remote,
@@ -48,9 +49,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       onlineTimeoutMs: flags.timeout !== undefined ? (flags.timeout as number) * 1000 : undefined,
       // This data folder's desktop manages the new agent (Monitors → its machine); the key is made on first use.
       // An upgrade pairs an agent deployed before pairing existed (one already paired keeps its desktop).
-      controller: { publicKey: desktopIdentity(io.dataDir).publicKey, name: os.hostname() },
+      controller: { publicKey: desktop.publicKey, name: os.hostname() },
       say,
     });
+    // From now on this desktop takes what the agent says (status, configuration, answers) only when signed with its key.
+    rememberDeployed(io.dataDir, r, desktop.publicKey);
     writeLine(io.stdout, `${r.agentId} is online (Panoptes ${r.status.version ?? '?'} on ${r.status.hostname || positional[0]}, release ${r.release}, ${r.service === 'systemd' ? 'systemd --user unit' : 'supervised process'} in ${r.dir})`);
     if (r.service === 'systemd') writeLine(io.stdout, `(to keep it running while you are logged out there: loginctl enable-linger)`);
     return 0;

@@ -1,6 +1,7 @@
 import { parseFlags, writeLine, type CliIO } from '../io.js';
 import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
 import { undeploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
+import { forgetAgentKey } from '../../engine/fleet/identity.js';
 
 const USAGE = `usage: panoptes undeploy [user@]host [--keep-data] [options]
 Stops the agent \`panoptes deploy\` installed there, removes its service and its folder (with --keep-data, its
@@ -21,6 +22,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       keepData: flags['keep-data'] === true,
       say: (l) => writeLine(io.stderr, l),
     });
+    if (r.agentId) forgetAgentKey(io.dataDir, r.agentId);
     writeLine(io.stdout, `removed ${r.agentId ?? 'the agent'} from ${positional[0]}${r.cleared ? ' and cleared its status on the broker' : ''}`);
     return 0;
   } catch (err) {

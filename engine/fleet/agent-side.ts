@@ -13,7 +13,9 @@ import type { Logger } from '../../core/log.js';
 import { ConfigInvalidError, parseMonitorConfig, secretFields } from '../../core/monitor-host.js';
 import { validateRules } from '../../rules/index.js';
 import type { ForwardingHost } from '../forwarding/host.js';
-import { ChangeRefused, configSetTopic, configStateTopic, keyIdOf, openChange, publicKeyFromText, type ConfigChange, type ConfigState } from './wire.js';
+import { answerTopic, askTopic, ChangeRefused, configSetTopic, configStateTopic, keyIdOf, openChange, publicKeyFromText, signedJson, type ConfigChange, type ConfigState } from './wire.js';
+import { AgentAsks } from './agent-asks.js';
+import type { FleetIdentity } from './identity.js';
 
 const KV_KEY = 'fleet:agent';
 
@@ -33,6 +35,8 @@ export interface AgentSideOptions {
   tls?: TlsFiles | undefined;
   agentId: string;
   controller: { publicKey: string; pairing: string };
+  /** This agent's own key: its configuration state and its answers are signed with it. */
+  agentKey: FleetIdentity;
   log: Logger;
 }
 
@@ -49,12 +53,24 @@ export class RemoteConfigAgent {
   /** Set while this class writes the configuration, so its own save is not counted as a local change. */
   private applying = false;
   private offConfig: () => void = () => {};
+  private readonly asks: AgentAsks;
 
   constructor(private readonly o: AgentSideOptions) {
     this.key = publicKeyFromText(o.controller.publicKey);
     const kv = o.host.store.kv.get<Saved>(KV_KEY);
     this.saved = kv && typeof kv.rev === 'number' ? kv : { rev: 1, hash: fingerprint(o.host.config.current), seenSeq: 0, applied: null, last: null };
     this.localCheck(false);
+    this.asks = new AgentAsks({
+      host: o.host,
+      agentId: o.agentId,
+      pairing: o.controller.pairing,
+      desktopKey: this.key,
+      agentKey: o.agentKey.privateKey,
+      publish: (text) => {
+        if (!this.stopped && this.connected) this.client?.publish(answerTopic(o.agentId), text, { qos: 1 });
+      },
+      log: o.log,
+    });
   }
 
   start(): void {
@@ -67,7 +83,7 @@ export class RemoteConfigAgent {
       this.connected = true;
       // Subscribed on every connection: the broker then hands over the retained latest change, which is how an agent
       // that was away takes in what was decided meanwhile.
-      client.subscribe(configSetTopic(this.o.agentId), { qos: 1 }, (err) => {
+      client.subscribe({ [configSetTopic(this.o.agentId)]: { qos: 1 }, [askTopic(this.o.agentId)]: { qos: 1 } }, (err) => {
         if (err) this.o.log.warn(`could not subscribe to configuration changes: ${mqttErrorText(err)}`);
       });
       this.publish();
@@ -76,7 +92,11 @@ export class RemoteConfigAgent {
     client.on('error', () => {
       /* the forwarder reports the broker's problems */
     });
-    client.on('message', (_topic, payload) => {
+    client.on('message', (topic, payload) => {
+      if (topic === askTopic(this.o.agentId)) {
+        if (!this.stopped) this.asks.handle(payload);
+        return;
+      }
       this.queue = this.queue.then(() => this.handle(payload)).catch((err) => this.o.log.error(`a configuration change failed: ${(err as Error).message}`));
     });
   }
@@ -116,7 +136,8 @@ export class RemoteConfigAgent {
 
   private publish(): void {
     if (this.stopped || !this.connected || !this.client) return;
-    this.client.publish(configStateTopic(this.o.agentId), JSON.stringify(this.state()), { qos: 1, retain: true });
+    // Signed by this agent: the desktop takes no state for it that a broker user made up.
+    this.client.publish(configStateTopic(this.o.agentId), signedJson(this.state(), this.o.agentKey.privateKey), { qos: 1, retain: true });
   }
 
   private refuse(seq: number | null, reason: string): void {

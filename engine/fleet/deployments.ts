@@ -13,7 +13,7 @@ import type { DeploymentInfo, DeployRun, ValidationIssue } from '../../core/prot
 import type { KvTable } from '../../core/store/misc-stores.js';
 import { parseBrokerUrl } from '../../base/mqtt.js';
 import { AGENT_ID } from '../forwarding/wire.js';
-import { loadOrCreateIdentity } from './identity.js';
+import { forgetAgentKey, loadOrCreateIdentity, rememberDeployed } from './identity.js';
 import { deploy, undeploy, DEFAULT_DIR, DeployError, type DeployOptions, type DeployStep } from './deploy/deploy.js';
 import { shellQuote, sshConfigProblem } from './deploy/ssh.js';
 
@@ -139,6 +139,8 @@ export class Deployments {
     };
     return this.run('deploy', where, async (step, uploading) => {
       mkdirSync(this.host.dataDir, { recursive: true, mode: 0o700 });
+      // The agent takes changes from this desktop: its key is made now if this is its first agent.
+      const desktop = loadOrCreateIdentity(this.host.dataDir);
       const result = await deploy({
         ...this.sshOf(where),
         ...testing(),
@@ -146,10 +148,10 @@ export class Deployments {
         agentId,
         broker: r.broker.trim(),
         ...(r.service ? { service: r.service } : {}),
-        // The agent takes changes from this desktop: its key is made now if this is its first agent.
-        controller: { publicKey: loadOrCreateIdentity(this.host.dataDir).publicKey, name: os.hostname() },
+        controller: { publicKey: desktop.publicKey, name: os.hostname() },
         step,
       });
+      rememberDeployed(this.host.dataDir, result, desktop.publicKey);
       this.remember({ ...where, service: result.service, release: result.release, deployedAt: new Date().toISOString() });
     });
   }
@@ -157,15 +159,18 @@ export class Deployments {
   upgrade(agentId: string): DeployRun {
     const where = this.find(agentId);
     return this.run('upgrade', where, async (step, uploading) => {
+      const desktop = loadOrCreateIdentity(this.host.dataDir);
       const result = await deploy({
         ...this.sshOf(where),
         ...testing(),
         uploading,
         agentId,
         upgrade: true,
-        controller: { publicKey: loadOrCreateIdentity(this.host.dataDir).publicKey, name: os.hostname() },
+        controller: { publicKey: desktop.publicKey, name: os.hostname() },
         step,
       });
+      // An agent deployed before agents had keys gets one now, and the desktop learns it.
+      rememberDeployed(this.host.dataDir, result, desktop.publicKey);
       this.remember({ ...where, release: result.release, deployedAt: new Date().toISOString() });
     });
   }
@@ -174,6 +179,7 @@ export class Deployments {
     const where = this.find(agentId);
     return this.run('undeploy', where, async (step) => {
       await undeploy({ ...this.sshOf(where), keepData, step });
+      forgetAgentKey(this.host.dataDir, agentId);
       const all = this.saved();
       delete all[agentId];
       this.host.kv.set(KV_KEY, all);

@@ -7,8 +7,27 @@ import type { MqttClient } from 'mqtt';
 import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import type { Logger } from '../../core/log.js';
 import type { FleetMachineConfig } from '../../core/protocol.js';
-import type { FleetIdentity } from './identity.js';
-import { ALL_CONFIG_SETS, ALL_CONFIG_STATES, configSetTopic, decodeConfigState, openChange, parseConfigTopic, publicKeyFromText, signChange, type ConfigChange, type ConfigState } from './wire.js';
+import { randomBytes } from 'node:crypto';
+import type { AgentKeys, FleetIdentity } from './identity.js';
+import {
+  ALL_ANSWERS,
+  ALL_CONFIG_SETS,
+  ALL_CONFIG_STATES,
+  askTopic,
+  configSetTopic,
+  decodeAnswer,
+  decodeConfigState,
+  openChange,
+  parseAnswerTopic,
+  parseConfigTopic,
+  publicKeyFromText,
+  signAsk,
+  signChange,
+  type Answer,
+  type AskMethod,
+  type ConfigChange,
+  type ConfigState,
+} from './wire.js';
 
 export interface DeskSideOptions {
   broker: BrokerAddress;
@@ -19,6 +38,8 @@ export interface DeskSideOptions {
    * and nothing on the broker is its own). Asked again until there is one, so a first deploy needs no restart.
    */
   identity: () => FleetIdentity | null;
+  /** The keys of the agents deployed from here (what they say must be signed with them). */
+  agentKeys: AgentKeys;
   log: Logger;
   onChange?: ((agentId: string) => void) | undefined;
 }
@@ -32,11 +53,36 @@ export class FleetConflict extends Error {
   }
 }
 
+/** A question the agent did not answer in time. */
+export class AskTimeout extends Error {
+  constructor(message: string, readonly ignored: string | null) {
+    super(message);
+    this.name = 'AskTimeout';
+  }
+}
+
+/** Complaints about messages that are not an agent's own are logged at most this often per agent. */
+const COMPLAIN_EVERY_MS = 60_000;
+
+interface Waiting {
+  agentId: string;
+  pairing: string;
+  resolve: (a: { answer: Answer; verified: boolean }) => void;
+  /** The last message on the answer topic that claimed to be this answer and was not signed by the agent. */
+  ignored: string | null;
+}
+
 export class DeskSide {
   private client: MqttClient | null = null;
   private connected = false;
   private stopped = false;
   private readonly states = new Map<string, ConfigState>();
+  /** Whether each state was verified with the agent's key (false: no key known for it when it came). */
+  private readonly verified = new Map<string, boolean>();
+  /** The last message that claimed to be an agent's and was not signed by it, per agent. */
+  private readonly refusals = new Map<string, { at: string; message: string }>();
+  private readonly complained = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiting>();
   /** This desktop's last change per agent, as the broker keeps it (retained) or as just sent. */
   private readonly sent = new Map<string, ConfigChange>();
   private known: { identity: FleetIdentity; publicKey: ReturnType<typeof publicKeyFromText> } | null = null;
@@ -59,7 +105,7 @@ export class DeskSide {
     this.client = client;
     client.on('connect', () => {
       this.connected = true;
-      client.subscribe({ [ALL_CONFIG_STATES]: { qos: 1 }, [ALL_CONFIG_SETS]: { qos: 1 } }, (err) => {
+      client.subscribe({ [ALL_CONFIG_STATES]: { qos: 1 }, [ALL_CONFIG_SETS]: { qos: 1 }, [ALL_ANSWERS]: { qos: 1 } }, (err) => {
         if (err) this.o.log.warn(`subscribing to agents' configurations at ${this.o.broker.url} failed: ${mqttErrorText(err)}`);
       });
     });
@@ -70,13 +116,50 @@ export class DeskSide {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
   }
 
+  private refused(agentId: string, message: string): void {
+    this.refusals.set(agentId, { at: new Date().toISOString(), message });
+    const now = Date.now();
+    if ((this.complained.get(agentId) ?? 0) + COMPLAIN_EVERY_MS <= now) {
+      this.complained.set(agentId, now);
+      this.o.log.warn(message);
+    }
+  }
+
+  private onAnswer(agentId: string, payload: Buffer): void {
+    const a = decodeAnswer(payload);
+    const w = a ? this.waiting.get(a.id) : undefined;
+    if (!a || !w || w.agentId !== agentId || a.agentId !== agentId) return;
+    const checked = this.o.agentKeys.check(agentId, payload, 'answer');
+    if (!checked.ok) {
+      // Someone else answered in the agent's name: refused, and the question keeps waiting for the agent's own.
+      w.ignored = checked.message;
+      this.refused(agentId, checked.message);
+      this.o.onChange?.(agentId);
+      return;
+    }
+    if (a.pairing !== w.pairing) return;
+    this.waiting.delete(a.id);
+    w.resolve({ answer: a, verified: checked.signed });
+  }
+
   private onMessage(topic: string, payload: Buffer): void {
+    const answerOf = parseAnswerTopic(topic);
+    if (answerOf) return this.onAnswer(answerOf, payload);
     const where = parseConfigTopic(topic);
     if (!where) return;
     if (where.kind === 'state') {
-      const s = decodeConfigState(payload, where.agentId);
-      if (s) this.states.set(where.agentId, s);
-      else this.states.delete(where.agentId);
+      if (!payload.length) {
+        this.states.delete(where.agentId);
+        this.verified.delete(where.agentId);
+      } else {
+        const checked = this.o.agentKeys.check(where.agentId, payload, 'configuration state');
+        const s = checked.ok ? decodeConfigState(payload, where.agentId) : null;
+        if (!checked.ok) this.refused(where.agentId, checked.message);
+        else if (s) {
+          this.states.set(where.agentId, s);
+          this.verified.set(where.agentId, checked.signed);
+        }
+      }
     } else {
       // Only this desktop's own changes count as pending; anything else on that topic is someone else's business.
       if (!payload.length) this.sent.delete(where.agentId);
@@ -121,7 +204,41 @@ export class DeskSide {
       rules: (p?.rules ?? s.rules) as Record<string, unknown>[],
       pending: p ? { seq: p.seq, issuedAt: p.issuedAt } : null,
       last: s.last,
+      verified: this.verified.get(agentId) === true,
+      refused: this.refusals.get(agentId) ?? null,
     };
+  }
+
+  /**
+   * Ask an agent deployed from here a question ("Test now", its recent events, its monitors' health) and wait for
+   * its answer, signed by it, for at most `timeoutMs` (the agent is told the same limit). Rejects with AskTimeout.
+   */
+  async ask(agentId: string, method: AskMethod, params: Record<string, unknown>, timeoutMs: number): Promise<{ answer: Answer; verified: boolean }> {
+    const s = this.states.get(agentId);
+    if (!s) throw new Error(`agent ${agentId} has not published its configuration on ${this.o.broker.url}`);
+    const me = this.me();
+    if (!me || s.controller !== me.identity.keyId) throw new Error(`agent ${agentId} answers another desktop (key ${s.controller}); deploy it from here to ask it`);
+    if (!this.client || !this.connected) throw new Error(`not connected to the broker ${this.o.broker.url}; try again when it is back`);
+    const id = randomBytes(12).toString('base64url');
+    const text = signAsk({ v: 1, kind: 'ask', agentId, pairing: s.pairing, id, method, params, issuedAt: new Date().toISOString(), timeoutMs }, me.identity.privateKey);
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<{ answer: Answer; verified: boolean }>((resolve, reject) => {
+      const w: Waiting = { agentId, pairing: s.pairing, resolve, ignored: null };
+      this.waiting.set(id, w);
+      // A little longer than the agent's own limit, so its "did not finish in time" can still arrive.
+      timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new AskTimeout(`${agentId} did not answer within ${Math.round(timeoutMs / 1000)} s`, w.ignored));
+      }, timeoutMs + 2_000);
+    });
+    try {
+      // Never retained: a question nobody waits for any more must not reach an agent that comes back later.
+      await this.client.publishAsync(askTopic(agentId), text, { qos: 1 });
+      return await answered;
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(id);
+    }
   }
 
   /**

@@ -2,9 +2,9 @@
 // `fleet-key` (0600, like `agent-token`), so `panoptes deploy` can hand its public half to a new agent whether or not
 // the app runs. Only the public key ever leaves this machine.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { keyIdOf, publicKeyText } from './wire.js';
+import { checkSignedJson, keyIdOf, publicKeyFromText, publicKeyText } from './wire.js';
 
 export interface FleetIdentity {
   privateKey: KeyObject;
@@ -47,4 +47,135 @@ export function loadOrCreateIdentity(dataDir: string): FleetIdentity {
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
   return fromPrivate(privateKey);
+}
+
+// --- The agent's own key, and the desktop's record of its agents' keys ---
+
+/** An agent's private key (Ed25519, PEM, 0600 in its data folder): what it says on the broker is signed with it. */
+export const AGENT_KEY_FILE = 'agent-key';
+
+/**
+ * This agent's key, made (0600) when there is none: `panoptes deploy` makes it on install or upgrade and reads its
+ * public half; an agent paired another way makes its own at start (its desktop then learns it at the next deploy
+ * --upgrade, and until then cannot tell its answers from forged ones).
+ */
+export function loadOrCreateAgentKey(dataDir: string): FleetIdentity {
+  const file = path.join(dataDir, AGENT_KEY_FILE);
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    try {
+      return fromPrivate(createPrivateKey(readFileSync(file, 'utf8')));
+    } catch (err) {
+      throw new Error(`${file} is not a usable key (${(err as Error).message}); remove it and run panoptes deploy --upgrade for this agent from its desktop`);
+    }
+  }
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const tmp = file + '.tmp';
+  writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return fromPrivate(privateKey);
+}
+
+/** The desktop's record of the agents paired with it: each one's public key and pairing id, as deploy read them. */
+export const FLEET_AGENTS_FILE = 'fleet-agents.json';
+
+export interface KnownAgent {
+  publicKey: string;
+  pairing: string;
+  at: string;
+}
+
+function readKnownAgents(file: string): Record<string, KnownAgent> {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return {};
+    const out: Record<string, KnownAgent> = {};
+    for (const [id, v] of Object.entries(doc as Record<string, unknown>)) {
+      const a = v as Partial<KnownAgent> | null;
+      if (a && typeof a.publicKey === 'string' && /^[A-Za-z0-9_-]{43}$/.test(a.publicKey) && typeof a.pairing === 'string') out[id] = { publicKey: a.publicKey, pairing: a.pairing, at: String(a.at ?? '') };
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** Record (or replace) an agent's key: called by deploy (the CLI and the form) once the agent is installed. */
+export function rememberAgentKey(dataDir: string, agentId: string, agent: { publicKey: string; pairing: string }): void {
+  const file = path.join(dataDir, FLEET_AGENTS_FILE);
+  const all = readKnownAgents(file);
+  all[agentId] = { publicKey: agent.publicKey, pairing: agent.pairing, at: new Date().toISOString() };
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+/**
+ * After a deploy or an upgrade: the agent's key is recorded when the agent takes its changes from this desktop (an
+ * agent paired with another desktop keeps answering that one). Says whether it was recorded.
+ */
+export function rememberDeployed(dataDir: string, r: { agentId: string; agentKey: string | null; controller: { publicKey: string; pairing: string } | null }, desktopPublicKey: string): boolean {
+  if (!r.agentKey || !r.controller || r.controller.publicKey !== desktopPublicKey) return false;
+  rememberAgentKey(dataDir, r.agentId, { publicKey: r.agentKey, pairing: r.controller.pairing });
+  return true;
+}
+
+/** Forget an agent's key (undeployed). */
+export function forgetAgentKey(dataDir: string, agentId: string): void {
+  const file = path.join(dataDir, FLEET_AGENTS_FILE);
+  const all = readKnownAgents(file);
+  if (!(agentId in all)) return;
+  delete all[agentId];
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+/**
+ * The agents' keys as the running desktop reads them: the file is read again when it changed (a deploy from the CLI
+ * writes it while the app runs), so a fresh agent's answers verify without a restart.
+ */
+export class AgentKeys {
+  private stamp = '';
+  private known: Record<string, KnownAgent & { key: KeyObject }> = {};
+
+  constructor(private readonly dataDir: string) {}
+
+  get(agentId: string): (KnownAgent & { key: KeyObject }) | null {
+    const file = path.join(this.dataDir, FLEET_AGENTS_FILE);
+    let stamp = 'none';
+    try {
+      const st = statSync(file);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      /* no agents recorded */
+    }
+    if (stamp !== this.stamp) {
+      this.stamp = stamp;
+      this.known = {};
+      for (const [id, a] of Object.entries(stamp === 'none' ? {} : readKnownAgents(file))) {
+        try {
+          this.known[id] = { ...a, key: publicKeyFromText(a.publicKey) };
+        } catch {
+          /* a key that does not load verifies nothing */
+        }
+      }
+    }
+    return this.known[agentId] ?? null;
+  }
+
+  /**
+   * Is this message (`what`, as said in a refusal) from the agent? With its key known, only when signed with it;
+   * with none known (deployed before agents had keys, or not from here), taken as it is, and `signed` says so.
+   */
+  check(agentId: string, payload: Buffer, what: string): { ok: true; signed: boolean } | { ok: false; message: string } {
+    const known = this.get(agentId);
+    if (!known) return { ok: true, signed: false };
+    const r = checkSignedJson(payload, known.key);
+    if (r === 'good') return { ok: true, signed: true };
+    return { ok: false, message: `the ${what} of ${agentId} was refused: it is not signed by ${agentId}'s key (read when it was deployed)${r === 'unsigned' ? ' and carries no signature' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
+  }
 }

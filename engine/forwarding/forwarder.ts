@@ -38,6 +38,8 @@ export interface ForwarderOptions {
   onStored: (listener: () => void) => () => void;
   /** The status shown to the user may have changed (connection, error, queue length). */
   onChange?: (() => void) | undefined;
+  /** An agent managed from a desktop signs its status with its own key (see engine/fleet/wire.ts). */
+  encodeStatus?: ((s: AgentStatus) => string) | undefined;
 }
 
 export interface ForwarderStatus {
@@ -103,10 +105,14 @@ export class Forwarder {
     this.inventoryTimer.unref?.();
   }
 
+  private encode(s: AgentStatus): string {
+    return (this.o.encodeStatus ?? encodeStatus)(s);
+  }
+
   /** Publish the online status with a fresh inventory now (also called when monitors' health changes). */
   publishOnline(): void {
     if (this.stopped || !this.connected || !this.client) return;
-    this.client.publish(statusTopic(this.o.agentId), encodeStatus(this.status_('online')), { qos: 1, retain: true });
+    this.client.publish(statusTopic(this.o.agentId), this.encode(this.status_('online')), { qos: 1, retain: true });
   }
 
   status(): ForwarderStatus {
@@ -155,7 +161,7 @@ export class Forwarder {
         clean: true,
         keepalive: this.o.keepaliveSeconds ?? 30,
         // The broker announces us offline when we vanish without saying goodbye (crash, network loss).
-        will: { topic: statusTopic(this.o.agentId), payload: Buffer.from(encodeStatus(this.status_('offline', 'connection lost'))), qos: 1, retain: true },
+        will: { topic: statusTopic(this.o.agentId), payload: Buffer.from(this.encode(this.status_('offline', 'connection lost'))), qos: 1, retain: true },
       }),
     );
     this.client = client;
@@ -289,7 +295,7 @@ export class Forwarder {
         // Say goodbye (a clean disconnect does not trigger the will), then let in-flight acks arrive briefly.
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 1_000);
-          client.publish(statusTopic(this.o.agentId), encodeStatus(this.status_('offline', 'stopped')), { qos: 1, retain: true }, () => {
+          client.publish(statusTopic(this.o.agentId), this.encode(this.status_('offline', 'stopped')), { qos: 1, retain: true }, () => {
             clearTimeout(t);
             resolve();
           });

@@ -7,6 +7,7 @@ import type { AgentInventory } from './wire.js';
 import type { ConfigDocument } from '../../core/config/schema.js';
 import type { MonitorDefinition } from '../../core/monitor.js';
 import type { ActionKinds } from '../../rules/index.js';
+import type { ParamsOf, ResultOf } from '../../core/protocol.js';
 
 /**
  * What forwarding needs of the engine it runs in: its settings and secrets, the store, its name, and the event
@@ -32,4 +33,6 @@ export interface ForwardingHost {
   readonly actionKinds: ActionKinds;
   /** The configuration was changed (by a change from the desktop): bring monitors and rules in line. */
   configChanged(before: ConfigDocument, after: ConfigDocument): void;
+  /** This engine's own protocol requests: the desktop's questions ("Test now", recent events, health) run through them. */
+  request?<M extends 'monitors.test' | 'events.list' | 'monitors.list'>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
 }

@@ -15,7 +15,8 @@ import type { PeerBook } from './peers.js';
 import type { Logger } from '../../core/log.js';
 import { RemoteConfigAgent } from '../fleet/agent-side.js';
 import { DeskSide } from '../fleet/desk-side.js';
-import { loadIdentity } from '../fleet/identity.js';
+import { AgentKeys, loadIdentity, loadOrCreateAgentKey, type FleetIdentity } from '../fleet/identity.js';
+import { signedJson } from '../fleet/wire.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -176,6 +177,10 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
     } else {
       try {
         const broker = resolveBroker(engine, forwardRef);
+        // Managed from a desktop: what this agent says on the broker (status, configuration state, answers) is
+        // signed with its own key, so the desktop can tell it from what another broker user publishes.
+        const controller = engine.config.current.fleet?.controller;
+        const agentKey: FleetIdentity | null = controller ? loadOrCreateAgentKey(engine.dataDir) : null;
         forwarder = new Forwarder({
           store: engine.store,
           log,
@@ -188,13 +193,13 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
           inventory: () => ({ release: appRelease().release, ...(engine.inventory?.() ?? {}) }),
           onStored: (listener) => engine.onEvent(() => listener()),
           onChange: overrides.onChange,
+          encodeStatus: agentKey ? (s) => signedJson(s, agentKey.privateKey) : undefined,
         });
         forwarder.start();
         const f = forwarder;
         stops.push(() => f.stop());
-        const controller = engine.config.current.fleet?.controller;
-        if (controller) {
-          const rc = new RemoteConfigAgent({ host: engine, broker: broker.address, tls: broker.tls, agentId: forwardAgentId, controller, log: log.child('remote-config') });
+        if (controller && agentKey) {
+          const rc = new RemoteConfigAgent({ host: engine, broker: broker.address, tls: broker.tls, agentId: forwardAgentId, controller, agentKey, log: log.child('remote-config') });
           rc.start();
           remoteConfig = rc;
           stops.push(() => rc.stop());
@@ -209,6 +214,8 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
   // With an embedded broker and nothing else configured, this instance is the hub: listen on it.
   if (embedded && !subscribeRefs.length) subscribeRefs.push({ url: `mqtt://127.0.0.1:${embedded.port}` });
   const selfId = forwarder ? forwardAgentId : null;
+  // The keys of the agents deployed from here: their statuses, configuration states and answers must verify.
+  const agentKeys = new AgentKeys(engine.dataDir);
   for (const ref of subscribeRefs) {
     try {
       const broker = resolveBroker(engine, ref);
@@ -230,6 +237,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         emit: (e) => engine.emit(SELF_SOURCE, e),
         peers: overrides.peers,
         onChange: overrides.onChange,
+        checkStatus: (agentId, payload) => agentKeys.check(agentId, payload, 'status'),
       });
       r.start();
       receivers.push(r);
@@ -239,6 +247,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         tls: broker.tls,
         clientId: `panoptes-ctl-${toAgentId(engine.agentId)}-${desks.length}`,
         identity: () => loadIdentity(engine.dataDir),
+        agentKeys,
         log,
         onChange: overrides.onFleetChange,
       });

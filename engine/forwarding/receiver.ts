@@ -35,6 +35,11 @@ export interface ReceiverOptions {
    * notifications only hear of it when the agent does not come back. A clean stop is announced at once.
    */
   offlineGraceMs?: number | undefined;
+  /**
+   * Is this status from the agent it names? (Agents deployed from here sign theirs; see engine/fleet/.) A status
+   * that is not is counted as rejected and said in `lastError`, and changes nothing.
+   */
+  checkStatus?: ((agentId: string, payload: Buffer) => { ok: true } | { ok: false; message: string }) | undefined;
 }
 
 const OFFLINE_GRACE_MS = 20_000;
@@ -125,6 +130,14 @@ export class Receiver {
       return done();
     }
     if (where.kind === 'status') {
+      const checked = this.o.checkStatus?.(where.agentId, payload);
+      if (checked && !checked.ok) {
+        this.counts.rejected++;
+        this.lastError = checked.message;
+        this.complain(where.agentId, checked.message);
+        this.o.onChange?.();
+        return done();
+      }
       // Rare: handled one at a time, acknowledged after the status event is stored.
       this.onStatus(decodeStatus(payload, where.agentId)).then(
         () => done(),

@@ -2,7 +2,8 @@ import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
 import { MONITOR_ID, monitorIdFor } from '../../core/config/schema.js';
 import { ConfigInvalidError, parseMonitorConfig, secretFields } from '../../core/monitor-host.js';
 import { validateRule } from '../../rules/index.js';
-import { FleetConflict, type DeskSide } from '../fleet/desk-side.js';
+import { AskTimeout, FleetConflict, type DeskSide } from '../fleet/desk-side.js';
+import type { AskMethod } from '../fleet/wire.js';
 import { loadIdentity } from '../fleet/identity.js';
 import type { HandlerHost } from './host.js';
 
@@ -26,7 +27,44 @@ export function fleetHandlers(engine: HandlerHost) {
       throw new RequestError('unavailable', (err as Error).message);
     }
   };
+  /**
+   * A question to an agent, answered there. An agent known to be offline is not asked (the question is not kept for
+   * it); one that does not answer in time is said so, with what else came in its name.
+   */
+  const ask = async <T>(agentId: string, method: AskMethod, params: Record<string, unknown>, timeoutMs: number, what: string): Promise<T & { verified: boolean }> => {
+    const desk = deskOf(agentId);
+    const peer = engine.forwarding.peers.list().find((p) => p.agentId === agentId);
+    if (peer?.state === 'offline') {
+      throw new RequestError('unavailable', `${agentId} is offline (last heard from at ${peer.lastSeen}${peer.reason ? `: ${peer.reason}` : ''}); ${what} runs on that machine, so try again when it is back`);
+    }
+    let got;
+    try {
+      got = await desk.ask(agentId, method, params, timeoutMs);
+    } catch (err) {
+      if (err instanceof AskTimeout) {
+        throw new RequestError('unavailable', `${err.message}: it may have gone offline, or be busy; nothing was changed there${err.ignored ? `. Meanwhile ${err.ignored}` : ''}`);
+      }
+      throw new RequestError('unavailable', (err as Error).message);
+    }
+    const { answer, verified } = got;
+    if (!answer.ok) {
+      const code = answer.error?.code === 'invalid' ? 'invalid' : 'unavailable';
+      throw new RequestError(code, `${agentId}: ${answer.error?.message ?? 'failed'}`);
+    }
+    return { ...(answer.result as T), verified };
+  };
   return {
+    'fleet.testMonitor': async (p) => {
+      const def = engine.definitions.get(p.monitor.type);
+      if (!def) throw new RequestError('invalid', `unknown monitor type "${p.monitor.type}"`);
+      const config = p.monitor.config ?? {};
+      const sent = secretFields(def).filter((k) => config[k] !== undefined && config[k] !== '');
+      if (sent.length) throw new RequestError('invalid', `${sent.join(', ')} cannot be sent to another machine over the broker; set it there`, sent.map((k) => ({ path: `$.${k}`, message: 'set this on that machine' })));
+      // The dry run has 20 s there (as here); the rest is the way over the broker and back.
+      return ask(p.agentId, 'monitors.test', { type: def.type, config, ...(p.monitor.id ? { id: p.monitor.id } : {}) }, p.timeoutMs ?? 35_000, '"Test now"');
+    },
+    'fleet.events': (p) => ask(p.agentId, 'events.recent', { limit: p.limit ?? 50, ...(p.source ? { source: p.source } : {}) }, p.timeoutMs ?? 15_000, 'reading its events'),
+    'fleet.health': (p) => ask(p.agentId, 'monitors.health', {}, p.timeoutMs ?? 15_000, 'reading its health'),
     'fleet.list': () => {
       const id = loadIdentity(engine.dataDir);
       const machines = engine.forwarding.desks().flatMap((d) =>

@@ -57,6 +57,9 @@ export interface DeployResult {
   service: 'systemd' | 'pidfile';
   dir: string;
   status: AgentStatus;
+  /** The agent's own public key (read from it on install and upgrade) and the desktop it takes changes from. */
+  agentKey: string | null;
+  controller: { publicKey: string; pairing: string } | null;
 }
 
 interface RemoteRecord {
@@ -228,7 +231,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       if (o.upgrade && installed.paired === true) say(`${id} had no desktop to take changes from: paired it with this one`);
       begin('online', `waiting for ${id} to report online on ${redactUrl(watchBroker.url)}…`);
       const status = await watch.until((s) => s.state === 'online' && s.release === release, o.onlineTimeoutMs ?? 90_000);
-      if (status) return { agentId: id, release, service, dir: String(checked.dir), status };
+      if (status) {
+        const controller = (installed.controller ?? null) as DeployResult['controller'];
+        return { agentId: id, release, service, dir: String(checked.dir), status, agentKey: typeof installed.agentKey === 'string' ? installed.agentKey : null, controller };
+      }
 
       const log = await remoteStep(o, node.node, { step: 'log', dir }).then((r) => String(r.log ?? '').trim(), () => '');
       const tail = log ? `\nits log ends with:\n${log.split('\n').slice(-12).join('\n')}` : '';

@@ -9,6 +9,7 @@
 //   deploy.json           what was deployed (agent id, broker without password, service kind)
 //   supervise.mjs, supervisor.pid, agent.log     when there is no systemd --user
 import { spawn, spawnSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -282,6 +283,35 @@ async function check(): Promise<never> {
   result({ ok: true, node: process.version, service: P.upgrade && rec ? rec.service : service, dir: DIR, ...extra });
 }
 
+/**
+ * The agent's own key (data/agent-key, 0600; made when missing or unusable): what it says on the broker is signed
+ * with it, and its public half goes back to the desktop, which from then on takes only what verifies with it.
+ */
+function agentPublicKey(): string {
+  mkdirSync(at('data'), { recursive: true, mode: 0o700 });
+  const file = at('data', 'agent-key');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(file, 'utf8'));
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error('not ed25519');
+  } catch {
+    key = generateKeyPairSync('ed25519').privateKey;
+    writePrivate(file, key.export({ format: 'pem', type: 'pkcs8' }) as string);
+  }
+  return (createPublicKey(key).export({ format: 'jwk' }) as { x: string }).x;
+}
+
+/** The desktop the agent takes changes from, as its configuration says now (after this install). */
+function pairedWith(): { publicKey: string; pairing: string } | null {
+  try {
+    const doc = JSON.parse(readFileSync(at('data', 'config.json'), 'utf8')) as { fleet?: { controller?: { publicKey?: unknown; pairing?: unknown } } };
+    const c = doc.fleet?.controller;
+    return c && typeof c.publicKey === 'string' && typeof c.pairing === 'string' ? { publicKey: c.publicKey, pairing: c.pairing } : null;
+  } catch {
+    return null;
+  }
+}
+
 async function install(): Promise<never> {
   const release = P.release!;
   const rdir = at('releases', release);
@@ -340,10 +370,11 @@ async function install(): Promise<never> {
         });
       }
     }
+    const agentKey = agentPublicKey();
     link('current', release);
     writePrivate(at('deploy.json'), JSON.stringify(rec, null, 2) + '\n');
     startAgent(rec);
-    result({ ok: true, service: rec.service, release, dir: DIR, paired: fresh ? !!P.controller : paired });
+    result({ ok: true, service: rec.service, release, dir: DIR, paired: fresh ? !!P.controller : paired, agentKey, controller: pairedWith() });
   } catch (err) {
     for (const u of undo.reverse()) {
       try {
