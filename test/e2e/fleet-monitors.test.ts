@@ -76,7 +76,6 @@ uiTest('Monitors switched to another machine: a monitor added there is applied; 
     await page.getByRole('heading', { name: /on pi$/ }).waitFor();
     await page.locator('#monitor-name').fill(name);
     await page.getByLabel('Log file').fill(logFile);
-    assert.equal(await page.getByRole('button', { name: 'Test now' }).count(), 0, 'no dry run here for another machine');
     await page.getByRole('button', { name: 'Send to pi' }).click();
   };
 

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import type { FleetMachineConfig, MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
+import type { FleetMachineConfig, FleetMonitorHealth, MonitorInfo, MonitorTypeInfo } from '../../../core/protocol.js';
+import type { PanoptesEvent } from '../../../core/event.js';
 import { KindBadge } from '../components/KindBadge.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { TypePicker } from '../components/TypePicker.js';
 import { useToasts } from '../components/Toasts.js';
-import { timeAgo } from '../lib/format.js';
+import { dateTime, timeAgo } from '../lib/format.js';
 import { useClient, usePush, useQuery } from '../state.js';
 
 /**
@@ -19,6 +20,22 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
   const view = useQuery('fleet.get', { agentId }, agentId);
   const forwarding = useQuery('forwarding.get', {});
   const [choosing, setChoosing] = useState(false);
+  /** Asked of the agent itself (over the broker, answered by it): its monitors' health now, its recent events. */
+  const [asked, setAsked] = useState<{ health: FleetMonitorHealth[] | null; events: PanoptesEvent[] | null; leftOut: number; at: string | null }>({ health: null, events: null, leftOut: 0, at: null });
+  const [asking, setAsking] = useState<string | null>(null);
+  const [askError, setAskError] = useState<string | null>(null);
+  const askAgent = async () => {
+    setAsking('Asking…');
+    setAskError(null);
+    try {
+      const [h, e] = await Promise.all([client.request('fleet.health', { agentId }), client.request('fleet.events', { agentId, limit: 20 })]);
+      setAsked({ health: h.monitors, events: e.events, leftOut: e.leftOut ?? 0, at: new Date().toISOString() });
+    } catch (err) {
+      setAskError((err as Error).message);
+    } finally {
+      setAsking(null);
+    }
+  };
   usePush('fleet', (p) => {
     if (p.agentId === agentId) view.reload();
   });
@@ -28,7 +45,11 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
 
   const v = view.data;
   const peer = forwarding.data?.status.peers.find((p) => p.agentId === agentId);
-  const healthOf = (id: string) => peer?.monitors?.find((m) => m.id === id);
+  // What the agent just answered is newer than its last status.
+  const healthOf = (id: string) => {
+    const a = asked.health?.find((m) => m.id === id);
+    return a ? { status: a.health.status, message: a.health.message } : peer?.monitors?.find((m) => m.id === id);
+  };
   const fail = (e: Error) => toasts.show({ title: `Could not change ${agentId}`, body: e.message, tone: 'error' });
   const send = (method: 'fleet.removeMonitor' | 'fleet.saveMonitor', params: Record<string, unknown>) =>
     client.request(method as 'fleet.removeMonitor', { agentId, ifRevision: v?.revision, ...params } as never).then((next: FleetMachineConfig) => view.set(next), fail);
@@ -47,6 +68,16 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
       <ErrorBox message={view.error?.message} />
       {v ? <ChangeState view={v} online={peer?.state === 'online'} /> : null}
       {v && !v.paired ? <div className="error-box">{agentId} takes changes from another desktop: deploy it from here to manage it.</div> : null}
+      {v?.refused ? (
+        <p className="error-box" role="alert" data-testid="fleet-refused">
+          {timeAgo(v.refused.at)}: {v.refused.message}
+        </p>
+      ) : null}
+      {v && v.paired && !v.verified ? (
+        <p className="notice" data-testid="fleet-unverified">
+          No key of {agentId} is known here, so what it says cannot be told from what another broker user publishes: upgrade it from here (Settings → Machines, or panoptes deploy --upgrade) to read its key.
+        </p>
+      ) : null}
       <div className="actions remote-actions">
         <button className="primary" disabled={!v?.paired} onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
           Add monitor on {agentId}
@@ -54,6 +85,30 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
       </div>
       {choosing && v ? <TypePicker types={types} onPick={(t) => props.onEdit(t, null, v.revision)} /> : null}
       {v && v.monitors.length === 0 ? <div className="empty">No monitors on {agentId} yet.</div> : null}
+      <section className="card remote-asked" aria-label={`Asked of ${agentId}`}>
+        <div className="card-head">
+          <strong className="grow">Health and recent events, asked of {agentId}</strong>
+          <button disabled={!v?.paired || asking !== null} onClick={() => void askAgent()}>
+            {asking ?? (asked.at ? 'Ask again' : `Ask ${agentId}`)}
+          </button>
+        </div>
+        <ErrorBox message={askError ?? undefined} />
+        {asked.at && asked.events ? (
+          <>
+            <p className="muted">
+              {agentId} answered {timeAgo(asked.at)}: {asked.health?.length ?? 0} monitor{asked.health?.length === 1 ? '' : 's'}, {asked.events.length} recent event{asked.events.length === 1 ? '' : 's'}
+              {asked.leftOut ? ` (${asked.leftOut} more left out to keep the answer under 1 MiB)` : ''}.
+            </p>
+            <ul className="plain-list" aria-label={`Recent events on ${agentId}`}>
+              {asked.events.map((e) => (
+                <li key={e.id}>
+                  <strong>{e.title || '(no title)'}</strong> <span className="muted">{e.source} · {dateTime(e.ts)}</span>
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+      </section>
       <ul className="card-list" aria-label="Monitors">
         {(v?.monitors ?? [])
           .map(asInfo)

@@ -239,6 +239,8 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
   const [name, setName] = useState(existing?.name ?? '');
   const [retention, setRetention] = useState(existing?.retentionDays != null ? String(existing.retentionDays) : '');
   const [testResult, setTestResult] = useState<PanoptesEvent[] | null>(null);
+  /** Where the last test ran, when on another machine (and what its answer said of itself). */
+  const [testOn, setTestOn] = useState<{ agentId: string; leftOut: number; verified: boolean } | null>(null);
   // Another monitor that already watches this source (the warning before adding it again).
   const [duplicate, setDuplicate] = useState<{ id: string; name: string } | null>(null);
   // OAuth: the engine keeps the sign-in; the form shows no input for it, only the sign-in panel when it applies.
@@ -342,9 +344,17 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
     if (!config) return;
     setTestResult(null);
     await attempt('test', async () => {
+      if (editing.remote) {
+        // Runs on that machine (its files, its network, the secrets stored there): asked over the broker, answered by it.
+        const r = await client.request('fleet.testMonitor', { agentId: editing.remote.agentId, monitor: { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}) } });
+        setTestResult(r.events);
+        setTestOn({ agentId: editing.remote.agentId, leftOut: r.leftOut ?? 0, verified: r.verified });
+        return;
+      }
       // For an existing monitor the engine fills in its stored secrets, which the form never shows.
       const r = await client.request('monitors.test', { type: editing.type.type, config, ...(existing ? { id: existing.id } : {}), ...(signInId ? { signInId } : {}) });
       setTestResult(r.events);
+      setTestOn(null);
     });
   };
 
@@ -382,7 +392,7 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
       <p className="muted">{editing.type.description}</p>
       {editing.remote ? (
         <p className="muted">
-          Sent to {editing.remote.agentId} as a signed change; it applies it when it is online. Passwords and tokens are never sent over the broker: set them on that machine.
+          Sent to {editing.remote.agentId} as a signed change; it applies it when it is online. “Test now” runs there. Passwords and tokens are never sent over the broker: set them on that machine.
         </p>
       ) : null}
       {editing.type.routes.map((r) =>
@@ -493,14 +503,18 @@ function MonitorForm({ editing, onDone, onOpen }: { editing: Editing; onDone(sav
           </div>
         ) : null}
         <ErrorBox message={formError} />
-        <FormActions busy={busy} saveLabel={editing.remote ? `Send to ${editing.remote.agentId}` : existing ? 'Save' : 'Add monitor'} testLabel="Test now" testingLabel="Testing…" onTest={editing.remote ? undefined : () => void test()} onCancel={() => onDone()} />
+        <FormActions busy={busy} saveLabel={editing.remote ? `Send to ${editing.remote.agentId}` : existing ? 'Save' : 'Add monitor'} testLabel="Test now" testingLabel="Testing…" onTest={() => void test()} onCancel={() => onDone()} />
       </form>
       {testResult ? (
         <section className="card" aria-label="Test result">
           <h2>
-            Test: {testResult.length} event{testResult.length === 1 ? '' : 's'} right now
+            Test{testOn ? ` on ${testOn.agentId}` : ''}: {testResult.length} event{testResult.length === 1 ? '' : 's'} right now
           </h2>
-          <p className="muted">What the source holds now, as the monitor would report it. Nothing was stored.</p>
+          <p className="muted">
+            What the source holds now, as the monitor would report it{testOn ? `, run on ${testOn.agentId}` : ''}. Nothing was stored.
+            {testOn && testOn.leftOut ? ` ${testOn.leftOut} more were left out to keep the answer under 1 MiB.` : ''}
+            {testOn && !testOn.verified ? ` The answer is not verified: no key of ${testOn.agentId} is known here (upgrade it from here to have one).` : ''}
+          </p>
           <ul className="plain-list">
             {testResult.slice(0, 50).map((e, i) => (
               <li key={e.id || i}>
