@@ -5,7 +5,9 @@
  * capped: long texts are cut with a marker saying so and how long they were, large objects and arrays are summarised,
  * and the event says it was `cut`; `events.get` returns it whole.
  */
-import type { PanoptesEvent } from './event.js';
+import { cutText, type PanoptesEvent } from './event.js';
+
+export { cutText };
 
 /** A body longer than this is cut in lists (a row shows a line of it; the detail fetches the whole event). */
 export const LIST_BODY = 4_000;
@@ -21,10 +23,6 @@ const LIST_KEYS = 200;
 
 const count = (n: number) => n.toLocaleString('en');
 
-/** `s` cut to `max` characters, followed by a marker saying it was cut and how long it was. */
-export function cutText(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max)}… [cut: ${count(s.length)} characters in all]` : s;
-}
 
 /**
  * About how many characters `v` takes as JSON, counting only up to `limit` (a value past it is not walked further:

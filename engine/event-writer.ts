@@ -34,7 +34,7 @@ export class EventWriter {
   emit(source: string, input: NewEvent, state?: Record<string, unknown>): Promise<StoredEvent | null> {
     let event: PanoptesEvent;
     try {
-      const n = normalizeNewEvent(input);
+      const n = normalizeNewEvent(input, (parts) => this.log.warn(`an event from ${source} was larger than an event may be; cut (each says so where it was cut): ${parts.join(', ')}`));
       event = { id: newId(), receivedAt: new Date().toISOString(), source, ...n };
     } catch (err) {
       return Promise.reject(err);
