@@ -17,6 +17,7 @@ import { MachineSwitch, usePairedMachines } from '../fleet/MachineSwitch.js';
 import { TypePicker } from '../components/TypePicker.js';
 import { useShortcuts } from '../lib/keys.js';
 import { useFieldLookup } from '../components/useFieldLookup.js';
+import { download } from '../lib/exportFile.js';
 
 /** `remote`: the monitor is on another machine, changed by a signed change sent over the broker (engine/fleet/). */
 type Remote = { agentId: string; revision: string };
@@ -71,9 +72,12 @@ export function MonitorsView() {
         <h1>Monitors</h1>
         <MachineSwitch machines={machines} value={machine} onChange={setMachine} />
         {machine === null ? (
-          <button className="primary" onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
-            Add monitor
-          </button>
+          <>
+            <button className="primary" onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
+              Add monitor
+            </button>
+            <OpmlButtons onImported={() => monitors.reload()} />
+          </>
         ) : null}
       </div>
       {machine !== null ? (
@@ -121,6 +125,49 @@ export function MonitorsView() {
       </>
     );
   }
+}
+
+/** Feeds to and from other readers: the watched feeds as an OPML file, and an OPML file's feeds added (known ones skipped). */
+function OpmlButtons({ onImported }: { onImported(): void }) {
+  const client = useClient();
+  const toasts = useToasts();
+  const importFile = async (file: File) => {
+    try {
+      const r = await client.request('monitors.importOpml', { opml: await file.text() });
+      toasts.show({ title: `Imported ${r.added.length} feed${r.added.length === 1 ? '' : 's'} from ${file.name}${r.skipped.length ? `, ${r.skipped.length} already watched` : ''}`, tone: 'info' });
+      onImported();
+    } catch (e) {
+      toasts.show({ title: `Could not import ${file.name}`, body: (e as Error).message, tone: 'error' });
+    }
+  };
+  return (
+    <>
+      <button
+        onClick={() =>
+          client.request('monitors.exportOpml', {}).then(
+            (r) => download('panoptes-feeds.opml', r.opml, 'text/x-opml'),
+            (e: Error) => toasts.show({ title: 'Could not export the feeds', body: e.message, tone: 'error' }),
+          )
+        }
+      >
+        Export feeds as OPML
+      </button>
+      <label className="button">
+        Import OPML
+        <input
+          type="file"
+          accept=".opml,.xml,text/xml,application/xml"
+          className="visually-hidden"
+          aria-label="Import feeds from an OPML file"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void importFile(f);
+            e.target.value = '';
+          }}
+        />
+      </label>
+    </>
+  );
 }
 
 function MonitorCard({ monitor: m, onEdit, onChanged, onRemoved }: { monitor: MonitorInfo; onEdit(): void; onChanged(m: MonitorInfo): void; onRemoved(): void }) {
