@@ -41,7 +41,37 @@ const TENANT = /^[A-Za-z0-9.-]{1,100}$/;
 
 /** Where the presets' endpoints live: Google's two hosts, Microsoft's identity platform. */
 const PRESET_ORIGINS = { googleAccounts: 'https://accounts.google.com', googleApis: 'https://oauth2.googleapis.com', microsoft: 'https://login.microsoftonline.com' };
-let presetOrigins = { ...PRESET_ORIGINS };
+let presetOrigins = { ...PRESET_ORIGINS, ...presetOriginsFromEnv(process.env.PANOPTES_TEST_OAUTH_PRESET_ORIGINS) };
+
+/**
+ * Tests only, for a separate process (the e2e tests' agent, which `presetOriginsForTests` cannot reach):
+ * `PANOPTES_TEST_OAUTH_PRESET_ORIGINS="google=http://127.0.0.1:4001 microsoft=http://127.0.0.1:4002"` serves the
+ * presets from local servers in those providers' shapes. Safe to leave in production builds because it is refused
+ * unless every origin is a loopback address: it can only send a sign-in to a process on this same machine, and
+ * whoever can set the agent's environment can already run code as the agent (NODE_OPTIONS), so it grants nothing new;
+ * a remote server can never be named. Anything else in it is refused as a whole, and said so on stderr.
+ */
+export function presetOriginsFromEnv(value: string | undefined, warn: (line: string) => void = (l) => process.stderr.write(l + '\n')): Partial<typeof PRESET_ORIGINS> {
+  if (!value?.trim()) return {};
+  const out: Partial<typeof PRESET_ORIGINS> = {};
+  for (const part of value.trim().split(/[\s,]+/)) {
+    const m = /^(google|microsoft)=(.+)$/.exec(part);
+    let url: URL | null = null;
+    try {
+      url = m ? new URL(m[2]!) : null;
+    } catch {
+      url = null;
+    }
+    if (!m || !url || !/^https?:$/.test(url.protocol) || !isLoopbackHost(url.hostname) || url.origin !== m[2]!.replace(/\/+$/, '')) {
+      warn(`PANOPTES_TEST_OAUTH_PRESET_ORIGINS ignored: "${part}" is not google=… or microsoft=… with a loopback origin (http://127.0.0.1:PORT)`);
+      return {};
+    }
+    if (m[1] === 'google') out.googleAccounts = out.googleApis = url.origin;
+    else out.microsoft = url.origin;
+  }
+  warn(`PANOPTES_TEST_OAUTH_PRESET_ORIGINS: the ${out.microsoft && out.googleApis ? 'Google and Microsoft presets sign in' : out.microsoft ? 'Microsoft preset signs in' : 'Google preset signs in'} at a test server on this machine`);
+  return out;
+}
 
 /**
  * Tests only: serve the Google / Microsoft presets from local servers that answer in those providers' documented

@@ -6,7 +6,7 @@
 // in words a user can act on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { beginSignIn, TokenSource, OAuthError, GOOGLE_MAIL_SCOPE, MICROSOFT_IMAP_SCOPES, presetOriginsForTests, revokeGrant, type OAuthClientSettings, type OAuthGrant } from '../../core/oauth/index.js';
+import { beginSignIn, TokenSource, OAuthError, GOOGLE_MAIL_SCOPE, MICROSOFT_IMAP_SCOPES, presetOriginsForTests, presetOriginsFromEnv, revokeGrant, type OAuthClientSettings, type OAuthGrant } from '../../core/oauth/index.js';
 import { startOAuthServer, visitAsBrowser, type OAuthTestServer, type RefreshRefusal } from '../helpers/oauth-server.js';
 
 let google: OAuthTestServer;
@@ -174,3 +174,18 @@ for (const [why, words] of refusals) {
     }
   });
 }
+
+test('PANOPTES_TEST_OAUTH_PRESET_ORIGINS (for the e2e agent process) names loopback origins only; anything else is refused as a whole', () => {
+  const said: string[] = [];
+  const parse = (v: string | undefined) => presetOriginsFromEnv(v, (l) => said.push(l));
+  assert.deepEqual(parse(undefined), {});
+  assert.deepEqual(said, [], 'not set: nothing said');
+  assert.deepEqual(parse('google=http://127.0.0.1:4001 microsoft=http://127.0.0.1:4002'), { googleAccounts: 'http://127.0.0.1:4001', googleApis: 'http://127.0.0.1:4001', microsoft: 'http://127.0.0.1:4002' });
+  assert.match(said.pop()!, /the Google and Microsoft presets sign in at a test server on this machine/);
+  assert.deepEqual(parse('microsoft=http://[::1]:4002/'), { microsoft: 'http://[::1]:4002' });
+  assert.match(said.pop()!, /the Microsoft preset signs in/);
+  for (const bad of ['microsoft=https://login.evil.example', 'google=http://127.0.0.1:1 microsoft=http://10.0.0.5:2', 'google=http://127.0.0.1.evil.example', 'google=http://127.0.0.1:1/path', 'google=file:///etc', 'yahoo=http://127.0.0.1:1', 'google=http://user@127.0.0.1:1']) {
+    assert.deepEqual(parse(bad), {}, bad);
+    assert.match(said.pop()!, /ignored: .* is not google=… or microsoft=… with a loopback origin/, bad);
+  }
+});
