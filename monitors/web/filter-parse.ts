@@ -27,6 +27,7 @@ export type FilterStep =
   | { kind: 'css'; selector: string }
   | { kind: 'xpath'; expression: string }
   | { kind: 'json'; path: string }
+  | { kind: 'jq'; program: string }
   | { kind: 'remove'; selector: string }
   | { kind: 'regex'; pattern: string }
   | { kind: 'ignore'; pattern: string }
@@ -55,7 +56,7 @@ export function cssSelectorProblem(selector: string): string | null {
 export function parseFilter(line: string): FilterStep | string {
   const text = line.trim();
   if (!text) return 'an empty filter line';
-  const m = /^(css|xpath|json|jsonpath|remove|regex|ignore|sort)\s*:\s*(.*)$/is.exec(text);
+  const m = /^(css|xpath|json|jsonpath|jq|remove|regex|ignore|sort)\s*:\s*(.*)$/is.exec(text);
   let kind = m?.[1]?.toLowerCase();
   let arg = m ? m[2]!.trim() : text;
   if (!m) {
@@ -84,6 +85,11 @@ export function parseFilter(line: string): FilterStep | string {
       if (!balanced(arg)) return `the JSONPath "${arg}" has an unclosed bracket or quote`;
       return { kind: 'json', path: arg };
     }
+    case 'jq': {
+      // jq's own compiler (WebAssembly) is not loaded to validate a form; it runs, and says what is wrong, at the check.
+      if (!jqBalanced(arg)) return `the jq program "${arg}" has an unclosed bracket, parenthesis or string`;
+      return { kind: 'jq', program: arg };
+    }
     case 'regex':
     case 'ignore': {
       const problem = userRegexProblem(arg, 'g');
@@ -91,6 +97,38 @@ export function parseFilter(line: string): FilterStep | string {
     }
   }
   return `unknown filter "${text}"`;
+}
+
+/** Brackets and double-quoted strings (with `\(…)` interpolation) closed, as jq needs them. */
+function jqBalanced(s: string): boolean {
+  const stack: string[] = [];
+  let inString = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (inString) {
+      if (c === '\\' && s[i + 1] === '(') {
+        stack.push(')s');
+        inString = false;
+        i++;
+      } else if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '#') {
+      const nl = s.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl;
+    } else if (c === '"') inString = true;
+    else if (c === '[') stack.push(']');
+    else if (c === '(') stack.push(')');
+    else if (c === '{') stack.push('}');
+    else if (c === ']' || c === ')' || c === '}') {
+      const top = stack.pop();
+      if (top === ')s' && c === ')') inString = true;
+      else if (top !== c) return false;
+    }
+  }
+  return stack.length === 0 && !inString;
 }
 
 function balanced(s: string): boolean {

@@ -21,7 +21,8 @@ export interface FilterRunOptions {
 
 export function runsInWorker(page: Page, steps: readonly FilterStep[]): boolean {
   const size = typeof page.body === 'string' ? page.body.length : page.body.byteLength;
-  return size > INLINE_MAX_BYTES || steps.some((s) => s.kind === 'xpath');
+  // jq runs only there: the timeout can end a program that loops, and jq's memory is capped in that thread alone.
+  return size > INLINE_MAX_BYTES || steps.some((s) => s.kind === 'xpath' || s.kind === 'jq');
 }
 
 export async function filterPage(page: Page, steps: readonly FilterStep[], options: FilterRunOptions): Promise<Filtered> {

@@ -15,6 +15,8 @@ export type FilterReply = { ok: true; lines: string[]; fields: Record<string, st
 const job = workerData as FilterJob;
 let reply: FilterReply;
 try {
+  // jq (WebAssembly) is loaded in this thread only, and only for a chain that has a jq step.
+  if (job.steps.some((s) => s.kind === 'jq')) await (await import('./jq.js')).loadJq();
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
   const { lines, fields } = applyFilters({ body, contentType: job.contentType, charset: job.charset }, job.steps);
   reply = { ok: true, lines, fields };

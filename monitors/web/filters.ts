@@ -14,6 +14,7 @@
 // expressions run on jsonpath-plus's own safe evaluator, never JavaScript's eval.
 import * as cheerio from 'cheerio';
 import { JSONPath } from 'jsonpath-plus';
+import { JqError, runJq } from './jq.js';
 import { UserRegex } from '../../core/user-regex.js';
 import { FilterError, xpath, type FilterStep } from './filter-parse.js';
 import { textOf } from './extract.js';
@@ -88,6 +89,24 @@ function applyStep(doc: Doc, step: FilterStep, fields: Record<string, string>): 
     }
     case 'xpath':
       return runXpath(needHtml(doc, `xpath:${step.expression}`), step.expression);
+    case 'jq': {
+      if (doc.kind !== 'json') {
+        throw new FilterError(
+          doc.kind === 'html'
+            ? `jq:${step.program} reads JSON, but this page is HTML; use css: or xpath: for web pages, or point the monitor at the JSON address`
+            : `jq:${step.program} must come before the text steps (regex, ignore, sort)`,
+        );
+      }
+      let values: unknown[];
+      try {
+        values = doc.values.flatMap((json) => runJq(step.program, json));
+      } catch (err) {
+        if (!(err instanceof JqError)) throw err;
+        throw new FilterError(err.compile ? `the jq program "${step.program}" is not valid: ${err.message}` : `the jq program "${step.program}" failed: ${err.message}`);
+      }
+      if (!values.length) throw new FilterError(`the jq program "${step.program}" produced nothing from the answer`);
+      return { kind: 'json', values };
+    }
     case 'json': {
       if (doc.kind !== 'json') {
         throw new FilterError(

@@ -63,7 +63,7 @@ export const webConfigSchema = z.object({
       label: 'Filters',
       help:
         'Steps applied in order, one per line: "css:#prices" (or a bare selector), "xpath://table[@id=\'stock\']//td[2]", ' +
-        '"json:$.items[*].price" for JSON addresses, "remove:.ad, .cookie-banner", "regex:(?<price>\\d+\\.\\d+)" (keeps matches; named groups become fields), ' +
+        '"json:$.items[*].price" (JSONPath) or "jq:.items[] | .price" (jq) for JSON addresses, "remove:.ad, .cookie-banner", "regex:(?<price>\\d+\\.\\d+)" (keeps matches; named groups become fields), ' +
         '"ignore:^Updated" (drops matching lines), "sort".',
     }),
   render: z

@@ -11,7 +11,7 @@ import { tempDir, waitFor } from '../helpers/tmp.js';
 
 /** Loaded only by the features that need them (each is tens of MB with its dependencies, or pulls one in). */
 const HEAVY = [
-  'playwright-core', 'proxy-chain', 'imapflow', 'nodemailer', '@xmpp/client', 'aedes', 'mqtt', 'cheerio', 'parse5', 'undici', '@rowanmanning/feed-parser',
+  'playwright-core', 'proxy-chain', 'imapflow', 'nodemailer', '@xmpp/client', 'aedes', 'mqtt', 'cheerio', 'parse5', 'undici', '@rowanmanning/feed-parser', 'jq-web',
   // Loaded by the first SNMP check, X request, IRC connection, HTML mail body or Mastodon post, version diff, filter line.
   'net-snmp', 'twitter-api-v2', 'irc-framework', 'html-to-text', 'htmlparser2', 'diff', 'cheerio-select', 'css-select', 'xpath',
 ];
