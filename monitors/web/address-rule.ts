@@ -4,6 +4,7 @@
 // two can never disagree.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** How names resolve and which addresses count as private. The real one is `systemAddressPolicy`. */
 export interface AddressPolicy {
@@ -57,20 +58,32 @@ export function isLocalName(hostname: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost');
 }
 
+/**
+ * Every address that is not plain public unicast: loopback, private, link-local, unique-local, carrier-grade NAT,
+ * multicast, broadcast, reserved and benchmarking ranges (ipaddr.js's range table, kept by express's maintainers).
+ * IPv6 forms that carry an IPv4 address — mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and
+ * 6to4 (2002::/16) — are judged by the IPv4 address they reach, since a gateway would deliver them there.
+ */
 export function isPrivateAddress(a: string): boolean {
-  if (isIP(a) === 4) {
-    const [x, y] = a.split('.').map(Number) as [number, number];
-    return x === 127 || x === 10 || x === 0 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 169 && y === 254) || (x === 100 && y >= 64 && y <= 127);
-  }
-  if (isIP(a) !== 6) return false;
-  // The shortest form, so that every spelling of one address (0:0::1, ::ffff:127.0.0.1) meets the same test.
-  const v6 = new URL(`http://[${a}]`).hostname.slice(1, -1);
-  if (v6 === '::1' || v6 === '::') return true;
-  // An IPv4 address in IPv6 clothes (::ffff:7f00:1 is 127.0.0.1) reaches that IPv4 address.
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
-  if (mapped) {
-    const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-    return isPrivateAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
-  }
-  return /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
+  if (!ipaddr.isValid(a)) return false;
+  const parsed = ipaddr.parse(a);
+  if (parsed.kind() === 'ipv4') return parsed.range() !== 'unicast';
+  const v6 = parsed as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) return isPrivateAddress(embedded);
+  const range = v6.range();
+  // fec0::/10 (site-local) is deprecated but still routed inside some networks; teredo's embedded IPv4 is the relay's.
+  if (range === 'unicast') return v6.match(ipaddr.IPv6.parse('fec0::'), 10);
+  return range !== 'teredo';
+}
+
+function embeddedIPv4(v6: ipaddr.IPv6): string | null {
+  const p = v6.parts;
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const range = v6.range();
+  if (range === 'ipv4Mapped' || range === 'rfc6052' || range === 'rfc6145') return v4(p[6]!, p[7]!);
+  if (range === '6to4') return v4(p[1]!, p[2]!);
+  // ::a.b.c.d (IPv4-compatible, deprecated); :: and ::1 themselves are unspecified/loopback, judged as IPv6.
+  if (p.slice(0, 6).every((x) => x === 0) && (p[6]! !== 0 || p[7]! > 1)) return v4(p[6]!, p[7]!);
+  return null;
 }
