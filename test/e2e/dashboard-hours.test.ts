@@ -1,0 +1,83 @@
+/**
+ * The dashboard's events per hour count events by when they were received: a feed's backfill (items published
+ * weeks ago, all received now) is this hour's events, not last month's. Its legend (and the Feed's grouping by
+ * source) names a source by its monitor's name, as the weather chart and History do, not by its id.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { openAgentPage, openBrowserPage, startAgent, startFeedServer, type Agent, type FeedServer, type PageWatch, uiTestOn } from './harness.js';
+
+let agent: Agent;
+let feed: FeedServer;
+let browser: Browser;
+let page: Page;
+let watch: PageWatch;
+const ago = (ms: number) => new Date(Date.now() - ms);
+const DAY = 86_400_000;
+
+before(async () => {
+  feed = await startFeedServer('Backfill Feed');
+  feed.items.push({ guid: 'old-40d', title: 'Forty days old', link: 'http://127.0.0.1/1', description: 'x', pubDate: ago(40 * DAY) });
+  feed.items.push({ guid: 'old-3d', title: 'Three days old', link: 'http://127.0.0.1/2', description: 'x', pubDate: ago(3 * DAY) });
+  feed.items.push({ guid: 'new-3h', title: 'Three hours old', link: 'http://127.0.0.1/3', description: 'x', pubDate: ago(3 * 3600_000) });
+  agent = await startAgent((dir) =>
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ monitors: [{ id: 'rss:backfill', type: 'rss', name: 'Backfill', enabled: true, config: { url: feed.url, emitCurrentItems: true } }], rules: [] }),
+    ),
+  );
+  ({ browser, page, watch } = await openBrowserPage({ viewport: { width: 1280, height: 900 } }));
+  await openAgentPage(page, agent);
+});
+
+after(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await feed?.close();
+});
+
+const uiTest = uiTestOn(() => page);
+
+/** The events-per-hour chart's legend: each series' name and its value for the latest hour. */
+async function legend(): Promise<{ label: string; value: string }[]> {
+  const card = page.getByRole('region', { name: 'Events per hour' });
+  await card.getByRole('img', { name: /^Events per hour for / }).waitFor({ timeout: 30_000 });
+  return card.locator('.u-legend tr.u-series').evaluateAll((rows) =>
+    rows.slice(1).map((r) => ({ label: (r.querySelector('.u-label')?.textContent ?? '').trim(), value: (r.querySelector('.u-value')?.textContent ?? '').trim() })),
+  );
+}
+
+uiTest('a backfill published weeks ago but received now counts in the current hour', 90_000, async () => {
+  // All three arrive on the first check (the Feed shows them), published 40 days, 3 days and 3 hours ago.
+  await page.getByRole('listitem', { name: /Forty days old/ }).waitFor({ timeout: 30_000 });
+  await page.getByRole('listitem', { name: /Three hours old/ }).waitFor();
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('heading', { name: /Events per hour received/ }).waitFor();
+  // Away from the chart the legend shows the latest hour's count: all three were received this hour.
+  const series = await legend();
+  assert.equal(series.length, 1, JSON.stringify(series));
+  assert.equal(series[0]!.value, '3', `the backfill counts in the hour it was received: ${JSON.stringify(series)}`);
+});
+
+uiTest('the chart and its legend name the source by its monitor’s name', 60_000, async () => {
+  const series = await legend();
+  assert.deepEqual(series.map((s) => s.label), ['Backfill']);
+  await page.getByRole('region', { name: 'Events per hour' }).getByRole('img', { name: 'Events per hour for Backfill' }).waitFor();
+});
+
+uiTest('the Feed grouped by source heads each group with its monitor’s name', 60_000, async () => {
+  await page.getByRole('link', { name: 'Feed' }).click();
+  await page.getByLabel('By source').check();
+  const header = page.locator('.feed-group').first();
+  await header.waitFor();
+  const text = await header.innerText();
+  assert.match(text, /Backfill\s*\(3\)/);
+  assert.doesNotMatch(text, /rss:backfill/);
+});
+
+test('nothing went wrong on the page along the way', () => {
+  assert.deepEqual(watch.problems, []);
+});
