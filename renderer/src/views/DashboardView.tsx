@@ -42,7 +42,12 @@ export function DashboardView() {
   const weather = useRecentEvents(WEATHER_DAYS * 86_400_000, 'weather.reading', SERIES_MAX);
   const health = useRecentEvents(HOURS * 3600_000, 'panoptes.health', SERIES_MAX);
 
-  const perHour = useMemo(() => bucketByHour(all.events ?? []), [all.events]);
+  // Sources by their monitors' names, as the weather chart, the Feed and History show them.
+  const sourceName = useMemo(() => {
+    const names = new Map((monitors.data ?? []).map((m) => [m.id, m.name]));
+    return (id: string) => names.get(id) ?? (id === 'panoptes' ? 'Panoptes itself' : id);
+  }, [monitors.data]);
+  const perHour = useMemo(() => bucketByHour(all.events ?? [], sourceName), [all.events, sourceName]);
 
   const temperature = useMemo(() => {
     const list = (weather.events ?? []).slice().reverse();
@@ -174,15 +179,18 @@ export function DashboardView() {
   );
 }
 
-function bucketByHour(events: PanoptesEvent[]): { hours: number[]; series: ChartSeries[] } {
+/** Counts per hour of receipt (a backfill published weeks ago is this hour's), one series per source's name. */
+function bucketByHour(events: PanoptesEvent[], name: (source: string) => string): { hours: number[]; series: ChartSeries[] } {
   const now = Math.floor(Date.now() / 3600_000);
   const hours = Array.from({ length: HOURS }, (_, i) => (now - HOURS + 1 + i) * 3600);
   const index = new Map<string, number[]>();
   for (const e of events) {
     const h = Math.floor(Date.parse(e.receivedAt) / 3600_000) - (now - HOURS + 1);
     if (h < 0 || h >= HOURS) continue;
-    let row = index.get(e.source);
-    if (!row) index.set(e.source, (row = new Array<number>(HOURS).fill(0)));
+    // Keyed by name: two monitors of one name share a line, as they share it in the legend.
+    const key = name(e.source);
+    let row = index.get(key);
+    if (!row) index.set(key, (row = new Array<number>(HOURS).fill(0)));
     row[h] = (row[h] ?? 0) + 1;
   }
   return { hours, series: [...index.keys()].sort().map((s) => ({ label: s, values: index.get(s)! })) };

@@ -343,7 +343,7 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
               if (isHeader(row))
                 return (
                   <div key={vi.key} className="feed-group" style={style} role="presentation">
-                    <KindBadge of={row.source} /> {row.source} <span className="muted">({row.count})</span>
+                    <KindBadge of={row.source} /> {sourceName(row.source)} <span className="muted">({row.count})</span>
                   </div>
                 );
               const e = row;
