@@ -12,24 +12,8 @@ const WAIT_MS = 5_000;
 export async function acquireFileLock(lockFile: string): Promise<() => void> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    try {
-      const fd = openSync(lockFile, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        rmSync(lockFile, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (isStale(lockFile)) {
-      rmSync(lockFile, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${ownerOf(lockFile) ?? '?'}; another Panoptes is saving the configuration`);
+    const release = tryLock(lockFile, deadline, 'saving the configuration');
+    if (release) return release;
     await new Promise((r) => setTimeout(r, 15));
   }
 }
@@ -41,6 +25,18 @@ export async function acquireFileLock(lockFile: string): Promise<() => void> {
 export function acquireFileLockSync(lockFile: string): () => void {
   const deadline = Date.now() + WAIT_MS;
   const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const release = tryLock(lockFile, deadline, 'saving secrets');
+    if (release) return release;
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
+/**
+ * One attempt: the release function when the lock is ours (a stale one taken over), null when a live process holds
+ * it and there is time left to wait, an error naming the holder when the wait is over.
+ */
+function tryLock(lockFile: string, deadline: number, doing: string): (() => void) | null {
   for (;;) {
     try {
       const fd = openSync(lockFile, 'wx', 0o600);
@@ -55,13 +51,11 @@ export function acquireFileLockSync(lockFile: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (isStale(lockFile)) {
-      rmSync(lockFile, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${ownerOf(lockFile) ?? '?'}; another Panoptes is saving secrets`);
-    Atomics.wait(pause, 0, 0, 5);
+    if (!isStale(lockFile)) break;
+    rmSync(lockFile, { force: true });
   }
+  if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${ownerOf(lockFile) ?? '?'}; another Panoptes is ${doing}`);
+  return null;
 }
 
 function ownerOf(lockFile: string): number | null {

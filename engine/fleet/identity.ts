@@ -41,12 +41,7 @@ export function loadOrCreateIdentity(dataDir: string): FleetIdentity {
   const file = path.join(dataDir, FLEET_KEY_FILE);
   const known = loadIdentity(dataDir);
   if (known) return known;
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const tmp = file + '.tmp';
-  writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-  return fromPrivate(privateKey);
+  return createKeyFile(file);
 }
 
 // --- The agent's own key, and the desktop's record of its agents' keys ---
@@ -69,12 +64,7 @@ export function loadOrCreateAgentKey(dataDir: string): FleetIdentity {
       throw new Error(`${file} is not a usable key (${(err as Error).message}); remove it and run panoptes deploy --upgrade for this agent from its desktop`);
     }
   }
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const tmp = file + '.tmp';
-  writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-  return fromPrivate(privateKey);
+  return createKeyFile(file);
 }
 
 /** The desktop's record of the agents paired with it: each one's public key and pairing id, as deploy read them. */
@@ -178,4 +168,14 @@ export class AgentKeys {
     if (r === 'good') return { ok: true, signed: true };
     return { ok: false, message: `the ${what} of ${agentId} was refused: it is not signed by ${agentId}'s key (read when it was deployed)${r === 'unsigned' ? ' and carries no signature' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
   }
+}
+
+/** A new Ed25519 key written 0600 through a temporary file, so a crash never leaves half a key. */
+function createKeyFile(file: string): FleetIdentity {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const tmp = file + '.tmp';
+  writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return fromPrivate(privateKey);
 }
