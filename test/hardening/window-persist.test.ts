@@ -104,3 +104,57 @@ test('windows saved whole by an older version (one snapshot in the cursor) are r
   });
   assert.equal(held(s.engine), 21, 'restored from the rows');
 });
+
+// The shape (keys, times, which events a window holds) was still one row per rule, rewritten whenever the rule's
+// windows changed: ~50 bytes per held event, so one small event into a window of 9,000 wrote ~370 KB. What a one-event
+// batch writes must not grow with the number of events the window already holds.
+const bigWindow = dayWindow; // fires at 10,000: it holds up to 9,999
+const small = (): PanoptesEvent => {
+  const at = new Date().toISOString();
+  const i = n++;
+  return { id: `s${String(i).padStart(8, '0')}`, ts: at, receivedAt: at, source: 'webhook:ci', type: 'webhook.received', title: 'e', body: '', url: null, fields: {}, tags: [] };
+};
+
+test('what a one-event batch writes does not grow with the window it joins (1,500 vs 9,000 held)', { timeout: 240_000 }, async (t) => {
+  const dir = tempDir(t);
+  const open = () => {
+    const store = openStore(dir);
+    store.db.pragma('wal_autocheckpoint = 0');
+    const engine = new RuleEngine();
+    engine.setRules(bigWindow);
+    const flags = new FlagManager(store, systemClock, () => {});
+    return { store, engine, processor: new RuleProcessor(store, engine, flags, systemClock, silentLogger, () => {}) };
+  };
+  let s = open();
+  const wal = path.join(dir, 'panoptes.db-wal');
+  const perEvent = async () => {
+    let worst = 0;
+    for (let i = 0; i < 5; i++) {
+      const before = statSync(wal).size;
+      await feed(s, [small()]);
+      worst = Math.max(worst, statSync(wal).size - before);
+    }
+    return worst;
+  };
+  const fill = async (to: number) => {
+    while (held(s.engine) < to) await feed(s, Array.from({ length: Math.min(1_000, to - held(s.engine)) }, small));
+  };
+  await fill(1_500);
+  const at1500 = await perEvent();
+  await fill(9_000);
+  const at9000 = await perEvent();
+  t.diagnostic(`a one-event batch wrote at most ${at1500} bytes with 1,500 held, ${at9000} with 9,000 held`);
+  assert.ok(at9000 < at1500 * 1.5 + 16 * 1024, `one event into a window of 9,000 wrote ${at9000} bytes, into one of 1,500 ${at1500}: the write grows with the window`);
+
+  s.processor.close();
+  s.store.close();
+  s = open();
+  t.after(() => {
+    s.processor.close();
+    s.store.close();
+  });
+  const heldNow = held(s.engine);
+  assert.ok(heldNow >= 9_010, `the window is back whole after a restart (${heldNow})`);
+  await feed(s, [small()]);
+  assert.equal(held(s.engine), heldNow + 1);
+});
