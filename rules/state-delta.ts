@@ -4,8 +4,13 @@
  * rule's snapshot is split into its shape (keys, times, counters, each held event as `{"$ref": id}`) and the event
  * copies, each saved once when first held and deleted when let go. Only shapes that changed are written again; a
  * shape costs a few dozen bytes per held event, its copies up to a few KB each (event-ref.ts).
+ *
+ * Count windows (the ones that hold thousands: `count: 10000 within 1d`) keep their entries out of the shape: one row
+ * per entry (window key, event id, time, order; migration 8), so one event into a window of 9,000 writes that entry,
+ * not the 9,000 times and ids again. The shape keeps only the windows' keys, in order, marked `windowRows`. Shapes
+ * saved before (entries inline) still load, and are rewritten in the new form, their entries as rows, on the next batch.
  */
-import type { RuleStateDelta } from '../core/store/index.js';
+import type { RuleStateDelta, WindowEntryRow } from '../core/store/index.js';
 import type { EventRef } from './types.js';
 
 const isRef = (v: object): v is EventRef => {
@@ -39,16 +44,57 @@ function expand(v: unknown, refs: Map<string, EventRef>): unknown {
   return out;
 }
 
+type Window = { times: number[]; events: unknown[] };
+type Entry = { key: string; entry: string; time: number; ref: string };
+const entryId = (key: string, entry: string) => `${key}\u0000${entry}`;
+
+/**
+ * A rule's count windows as entries (in window order), or null when they cannot be (not the engine's form, or an
+ * event that is no copy): such a rule keeps its windows inline in the shape.
+ */
+function windowEntries(windows: unknown, found: Map<string, EventRef>): Map<string, Entry> | null {
+  if (!Array.isArray(windows)) return null;
+  const out = new Map<string, Entry>();
+  for (const pair of windows as unknown[]) {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string') return null;
+    const key = pair[0];
+    const w = pair[1] as Partial<Window> | null;
+    if (!w || !Array.isArray(w.times) || !Array.isArray(w.events) || w.times.length !== w.events.length) return null;
+    const seen = new Map<string, number>();
+    for (let i = 0; i < w.times.length; i++) {
+      const ev = w.events[i];
+      const t = w.times[i];
+      if (typeof t !== 'number' || !Number.isFinite(t) || ev === null || typeof ev !== 'object' || !isRef(ev)) return null;
+      // The same event twice in a window (it is not processed twice, but the rows must not collide if it were).
+      const dup = seen.get(ev.id) ?? 0;
+      seen.set(ev.id, dup + 1);
+      const entry = dup ? `${ev.id}#${dup}` : ev.id;
+      if (!found.has(ev.id)) found.set(ev.id, ev);
+      out.set(entryId(key, entry), { key, entry, time: t, ref: ev.id });
+    }
+  }
+  return out;
+}
+
 /** What has been saved, to tell each batch what it changed. One per processor, in step with the database. */
 export class SavedRuleStates {
   private shapes = new Map<string, string>();
   private held = new Map<string, Set<string>>();
+  /** Per rule, the window entries saved as rows (by `entryId`). */
+  private entries = new Map<string, Map<string, [key: string, entry: string]>>();
+  private nextOrd = 1;
 
   /** Rows as loaded → the snapshot `RuleEngine.restore` takes; remembered as saved. */
-  load(rows: { shapes: Map<string, string>; events: Map<string, Map<string, string>> }): unknown {
+  load(rows: { shapes: Map<string, string>; events: Map<string, Map<string, string>>; entries?: Map<string, WindowEntryRow[]> }): unknown {
     const rules: Record<string, unknown> = {};
     this.shapes = new Map(rows.shapes);
     this.held = new Map();
+    this.entries = new Map();
+    this.nextOrd = 1;
+    for (const [rule, list] of rows.entries ?? []) {
+      this.entries.set(rule, new Map(list.map((e) => [entryId(e.key, e.entry), [e.key, e.entry]])));
+      for (const e of list) this.nextOrd = Math.max(this.nextOrd, e.ord + 1);
+    }
     for (const [rule, shape] of rows.shapes) {
       const refs = new Map<string, EventRef>();
       const saved = rows.events.get(rule) ?? new Map<string, string>();
@@ -61,7 +107,20 @@ export class SavedRuleStates {
       }
       this.held.set(rule, new Set(saved.keys()));
       try {
-        rules[rule] = expand(JSON.parse(shape), refs);
+        const parsed = JSON.parse(shape) as Record<string, unknown>;
+        if (parsed.windowRows) {
+          // The windows' entries come from their rows (ordered by `ord`), into the keys in the shape's order.
+          const byKey = new Map<string, Window>();
+          for (const e of rows.entries?.get(rule) ?? []) {
+            let w = byKey.get(e.key);
+            if (!w) byKey.set(e.key, (w = { times: [], events: [] }));
+            w.times.push(e.time);
+            w.events.push({ $ref: e.ref });
+          }
+          parsed.windows = (parsed.windows as [string, unknown][]).map(([k]) => [k, byKey.get(k) ?? { times: [], events: [] }]);
+          delete parsed.windowRows;
+        }
+        rules[rule] = expand(parsed, refs);
       } catch {
         // A damaged shape loses only that rule's temporal state (its rows are replaced on the next batch).
       }
@@ -73,17 +132,29 @@ export class SavedRuleStates {
 
   /** What writing `snapshot` (RuleEngine.snapshot()) changes; `accept` it once its transaction committed. */
   diff(snapshot: unknown): RuleStateDelta {
-    const delta: RuleStateDelta = { shapes: [], putEvents: [], dropEvents: [] };
+    const delta: RuleStateDelta = { shapes: [], putEvents: [], dropEvents: [], putEntries: [], dropEntries: [] };
     const rules = ((snapshot as { rules?: Record<string, unknown> } | null)?.rules ?? {}) as Record<string, unknown>;
     for (const [rule, st] of Object.entries(rules)) {
       const found = new Map<string, EventRef>();
-      const shape = JSON.stringify(shapeOf(st, found));
+      const o = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Record<string, unknown>) : null;
+      const entries = o ? windowEntries(o.windows, found) : null;
+      const shape = JSON.stringify(
+        entries ? shapeOf({ ...o, windows: (o!.windows as [string, unknown][]).map(([k]) => [k, null]), windowRows: 1 }, found) : shapeOf(st, found),
+      );
       if (this.shapes.get(rule) !== shape) delta.shapes.push([rule, shape]);
+      const savedEntries = this.entries.get(rule);
+      if (entries) {
+        // New entries are the window's newest (windows only push at the end), so growing `ord` keeps their order.
+        for (const [id, e] of entries) if (!savedEntries?.has(id)) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
+      }
+      if (savedEntries) {
+        for (const [id, [key, entry]] of savedEntries) if (!entries?.has(id)) delta.dropEntries.push([rule, key, entry]);
+      }
       const saved = this.held.get(rule);
       for (const [id, ref] of found) if (!saved?.has(id)) delta.putEvents.push([rule, id, JSON.stringify(ref)]);
       if (saved) for (const id of saved) if (!found.has(id)) delta.dropEvents.push([rule, id]);
     }
-    for (const rule of new Set([...this.shapes.keys(), ...this.held.keys()])) {
+    for (const rule of new Set([...this.shapes.keys(), ...this.held.keys(), ...this.entries.keys()])) {
       if (!Object.prototype.hasOwnProperty.call(rules, rule)) delta.shapes.push([rule, null]);
     }
     return delta;
@@ -94,7 +165,14 @@ export class SavedRuleStates {
       if (shape === null) {
         this.shapes.delete(rule);
         this.held.delete(rule);
+        this.entries.delete(rule);
       } else this.shapes.set(rule, shape);
+    }
+    for (const [rule, key, entry] of delta.dropEntries) this.entries.get(rule)?.delete(entryId(key, entry));
+    for (const [rule, key, entry] of delta.putEntries) {
+      let m = this.entries.get(rule);
+      if (!m) this.entries.set(rule, (m = new Map()));
+      m.set(entryId(key, entry), [key, entry]);
     }
     for (const [rule, id] of delta.dropEvents) this.held.get(rule)?.delete(id);
     for (const [rule, id] of delta.putEvents) {
@@ -108,5 +186,6 @@ export class SavedRuleStates {
   reset(): void {
     this.shapes.clear();
     this.held.clear();
+    this.entries.clear();
   }
 }

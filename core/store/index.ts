@@ -15,7 +15,7 @@ export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
 export { memoryState } from './monitor-state-store.js';
 export { VersionStore, DEFAULT_VERSION_LIMITS, type VersionRow } from './version-store.js';
 export type { OutboxItem } from './outbox-store.js';
-export type { RuleStateDelta } from './rule-state-store.js';
+export type { RuleStateDelta, WindowEntryRow } from './rule-state-store.js';
 export { toPayload, type NoticeRow, type FateRow, type DeliveryRow } from './notification-store.js';
 
 export interface Store {

@@ -229,4 +229,18 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (rule, event)
   );
   `,
+  // 8: count windows' entries as rows (rule, window key, held event, its time, its order): the shape in rule_states
+  // kept every entry's time and id, ~40 bytes per held event rewritten whenever a window changed, so one event into a
+  // window of 9,000 wrote ~370 KB. Shapes saved by 7 are upgraded on the next batch (rules/state-delta.ts).
+  `
+  CREATE TABLE rule_window_entries (
+    rule TEXT NOT NULL,
+    key TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    time REAL NOT NULL,
+    ref TEXT NOT NULL,
+    PRIMARY KEY (rule, key, entry)
+  );
+  `,
 ];

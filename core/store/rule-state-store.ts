@@ -5,6 +5,18 @@ export interface RuleStateDelta {
   shapes: [rule: string, state: string | null][];
   putEvents: [rule: string, event: string, ref: string][];
   dropEvents: [rule: string, event: string][];
+  /** Count windows' entries added (in order: `ord` grows) or let go (migration 8). */
+  putEntries: [rule: string, key: string, entry: string, ord: number, time: number, ref: string][];
+  dropEntries: [rule: string, key: string, entry: string][];
+}
+
+/** One saved count-window entry: the window `key`, its id in the window (`entry`), order, time and held event id. */
+export interface WindowEntryRow {
+  key: string;
+  entry: string;
+  ord: number;
+  time: number;
+  ref: string;
 }
 
 /**
@@ -19,6 +31,10 @@ export class RuleStateStore {
   private readonly dropRuleEvents;
   private readonly putEvent;
   private readonly dropEvent;
+  private readonly allEntries;
+  private readonly putEntry;
+  private readonly dropEntry;
+  private readonly dropRuleEntries;
 
   constructor(private readonly db: Db) {
     this.allShapes = db.prepare(`SELECT rule, state FROM rule_states`);
@@ -28,9 +44,15 @@ export class RuleStateStore {
     this.dropRuleEvents = db.prepare(`DELETE FROM rule_state_events WHERE rule = ?`);
     this.putEvent = db.prepare(`INSERT INTO rule_state_events (rule, event, ref) VALUES (?, ?, ?) ON CONFLICT(rule, event) DO UPDATE SET ref = excluded.ref`);
     this.dropEvent = db.prepare(`DELETE FROM rule_state_events WHERE rule = ? AND event = ?`);
+    this.allEntries = db.prepare(`SELECT rule, key, entry, ord, time, ref FROM rule_window_entries ORDER BY ord`);
+    this.putEntry = db.prepare(
+      `INSERT INTO rule_window_entries (rule, key, entry, ord, time, ref) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(rule, key, entry) DO UPDATE SET ord = excluded.ord, time = excluded.time, ref = excluded.ref`,
+    );
+    this.dropEntry = db.prepare(`DELETE FROM rule_window_entries WHERE rule = ? AND key = ? AND entry = ?`);
+    this.dropRuleEntries = db.prepare(`DELETE FROM rule_window_entries WHERE rule = ?`);
   }
 
-  load(): { shapes: Map<string, string>; events: Map<string, Map<string, string>> } {
+  load(): { shapes: Map<string, string>; events: Map<string, Map<string, string>>; entries: Map<string, WindowEntryRow[]> } {
     const shapes = new Map<string, string>();
     for (const r of this.allShapes.iterate() as Iterable<{ rule: string; state: string }>) shapes.set(r.rule, r.state);
     const events = new Map<string, Map<string, string>>();
@@ -39,7 +61,13 @@ export class RuleStateStore {
       if (!m) events.set(r.rule, (m = new Map()));
       m.set(r.event, r.ref);
     }
-    return { shapes, events };
+    const entries = new Map<string, WindowEntryRow[]>();
+    for (const r of this.allEntries.iterate() as Iterable<WindowEntryRow & { rule: string }>) {
+      let l = entries.get(r.rule);
+      if (!l) entries.set(r.rule, (l = []));
+      l.push({ key: r.key, entry: r.entry, ord: r.ord, time: r.time, ref: r.ref });
+    }
+    return { shapes, events, entries };
   }
 
   /** Call inside the batch's transaction. */
@@ -48,13 +76,16 @@ export class RuleStateStore {
       if (state === null) {
         this.dropShape.run(rule);
         this.dropRuleEvents.run(rule);
+        this.dropRuleEntries.run(rule);
       } else this.putShape.run(rule, state);
     }
     for (const [rule, event] of delta.dropEvents) this.dropEvent.run(rule, event);
     for (const [rule, event, ref] of delta.putEvents) this.putEvent.run(rule, event, ref);
+    for (const [rule, key, entry] of delta.dropEntries) this.dropEntry.run(rule, key, entry);
+    for (const [rule, key, entry, ord, time, ref] of delta.putEntries) this.putEntry.run(rule, key, entry, ord, time, ref);
   }
 
   clear(): void {
-    this.db.exec(`DELETE FROM rule_states; DELETE FROM rule_state_events;`);
+    this.db.exec(`DELETE FROM rule_states; DELETE FROM rule_state_events; DELETE FROM rule_window_entries;`);
   }
 }
