@@ -52,6 +52,7 @@ async function legend(): Promise<{ label: string; value: string }[]> {
 
 uiTest('a backfill published weeks ago but received now counts in the current hour', 90_000, async () => {
   // All three arrive on the first check (the Feed shows them), published 40 days, 3 days and 3 hours ago.
+  const hourBefore = Math.floor(Date.now() / 3600_000);
   await page.getByRole('listitem', { name: /Forty days old/ }).waitFor({ timeout: 30_000 });
   await page.getByRole('listitem', { name: /Three hours old/ }).waitFor();
   await page.getByRole('link', { name: 'Dashboard' }).click();
@@ -59,6 +60,8 @@ uiTest('a backfill published weeks ago but received now counts in the current ho
   // Away from the chart the legend shows the latest hour's count: all three were received this hour.
   const series = await legend();
   assert.equal(series.length, 1, JSON.stringify(series));
+  // Should the clock pass the hour between the check and this reading, the three are the previous hour's, correctly.
+  if (Math.floor(Date.now() / 3600_000) !== hourBefore) return;
   assert.equal(series[0]!.value, '3', `the backfill counts in the hour it was received: ${JSON.stringify(series)}`);
 });
 
