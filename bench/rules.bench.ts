@@ -17,6 +17,7 @@ import { compileCondition } from '../rules/conditions.js';
 import { compileGlob } from '../rules/glob.js';
 import { makeEvent, makeRule } from './helpers/rule-mix.js';
 import { CHUNK, eventStream } from './helpers/event-stream.js';
+import { UserRegex } from '../core/user-regex.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
@@ -209,7 +210,87 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** `--sizes=1000,10000` and `--only=panoptes` narrow a run (for profiling), `--only=side-by-side` runs just that; the defaults are the full table. */
+/**
+ * What linear-time matching costs on the rule mix: the same engine and rules with user patterns on RE2 (as shipped)
+ * and on V8's backtracking RegExp (as before RE2), switched between alternating rounds so the machine's drift moves
+ * both alike. Only the bench swaps the engine under `UserRegex.test`; the app never runs user patterns on V8's.
+ */
+function regexSideBySide(lines: string[], t0: number, rules: Rule[]) {
+  const re2Test = UserRegex.prototype.test;
+  const v8 = new WeakMap<UserRegex, RegExp>();
+  let onV8 = false;
+  let runs = 0;
+  UserRegex.prototype.test = function (this: UserRegex, text: string): boolean {
+    runs++;
+    if (!onV8) return re2Test.call(this, text);
+    let re = v8.get(this);
+    if (!re) v8.set(this, (re = new RegExp(this.source, this.flags)));
+    return re.test(text);
+  };
+  try {
+    const engine = new RuleEngine({ maxTracesPerRule: 0 });
+    engine.setRules(rules);
+    const env = { now: 0, flags: {} as Record<string, boolean> };
+    const st = eventStream(lines, t0, STEP_MS, (e, now) => {
+      env.now = now;
+      return engine.process(e, env).firings.length;
+    });
+    for (const mode of [false, true]) {
+      onV8 = mode;
+      st.round(800); // warm-up of both
+    }
+    const pairs: [number, number][] = [];
+    const [runs0, n0] = [runs, st.n];
+    for (let r = 0; r < 11; r++) {
+      onV8 = false;
+      const re2 = st.round(300);
+      onV8 = true;
+      pairs.push([re2, st.round(300)]);
+    }
+    const ratios = pairs.map(([a, b]) => b / a).sort((x, y) => x - y);
+    const runsPerEvent = (runs - runs0) / (st.n - n0);
+    return { runsPerEvent, re2: pct(pairs.map((p) => p[0]).sort((x, y) => x - y), 0.5), v8: pct(pairs.map((p) => p[1]).sort((x, y) => x - y), 0.5), ratio: pct(ratios, 0.5), lowest: ratios[0]!, highest: ratios[ratios.length - 1]! };
+  } finally {
+    UserRegex.prototype.test = re2Test;
+  }
+}
+
+/** One pattern run on its own: the mix's patterns against titles that hold their word (so each run does real work). */
+function regexRunCost(allRaw: Record<string, unknown>[]) {
+  const patterns = allRaw.map((r) => (r.if as { matches?: string; flags?: string } | undefined)).filter((c): c is { matches: string; flags?: string } => typeof c?.matches === 'string').slice(0, 500);
+  const pairs = patterns.map((c) => {
+    const word = c.matches.replace(/\\b/g, '');
+    return { re2: new UserRegex(c.matches, c.flags ?? ''), v8: new RegExp(c.matches, c.flags ?? ''), text: `Release notes: the ${word} project ships version 2.${word.length} today, with fixes` };
+  });
+  const time = (run: (p: (typeof pairs)[number]) => boolean) => {
+    const t = performance.now();
+    let hits = 0;
+    for (let k = 0; k < 40; k++) for (const p of pairs) if (run(p)) hits++;
+    if (hits !== 40 * pairs.length) throw new Error('a pattern missed its own word');
+    return ((performance.now() - t) * 1e6) / (40 * pairs.length);
+  };
+  const re2: number[] = [];
+  const v8: number[] = [];
+  for (let r = 0; r < 11; r++) {
+    re2.push(time((p) => p.re2.matches(p.text)));
+    v8.push(time((p) => p.v8.test(p.text)));
+  }
+  re2.sort((a, b) => a - b);
+  v8.sort((a, b) => a - b);
+  return { patterns: pairs.length, re2ns: pct(re2, 0.5), v8ns: pct(v8, 0.5) };
+}
+
+function printRegexSideBySide(lines: string[], t0: number, allRaw: Record<string, unknown>[]) {
+  const c = regexRunCost(allRaw);
+  console.log(`One pattern run (the mix's first ${c.patterns} patterns on titles holding their word, 11 alternating rounds): RE2 ${c.re2ns.toFixed(0)} ns vs V8 ${c.v8ns.toFixed(0)} ns median, ${(c.re2ns / c.v8ns).toFixed(1)}×`);
+  for (const size of [1_000, 10_000]) {
+    const r = regexSideBySide(lines, t0, validateRules(allRaw.slice(0, size)).rules);
+    const f = (n: number) => Math.round(n).toLocaleString('en-US');
+    console.log(`User patterns on RE2 vs V8's RegExp, ${size.toLocaleString('en-US')} rules (11 alternating rounds): ${f(r.re2)} vs ${f(r.v8)} events/s; V8 ÷ RE2 median ${r.ratio.toFixed(2)}× (rounds ${r.lowest.toFixed(2)}–${r.highest.toFixed(2)}×); ${(r.runsPerEvent * 1000).toFixed(1)} pattern runs per 1,000 events (whole-word patterns are answered by the index's word lookup without running; others run only when their required text is there)`);
+  }
+}
+
+/** `--sizes=1000,10000` and `--only=panoptes` narrow a run (for profiling), `--only=side-by-side` and `--only=regex` run just those; the defaults are the full table. */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 async function main() {
@@ -221,6 +302,10 @@ async function main() {
   if (only === 'side-by-side') {
     const sbs = sideBySide(events, T, validateRules(allRaw.slice(0, 10)).rules, validateRules(allRaw).rules);
     console.log(`10 vs 10,000 rules side by side (11 alternating rounds): ${Math.round(sbs.small).toLocaleString('en-US')} vs ${Math.round(sbs.large).toLocaleString('en-US')} events/s, median ratio ${sbs.ratio.toFixed(2)}× (rounds ${sbs.lowest.toFixed(2)}–${sbs.highest.toFixed(2)}×)`);
+    return;
+  }
+  if (only === 'regex') {
+    printRegexSideBySide(events, T, allRaw);
     return;
   }
   const rows: Row[] = [];
@@ -277,6 +362,8 @@ async function main() {
   const sbs = sideBySide(events, T, validateRules(allRaw.slice(0, 10)).rules, validateRules(allRaw).rules);
   console.log(`- 10,000 rules within 3× of 10 rules: ${(at10 / at10k).toFixed(2)}× slower in the table above; side by side (11 alternating rounds): ${fmt(sbs.small)} vs ${fmt(sbs.large)} events/s, median ratio ${sbs.ratio.toFixed(2)}× (rounds ${sbs.lowest.toFixed(2)}–${sbs.highest.toFixed(2)}×) ${sbs.ratio <= 3 ? '✓' : '✗'}`);
   console.log(`- ≥ 1,000× json-rules-engine at 1,000 rules: ${fmt(vsJre)}× ${vsJre >= 1000 ? '✓' : '✗'}`);
+  console.log('');
+  printRegexSideBySide(events, T, allRaw);
 }
 
 await main();
