@@ -90,16 +90,10 @@ function applyStep(doc: Doc, step: FilterStep, fields: Record<string, string>): 
     case 'xpath':
       return runXpath(needHtml(doc, `xpath:${step.expression}`), step.expression);
     case 'jq': {
-      if (doc.kind !== 'json') {
-        throw new FilterError(
-          doc.kind === 'html'
-            ? `jq:${step.program} reads JSON, but this page is HTML; use css: or xpath: for web pages, or point the monitor at the JSON address`
-            : `jq:${step.program} must come before the text steps (regex, ignore, sort)`,
-        );
-      }
+      const json = needJson(doc, `jq:${step.program}`);
       let values: unknown[];
       try {
-        values = doc.values.flatMap((json) => runJq(step.program, json));
+        values = json.values.flatMap((json) => runJq(step.program, json));
       } catch (err) {
         if (!(err instanceof JqError)) throw err;
         throw new FilterError(err.compile ? `the jq program "${step.program}" is not valid: ${err.message}` : `the jq program "${step.program}" failed: ${err.message}`);
@@ -108,16 +102,10 @@ function applyStep(doc: Doc, step: FilterStep, fields: Record<string, string>): 
       return { kind: 'json', values };
     }
     case 'json': {
-      if (doc.kind !== 'json') {
-        throw new FilterError(
-          doc.kind === 'html'
-            ? `json:${step.path} reads JSON, but this page is HTML; use css: or xpath: for web pages, or point the monitor at the JSON address`
-            : `json:${step.path} must come before the text steps (regex, ignore, sort)`,
-        );
-      }
+      const json = needJson(doc, `json:${step.path}`);
       let values: unknown[];
       try {
-        values = doc.values.flatMap((json) => JSONPath({ path: step.path, json: json as object, wrap: true, eval: 'safe' }) as unknown[]);
+        values = json.values.flatMap((json) => JSONPath({ path: step.path, json: json as object, wrap: true, eval: 'safe' }) as unknown[]);
       } catch (err) {
         throw new FilterError(`the JSONPath "${step.path}" failed: ${(err as Error).message.replace(/^jsonPath: /, '')}`);
       }
@@ -143,6 +131,12 @@ function applyStep(doc: Doc, step: FilterStep, fields: Record<string, string>): 
     case 'sort':
       return { kind: 'text', lines: [...toLines(doc)].sort((a, b) => a.localeCompare(b)) };
   }
+}
+
+function needJson(doc: Doc, what: string): Extract<Doc, { kind: 'json' }> {
+  if (doc.kind === 'json') return doc;
+  if (doc.kind === 'html') throw new FilterError(`${what} reads JSON, but this page is HTML; use css: or xpath: for web pages, or point the monitor at the JSON address`);
+  throw new FilterError(`${what} must come before the text steps (regex, ignore, sort)`);
 }
 
 function needHtml(doc: Doc, what: string): Extract<Doc, { kind: 'html' }> {
