@@ -1,4 +1,5 @@
-// Shared plumbing (base/): imports nothing of Panoptes.
+// Shared plumbing (base/): imports nothing of Panoptes outside base/.
+import { certificateProblem } from './tls.js';
 
 export interface FetchOptions extends RequestInit {
   /** Abort after this long (default 30 s). */
@@ -114,6 +115,7 @@ export function networkErrorText(host: string, code: string | undefined, message
     case 'ETIMEDOUT':
       return `${host} did not answer in time`;
     default:
-      return `request to ${host} failed: ${message}`;
+      // OpenSSL's words ("unable to verify the first certificate") say nothing about what to do.
+      return certificateProblem({ code, message }, host, undefined, { caFileField: false })?.message ?? `request to ${host} failed: ${message}`;
   }
 }

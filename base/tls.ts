@@ -45,12 +45,17 @@ const UNTRUSTED_CODES = new Set([
  * reason as a CertificateError starting "certificate not trusted"; otherwise null. Libraries that wrap the
  * socket error keep only its message, so the messages are matched as well as the codes.
  */
-export function certificateProblem(err: unknown, server: string, caFile?: string): CertificateError | null {
+export function certificateProblem(err: unknown, server: string, caFile?: string, options: { caFileField?: boolean } = {}): CertificateError | null {
   const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return null;
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : '';
-  const hint = caFile ? `it is not signed by the CA in ${caFile}` : 'it is not signed by a CA this system trusts (for a private CA, set "CA file")';
+  // Only point at a "CA file" setting where the caller has one (the plain HTTP fetch of pages and feeds has none).
+  const hint = caFile
+    ? `it is not signed by the CA in ${caFile}`
+    : options.caFileField === false
+      ? 'it is not signed by a CA this system trusts'
+      : 'it is not signed by a CA this system trusts (for a private CA, set "CA file")';
   if (UNTRUSTED_CODES.has(code) || /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure/i.test(message)) {
     return new CertificateError(`certificate not trusted: ${server} presented a certificate, but ${hint}`);
   }
@@ -66,5 +71,5 @@ export function certificateProblem(err: unknown, server: string, caFile?: string
   if (code === 'CERT_REVOKED' || /certificate revoked/i.test(message)) {
     return new CertificateError(`certificate not trusted: the certificate of ${server} has been revoked`);
   }
-  return e.cause && e.cause !== err ? certificateProblem(e.cause, server, caFile) : null;
+  return e.cause && e.cause !== err ? certificateProblem(e.cause, server, caFile, options) : null;
 }

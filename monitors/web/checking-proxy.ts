@@ -21,7 +21,7 @@ export interface CheckingProxy {
   server: string;
   username: string;
   password: string;
-  /** Why a host was refused (by host name as a URL writes it), for the render's message about the page itself. */
+  /** Why a host was refused (by lower-case host name, IPv6 without brackets), for the render's message about the page itself. */
   refusals: Map<string, string>;
   close(): Promise<void>;
 }
@@ -52,7 +52,8 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
     verbose: false,
     prepareRequestFunction: async ({ username: u, password: p, hostname, port, isHttp, request }) => {
       if (!same(u, username) || !same(p, password)) return { requestAuthentication: true };
-      const host = hostname.toLowerCase();
+      // Keyed as render.ts looks refusals up: lower case, an IPv6 literal without brackets.
+      const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
       const what = isHttp ? (request.url ?? host) : `${host}:${port}`;
       const addresses = await resolveHost(host, options.policy);
       if (addresses.length === 0) return refuse(host, `${host}: not a known host name`, 502);

@@ -127,6 +127,7 @@ export async function withRenderedPage<T>(
   let phase: 'launch' | 'load' | 'step' | 'read' = 'launch';
   let stepIndex = 0;
   let timedOut = false;
+  let failedUrl: string | null = null;
   const onAbort = () => void browser?.close().catch(() => {});
   options.signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => {
@@ -175,12 +176,17 @@ export async function withRenderedPage<T>(
       return route.abort('blockedbyclient');
     });
     const page = await context.newPage();
+    // Where the page itself failed to load (after redirects), so the message names the host that failed, not only
+    // the address the user typed.
+    page.on('requestfailed', (r) => {
+      if (r.isNavigationRequest() && r.frame() === page.mainFrame()) failedUrl = r.url();
+    });
     phase = 'load';
     const response = await page.goto(url, { waitUntil: 'load', timeout: left() });
     // The proxy refused the page itself (a redirect into the local network); the page's own server cannot fake this,
     // the proxy must have refused that very host.
     const refused = response?.headers()[REFUSED_HEADER];
-    if (refused && proxy.refusals.get(new URL(response!.url()).hostname.toLowerCase()) === refused) throw new RenderError(`${url}: ${refused}`);
+    if (refused && proxy.refusals.get(hostOf(response!.url())) === refused) throw new RenderError(`${url}: ${refused}`);
     if (response && response.status() >= 590) throw new RenderError(`${url}: ${PROXY_FAILURES[response.status()] ?? 'could not be reached'}`);
     if (response && response.status() >= 400) throw new RenderError(`${url} answered HTTP ${response.status()}; not treated as a change`, response.status(), response.headers()['retry-after'] ?? null);
     phase = 'step';
@@ -201,7 +207,7 @@ export async function withRenderedPage<T>(
     const msg = ((err as Error)?.message ?? String(err)).split('\n')[0]!;
     if (timedOut || Date.now() >= deadline - 100 || /Timeout \d+ms exceeded/.test(msg)) throw new RenderError(timeoutMessage());
     const where = phase === 'step' ? `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): ` : '';
-    throw new RenderError(where + describe(msg, url, proxy));
+    throw new RenderError(where + describe(msg, url, failedUrl, proxy, phase === 'load'));
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onAbort);
@@ -217,12 +223,69 @@ function stepText(s: RenderStep): string {
 /** What the proxy (proxy-chain) answers when it could not reach a plain-HTTP page, in the browser's words. */
 const PROXY_FAILURES: Record<number, string> = { 593: 'not a known host name', 594: 'connection refused (is it running?)', 595: 'the connection was reset', 596: 'the connection was closed' };
 
-function describe(msg: string, url: string, proxy: CheckingProxy | null): string {
-  // An HTTPS page refused by the proxy fails as a tunnel; the proxy knows why.
-  const refused = /ERR_TUNNEL_CONNECTION_FAILED|ERR_EMPTY_RESPONSE/.test(msg) ? proxy?.refusals.get(new URL(url).hostname.toLowerCase()) : undefined;
-  if (refused) return `${url}: ${refused}`;
-  if (/ERR_CONNECTION_REFUSED/.test(msg)) return `${url}: connection refused (is it running?)`;
-  if (/ERR_NAME_NOT_RESOLVED/.test(msg)) return `${url}: not a known host name`;
-  if (/ERR_TUNNEL_CONNECTION_FAILED/.test(msg)) return `${url}: could not connect (refused, or nothing answers there)`;
+function describe(msg: string, url: string, failedUrl: string | null, proxy: CheckingProxy | null, loading: boolean): string {
+  // An HTTPS page refused by the proxy fails as a tunnel; the proxy knows why. The page may have been redirected
+  // first (http://… → https://a private address): then the refused host is where it failed, or else the last one the
+  // proxy refused (before the page has a document, only its own navigation goes through the proxy).
+  if (/ERR_TUNNEL_CONNECTION_FAILED|ERR_EMPTY_RESPONSE/.test(msg) && proxy) {
+    const refused = proxy.refusals.get(hostOf(failedUrl ?? url)) ?? (loading ? [...proxy.refusals.values()].at(-1) : undefined);
+    if (refused) return `${url}: ${refused}`;
+  }
+  const code = /net::(ERR_[A-Z_]+)/.exec(msg)?.[1];
+  const words = code ? browserNetError(code, new URL(failedUrl ?? url).host) : null;
+  if (words) return `${url}: ${words}`;
   return msg.replace(/^\w+\.\w+: /, '');
+}
+
+function hostOf(u: string): string {
+  // As the proxy keys them: lower case, IPv6 without brackets.
+  return new URL(u).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * Chromium's network error codes (net::ERR_…) for the page itself, in the words the plain fetch uses for the same
+ * failure (base/http.ts, base/tls.ts), so a rendered and a plain check of one page say the same thing. Null for a
+ * code without words here: the caller keeps Chromium's own message.
+ */
+export function browserNetError(code: string, host: string): string | null {
+  switch (code) {
+    case 'ERR_CERT_AUTHORITY_INVALID':
+    case 'ERR_CERT_INVALID':
+    case 'ERR_CERT_SYMANTEC_LEGACY':
+      return `certificate not trusted: ${host} presented a certificate, but it is not signed by a CA the browser trusts`;
+    case 'ERR_CERT_COMMON_NAME_INVALID':
+      return `certificate not trusted: ${host} presented a certificate for another host name`;
+    case 'ERR_CERT_DATE_INVALID':
+      return `certificate not trusted: the certificate of ${host} has expired or is not valid yet (is this machine's clock right?)`;
+    case 'ERR_CERT_REVOKED':
+      return `certificate not trusted: the certificate of ${host} has been revoked`;
+    case 'ERR_CERT_WEAK_SIGNATURE_ALGORITHM':
+    case 'ERR_CERT_WEAK_KEY':
+      return `certificate not trusted: the certificate of ${host} uses a signature or key too weak to trust`;
+    case 'ERR_SSL_PROTOCOL_ERROR':
+    case 'ERR_SSL_VERSION_OR_CIPHER_MISMATCH':
+    case 'ERR_SSL_OBSOLETE_VERSION_OR_CIPHER':
+      return `could not make a secure (TLS) connection with ${host}: it speaks no TLS version or cipher the browser accepts`;
+    case 'ERR_CONNECTION_REFUSED':
+      return 'connection refused (is it running?)';
+    case 'ERR_NAME_NOT_RESOLVED':
+      return 'not a known host name';
+    case 'ERR_TUNNEL_CONNECTION_FAILED':
+      return 'could not connect (refused, or nothing answers there)';
+    case 'ERR_CONNECTION_RESET':
+      return `the connection to ${host} was reset`;
+    case 'ERR_CONNECTION_CLOSED':
+    case 'ERR_EMPTY_RESPONSE':
+      return `${host} closed the connection without an answer`;
+    case 'ERR_CONNECTION_TIMED_OUT':
+    case 'ERR_TIMED_OUT':
+      return `${host} did not answer in time`;
+    case 'ERR_ADDRESS_UNREACHABLE':
+    case 'ERR_INTERNET_DISCONNECTED':
+      return `${host} is unreachable`;
+    case 'ERR_TOO_MANY_REDIRECTS':
+      return 'redirected too many times (a redirect loop?)';
+    default:
+      return code.startsWith('ERR_CERT_') ? `certificate not trusted: the certificate of ${host} was refused (${code})` : null;
+  }
 }

@@ -15,6 +15,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import web from '../../monitors/web/index.js';
+import { browserNetError } from '../../monitors/web/render.js';
 import { isPrivateAddress, setAddressPolicyForTests, systemAddressPolicy } from '../../monitors/web/address-rule.js';
 import { startWithHost, waitFor } from './web-test-context.js';
 import { createTestPki, type TestPki } from '../helpers/test-ca.js';
@@ -108,4 +109,14 @@ test('plain fetch: an HTTPS page with a certificate nobody trusts says so in wor
   const message = await failedHealth({ url: `https://127.0.0.1:${tlsPort}/page` });
   // The web monitor has no "CA file" setting, so the message does not send the user looking for one.
   assert.match(message, /^certificate not trusted: 127\.0\.0\.1:\d+ presented a certificate, but it is not signed by a CA this system trusts; the last version is kept$/);
+});
+
+test('Chromium\'s other certificate and connection failures are said in the plain fetch\'s words, never as net::ERR_ codes', () => {
+  assert.equal(browserNetError('ERR_CERT_COMMON_NAME_INVALID', 'shop.example'), 'certificate not trusted: shop.example presented a certificate for another host name');
+  assert.match(browserNetError('ERR_CERT_DATE_INVALID', 'shop.example') ?? '', /has expired or is not valid yet \(is this machine's clock right\?\)/);
+  assert.match(browserNetError('ERR_CERT_REVOKED', 'shop.example') ?? '', /has been revoked/);
+  assert.match(browserNetError('ERR_CERT_SOMETHING_NEW', 'shop.example') ?? '', /^certificate not trusted: the certificate of shop\.example was refused \(ERR_CERT_SOMETHING_NEW\)$/);
+  assert.match(browserNetError('ERR_SSL_VERSION_OR_CIPHER_MISMATCH', 'old.example') ?? '', /could not make a secure \(TLS\) connection with old\.example/);
+  assert.equal(browserNetError('ERR_CONNECTION_REFUSED', 'x'), 'connection refused (is it running?)');
+  assert.equal(browserNetError('ERR_ABORTED', 'x'), null, 'unknown codes keep Chromium\'s own message');
 });
