@@ -5,28 +5,17 @@
 //
 // "Public" here: the local server listens on 127.0.0.1 and 127.0.0.2, and the tests' address policy
 // (monitors/web/address-rule.ts) resolves *.public.test to 127.0.0.2 and counts that address, and only that one, as
-// public, as a real site on the web would be; Chromium is started through a wrapper that maps the same names to the
+// public, as a real site on the web would be (test/helpers/public-address.ts); Chromium is started through a wrapper that maps the same names to the
 // same address in the browser (--host-resolver-rules). The server records every request and WebSocket upgrade it
 // receives with the address it arrived at: whatever arrives at 127.0.0.1 from the public page is a leak.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import web from '../../monitors/web/index.js';
-import { isPrivateAddress, setAddressPolicyForTests, systemAddressPolicy } from '../../monitors/web/address-rule.js';
-import { createTestContext } from './web-test-context.js';
+import type http from 'node:http';
+import { noChromium as skip, startPublicAddress, type PublicAddress } from '../helpers/public-address.js';
 
-const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-
-const servers: http.Server[] = [];
+let site: PublicAddress;
 let port = 0;
-const seen: string[] = [];
-let dir = '';
-let wrapper = '';
+let seen: string[] = [];
 
 const page = (leakHost: string) => `<!doctype html><html><body><p id="t">Watched page</p>
   <img src="http://${leakHost}:PORT/leak/img">
@@ -47,77 +36,44 @@ const page = (leakHost: string) => `<!doctype html><html><body><p id="t">Watched
     ]).then(() => { const d = document.createElement('p'); d.id = 'done'; d.textContent = 'done'; document.body.append(d); });
   </script></body></html>`;
 
-const handler: http.RequestListener = (req, res) => {
-    const p = new URL(req.url ?? '/', 'http://x').pathname;
-    seen.push(`${req.socket.localAddress} ${req.headers.host?.split(':')[0]} ${p}`);
-    if (p === '/page') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page('127.0.0.1').replaceAll('PORT', String(port)));
-    } else if (p === '/hop') {
-      // One of the page's own requests, answered by a redirect into this machine.
-      res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/redirect`, 'access-control-allow-origin': '*' });
-      res.end();
-    } else if (p === '/moved') {
-      // The watched page itself, moved into this machine.
-      res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/moved` });
-      res.end();
-    } else if (p === '/hop-frame') {
-      // A frame of the page, answered by a redirect into this machine.
-      res.writeHead(302, { location: `http://localhost:${port}/leak/redirect-frame` });
-      res.end();
-    } else if (p === '/allowed') {
-      res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' });
-      res.end('and its own request');
-    } else {
-      res.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' });
-      res.end('<p>internal</p>');
-    }
+const respond = (p: string, res: http.ServerResponse) => {
+  if (p === '/page') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page('127.0.0.1').replaceAll('PORT', String(port)));
+  } else if (p === '/hop') {
+    // One of the page's own requests, answered by a redirect into this machine.
+    res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/redirect`, 'access-control-allow-origin': '*' });
+    res.end();
+  } else if (p === '/moved') {
+    // The watched page itself, moved into this machine.
+    res.writeHead(302, { location: `http://127.0.0.1:${port}/leak/moved` });
+    res.end();
+  } else if (p === '/hop-frame') {
+    // A frame of the page, answered by a redirect into this machine.
+    res.writeHead(302, { location: `http://localhost:${port}/leak/redirect-frame` });
+    res.end();
+  } else if (p === '/allowed') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' });
+    res.end('and its own request');
+  } else {
+    res.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' });
+    res.end('<p>internal</p>');
+  }
 };
 
 before(async () => {
-  for (const host of ['127.0.0.1', '127.0.0.2']) {
-    const server = http.createServer(handler);
-    server.on('upgrade', (req, socket) => {
-      seen.push(`${req.socket.localAddress} ${req.headers.host?.split(':')[0]} ${req.url} (websocket)`);
-      socket.destroy();
-    });
-    port = await new Promise<number>((resolve) => server.listen(port, host, () => resolve((server.address() as AddressInfo).port)));
-    servers.push(server);
-  }
-  setAddressPolicyForTests({
-    lookup: async (name) => (name.endsWith('.public.test') ? ['127.0.0.2'] : systemAddressPolicy.lookup(name)),
-    isPrivateAddress: (a) => a !== '127.0.0.2' && isPrivateAddress(a),
-  });
-  dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-public-'));
-  wrapper = path.join(dir, 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${CHROMIUM} '--host-resolver-rules=MAP *.public.test 127.0.0.2' "$@"\n`);
-  chmodSync(wrapper, 0o755);
+  site = await startPublicAddress({ respond, publicSuffixes: ['.public.test'], browserRules: 'MAP *.public.test 127.0.0.2' });
+  ({ port, seen } = site);
 });
-after(() => {
-  setAddressPolicyForTests(null);
-  for (const server of servers) {
-    server.closeAllConnections();
-    server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const kept = () => {
-  const versions: string[] = [];
-  return { versions, extra: { versions: { add: (text: string) => (versions.push(text), { id: versions.length, created: true }) } } };
-};
+after(() => site.close());
 
 const arrived = (host: string, p: string) => seen.some((s) => s.endsWith(` ${host} ${p}`));
 
 test('a page on a public address reaches nothing on this machine: image, frame, fetch, a WebSocket', { skip, timeout: 180_000 }, async () => {
   seen.length = 0;
-  const v = kept();
-  const t = createTestContext(web, { url: `http://www.public.test:${port}/page`, render: true, browserPath: wrapper, steps: ['wait:#done'], selector: '#t', timeout: '60s' }, { extra: v.extra });
-  await t.instance.start();
-  await t.tick();
-  await t.stop();
+  const t = await site.render(`http://www.public.test:${port}/page`, { steps: ['wait:#done'] });
   assert.deepEqual(t.errors, []);
-  assert.deepEqual(v.versions, ['Watched page and its own request'], 'the page and its own requests to its own host work');
+  assert.deepEqual(t.versions, ['Watched page and its own request'], 'the page and its own requests to its own host work');
   assert.ok(arrived('www.public.test', '/page') && arrived('www.public.test', '/allowed') && arrived('www.public.test', '/hop'), seen.join('\n'));
   // Where the redirects lead is the next test's.
   const leaks = seen.filter((s) => s.includes('/leak/') && !s.includes('/leak/redirect'));
@@ -128,11 +84,7 @@ test('a page on a public address reaches nothing on this machine: image, frame, 
 // browser's traffic goes through a checking proxy of ours instead, which sees every hop.
 test('a redirect of a public page\'s request or frame into this machine is not followed', { skip, timeout: 180_000 }, async () => {
   seen.length = 0;
-  const v = kept();
-  const t = createTestContext(web, { url: `http://www.public.test:${port}/page`, render: true, browserPath: wrapper, steps: ['wait:#done'], selector: '#t', timeout: '60s' }, { extra: v.extra });
-  await t.instance.start();
-  await t.tick();
-  await t.stop();
+  const t = await site.render(`http://www.public.test:${port}/page`, { steps: ['wait:#done'] });
   assert.deepEqual(t.errors, []);
   assert.ok(arrived('www.public.test', '/hop') && arrived('www.public.test', '/hop-frame'), seen.join('\n'));
   assert.deepEqual(seen.filter((s) => s.includes('/leak/redirect')), [], 'a redirect into loopback was followed');
@@ -140,25 +92,17 @@ test('a redirect of a public page\'s request or frame into this machine is not f
 
 test('a watched public page redirected into this machine: not followed, and the check says why', { skip, timeout: 180_000 }, async () => {
   seen.length = 0;
-  const v = kept();
-  const t = createTestContext(web, { url: `http://www.public.test:${port}/moved`, render: true, browserPath: wrapper, selector: '#t', timeout: '60s' }, { extra: v.extra });
-  await t.instance.start();
-  await t.tick();
-  await t.stop();
+  const t = await site.render(`http://www.public.test:${port}/moved`);
   assert.ok(arrived('www.public.test', '/moved'), seen.join('\n'));
   assert.deepEqual(seen.filter((s) => s.includes('/leak/')), [], 'the redirect into loopback was followed');
-  assert.deepEqual(v.versions, []);
+  assert.deepEqual(t.versions, []);
   assert.equal(t.errors.length, 1);
   assert.match(t.errors[0]!, /127\.0\.0\.1 is on this machine or the local network, which a page on a public address may not reach/);
 });
 
 test('a page on this machine may load from this machine (the rule is for pages from elsewhere)', { skip, timeout: 180_000 }, async () => {
   seen.length = 0;
-  const v = kept();
-  const t = createTestContext(web, { url: `http://127.0.0.1:${port}/page`, render: true, browserPath: wrapper, steps: ['wait:#done'], selector: '#t', timeout: '60s' }, { extra: v.extra });
-  await t.instance.start();
-  await t.tick();
-  await t.stop();
+  const t = await site.render(`http://127.0.0.1:${port}/page`, { steps: ['wait:#done'] });
   assert.deepEqual(t.errors, []);
   for (const p of ['/leak/img', '/leak/frame', '/leak/fetch', '/leak/redirect', '/leak/redirect-frame']) assert.ok(seen.some((s) => s.endsWith(' ' + p)), `${p} reached: ${seen.join(', ')}`);
 });
