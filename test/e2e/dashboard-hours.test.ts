@@ -5,39 +5,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { openAgentPage, openBrowserPage, startAgent, startFeedServer, type Agent, type FeedServer, type PageWatch, uiTestOn } from './harness.js';
+import type { Page } from 'playwright-core';
+import { type PageWatch, uiTestOn } from './harness.js';
+import { ago, startBackfillPage, type BackfillPage } from './backfill-page.js';
 
-let agent: Agent;
-let feed: FeedServer;
-let browser: Browser;
+let setup: BackfillPage | undefined;
 let page: Page;
 let watch: PageWatch;
-const ago = (ms: number) => new Date(Date.now() - ms);
-const DAY = 86_400_000;
 
 before(async () => {
-  feed = await startFeedServer('Backfill Feed');
-  feed.items.push({ guid: 'old-40d', title: 'Forty days old', link: 'http://127.0.0.1/1', description: 'x', pubDate: ago(40 * DAY) });
-  feed.items.push({ guid: 'old-3d', title: 'Three days old', link: 'http://127.0.0.1/2', description: 'x', pubDate: ago(3 * DAY) });
-  feed.items.push({ guid: 'new-3h', title: 'Three hours old', link: 'http://127.0.0.1/3', description: 'x', pubDate: ago(3 * 3600_000) });
-  agent = await startAgent((dir) =>
-    writeFileSync(
-      path.join(dir, 'config.json'),
-      JSON.stringify({ monitors: [{ id: 'rss:backfill', type: 'rss', name: 'Backfill', enabled: true, config: { url: feed.url, emitCurrentItems: true } }], rules: [] }),
-    ),
-  );
-  ({ browser, page, watch } = await openBrowserPage({ viewport: { width: 1280, height: 900 } }));
-  await openAgentPage(page, agent);
+  setup = await startBackfillPage({ guid: 'new-3h', title: 'Three hours old', link: 'http://127.0.0.1/3', description: 'x', pubDate: ago(3 * 3600_000) });
+  ({ page, watch } = setup);
 });
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
-  await feed?.close();
-});
+after(() => setup?.close());
 
 const uiTest = uiTestOn(() => page);
 
