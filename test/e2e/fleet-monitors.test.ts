@@ -9,47 +9,37 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
-import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { launchChromium, screenshot, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
-
-const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
+import type { Mosquitto } from '../helpers/mosquitto.js';
+import { screenshot, type Agent, type PageWatch } from './harness.js';
+import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
 
 let broker: Mosquitto;
 let agent: Agent;
 let publicKey = '';
 let pi: Engine | null = null;
 const piDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-pi-'));
-let browser: Browser;
+let fleet: FleetPage | undefined;
 let page: Page;
 let watch: PageWatch;
 
 before(async () => {
   if (skip) return;
-  broker = await startMosquitto({ persistence: true });
-  agent = await startAgent((dir) => {
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
-    publicKey = loadOrCreateIdentity(dir).publicKey;
-  });
+  fleet = await startFleetPage({ persistence: true, viewport: { width: 1100, height: 900 }, pairing: true });
+  ({ broker, agent, publicKey, page, watch } = fleet);
   writeFileSync(path.join(piDir, 'config.json'), JSON.stringify({ forwarding: { forward: { url: broker.url, agentId: 'pi' } }, fleet: { controller: { publicKey, pairing: 'pair-pi-e2e-0001' } } }));
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, colorScheme: 'light' });
-  page = await context.newPage();
-  watch = watchPage(page);
 });
 
 after(async () => {
-  await browser?.close();
-  await pi?.close().catch(() => {});
-  await agent?.stop();
-  await broker?.close();
+  await fleet?.close(async () => {
+    await pi?.close().catch(() => {});
+  });
   rmSync(piDir, { recursive: true, force: true });
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout, skip }, fn);
+const uiTest = fleetUiTest(() => page);
 const LOG_TITLE = 'Log file';
 const piMonitors = () => ((JSON.parse(readFileSync(path.join(piDir, 'config.json'), 'utf8')) as { monitors?: { name: string }[] }).monitors ?? []).map((m) => m.name).sort();
 

@@ -10,17 +10,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { newId } from '../../core/ids.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
-import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import type { Mosquitto } from '../helpers/mosquitto.js';
 import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
 import { waitFor } from '../helpers/tmp.js';
-import { launchChromium, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
-
-const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
+import type { Agent, PageWatch } from './harness.js';
+import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
 
 let broker: Mosquitto;
 let desktop: Agent;
@@ -28,17 +26,14 @@ let api: ProtocolClient;
 let publicKey = '';
 const engines: Record<string, Engine> = {};
 const dirs: Record<string, string> = {};
-let browser: Browser;
+let fleet: FleetPage | undefined;
 let page: Page;
 let watch: PageWatch;
 
 before(async () => {
   if (skip) return;
-  broker = await startMosquitto({ persistence: true });
-  desktop = await startAgent((dir) => {
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
-    publicKey = loadOrCreateIdentity(dir).publicKey;
-  });
+  fleet = await startFleetPage({ persistence: true, viewport: { width: 1280, height: 900 }, pairing: true });
+  ({ broker, agent: desktop, publicKey, page, watch } = fleet);
   api = await connectProtocol({ port: Number(new URL(desktop.origin).port), token: desktop.token });
   for (const id of ['pi', 'nas']) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `panoptes-e2e-${id}-`));
@@ -47,22 +42,17 @@ before(async () => {
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { forward: { url: broker.url, agentId: id } }, ...fleet }));
     engines[id] = await Engine.open({ dataDir: dir, log: silentLogger, agentId: id });
   }
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-  page = await context.newPage();
-  watch = watchPage(page);
 });
 
 after(async () => {
-  await browser?.close();
-  api?.close();
-  for (const e of Object.values(engines)) await e.close().catch(() => {});
-  await desktop?.stop();
-  await broker?.close();
+  await fleet?.close(async () => {
+    api?.close();
+    for (const e of Object.values(engines)) await e.close().catch(() => {});
+  });
   for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout, skip }, fn);
+const uiTest = fleetUiTest(() => page);
 
 /** An event made on one of the machines (forwarded to the desktop through the broker). */
 const emitOn = (agentId: string, title: string) => {

@@ -11,36 +11,34 @@ import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity, rememberAgentKey } from '../../engine/fleet/identity.js';
-import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { launchChromium, screenshot, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
+import { rememberAgentKey } from '../../engine/fleet/identity.js';
+import { screenshot, type Agent, type PageWatch } from './harness.js';
+import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
 
-const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
-
-let broker: Mosquitto;
+let fleet: FleetPage | undefined;
 let agent: Agent;
 let pi: Engine | null = null;
 const piDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-pi-'));
 const appLog = path.join(piDir, 'app.log');
-let browser: Browser;
 let page: Page;
 let watch: PageWatch;
 
 before(async () => {
   if (skip) return;
-  broker = await startMosquitto({ persistence: false });
   const pairing = 'pair-pi-e2e-test-now';
   const piKey = generateKeyPairSync('ed25519');
   writeFileSync(path.join(piDir, 'agent-key'), piKey.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  let publicKey = '';
-  agent = await startAgent((dir) => {
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
-    publicKey = loadOrCreateIdentity(dir).publicKey;
-    rememberAgentKey(dir, 'pi', { publicKey: (piKey.publicKey.export({ format: 'jwk' }) as { x: string }).x, pairing });
+  fleet = await startFleetPage({
+    persistence: false,
+    viewport: { width: 1100, height: 1000 },
+    pairing: true,
+    prepare: (dir) => rememberAgentKey(dir, 'pi', { publicKey: (piKey.publicKey.export({ format: 'jwk' }) as { x: string }).x, pairing }),
   });
+  ({ agent, page, watch } = fleet);
+  const { broker, publicKey } = fleet;
   writeFileSync(appLog, 'backup started\nbackup finished: 3 files\n');
   writeFileSync(
     path.join(piDir, 'config.json'),
@@ -50,21 +48,16 @@ before(async () => {
       monitors: [{ id: 'log:backup', type: 'log', name: 'Backup log', enabled: true, config: { path: appLog, fromBeginning: true } }],
     }),
   );
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 }, colorScheme: 'light' });
-  page = await context.newPage();
-  watch = watchPage(page);
 });
 
 after(async () => {
-  await browser?.close();
-  await pi?.close().catch(() => {});
-  await agent?.stop();
-  await broker?.close();
+  await fleet?.close(async () => {
+    await pi?.close().catch(() => {});
+  });
   rmSync(piDir, { recursive: true, force: true });
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout, skip }, fn);
+const uiTest = fleetUiTest(() => page);
 
 uiTest('Monitors switched to another machine: Test now runs there and shows what it found; its health and recent events are asked of it; offline is said', 240_000, async () => {
   pi = await Engine.open({ dataDir: piDir, log: silentLogger, agentId: 'pi' });

@@ -10,43 +10,37 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { connectAsync } from 'mqtt';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import type { Mosquitto } from '../helpers/mosquitto.js';
 import { closedPort } from '../helpers/ports.js';
-import { launchChromium, screenshot, startAgent, watchPage, type Agent, type PageWatch, uiTest as harnessUiTest } from './harness.js';
-
-const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
+import { screenshot, type Agent, type PageWatch } from './harness.js';
+import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
 
 let broker: Mosquitto;
 let agent: Agent;
 const machines: Engine[] = [];
 const dirs: string[] = [];
-let browser: Browser;
+let fleet: FleetPage | undefined;
 let page: Page;
 let watch: PageWatch;
 
 before(async () => {
   if (skip) return;
-  broker = await startMosquitto({ persistence: false });
-  agent = await startAgent((dir) => writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }], forward: { url: broker.url, agentId: 'desktop' } } })));
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, colorScheme: 'light' });
-  page = await context.newPage();
-  watch = watchPage(page);
+  fleet = await startFleetPage({ persistence: false, viewport: { width: 1100, height: 900 }, forwardAs: 'desktop' });
+  ({ broker, agent, page, watch } = fleet);
 });
 
 after(async () => {
-  await browser?.close();
-  for (const m of machines) await m.close().catch(() => {});
-  await agent?.stop();
-  await broker?.close();
+  await fleet?.close(async () => {
+    for (const m of machines) await m.close().catch(() => {});
+  });
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const uiTest = (name: string, timeout: number, fn: () => Promise<void>) => harnessUiTest(() => page, name, { timeout, skip }, fn);
+const uiTest = fleetUiTest(() => page);
 
 async function machine(agentId: string, monitors: unknown[]): Promise<Engine> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `panoptes-e2e-${agentId}-`));
