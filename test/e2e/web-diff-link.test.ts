@@ -5,63 +5,26 @@
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { defaultRules } from '../../engine/default-rules.js';
-import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
-import { launchChromium, startAgent, watchPage, type Agent, type PageWatch, uiTestOn } from './harness.js';
+import type { Page } from 'playwright-core';
+import type { ProtocolClient } from '../helpers/protocol-client.js';
+import { type Agent, type PageWatch, uiTestOn } from './harness.js';
+import { startWatchedPage, type WatchedPage } from './watched-page.js';
 
+let setup: WatchedPage | undefined;
 let agent: Agent;
-let browser: Browser;
 let page: Page;
 let watch: PageWatch;
-let shop: http.Server;
 let protocol: ProtocolClient;
+let versions: WatchedPage['versions'];
 let price = '1.20';
 
 before(async () => {
-  shop = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html><body><ul id="prices"><li>Apples € ${price}</li><li>Pears € 2.50</li></ul></body></html>`);
-  });
-  await new Promise<void>((r) => shop.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(shop.address() as net.AddressInfo).port}/prices`;
-  agent = await startAgent((dir) => {
-    writeFileSync(
-      path.join(dir, 'config.json'),
-      JSON.stringify({
-        monitors: [{ id: 'web:apples', type: 'web', name: 'Apple price', config: { url, selector: '#prices', interval: '1h' } }],
-        rules: defaultRules().filter((r) => (r as { id: string }).id === 'default-notify-web-changes'),
-      }),
-    );
-  });
-  protocol = await connectProtocol({ port: Number(new URL(agent.origin).port), token: agent.token });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  watch = watchPage(page);
+  setup = await startWatchedPage({ id: 'web:apples', name: 'Apple price' }, () => `<!doctype html><html><body><ul id="prices"><li>Apples € ${price}</li><li>Pears € 2.50</li></ul></body></html>`);
+  ({ agent, page, watch, protocol, versions } = setup);
 });
-
-after(async () => {
-  protocol?.close();
-  await browser?.close();
-  await agent?.stop();
-  await new Promise((r) => shop?.close(r));
-});
+after(() => setup?.close());
 
 const uiTest = uiTestOn(() => page);
-
-async function versions(n: number): Promise<number[]> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { versions } = await protocol.call<{ versions: { id: number }[] }>('versions.list', { monitorId: 'web:apples' });
-    if (versions.length >= n) return versions.map((v) => v.id).reverse();
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the watch did not keep ${n} versions in a minute`);
-}
 
 interface Notice {
   title: string;

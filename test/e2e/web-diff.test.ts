@@ -6,20 +6,15 @@
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { defaultRules } from '../../engine/default-rules.js';
-import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
-import { launchChromium, screenshot, startAgent, watchPage, type Agent, type PageWatch, uiTestOn } from './harness.js';
+import type { Page } from 'playwright-core';
+import type { ProtocolClient } from '../helpers/protocol-client.js';
+import { screenshot, type Agent, type PageWatch, uiTestOn } from './harness.js';
+import { startWatchedPage, type WatchedPage } from './watched-page.js';
 
+let setup: WatchedPage | undefined;
 let agent: Agent;
-let browser: Browser;
 let page: Page;
 let watch: PageWatch;
-let shop: http.Server;
 let protocol: ProtocolClient;
 let items = ['Apples € 1.20', 'Pears € 2.50', 'Plums € 3.10', 'Note: &lt;img src=x onerror=alert(1)&gt; is text'];
 
@@ -27,46 +22,13 @@ const shopPage = () =>
   `<!doctype html><html><body><h1>Greengrocer</h1><ul id="prices">${items.map((i) => `<li>${i}</li>`).join('')}</ul><p>Visitors today: ${Math.floor(Math.random() * 1000)}</p></body></html>`;
 
 before(async () => {
-  shop = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(shopPage());
-  });
-  await new Promise<void>((r) => shop.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(shop.address() as net.AddressInfo).port}/prices`;
-  agent = await startAgent((dir) => {
-    writeFileSync(
-      path.join(dir, 'config.json'),
-      JSON.stringify({
-        monitors: [{ id: 'web:greengrocer', type: 'web', name: 'Greengrocer prices', config: { url, selector: '#prices', interval: '1h' } }],
-        rules: defaultRules().filter((r) => (r as { id: string }).id === 'default-notify-web-changes'),
-      }),
-    );
-  });
-  const port = Number(new URL(agent.origin).port);
-  protocol = await connectProtocol({ port, token: agent.token });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  watch = watchPage(page);
+  setup = await startWatchedPage({ id: 'web:greengrocer', name: 'Greengrocer prices' }, shopPage);
+  ({ agent, page, watch, protocol } = setup);
 });
-
-after(async () => {
-  protocol?.close();
-  await browser?.close();
-  await agent?.stop();
-  await new Promise((r) => shop?.close(r));
-});
+after(() => setup?.close());
 
 const uiTest = uiTestOn(() => page);
-
-async function versionsKept(n: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { versions } = await protocol.call<{ versions: unknown[] }>('versions.list', { monitorId: 'web:greengrocer' });
-    if (versions.length >= n) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the watch did not keep ${n} versions in a minute`);
-}
+const versionsKept = (n: number) => setup!.versions(n);
 
 uiTest('a page change: notification → event → "See what changed" → the diff of its versions, coloured and inert', 180_000, async () => {
   await versionsKept(1); // the first check is the baseline
