@@ -10,27 +10,26 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, startAgent } from '../helpers/agent-process.js';
 import { connectProtocol } from '../helpers/protocol-client.js';
-import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthServer, type OAuthTestServer } from '../helpers/oauth-server.js';
+import type { DovecotServer } from '../helpers/dovecot.js';
+import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
+import type { OAuthTestServer } from '../helpers/oauth-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { parseGrant } from '../../core/oauth/index.js';
 
 const USER = 'carol@example.org';
+let mail: OAuthMail | undefined;
 let auth: OAuthTestServer;
 let dovecot: DovecotServer;
 
 before(async () => {
-  auth = await startOAuthServer({ user: { username: USER, email: USER } });
-  dovecot = await startDovecot({ [USER]: 'not-used-by-oauth' }, { oauth2: { introspectionUrl: auth.server.url('/introspect') } });
+  mail = await startOAuthMail(USER);
+  ({ auth, dovecot } = mail);
 });
-after(async () => {
-  await dovecot?.close();
-  await auth?.close();
-});
+after(() => mail?.close());
 
-const config = () => ({ host: '127.0.0.1', port: dovecot.port, security: 'plain', auth: 'oauth2', oauthProvider: 'generic', oauthIssuer: auth.issuer, oauthClientId: auth.clientId, keepalive: '5s' });
+const config = () => mail!.config();
 const message = (subject: string) => [`From: bob@example.org`, `To: ${USER}`, `Subject: ${subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`, '', 'Hello', ''].join('\r\n');
 
 /** Run the CLI; the test plays the user on another device: it reads the code the command prints and enters it. */

@@ -12,34 +12,23 @@ import { silentLogger } from '../../core/log.js';
 import type { MonitorInfo, SignInState } from '../../core/protocol.js';
 import type { PanoptesEvent } from '../../core/event.js';
 import { parseGrant } from '../../core/oauth/index.js';
-import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthServer, visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
+import type { DovecotServer } from '../helpers/dovecot.js';
+import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
+import { visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 
 const USER = 'alice@example.org';
+let mail: OAuthMail | undefined;
 let auth: OAuthTestServer;
 let dovecot: DovecotServer;
 
 before(async () => {
-  auth = await startOAuthServer({ user: { username: USER, email: USER } });
-  dovecot = await startDovecot({ [USER]: 'not-used-by-oauth' }, { oauth2: { introspectionUrl: auth.server.url('/introspect') } });
+  mail = await startOAuthMail(USER);
+  ({ auth, dovecot } = mail);
 });
-after(async () => {
-  await dovecot?.close();
-  await auth?.close();
-});
+after(() => mail?.close());
 
-const form = (extra: Record<string, unknown> = {}) => ({
-  host: '127.0.0.1',
-  port: dovecot.port,
-  security: 'plain',
-  auth: 'oauth2',
-  oauthProvider: 'generic',
-  oauthIssuer: auth.issuer,
-  oauthClientId: auth.clientId,
-  keepalive: '5s',
-  ...extra,
-});
+const form = (extra: Record<string, unknown> = {}) => mail!.config(extra);
 
 const message = (subject: string) => [`From: bob@example.org`, `To: ${USER}`, `Subject: ${subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`, '', 'Hello', ''].join('\r\n');
 

@@ -10,24 +10,23 @@ import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import type { SignInState } from '../../core/protocol.js';
 import { parseGrant } from '../../core/oauth/index.js';
-import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthServer, visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
+import type { DovecotServer } from '../helpers/dovecot.js';
+import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
+import { visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 
 const USER = 'dave@example.org';
+let mail: OAuthMail | undefined;
 let auth: OAuthTestServer;
 let dovecot: DovecotServer;
 
 before(async () => {
-  auth = await startOAuthServer({ user: { username: USER, email: USER } });
-  dovecot = await startDovecot({ [USER]: 'not-used-by-oauth' }, { oauth2: { introspectionUrl: auth.server.url('/introspect') } });
+  mail = await startOAuthMail(USER);
+  ({ auth, dovecot } = mail);
 });
-after(async () => {
-  await dovecot?.close();
-  await auth?.close();
-});
+after(() => mail?.close());
 
-const form = (extra: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port: dovecot.port, security: 'plain', auth: 'oauth2', oauthProvider: 'generic', oauthIssuer: auth.issuer, oauthClientId: auth.clientId, keepalive: '5s', ...extra });
+const form = (extra: Record<string, unknown> = {}) => mail!.config(extra);
 
 async function signedInMonitor(engine: Engine): Promise<void> {
   const start = await engine.request('signIn.start', { type: 'mail', config: form() });
