@@ -5,6 +5,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkSignedJson, keyIdOf, publicKeyFromText, publicKeyText } from './wire.js';
+import { checkSeal, SealCache } from './seal.js';
 
 export interface FleetIdentity {
   privateKey: KeyObject;
@@ -131,6 +132,7 @@ export function forgetAgentKey(dataDir: string, agentId: string): void {
 export class AgentKeys {
   private stamp = '';
   private known: Record<string, KnownAgent & { key: KeyObject }> = {};
+  private readonly seals = new SealCache();
 
   constructor(private readonly dataDir: string) {}
 
@@ -167,6 +169,15 @@ export class AgentKeys {
     const r = checkSignedJson(payload, known.key);
     if (r === 'good') return { ok: true, signed: true };
     return { ok: false, message: `the ${what} of ${agentId} was refused: it is not signed by ${agentId}'s key (read when it was deployed)${r === 'unsigned' ? ' and carries no signature' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
+  }
+
+  /** Is this forwarded event from the agent? With its key known, only when its batch seal verifies (see seal.ts). */
+  checkEvent(agentId: string, payload: Buffer): { ok: true; signed: boolean } | { ok: false; message: string } {
+    const known = this.get(agentId);
+    if (!known) return { ok: true, signed: false };
+    const r = checkSeal(payload, agentId, known.key, known.publicKey, this.seals);
+    if (r === 'good') return { ok: true, signed: true };
+    return { ok: false, message: `an event forwarded as ${agentId}'s was refused: it is not sealed by ${agentId}'s key (read when it was deployed)${r === 'unsealed' ? ' and carries no seal' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
   }
 }
 

@@ -40,6 +40,8 @@ export interface ForwarderOptions {
   onChange?: (() => void) | undefined;
   /** An agent managed from a desktop signs its status with its own key (see engine/fleet/wire.ts). */
   encodeStatus?: ((s: AgentStatus) => string) | undefined;
+  /** An agent managed from a desktop seals each batch of events it forwards (one signature per batch: fleet/seal.ts). */
+  sealEvents?: ((texts: string[]) => string[]) | undefined;
 }
 
 export interface ForwarderStatus {
@@ -206,6 +208,8 @@ export class Forwarder {
       while (this.inflight.length < WINDOW) {
         const batch: StoredEvent[] = this.o.store.events.readAfter(this.readSeq, Math.min(READ_BATCH, WINDOW - this.inflight.length));
         if (!batch.length) break;
+        const slots: Slot[] = [];
+        const texts: string[] = [];
         for (const e of batch) {
           this.readSeq = e.seq;
           // Events that came from another machine are not sent on again: no loops, no echoes.
@@ -215,7 +219,12 @@ export class Forwarder {
           }
           const slot: Slot = { seq: e.seq, done: false };
           this.inflight.push(slot);
-          client.publish(eventsTopic(this.o.agentId), encodeEvent(e, this.origin), { qos: 1 }, (err) => {
+          slots.push(slot);
+          texts.push(encodeEvent(e, this.origin));
+        }
+        const payloads = this.o.sealEvents && texts.length ? this.o.sealEvents(texts) : texts;
+        slots.forEach((slot, i) => {
+          client.publish(eventsTopic(this.o.agentId), payloads[i]!, { qos: 1 }, (err) => {
             if (gen !== this.generation) return;
             if (err) {
               if (!this.stopped) this.restart(err);
@@ -224,7 +233,7 @@ export class Forwarder {
             slot.done = true;
             this.advance();
           });
-        }
+        });
       }
     } catch (err) {
       this.o.log.error(`forwarding could not read the event log: ${(err as Error).message}`);

@@ -17,6 +17,7 @@ import { RemoteConfigAgent } from '../fleet/agent-side.js';
 import { DeskSide } from '../fleet/desk-side.js';
 import { AgentKeys, loadIdentity, loadOrCreateAgentKey, type FleetIdentity } from '../fleet/identity.js';
 import { signedJson } from '../fleet/wire.js';
+import { sealBatch } from '../fleet/seal.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -194,6 +195,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
           onStored: (listener) => engine.onEvent(() => listener()),
           onChange: overrides.onChange,
           encodeStatus: agentKey ? (s) => signedJson(s, agentKey.privateKey) : undefined,
+          sealEvents: agentKey ? (texts) => sealBatch(texts, forwardAgentId, agentKey.privateKey) : undefined,
         });
         forwarder.start();
         const f = forwarder;
@@ -238,6 +240,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         peers: overrides.peers,
         onChange: overrides.onChange,
         checkStatus: (agentId, payload) => agentKeys.check(agentId, payload, 'status'),
+        checkEvent: (agentId, payload) => agentKeys.checkEvent(agentId, payload),
       });
       r.start();
       receivers.push(r);

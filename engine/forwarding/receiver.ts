@@ -40,6 +40,8 @@ export interface ReceiverOptions {
    * that is not is counted as rejected and said in `lastError`, and changes nothing.
    */
   checkStatus?: ((agentId: string, payload: Buffer) => { ok: true } | { ok: false; message: string }) | undefined;
+  /** Is this forwarded event from the agent it names? (Agents deployed from here seal theirs.) Refused like a status. */
+  checkEvent?: ((agentId: string, payload: Buffer) => { ok: true } | { ok: false; message: string }) | undefined;
 }
 
 const OFFLINE_GRACE_MS = 20_000;
@@ -149,6 +151,15 @@ export class Receiver {
       return;
     }
     this.counts.received++;
+    const sealed = this.o.checkEvent?.(where.agentId, payload);
+    if (sealed && !sealed.ok) {
+      // Acknowledged and dropped: the broker must not hand it to us again.
+      this.counts.rejected++;
+      this.lastError = sealed.message;
+      this.complain(where.agentId, sealed.message);
+      this.o.onChange?.();
+      return done();
+    }
     let event: PanoptesEvent;
     try {
       event = decodeEvent(payload, where.agentId);
