@@ -70,3 +70,37 @@ uiTest('clicking an older page-change notification in the inbox opens the diff o
 
   assert.deepEqual(watch.problems, []);
 });
+
+uiTest('the page’s own toast for a page change opens the diff of exactly that change, as the inbox and the desktop do', 180_000, async () => {
+  await page.goto(agent.url);
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  const before = await versions(1);
+  price = '0.79';
+  await protocol.call('monitors.checkNow', { id: 'web:apples' });
+  const after = await versions(before.length + 1);
+  const [from, to] = after.slice(-2);
+
+  // The toast arrives live (the page is open); its title is what the notification opens.
+  const toast = page.getByRole('region', { name: 'Notifications' }).getByRole('status').filter({ hasText: 'Apples € 0.79' });
+  await toast.waitFor({ timeout: 30_000 });
+  await toast.getByRole('button', { name: /Apple price: \+1 line, −1 — Apples € 0\.79/ }).click();
+
+  const panel = page.getByRole('region', { name: 'Versions of Apple price' });
+  await panel.waitFor();
+  assert.match(page.url(), new RegExp(`#/history\\?versions=web%3Aapples&from=${from}&to=${to}$`));
+  assert.equal(await panel.getByLabel('Newer version').inputValue(), String(to));
+  assert.equal(await panel.getByLabel('Older version').inputValue(), String(from));
+  await panel.getByLabel('After', { exact: true }).locator('ins', { hasText: 'Apples € 0.79' }).waitFor();
+  // Opened, it is read (as a click in the inbox or on the desktop notification makes it), and the toast is gone.
+  await toast.waitFor({ state: 'detached', timeout: 10_000 });
+  const deadline = Date.now() + 15_000;
+  let read = false;
+  while (!read && Date.now() < deadline) {
+    const { items } = await protocol.call<{ items: Array<Notice & { readAt?: string | null }> }>('notifications.list', { limit: 10 });
+    read = Boolean(items.find((n) => n.title.endsWith('0.79'))?.readAt);
+    if (!read) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(read, 'the opened notification is marked read');
+
+  assert.deepEqual(watch.problems, []);
+});
