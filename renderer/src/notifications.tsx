@@ -49,17 +49,32 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
   const [arrivals, setArrivals] = useState(0);
   const seen = useRef(new Set<string>());
 
+  /**
+   * What clicking a single notification opens, as the inbox's title and the desktop shell's click do: the address the
+   * engine gave it (`open`: a page change's diff), else its event; it then counts as read. Handed to App as the desktop
+   * preload's messages are (App checks the address is one of its views).
+   */
+  const opener = (n: NotificationPayload): (() => void) | undefined => {
+    if (n.kind !== 'single' || (!n.open && !n.eventId)) return undefined;
+    return () => {
+      void client.request('notifications.read', { ids: [n.id] }).catch(() => {});
+      window.postMessage(n.open ? { type: 'panoptes-open-view', view: n.open } : { type: 'panoptes-open-event', eventId: n.eventId }, '/');
+    };
+  };
+
   const showOne = (n: NotificationPayload) => {
     // The same notification again only when it changed (another rule's words, back from a snooze): shown in place.
     const key = `${n.id}|${n.title}|${n.snoozedUntil ?? ''}`;
     if (seen.current.has(key)) return;
     seen.current.add(key);
-    toasts.show({ id: n.id, title: n.title, body: n.body, url: n.url, tone: 'notify', priority: n.priority });
+    const onOpen = opener(n);
+    toasts.show({ id: n.id, title: n.title, body: n.body, url: n.url, tone: 'notify', priority: n.priority, ...(onOpen ? { onOpen, openLabel: n.open ? 'Open what changed' : 'Open the event' } : {}) });
     if (!isDesktop() && 'Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
       const sys = new Notification(n.title, { body: n.body, tag: n.id });
       sys.onclick = () => {
         window.focus();
         sys.close();
+        onOpen?.();
       };
     }
   };

@@ -55,7 +55,8 @@ uiTest('clicking an older page-change notification in the inbox opens the diff o
   await page.locator('.conn-open').waitFor({ timeout: 15_000 });
   await page.getByRole('link', { name: 'Notifications' }).click();
   // The older of the two changes (its body's "- Apples € 0.99" is in the newer one's too: pick it by its title).
-  const title = page.getByRole('button', { name: 'Apple price: +1 line, −1 — Apples € 0.99', exact: true });
+  // In the inbox (the page's own toasts for them, from catching up, have such a title too).
+  const title = page.getByRole('list', { name: 'Notifications' }).getByRole('button', { name: 'Apple price: +1 line, −1 — Apples € 0.99', exact: true });
   await title.waitFor({ timeout: 30_000 });
   await title.click();
 

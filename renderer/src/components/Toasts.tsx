@@ -9,6 +9,10 @@ export interface Toast {
   url?: string | null;
   tone: 'info' | 'error' | 'notify';
   priority?: NotificationPayload['priority'];
+  /** Clicking the title does this (a notification: open what it is about), then the toast goes. */
+  onOpen?: () => void;
+  /** The title's tooltip when it opens something. */
+  openLabel?: string;
 }
 
 interface ToastApi {
@@ -55,7 +59,20 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         {toasts.map((t) => (
           <div key={t.id} className={`toast toast-${t.tone} prio-${t.priority ?? 'normal'}`} role={t.tone === 'error' ? 'alert' : 'status'}>
             <div className="toast-text">
-              <strong className="toast-title">{t.title}</strong>
+              {t.onOpen ? (
+                <button
+                  className="toast-title toast-open"
+                  title={t.openLabel}
+                  onClick={() => {
+                    dismiss(t.id);
+                    t.onOpen!();
+                  }}
+                >
+                  {t.title}
+                </button>
+              ) : (
+                <strong className="toast-title">{t.title}</strong>
+              )}
               {t.body ? <div className="toast-body">{t.body}</div> : null}
               {t.url && /^https?:/i.test(t.url) ? (
                 <a href={t.url} target="_blank" rel="noopener noreferrer">
