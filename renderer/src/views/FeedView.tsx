@@ -11,6 +11,7 @@ import { toPlainText } from '../lib/sanitize.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FirstRunGuide } from '../components/FirstRunGuide.js';
+import { NoMatch } from '../components/NoMatch.js';
 
 /**
  * A row is an event itself, or (grouped by source) a group header. Events are not wrapped: with 100,000 loaded,
@@ -266,6 +267,15 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
     Escape: () => setSelectedId(null),
   });
 
+  const clearFilters = () => {
+    setSource('');
+    setType('');
+    setTag('');
+    setText('');
+    setUnreadOnly(false);
+    filterRef.current?.focus();
+  };
+
   // Of what the filters show: "Mark all read (2)" with two shown marks those two, not everything loaded. Counted when
   // events, filters or read marks change, not on every scroll frame (it walks the shown events).
   const filtered = visible !== feed.events;
@@ -330,10 +340,14 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
         <ErrorBox message={feed.error?.message} />
         <div ref={scrollRef} className="feed-scroll" role="list" aria-label="Events, newest first" aria-busy={feed.loading}>
           {!feed.loading && rows.length === 0 ? (
-            <div className="empty">
-              {feed.events.length ? 'No event matches these filters.' : 'No events yet. New events appear here as they happen.'}
-              {feed.events.length ? null : <FirstRunGuide />}
-            </div>
+            feed.events.length ? (
+              <NoMatch onClear={clearFilters}>No event matches these filters.</NoMatch>
+            ) : (
+              <div className="empty">
+                No events yet. New events appear here as they happen.
+                <FirstRunGuide />
+              </div>
+            )
           ) : null}
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {items.map((vi) => {

@@ -10,6 +10,7 @@ import { useShortcuts } from '../lib/keys.js';
 import { toPlainText } from '../lib/sanitize.js';
 import { useClient, useConnection, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { NoMatch } from '../components/NoMatch.js';
 import { parseVersionsLink, VersionsPanel } from '../components/VersionsPanel.js';
 
 const PAGE = 100;
@@ -28,12 +29,14 @@ function publishedApart(e: PanoptesEvent): boolean {
   return Math.abs(Date.parse(e.receivedAt) - Date.parse(e.ts)) > 60_000;
 }
 
+const NO_SEARCH = { search: '', source: '', type: '', tag: '', since: '', until: '', order: 'desc' as 'desc' | 'asc' };
+
 export function HistoryView() {
   const client = useClient();
   const toasts = useToasts();
   const { status } = useConnection();
   const monitors = useQuery('monitors.list', {});
-  const [draft, setDraft] = useState({ search: '', source: '', type: '', tag: '', since: '', until: '', order: 'desc' as 'desc' | 'asc' });
+  const [draft, setDraft] = useState(NO_SEARCH);
   const [query, setQuery] = useState<EventQuery>({ limit: PAGE, order: 'desc' });
   const [events, setEvents] = useState<PanoptesEvent[]>([]);
   const [next, setNext] = useState<string | null>(null);
@@ -248,7 +251,22 @@ export function HistoryView() {
             ))}
           </tbody>
         </table>
-        {!loading && !events.length && !error ? <div className="empty">Nothing found.</div> : null}
+        {!loading && !events.length && !error ? (
+          query.search || query.source || query.type || query.tag || query.since || query.until ? (
+            <NoMatch
+              onClear={() => {
+                setDraft(NO_SEARCH);
+                setSelected(null);
+                setQuery({ limit: PAGE, order: 'desc' });
+                searchRef.current?.focus();
+              }}
+            >
+              No event matches this search.
+            </NoMatch>
+          ) : (
+            <div className="empty">Nothing found.</div>
+          )
+        ) : null}
         {next ? (
           <button className="load-more" onClick={loadMore} disabled={loading}>
             Load more

@@ -10,6 +10,7 @@ import { EventTitles, TraceView } from '../rules/TraceView.js';
 import { isDefaultRule, overlappingDefaults, ruleSummary, type RuleLike } from '../rules/ruleSummary.js';
 import { useClient, usePush, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { NoMatch } from '../components/NoMatch.js';
 import { ANY_TYPE, filterChoices, isFiltering, NO_FILTER, ruleMatches, THIS_MACHINE, type RuleFilter } from '../rules/ruleFilter.js';
 import { useShortcuts } from '../lib/keys.js';
 
@@ -239,18 +240,14 @@ export function RulesView() {
         </div>
       ) : null}
       {list.length && !shown.length ? (
-        <div className="empty" role="status">
-          No rules match these filters.{' '}
-          <button
-            type="button"
-            onClick={() => {
-              setFilter(NO_FILTER);
-              searchRef.current?.focus();
-            }}
-          >
-            Clear filters
-          </button>
-        </div>
+        <NoMatch
+          onClear={() => {
+            setFilter(NO_FILTER);
+            searchRef.current?.focus();
+          }}
+        >
+          No rules match these filters.
+        </NoMatch>
       ) : null}
       <ul className="card-list" aria-label="Rules">
         {shown.map(({ r, i }) => (
