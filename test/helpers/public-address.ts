@@ -41,6 +41,33 @@ export interface PublicAddress {
   close(): void;
 }
 
+/**
+ * The address policy and the browser's side of it, for tests with servers of their own: names ending in one of
+ * `publicSuffixes` resolve to 127.0.0.2 for Panoptes (`lookup` may answer a name first), which alone counts as public;
+ * `wrapper` starts Chromium with `browserRules` as its own resolver's answers. `close` puts the system's policy back.
+ */
+export function publicAddressPolicy(
+  publicSuffixes: string[],
+  browserRules: string,
+  lookup?: (name: string) => string[] | undefined,
+): { wrapper: string; close(): void } {
+  setAddressPolicyForTests({
+    lookup: async (name) => lookup?.(name) ?? (publicSuffixes.some((s) => name.endsWith(s)) ? ['127.0.0.2'] : systemAddressPolicy.lookup(name)),
+    isPrivateAddress: (a) => a !== '127.0.0.2' && isPrivateAddress(a),
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-public-'));
+  const wrapper = path.join(dir, 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${CHROMIUM} '--host-resolver-rules=${browserRules}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return {
+    wrapper,
+    close() {
+      setAddressPolicyForTests(null);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 const listen = (s: net.Server, port: number, host: string) =>
   new Promise<number>((resolve) => s.listen(port, host, () => resolve((s.address() as AddressInfo).port)));
 
@@ -70,14 +97,8 @@ export async function startPublicAddress(options: PublicAddressOptions): Promise
       servers.push(t);
     }
   }
-  setAddressPolicyForTests({
-    lookup: async (name) => (options.publicSuffixes.some((s) => name.endsWith(s)) ? ['127.0.0.2'] : systemAddressPolicy.lookup(name)),
-    isPrivateAddress: (a) => a !== '127.0.0.2' && isPrivateAddress(a),
-  });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-public-'));
-  const wrapper = path.join(dir, 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${CHROMIUM} '--host-resolver-rules=${options.browserRules}' "$@"\n`);
-  chmodSync(wrapper, 0o755);
+  const browser = publicAddressPolicy(options.publicSuffixes, options.browserRules);
+  const wrapper = browser.wrapper;
   return {
     ...ports,
     seen,
@@ -92,12 +113,11 @@ export async function startPublicAddress(options: PublicAddressOptions): Promise
       return { versions, errors: t.errors };
     },
     close() {
-      setAddressPolicyForTests(null);
+      browser.close();
       for (const s of servers) {
         if (s instanceof http.Server) s.closeAllConnections();
         s.close();
       }
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

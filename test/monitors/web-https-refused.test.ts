@@ -11,17 +11,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import web from '../../monitors/web/index.js';
 import { browserNetError } from '../../monitors/web/render.js';
-import { isPrivateAddress, setAddressPolicyForTests, systemAddressPolicy } from '../../monitors/web/address-rule.js';
 import { startWithHost, waitFor } from './web-test-context.js';
 import { createTestPki, type TestPki } from '../helpers/test-ca.js';
-
-const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+import { noChromium as skip, publicAddressPolicy } from '../helpers/public-address.js';
 
 const servers: Array<http.Server | https.Server> = [];
 let port = 0;
@@ -29,7 +24,7 @@ let tlsPort = 0;
 /** "<address it arrived at> <path>" of every request the HTTPS server answered. */
 const tlsSeen: string[] = [];
 let pki: TestPki;
-let dir = '';
+let policy: ReturnType<typeof publicAddressPolicy> | undefined;
 let wrapper = '';
 let flipLookups = 0;
 
@@ -51,26 +46,17 @@ before(async () => {
     tlsPort = await listen(tls, tlsPort, host);
     servers.push(plain, tls);
   }
-  setAddressPolicyForTests({
-    lookup: async (name) => {
-      if (name === 'flip.public.test') return ++flipLookups === 1 ? ['127.0.0.2'] : ['127.0.0.1'];
-      if (name.endsWith('.public.test')) return ['127.0.0.2'];
-      return systemAddressPolicy.lookup(name);
-    },
-    isPrivateAddress: (a) => a !== '127.0.0.2' && isPrivateAddress(a),
-  });
-  dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-https-refused-'));
-  wrapper = path.join(dir, 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${CHROMIUM} '--host-resolver-rules=MAP *.public.test 127.0.0.2' "$@"\n`);
-  chmodSync(wrapper, 0o755);
+  policy = publicAddressPolicy(['.public.test'], 'MAP *.public.test 127.0.0.2', (name) =>
+    name === 'flip.public.test' ? (++flipLookups === 1 ? ['127.0.0.2'] : ['127.0.0.1']) : undefined,
+  );
+  wrapper = policy.wrapper;
 });
 after(() => {
-  setAddressPolicyForTests(null);
+  policy?.close();
   for (const s of servers) {
     s.closeAllConnections();
     s.close();
   }
-  rmSync(dir, { recursive: true, force: true });
   pki?.close();
 });
 
