@@ -39,8 +39,11 @@ function cli(...args: string[]): { status: number | null; out: string } {
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-/** The page's CSP forbids evaluating strings, so poll from here. */
-async function valueBecomes(field: Locator, value: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * The page's CSP forbids evaluating strings, so poll from here. 30 s: a hand edit reaches the page through the
+ * agent's file watcher and a push, which took over 10 s once in a full run at load 20 (only a failure waits it out).
+ */
+async function valueBecomes(field: Locator, value: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -106,12 +109,12 @@ uiTest('a hand edit of config.json is taken in; an invalid one is refused with i
   const good = readFileSync(file, 'utf8');
   writeFileSync(file, good.replace('"retentionDays": 12', '"retentionDays": "twelve"'));
   const alert = page.getByRole('alert').filter({ hasText: 'config.json was changed but cannot be used' });
-  await alert.waitFor({ timeout: 10_000 });
+  await alert.waitFor({ timeout: 30_000 });
   assert.match(await alert.innerText(), /line \d+/);
   assert.match(await alert.innerText(), /retentionDays/);
 
   writeFileSync(file, good.replace('"retentionDays": 12', '"retentionDays": 13'));
-  await alert.waitFor({ state: 'detached', timeout: 10_000 });
+  await alert.waitFor({ state: 'detached', timeout: 30_000 });
   await valueBecomes(page.getByLabel('Keep events for (days)'), '13');
 });
 
