@@ -21,7 +21,7 @@ import { dispatch, serveChannel, type Connection, type RequestHandler } from '..
 import type { Method, ParamsOf, Pushes, ResultOf, Topic } from '../core/protocol.js';
 import { newId } from '../core/ids.js';
 import { RuleEngine, validateRules, ruleWarnings, type ActionKinds, type RuleIssue } from '../rules/index.js';
-import { EventWriter } from './event-writer.js';
+import { EventWriter, bothAfter } from './event-writer.js';
 import { RuleProcessor, type RuleRuntimeError } from './rule-processor.js';
 import { OutboxDispatcher, type ActionExecutor } from './outbox-dispatcher.js';
 import { notifyExecutor } from './actions/notify.js';
@@ -154,7 +154,14 @@ export class Engine {
       log: this.log.child('channels'),
       clock: this.clock,
     });
-    this.writer = new EventWriter(store, this.log.child('store'), (events) => this.afterStored(events));
+    this.writer = new EventWriter(
+      store,
+      this.log.child('store'),
+      (events) => this.afterStored(events),
+      // The rules see new events in the transaction that stores them when they are caught up, and the fates of
+      // finished actions are recorded in it too: one commit per batch of events instead of three.
+      (events) => bothAfter(this.outbox.recordFinished(), this.processor.processAppended(events)),
+    );
     this.flags = new FlagManager(store, this.clock, (e) => void this.writer.appendNow(SELF_SOURCE, e), (flags) => {
       this.broadcast('flags', flags);
       // A hold flag cleared (or set): the center releases what it held as one summary.
@@ -244,6 +251,7 @@ export class Engine {
         if (send) this.notifications.channelOutcome(send.noticeId, send.channelId, o);
       },
       onLaneHealth: () => this.broadcast('actions', actionsStatus(this)),
+      commitPending: () => this.writer.pending,
     });
     this.processor = new RuleProcessor(
       store,

@@ -15,6 +15,27 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** What work done inside another's transaction leaves to do once that transaction has committed, or rolled back. */
+export interface AfterCommit {
+  committed(): void;
+  rolledBack(): void;
+}
+
+/** Both, in order (either may be null). */
+export function bothAfter(a: AfterCommit | null, b: AfterCommit | null): AfterCommit | null {
+  if (!a || !b) return a ?? b;
+  return {
+    committed: () => {
+      a.committed();
+      b.committed();
+    },
+    rolledBack: () => {
+      a.rolledBack();
+      b.rolledBack();
+    },
+  };
+}
+
 /**
  * Monitors' emits are gathered for one turn of the event loop and written in one transaction: durable (WAL,
  * synchronous=FULL) before any emit resolves, and cheap at bursts. After each commit the listeners learn of
@@ -28,7 +49,17 @@ export class EventWriter {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly onStored: (events: StoredEvent[]) => void,
+    /**
+     * Called inside the append's transaction with the events it stored: work derived from them that can share the
+     * commit (the rules processor, when it is caught up), instead of a transaction of its own after it.
+     */
+    private readonly withAppended?: (events: StoredEvent[]) => AfterCommit | null,
   ) {}
+
+  /** Events are queued for a commit in this turn of the event loop. */
+  get pending(): boolean {
+    return this.scheduled;
+  }
 
   /** From a monitor: the store assigns id, receivedAt and source. */
   emit(source: string, input: NewEvent, state?: Record<string, unknown>): Promise<StoredEvent | null> {
@@ -96,6 +127,7 @@ export class EventWriter {
     this.queue = [];
     if (!batch.length) return;
     let stored: StoredEvent[];
+    let after: AfterCommit | null = null;
     try {
       stored = this.store.tx(() => {
         const out = this.store.events.append(batch.map((p) => p.event));
@@ -104,9 +136,11 @@ export class EventWriter {
           const st = this.store.monitorState.forMonitor(p.event.source);
           for (const [k, v] of Object.entries(p.state)) st.set(k, v);
         }
+        if (this.withAppended) after = this.withAppended(out);
         return out;
       });
     } catch (err) {
+      (after as AfterCommit | null)?.rolledBack();
       this.log.error(`could not store ${batch.length} events: ${(err as Error).message}`);
       batch.forEach((p) => p.reject(err as Error));
       return;
@@ -114,6 +148,7 @@ export class EventWriter {
     this.scheduleIndexing();
     const byId = new Map(stored.map((e) => [e.id, e]));
     batch.forEach((p) => p.resolve(byId.get(p.event.id) ?? null));
+    (after as AfterCommit | null)?.committed();
     if (stored.length) this.onStored(stored);
   }
 }

@@ -7,6 +7,7 @@ import { actionKind } from './rule-processor.js';
 import { idempotencyKey } from './idempotency.js';
 import type { ActionExecutor } from '../core/action.js';
 import type { ActionLaneInfo } from '../core/protocol.js';
+import type { AfterCommit } from './event-writer.js';
 
 // The executor contract lives in core/action.ts (monitor types provide executors too); re-exported for the engine.
 export { permanentError, type ActionContext, type ActionExecutor } from '../core/action.js';
@@ -27,6 +28,8 @@ export interface DispatcherOptions {
   onOutcome?(item: OutboxItem, outcome: ActionOutcome): void;
   /** A lane turned unhealthy or recovered. */
   onLaneHealth?(status: LaneStatus): void;
+  /** A transaction that calls `recordFinished` is about to run (the event writer has events queued for this turn). */
+  commitPending?(): boolean;
 }
 
 /** Failed attempts in a row after which a destination counts as unhealthy. */
@@ -149,8 +152,15 @@ export class OutboxDispatcher {
         this.ready.add(name);
         this.lane(name).drained = false;
       }
-      // Nothing finished and no lane to look at (actions handed off by the rules' commit): no transaction at all.
-      if (!finished.length && !this.ready.size) return;
+      // Nothing finished and no lane to look at (actions handed off by the rules' commit): no transaction at all. The
+      // same when only fates are to be recorded and the event writer commits in this turn anyway: they go in its
+      // transaction (`recordFinished`).
+      if (!this.ready.size && (!finished.length || this.opts.commitPending?.())) {
+        this.outcomes.unshift(...finished);
+        // Queued after the writer's flush: records whatever that commit did not take (it failed, or stored nothing).
+        if (finished.length) this.wake();
+        return;
+      }
 
       const now = Date.now();
       // One transaction per turn: the fates of finished actions first (a retry's new due time counts when its lane
@@ -189,6 +199,40 @@ export class OutboxDispatcher {
       return;
     }
     for (const s of starts) this.start(s.lane, s.item);
+    this.recorded(finished);
+    if (this.ready.size) this.wake();
+  }
+
+  /**
+   * Record the fates of finished actions inside the caller's transaction (the event writer's, which commits anyway
+   * while events come in): the turn then needs no transaction of its own for them. Returns what to do once that
+   * transaction has committed (tell the listeners) or rolled back (the fates are recorded by a later turn).
+   */
+  recordFinished(): AfterCommit | null {
+    if (!this.outcomes.length || this.controller.signal.aborted) return null;
+    const finished = this.outcomes.splice(0);
+    try {
+      // In a savepoint: should recording fail, the caller's own writes (the events) still commit.
+      this.store.savepoint(() => {
+        for (const f of finished) this.record(f.item, f.outcome);
+      });
+    } catch (err) {
+      this.outcomes.unshift(...finished);
+      this.log.warn(`outbox: recording finished actions with the events failed, the next turn records them: ${(err as Error).message}`);
+      this.wake();
+      return null;
+    }
+    return {
+      committed: () => this.recorded(finished),
+      rolledBack: () => {
+        this.outcomes.unshift(...finished);
+        this.wake();
+      },
+    };
+  }
+
+  /** After the commit that recorded them: tell `onOutcome` and `onDeadLetter`. */
+  private recorded(finished: { item: OutboxItem; outcome: Outcome }[]): void {
     this.report(finished);
     for (const f of finished) {
       if (f.outcome.kind !== 'failed') continue;
@@ -198,7 +242,6 @@ export class OutboxDispatcher {
         this.log.warn(`reporting a dead letter failed: ${(err as Error).message}`);
       }
     }
-    if (this.ready.size) this.wake();
   }
 
   /**

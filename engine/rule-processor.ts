@@ -6,6 +6,7 @@ import type { FlagManager } from '../core/flags.js';
 import { isInMaintenance } from '../core/maintenance.js';
 import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
 import type { OutboxItem } from '../core/store/index.js';
+import type { AfterCommit } from './event-writer.js';
 
 /** The outbox dispatcher's side of the hand-off: actions started from the rules' own commit (see `OutboxDispatcher.claim`). */
 export interface OutboxHandoff {
@@ -142,53 +143,104 @@ export class RuleProcessor {
 
   /**
    * Everything processing writes (the cursor and windows, outbox rows, traces, flags) is derived from stored events
-   * and commits with the cursor, so its transaction does not wait for the disk: should power fail before the next
+   * and commits with the cursor, so its own transaction does not wait for the disk: should power fail before the next
    * durable commit, the cursor is back where the writes were and the same events are processed again; the actions
    * get the same idempotency keys. Waiting here too doubled the fsyncs per event.
    */
   private processBatch(batch: StoredEvent[]): void {
+    this.ownTransaction(() => this.processEvents(batch));
+  }
+
+  /**
+   * Called by the event writer inside the transaction that appended `stored` (see `EventWriter`): when they are the
+   * very next events after the cursor, they are processed right there, in a savepoint, instead of being read back and
+   * processed in a transaction of their own — one commit per batch instead of two. Returns what to do once the
+   * writer's transaction has committed or rolled back; null leaves the events to the drain (the processor is behind,
+   * or processing failed: the savepoint is undone, the events stay stored, and the drain tries them from the cursor).
+   */
+  processAppended(stored: StoredEvent[]): AfterCommit | null {
+    if (this.closed || !stored.length || stored[0]!.seq !== this.seq + 1) return null;
+    try {
+      return this.store.savepoint(() => this.inTransaction(() => this.processEvents(stored)));
+    } catch (err) {
+      this.log.warn(`rules: processing events with their append failed, processing them on their own: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Match and apply each event (inside the caller's transaction); returns how many outbox rows were added. */
+  private processEvents(batch: StoredEvent[]): number {
     let enqueued = 0;
-    let saved = () => {};
-    this.withHandoff(() => {
-      for (const event of batch) {
-        let out: RuleOutput;
-        try {
-          out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values(), maintenance: isInMaintenance });
-        } catch (err) {
-          // Matching is pure computation: what fails on this event fails on every replay of it. Retrying would wedge
-          // the processor on one stored event for good (across restarts too), so it is recorded and passed.
-          this.log.error(`rules could not process event ${event.id}, skipped: ${(err as Error).stack ?? err}`);
-          this.onRuleError?.({ ruleId: '', eventId: event.id, at: new Date(this.clock.now()).toISOString(), message: `event skipped: ${(err as Error).message}` });
-          this.seq = event.seq;
-          continue;
-        }
-        enqueued += this.apply(out, event);
-        if (out.errors) this.recordErrors(out.errors, event);
-        if (out.withheld) this.recordWithheld(out.withheld);
+    for (const event of batch) {
+      let out: RuleOutput;
+      try {
+        out = this.rules.process(event, { now: this.clock.now(), flags: this.flags.values(), maintenance: isInMaintenance });
+      } catch (err) {
+        // Matching is pure computation: what fails on this event fails on every replay of it. Retrying would wedge
+        // the processor on one stored event for good (across restarts too), so it is recorded and passed.
+        this.log.error(`rules could not process event ${event.id}, skipped: ${(err as Error).stack ?? err}`);
+        this.onRuleError?.({ ruleId: '', eventId: event.id, at: new Date(this.clock.now()).toISOString(), message: `event skipped: ${(err as Error).message}` });
         this.seq = event.seq;
+        continue;
       }
-      saved = this.saveState();
-    });
-    saved();
-    if (enqueued) this.onEnqueued();
+      enqueued += this.apply(out, event);
+      if (out.errors) this.recordErrors(out.errors, event);
+      if (out.withheld) this.recordWithheld(out.withheld);
+      this.seq = event.seq;
+    }
+    return enqueued;
   }
 
   /** Actions claimed by the hand-off in the transaction under way, started once it commits. */
   private claimed: OutboxItem[] | null = null;
 
-  /** `fn` in the processing transaction; the actions it handed off start after the commit, or are given back. */
-  private withHandoff(fn: () => void): void {
+  /**
+   * Processing `work` (returns the outbox rows it added) inside the caller's transaction, then the traces trimmed and
+   * the state saved with the cursor. Returns what to do after that transaction: once committed, the handed-off
+   * actions start and the save counts as done; if it rolled back, the cursor goes back and the claims are given back.
+   */
+  private inTransaction(work: () => number): AfterCommit {
+    const seqBefore = this.seq;
     const claimed: OutboxItem[] = [];
-    this.claimed = claimed;
-    try {
-      this.store.txDerived(fn);
-    } catch (err) {
+    const undo = () => {
+      this.seq = seqBefore;
       for (const item of claimed) this.handoff?.unclaim(item.lane);
+    };
+    this.claimed = claimed;
+    let enqueued: number;
+    let saved: () => void;
+    try {
+      enqueued = work();
+      this.store.traces.trimAdded();
+      saved = this.saveState();
+    } catch (err) {
+      undo();
       throw err;
     } finally {
       this.claimed = null;
     }
-    if (claimed.length) this.handoff?.startClaimed(claimed);
+    return {
+      committed: () => {
+        saved();
+        if (claimed.length) this.handoff?.startClaimed(claimed);
+        if (enqueued) this.onEnqueued();
+      },
+      rolledBack: undo,
+    };
+  }
+
+  /** Processing `work` in a transaction of its own (derived data: not waited for on disk). */
+  private ownTransaction(work: () => number): void {
+    let after: AfterCommit | undefined;
+    try {
+      this.store.txDerived(() => {
+        after = this.inTransaction(work);
+      });
+    } catch (err) {
+      after?.rolledBack();
+      throw err;
+    }
+    after!.committed();
   }
 
   /** A rule that could not be evaluated on an event: a trace saying why (what the user opens), and the health list. */
@@ -214,15 +266,7 @@ export class RuleProcessor {
     const now = this.clock.now();
     const deadline = this.rules.nextDeadline();
     if (deadline !== null && deadline <= now) {
-      let enqueued = 0;
-      let saved = () => {};
-      this.withHandoff(() => {
-        const out = this.rules.advanceTo(now, { now, flags: this.flags.values(), maintenance: isInMaintenance });
-        enqueued = this.apply(out, null);
-        saved = this.saveState();
-      });
-      saved();
-      if (enqueued) this.onEnqueued();
+      this.ownTransaction(() => this.apply(this.rules.advanceTo(now, { now, flags: this.flags.values(), maintenance: isInMaintenance }), null));
     }
     this.armTimer();
   }

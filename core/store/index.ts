@@ -36,6 +36,8 @@ export interface Store {
   tx<T>(fn: () => T): T;
   /** The same for data derived from durable rows: atomic, not waited for on disk (see `withoutWaitingForDisk`). */
   txDerived<T>(fn: () => T): T;
+  /** Inside a transaction: `fn` in a savepoint, so that if it throws only its own writes are undone. */
+  savepoint<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -59,6 +61,10 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
     ruleStates: new RuleStateStore(db),
     tx: <T>(fn: () => T) => inTransaction(fn) as T,
     txDerived: <T>(fn: () => T) => withoutWaitingForDisk(db, () => inTransaction(fn) as T),
+    savepoint: <T>(fn: () => T) => {
+      if (!db.inTransaction) throw new Error('a savepoint needs a transaction under way');
+      return inTransaction(fn) as T; // better-sqlite3 runs a transaction function called inside another as a savepoint
+    },
     close: () => {
       if (db.open) db.close();
     },

@@ -25,19 +25,31 @@ export class FlagTable {
   }
 }
 
-/** The last N traces per rule, kept across restarts. */
+/**
+ * The last N traces per rule, kept across restarts. A rule's older traces are deleted once per transaction that
+ * added some (`trimAdded`), not after every insert: a batch of 500 firings of one rule runs one DELETE, not 500.
+ */
 export class TraceTable {
   private readonly insert;
   private readonly trim;
+  /** Rules with traces added since the last trim. */
+  private readonly added = new Set<string>();
 
   constructor(private readonly db: Db, public limitPerRule = 50) {
     this.insert = db.prepare(`INSERT INTO traces (rule_id, at, event_ids, trace) VALUES (?, ?, ?, ?)`);
     this.trim = db.prepare(`DELETE FROM traces WHERE rule_id = ? AND id <= (SELECT id FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
   }
 
+  /** Inside a transaction that calls `trimAdded()` before it commits. */
   add(ruleId: string, at: string, eventIds: string[], trace: unknown): void {
     this.insert.run(ruleId, at, JSON.stringify(eventIds), JSON.stringify(trace ?? null));
-    this.trim.run(ruleId, ruleId, this.limitPerRule);
+    this.added.add(ruleId);
+  }
+
+  /** Keep the last `limitPerRule` traces of each rule that got new ones (in the transaction that added them). */
+  trimAdded(): void {
+    for (const ruleId of this.added) this.trim.run(ruleId, ruleId, this.limitPerRule);
+    this.added.clear();
   }
 
   list(ruleId?: string, limit = 50): { ruleId: string; at: string; eventIds: string[]; trace: unknown }[] {
