@@ -105,3 +105,60 @@ uiTest('the page’s own toast for a page change opens the diff of exactly that 
 
   assert.deepEqual(watch.problems, []);
 });
+
+uiTest('choosing other versions puts them in the address: reload, Back and a shared link keep them', 180_000, async () => {
+  let ids = await versions(1);
+  for (const p of ['0.69', '0.59']) {
+    if (ids.length >= 3) break;
+    price = p;
+    await protocol.call('monitors.checkNow', { id: 'web:apples' });
+    ids = await versions(ids.length + 1);
+  }
+  const [v1, v2] = ids;
+  const newest = ids.at(-1)!;
+  const base = `${agent.url.split('#')[0]}#/history?versions=web%3Aapples`;
+  const shown = async () => {
+    const panel = page.getByRole('region', { name: 'Versions of Apple price' });
+    await panel.waitFor();
+    return { from: await panel.getByLabel('Older version').inputValue(), to: await panel.getByLabel('Newer version').inputValue() };
+  };
+  const addressSays = (from: number, to: number) => new RegExp(`#/history\\?versions=web%3Aapples&from=${from}&to=${to}$`);
+
+  await page.goto(base);
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  const panel = page.getByRole('region', { name: 'Versions of Apple price' });
+  await panel.getByLabel('Older version').selectOption(String(v1));
+  await page.waitForURL(addressSays(v1!, newest));
+  await page.reload();
+  await page.locator('.conn-open').waitFor({ timeout: 15_000 });
+  await panel.getByLabel('Older version').locator(`option[value="${v1}"]`).waitFor({ state: 'attached' });
+  assert.deepEqual(await shown(), { from: String(v1), to: String(newest) }, 'a reload keeps the chosen versions');
+
+  // The newer side chosen: the older one stays if it is still older.
+  await panel.getByLabel('Newer version').selectOption(String(v2));
+  await page.waitForURL(addressSays(v1!, v2!));
+  await panel.getByLabel('After', { exact: true }).locator('ins', { hasText: 'Apples € 0.99' }).waitFor();
+
+  // Back returns to the pair before, and the viewer follows the address.
+  await page.goBack();
+  await page.waitForURL(addressSays(v1!, newest));
+  await panel.getByLabel('Newer version').and(page.locator(`select:has(option[value="${newest}"]:checked)`)).waitFor();
+  assert.deepEqual(await shown(), { from: String(v1), to: String(newest) });
+  await page.goForward();
+  await page.waitForURL(addressSays(v1!, v2!));
+  await panel.getByLabel('Newer version').and(page.locator(`select:has(option[value="${v2}"]:checked)`)).waitFor();
+
+  // The address shared: another page opens on the same two versions.
+  const other = await page.context().newPage();
+  try {
+    await other.goto(page.url());
+    const otherPanel = other.getByRole('region', { name: 'Versions of Apple price' });
+    await otherPanel.getByLabel('After', { exact: true }).locator('ins', { hasText: 'Apples € 0.99' }).waitFor({ timeout: 15_000 });
+    assert.equal(await otherPanel.getByLabel('Older version').inputValue(), String(v1));
+    assert.equal(await otherPanel.getByLabel('Newer version').inputValue(), String(v2));
+  } finally {
+    await other.close();
+  }
+
+  assert.deepEqual(watch.problems, []);
+});
