@@ -18,32 +18,49 @@ export function parseVersionsLink(hash: string): { monitorId: string; from: numb
   return { monitorId, from: id('from'), to: id('to') };
 }
 
+/** The address of one watch's versions on two of them (the same shape as the engine's `diffLink`). */
+export function versionsLink(monitorId: string, from: number | null, to: number | null): string {
+  return `#/history?versions=${encodeURIComponent(monitorId)}${from !== null ? `&from=${from}` : ''}${to !== null ? `&to=${to}` : ''}`;
+}
+
 const versionLabel = (v: VersionInfo) => `${dateTime(v.at)} · ${v.size.toLocaleString()} characters`;
 
 /**
  * The versions a watch kept and the difference between any two, in lines or words, inline or side by side.
  * The watched text is shown as text (React escapes it): nothing of a page is ever parsed as HTML here.
+ * Which two versions are shown is the caller's (History keeps them in the address, so reload, Back and a shared link
+ * keep them): a choice here is handed to `onChoose` with the pair as it will be shown.
  */
-export function VersionsPanel({ monitorId, initialFrom = null, initialTo, onClose }: { monitorId: string; initialFrom?: number | null; initialTo: number | null; onClose(): void }) {
+export function VersionsPanel({
+  monitorId,
+  from = null,
+  to,
+  onChoose,
+  onClose,
+}: {
+  monitorId: string;
+  from?: number | null;
+  to: number | null;
+  onChoose(from: number | null, to: number | null): void;
+  onClose(): void;
+}) {
   const client = useClient();
   const { status } = useConnection();
   const monitors = useQuery('monitors.list', {});
   const list = useQuery('versions.list', { monitorId, limit: 1000 }, monitorId);
   const versions = list.data?.versions ?? [];
-  const [to, setTo] = useState<number | null>(initialTo);
-  const [from, setFrom] = useState<number | null>(initialFrom);
   const [mode, setMode] = useState<'lines' | 'words'>('lines');
   const [layout, setLayout] = useState<'side' | 'inline'>('side');
   const [diff, setDiff] = useState<VersionDiff | null>(null);
   const [error, setError] = useState<string | null>(null);
   const name = monitors.data?.find((m) => m.id === monitorId)?.name ?? monitorId;
 
-  useEffect(() => setTo(initialTo), [initialTo]);
-  useEffect(() => setFrom(initialFrom), [initialFrom]);
   // Newest first: with no version named, the newest is shown against the one before it.
   const toId = to ?? versions[0]?.id ?? null;
   const older = versions.filter((v) => toId !== null && v.id < toId);
-  const fromId = from !== null && older.some((v) => v.id === from) ? from : (older[0]?.id ?? null);
+  const fromId = olderOf(versions, toId, from);
+  // A newer version chosen keeps the older one when it is still older, else takes the one just before.
+  const chooseTo = (next: number) => onChoose(olderOf(versions, next, fromId), next);
 
   useEffect(() => {
     if (status !== 'open' || toId === null) return;
@@ -76,7 +93,7 @@ export function VersionsPanel({ monitorId, initialFrom = null, initialTo, onClos
         <div className="versions-controls">
           <label>
             From{' '}
-            <select aria-label="Older version" value={fromId ?? ''} onChange={(e) => setFrom(Number(e.target.value))} disabled={!older.length}>
+            <select aria-label="Older version" value={fromId ?? ''} onChange={(e) => onChoose(Number(e.target.value), toId)} disabled={!older.length}>
               {older.length ? null : <option value="">(none older)</option>}
               {older.map((v) => (
                 <option key={v.id} value={v.id}>
@@ -87,7 +104,7 @@ export function VersionsPanel({ monitorId, initialFrom = null, initialTo, onClos
           </label>
           <label>
             To{' '}
-            <select aria-label="Newer version" value={toId ?? ''} onChange={(e) => setTo(Number(e.target.value))}>
+            <select aria-label="Newer version" value={toId ?? ''} onChange={(e) => chooseTo(Number(e.target.value))}>
               {versions.map((v) => (
                 <option key={v.id} value={v.id}>
                   {versionLabel(v)}
@@ -142,6 +159,12 @@ export function VersionsPanel({ monitorId, initialFrom = null, initialTo, onClos
       ) : null}
     </section>
   );
+}
+
+/** The older version shown against `to` (newest first in `versions`): `wanted` if it is older, else the one before. */
+function olderOf(versions: readonly VersionInfo[], to: number | null, wanted: number | null): number | null {
+  const older = versions.filter((v) => to !== null && v.id < to);
+  return wanted !== null && older.some((v) => v.id === wanted) ? wanted : (older[0]?.id ?? null);
 }
 
 /** The parts as text: added ones in <ins>, removed ones in <del>; one side leaves out what belongs to the other. */

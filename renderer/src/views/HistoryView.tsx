@@ -11,7 +11,7 @@ import { toPlainText } from '../lib/sanitize.js';
 import { useClient, useConnection, useQuery } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { NoMatch } from '../components/NoMatch.js';
-import { parseVersionsLink, VersionsPanel } from '../components/VersionsPanel.js';
+import { parseVersionsLink, versionsLink, VersionsPanel } from '../components/VersionsPanel.js';
 
 const PAGE = 100;
 const EXPORT_MAX = 10_000;
@@ -47,13 +47,21 @@ export function HistoryView() {
   const [tookMs, setTookMs] = useState<number | null>(null);
   const [selected, setSelected] = useState<PanoptesEvent | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
-  // A web change's diff link (#/history?versions=<monitor>&to=<version>) opens that watch's versions here.
+  // A web change's diff link (#/history?versions=<monitor>&from=<version>&to=<version>) opens that watch's versions here.
   const [versionsOf, setVersionsOf] = useState(() => parseVersionsLink(location.hash));
   useEffect(() => {
     const onHash = () => setVersionsOf(parseVersionsLink(location.hash));
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+  // Versions chosen in the viewer go into the address as a new history entry: Back returns to the pair before
+  // (hashchange above), a reload or a shared link opens the same two.
+  const chooseVersions = (from: number | null, to: number | null) => {
+    if (!versionsOf) return;
+    const link = versionsLink(versionsOf.monitorId, from, to);
+    if (link !== location.hash) history.pushState(null, '', link);
+    setVersionsOf(parseVersionsLink(link));
+  };
   const closeVersions = () => {
     history.replaceState(null, '', '#/history');
     setVersionsOf(null);
@@ -148,7 +156,9 @@ export function HistoryView() {
         <div className="page-head">
           <h1>History</h1>
         </div>
-        {versionsOf ? <VersionsPanel key={versionsOf.monitorId} monitorId={versionsOf.monitorId} initialFrom={versionsOf.from} initialTo={versionsOf.to} onClose={closeVersions} /> : null}
+        {versionsOf ? (
+          <VersionsPanel key={versionsOf.monitorId} monitorId={versionsOf.monitorId} from={versionsOf.from} to={versionsOf.to} onChoose={chooseVersions} onClose={closeVersions} />
+        ) : null}
         <form
           className="search-form"
           role="search"
