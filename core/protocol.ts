@@ -408,6 +408,8 @@ export interface FleetMachineConfig {
   paired: boolean;
   monitors: Record<string, unknown>[];
   rules: Record<string, unknown>[];
+  /** All its monitors are paused, or will be once the change waiting for it is applied (each keeps its own switch). */
+  paused: boolean;
   /** A change sent and not answered yet: the agent is away (it applies the latest when it is back), or busy. */
   pending: { seq: number; issuedAt: string } | null;
   /** What the agent did with the last change it was sent: applied, or refused with the reason. */
@@ -436,7 +438,7 @@ export interface FleetInfo {
   /** This desktop's public key (what `panoptes deploy` gives an agent) and its short id; null until it deploys one. */
   publicKey: string | null;
   keyId: string | null;
-  machines: { agentId: string; broker: string; paired: boolean; agentRevision: number; pending: boolean; last: FleetMachineConfig['last'] }[];
+  machines: { agentId: string; broker: string; paired: boolean; agentRevision: number; pending: boolean; paused: boolean; last: FleetMachineConfig['last'] }[];
 }
 
 /** An agent this desktop deployed (Settings → Machines): where, so it can be upgraded or undeployed from here. */
@@ -788,6 +790,8 @@ export const requests = {
   },
   'fleet.removeMonitor': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.saveRule': { params: z.object({ agentId: z.string(), rule: z.unknown(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
+  /** Pause or resume all its monitors (sent as a change: applied there, or when it is back). */
+  'fleet.pause': { params: z.object({ agentId: z.string(), paused: z.boolean(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.removeRule': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   // Questions to an agent deployed from here, answered by it over the broker (signed both ways, with a time limit):
   // `unavailable` says when it is offline, does not answer in time, or cannot run it.
@@ -796,6 +800,8 @@ export const requests = {
     params: z.object({ agentId: z.string(), monitor: z.object({ id: z.string().optional(), type: z.string(), config: record.optional() }), timeoutMs: askTimeout }),
     result: returns<FleetAnswerInfo & { events: PanoptesEvent[]; leftOut?: number }>(),
   },
+  /** "Check now" of one of its monitors, run there (its next scheduled check, now): `why` when it could not start. */
+  'fleet.checkNow': { params: z.object({ agentId: z.string(), id: z.string(), timeoutMs: askTimeout }), result: returns<FleetAnswerInfo & { started: boolean; why?: string }>() },
   /** Its most recent events (at most 100, each cut as lists cut them). */
   'fleet.events': { params: z.object({ agentId: z.string(), limit: z.number().int().min(1).max(100).optional(), source: z.string().optional(), timeoutMs: askTimeout }), result: returns<FleetAnswerInfo & { events: PanoptesEvent[]; leftOut?: number }>() },
   /** Its monitors with their health, as it has them now. */

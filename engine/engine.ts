@@ -449,6 +449,10 @@ export class Engine {
     this.store.kv.set('paused', paused);
     await this.syncMonitors();
     this.broadcast('paused', { paused });
+    // Other machines are told: the status (Settings → Machines) and, on an agent managed from a desktop, its
+    // configuration state (the desktop's Monitors view of this machine).
+    this.forwarding?.inventoryChanged();
+    this.forwarding?.remoteConfig()?.pausedChanged();
   }
 
   /** Rules by id for the notification center's per-notification questions, rebuilt when the config is replaced. */

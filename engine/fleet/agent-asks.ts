@@ -100,6 +100,23 @@ export class AgentAsks {
       const r = await host.request('monitors.test', { type, config, ...(id ? { id } : {}) });
       return { events: r.events.map(forList) };
     }
+    if (ask.method === 'monitors.checkNow') {
+      // Its next scheduled check, now: the same as the local Monitors list's "Check now" there.
+      const id = String(p.id ?? '');
+      const m = this.o.host.config.current.monitors.find((x) => x.id === id);
+      if (!m) throw new AskError('invalid', `there is no monitor "${id}" on this machine`);
+      const r = await host.request('monitors.checkNow', { id });
+      if (r.started) return { started: true };
+      const health = (await host.request('monitors.list', {})).find((x) => x.id === id)?.health;
+      const why = !m.enabled
+        ? 'it is paused'
+        : this.o.host.paused
+          ? 'all monitors there are paused'
+          : health?.status === 'ok' || health?.status === 'degraded'
+            ? 'it has no scheduled check to run early (it watches as things happen)'
+            : 'it is not running';
+      return { started: false, why };
+    }
     if (ask.method === 'events.recent') {
       const limit = Math.max(1, Math.min(MAX_EVENTS, Number(p.limit) || 50));
       const source = typeof p.source === 'string' ? p.source : undefined;

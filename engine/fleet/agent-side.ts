@@ -112,6 +112,7 @@ export class RemoteConfigAgent {
       seenSeq: this.saved.seenSeq,
       monitors: d.monitors as Record<string, unknown>[],
       rules: d.rules as Record<string, unknown>[],
+      paused: this.o.host.paused ?? false,
       last: this.saved.last,
       at: new Date().toISOString(),
     };
@@ -124,6 +125,11 @@ export class RemoteConfigAgent {
     this.saved = { ...this.saved, rev: this.saved.rev + 1, hash };
     this.save();
     if (publish) this.publish();
+  }
+
+  /** All monitors were paused or resumed here (the tray, this agent's own UI): the desktop's view says so. */
+  pausedChanged(): void {
+    if (!this.applying) this.publish();
   }
 
   private save(): void {
@@ -181,19 +187,28 @@ export class RemoteConfigAgent {
         d.rules = change.rules as typeof d.rules;
       });
     } catch (err) {
+      this.applying = false;
       return this.refuse(change.seq, `could not save it: ${(err as Error).message}`);
+    }
+    try {
+      for (const id of removed) {
+        this.o.host.secrets.delete(id);
+        this.o.host.store.monitorState.clear(id);
+      }
+      this.o.host.configChanged(before, after);
+      // Pausing is the engine's own switch (kept across restarts there), not a field of each monitor: every monitor
+      // keeps its own enabled flag, so resuming brings back exactly the ones that ran before.
+      if (change.paused !== undefined && change.paused !== (this.o.host.paused ?? false)) {
+        if (!this.o.host.setPaused) return this.refuse(change.seq, 'this agent cannot pause its monitors (upgrade it)');
+        await this.o.host.setPaused(change.paused);
+      }
     } finally {
       this.applying = false;
     }
-    for (const id of removed) {
-      this.o.host.secrets.delete(id);
-      this.o.host.store.monitorState.clear(id);
-    }
-    this.o.host.configChanged(before, after);
     const newRev = rev + 1;
     this.saved = { ...this.saved, rev: newRev, hash: fingerprint(after), applied: { seq: change.seq, base: change.base, rev: newRev }, last: { seq: change.seq, outcome: 'applied', reason: null, at: new Date().toISOString(), rev: newRev } };
     this.save();
-    this.o.log.info(`applied configuration change ${change.seq} from the desktop (revision ${newRev}: ${after.monitors.length} monitors, ${after.rules.length} rules)`);
+    this.o.log.info(`applied configuration change ${change.seq} from the desktop (revision ${newRev}: ${after.monitors.length} monitors, ${after.rules.length} rules${this.o.host.paused ? ', all paused' : ''})`);
     this.publish();
   }
 

@@ -202,6 +202,7 @@ export class DeskSide {
       paired: s.controller === this.me()?.identity.keyId,
       monitors: (p?.monitors ?? s.monitors) as Record<string, unknown>[],
       rules: (p?.rules ?? s.rules) as Record<string, unknown>[],
+      paused: p?.paused ?? s.paused ?? false,
       pending: p ? { seq: p.seq, issuedAt: p.issuedAt } : null,
       last: s.last,
       verified: this.verified.get(agentId) === true,
@@ -244,9 +245,15 @@ export class DeskSide {
   /**
    * Change an agent's monitors and rules: `edit` gets them as the desktop last knew them and changes them in place.
    * With `ifRevision`, refused when that is no longer what the desktop knows (the agent changed, or another window
-   * sent a change meanwhile).
+   * sent a change meanwhile). `paused` pauses or resumes all its monitors; otherwise a pause still waiting for the
+   * agent is carried along (the broker keeps only the latest change).
    */
-  async change(agentId: string, edit: (draft: { monitors: Record<string, unknown>[]; rules: Record<string, unknown>[] }) => void, ifRevision?: string): Promise<MachineConfig> {
+  async change(
+    agentId: string,
+    edit: (draft: { monitors: Record<string, unknown>[]; rules: Record<string, unknown>[] }) => void,
+    ifRevision?: string,
+    opts: { paused?: boolean } = {},
+  ): Promise<MachineConfig> {
     const s = this.states.get(agentId);
     if (!s) throw new Error(`agent ${agentId} has not published its configuration on ${this.o.broker.url}`);
     const me = this.me();
@@ -269,6 +276,8 @@ export class DeskSide {
       monitors: draft.monitors as ConfigChange['monitors'],
       rules: draft.rules as ConfigChange['rules'],
     };
+    const paused = opts.paused ?? p?.paused;
+    if (paused !== undefined) change.paused = paused;
     await this.client.publishAsync(configSetTopic(agentId), signChange(change, me.identity.privateKey), { qos: 1, retain: true });
     this.sent.set(agentId, change);
     this.o.onChange?.(agentId);

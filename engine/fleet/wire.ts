@@ -44,6 +44,11 @@ export const changeSchema = z.object({
   /** The agent's monitors and local rules as they are to be (whole lists: what is left out is removed). */
   monitors: z.array(z.looseObject({ id: z.string(), type: z.string(), name: z.string() })).max(5_000),
   rules: z.array(z.looseObject({ id: z.string() })).max(20_000),
+  /**
+   * Pause (true) or resume (false) all its monitors, as the tray's "Pause all monitors" does there; absent: leave it as
+   * it is. A later change carries the latest pause along, since only the latest change waits on the broker.
+   */
+  paused: z.boolean().optional(),
 });
 export type ConfigChange = z.infer<typeof changeSchema>;
 
@@ -134,6 +139,8 @@ export interface ConfigState {
   seenSeq: number;
   monitors: Record<string, unknown>[];
   rules: Record<string, unknown>[];
+  /** All its monitors are paused (from here, or on that machine). Absent from agents older than remote pausing. */
+  paused?: boolean;
   /** The last change it was sent and what became of it. */
   last: { seq: number | null; outcome: ChangeOutcome; reason: string | null; at: string; rev: number } | null;
   at: string;
@@ -146,6 +153,7 @@ const stateSchema = z.object({
   seenSeq: z.number().int().nonnegative(),
   monitors: z.array(z.record(z.string(), z.unknown())).max(5_000),
   rules: z.array(z.record(z.string(), z.unknown())).max(20_000),
+  paused: z.boolean().optional(),
   last: z
     .object({ seq: z.number().int().nullable(), outcome: z.enum(['applied', 'refused']), reason: z.string().max(2_000).nullable(), at: z.string().max(64), rev: z.number().int() })
     .nullable(),
@@ -197,7 +205,8 @@ export function checkSignedJson(payload: Buffer | string, publicKey: KeyObject):
 
 // --- Questions the desktop asks an agent, and its answers ---
 //
-// "Test now" on a monitor of that machine, its recent events, its monitors' health: a request is signed by the
+// "Test now" on a monitor of that machine, "Check now" of one of its monitors, its recent events, its monitors'
+// health: a request is signed by the
 // desktop like a change (same key, same pairing check), carries an id and a time limit, and is never retained (an
 // agent that is away does not get a question nobody waits for any more). The answer names the request's id and is
 // signed by the agent. Neither side keeps state beyond the questions in flight.
@@ -217,7 +226,7 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
 /** A question names its time limit; the agent gives up on it after that, and never waits longer than this. */
 export const MAX_ASK_MS = 60_000;
 
-export const ASK_METHODS = ['monitors.test', 'events.recent', 'monitors.health'] as const;
+export const ASK_METHODS = ['monitors.test', 'events.recent', 'monitors.health', 'monitors.checkNow'] as const;
 export type AskMethod = (typeof ASK_METHODS)[number];
 
 export const askSchema = z.object({

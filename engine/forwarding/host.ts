@@ -33,6 +33,9 @@ export interface ForwardingHost {
   readonly actionKinds: ActionKinds;
   /** The configuration was changed (by a change from the desktop): bring monitors and rules in line. */
   configChanged(before: ConfigDocument, after: ConfigDocument): void;
+  /** All monitors paused (the tray's "Pause all monitors"; also asked by the desktop of an agent). */
+  readonly paused?: boolean;
+  setPaused?(paused: boolean): Promise<void>;
   /** This engine's own protocol requests: the desktop's questions ("Test now", recent events, health) run through them. */
-  request?<M extends 'monitors.test' | 'events.list' | 'monitors.list'>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  request?<M extends 'monitors.test' | 'monitors.checkNow' | 'events.list' | 'monitors.list'>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
 }

@@ -18,9 +18,9 @@ export function fleetHandlers(engine: HandlerHost) {
     if (!d) throw new RequestError('not_found', `agent ${agentId} has not published its configuration on any broker this desktop receives from (is it deployed from here, and online at least once?)`);
     return d;
   };
-  const change = async (agentId: string, edit: Parameters<DeskSide['change']>[1], ifRevision: string | undefined) => {
+  const change = async (agentId: string, edit: Parameters<DeskSide['change']>[1], ifRevision: string | undefined, opts: { paused?: boolean } = {}) => {
     try {
-      return await deskOf(agentId).change(agentId, edit, ifRevision);
+      return await deskOf(agentId).change(agentId, edit, ifRevision, opts);
     } catch (err) {
       if (err instanceof RequestError) throw err;
       if (err instanceof FleetConflict) throw new RequestError('conflict', err.message);
@@ -63,6 +63,7 @@ export function fleetHandlers(engine: HandlerHost) {
       // The dry run has 20 s there (as here); the rest is the way over the broker and back.
       return ask(p.agentId, 'monitors.test', { type: def.type, config, ...(p.monitor.id ? { id: p.monitor.id } : {}) }, p.timeoutMs ?? 35_000, '"Test now"');
     },
+    'fleet.checkNow': (p) => ask(p.agentId, 'monitors.checkNow', { id: p.id }, p.timeoutMs ?? 15_000, '"Check now"'),
     'fleet.events': (p) => ask(p.agentId, 'events.recent', { limit: p.limit ?? 50, ...(p.source ? { source: p.source } : {}) }, p.timeoutMs ?? 15_000, 'reading its events'),
     'fleet.health': (p) => ask(p.agentId, 'monitors.health', {}, p.timeoutMs ?? 15_000, 'reading its health'),
     'fleet.list': () => {
@@ -70,7 +71,7 @@ export function fleetHandlers(engine: HandlerHost) {
       const machines = engine.forwarding.desks().flatMap((d) =>
         d.agents().map((agentId) => {
           const v = d.view(agentId)!;
-          return { agentId, broker: d.broker, paired: v.paired, agentRevision: v.agentRevision, pending: v.pending !== null, last: v.last };
+          return { agentId, broker: d.broker, paired: v.paired, agentRevision: v.agentRevision, pending: v.pending !== null, paused: v.paused, last: v.last };
         }),
       );
       return { publicKey: id?.publicKey ?? null, keyId: id?.keyId ?? null, machines };
@@ -121,6 +122,9 @@ export function fleetHandlers(engine: HandlerHost) {
         p.ifRevision,
       );
     },
+    // All its monitors at once, as its tray's "Pause all monitors": a change like the others (signed, versioned, kept
+    // for an agent that is away), which leaves each monitor's own switch alone.
+    'fleet.pause': (p) => change(p.agentId, () => {}, p.ifRevision, { paused: p.paused }),
     'fleet.removeRule': (p) => change(p.agentId, (d) => void (d.rules = d.rules.filter((r) => r.id !== p.id)), p.ifRevision),
   } satisfies HandlersOf<'fleet'>;
 }

@@ -45,12 +45,23 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
 
   const v = view.data;
   const peer = forwarding.data?.status.peers.find((p) => p.agentId === agentId);
-  // What the agent just answered is newer than its last status.
+  // What the agent answered counts until a newer status of it comes (a pause, a resume, a monitor starting there).
+  const askedIsNewer = asked.at !== null && (!peer?.lastSeen || Date.parse(asked.at) >= Date.parse(peer.lastSeen));
   const healthOf = (id: string) => {
-    const a = asked.health?.find((m) => m.id === id);
+    const a = askedIsNewer ? asked.health?.find((m) => m.id === id) : undefined;
     return a ? { status: a.health.status, message: a.health.message } : peer?.monitors?.find((m) => m.id === id);
   };
   const fail = (e: Error) => toasts.show({ title: `Could not change ${agentId}`, body: e.message, tone: 'error' });
+  // All its monitors at once, as the tray's "Pause all monitors" there: sent as a change (applied now, or when it is
+  // back); each monitor keeps its own Pause/Resume.
+  const pauseAll = (paused: boolean) =>
+    client.request('fleet.pause', { agentId, paused, ifRevision: v?.revision }).then((next) => view.set(next), fail);
+  // The list's "Check now", run there: its next scheduled check, now.
+  const checkNow = (m: MonitorInfo) =>
+    client.request('fleet.checkNow', { agentId, id: m.id }).then(
+      (r) => toasts.show({ title: r.started ? `Checking “${m.name}” on ${agentId} now` : `“${m.name}” on ${agentId} cannot check now: ${r.why ?? 'it is not running'}`, tone: r.started ? 'info' : 'error' }),
+      (e: Error) => toasts.show({ title: `Could not check “${m.name}” on ${agentId}`, body: e.message, tone: 'error' }),
+    );
   const send = (method: 'fleet.removeMonitor' | 'fleet.saveMonitor', params: Record<string, unknown>) =>
     client.request(method as 'fleet.removeMonitor', { agentId, ifRevision: v?.revision, ...params } as never).then((next: FleetMachineConfig) => view.set(next), fail);
 
@@ -82,7 +93,18 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
         <button className="primary" disabled={!v?.paired} onClick={() => setChoosing((c) => !c)} aria-expanded={choosing}>
           Add monitor on {agentId}
         </button>
+        {v ? (
+          <button disabled={!v.paired} onClick={() => void pauseAll(!v.paused)}>
+            {v.paused ? `Resume all monitors on ${agentId}` : `Pause all monitors on ${agentId}`}
+          </button>
+        ) : null}
       </div>
+      {v?.paused ? (
+        <p className="notice" role="status" data-testid="fleet-paused">
+          {v.pending ? `All monitors on ${agentId} will be paused once it applies change ${v.pending.seq}` : `All monitors on ${agentId} are paused`}: none of
+          them checks anything until you resume them.
+        </p>
+      ) : null}
       {choosing && v ? <TypePicker types={types} onPick={(t) => props.onEdit(t, null, v.revision)} /> : null}
       {v && v.monitors.length === 0 ? <div className="empty">No monitors on {agentId} yet.</div> : null}
       <section className="card remote-asked" aria-label={`Asked of ${agentId}`}>
@@ -124,6 +146,13 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
               </div>
               {m.health.message ? <p className="muted">{m.health.message}</p> : null}
               <div className="actions">
+                <button
+                  disabled={!v?.paired || !m.enabled || v.paused}
+                  title={!m.enabled || v?.paused ? 'Resume the monitor first' : `Check the source on ${agentId} now instead of waiting for the next scheduled check`}
+                  onClick={() => void checkNow(m)}
+                >
+                  Check now
+                </button>
                 <button
                   disabled={!v?.paired}
                   onClick={() => {
