@@ -7,30 +7,11 @@ import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { newId } from '../../core/ids.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
-import { mosquittoAvailable, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { figures, logOf, printFigures, writeConfig } from './helpers.js';
+import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
+import { AGENT, figures, logOf, pair, printFigures, writeConfig } from './helpers.js';
 import path from 'node:path';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
-const AGENT = 'laptop';
-
-async function pair(t: { after(fn: () => unknown): void }, broker: Mosquitto, agentForward: Record<string, unknown> = {}) {
-  const root = tempDir(t, 'panoptes-fwd-');
-  const agentDir = path.join(root, 'agent');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  writeConfig(agentDir, { forwarding: { forward: { url: broker.url, agentId: AGENT, ...agentForward } } });
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  const agent = await Engine.open({ dataDir: agentDir, log: silentLogger, startMonitors: false, agentId: AGENT });
-  t.after(async () => {
-    await agent.close();
-    await desktop.close();
-  });
-  // The desktop knows the agent is there once its retained "online" status arrived: both are connected.
-  await waitFor(() => desktop.store.events.count({ type: 'agent.online' }) > 0, 'agent.online at the desktop', 15_000);
-  return { agent, desktop, agentDir, desktopDir };
-}
-
 const fromAgent = (e: { origin?: { agentId: string }; type: string }) => e.origin?.agentId === AGENT && e.type === 'test.tick';
 const ticks = (e: { type: string }) => e.type === 'test.tick';
 

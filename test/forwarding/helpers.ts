@@ -4,10 +4,34 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PanoptesEvent } from '../../core/event.js';
 import type { Store } from '../../core/store/index.js';
+import { Engine } from '../../engine/engine.js';
+import { silentLogger } from '../../core/log.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
+import type { Mosquitto } from '../helpers/mosquitto.js';
 
 export function writeConfig(dir: string, doc: Record<string, unknown>): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(doc, null, 2));
+}
+
+export const AGENT = 'laptop';
+
+/** An agent forwarding to `broker` and a desktop subscribed to it, both engines in this process, connected. */
+export async function pair(t: { after(fn: () => unknown): void }, broker: Mosquitto, agentForward: Record<string, unknown> = {}) {
+  const root = tempDir(t, 'panoptes-fwd-');
+  const agentDir = path.join(root, 'agent');
+  const desktopDir = path.join(root, 'desktop');
+  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
+  writeConfig(agentDir, { forwarding: { forward: { url: broker.url, agentId: AGENT, ...agentForward } } });
+  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
+  const agent = await Engine.open({ dataDir: agentDir, log: silentLogger, startMonitors: false, agentId: AGENT });
+  t.after(async () => {
+    await agent.close();
+    await desktop.close();
+  });
+  // The desktop knows the agent is there once its retained "online" status arrived: both are connected.
+  await waitFor(() => desktop.store.events.count({ type: 'agent.online' }) > 0, 'agent.online at the desktop', 15_000);
+  return { agent, desktop, agentDir, desktopDir };
 }
 
 /** Every event in a store's log, oldest first (log order, which is arrival order). */
