@@ -86,9 +86,15 @@ export const EVENT_LIMITS = {
 
 const count = (n: number) => n.toLocaleString('en');
 
-/** `s` cut to `max` characters, followed by a marker saying it was cut and how long it was. */
+const CUT_MARKER = /^… \[cut: [\d,]+ characters in all\]$/;
+
+/**
+ * `s` cut to `max` characters, followed by a marker saying it was cut and how long it was. A text this already cut is
+ * kept as it is: an event capped once (by the agent that stored it) is not cut again where it is forwarded to.
+ */
 export function cutText(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max)}… [cut: ${count(s.length)} characters in all]` : s;
+  if (s.length <= max || (s.length <= max + 48 && CUT_MARKER.test(s.slice(max)))) return s;
+  return `${s.slice(0, max)}… [cut: ${count(s.length)} characters in all]`;
 }
 
 /** About how many characters `v` takes as JSON, walking no further than `limit`; Infinity when nested deeper than EVENT_LIMITS.depth. */
@@ -211,9 +217,9 @@ export function normalizeNewEvent(input: NewEvent, onCut?: (parts: string[]) => 
   const cut: string[] = [];
   const text = (part: 'title' | 'body' | 'url', v: unknown): string => {
     const str = typeof v === 'string' ? v : String(v);
-    if (str.length <= EVENT_LIMITS[part]) return str;
-    cut.push(part);
-    return cutText(str, EVENT_LIMITS[part]);
+    const kept = cutText(str, EVENT_LIMITS[part]);
+    if (kept !== str) cut.push(part);
+    return kept;
   };
   const event = {
     type: input.type,

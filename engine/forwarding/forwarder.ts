@@ -9,7 +9,7 @@ import type { Logger } from '../../core/log.js';
 import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddress, type TlsFiles } from '../../base/mqtt.js';
 import type { EventFilter } from './filter.js';
 import os from 'node:os';
-import { encodeEvent, encodeStatus, eventsTopic, localOrigin, statusTopic, type AgentInventory, type AgentStatus } from './wire.js';
+import { MAX_MESSAGE_BYTES, encodeEvent, encodeStatus, eventsTopic, localOrigin, statusTopic, type AgentInventory, type AgentStatus } from './wire.js';
 
 export const FORWARD_CURSOR = 'forward:mqtt';
 /** Publishes awaiting their PUBACK at once: enough to keep a link busy, bounded so memory is. */
@@ -220,7 +220,7 @@ export class Forwarder {
           const slot: Slot = { seq: e.seq, done: false };
           this.inflight.push(slot);
           slots.push(slot);
-          texts.push(encodeEvent(e, this.origin));
+          texts.push(encodeEvent(e, this.origin, (parts) => this.o.log.warn(`forwarding event ${e.id}: over the ${MAX_MESSAGE_BYTES / 1024 / 1024} MiB message limit (stored before events were capped), sent cut to the caps: ${parts.join(', ')}`)));
         }
         const payloads = this.o.sealEvents && texts.length ? this.o.sealEvents(texts) : texts;
         slots.forEach((slot, i) => {

@@ -3,12 +3,22 @@
 import os from 'node:os';
 import { z } from 'zod';
 import type { EventOrigin, PanoptesEvent } from '../../core/event.js';
-import { normalizeNewEvent } from '../../core/event.js';
+import { EVENT_LIMITS, normalizeNewEvent } from '../../core/event.js';
 
 export const TOPIC_ROOT = 'panoptes';
 export const AGENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** A forwarded event larger than this is refused (the store clamps bodies far below it anyway). */
-export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * The most characters an event within EVENT_LIMITS (core/event.ts) holds, counted as the caps count them, with room
+ * for their cut markers and the other parts.
+ */
+const CAPPED_EVENT_CHARS = EVENT_LIMITS.title + EVENT_LIMITS.body + EVENT_LIMITS.url + EVENT_LIMITS.tags * EVENT_LIMITS.tag + EVENT_LIMITS.fields + 64 * 1024;
+/**
+ * A forwarded event larger than this is refused. Every event the store keeps must fit: as JSON in UTF-8 a character
+ * takes at most 6 bytes ("\u0001"; a '€' 3), so an event at the caps is at most ~8 MB (~1.3 M characters); twice
+ * that as headroom. An event over it (only one stored before the caps existed) is cut to the caps before it is sent.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+if (6 * CAPPED_EVENT_CHARS > MAX_MESSAGE_BYTES) throw new Error('MAX_MESSAGE_BYTES no longer fits an event at EVENT_LIMITS');
 
 export const eventsTopic = (agentId: string) => `${TOPIC_ROOT}/${agentId}/events`;
 export const statusTopic = (agentId: string) => `${TOPIC_ROOT}/${agentId}/status`;
@@ -33,9 +43,17 @@ export function localOrigin(agentId: string): EventOrigin {
   return { agentId, hostname: os.hostname() };
 }
 
-export function encodeEvent(e: PanoptesEvent, origin: EventOrigin): string {
+/**
+ * The message for a forwarded event. One over MAX_MESSAGE_BYTES (stored before the caps existed) is cut to the caps
+ * the receiver applies anyway, each cut saying so in the event, and `onCut` told which parts: it arrives, not dropped.
+ */
+export function encodeEvent(e: PanoptesEvent, origin: EventOrigin, onCut?: (parts: string[]) => void): string {
   const { id, ts, receivedAt, source, type, title, body, url, fields, tags } = e;
-  return JSON.stringify({ id, ts, receivedAt, source, type, title, body, url, fields, tags, origin });
+  const json = JSON.stringify({ id, ts, receivedAt, source, type, title, body, url, fields, tags, origin });
+  // A UTF-16 unit takes at most 3 bytes in UTF-8: most messages are measured without counting their bytes.
+  if (json.length * 3 <= MAX_MESSAGE_BYTES || Buffer.byteLength(json) <= MAX_MESSAGE_BYTES) return json;
+  const capped = normalizeNewEvent({ type, ts, title, body, url, fields, tags }, onCut);
+  return JSON.stringify({ id, ts: capped.ts, receivedAt, source, type, title: capped.title, body: capped.body, url: capped.url, fields: capped.fields, tags: capped.tags, origin });
 }
 
 const wireEvent = z.object({
