@@ -2,7 +2,7 @@
  * "Test against history" says per event why it did not fire (#17), for each kind of reason: a condition (event-time
  * test), the rule's hours, and its throttle. Each reason says what held the event back in a person's words: the
  * hours it may fire in and when the event came, or the throttle's pace and when the last firing was — never "the
- * rule fires" for an event that did not fire.
+ * rule fires" for an event that did not fire. Times in them are local, as everywhere in the UI.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,7 +80,13 @@ uiTest('held back by the throttle: the reason says so, with its pace and the las
     assert.match(line, /throttle/, line);
     assert.match(line, /one (firing )?per 1h/, line);
     assert.doesNotMatch(line, /the rule fires/, `an event that did not fire is not said to fire: ${line}`);
+    assert.doesNotMatch(line, /\d{4}-\d\d-\d\dT\d\d:\d\d/, `times in local time, as the rest of the UI shows them, not ISO: ${line}`);
   }
+  // The last firing and the next possible one, each shown as the UI shows times (the browser's local time), the
+  // exact time kept in the element.
+  const times = misses.locator('li').first().locator('time[datetime]');
+  const shown = await times.evaluateAll((els) => els.map((el) => ({ text: (el as HTMLElement).innerText, local: new Date(el.getAttribute('datetime')!).toLocaleString() })));
+  assert.equal(shown.filter((t) => t.text === t.local).length, 3, `the event's time, the last firing and the next: ${JSON.stringify(shown)}`);
 });
 
 test('nothing went wrong on the page along the way', () => {
