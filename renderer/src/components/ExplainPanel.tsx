@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { NotificationFate } from '../../../core/protocol.js';
 import { useClient } from '../state.js';
+import { WithLocalTimes } from './LocalTimes.js';
 
 interface Verdict {
   ruleId: string;
@@ -59,7 +60,9 @@ export function ExplainPanel({ eventId }: { eventId: string }) {
             {verdicts.map((v) => (
               <li key={v.ruleId} aria-label={`Rule ${v.ruleId}: ${v.matched ? 'matches' : 'does not match'}`}>
                 <span className={v.matched ? 'verdict-yes' : 'verdict-no'}>{v.matched ? '✓ matches' : '✗ no'}</span> <code>{v.ruleId}</code>
-                <div className="small">{v.reason}</div>
+                <div className="small">
+                  <WithLocalTimes text={v.reason} />
+                </div>
               </li>
             ))}
           </ul>

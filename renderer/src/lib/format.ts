@@ -44,3 +44,18 @@ export function highlightParts(text: string, query: string): { text: string; hit
   const whole = new RegExp('^(?:' + alternatives + ')$', 'i');
   return text.split(splitter).filter((p) => p !== '').map((p) => ({ text: p, hit: whole.test(p) }));
 }
+
+const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g;
+
+/** Text cut around the ISO times in it (as the engine writes them: UTC, `…Z`), each time marked, in order. */
+export function isoTimesIn(text: string): { text: string; iso?: string }[] {
+  const out: { text: string; iso?: string }[] = [];
+  let at = 0;
+  for (const m of text.matchAll(ISO_TIME)) {
+    if (m.index > at) out.push({ text: text.slice(at, m.index) });
+    out.push({ text: m[0], iso: m[0] });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length || !out.length) out.push({ text: text.slice(at) });
+  return out;
+}

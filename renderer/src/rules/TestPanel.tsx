@@ -9,6 +9,7 @@ import { dateTime } from '../lib/format.js';
 import { useClient, usePush } from '../state.js';
 import { EventTitles, TraceView } from './TraceView.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { WithLocalTimes } from '../components/LocalTimes.js';
 import { LabelledInput } from '../components/LabelledField.js';
 
 const MAX_SHOWN = 100;
@@ -126,7 +127,10 @@ export function TestPanel({ rule }: { rule: unknown }) {
               <ul aria-label="Events that did not fire">
                 {result.misses.map((m) => (
                   <li key={m.eventId}>
-                    <span className="muted">{dateTime(m.receivedAt)}</span> {m.title || '(no title)'} — {m.reason}
+                    <time className="muted" dateTime={m.receivedAt}>
+                      {dateTime(m.receivedAt)}
+                    </time>{' '}
+                    {m.title || '(no title)'} — <WithLocalTimes text={m.reason} />
                   </li>
                 ))}
               </ul>
