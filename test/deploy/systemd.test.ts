@@ -3,6 +3,9 @@
 // started by the manager, online on the broker; undeploy stops it, disables it and removes the unit file. Where
 // there is none (the other deploy tests' sshd), `auto` falls back to the supervised process (deploy.test.ts) and
 // `--service systemd` is refused (refusals.test.ts).
+//
+// This deploy is also the one that packs this build itself (no `--bundle`): the path a user's `panoptes deploy` and
+// the form take. Every other deploy test reuses the run's one packed build (helpers.ts sharedBundle) to save time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startSshd, systemdUserAvailable } from '../helpers/sshd.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
-import { cli, retainedStatus, running, sharedBundle, skip } from './helpers.js';
+import { cli, retainedStatus, running, skip } from './helpers.js';
+import { PROJECT_ROOT } from '../helpers/agent-process.js';
 
 const noManager = skip || (systemdUserAvailable() ? false : 'skipped: a systemd user manager needs root (a private mount namespace), unshare and /lib/systemd/systemd');
 
@@ -27,8 +31,13 @@ test('deploy --service auto on a machine with a systemd user manager: a unit, en
   const env = systemctl('show-environment');
   assert.equal(env.status, 0, env.stderr + readFileSync(path.join(sshd.dir, 'systemd-user.log'), 'utf8'));
 
-  const first = await cli(['deploy', '--data', path.join(dir, '..', 'desktop'), sshd.target, ...ssh, '--dir', dir, '--agent-id', 'fleet1', '--broker', broker.url, '--bundle', await sharedBundle(), '--timeout', '120']);
+  const first = await cli(['deploy', '--data', path.join(dir, '..', 'desktop'), sshd.target, ...ssh, '--dir', dir, '--agent-id', 'fleet1', '--broker', broker.url, '--timeout', '120']);
   assert.equal(first.code, 0, first.stderr + first.stdout);
+  assert.match(first.stderr, /^packing this build…$/m);
+  assert.match(first.stderr, /^copying the build \(\d+\.\d MB\) to /m);
+  // What it packed is this build: the release it runs there is this build's version.
+  const built = JSON.parse(readFileSync(path.join(dir, 'current', 'panoptes-build.json'), 'utf8')) as { version: string };
+  assert.equal(built.version, (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   assert.match(first.stdout, /fleet1 is online .*systemd --user unit in /);
   assert.match(first.stdout, /loginctl enable-linger/);
   const unit = path.join(sshd.home!, '.config', 'systemd', 'user', 'panoptes-agent-fleet1.service');
