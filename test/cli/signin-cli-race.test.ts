@@ -2,34 +2,24 @@
 // minutes, for the user to enter the code on another device. An agent started on the same data folder meanwhile
 // holds its own copy of the store and writes it (a changed password, a rotated refresh token). Neither may lose the
 // other's writes, and the agent's monitor uses the new sign-in at once.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, startAgent } from '../helpers/agent-process.js';
 import { connectProtocol } from '../helpers/protocol-client.js';
-import type { DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
-import type { OAuthTestServer } from '../helpers/oauth-server.js';
+import { oauthMailAccount } from '../helpers/oauth-mail.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { parseGrant } from '../../core/oauth/index.js';
 
 const USER = 'dora@example.org';
-let mail: OAuthMail | undefined;
-let auth: OAuthTestServer;
-let dovecot: DovecotServer;
+const mail = oauthMailAccount(USER);
 
-before(async () => {
-  mail = await startOAuthMail(USER);
-  ({ auth, dovecot } = mail);
-});
-after(() => mail?.close());
-
-const oauthConfig = () => mail!.config();
-const passwordConfig = () => ({ host: '127.0.0.1', port: dovecot.port, security: 'plain', username: 'nobody@example.org' });
+const oauthConfig = () => mail.config();
+const passwordConfig = () => ({ host: '127.0.0.1', port: mail.dovecot.port, security: 'plain', username: 'nobody@example.org' });
 const secretsOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')) as Record<string, Record<string, string>>;
 
 test('offline signin while an agent starts on the same folder: the agent\'s writes and the grant both survive, the monitor uses it at once', { timeout: 240_000 }, async (t) => {
@@ -57,7 +47,7 @@ test('offline signin while an agent starts on the same folder: the agent\'s writ
   await client.call('monitors.update', { id: 'mail:home', config: { ...passwordConfig(), password: 'changed while the CLI waited' } });
   assert.equal(secretsOf(dir)['mail:home']?.password, 'changed while the CLI waited');
 
-  auth.approveDevice(userCode);
+  mail.auth.approveDevice(userCode);
   assert.equal(await exited, 0, stdout + stderr);
   assert.match(stdout, new RegExp(`signed in as ${USER}`));
   assert.equal(secretsOf(dir)['mail:home']?.password, 'changed while the CLI waited', 'the CLI kept the agent\'s write');
@@ -69,7 +59,7 @@ test('offline signin while an agent starts on the same folder: the agent\'s writ
     const m = (await client.call('monitors.list')).find((x: { id: string }) => x.id === 'mail:work');
     return m.health.status === 'ok' && m.signedIn?.account === USER ? m : null;
   }, 'the agent\'s monitor connected with the grant the CLI wrote', 60_000);
-  dovecot.deliver(USER, ['From: bob@example.org', `To: ${USER}`, 'Subject: after the race', 'Message-ID: <race@example.org>', '', 'Hello', ''].join('\r\n'));
+  mail.dovecot.deliver(USER, ['From: bob@example.org', `To: ${USER}`, 'Subject: after the race', 'Message-ID: <race@example.org>', '', 'Hello', ''].join('\r\n'));
   await waitFor(async () => (await client.call('events.list', { limit: 20 })).events.some((e: { title: string }) => e.title === 'after the race') || null, 'the mail as an event', 30_000);
 
   // And the agent's next write keeps the grant.

@@ -3,33 +3,23 @@
 // it talks to. Against a running agent it goes through the local endpoint (the agent stores the grant and restarts
 // the monitor, which then reads mail from a real Dovecot); with no agent running it writes the secret store itself,
 // and the next start uses it. `panoptes monitor signout <id>` forgets it again.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, startAgent } from '../helpers/agent-process.js';
 import { connectProtocol } from '../helpers/protocol-client.js';
-import type { DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
-import type { OAuthTestServer } from '../helpers/oauth-server.js';
+import { oauthMailAccount } from '../helpers/oauth-mail.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { parseGrant } from '../../core/oauth/index.js';
 
 const USER = 'carol@example.org';
-let mail: OAuthMail | undefined;
-let auth: OAuthTestServer;
-let dovecot: DovecotServer;
+const mail = oauthMailAccount(USER);
 
-before(async () => {
-  mail = await startOAuthMail(USER);
-  ({ auth, dovecot } = mail);
-});
-after(() => mail?.close());
-
-const config = () => mail!.config();
+const config = () => mail.config();
 const message = (subject: string) => [`From: bob@example.org`, `To: ${USER}`, `Subject: ${subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`, '', 'Hello', ''].join('\r\n');
 
 /** Run the CLI; the test plays the user on another device: it reads the code the command prints and enters it. */
@@ -66,21 +56,21 @@ test('monitor signin through a running agent: the device code is printed, the gr
     return /not signed in/.test(m?.health?.message ?? m?.health?.lastError ?? '') || null;
   }, 'the monitor to say it is not signed in', 30_000);
 
-  const r = await signInCli(['monitor', 'signin', 'mail:work', '--data', dir], (code) => auth.approveDevice(code));
+  const r = await signInCli(['monitor', 'signin', 'mail:work', '--data', dir], (code) => mail.auth.approveDevice(code));
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, new RegExp(`${auth.server.url('/activate').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`), 'the address to open is printed');
+  assert.match(r.stdout, new RegExp(`${mail.auth.server.url('/activate').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`), 'the address to open is printed');
   assert.match(r.stdout, /through the running Panoptes/);
   assert.match(r.stdout, new RegExp(`signed in as ${USER}`));
 
   const g = storedGrant(dir)!;
-  assert.ok(g?.refreshToken && auth.isActive(g.accessToken), 'the agent keeps the grant');
+  assert.ok(g?.refreshToken && mail.auth.isActive(g.accessToken), 'the agent keeps the grant');
   assert.equal(statSync(path.join(dir, 'secrets.json')).mode & 0o777, 0o600);
   assert.ok(!r.stdout.includes(g.accessToken) && !r.stdout.includes(g.refreshToken!), 'no token on the terminal');
   await waitFor(async () => {
     const m = (await client.call('monitors.list')).find((x: { id: string }) => x.id === 'mail:work');
     return m.health.status === 'ok' && m.signedIn?.account === USER ? m : null;
   }, 'the monitor connected with the new sign-in', 30_000);
-  dovecot.deliver(USER, message('after the terminal sign-in'));
+  mail.dovecot.deliver(USER, message('after the terminal sign-in'));
   await waitFor(async () => (await client.call('events.list', { limit: 20 })).events.some((e: { title: string }) => e.title === 'after the terminal sign-in') || null, 'the mail as an event', 30_000);
 
   const out = await signInCli(['monitor', 'signout', 'mail:work', '--data', dir], () => {});
@@ -98,12 +88,12 @@ test('monitor signin with no agent running writes the secret store itself; denie
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no monitor "mail:nope"/);
 
-  const denied = await signInCli(['monitor', 'signin', 'mail:work', '--data', dir], (code) => auth.denyDevice(code));
+  const denied = await signInCli(['monitor', 'signin', 'mail:work', '--data', dir], (code) => mail.auth.denyDevice(code));
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /declined/);
   assert.equal(storedGrant(dir) ?? null, null);
 
-  const r = await signInCli(['monitor', 'signin', 'mail:work', '--data', dir], (code) => auth.approveDevice(code));
+  const r = await signInCli(['monitor', 'signin', 'mail:work', '--data', dir], (code) => mail.auth.approveDevice(code));
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`signed in as ${USER}`));
   assert.match(r.stdout, /secrets\.json/);

@@ -1,6 +1,7 @@
 // A mail account that signs in with OAuth, for the sign-in tests (CLI, monitor, sign-out, the CLI's race with an
 // agent): a local authorization server (oauth-server.ts, the generic provider) for one user, and a real Dovecot
 // that takes that server's access tokens through its oauth2 passdb (token introspection), no password of its own.
+import { after, before } from 'node:test';
 import { startDovecot, type DovecotServer } from './dovecot.js';
 import { startOAuthServer, type OAuthTestServer } from './oauth-server.js';
 
@@ -39,5 +40,23 @@ export async function startOAuthMail(user: string): Promise<OAuthMail> {
       await dovecot.close();
       await auth.close();
     },
+  };
+}
+
+/** The account for the whole file: started before its first test, closed after its last. */
+export function oauthMailAccount(user: string): Omit<OAuthMail, 'close'> {
+  let m: OAuthMail | undefined;
+  before(async () => {
+    m = await startOAuthMail(user);
+  });
+  after(() => m?.close());
+  return {
+    get auth() {
+      return m!.auth;
+    },
+    get dovecot() {
+      return m!.dovecot;
+    },
+    config: (extra) => m!.config(extra),
   };
 }

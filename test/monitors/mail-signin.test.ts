@@ -3,7 +3,7 @@
 // secret store only (never config.json, the monitor list or the log), the monitor logs in to a real Dovecot with
 // it; a revoked grant shows as "sign in again" on the monitor, a new sign-in from the edit form mends it, and
 // signing out forgets it. Bad settings are refused at their field.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -12,23 +12,14 @@ import { silentLogger } from '../../core/log.js';
 import type { MonitorInfo, SignInState } from '../../core/protocol.js';
 import type { PanoptesEvent } from '../../core/event.js';
 import { parseGrant } from '../../core/oauth/index.js';
-import type { DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
-import { visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
+import { oauthMailAccount } from '../helpers/oauth-mail.js';
+import { visitAsBrowser } from '../helpers/oauth-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 
 const USER = 'alice@example.org';
-let mail: OAuthMail | undefined;
-let auth: OAuthTestServer;
-let dovecot: DovecotServer;
+const mail = oauthMailAccount(USER);
 
-before(async () => {
-  mail = await startOAuthMail(USER);
-  ({ auth, dovecot } = mail);
-});
-after(() => mail?.close());
-
-const form = (extra: Record<string, unknown> = {}) => mail!.config(extra);
+const form = (extra: Record<string, unknown> = {}) => mail.config(extra);
 
 const message = (subject: string) => [`From: bob@example.org`, `To: ${USER}`, `Subject: ${subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`, '', 'Hello', ''].join('\r\n');
 
@@ -77,10 +68,10 @@ test('sign in from the add form, add the monitor with it: the grant is in the 06
   // A grant typed into the form is not taken: only the engine's own sign-in sets it.
   const added: MonitorInfo = await engine.request('monitors.add', { type: 'mail', name: 'Work', config: { ...form(), oauthGrant: '{"v":1,"forged":true}' }, signInId: done.signInId });
   assert.equal(added.id, 'mail:work');
-  assert.deepEqual(added.signedIn, { account: USER, provider: new URL(auth.issuer).host, problem: null, signOutNote: `signing out also revokes the sign-in at ${new URL(auth.issuer).host}` });
+  assert.deepEqual(added.signedIn, { account: USER, provider: new URL(mail.auth.issuer).host, problem: null, signOutNote: `signing out also revokes the sign-in at ${new URL(mail.auth.issuer).host}` });
   const secretsFile = path.join(dir, 'secrets.json');
   const stored = parseGrant(JSON.parse(readFileSync(secretsFile, 'utf8'))['mail:work'].oauthGrant)!;
-  assert.ok(stored.refreshToken && auth.isActive(stored.accessToken), 'the real grant, not the forged one');
+  assert.ok(stored.refreshToken && mail.auth.isActive(stored.accessToken), 'the real grant, not the forged one');
   assert.equal(statSync(secretsFile).mode & 0o777, 0o600);
   const configText = readFileSync(path.join(dir, 'config.json'), 'utf8');
   assert.ok(!configText.includes(stored.accessToken) && !configText.includes(stored.refreshToken!) && !configText.includes('oauthGrant'), 'no token in config.json');
@@ -89,15 +80,15 @@ test('sign in from the add form, add the monitor with it: the grant is in the 06
   await assert.rejects(engine.request('monitors.add', { type: 'mail', name: 'Again', config: form(), signInId: done.signInId }), /sign in again|over or unknown|not finished/, 'a sign-in is handed out once');
 
   await waitFor(async () => (await monitorOf(engine, 'mail:work')).health.status === 'ok' || null, 'the monitor connected with the token', 20_000);
-  dovecot.deliver(USER, message('signed in from the form'));
+  mail.dovecot.deliver(USER, message('signed in from the form'));
   const [ev] = await waitFor(async () => ((await mailEvents(engine)).length ? await mailEvents(engine) : null), 'the mail as an event', 20_000);
   assert.equal(ev!.title, 'signed in from the form');
   assert.equal((ev!.fields as { account: string }).account, USER);
 
   // Revoked at the provider: the monitor says "sign in again" (and keeps no retry storm going).
-  auth.revokeAll();
-  await dovecot.stop();
-  await dovecot.start();
+  mail.auth.revokeAll();
+  await mail.dovecot.stop();
+  await mail.dovecot.start();
   const revoked = await waitFor(async () => {
     const m = await monitorOf(engine, 'mail:work');
     return m.health.status === 'failing' && /sign in again/.test(m.health.message ?? m.health.lastError ?? '') && m.signedIn?.problem ? m : null;
@@ -112,7 +103,7 @@ test('sign in from the add form, add the monitor with it: the grant is in the 06
     const m = await monitorOf(engine, 'mail:work');
     return m.health.status === 'ok' && m.signedIn?.problem === null ? m : null;
   }, 'the monitor back to ok on the new sign-in', 30_000);
-  dovecot.deliver(USER, message('after signing in again'));
+  mail.dovecot.deliver(USER, message('after signing in again'));
   await waitFor(async () => (await mailEvents(engine)).some((e) => e.title === 'after signing in again') || null, 'mail after the new sign-in', 20_000);
 
   // Sign out: the grant leaves the secret store; the monitor says it is not signed in.
@@ -135,12 +126,12 @@ test('bad settings are refused at their field; denied consent ends the sign-in w
   assert.equal(noClient.issues?.[0]?.path, '$.oauthClientId');
   const badTenant = await refusal(engine.request('signIn.start', { type: 'mail', config: form({ oauthProvider: 'microsoft', oauthTenant: 'not a tenant!' }) }));
   assert.equal(badTenant.issues?.[0]?.path, '$.oauthTenant');
-  const badIssuer = await refusal(engine.request('signIn.start', { type: 'mail', config: form({ oauthIssuer: 'http://auth.example.org' }) }));
+  const badIssuer = await refusal(engine.request('signIn.start', { type: 'mail', config: form({ oauthIssuer: 'http://mail.auth.example.org' }) }));
   assert.equal(badIssuer.issues?.[0]?.path, '$.oauthIssuer');
   const noOAuth = await refusal(engine.request('signIn.start', { type: 'rss', config: {} }));
   assert.equal(noOAuth.code, 'invalid');
 
-  auth.consent = 'deny';
+  mail.auth.consent = 'deny';
   try {
     const denied = await signInThroughBrowser(engine);
     assert.equal(denied.status, 'failed');
@@ -148,7 +139,7 @@ test('bad settings are refused at their field; denied consent ends the sign-in w
     const r = await refusal(engine.request('monitors.add', { type: 'mail', name: 'Denied', config: form(), signInId: denied.signInId }));
     assert.match(r.message, /not signed in/);
   } finally {
-    auth.consent = 'allow';
+    mail.auth.consent = 'allow';
   }
 
   // Cancelled (the form closed): the loopback listener closes.

@@ -2,7 +2,7 @@
 // the provider has a revocation endpoint) as well as forgetting it here; and changing who the monitor signs in with
 // (the provider, the client id) without signing in again must not keep using the grant made for the old settings.
 // Against a local authorization server written to the RFCs and a real Dovecot that introspects its tokens.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,23 +10,14 @@ import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import type { SignInState } from '../../core/protocol.js';
 import { parseGrant } from '../../core/oauth/index.js';
-import type { DovecotServer } from '../helpers/dovecot.js';
-import { startOAuthMail, type OAuthMail } from '../helpers/oauth-mail.js';
-import { visitAsBrowser, type OAuthTestServer } from '../helpers/oauth-server.js';
+import { oauthMailAccount } from '../helpers/oauth-mail.js';
+import { visitAsBrowser } from '../helpers/oauth-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 
 const USER = 'dave@example.org';
-let mail: OAuthMail | undefined;
-let auth: OAuthTestServer;
-let dovecot: DovecotServer;
+const mail = oauthMailAccount(USER);
 
-before(async () => {
-  mail = await startOAuthMail(USER);
-  ({ auth, dovecot } = mail);
-});
-after(() => mail?.close());
-
-const form = (extra: Record<string, unknown> = {}) => mail!.config(extra);
+const form = (extra: Record<string, unknown> = {}) => mail.config(extra);
 
 async function signedInMonitor(engine: Engine): Promise<void> {
   const start = await engine.request('signIn.start', { type: 'mail', config: form() });
@@ -51,16 +42,16 @@ test('signing out revokes the sign-in at the provider (RFC 7009) and forgets it 
   const grant = storedGrant(dir)!;
   assert.ok(grant.refreshToken);
 
-  const before = auth.counts.revoke;
+  const before = mail.auth.counts.revoke;
   // What the form shows after signing out: whether the provider revoked it too.
   const out: { signedIn?: unknown; signedOut?: { revoked: boolean; message: string } } = await engine.request('signIn.signOut', { id: 'mail:work' });
   assert.equal(out.signedIn, null);
-  assert.equal(auth.counts.revoke, before + 1, 'one revocation request');
-  assert.deepEqual(auth.revocations.at(-1), { token: grant.refreshToken, hint: 'refresh_token', clientId: auth.clientId, known: true });
+  assert.equal(mail.auth.counts.revoke, before + 1, 'one revocation request');
+  assert.deepEqual(mail.auth.revocations.at(-1), { token: grant.refreshToken, hint: 'refresh_token', clientId: mail.auth.clientId, known: true });
   assert.equal(out.signedOut?.revoked, true);
   assert.match(out.signedOut!.message, /revoked at 127\.0\.0\.1/);
   assert.equal(storedGrant(dir), null);
-  assert.equal(auth.isActive(grant.accessToken), false, 'the provider no longer accepts its access token either');
+  assert.equal(mail.auth.isActive(grant.accessToken), false, 'the provider no longer accepts its access token either');
 });
 
 test('changing the client id or the provider without signing in again: the monitor says "sign in again" and does not use the old grant', async (t) => {
@@ -69,7 +60,7 @@ test('changing the client id or the provider without signing in again: the monit
   t.after(() => engine.close());
   await signedInMonitor(engine);
 
-  const introspected = auth.counts.introspect;
+  const introspected = mail.auth.counts.introspect;
   await engine.request('monitors.update', { id: 'mail:work', config: form({ oauthClientId: 'another-app' }) });
   const changed = await waitFor(async () => {
     const m = await monitorOf(engine);
@@ -77,7 +68,7 @@ test('changing the client id or the provider without signing in again: the monit
   }, '"sign in again" after the client id changed', 30_000);
   assert.match(changed.health.message ?? changed.health.lastError ?? '', /client id/);
   assert.match(changed.signedIn?.problem ?? '', /sign in again.*client id/);
-  assert.equal(auth.counts.introspect, introspected, 'the old token was not offered to the mail server');
+  assert.equal(mail.auth.counts.introspect, introspected, 'the old token was not offered to the mail server');
 
   // Back to the settings it signed in with: the grant fits again.
   await engine.request('monitors.update', { id: 'mail:work', config: form() });
