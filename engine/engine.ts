@@ -503,7 +503,7 @@ export class Engine {
         }
       }
     }
-    this.processor.wake();
+    if (events.length) this.processor.stored(events[events.length - 1]!.seq);
   }
 
   /**

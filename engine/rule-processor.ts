@@ -106,6 +106,11 @@ export class RuleProcessor {
     return Math.max(0, this.store.events.maxSeq() - this.seq);
   }
 
+  /** Events up to `upTo` are stored: process them, unless their own transaction did (`processAppended`). */
+  stored(upTo: number): void {
+    if (upTo > this.seq) this.wake();
+  }
+
   wake(): void {
     if (this.closed) return;
     if (this.running) {
@@ -161,7 +166,15 @@ export class RuleProcessor {
   processAppended(stored: StoredEvent[]): AfterCommit | null {
     if (this.closed || !stored.length || stored[0]!.seq !== this.seq + 1) return null;
     try {
-      return this.store.savepoint(() => this.inTransaction(() => this.processEvents(stored)));
+      const after = this.store.savepoint(() => this.inTransaction(() => this.processEvents(stored)));
+      return {
+        committed: () => {
+          after.committed();
+          // No drain follows (see `stored`): the next deadline's timer is set here, as the drain would.
+          this.armTimer();
+        },
+        rolledBack: after.rolledBack,
+      };
     } catch (err) {
       this.log.warn(`rules: processing events with their append failed, processing them on their own: ${(err as Error).message}`);
       return null;
