@@ -57,6 +57,9 @@ uiTest('an empty data folder opens on a guide with one-step starters', 60_000, a
   await guide.getByRole('button', { name: 'A mail account' }).waitFor();
   await guide.getByRole('button', { name: 'A log file' }).waitFor();
   await guide.getByRole('button', { name: 'Weather for a place' }).waitFor();
+  await guide.getByLabel('OPML file to import').waitFor();
+  // Nothing is watched yet: an export would be an empty file (the Monitors view exports once there are feeds).
+  assert.equal(await guide.getByRole('button', { name: /Export/ }).count(), 0, 'the guide offers no export of nothing');
   await screenshot(page, 'first-run');
 });
 
