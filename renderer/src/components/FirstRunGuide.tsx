@@ -5,7 +5,6 @@
  */
 import { useState } from 'react';
 import { useClient, usePush, useQuery } from '../state.js';
-import { download } from '../lib/exportFile.js';
 import { RequestError } from '../transport/client.js';
 
 type Found = { url: string; title: string; items: number; watchedBy: string | null };
@@ -121,9 +120,6 @@ export function FirstRunGuide() {
         </div>
         <div className="first-run-inline">
           <input type="file" accept=".opml,.xml,text/xml,application/xml" aria-label="OPML file to import" onChange={(e) => e.target.files?.[0] && void importOpml(e.target.files[0])} />
-          <button type="button" onClick={() => void client.request('monitors.exportOpml', {}).then((r) => download('panoptes-feeds.opml', r.opml, 'text/x-opml'))}>
-            Export feeds as OPML
-          </button>
         </div>
       </div>
       <div className="first-run-row first-run-more">
