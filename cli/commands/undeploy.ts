@@ -21,8 +21,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       ...remote,
       keepData: flags['keep-data'] === true,
       say: (l) => writeLine(io.stderr, l),
+      // Before its status is cleared: the desktop ignores an empty status of an agent whose key it holds.
+      removed: (agentId) => forgetAgentKey(io.dataDir, agentId),
     });
-    if (r.agentId) forgetAgentKey(io.dataDir, r.agentId);
     writeLine(io.stdout, `removed ${r.agentId ?? 'the agent'} from ${positional[0]}${r.cleared ? ' and cleared its status on the broker' : ''}`);
     return 0;
   } catch (err) {

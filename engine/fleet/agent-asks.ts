@@ -13,8 +13,12 @@ import { ChangeRefused, MAX_ANSWER_BYTES, MAX_ASK_MS, openAsk, signedJson, type 
 
 /** A question older than this (by this machine's clock) is refused: a replay of one captured long ago. */
 const MAX_AGE_MS = 10 * 60_000;
-/** Ids of questions answered, to refuse a replay of a recent one (bounded: older ids age out with MAX_AGE_MS). */
+/**
+ * Ids of questions answered, to refuse a replay of a recent one (bounded: older ids age out with MAX_AGE_MS). Kept in
+ * the store too, so a question captured off the wire is not answered again after the agent restarts.
+ */
 const REMEMBER_IDS = 2_000;
+const SEEN_KEY = 'fleet:answeredAsks';
 /** Questions run at once at most; more are answered "busy" (a dry run may render a page in a browser). */
 const AT_ONCE = 4;
 /** Recent events: at most this many per question. */
@@ -40,7 +44,22 @@ export class AgentAsks {
   private readonly seen = new Map<string, number>();
   private running = 0;
 
-  constructor(private readonly o: AgentAsksOptions) {}
+  constructor(private readonly o: AgentAsksOptions) {
+    const now = Date.now();
+    let saved: unknown = null;
+    try {
+      saved = o.host.store.kv.get<unknown>(SEEN_KEY);
+    } catch {
+      /* none saved */
+    }
+    if (saved && typeof saved === 'object' && !Array.isArray(saved)) {
+      const entries = Object.entries(saved as Record<string, unknown>)
+        .filter((e): e is [string, number] => typeof e[1] === 'number' && now - e[1] < MAX_AGE_MS)
+        .sort((a, b) => a[1] - b[1])
+        .slice(-REMEMBER_IDS);
+      for (const [id, at] of entries) this.seen.set(id, at);
+    }
+  }
 
   handle(payload: Buffer): void {
     let ask: Ask;
@@ -65,6 +84,12 @@ export class AgentAsks {
     for (const [id, at] of this.seen) {
       if (this.seen.size <= REMEMBER_IDS && now - at < MAX_AGE_MS) break;
       this.seen.delete(id);
+    }
+    // Written before the question runs: a crash while answering must not let the same question in again.
+    try {
+      this.o.host.store.kv.set(SEEN_KEY, Object.fromEntries(this.seen));
+    } catch (err) {
+      this.o.log.warn(`could not save the ids of answered questions: ${(err as Error).message}`);
     }
     if (this.running >= AT_ONCE) return this.answer(ask, { ok: false, error: { code: 'busy', message: `${this.o.agentId} is answering ${AT_ONCE} questions already; ask again in a moment` } });
     this.running++;

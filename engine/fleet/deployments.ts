@@ -178,7 +178,8 @@ export class Deployments {
   remove(agentId: string, keepData = false): DeployRun {
     const where = this.find(agentId);
     return this.run('undeploy', where, async (step) => {
-      await undeploy({ ...this.sshOf(where), keepData, step });
+      // Its key is forgotten before its status is cleared: the desktop ignores an empty status of an agent whose key it holds.
+      await undeploy({ ...this.sshOf(where), keepData, step, removed: (id) => forgetAgentKey(this.host.dataDir, id) });
       forgetAgentKey(this.host.dataDir, agentId);
       const all = this.saved();
       delete all[agentId];

@@ -148,7 +148,9 @@ export class DeskSide {
     const where = parseConfigTopic(topic);
     if (!where) return;
     if (where.kind === 'state') {
-      if (!payload.length) {
+      const empty = payload.length ? null : this.o.agentKeys.checkEmpty(where.agentId, 'configuration state');
+      if (empty && !empty.ok) this.refused(where.agentId, empty.message);
+      else if (empty) {
         this.states.delete(where.agentId);
         this.verified.delete(where.agentId);
       } else {

@@ -171,6 +171,16 @@ export class AgentKeys {
     return { ok: false, message: `the ${what} of ${agentId} was refused: it is not signed by ${agentId}'s key (read when it was deployed)${r === 'unsigned' ? ' and carries no signature' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
   }
 
+  /**
+   * May an empty retained message (`what`: its status or configuration state cleared) drop this agent? Not while its
+   * key is recorded here: the desktop's own undeploy forgets the key before it clears them, and anyone else on the
+   * broker can publish an empty message.
+   */
+  checkEmpty(agentId: string, what: string): { ok: true } | { ok: false; message: string } {
+    if (!this.get(agentId)) return { ok: true };
+    return { ok: false, message: `an empty ${what} for ${agentId} (which would take it off the list) was ignored: ${agentId} was deployed from here and its key is still recorded, so only its undeploy from here removes it; someone else on the broker published it` };
+  }
+
   /** Is this forwarded event from the agent? With its key known, only when its batch seal verifies (see seal.ts). */
   checkEvent(agentId: string, payload: Buffer): { ok: true; signed: boolean } | { ok: false; message: string } {
     const known = this.get(agentId);

@@ -241,6 +241,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         onChange: overrides.onChange,
         checkStatus: (agentId, payload) => agentKeys.check(agentId, payload, 'status'),
         checkEvent: (agentId, payload) => agentKeys.checkEvent(agentId, payload),
+        checkEmptyStatus: (agentId) => agentKeys.checkEmpty(agentId, 'status'),
       });
       r.start();
       receivers.push(r);

@@ -40,6 +40,8 @@ export interface ReceiverOptions {
    * that is not is counted as rejected and said in `lastError`, and changes nothing.
    */
   checkStatus?: ((agentId: string, payload: Buffer) => { ok: true } | { ok: false; message: string }) | undefined;
+  /** May an empty (cleared) retained status take this agent off the list? */
+  checkEmptyStatus?: ((agentId: string) => { ok: true } | { ok: false; message: string }) | undefined;
   /** Is this forwarded event from the agent it names? (Agents deployed from here seal theirs.) Refused like a status. */
   checkEvent?: ((agentId: string, payload: Buffer) => { ok: true } | { ok: false; message: string }) | undefined;
 }
@@ -127,7 +129,16 @@ export class Receiver {
     if (!where || where.agentId === this.o.selfAgentId) return done();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (where.kind === 'status' && !payload.length) {
-      // An emptied retained status: the machine was undeployed, it leaves the list.
+      // An emptied retained status: the machine was undeployed, it leaves the list — unless it is an agent whose key
+      // this desktop holds (its own undeploy forgets the key first): then anyone on the broker may have sent it.
+      const checked = this.o.checkEmptyStatus?.(where.agentId);
+      if (checked && !checked.ok) {
+        this.counts.rejected++;
+        this.lastError = checked.message;
+        this.complain(where.agentId, checked.message);
+        this.o.onChange?.();
+        return done();
+      }
       this.o.peers?.forget?.(where.agentId);
       return done();
     }

@@ -62,7 +62,8 @@ test('deploy: comes online with its inventory and 0600 files; a second deploy is
   assert.match(again.stderr, /already deployed .* use --upgrade/);
 
   // --- undeploy: process, folder and retained status gone ---
-  const gone = await cli(['undeploy', sshd.target, ...ssh, '--dir', dir]);
+  // From the desktop it was deployed from (--data): that desktop ignores an empty status of an agent whose key it holds.
+  const gone = await cli(['undeploy', '--data', desktopDir, sshd.target, ...ssh, '--dir', dir]);
   assert.equal(gone.code, 0, gone.stderr);
   assert.match(gone.stdout, /removed fleet1 from .* and cleared its status on the broker/);
   assert.equal(existsSync(dir), false);

@@ -264,6 +264,12 @@ export interface UndeployOptions extends SshTarget {
   keepData?: boolean | undefined;
   say?: ((line: string) => void) | undefined;
   step?: ((step: DeployStep, line: string) => void) | undefined;
+  /**
+   * Called with the agent's id once it is removed, before its retained messages are cleared: the desktop forgets the
+   * agent's key here, since a desktop ignores an empty status of an agent whose key it still holds (anyone on the
+   * broker could send one).
+   */
+  removed?: ((agentId: string) => void) | undefined;
 }
 
 /** Stop the agent, unregister its service, delete its folder, and clear its retained status on the broker. */
@@ -274,6 +280,7 @@ export async function undeploy(o: UndeployOptions): Promise<{ agentId: string | 
   o.step?.('remove', `stopping the agent and removing it from ${o.target}…`);
   const r = await remoteStep(o, node.node, { step: 'remove', dir: o.dir ?? DEFAULT_DIR, keepData: !!o.keepData });
   const agentId = typeof r.agentId === 'string' ? r.agentId : null;
+  if (agentId) o.removed?.(agentId);
   let cleared = false;
   if (agentId && typeof r.broker === 'string') {
     try {
