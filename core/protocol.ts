@@ -386,6 +386,12 @@ export interface ForwardingPeer extends AgentInventory {
   reason: string | null;
   /** Panoptes' version there (from its status). */
   version?: string;
+  /**
+   * 'verified': its key is recorded here (deployed from here), and what it says is taken only when signed with it;
+   * 'unverified': none is — what comes in its name is taken as it comes, and no change or question is sent to it
+   * until it is paired (an upgrade from here reads its key).
+   */
+  trust?: 'verified' | 'unverified';
 }
 
 export interface ForwardingStatusInfo {

@@ -213,6 +213,16 @@ export class DeskSide {
   }
 
   /**
+   * Nothing is sent to an agent whose key is not recorded here: what it says cannot be told from what another broker
+   * user publishes, so neither its configuration nor its answers could be trusted. Pairing it (an upgrade from here
+   * reads its key) lifts this.
+   */
+  private mustBeVerified(agentId: string, what: string): void {
+    if (this.o.agentKeys.get(agentId)) return;
+    throw new Error(`${agentId} is unverified: no key of ${agentId} is recorded here, so what it says cannot be told from what someone else on the broker publishes; nothing was ${what}. Pair it: Upgrade it from here (Settings → Machines, or panoptes deploy HOST --upgrade), which reads its key`);
+  }
+
+  /**
    * Ask an agent deployed from here a question ("Test now", its recent events, its monitors' health) and wait for
    * its answer, signed by it, for at most `timeoutMs` (the agent is told the same limit). Rejects with AskTimeout.
    */
@@ -221,6 +231,7 @@ export class DeskSide {
     if (!s) throw new Error(`agent ${agentId} has not published its configuration on ${this.o.broker.url}`);
     const me = this.me();
     if (!me || s.controller !== me.identity.keyId) throw new Error(`agent ${agentId} answers another desktop (key ${s.controller}); deploy it from here to ask it`);
+    this.mustBeVerified(agentId, 'asked');
     if (!this.client || !this.connected) throw new Error(`not connected to the broker ${this.o.broker.url}; try again when it is back`);
     const id = randomBytes(12).toString('base64url');
     const text = signAsk({ v: 1, kind: 'ask', agentId, pairing: s.pairing, id, method, params, issuedAt: new Date().toISOString(), timeoutMs }, me.identity.privateKey);
@@ -260,6 +271,7 @@ export class DeskSide {
     if (!s) throw new Error(`agent ${agentId} has not published its configuration on ${this.o.broker.url}`);
     const me = this.me();
     if (!me || s.controller !== me.identity.keyId) throw new Error(`agent ${agentId} takes changes from another desktop (key ${s.controller}); deploy it from here to manage it`);
+    this.mustBeVerified(agentId, 'sent');
     if (!this.client || !this.connected) throw new Error(`not connected to the broker ${this.o.broker.url}; try again when it is back`);
     const view = this.view(agentId)!;
     if (ifRevision !== undefined && ifRevision !== view.revision) {

@@ -6,6 +6,7 @@ import type { ForwardingStatusInfo } from '../../core/protocol.js';
 import { parseBrokerUrl, redactUrl, type BrokerAddress } from '../../base/mqtt.js';
 import { startForwarding, type ForwardingHandle, type ForwardTarget } from './index.js';
 import { PeerBook } from './peers.js';
+import { AgentKeys } from '../fleet/identity.js';
 import type { DeskSide } from '../fleet/desk-side.js';
 import type { RemoteConfigAgent } from '../fleet/agent-side.js';
 
@@ -14,6 +15,8 @@ const PUSH_EVERY_MS = 250;
 
 export class ForwardingController {
   readonly peers: PeerBook;
+  /** Which machines' keys are recorded here (read again when deploy changes the file). */
+  private readonly agentKeys: AgentKeys;
   private handle: ForwardingHandle | null = null;
   private commandLine: ForwardTarget | undefined;
   /** Restarts run one after the other, never two sets of clients at once. */
@@ -30,6 +33,7 @@ export class ForwardingController {
   ) {
     this.commandLine = commandLine;
     this.peers = new PeerBook(engine.store.kv, () => this.changed());
+    this.agentKeys = new AgentKeys(engine.dataDir);
   }
 
   /** `panoptes agent --forward`: this run's target (without its password), until settings are saved. */
@@ -102,7 +106,7 @@ export class ForwardingController {
       forward: f ? { broker: f.broker, agentId: f.agentId, connected: f.connected, queued: f.backlog, inflight: f.inflight, lastError: f.lastError } : null,
       receivers: (s?.receivers ?? []).map((r) => ({ broker: r.broker, connected: r.connected, received: r.received, stored: r.stored, duplicates: r.duplicates, rejected: r.rejected, lastError: r.lastError })),
       embeddedBroker: s?.embeddedBroker ?? null,
-      peers: this.peers.list(),
+      peers: this.peers.list().map((p) => ({ ...p, trust: this.agentKeys.get(p.agentId) ? ('verified' as const) : ('unverified' as const) })),
       problems: s?.problems ?? [],
     };
   }

@@ -86,7 +86,7 @@ export function RemoteMonitors(props: { agentId: string; types: MonitorTypeInfo[
       ) : null}
       {v && v.paired && !v.verified ? (
         <p className="notice" data-testid="fleet-unverified">
-          No key of {agentId} is known here, so what it says cannot be told from what another broker user publishes: upgrade it from here (Settings → Machines, or panoptes deploy --upgrade) to read its key.
+          {agentId} is unverified: no key of it is known here, so what it says cannot be told from what another broker user publishes, and no change or question is sent to it. Pair it: upgrade it from here (Settings → Machines, or panoptes deploy --upgrade), which reads its key.
         </p>
       ) : null}
       <div className="actions remote-actions">

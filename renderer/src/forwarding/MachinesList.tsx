@@ -77,6 +77,12 @@ function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deploymen
         <span className={`status ${online ? 'status-ok' : 'status-failing'}`}>{p.state}</span> <strong>{p.agentId}</strong>
         {p.hostname ? <span className="muted"> ({p.hostname})</span> : null}
         {p.paused ? <span className="status status-paused"> paused</span> : null}
+        {p.trust === 'unverified' ? (
+          <span className="status status-degraded" data-testid="machine-unverified" title={`No key of ${p.agentId} is recorded here`}>
+            {' '}
+            unverified — pair
+          </span>
+        ) : null}
         <span className="muted" title={p.lastSeen}>
           {' '}
           · last seen {timeAgo(p.lastSeen) || p.lastSeen}
@@ -96,6 +102,12 @@ function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deploymen
           </span>
         ) : null}
       </div>
+      {p.trust === 'unverified' ? (
+        <div className="muted" data-testid="machine-unverified-help">
+          No key of {p.agentId} is recorded here, so what comes in its name cannot be told from what someone else on the broker publishes: its events and status are
+          taken as they come, and no change or question is sent to it. Pair it: Upgrade it from here{deployment ? '' : ' (panoptes deploy HOST --upgrade from this desktop)'}, which reads its key.
+        </div>
+      ) : null}
       {deployment ? <DeployedActions deployment={deployment} run={run} /> : null}
       {monitors.length ? (
         <details open={failing + degraded > 0}>
