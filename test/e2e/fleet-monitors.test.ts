@@ -12,6 +12,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
+import { rememberAgentKey } from '../../engine/fleet/identity.js';
+import { writeAgentKey } from '../fleet/helpers.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import { screenshot, type Agent, type PageWatch } from './harness.js';
 import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
@@ -27,7 +29,9 @@ let watch: PageWatch;
 
 before(async () => {
   if (skip) return;
-  fleet = await startFleetPage({ persistence: true, viewport: { width: 1100, height: 900 }, pairing: true });
+  // pi's own key, recorded at the desktop as deploy records it (an agent with none is sent no change).
+  const piKey = writeAgentKey(piDir);
+  fleet = await startFleetPage({ persistence: true, viewport: { width: 1100, height: 900 }, pairing: true, prepare: (dir) => rememberAgentKey(dir, 'pi', { publicKey: piKey, pairing: 'pair-pi-e2e-0001' }) });
   ({ broker, agent, publicKey, page, watch } = fleet);
   writeFileSync(path.join(piDir, 'config.json'), JSON.stringify({ forwarding: { forward: { url: broker.url, agentId: 'pi' } }, fleet: { controller: { publicKey, pairing: 'pair-pi-e2e-0001' } } }));
 });

@@ -14,6 +14,8 @@ import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { newId } from '../../core/ids.js';
+import { rememberAgentKey } from '../../engine/fleet/identity.js';
+import { writeAgentKey } from '../fleet/helpers.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
 import { waitFor } from '../helpers/tmp.js';
@@ -32,13 +34,16 @@ let watch: PageWatch;
 
 before(async () => {
   if (skip) return;
-  fleet = await startFleetPage({ persistence: true, viewport: { width: 1280, height: 900 }, pairing: true });
+  let desktopDir = '';
+  fleet = await startFleetPage({ persistence: true, viewport: { width: 1280, height: 900 }, pairing: true, prepare: (dir) => (desktopDir = dir) });
   ({ broker, agent: desktop, publicKey, page, watch } = fleet);
   api = await connectProtocol({ port: Number(new URL(desktop.origin).port), token: desktop.token });
   for (const id of ['pi', 'nas']) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `panoptes-e2e-${id}-`));
     dirs[id] = dir;
     const fleet = id === 'pi' ? { fleet: { controller: { publicKey, pairing: 'pair-pi-rules-0001' } } } : {};
+    // pi's own key, recorded at the desktop as deploy records it (an agent with none is sent no change).
+    if (id === 'pi') rememberAgentKey(desktopDir, 'pi', { publicKey: writeAgentKey(dir), pairing: 'pair-pi-rules-0001' });
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ forwarding: { forward: { url: broker.url, agentId: id } }, ...fleet }));
     engines[id] = await Engine.open({ dataDir: dir, log: silentLogger, agentId: id });
   }

@@ -16,6 +16,7 @@ import { configSetTopic, configStateTopic, decodeConfigState, signChange, type C
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { startAgent, type RunningAgent } from '../helpers/agent-process.js';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
+import { pairAgent } from './helpers.js';
 import { writeConfig } from '../forwarding/helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
@@ -42,7 +43,8 @@ test('remote configuration: edits applied online and after an absence (once); fo
   };
   for (const id of ['a1', 'a2']) {
     const dir = path.join(root, id);
-    writeConfig(dir, { fleet: { controller: { publicKey: identity.publicKey, pairing: `pair-${id}-${randomBytes(6).toString('hex')}` } } });
+    // Paired as deploy pairs it: the desktop's key and a pairing id there, the agent's key recorded here.
+    pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, dir, id);
     agents[id] = { dir, proc: null };
     t.after(() => agents[id]!.proc?.stop());
   }
