@@ -39,10 +39,10 @@ test('an agent with no key recorded here is shown unverified and sent no change 
 
   await assert.rejects(
     desktop.request('fleet.saveMonitor', { agentId: 'a1', monitor: { type: 'log', name: 'App log', config: { path: path.join(root, 'app.log') } } }),
-    /a1 is unverified.*pair/,
+    /a1 is unverified.*Pair it/,
     'no change is sent to an unverified agent',
   );
-  await assert.rejects(desktop.request('fleet.health', { agentId: 'a1' }), /a1 is unverified.*pair/, 'no question either');
+  await assert.rejects(desktop.request('fleet.health', { agentId: 'a1' }), /a1 is unverified.*Pair it/, 'no question either');
   assert.equal((await desktop.request('fleet.get', { agentId: 'a1' })).pending, null, 'nothing waits on the broker for it');
 
   // Paired (what an upgrade from here records): verified, and changes go.
