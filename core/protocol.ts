@@ -392,6 +392,16 @@ export interface ForwardingPeer extends AgentInventory {
    * until it is paired (an upgrade from here reads its key).
    */
   trust?: 'verified' | 'unverified';
+  /** The last messages refused in its name (newest first, at most 20): what, when and why. */
+  refused?: MachineRefusal[];
+}
+
+/** A message that claimed to be a machine's and was refused (a forgery, a replay, an empty status…). */
+export interface MachineRefusal {
+  at: string;
+  /** What it was: "status", "event", "empty status", "configuration state", "answer"… */
+  what: string;
+  why: string;
 }
 
 export interface ForwardingStatusInfo {

@@ -42,6 +42,8 @@ export interface DeskSideOptions {
   agentKeys: AgentKeys;
   log: Logger;
   onChange?: ((agentId: string) => void) | undefined;
+  /** A message in an agent's name was refused: kept in that machine's log of refusals (Settings → Machines). */
+  onRefused?: ((agentId: string, what: string, why: string) => void) | undefined;
 }
 
 export type MachineConfig = FleetMachineConfig;
@@ -116,8 +118,9 @@ export class DeskSide {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
   }
 
-  private refused(agentId: string, message: string): void {
+  private refused(agentId: string, what: string, message: string): void {
     this.refusals.set(agentId, { at: new Date().toISOString(), message });
+    this.o.onRefused?.(agentId, what, message);
     const now = Date.now();
     if ((this.complained.get(agentId) ?? 0) + COMPLAIN_EVERY_MS <= now) {
       this.complained.set(agentId, now);
@@ -133,7 +136,7 @@ export class DeskSide {
     if (!checked.ok) {
       // Someone else answered in the agent's name: refused, and the question keeps waiting for the agent's own.
       w.ignored = checked.message;
-      this.refused(agentId, checked.message);
+      this.refused(agentId, 'answer', checked.message);
       this.o.onChange?.(agentId);
       return;
     }
@@ -149,14 +152,14 @@ export class DeskSide {
     if (!where) return;
     if (where.kind === 'state') {
       const empty = payload.length ? null : this.o.agentKeys.checkEmpty(where.agentId, 'configuration state');
-      if (empty && !empty.ok) this.refused(where.agentId, empty.message);
+      if (empty && !empty.ok) this.refused(where.agentId, 'empty configuration state', empty.message);
       else if (empty) {
         this.states.delete(where.agentId);
         this.verified.delete(where.agentId);
       } else {
         const checked = this.o.agentKeys.check(where.agentId, payload, 'configuration state');
         const s = checked.ok ? decodeConfigState(payload, where.agentId) : null;
-        if (!checked.ok) this.refused(where.agentId, checked.message);
+        if (!checked.ok) this.refused(where.agentId, 'configuration state', checked.message);
         else if (s) {
           this.states.set(where.agentId, s);
           this.verified.set(where.agentId, checked.signed);

@@ -254,6 +254,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         agentKeys,
         log,
         onChange: overrides.onFleetChange,
+        onRefused: (agentId, what, why) => overrides.peers?.refused(agentId, what, why),
       });
       desk.start();
       desks.push(desk);

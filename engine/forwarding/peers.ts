@@ -2,10 +2,13 @@
 // (from their retained status and last will) and when they were last heard from. Kept in the store's kv table so
 // a restart (of forwarding or of the app) still knows who is out there and since when they are silent.
 import type { KvTable } from '../../core/store/misc-stores.js';
-import type { ForwardingPeer } from '../../core/protocol.js';
+import type { ForwardingPeer, MachineRefusal } from '../../core/protocol.js';
 import type { AgentStatus } from './wire.js';
 
 const PEERS_KEY = 'forwarding:peers';
+const REFUSED_KEY = 'forwarding:refused';
+/** Refused messages kept per machine (a forger publishing in a loop must not grow it). */
+const KEEP_REFUSED = 20;
 /** "Last seen" moves with every event; writing it down that often would cost a write per event. */
 const SAVE_EVERY_MS = 10_000;
 /** A peer's clock may run ahead of ours: never show a "last seen" in our future. */
@@ -26,8 +29,11 @@ function inventoryOf(s: Partial<Record<(typeof INVENTORY_KEYS)[number], unknown>
 export class PeerBook {
   private readonly peers = new Map<string, ForwardingPeer>();
   private saveTimer: NodeJS.Timeout | null = null;
+  private readonly refusals = new Map<string, MachineRefusal[]>();
 
   constructor(private readonly kv: KvTable, private readonly onChange: () => void = () => {}) {
+    const refused = kv.get<Record<string, MachineRefusal[]>>(REFUSED_KEY) ?? {};
+    for (const [id, list] of Object.entries(refused)) if (Array.isArray(list)) this.refusals.set(id, list.slice(0, KEEP_REFUSED));
     const saved = kv.get<Record<string, ForwardingPeer>>(PEERS_KEY) ?? {};
     for (const [id, p] of Object.entries(saved)) {
       if (p && typeof p === 'object' && (p.state === 'online' || p.state === 'offline')) {
@@ -72,8 +78,29 @@ export class PeerBook {
     this.onChange();
   }
 
+  /**
+   * A message in this machine's name was refused (`what` it was, `why`): kept, newest first, for its entry in Machines
+   * — the receiver's last error alone loses all but one, and mixes machines. Written at once: refusals are rare, and
+   * one in a loop only rewrites the same short list.
+   */
+  refused(agentId: string, what: string, why: string): void {
+    const list = [{ at: new Date().toISOString(), what, why }, ...(this.refusals.get(agentId) ?? [])].slice(0, KEEP_REFUSED);
+    this.refusals.set(agentId, list);
+    try {
+      this.kv.set(REFUSED_KEY, Object.fromEntries(this.refusals));
+    } catch {
+      /* the store is closing */
+    }
+    this.onChange();
+  }
+
   list(): ForwardingPeer[] {
-    return [...this.peers.values()].sort((a, b) => a.agentId.localeCompare(b.agentId)).map((p) => ({ ...p }));
+    return [...this.peers.values()]
+      .sort((a, b) => a.agentId.localeCompare(b.agentId))
+      .map((p) => {
+        const refused = this.refusals.get(p.agentId);
+        return refused?.length ? { ...p, refused: [...refused] } : { ...p };
+      });
   }
 
   private saveSoon(): void {

@@ -26,7 +26,7 @@ export interface ReceiverOptions {
   ingest(event: PanoptesEvent): Promise<StoredEvent | null>;
   emit(event: NewEvent): Promise<unknown>;
   /** Who was heard from (for the settings' status of machines). */
-  peers?: { heard(agentId: string, hostname: string): void; status(s: AgentStatus): void; forget?(agentId: string): void } | undefined;
+  peers?: { heard(agentId: string, hostname: string): void; status(s: AgentStatus): void; forget?(agentId: string): void; refused?(agentId: string, what: string, why: string): void } | undefined;
   /** Connected, disconnected or a new error: the status shown to the user changed. */
   onChange?: (() => void) | undefined;
   /**
@@ -133,10 +133,7 @@ export class Receiver {
       // this desktop holds (its own undeploy forgets the key first): then anyone on the broker may have sent it.
       const checked = this.o.checkEmptyStatus?.(where.agentId);
       if (checked && !checked.ok) {
-        this.counts.rejected++;
-        this.lastError = checked.message;
-        this.complain(where.agentId, checked.message);
-        this.o.onChange?.();
+        this.refuse(where.agentId, 'empty status', checked.message);
         return done();
       }
       this.o.peers?.forget?.(where.agentId);
@@ -145,10 +142,7 @@ export class Receiver {
     if (where.kind === 'status') {
       const checked = this.o.checkStatus?.(where.agentId, payload);
       if (checked && !checked.ok) {
-        this.counts.rejected++;
-        this.lastError = checked.message;
-        this.complain(where.agentId, checked.message);
-        this.o.onChange?.();
+        this.refuse(where.agentId, 'status', checked.message);
         return done();
       }
       // Rare: handled one at a time, acknowledged after the status event is stored.
@@ -165,10 +159,7 @@ export class Receiver {
     const sealed = this.o.checkEvent?.(where.agentId, payload);
     if (sealed && !sealed.ok) {
       // Acknowledged and dropped: the broker must not hand it to us again.
-      this.counts.rejected++;
-      this.lastError = sealed.message;
-      this.complain(where.agentId, sealed.message);
-      this.o.onChange?.();
+      this.refuse(where.agentId, 'event', sealed.message);
       return done();
     }
     let event: PanoptesEvent;
@@ -204,6 +195,15 @@ export class Receiver {
         },
       );
     done(NOT_NOW);
+  }
+
+  /** A message in an agent's name that is not its own: counted, said, and kept in that machine's log of refusals. */
+  private refuse(agentId: string, what: string, why: string): void {
+    this.counts.rejected++;
+    this.lastError = why;
+    this.complain(agentId, why);
+    this.o.peers?.refused?.(agentId, what, why);
+    this.o.onChange?.();
   }
 
   private count(e: unknown): void {

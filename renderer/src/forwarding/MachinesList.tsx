@@ -108,6 +108,20 @@ function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deploymen
           taken as they come, and no change or question is sent to it. Pair it: Upgrade it from here{deployment ? '' : ' (panoptes deploy HOST --upgrade from this desktop)'}, which reads its key.
         </div>
       ) : null}
+      {p.refused?.length ? (
+        <details className="machine-refusals" data-testid="machine-refusals">
+          <summary className="error-text">
+            {p.refused.length} message{p.refused.length === 1 ? '' : 's'} refused in {p.agentId}'s name, the last {timeAgo(p.refused[0]!.at) || p.refused[0]!.at}
+          </summary>
+          <ul className="plain-list" aria-label={`Messages refused in ${p.agentId}'s name`}>
+            {p.refused.map((r, i) => (
+              <li key={`${r.at}-${i}`}>
+                <span title={r.at}>{timeAgo(r.at) || r.at}</span> · <strong>{r.what}</strong> — {r.why}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
       {deployment ? <DeployedActions deployment={deployment} run={run} /> : null}
       {monitors.length ? (
         <details open={failing + degraded > 0}>
