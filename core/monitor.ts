@@ -49,6 +49,13 @@ export interface MonitorDefinition<C = any> {
    */
   sources?(config: C): string[];
   /**
+   * Checks of a config the schema cannot make at once (web: jq compiles each jq program, in a worker): run after the
+   * schema accepted it, when the form validates and before a monitor is added or changed. Answers each problem at
+   * its field (`path` as validation issues write it, e.g. `$.filters[1]`); nothing when all is well. `signal` ends
+   * it when the engine stops waiting (then it answers what it knows, or nothing).
+   */
+  validate?(config: C, signal: AbortSignal): Promise<{ path: string; message: string }[]>;
+  /**
    * "Pick on the page" in the form (web): render what the config (as the form holds it, possibly unfinished) points
    * at and return a picture with its elements; the chosen element's selector fills `field`. Throws a
    * `PickConfigError` for a problem at a field, any other Error with a message the user reads.

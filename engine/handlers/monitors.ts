@@ -15,6 +15,8 @@ import { sameSource, sourceKeys } from '../same-source.js';
 
 /** A form waits on a lookup (a place name): past this it is told the service did not answer. */
 const LOOKUP_TIMEOUT_MS = 15_000;
+/** A type's own config checks (`validate`) answer within this, or say nothing (its checks then say it). */
+const VALIDATE_TIMEOUT_MS = 15_000;
 /** Picks render a whole page in a browser each: a few at a time, so a page left clicking cannot load the machine. */
 const MAX_PICKS_AT_ONCE = 2;
 
@@ -51,7 +53,7 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       if (!name) throw new RequestError('invalid', 'a monitor needs a name', [{ path: '$.name', message: 'required' }]);
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
       if (p.signInId) Object.assign(secrets, signIns.take(p.signInId, def.type));
-      checkConfig(def, { ...plain, ...secrets });
+      await checkConfig(def, { ...plain, ...secrets });
       const id = p.id ?? monitorIdFor(def.type, name, new Set(engine.config.current.monitors.map((m) => m.id)));
       if (!MONITOR_ID.test(id) || engine.config.current.monitors.some((m) => m.id === id)) throw new RequestError('invalid', `monitor id "${id}" is taken or malformed`);
       const entry: MonitorEntry = { id, type: def.type, name, enabled: p.enabled ?? true, config: plain };
@@ -70,7 +72,7 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
       let secrets: Record<string, string> = {};
       if (p.config) {
         ({ plain, secrets } = splitSecrets(engine, current.type, p.config));
-        if (def) checkConfig(def, { ...plain, ...engine.secrets.get(current.id), ...secrets });
+        if (def) await checkConfig(def, { ...plain, ...engine.secrets.get(current.id), ...secrets });
       }
       await engine.config.update((d) => {
         const m = d.monitors.find((x) => x.id === p.id)!;
@@ -110,12 +112,14 @@ export function monitorHandlers(engine: HandlerHost, signIns: SignIns) {
         throw new RequestError('unavailable', (err as Error).message);
       }
     },
-    'monitors.validate': (p) => {
+    'monitors.validate': async (p) => {
       const def = engine.definitions.get(p.type);
       if (!def) throw new RequestError('invalid', `unknown monitor type "${p.type}"`);
       const { plain, secrets } = splitSecrets(engine, def.type, p.config ?? {});
       try {
         const config = parseMonitorConfig(def, { ...plain, ...(p.id ? engine.secrets.get(p.id) : {}), ...secrets });
+        const issues = await typeChecks(def, config);
+        if (issues.length) return { issues };
         return { issues: [], sameAs: sameSourceAs(engine, def, config, p.id) };
       } catch (err) {
         if (err instanceof ConfigInvalidError) return { issues: err.issues };
@@ -229,11 +233,20 @@ function sameSourceAs(engine: HandlerHost, def: MonitorDefinition, config: unkno
   return m ? { id: m.id, name: m.name } : null;
 }
 
-function checkConfig(def: Parameters<typeof parseMonitorConfig>[0], config: unknown): void {
+/** The schema, then the type's own checks (`validate`): a config either passes both or is refused at its fields. */
+async function checkConfig(def: MonitorDefinition, raw: unknown): Promise<void> {
+  let config: unknown;
   try {
-    parseMonitorConfig(def, config);
+    config = parseMonitorConfig(def, raw);
   } catch (err) {
     if (err instanceof ConfigInvalidError) throw new RequestError('invalid', err.message, err.issues);
     throw err;
   }
+  const issues = await typeChecks(def, config);
+  if (issues.length) throw new RequestError('invalid', new ConfigInvalidError(issues).message, issues);
+}
+
+/** A type's checks beyond its schema (web: jq compiles the jq programs), given at most VALIDATE_TIMEOUT_MS. */
+function typeChecks(def: MonitorDefinition, config: unknown): Promise<{ path: string; message: string }[]> {
+  return def.validate ? def.validate(config, AbortSignal.timeout(VALIDATE_TIMEOUT_MS)) : Promise.resolve([]);
 }

@@ -5,7 +5,7 @@
 import { runWorkerTask } from '../../base/worker-task.js';
 import type { Filtered, Page } from './filters.js';
 import { FilterError, type FilterStep } from './filter-parse.js';
-import type { FilterJob, FilterReply } from './filter-worker.js';
+import type { FilterJob, FilterReply, JqCompileJob } from './filter-worker.js';
 
 /** Above this, even cheerio's parse alone takes long enough (hundreds of ms on a loaded machine) to matter. */
 export const INLINE_MAX_BYTES = 256 * 1024;
@@ -43,7 +43,8 @@ export async function filterPage(page: Page, steps: readonly FilterStep[], optio
     signal: options.signal,
     onMessage: (reply, settle) =>
       settle(() => {
-        if (reply.ok) return { lines: reply.lines, fields: reply.fields };
+        if (reply.ok && 'lines' in reply) return { lines: reply.lines, fields: reply.fields };
+        if (reply.ok) throw new Error('the filter thread answered something else');
         throw reply.userError ? new FilterError(reply.message) : new Error(reply.message);
       }),
     onError: (err) => {
@@ -53,5 +54,47 @@ export async function filterPage(page: Page, steps: readonly FilterStep[], optio
     onExit: (code) => {
       throw new Error(`the filter thread ended (code ${code}) without an answer`);
     },
+  });
+}
+
+/**
+ * What jq says about each program when compiling it (null: jq compiles it), for the form's validation: in the
+ * filter worker, where jq lives, with a time budget. Nothing of the programs runs. Null for all when the worker ran
+ * out of time (a machine too busy to load jq): the check then says what is wrong, as before.
+ */
+export async function jqCompileProblems(programs: readonly string[], options: FilterRunOptions): Promise<(string | null)[]> {
+  // A form validates as the user types: programs already compiled are answered from here, without a worker.
+  const unknown = [...new Set(programs.filter((p) => !compiled.has(p)))];
+  if (unknown.length) {
+    const answers = await compileInWorker(unknown, options);
+    if (answers) unknown.forEach((p, i) => remember(p, answers[i] ?? null));
+  }
+  return programs.map((p) => compiled.get(p) ?? null);
+}
+
+const compiled = new Map<string, string | null>();
+const COMPILED_KEPT = 200;
+function remember(program: string, problem: string | null): void {
+  compiled.delete(program);
+  compiled.set(program, problem);
+  if (compiled.size > COMPILED_KEPT) compiled.delete(compiled.keys().next().value!);
+}
+
+function compileInWorker(programs: string[], options: FilterRunOptions): Promise<(string | null)[] | null> {
+  const none = () => null;
+  const job: JqCompileJob = { compileJq: programs };
+  return runWorkerTask<(string | null)[] | null, FilterReply>({
+    module: new URL('./filter-worker.js', import.meta.url),
+    data: job,
+    heapMb: WORKER_HEAP_MB,
+    timeoutMs: options.budgetMs,
+    onTimeout: none,
+    signal: options.signal,
+    onAbort: none,
+    onMessage: (reply, settle) =>
+      settle(() => {
+        if (reply.ok && 'jqProblems' in reply) return reply.jqProblems;
+        throw new Error(reply.ok ? 'the filter thread answered something else' : reply.message);
+      }),
   });
 }

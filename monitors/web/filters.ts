@@ -14,7 +14,7 @@
 // expressions run on jsonpath-plus's own safe evaluator, never JavaScript's eval.
 import * as cheerio from 'cheerio';
 import { JSONPath } from 'jsonpath-plus';
-import { JqError, runJq } from './jq.js';
+import { JqError, jqNotValid, runJq } from './jq.js';
 import { UserRegex } from '../../core/user-regex.js';
 import { FilterError, xpath, type FilterStep } from './filter-parse.js';
 import { textOf } from './extract.js';
@@ -96,7 +96,7 @@ function applyStep(doc: Doc, step: FilterStep, fields: Record<string, string>): 
         values = json.values.flatMap((json) => runJq(step.program, json));
       } catch (err) {
         if (!(err instanceof JqError)) throw err;
-        throw new FilterError(err.compile ? `the jq program "${step.program}" is not valid: ${err.message}` : `the jq program "${step.program}" failed: ${err.message}`);
+        throw new FilterError(err.compile ? jqNotValid(step.program, err.message) : `the jq program "${step.program}" failed: ${err.message}`);
       }
       if (!values.length) throw new FilterError(`the jq program "${step.program}" produced nothing from the answer`);
       return { kind: 'json', values };

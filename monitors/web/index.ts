@@ -8,7 +8,8 @@ import { isDuration, parseDuration } from '../../core/duration.js';
 import { applyIgnore, selectorProblem } from './extract.js';
 import { diffLines } from './diff.js';
 import { FilterError, parseFilter, parseFilters, type FilterStep } from './filter-parse.js';
-import { filterPage } from './filter-runner.js';
+import { filterPage, jqCompileProblems } from './filter-runner.js';
+import { jqNotValid } from './jq.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
 import { parseStep, renderPage, RenderError, type RenderStep } from './render.js';
@@ -23,6 +24,8 @@ const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 /** Baselines and event fields are capped so a huge page cannot bloat monitor state or the store. */
 const MAX_KEPT_CHARS = 100_000;
 const MAX_DIFF_LINES = 500;
+/** Compiling jq programs for the form: loading jq takes a worker well under a second, even on a busy machine. */
+const VALIDATE_BUDGET_MS = 10_000;
 
 const duration = (def: string, label: string, help: string) =>
   z.string().default(def).refine(isDuration, { message: 'write a duration like "30s", "15m" or "1h"' }).meta({ label, help });
@@ -154,6 +157,18 @@ const definition: MonitorDefinition<WebConfig> = {
   ],
   // The page and the part of it watched: another selector on the same page is another source.
   sources: (c) => [`${new URL(c.url).href} ${c.selector ?? ''}`],
+  // jq's own compiler judges jq programs (the schema only sees unclosed brackets and strings), in the filter worker.
+  async validate(config, signal) {
+    const jq = config.filters.flatMap((line, i) => {
+      const step = parseFilter(line);
+      return typeof step === 'object' && step.kind === 'jq' ? [{ i, program: step.program }] : [];
+    });
+    const problems = await jqCompileProblems(
+      jq.map((j) => j.program),
+      { budgetMs: Math.min(parseDuration(config.timeout), VALIDATE_BUDGET_MS), signal },
+    );
+    return jq.flatMap((j, k) => (problems[k] ? [{ path: `$.filters[${j.i}]`, message: jqNotValid(j.program, problems[k]) }] : []));
+  },
   // "Pick on the page" in the form fills the CSS selector (pick.ts).
   picker: { field: 'selector', pick: (config, signal) => pickFromConfig(config, signal) },
   create(ctx) {

@@ -42,6 +42,34 @@ export class JqError extends Error {
   }
 }
 
+/** How a program jq refuses to compile is said, at the check and at the form's field alike. */
+export function jqNotValid(program: string, problem: string): string {
+  return `the jq program "${program}" is not valid: ${problem}`;
+}
+
+/**
+ * jq's own compile error for `program`, or null when jq compiles it. The program is compiled inside a branch that
+ * is never taken, so none of it runs (validating `repeat(1)` costs nothing); only when that finds a problem is the
+ * program compiled alone, for jq's message about the user's text as written (jq stops at the compile error, so it
+ * still runs nothing — except a program that compiles alone but not in the branch, a top-level `module` directive,
+ * which then runs once on `null` under the caller's budget).
+ */
+export function jqCompileProblem(program: string): string | null {
+  if (!loaded) throw new Error('jq is not loaded (loadJq first)');
+  try {
+    // The newline ends a trailing comment; `(def f: …; f)` is valid jq, so top-level definitions compile here too.
+    loaded.raw('null', `if false then (${program}\n) else empty end`, ['-c']);
+    return null;
+  } catch {
+    try {
+      runJq(program, null);
+      return null;
+    } catch (err) {
+      return err instanceof JqError && err.compile ? err.message : null;
+    }
+  }
+}
+
 /** Run `program` on one JSON value (already parsed); each output of the program is one value. */
 export function runJq(program: string, input: unknown): unknown[] {
   if (!loaded) throw new Error('jq is not loaded (loadJq first)');
