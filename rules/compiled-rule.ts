@@ -88,7 +88,8 @@ export interface RuleState {
   after: Map<string, { deadline: number; start: EventRef }>;
   seqs: Map<string, ({ start: number; events: EventRef[] } | null)[]>;
   throttle: Map<string, { last: number; suppressed: number }>;
-  digest: { deadline: number; count: number; events: EventRef[] } | null;
+  /** `dropped`: events let go from the front since the digest opened (past its limit), so `events[i]` is the `dropped + i`th. */
+  digest: { deadline: number; count: number; events: EventRef[]; dropped?: number } | null;
 }
 
 export interface Absence {

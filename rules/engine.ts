@@ -471,7 +471,12 @@ export class RuleEngine {
       }
       d.count++;
       for (const ev of refs) d.events.push(slimRef(ev, rule.keep));
-      if (d.events.length > MAX_DIGEST_EVENTS) d.events.splice(0, d.events.length - MAX_DIGEST_EVENTS);
+      if (d.events.length > MAX_DIGEST_EVENTS) {
+        const over = d.events.length - MAX_DIGEST_EVENTS;
+        d.events.splice(0, over);
+        // Counted so the saved rows tell the events let go from the ones added (rules/state-delta.ts).
+        d.dropped = (d.dropped ?? 0) + over;
+      }
       return true;
     }
     // Templates and traces see the flags as they were at this event, however late they are rendered.

@@ -7,8 +7,14 @@
  *
  * Count windows (the ones that hold thousands: `count: 10000 within 1d`) keep their entries out of the shape: one row
  * per entry (window key, event id, time, order; migration 8), so one event into a window of 9,000 writes that entry,
- * not the 9,000 times and ids again. The shape keeps only the windows' keys, in order, marked `windowRows`. Shapes
- * saved before (entries inline) still load, and are rewritten in the new form, their entries as rows, on the next batch.
+ * not the 9,000 times and ids again. The same rows hold, per rule:
+ * - each window key itself (entry ''), its `ord` the key's order: a key that comes or goes writes its one row, not
+ *   the list of thousands of keys (the shape says `windowRows: 2`; `windowRows: 1`, migration 8's form, kept the key
+ *   list in the shape);
+ * - a digest's gathered events (key '', entry "\u0000<deadline>:<position>"; the shape's digest says `eventRows`),
+ *   so an event joining a digest of 199 writes one row, not the 199 again.
+ * Shapes saved before (entries, keys or digest events inline) still load, and are rewritten in the new form, what
+ * they held inline as rows, on the next batch.
  */
 import type { RuleStateDelta, WindowEntryRow } from '../core/store/index.js';
 import type { EventRef } from './types.js';
@@ -47,6 +53,32 @@ function expand(v: unknown, refs: Map<string, EventRef>): unknown {
 type Window = { times: number[]; events: unknown[] };
 type Entry = { key: string; entry: string; time: number; ref: string };
 const entryId = (key: string, entry: string) => `${key}\u0000${entry}`;
+/** The row that stands for a window key itself (event ids are never empty). */
+const KEY_ROW = '';
+/** Digest rows' entries start with this (event ids never do); their key is ''. */
+const DIGEST_ROW = '\u0000';
+const isDigestRow = (entry: string) => entry.startsWith(DIGEST_ROW);
+type Digest = { deadline: number; count: number; events: unknown[]; dropped?: number };
+
+/**
+ * A digest's events as rows (in order), or null when there is no digest or it cannot be (an event that is no copy):
+ * then it stays inline in the shape. An event's row is named by the digest's deadline and its position since the
+ * digest opened, so the same event gathered twice makes two rows and letting go of the oldest renames nothing.
+ */
+function digestEntries(digest: unknown, found: Map<string, EventRef>): Map<string, Entry> | null {
+  const d = digest as Partial<Digest> | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.events) || typeof d.deadline !== 'number') return null;
+  const first = typeof d.dropped === 'number' ? d.dropped : 0;
+  const out = new Map<string, Entry>();
+  for (let i = 0; i < d.events.length; i++) {
+    const ev = d.events[i];
+    if (ev === null || typeof ev !== 'object' || !isRef(ev)) return null;
+    if (!found.has(ev.id)) found.set(ev.id, ev);
+    const entry = `${DIGEST_ROW}${d.deadline}:${first + i}`;
+    out.set(entryId('', entry), { key: '', entry, time: first + i, ref: ev.id });
+  }
+  return out;
+}
 
 /**
  * A rule's count windows as entries (in window order), or null when they cannot be (not the engine's form, or an
@@ -60,6 +92,7 @@ function windowEntries(windows: unknown, found: Map<string, EventRef>): Map<stri
     const key = pair[0];
     const w = pair[1] as Partial<Window> | null;
     if (!w || !Array.isArray(w.times) || !Array.isArray(w.events) || w.times.length !== w.events.length) return null;
+    out.set(entryId(key, KEY_ROW), { key, entry: KEY_ROW, time: 0, ref: '' });
     const seen = new Map<string, number>();
     for (let i = 0; i < w.times.length; i++) {
       const ev = w.events[i];
@@ -108,17 +141,33 @@ export class SavedRuleStates {
       this.held.set(rule, new Set(saved.keys()));
       try {
         const parsed = JSON.parse(shape) as Record<string, unknown>;
+        const ruleRows = rows.entries?.get(rule) ?? [];
         if (parsed.windowRows) {
-          // The windows' entries come from their rows (ordered by `ord`), into the keys in the shape's order.
+          // The windows' keys and entries come from their rows (ordered by `ord`); migration 8's keys from the shape.
           const byKey = new Map<string, Window>();
-          for (const e of rows.entries?.get(rule) ?? []) {
+          const keyed = parsed.windowRows === 2;
+          if (keyed) {
+            for (const e of ruleRows) if (e.entry === KEY_ROW) byKey.set(e.key, { times: [], events: [] });
+          } else {
+            for (const [k] of parsed.windows as [string, unknown][]) byKey.set(k, { times: [], events: [] });
+          }
+          for (const e of ruleRows) {
+            if (e.entry === KEY_ROW || isDigestRow(e.entry)) continue;
             let w = byKey.get(e.key);
-            if (!w) byKey.set(e.key, (w = { times: [], events: [] }));
+            if (!w) {
+              if (!keyed) continue;
+              byKey.set(e.key, (w = { times: [], events: [] }));
+            }
             w.times.push(e.time);
             w.events.push({ $ref: e.ref });
           }
-          parsed.windows = (parsed.windows as [string, unknown][]).map(([k]) => [k, byKey.get(k) ?? { times: [], events: [] }]);
+          parsed.windows = [...byKey];
           delete parsed.windowRows;
+        }
+        const digest = parsed.digest as Record<string, unknown> | null;
+        if (digest && digest.eventRows) {
+          const events = ruleRows.filter((e) => isDigestRow(e.entry)).map((e) => ({ $ref: e.ref }));
+          parsed.digest = Object.fromEntries(Object.entries(digest).map(([n, v]) => (n === 'eventRows' ? ['events', events] : [n, v])));
         }
         rules[rule] = expand(parsed, refs);
       } catch {
@@ -138,17 +187,30 @@ export class SavedRuleStates {
       const found = new Map<string, EventRef>();
       const o = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Record<string, unknown>) : null;
       const entries = o ? windowEntries(o.windows, found) : null;
-      const shape = JSON.stringify(
-        entries ? shapeOf({ ...o, windows: (o!.windows as [string, unknown][]).map(([k]) => [k, null]), windowRows: 1 }, found) : shapeOf(st, found),
-      );
+      const digestRows = o ? digestEntries(o.digest, found) : null;
+      let kept: unknown = st;
+      if (entries || digestRows) {
+        const k: Record<string, unknown> = { ...o };
+        if (entries) {
+          k.windows = [];
+          k.windowRows = 2;
+        }
+        if (digestRows) {
+          // `eventRows` in the place of `events`, so the digest comes back with its keys in the same order.
+          k.digest = Object.fromEntries(Object.entries(o!.digest as Digest).map(([n, v]) => (n === 'events' ? ['eventRows', 1] : [n, v])));
+        }
+        kept = k;
+      }
+      const shape = JSON.stringify(shapeOf(kept, found));
       if (this.shapes.get(rule) !== shape) delta.shapes.push([rule, shape]);
       const savedEntries = this.entries.get(rule);
-      if (entries) {
-        // New entries are the window's newest (windows only push at the end), so growing `ord` keeps their order.
-        for (const [id, e] of entries) if (!savedEntries?.has(id)) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
+      // New entries are the newest (windows and digests only push at the end; a new key comes last), so growing `ord`
+      // keeps their order.
+      for (const rowsNow of [entries, digestRows]) {
+        if (rowsNow) for (const [id, e] of rowsNow) if (!savedEntries?.has(id)) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
       }
       if (savedEntries) {
-        for (const [id, [key, entry]] of savedEntries) if (!entries?.has(id)) delta.dropEntries.push([rule, key, entry]);
+        for (const [id, [key, entry]] of savedEntries) if (!entries?.has(id) && !digestRows?.has(id)) delta.dropEntries.push([rule, key, entry]);
       }
       const saved = this.held.get(rule);
       for (const [id, ref] of found) if (!saved?.has(id)) delta.putEvents.push([rule, id, JSON.stringify(ref)]);
