@@ -38,6 +38,21 @@ export function MonitorsView() {
   );
 
   const typeOf = (t: string) => types.data?.find((x) => x.type === t);
+  // Edit clicked before the types have loaded (they answer after the list, at load): opened once they arrive, rather
+  // than a click that does nothing.
+  const [pendingEdit, setPendingEdit] = useState<string | null>(null);
+  const openEdit = (m: MonitorInfo) => {
+    const t = typeOf(m.type);
+    if (t) setEditing({ mode: 'edit', type: t, monitor: m });
+    else setPendingEdit(m.id);
+  };
+  useEffect(() => {
+    if (!pendingEdit || !types.data) return;
+    setPendingEdit(null);
+    const m = monitors.data?.find((x) => x.id === pendingEdit);
+    const t = m && typeOf(m.type);
+    if (m && t) setEditing({ mode: 'edit', type: t, monitor: m });
+  }, [types.data, pendingEdit]);
   useShortcuts({ Escape: () => setChoosing(false) });
 
   // `#/monitors?add=mail` (the first-run guide's links) opens that type's add form.
@@ -115,10 +130,7 @@ export function MonitorsView() {
           .slice()
           .sort((a, b) => a.name.localeCompare(b.name))
           .map((m) => (
-            <MonitorCard key={m.id} monitor={m} onEdit={() => {
-              const t = typeOf(m.type);
-              if (t) setEditing({ mode: 'edit', type: t, monitor: m });
-            }} onChanged={(next) => monitors.set((prev) => (prev ?? []).map((x) => (x.id === next.id ? next : x)))}
+            <MonitorCard key={m.id} monitor={m} onEdit={() => openEdit(m)} onChanged={(next) => monitors.set((prev) => (prev ?? []).map((x) => (x.id === next.id ? next : x)))}
               onRemoved={() => monitors.set((prev) => (prev ?? []).filter((x) => x.id !== m.id))} />
           ))}
       </ul>
