@@ -5,18 +5,13 @@
 // a large digest, and between few and many keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
-import path from 'node:path';
 import { openStore } from '../../core/store/index.js';
-import { FlagManager } from '../../core/flags.js';
-import { systemClock } from '../../core/clock.js';
-import { silentLogger } from '../../core/log.js';
-import { RuleEngine, type Rule } from '../../rules/index.js';
-import { RuleProcessor } from '../../engine/rule-processor.js';
+import { RuleEngine } from '../../rules/index.js';
 import type { PanoptesEvent } from '../../core/event.js';
 import { newId } from '../../core/ids.js';
 import { rules } from '../rules/helpers.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
+import { tempDir } from '../helpers/tmp.js';
+import { closeRules, feed, openRules, walGrowth, type RulesOnStore } from './rule-store-helpers.js';
 
 const digestRule = rules([{ id: 'dg', when: { type: 'webhook.received' }, digest: { every: '1d' }, then: [{ notify: { title: '{{ count }} events' } }] }]);
 const keyedRule = rules([{ id: 'keys', when: { type: 'webhook.received' }, pattern: { count: 10_000, within: '1d', by: 'fields.k' }, then: [{ notify: { title: 'many' } }] }]);
@@ -27,55 +22,22 @@ const event = (k = 'a'): PanoptesEvent => {
   return { id: newId(), ts: at, receivedAt: at, source: 'webhook:ci', type: 'webhook.received', title: 'e', body: '', url: null, fields: { k }, tags: [] };
 };
 
-function open(dir: string, set: Rule[]) {
-  const store = openStore(dir);
-  store.db.pragma('wal_autocheckpoint = 0');
-  const engine = new RuleEngine();
-  engine.setRules(set);
-  const flags = new FlagManager(store, systemClock, () => {});
-  return { store, engine, processor: new RuleProcessor(store, engine, flags, systemClock, silentLogger, () => {}) };
-}
-type Running = ReturnType<typeof open>;
-
-async function feed(s: Running, events: PanoptesEvent[]): Promise<void> {
-  s.store.tx(() => s.store.events.append(events));
-  const to = s.store.events.maxSeq();
-  s.processor.wake();
-  await waitFor(() => s.processor.cursor === to, 'the batch processed', 60_000);
-}
-
-/** Bytes the write-ahead log grew by in each of `n` one-event batches. */
-async function perEvent(s: Running, dir: string, make: () => PanoptesEvent, n = 5): Promise<number[]> {
-  const wal = path.join(dir, 'panoptes.db-wal');
-  const grew: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const before = statSync(wal).size;
-    await feed(s, [make()]);
-    grew.push(statSync(wal).size - before);
-  }
-  return grew;
-}
 const worst = (l: number[]) => Math.max(...l);
 /** The middle one: a B-tree page split now and then adds two or three pages to one batch, whichever the digest. */
 const median = (l: number[]) => [...l].sort((a, b) => a - b)[l.length >> 1]!;
 
-const ruleState = (s: Running, id: string) => JSON.stringify((s.engine.snapshot() as { rules: Record<string, unknown> }).rules[id]);
-const digestHeld = (s: Running) => (s.engine.snapshot() as { rules: Record<string, { digest: { events: unknown[] } | null }> }).rules.dg!.digest?.events.length ?? 0;
-const keyCount = (s: Running) => (s.engine.snapshot() as { rules: Record<string, { windows: unknown[] }> }).rules.keys!.windows.length;
-
-function close(s: Running): void {
-  s.processor.close();
-  s.store.close();
-}
+const ruleState = (s: RulesOnStore, id: string) => JSON.stringify((s.engine.snapshot() as { rules: Record<string, unknown> }).rules[id]);
+const digestHeld = (s: RulesOnStore) => (s.engine.snapshot() as { rules: Record<string, { digest: { events: unknown[] } | null }> }).rules.dg!.digest?.events.length ?? 0;
+const keyCount = (s: RulesOnStore) => (s.engine.snapshot() as { rules: Record<string, { windows: unknown[] }> }).rules.keys!.windows.length;
 
 test('one event into a digest holding 190 writes no more than one into a digest holding 10; a restart restores it exactly', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
-  let s = open(dir, digestRule);
+  let s = openRules(dir, digestRule);
   await feed(s, Array.from({ length: 5 }, () => event()));
-  const few = await perEvent(s, dir, () => event(), 7);
+  const few = await walGrowth(s, dir, () => event(), 7);
   await feed(s, Array.from({ length: 178 }, () => event()));
   assert.equal(digestHeld(s), 190);
-  const many = await perEvent(s, dir, () => event(), 7);
+  const many = await walGrowth(s, dir, () => event(), 7);
   t.diagnostic(`one-event batches wrote ${few.join(', ')} bytes into a digest of 5–11, ${many.join(', ')} into one of 190–196`);
   // The 190 events' ids alone are ~7 KB: rewritten with every event, each batch writes two pages more.
   assert.ok(median(many) <= median(few) + 2_048, `one event into a digest of 190 wrote ${median(many)} bytes (median), into one of 10 ${median(few)}: the write grows with the digest`);
@@ -83,9 +45,9 @@ test('one event into a digest holding 190 writes no more than one into a digest 
   // Past the digest's 200-event limit the oldest are let go: still restored exactly, in order.
   await feed(s, Array.from({ length: 30 }, () => event()));
   const saved = ruleState(s, 'dg');
-  close(s);
-  s = open(dir, digestRule);
-  t.after(() => close(s));
+  closeRules(s);
+  s = openRules(dir, digestRule);
+  t.after(() => closeRules(s));
   assert.equal(ruleState(s, 'dg'), saved, 'the digest is back exactly as it was');
   await feed(s, [event()]);
   assert.equal(digestHeld(s), 200);
@@ -93,22 +55,22 @@ test('one event into a digest holding 190 writes no more than one into a digest 
 
 test('one event into a window among 3,000 keys writes no more than one among 100 keys; keys and their order survive a restart', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
-  let s = open(dir, keyedRule);
+  let s = openRules(dir, keyedRule);
   await feed(s, Array.from({ length: 100 }, (_, i) => event(`host-${i}`)));
   // Each batch brings a new key and an event to an old one: keys come, and the list of keys must not be written again.
   let k = 100;
   const both = () => event(Math.random() < 0.5 ? `host-${k++}` : 'host-7');
-  const few = worst(await perEvent(s, dir, both));
+  const few = worst(await walGrowth(s, dir, both));
   for (let from = k; k < from + 2_900; ) await feed(s, Array.from({ length: 500 }, () => event(`host-${k++}`)));
   assert.ok(keyCount(s) >= 3_000);
-  const many = worst(await perEvent(s, dir, both));
+  const many = worst(await walGrowth(s, dir, both));
   t.diagnostic(`a one-event batch wrote at most ${few} bytes among ~100 keys, ${many} among ${keyCount(s)}`);
   assert.ok(many <= few * 1.5 + 4_096, `one event among ${keyCount(s)} keys wrote ${many} bytes, among 100 keys ${few}: the write grows with the keys`);
 
   const saved = ruleState(s, 'keys');
-  close(s);
-  s = open(dir, keyedRule);
-  t.after(() => close(s));
+  closeRules(s);
+  s = openRules(dir, keyedRule);
+  t.after(() => closeRules(s));
   assert.equal(ruleState(s, 'keys'), saved, 'the keys, their order and their windows are back exactly');
 });
 
@@ -145,7 +107,7 @@ test('state saved by the previous version (key list and digest events in the sha
   store.close();
 
   const before = { dg: JSON.stringify(snap.rules.dg), keys: JSON.stringify(snap.rules.keys) };
-  let s = open(dir, both);
+  let s = openRules(dir, both);
   assert.deepEqual({ dg: ruleState(s, 'dg'), keys: ruleState(s, 'keys') }, before, 'restored exactly as the previous version saved it');
   await feed(s, [event('host-3')]);
   for (const rule of ['dg', 'keys']) {
@@ -153,8 +115,8 @@ test('state saved by the previous version (key list and digest events in the sha
     assert.ok(!shape.includes('$ref') && !shape.includes('host-'), `the ${rule} shape holds no events and no keys now: ${shape.slice(0, 300)}`);
   }
   const after = { dg: ruleState(s, 'dg'), keys: ruleState(s, 'keys') };
-  close(s);
-  s = open(dir, both);
-  t.after(() => close(s));
+  closeRules(s);
+  s = openRules(dir, both);
+  t.after(() => closeRules(s));
   assert.deepEqual({ dg: ruleState(s, 'dg'), keys: ruleState(s, 'keys') }, after, 'restored exactly from the rows');
 });

@@ -4,17 +4,12 @@
 // Bytes written are what the database's write-ahead log grows by (automatic checkpoints off, so it only grows).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
-import path from 'node:path';
-import { openStore, type Store } from '../../core/store/index.js';
-import { FlagManager } from '../../core/flags.js';
-import { systemClock } from '../../core/clock.js';
-import { silentLogger } from '../../core/log.js';
+import { openStore } from '../../core/store/index.js';
 import { RuleEngine } from '../../rules/index.js';
-import { RuleProcessor } from '../../engine/rule-processor.js';
 import type { PanoptesEvent } from '../../core/event.js';
 import { rules } from '../rules/helpers.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
+import { tempDir } from '../helpers/tmp.js';
+import { feed, openRules, walGrowth } from './rule-store-helpers.js';
 
 const HELD = 1_500;
 const dayWindow = rules([{ id: 'day', pattern: { count: 10_000, within: '1d' }, then: [{ notify: { title: '{{ count }} today' } }] }]);
@@ -26,23 +21,6 @@ const event = (): PanoptesEvent => {
   return { id: `w${String(i).padStart(8, '0')}`, ts: at, receivedAt: at, source: 'webhook:ci', type: 'webhook.received', title: `event ${i} `.padEnd(1_200, 't'), body: 'b'.repeat(10_000), url: null, fields: { i }, tags: [] };
 };
 
-function start(dir: string): { store: Store; engine: RuleEngine; processor: RuleProcessor } {
-  const store = openStore(dir);
-  store.db.pragma('wal_autocheckpoint = 0');
-  const engine = new RuleEngine();
-  engine.setRules(dayWindow);
-  const flags = new FlagManager(store, systemClock, () => {});
-  const processor = new RuleProcessor(store, engine, flags, systemClock, silentLogger, () => {});
-  return { store, engine, processor };
-}
-
-async function feed(s: ReturnType<typeof start>, events: PanoptesEvent[]): Promise<void> {
-  s.store.tx(() => s.store.events.append(events));
-  const to = s.store.events.maxSeq();
-  s.processor.wake();
-  await waitFor(() => s.processor.cursor === to, 'the batch processed', 60_000);
-}
-
 const held = (engine: RuleEngine) => {
   const snap = engine.snapshot() as { rules: Record<string, { windows: [string, { times: number[] }][] }> };
   return snap.rules.day!.windows.reduce((sum, [, w]) => sum + w.times.length, 0);
@@ -50,25 +28,19 @@ const held = (engine: RuleEngine) => {
 
 test('a batch saves what it changed in the windows, not the whole state; the windows survive a restart', { timeout: 240_000 }, async (t) => {
   const dir = tempDir(t);
-  let s = start(dir);
+  let s = openRules(dir, dayWindow);
   for (let i = 0; i < HELD; i += 500) await feed(s, Array.from({ length: 500 }, event));
   assert.equal(held(s.engine), HELD);
   const stateBytes = JSON.stringify(s.engine.snapshot()).length;
-  const wal = path.join(dir, 'panoptes.db-wal');
   // One new event per batch: the log grows by the event itself (stored, then processed) and what processing saved.
-  let worst = 0;
-  for (let i = 0; i < 5; i++) {
-    const before = statSync(wal).size;
-    await feed(s, [event()]);
-    worst = Math.max(worst, statSync(wal).size - before);
-  }
+  const worst = Math.max(...(await walGrowth(s, dir, event)));
   t.diagnostic(`window state ${stateBytes} bytes; a one-event batch wrote at most ${worst} bytes`);
   assert.ok(stateBytes > 2_000_000, `the window holds megabytes (${stateBytes})`);
   assert.ok(worst < 256 * 1024, `a batch adding one event to a window of ${HELD} wrote ${worst} bytes (want < 256 KiB, the state is ${stateBytes})`);
 
   s.processor.close();
   s.store.close();
-  s = start(dir);
+  s = openRules(dir, dayWindow);
   t.after(() => {
     s.processor.close();
     s.store.close();
@@ -90,14 +62,14 @@ test('windows saved whole by an older version (one snapshot in the cursor) are r
   store.cursors.set('rules', store.events.maxSeq(), old.snapshot());
   store.close();
 
-  let s = start(dir);
+  let s = openRules(dir, dayWindow);
   assert.equal(held(s.engine), 20, 'the old snapshot is restored');
   await feed(s, [event()]);
   assert.deepEqual(s.store.cursors.get('rules').state, { version: 2, savedIn: 'rule_states' }, 'the cursor no longer holds the state');
   assert.equal((s.store.db.prepare('SELECT COUNT(*) FROM rule_state_events').pluck().get() as number), 21);
   s.processor.close();
   s.store.close();
-  s = start(dir);
+  s = openRules(dir, dayWindow);
   t.after(() => {
     s.processor.close();
     s.store.close();
@@ -117,25 +89,9 @@ const small = (): PanoptesEvent => {
 
 test('what a one-event batch writes does not grow with the window it joins (1,500 vs 9,000 held)', { timeout: 240_000 }, async (t) => {
   const dir = tempDir(t);
-  const open = () => {
-    const store = openStore(dir);
-    store.db.pragma('wal_autocheckpoint = 0');
-    const engine = new RuleEngine();
-    engine.setRules(bigWindow);
-    const flags = new FlagManager(store, systemClock, () => {});
-    return { store, engine, processor: new RuleProcessor(store, engine, flags, systemClock, silentLogger, () => {}) };
-  };
+  const open = () => openRules(dir, bigWindow);
   let s = open();
-  const wal = path.join(dir, 'panoptes.db-wal');
-  const perEvent = async () => {
-    let worst = 0;
-    for (let i = 0; i < 5; i++) {
-      const before = statSync(wal).size;
-      await feed(s, [small()]);
-      worst = Math.max(worst, statSync(wal).size - before);
-    }
-    return worst;
-  };
+  const perEvent = async () => Math.max(...(await walGrowth(s, dir, small)));
   const fill = async (to: number) => {
     while (held(s.engine) < to) await feed(s, Array.from({ length: Math.min(1_000, to - held(s.engine)) }, small));
   };
@@ -178,7 +134,7 @@ test('shapes saved with their window entries inline (migration 7) are restored a
   store.cursors.set('rules', store.events.maxSeq(), { version: 2, savedIn: 'rule_states' });
   store.close();
 
-  let s = start(dir);
+  let s = openRules(dir, dayWindow);
   assert.equal(held(s.engine), 20, 'the inline shape is restored');
   const before = JSON.stringify((old.snapshot() as { rules: Record<string, unknown> }).rules.day);
   assert.equal(JSON.stringify((s.engine.snapshot() as { rules: Record<string, unknown> }).rules.day), before, 'exactly as it was');
@@ -189,7 +145,7 @@ test('shapes saved with their window entries inline (migration 7) are restored a
   const after = JSON.stringify((s.engine.snapshot() as { rules: Record<string, unknown> }).rules.day);
   s.processor.close();
   s.store.close();
-  s = start(dir);
+  s = openRules(dir, dayWindow);
   t.after(() => {
     s.processor.close();
     s.store.close();
