@@ -77,6 +77,28 @@ uiTest('History: a search that finds nothing says so, and “Clear filters” sh
   assert.equal(await search.evaluate((el) => el === document.activeElement), true);
 });
 
+uiTest('History: filters apply as they are chosen, without pressing Search', 60_000, async () => {
+  await page.getByRole('link', { name: 'History' }).click();
+  const results = page.getByRole('table', { name: 'Search results' }).locator('tbody tr');
+  await results.nth(1).waitFor({ timeout: 15_000 });
+  const titles = () => results.locator('td').allInnerTexts();
+  // A choice in a list applies at once…
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Panoptes itself' });
+  const empty = page.getByRole('status').filter({ hasText: 'No event matches this search.' });
+  await page.waitForFunction(() => !document.body.innerText.includes('door opened'), undefined, { timeout: 10_000 });
+  assert.equal((await titles()).some((t) => t.includes('door')), false, 'the door events went away when another source was chosen');
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Front door' });
+  await results.nth(1).waitFor();
+  // …and typed words once the typing pauses.
+  await page.getByRole('searchbox', { name: 'Search history' }).pressSequentially('opened', { delay: 30 });
+  await page.waitForFunction(() => !document.body.innerText.includes('door closed'), undefined, { timeout: 10_000 });
+  assert.equal(await results.count(), 1, 'only the matching event is left');
+  await page.getByLabel('Tag', { exact: true }).fill('nope');
+  await empty.waitFor({ timeout: 10_000 });
+  await empty.getByRole('button', { name: 'Clear filters' }).click();
+  await results.nth(1).waitFor();
+});
+
 test('nothing went wrong on the page along the way', () => {
   assert.deepEqual(watch.problems, []);
 });
