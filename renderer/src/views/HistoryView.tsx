@@ -30,6 +30,18 @@ function publishedApart(e: PanoptesEvent): boolean {
 }
 
 const NO_SEARCH = { search: '', source: '', type: '', tag: '', since: '', until: '', order: 'desc' as 'desc' | 'asc' };
+const TYPING_PAUSE_MS = 300;
+
+function queryOf(fields: typeof NO_SEARCH): EventQuery {
+  const q: EventQuery = { limit: PAGE, order: fields.order };
+  if (fields.search.trim()) q.search = fields.search.trim();
+  if (fields.source) q.source = fields.source;
+  if (fields.type.trim()) q.type = fields.type.trim();
+  if (fields.tag.trim()) q.tag = fields.tag.trim();
+  if (fields.since) q.since = new Date(fields.since).toISOString();
+  if (fields.until) q.until = new Date(fields.until + 'T23:59:59.999').toISOString();
+  return q;
+}
 
 export function HistoryView() {
   const client = useClient();
@@ -97,17 +109,27 @@ export function HistoryView() {
     };
   }, [client, query, status]);
 
-  const apply = () => {
-    const q: EventQuery = { limit: PAGE, order: draft.order };
-    if (draft.search.trim()) q.search = draft.search.trim();
-    if (draft.source) q.source = draft.source;
-    if (draft.type.trim()) q.type = draft.type.trim();
-    if (draft.tag.trim()) q.tag = draft.tag.trim();
-    if (draft.since) q.since = new Date(draft.since).toISOString();
-    if (draft.until) q.until = new Date(draft.until + 'T23:59:59.999').toISOString();
+  // The query the form's fields stand for; applying the same one again does nothing (no refetch, the selection stays).
+  const applied = useRef(JSON.stringify(queryOf(NO_SEARCH)));
+  const apply = (fields = draft) => {
+    const q = queryOf(fields);
+    const key = JSON.stringify(q);
+    if (key === applied.current) return;
+    applied.current = key;
     setSelected(null);
     setQuery(q);
   };
+  // Filters apply as they are chosen, like the Feed's: a list or a date at once, typed words once the typing pauses
+  // (Enter or Search applies at once).
+  const choose = (fields: typeof NO_SEARCH) => {
+    setDraft(fields);
+    apply(fields);
+  };
+  useEffect(() => {
+    const t = setTimeout(() => apply(draft), TYPING_PAUSE_MS);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- apply reads only its argument and refs
+  }, [draft]);
 
   const pageParams = (cursor: string): EventQuery =>
     query.order === 'asc' ? { ...query, after: cursor } : { ...query, before: cursor };
@@ -180,7 +202,7 @@ export function HistoryView() {
             Search
           </button>
           <div className="filters">
-            <select aria-label="Source" value={draft.source} onChange={(e) => setDraft({ ...draft, source: e.target.value })}>
+            <select aria-label="Source" value={draft.source} onChange={(e) => choose({ ...draft, source: e.target.value })}>
               <option value="">All sources</option>
               {(monitors.data ?? []).map((m) => (
                 <option key={m.id} value={m.id}>
@@ -192,12 +214,12 @@ export function HistoryView() {
             <input aria-label="Type" placeholder="type, e.g. feed.item" value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })} />
             <input aria-label="Tag" placeholder="tag" value={draft.tag} onChange={(e) => setDraft({ ...draft, tag: e.target.value })} />
             <label>
-              From <input type="date" value={draft.since} onChange={(e) => setDraft({ ...draft, since: e.target.value })} />
+              From <input type="date" value={draft.since} onChange={(e) => choose({ ...draft, since: e.target.value })} />
             </label>
             <label>
-              To <input type="date" value={draft.until} onChange={(e) => setDraft({ ...draft, until: e.target.value })} />
+              To <input type="date" value={draft.until} onChange={(e) => choose({ ...draft, until: e.target.value })} />
             </label>
-            <select aria-label="Sort" value={draft.order} onChange={(e) => setDraft({ ...draft, order: e.target.value as 'asc' | 'desc' })}>
+            <select aria-label="Sort" value={draft.order} onChange={(e) => choose({ ...draft, order: e.target.value as 'asc' | 'desc' })}>
               <option value="desc">Newest first</option>
               <option value="asc">Oldest first</option>
             </select>
@@ -265,9 +287,7 @@ export function HistoryView() {
           query.search || query.source || query.type || query.tag || query.since || query.until ? (
             <NoMatch
               onClear={() => {
-                setDraft(NO_SEARCH);
-                setSelected(null);
-                setQuery({ limit: PAGE, order: 'desc' });
+                choose(NO_SEARCH);
                 searchRef.current?.focus();
               }}
             >
