@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
@@ -46,4 +46,14 @@ test('login start: the user choice wins; unset means on for packaged builds, off
   assert.equal(effectiveStartOnLogin({ startOnLogin: null }, true), true);
   assert.equal(effectiveStartOnLogin({ startOnLogin: null }, false), false);
   assert.equal(effectiveStartOnLogin({ startOnLogin: false }, true), false);
+});
+
+// On macOS and Windows, Electron's userData folder (where electron-store writes) is the data folder itself
+// (Application Support/Panoptes), where every file is 0600; on Linux it sits beside it. Either way only its owner reads it.
+test('the preferences file is written 0600, readable by its owner alone', { skip: process.platform === 'win32' && 'no POSIX modes' }, (t) => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'panoptes-prefs-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const s = open(cwd);
+  s.set('notificationSound', false);
+  assert.equal((statSync(s.path).mode & 0o777).toString(8), '600');
 });
