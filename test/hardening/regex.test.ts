@@ -43,6 +43,38 @@ test('a rule regex that backtracks catastrophically on V8 cannot wedge the agent
   assert.equal(traces.length, 1, 'the 41 digits and "!" do not match; "justwords" does');
 });
 
+test('the five patterns that passed validation and froze V8 each run on their worst text without stalling the agent', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir(t);
+  // Each pattern with a title that makes a backtracking engine take exponential (or n⁴) time.
+  const worst: [string, string][] = [
+    ['(.|\\s)*x', ' '.repeat(40) + '!'],
+    ['^(\\w|\\d)*$', '1'.repeat(41) + '!'],
+    ['(a|a)*$', 'a'.repeat(40) + '!'],
+    ['^(a|aa)*$', 'a'.repeat(80) + '!'],
+    ['a.*a.*a.*a.*b', 'a'.repeat(2_000)],
+  ];
+  const rules = worst.map(([p], k) => rule(`worst-${k}`, 'title', p));
+  rules.push(rule('after', 'title', '^next$'));
+  writeConfig(dir, { rules });
+  // Stored before the agent starts, so it replays them on start, as after a SIGKILL mid-match.
+  const events = worst.map(([, text]) => event(text));
+  const store = openStore(dir);
+  store.events.append([...events, event('next')]);
+  store.close();
+
+  const agent = await startAgent(dir);
+  t.after(() => agent.stop());
+  const client = await connectProtocol(agent);
+  t.after(() => client.close());
+  await waitFor(async () => (await client.call('traces.list', { ruleId: 'after' }, 5_000)).traces.length === 1, 'the event after them matched', 30_000);
+  const all = (await client.call('traces.list', { limit: 500 })).traces as { ruleId: string; eventIds: string[]; trace?: { error?: string } }[];
+  assert.deepEqual(all.filter((x) => x.trace?.error).map((x) => `${x.ruleId}: ${x.trace!.error}`), [], 'no pattern ran out of the matching budget');
+  // What each pattern makes of its own worst text: only (a|a)*$ matches (empty, at the end), as it does on V8 given time.
+  const own = worst.map((_, k) => all.some((x) => x.ruleId === `worst-${k}` && x.eventIds.includes(events[k]!.id)));
+  assert.deepEqual(own, [false, false, true, false, false]);
+  assert.equal((await client.call('hello', {}, 5_000)).version, 1);
+});
+
 test('an event too large to match within the per-event budget is a rule error in traces and rules.list, and the agent keeps going', { timeout: 120_000 }, async (t) => {
   const dir = tempDir(t);
   // Twenty patterns with no literal for the index to skip on: each runs over the whole 8 MB body.
