@@ -62,6 +62,9 @@ export function preferenceStoreOptions() {
     defaults: PREFERENCE_DEFAULTS,
     // A hand-broken preferences file must not stop the app: start from defaults (the engine's config is elsewhere).
     clearInvalidConfig: true,
+    // On macOS and Windows Electron's userData folder is the data folder, where every file is 0600 (conf's default
+    // is 0666 less the umask); on Linux it sits beside it and holds no less about the user.
+    configFileMode: 0o600,
   };
 }
 
