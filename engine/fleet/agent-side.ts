@@ -15,6 +15,7 @@ import { validateRules } from '../../rules/index.js';
 import type { ForwardingHost } from '../forwarding/host.js';
 import { answerTopic, askTopic, ChangeRefused, configSetTopic, configStateTopic, keyIdOf, openChange, publicKeyFromText, signedJson, type ConfigChange, type ConfigState } from './wire.js';
 import { AgentAsks } from './agent-asks.js';
+import { StampClock } from './freshness.js';
 import type { FleetIdentity } from './identity.js';
 
 const KV_KEY = 'fleet:agent';
@@ -54,12 +55,15 @@ export class RemoteConfigAgent {
   private applying = false;
   private offConfig: () => void = () => {};
   private readonly asks: AgentAsks;
+  /** Stamps what it publishes, so a state recorded earlier and published again is told from the newest. */
+  private readonly clock: StampClock;
 
   constructor(private readonly o: AgentSideOptions) {
     this.key = publicKeyFromText(o.controller.publicKey);
     const kv = o.host.store.kv.get<Saved>(KV_KEY);
     this.saved = kv && typeof kv.rev === 'number' ? kv : { rev: 1, hash: fingerprint(o.host.config.current), seenSeq: 0, applied: null, last: null };
     this.localCheck(false);
+    this.clock = new StampClock(o.host.store.kv, 'fleet:epoch:config', (m) => o.log.warn(m));
     this.asks = new AgentAsks({
       host: o.host,
       agentId: o.agentId,
@@ -74,6 +78,7 @@ export class RemoteConfigAgent {
   }
 
   start(): void {
+    this.clock.newEpoch();
     this.offConfig = this.o.host.config.onChanged(() => {
       if (!this.applying) this.localCheck(true);
     });
@@ -143,7 +148,7 @@ export class RemoteConfigAgent {
   private publish(): void {
     if (this.stopped || !this.connected || !this.client) return;
     // Signed by this agent: the desktop takes no state for it that a broker user made up.
-    this.client.publish(configStateTopic(this.o.agentId), signedJson(this.state(), this.o.agentKey.privateKey), { qos: 1, retain: true });
+    this.client.publish(configStateTopic(this.o.agentId), signedJson({ ...this.state(), stamp: this.clock.next() }, this.o.agentKey.privateKey), { qos: 1, retain: true });
   }
 
   private refuse(seq: number | null, reason: string): void {

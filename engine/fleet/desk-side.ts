@@ -157,7 +157,7 @@ export class DeskSide {
         this.states.delete(where.agentId);
         this.verified.delete(where.agentId);
       } else {
-        const checked = this.o.agentKeys.check(where.agentId, payload, 'configuration state');
+        const checked = this.o.agentKeys.checkState(where.agentId, payload, 'configuration state');
         const s = checked.ok ? decodeConfigState(payload, where.agentId) : null;
         if (!checked.ok) this.refused(where.agentId, 'configuration state', checked.message);
         else if (s) {

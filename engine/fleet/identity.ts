@@ -6,6 +6,8 @@ import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSyn
 import path from 'node:path';
 import { checkSignedJson, keyIdOf, publicKeyFromText, publicKeyText } from './wire.js';
 import { checkSeal, SealCache } from './seal.js';
+import { FreshnessBook, stampOf } from './freshness.js';
+import type { KvTable } from '../../core/store/misc-stores.js';
 
 export interface FleetIdentity {
   privateKey: KeyObject;
@@ -133,8 +135,12 @@ export class AgentKeys {
   private stamp = '';
   private known: Record<string, KnownAgent & { key: KeyObject }> = {};
   private readonly seals = new SealCache();
+  private readonly fresh: FreshnessBook | null;
 
-  constructor(private readonly dataDir: string) {}
+  /** With the store's `kv`, what an agent keeps retained is also checked for being its newest (see freshness.ts). */
+  constructor(private readonly dataDir: string, kv?: Pick<KvTable, 'get' | 'set'>) {
+    this.fresh = kv ? new FreshnessBook(kv) : null;
+  }
 
   get(agentId: string): (KnownAgent & { key: KeyObject }) | null {
     const file = path.join(this.dataDir, FLEET_AGENTS_FILE);
@@ -169,6 +175,18 @@ export class AgentKeys {
     const r = checkSignedJson(payload, known.key);
     if (r === 'good') return { ok: true, signed: true };
     return { ok: false, message: `the ${what} of ${agentId} was refused: it is not signed by ${agentId}'s key (read when it was deployed)${r === 'unsigned' ? ' and carries no signature' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
+  }
+
+  /**
+   * Is this retained message (`what`: its status, its configuration state) the agent's own and its newest? Signed as
+   * `check` asks, and, once signed, not older than the newest one taken: a signed message recorded earlier and
+   * published again is refused.
+   */
+  checkState(agentId: string, payload: Buffer, what: string): { ok: true; signed: boolean } | { ok: false; message: string } {
+    const r = this.check(agentId, payload, what);
+    if (!r.ok || !r.signed || !this.fresh) return r;
+    const fresh = this.fresh.check(agentId, what, this.get(agentId)!.publicKey, stampOf(payload.toString('utf8')));
+    return fresh.ok ? r : fresh;
   }
 
   /**

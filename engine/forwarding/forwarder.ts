@@ -38,8 +38,12 @@ export interface ForwarderOptions {
   onStored: (listener: () => void) => () => void;
   /** The status shown to the user may have changed (connection, error, queue length). */
   onChange?: (() => void) | undefined;
-  /** An agent managed from a desktop signs its status with its own key (see engine/fleet/wire.ts). */
-  encodeStatus?: ((s: AgentStatus) => string) | undefined;
+  /**
+   * An agent managed from a desktop signs its status with its own key (see engine/fleet/wire.ts), and stamps it: a
+   * `will` is made as a connection starts and said by the broker when it dies (after every `online` of that
+   * connection), a `goodbye` is said last (engine/fleet/freshness.ts).
+   */
+  encodeStatus?: ((s: AgentStatus, kind: 'will' | 'online' | 'goodbye') => string) | undefined;
   /** An agent managed from a desktop seals each batch of events it forwards (one signature per batch: fleet/seal.ts). */
   sealEvents?: ((texts: string[]) => string[]) | undefined;
 }
@@ -107,14 +111,14 @@ export class Forwarder {
     this.inventoryTimer.unref?.();
   }
 
-  private encode(s: AgentStatus): string {
-    return (this.o.encodeStatus ?? encodeStatus)(s);
+  private encode(s: AgentStatus, kind: 'will' | 'online' | 'goodbye'): string {
+    return this.o.encodeStatus ? this.o.encodeStatus(s, kind) : encodeStatus(s);
   }
 
   /** Publish the online status with a fresh inventory now (also called when monitors' health changes). */
   publishOnline(): void {
     if (this.stopped || !this.connected || !this.client) return;
-    this.client.publish(statusTopic(this.o.agentId), this.encode(this.status_('online')), { qos: 1, retain: true });
+    this.client.publish(statusTopic(this.o.agentId), this.encode(this.status_('online'), 'online'), { qos: 1, retain: true });
   }
 
   status(): ForwarderStatus {
@@ -163,10 +167,16 @@ export class Forwarder {
         clean: true,
         keepalive: this.o.keepaliveSeconds ?? 30,
         // The broker announces us offline when we vanish without saying goodbye (crash, network loss).
-        will: { topic: statusTopic(this.o.agentId), payload: Buffer.from(this.encode(this.status_('offline', 'connection lost'))), qos: 1, retain: true },
+        will: { topic: statusTopic(this.o.agentId), payload: Buffer.from(this.encode(this.status_('offline', 'connection lost'), 'will')), qos: 1, retain: true },
       }),
     );
     this.client = client;
+    // mqtt.js sends the will it was given on every reconnect: a will made anew for each connection, so a signed
+    // will's stamp stays above what that connection says (and below what the next one says).
+    client.on('reconnect', () => {
+      if (gen !== this.generation || !client.options.will || !this.o.encodeStatus) return;
+      client.options.will.payload = Buffer.from(this.encode(this.status_('offline', 'connection lost'), 'will'));
+    });
     client.on('connect', () => {
       if (gen !== this.generation) return;
       const first = !this.connected && this.lastError === null;
@@ -304,7 +314,7 @@ export class Forwarder {
         // Say goodbye (a clean disconnect does not trigger the will), then let in-flight acks arrive briefly.
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 1_000);
-          client.publish(statusTopic(this.o.agentId), this.encode(this.status_('offline', 'stopped')), { qos: 1, retain: true }, () => {
+          client.publish(statusTopic(this.o.agentId), this.encode(this.status_('offline', 'stopped'), 'goodbye'), { qos: 1, retain: true }, () => {
             clearTimeout(t);
             resolve();
           });

@@ -18,6 +18,7 @@ import { DeskSide } from '../fleet/desk-side.js';
 import { AgentKeys, loadIdentity, loadOrCreateAgentKey, type FleetIdentity } from '../fleet/identity.js';
 import { signedJson } from '../fleet/wire.js';
 import { sealBatch } from '../fleet/seal.js';
+import { StampClock } from '../fleet/freshness.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -182,6 +183,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         // signed with its own key, so the desktop can tell it from what another broker user publishes.
         const controller = engine.config.current.fleet?.controller;
         const agentKey: FleetIdentity | null = controller ? loadOrCreateAgentKey(engine.dataDir) : null;
+        const statusClock = agentKey ? new StampClock(engine.store.kv, 'fleet:epoch:status', (m) => log.warn(m)) : null;
         forwarder = new Forwarder({
           store: engine.store,
           log,
@@ -194,7 +196,8 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
           inventory: () => ({ release: appRelease().release, ...(engine.inventory?.() ?? {}) }),
           onStored: (listener) => engine.onEvent(() => listener()),
           onChange: overrides.onChange,
-          encodeStatus: agentKey ? (s) => signedJson(s, agentKey.privateKey) : undefined,
+          // Stamped too, so a status recorded earlier and published again is told from the newest (fleet/freshness.ts).
+          encodeStatus: agentKey && statusClock ? (s, kind) => signedJson({ ...s, stamp: kind === 'online' ? statusClock.next() : kind === 'will' ? (statusClock.newEpoch(), statusClock.last()) : statusClock.last() }, agentKey.privateKey) : undefined,
           sealEvents: agentKey ? (texts) => sealBatch(texts, forwardAgentId, agentKey.privateKey) : undefined,
         });
         forwarder.start();
@@ -217,7 +220,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
   if (embedded && !subscribeRefs.length) subscribeRefs.push({ url: `mqtt://127.0.0.1:${embedded.port}` });
   const selfId = forwarder ? forwardAgentId : null;
   // The keys of the agents deployed from here: their statuses, configuration states and answers must verify.
-  const agentKeys = new AgentKeys(engine.dataDir);
+  const agentKeys = new AgentKeys(engine.dataDir, engine.store.kv);
   for (const ref of subscribeRefs) {
     try {
       const broker = resolveBroker(engine, ref);
@@ -239,7 +242,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         emit: (e) => engine.emit(SELF_SOURCE, e),
         peers: overrides.peers,
         onChange: overrides.onChange,
-        checkStatus: (agentId, payload) => agentKeys.check(agentId, payload, 'status'),
+        checkStatus: (agentId, payload) => agentKeys.checkState(agentId, payload, 'status'),
         checkEvent: (agentId, payload) => agentKeys.checkEvent(agentId, payload),
         checkEmptyStatus: (agentId) => agentKeys.checkEmpty(agentId, 'status'),
       });
