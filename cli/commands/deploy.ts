@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { deploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
 import { loadOrCreateIdentity, rememberDeployed } from '../../engine/fleet/identity.js';
+import { CliRunJournal } from '../../engine/fleet/deploy-runs.js';
 
 function desktopIdentity(dataDir: string) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -38,12 +39,23 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (service !== undefined && !['auto', 'systemd', 'pidfile'].includes(service)) throw new UsageError(`--service is auto, systemd or pidfile (got ${service})`, USAGE);
   const say = (l: string) => writeLine(io.stderr, l);
   const desktop = desktopIdentity(io.dataDir);
+  const upgrade = flags.upgrade === true;
+  const given = flags['agent-id'] as string | undefined;
+  // The run, step by step, in the data folder while it goes: killed, it shows in Settings → Machines as interrupted.
+  const journal = new CliRunJournal(io.dataDir, upgrade ? 'upgrade' : 'deploy', given ?? (upgrade ? null : remote.target.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)), {
+    target: remote.target,
+    port: remote.port ?? null,
+    identity: remote.identity ?? null,
+    knownHosts: remote.knownHosts ?? null,
+    sshConfig: remote.sshConfig ?? null,
+    dir: remote.dir ?? DEFAULT_DIR,
+  });
   try {
     const r = await deploy({
       ...remote,
       broker: flags.broker as string | undefined,
       agentId: flags['agent-id'] as string | undefined,
-      upgrade: flags.upgrade === true,
+      upgrade,
       service: service as 'auto' | 'systemd' | 'pidfile' | undefined,
       bundle: flags.bundle as string | undefined,
       onlineTimeoutMs: flags.timeout !== undefined ? (flags.timeout as number) * 1000 : undefined,
@@ -51,6 +63,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       // An upgrade pairs an agent deployed before pairing existed (one already paired keeps its desktop).
       controller: { publicKey: desktop.publicKey, name: os.hostname() },
       say,
+      step: journal.step,
+      uploading: journal.uploading,
+      identified: (id) => journal.named(id),
     });
     // From now on this desktop takes what the agent says (status, configuration, answers) only when signed with its key.
     rememberDeployed(io.dataDir, r, desktop.publicKey);
@@ -63,5 +78,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    journal.end();
   }
 }

@@ -2,6 +2,7 @@ import { parseFlags, writeLine, type CliIO } from '../io.js';
 import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
 import { undeploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
 import { forgetAgentKey } from '../../engine/fleet/identity.js';
+import { CliRunJournal } from '../../engine/fleet/deploy-runs.js';
 
 const USAGE = `usage: panoptes undeploy [user@]host [--keep-data] [options]
 Stops the agent \`panoptes deploy\` installed there, removes its service and its folder (with --keep-data, its
@@ -16,13 +17,26 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const parsed = parseFlags(args, { ...REMOTE_FLAGS, 'keep-data': 'boolean' }, USAGE);
   const { flags, positional } = parsed;
   const remote = remoteTarget(parsed, USAGE);
+  // Killed half-way, the run shows in Settings → Machines as interrupted, with the command that finishes it.
+  const journal = new CliRunJournal(io.dataDir, 'undeploy', null, {
+    target: remote.target,
+    port: remote.port ?? null,
+    identity: remote.identity ?? null,
+    knownHosts: remote.knownHosts ?? null,
+    sshConfig: remote.sshConfig ?? null,
+    dir: remote.dir ?? DEFAULT_DIR,
+  });
   try {
     const r = await undeploy({
       ...remote,
+      step: journal.step,
       keepData: flags['keep-data'] === true,
       say: (l) => writeLine(io.stderr, l),
       // Before its status is cleared: the desktop ignores an empty status of an agent whose key it holds.
-      removed: (agentId) => forgetAgentKey(io.dataDir, agentId),
+      removed: (agentId) => {
+        journal.named(agentId);
+        forgetAgentKey(io.dataDir, agentId);
+      },
     });
     writeLine(io.stdout, `removed ${r.agentId ?? 'the agent'} from ${positional[0]}${r.cleared ? ' and cleared its status on the broker' : ''}`);
     return 0;
@@ -32,5 +46,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    journal.end();
   }
 }

@@ -3,8 +3,8 @@
 // each step pushed as it begins and ends, so a page can follow it (and pick it up again after a reload). Where each
 // agent was deployed (ssh target, port, key file, ssh config, install folder — no secrets) is kept in the store, so
 // Upgrade and Undeploy need nothing typed again. The runs are kept there too, as they go: after a restart of the engine
-// a run that was under way is marked interrupted, with what may be left on that machine and the command that removes it.
-import { randomBytes } from 'node:crypto';
+// a run that was under way is marked interrupted, with what may be left on that machine and the command that removes it;
+// so is a run of `panoptes deploy`/`undeploy` whose process was killed (see deploy-runs.ts).
 import { mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,8 @@ import { parseBrokerUrl } from '../../base/mqtt.js';
 import { AGENT_ID } from '../forwarding/wire.js';
 import { forgetAgentKey, loadOrCreateIdentity, rememberDeployed } from './identity.js';
 import { deploy, undeploy, DEFAULT_DIR, DeployError, type DeployOptions, type DeployStep } from './deploy/deploy.js';
-import { shellQuote, sshConfigProblem } from './deploy/ssh.js';
+import { sshConfigProblem } from './deploy/ssh.js';
+import { applyStep, markInterrupted, newRun, readCliRuns, type KeptRun } from './deploy-runs.js';
 
 const KV_KEY = 'fleet.deployments';
 const RUNS_KEY = 'fleet.deployRuns';
@@ -33,14 +34,6 @@ export interface DeployRequest {
   dir?: string | undefined;
   node?: string | undefined;
   service?: 'auto' | 'systemd' | 'pidfile' | undefined;
-}
-
-/** A run as kept in the store: the run, and where it went (no secrets), to say what it left when it was cut short. */
-interface KeptRun {
-  run: DeployRun;
-  where: Pick<DeploymentInfo, 'target' | 'port' | 'identity' | 'knownHosts' | 'sshConfig' | 'dir'>;
-  /** The packed build's path on the remote while it is copied and installed (the install removes it). */
-  upload: string | null;
 }
 
 /** A path on this machine as the user types it for ssh: `~/` is their home (ssh is run without a shell to expand it). */
@@ -77,20 +70,36 @@ export class Deployments {
     let changed = false;
     for (const k of kept) {
       if (k.run.state === 'running') {
-        const last = k.run.steps[k.run.steps.length - 1];
-        if (last?.state === 'running') last.state = 'failed';
-        k.run.state = 'interrupted';
-        k.run.endedAt = new Date().toISOString();
-        k.run.message = interruptedMessage(k);
+        markInterrupted(k);
         changed = true;
       }
       this.runs.set(k.run.runId, k);
     }
     if (changed) this.keep();
+    this.takeCliRuns();
   }
 
   list(): { deployments: DeploymentInfo[]; runs: DeployRun[] } {
-    return { deployments: Object.values(this.saved()).sort((a, b) => a.agentId.localeCompare(b.agentId)), runs: [...this.runs.values()].map((k) => structuredClone(k.run)) };
+    const cliRunning = this.takeCliRuns();
+    return { deployments: Object.values(this.saved()).sort((a, b) => a.agentId.localeCompare(b.agentId)), runs: [...[...this.runs.values()].map((k) => structuredClone(k.run)), ...cliRunning] };
+  }
+
+  /**
+   * Runs of `panoptes deploy`/`undeploy` on this data folder: those whose CLI was killed are kept from now on as
+   * interrupted (with what they may have left there); those under way are listed as they stand.
+   */
+  private takeCliRuns(): DeployRun[] {
+    const { running, interrupted } = readCliRuns(this.host.dataDir);
+    for (const k of interrupted) this.runs.set(k.run.runId, k);
+    if (interrupted.length) {
+      this.trim();
+      this.keep();
+    }
+    return running;
+  }
+
+  private trim(): void {
+    for (const old of [...this.runs.keys()].slice(0, Math.max(0, this.runs.size - KEEP_RUNS))) if (this.runs.get(old)!.run.state !== 'running') this.runs.delete(old);
   }
 
   start(r: DeployRequest): DeployRun {
@@ -226,10 +235,10 @@ export class Deployments {
     const keys = [`agent:${where.agentId}`, `target:${where.target}:${where.port ?? ''}:${where.dir}`];
     if (keys.some((k) => this.busy.has(k))) throw new DeployInputError([{ path: '$.target', message: `a deploy to ${where.target} (${where.agentId}) is already under way` }]);
     for (const k of keys) this.busy.add(k);
-    const run: DeployRun = { runId: randomBytes(8).toString('hex'), kind, target: where.target, agentId: where.agentId, startedAt: new Date().toISOString(), steps: [], state: 'running', message: null, endedAt: null };
-    const kept: KeptRun = { run, where: { target: where.target, port: where.port, identity: where.identity, knownHosts: where.knownHosts, sshConfig: where.sshConfig ?? null, dir: where.dir }, upload: null };
+    const kept = newRun(kind, where.agentId, { target: where.target, port: where.port, identity: where.identity, knownHosts: where.knownHosts, sshConfig: where.sshConfig ?? null, dir: where.dir });
+    const { run } = kept;
     this.runs.set(run.runId, kept);
-    for (const old of [...this.runs.keys()].slice(0, Math.max(0, this.runs.size - KEEP_RUNS))) if (this.runs.get(old)!.run.state !== 'running') this.runs.delete(old);
+    this.trim();
     const publish = () => {
       this.keep();
       try {
@@ -239,16 +248,7 @@ export class Deployments {
       }
     };
     const step = (s: DeployStep, line: string, ended?: 'done') => {
-      const last = run.steps[run.steps.length - 1];
-      if (last && last.step === s) {
-        last.text = line;
-        if (ended) last.state = ended;
-      } else {
-        // Rolling back or removing again: the step before it is why.
-        if (last) last.state = s === 'rollback' || s === 'remove' ? 'failed' : 'done';
-        run.steps.push({ step: s, text: line, state: ended ?? 'running', at: new Date().toISOString() });
-      }
-      if (s === 'online' || s === 'rollback' || s === 'remove') kept.upload = null;
+      applyStep(kept, s, line, ended);
       publish();
     };
     const uploading = (remotePath: string) => {
@@ -288,31 +288,4 @@ function testing(): Pick<DeployOptions, 'bundle' | 'onlineTimeoutMs'> {
   const bundle = process.env.PANOPTES_DEPLOY_BUNDLE;
   const timeout = Number(process.env.PANOPTES_DEPLOY_TIMEOUT);
   return { ...(bundle ? { bundle } : {}), ...(timeout > 0 ? { onlineTimeoutMs: timeout * 1000 } : {}) };
-}
-
-/** What a run cut short by the engine's end may have left on that machine, and how to remove it. */
-function interruptedMessage({ run, where, upload }: KeptRun): string {
-  const last = run.steps[run.steps.length - 1]?.step ?? 'check';
-  const flags = [
-    ...(where.port ? ['--port', String(where.port)] : []),
-    ...(where.identity ? ['--identity', where.identity] : []),
-    ...(where.knownHosts ? ['--known-hosts', where.knownHosts] : []),
-    ...(where.sshConfig ? ['--ssh-config', where.sshConfig] : []),
-    ...(where.dir !== DEFAULT_DIR ? ['--dir', where.dir] : []),
-  ];
-  const q = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : shellQuote(w));
-  const undeployCmd = ['panoptes', 'undeploy', where.target, ...flags].map(q).join(' ');
-  const sshCmd = ['ssh', ...(where.port ? ['-p', String(where.port)] : []), ...(where.identity ? ['-i', where.identity] : []), ...(where.knownHosts ? ['-o', `UserKnownHostsFile=${where.knownHosts}`] : []), ...(where.sshConfig ? ['-F', where.sshConfig] : []), where.target].map(q).join(' ');
-  const copyLeft = upload ? ` The packed build may be left at ${upload} there: remove it with \`${sshCmd} rm -f ${upload}\`.` : '';
-  const verb = run.kind === 'deploy' ? 'deploy' : run.kind === 'upgrade' ? 'upgrade' : 'undeploy';
-  const doing = last === 'check' ? `was checking ${where.target}` : last === 'copy' ? `was copying the build to ${where.target}` : last === 'install' ? `was installing on ${where.target}` : last === 'online' ? `was waiting for ${run.agentId} to come online` : last === 'rollback' ? `was rolling back on ${where.target}` : `was removing ${run.agentId} from ${where.target}`;
-  const head = `Panoptes stopped while this ${verb} ${doing}`;
-  if (run.kind === 'undeploy') return `${head}: ${run.agentId} may be half removed from ${where.dir} there. Undeploy again, or run \`${undeployCmd}\`.`;
-  if (last === 'check') return `${head}: nothing was installed there; ${verb} again.`;
-  if (run.kind === 'deploy') {
-    if (last === 'copy') return `${head}: nothing was installed there.${copyLeft} Then deploy again.`;
-    return `${head}: ${run.agentId} may be installed in ${where.dir} there, and running.${copyLeft} Remove it with \`${undeployCmd}\` (it stops the agent and deletes the folder), then deploy again.`;
-  }
-  if (last === 'copy') return `${head}: ${run.agentId} runs its release as before.${copyLeft} Upgrade again.`;
-  return `${head}: ${run.agentId} in ${where.dir} there may run the new release, not yet seen online, or be stopped.${copyLeft} Upgrade again (a release that does not come online is rolled back), or remove it with \`${undeployCmd}\`.`;
 }

@@ -47,7 +47,15 @@ export interface DeployOptions extends SshTarget {
   step?: ((step: DeployStep, line: string, ended?: 'done') => void) | undefined;
   /** Where the packed build is copied to on the remote, before it is (so a run cut short can say what is left there). */
   uploading?: ((remotePath: string) => void) | undefined;
+  /** The agent's id once known (an upgrade without --agent-id learns it from the machine). */
+  identified?: ((agentId: string) => void) | undefined;
 }
+
+/**
+ * Where the packed build goes on the remote: named by the agent, so that a copy left by a run cut short (a killed
+ * deploy whose scp went on alone) is found and removed by that agent's next deploy, upgrade or undeploy there.
+ */
+export const uploadPath = (agentId: string) => `/tmp/panoptes-bundle-${agentId}-${randomBytes(8).toString('hex')}.tgz`;
 
 export type DeployStep = 'check' | 'copy' | 'install' | 'online' | 'rollback' | 'remove';
 
@@ -192,6 +200,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     const checked = await remoteStep(o, node.node, {
       step: 'check',
       dir,
+      ...(agentId ? { agentId } : {}),
       upgrade: !!o.upgrade,
       build,
       minNodeMajor: MIN_NODE_MAJOR,
@@ -201,6 +210,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     const record = checked.record as RemoteRecord | undefined;
     const id = agentId ?? record?.agentId;
     if (!id) throw new DeployError(`no agent id: give --agent-id`);
+    o.identified?.(id);
     if (o.upgrade && record && o.agentId && o.agentId !== record.agentId) throw new DeployError(`${dir} on ${host} holds agent ${record.agentId}, not ${o.agentId}`);
     // The broker to watch: the one given, else (upgrade) the deployed one with its stored password.
     const watchBroker = broker ?? { ...parseBrokerUrl(record!.broker), ...(typeof checked.password === 'string' ? { password: checked.password } : {}) };
@@ -213,7 +223,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
         packBundle(file);
       }
       const release = `${build.version}-${stamp()}-${randomBytes(2).toString('hex')}`;
-      const upload = `/tmp/panoptes-bundle-${randomBytes(8).toString('hex')}.tgz`;
+      const upload = uploadPath(id);
       begin('copy', `copying the build (${(readFileSync(file).length / 1e6).toFixed(1)} MB) to ${host}…`);
       o.uploading?.(upload);
       await scp(o, file, upload);

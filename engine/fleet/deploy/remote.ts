@@ -10,7 +10,7 @@
 //   supervise.mjs, supervisor.pid, agent.log     when there is no systemd --user
 import { spawn, spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -238,6 +238,30 @@ function storedPassword(): string | undefined {
   }
 }
 
+/**
+ * Copies of the build for this agent left in /tmp by a run cut short (the deploying process killed while its scp went
+ * on, or before its install step removed the copy): removed by the agent's next deploy, upgrade or undeploy. Only
+ * this user's files, named as deploy names them (`/tmp/panoptes-bundle-<agent id>-<16 hex>.tgz`).
+ */
+function removeLeftUploads(agentId: string | undefined): void {
+  if (!agentId) return;
+  const mine = new RegExp(`^panoptes-bundle-${agentId.replace(/[.]/g, '\\.')}-[0-9a-f]{16}\\.tgz$`);
+  let names: string[] = [];
+  try {
+    names = readdirSync('/tmp');
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!mine.test(n)) continue;
+    try {
+      if (lstatSync(path.join('/tmp', n)).uid === process.getuid?.()) rmSync(path.join('/tmp', n), { force: true });
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+}
+
 function removeQuietly(p: string): void {
   try {
     rmSync(p, { recursive: true, force: true });
@@ -255,6 +279,8 @@ async function check(): Promise<never> {
   const rec = readRecord();
   if (P.upgrade && !rec) throw new Refused(`nothing is deployed in ${DIR} on ${host} to upgrade; deploy without --upgrade first`);
   if (!P.upgrade && rec) throw new Refused(`an agent (${rec.agentId}) is already deployed in ${DIR} on ${host}; use --upgrade to update it, or undeploy it first`);
+  // This run copies the build anew: one an earlier run of this agent left behind goes.
+  removeLeftUploads(P.agentId ?? rec?.agentId);
   // Writable? Try for real (permissions, read-only file systems, a file in the way), and leave nothing behind.
   const existed = existsSync(DIR);
   try {
@@ -415,6 +441,7 @@ async function remove(): Promise<never> {
   const password = storedPassword();
   await stopAgent(rec);
   unregisterService(rec);
+  removeLeftUploads(rec?.agentId);
   if (P.keepData) {
     for (const name of ['releases', 'current', 'previous', 'supervise.mjs', 'supervisor.pid', 'agent.pid', 'deploy.json']) rmSync(at(name), { recursive: true, force: true });
   } else rmSync(DIR, { recursive: true, force: true });
