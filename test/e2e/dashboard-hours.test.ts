@@ -5,6 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { type PageWatch, uiTestOn } from './harness.js';
 import { ago, startBackfillPage, type BackfillPage } from './backfill-page.js';
@@ -49,6 +51,23 @@ uiTest('the chart and its legend name the source by its monitor’s name', 60_00
   const series = await legend();
   assert.deepEqual(series.map((s) => s.label), ['Backfill']);
   await page.getByRole('region', { name: 'Events per hour' }).getByRole('img', { name: 'Events per hour for Backfill' }).waitFor();
+});
+
+uiTest('a monitor renamed while the dashboard is open renames its line there, without a reload', 60_000, async () => {
+  const file = path.join(setup!.agent.dataDir, 'config.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { monitors: { id: string; name: string }[] };
+  doc.monitors.find((m) => m.id === 'rss:backfill')!.name = 'Old posts';
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  const card = page.getByRole('region', { name: 'Events per hour' });
+  try {
+    await card.getByRole('img', { name: 'Events per hour for Old posts' }).waitFor({ timeout: 20_000 });
+    assert.deepEqual((await legend()).map((s) => s.label), ['Old posts']);
+  } finally {
+    // The name back for the tests after this one.
+    doc.monitors.find((m) => m.id === 'rss:backfill')!.name = 'Backfill';
+    writeFileSync(file, JSON.stringify(doc, null, 2));
+  }
+  await card.getByRole('img', { name: 'Events per hour for Backfill' }).waitFor({ timeout: 20_000 });
 });
 
 uiTest('the Feed grouped by source heads each group with its monitor’s name', 60_000, async () => {
