@@ -81,3 +81,18 @@ export function useQuery<M extends Method>(method: M, params: ParamsOf<M>, key =
   }, []);
   return { data, error, loading, reload, set };
 }
+
+/**
+ * This machine's monitors as every view lists them, kept current by the engine's pushes: a monitor added, renamed or
+ * removed anywhere (another window, the CLI, a hand edit of config.json) shows at once wherever monitors are named.
+ * `health`: also follow each check's health (the views that show it), which pushes far more often.
+ */
+export function useMonitors(options: { health?: boolean } = {}): Query<ResultOf<'monitors.list'>> {
+  const monitors = useQuery('monitors.list', {});
+  usePush('monitors', (list) => monitors.set(list));
+  const followHealth = options.health ?? false;
+  usePush('health', (h) => {
+    if (followHealth) monitors.set((prev) => (prev ?? []).map((m) => (m.id === h.monitorId ? { ...m, health: h } : m)));
+  });
+  return monitors;
+}

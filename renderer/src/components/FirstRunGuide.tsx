@@ -4,7 +4,7 @@
  * each will do. Shown while no monitor exists; the forms behind "more" are the generated monitor forms.
  */
 import { useState } from 'react';
-import { useClient, usePush, useQuery } from '../state.js';
+import { useClient, useMonitors } from '../state.js';
 import { RequestError } from '../transport/client.js';
 
 type Found = { url: string; title: string; items: number; watchedBy: string | null };
@@ -16,8 +16,7 @@ function openAddForm(type: string): void {
 
 export function FirstRunGuide() {
   const client = useClient();
-  const monitors = useQuery('monitors.list', {});
-  usePush('monitors', (list) => monitors.set(list));
+  const monitors = useMonitors();
   const [site, setSite] = useState('');
   const [siteError, setSiteError] = useState<string | null>(null);
   const [found, setFound] = useState<Found[] | null>(null);

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { VersionDiff, VersionInfo } from '../../../core/protocol.js';
 import { dateTime } from '../lib/format.js';
-import { useClient, useConnection, useQuery } from '../state.js';
+import { useClient, useConnection, useQuery, useMonitors } from '../state.js';
 import { ErrorBox } from './ErrorBox.js';
 
 /** Where a web change links to (`fields.diffLink`): History with one watch's versions open, on two versions. */
@@ -46,7 +46,7 @@ export function VersionsPanel({
 }) {
   const client = useClient();
   const { status } = useConnection();
-  const monitors = useQuery('monitors.list', {});
+  const monitors = useMonitors();
   const list = useQuery('versions.list', { monitorId, limit: 1000 }, monitorId);
   const versions = list.data?.versions ?? [];
   const [mode, setMode] = useState<'lines' | 'words'>('lines');

@@ -8,7 +8,7 @@ import type { PanoptesEvent } from '../../../core/event.js';
 import type { MonitorInfo, ValidationIssue } from '../../../core/protocol.js';
 import { useToasts } from '../components/Toasts.js';
 import { dateTime } from '../lib/format.js';
-import { useClient, useQuery } from '../state.js';
+import { useClient, useQuery, useMonitors } from '../state.js';
 import { RequestError } from '../transport/client.js';
 import { ActionsSection } from './ActionsEditor.js';
 import { BuilderProvider, FieldList, Issues, TextInput, type Builder, type FieldSuggestion } from './context.js';
@@ -45,7 +45,7 @@ export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: 
   const idTouched = useRef(originalId !== null);
 
   const types = useQuery('monitors.types', {});
-  const monitors = useQuery('monitors.list', {});
+  const monitors = useMonitors();
   const flags = useQuery('flags.list', {});
   const forwarding = useQuery('forwarding.get', {});
   const machines = useMemo(() => [...new Set((forwarding.data?.status.peers ?? []).map((p) => p.agentId))].sort(), [forwarding.data]);

@@ -4,7 +4,7 @@ import type { MonitorHealth, MonitorInfo } from '../../../core/protocol.js';
 import { KindBadge } from '../components/KindBadge.js';
 import { timeAgo } from '../lib/format.js';
 import { useRecentEvents } from '../lib/recentEvents.js';
-import { usePush, useQuery } from '../state.js';
+import { useQuery, useMonitors } from '../state.js';
 import { MaintenancePanel, useMaintenance } from './MaintenancePanel.js';
 
 const DAY_MS = 86_400_000;
@@ -48,11 +48,9 @@ function Sparkline({ values, label }: { values: number[]; label: string }) {
 
 /** Every check (monitor types that emit `check.sample`) as a status board: state, uptime, response time, last error. */
 export function ChecksView() {
-  const monitors = useQuery('monitors.list', {});
+  const monitors = useMonitors({ health: true });
   const types = useQuery('monitors.types', {});
   const samples = useRecentEvents(DAY_MS, 'check.sample', SAMPLES_MAX);
-  usePush('monitors', (list) => monitors.set(list));
-  usePush('health', (h) => monitors.set((prev) => (prev ?? []).map((m) => (m.id === h.monitorId ? { ...m, health: h } : m))));
   const maintenance = useMaintenance();
   const inMaintenance = useMemo(() => new Map((maintenance.data?.checks ?? []).map((c) => [c.id, c.reason])), [maintenance.data]);
 

@@ -4,7 +4,7 @@ import type { PanoptesEvent } from '../../../core/event.js';
 import { TimeChart, type ChartSeries } from '../components/TimeChart.js';
 import { ActionsPanel } from '../components/ActionsPanel.js';
 import { dateTime } from '../lib/format.js';
-import { useQuery } from '../state.js';
+import { useMonitors } from '../state.js';
 import { useRecentEvents } from '../lib/recentEvents.js';
 
 const HOURS = 24;
@@ -37,7 +37,7 @@ const ms = (v: number) => `${Math.round(v)} ms`;
 
 /** Events per hour per source, the weather's temperature, Panoptes' own health, and each monitor's state. */
 export function DashboardView() {
-  const monitors = useQuery('monitors.list', {});
+  const monitors = useMonitors();
   const all = useRecentEvents(HOURS * 3600_000, undefined, SAMPLE_MAX);
   const weather = useRecentEvents(WEATHER_DAYS * 86_400_000, 'weather.reading', SERIES_MAX);
   const health = useRecentEvents(HOURS * 3600_000, 'panoptes.health', SERIES_MAX);

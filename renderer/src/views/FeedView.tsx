@@ -8,7 +8,7 @@ import { timeAgo } from '../lib/format.js';
 import { useShortcuts } from '../lib/keys.js';
 import { ReadState } from '../lib/readState.js';
 import { toPlainText } from '../lib/sanitize.js';
-import { useClient, usePush, useQuery } from '../state.js';
+import { useClient, useMonitors } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FirstRunGuide } from '../components/FirstRunGuide.js';
 import { NoMatch } from '../components/NoMatch.js';
@@ -135,8 +135,7 @@ export function FeedView({ openEvent }: { openEvent?: { id: string; seq: number 
 
   const facets = useFacets(feed.events);
   // Sources by their monitors' names, as History shows them (ids only for what no monitor names: Panoptes itself).
-  const monitors = useQuery('monitors.list', {});
-  usePush('monitors', (list) => monitors.set(list));
+  const monitors = useMonitors();
   const sourceName = useMemo(() => {
     const names = new Map((monitors.data ?? []).map((m) => [m.id, m.name]));
     return (id: string) => names.get(id) ?? (id === 'panoptes' ? 'Panoptes itself' : id);

@@ -8,7 +8,7 @@ import { dateTime, highlightParts } from '../lib/format.js';
 import { download, eventsToCsv } from '../lib/exportFile.js';
 import { useShortcuts } from '../lib/keys.js';
 import { toPlainText } from '../lib/sanitize.js';
-import { useClient, useConnection, useQuery } from '../state.js';
+import { useClient, useConnection, useMonitors } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { NoMatch } from '../components/NoMatch.js';
 import { parseVersionsLink, versionsLink, VersionsPanel } from '../components/VersionsPanel.js';
@@ -47,7 +47,7 @@ export function HistoryView() {
   const client = useClient();
   const toasts = useToasts();
   const { status } = useConnection();
-  const monitors = useQuery('monitors.list', {});
+  const monitors = useMonitors();
   const [draft, setDraft] = useState(NO_SEARCH);
   const [query, setQuery] = useState<EventQuery>({ limit: PAGE, order: 'desc' });
   const [events, setEvents] = useState<PanoptesEvent[]>([]);

@@ -7,7 +7,7 @@ import { useSchemaForm } from '../components/useSchemaForm.js';
 import { useToasts } from '../components/Toasts.js';
 import { dateTime, timeAgo } from '../lib/format.js';
 import { buildConfig, fieldMessage } from '../lib/schemaFields.js';
-import { useClient, usePush, useQuery } from '../state.js';
+import { useClient, useQuery, useMonitors } from '../state.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { FormActions } from '../components/FormActions.js';
 import { SignInPanel } from '../components/SignInPanel.js';
@@ -24,18 +24,13 @@ type Remote = { agentId: string; revision: string };
 type Editing = ({ mode: 'add'; type: MonitorTypeInfo } | { mode: 'edit'; type: MonitorTypeInfo; monitor: MonitorInfo }) & { remote?: Remote };
 
 export function MonitorsView() {
-  const monitors = useQuery('monitors.list', {});
+  const monitors = useMonitors({ health: true });
   const types = useQuery('monitors.types', {});
   const [editing, setEditing] = useState<Editing | null>(null);
   const [choosing, setChoosing] = useState(false);
   // Whose monitors are shown: this machine's (null) or an agent's deployed from here.
   const [machine, setMachine] = useState<string | null>(null);
   const machines = usePairedMachines();
-
-  usePush('monitors', (list) => monitors.set(list));
-  usePush('health', (h) =>
-    monitors.set((prev) => (prev ?? []).map((m) => (m.id === h.monitorId ? { ...m, health: h } : m))),
-  );
 
   const typeOf = (t: string) => types.data?.find((x) => x.type === t);
   // Edit clicked before the types have loaded (they answer after the list, at load): opened once they arrive, rather
