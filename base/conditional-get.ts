@@ -1,11 +1,13 @@
 /**
  * What polling monitors need on top of a bounded fetch (timeout, size cap, decompression, redirects — see
  * http.ts): conditional GET with ETag / Last-Modified, basic auth, a readable error for HTTP failures, and a
- * per-host concurrency limit so twenty feeds on one server do not hit it at once.
+ * per-host concurrency limit so twenty feeds on one server do not hit it at once, and the address rule for redirects
+ * (address-rule.ts: from a public address, never into this machine or the home network).
  *
  * The fetch itself is injected (normally the monitor context's `ctx.fetch`, which the host ties to the instance's
  * lifetime), so this module holds no sockets of its own.
  */
+import { redirectRule } from './address-rule.js';
 import { boundedFetch, HttpError, type FetchOptions, type FetchResult } from './http.js';
 
 export type FetchFn = (url: string, options?: FetchOptions) => Promise<FetchResult>;
@@ -70,6 +72,8 @@ export async function conditionalGet(url: string, options: GetOptions = {}): Pro
   if (options.maxBytes !== undefined) fetchOptions.maxBytes = options.maxBytes;
   let current = url;
   let movedPermanently = false;
+  // A watched page or feed on a public address may not lead the fetch into this machine or the home network.
+  const mayRedirectTo = redirectRule(url);
   let res = await limiter.run(parsed.host, () => fetchFn(current, fetchOptions), options.signal);
   for (let hops = 0; REDIRECTS.has(res.status) && res.headers.get('location'); hops++) {
     if (hops === MAX_REDIRECTS) throw new HttpError(`more than ${MAX_REDIRECTS} redirects from ${hostOf(url)}`, res.status);
@@ -80,6 +84,8 @@ export async function conditionalGet(url: string, options: GetOptions = {}): Pro
       throw new HttpError(`redirected to an address that is not valid: ${JSON.stringify(res.headers.get('location'))}`, res.status);
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new HttpError(`redirected to a ${target.protocol} address, which is not followed`, res.status);
+    const refused = await mayRedirectTo(target);
+    if (refused) throw new HttpError(`redirected to ${target.href} (${refused}); not followed`, res.status);
     movedPermanently = (hops === 0 || movedPermanently) && (res.status === 301 || res.status === 308);
     // Credentials go only to the origin they were configured for.
     if (target.origin !== new URL(current).origin) delete headers['authorization'];

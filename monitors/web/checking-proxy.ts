@@ -1,7 +1,7 @@
 // The rendered fetch's browser reaches the network only through this proxy (render.ts starts one per browser), so
 // the private-address rule is applied where the connection is made, to every connection: each hop of a redirect,
 // every frame, image, fetch and WebSocket, plain HTTP (forwarded) and HTTPS/WebSocket tunnels (CONNECT). Each host is
-// resolved once, here; the rule (address-rule.ts) judges those addresses, and the connection goes to exactly them —
+// resolved once, here; the rule (base/address-rule.ts) judges those addresses, and the connection goes to exactly them —
 // never to whatever the name answers next (DNS rebinding), since the browser itself resolves nothing.
 //
 // It listens on 127.0.0.1 only, on a port of the system's choosing, and answers only the browser it was started for:
@@ -11,7 +11,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP, type LookupFunction } from 'node:net';
 import type { LookupAddress } from 'node:dns';
-import { isLocalName, resolveHost, type AddressPolicy } from './address-rule.js';
+import { isLocalName, privateHostReason, resolveHost, type AddressPolicy } from '../../base/address-rule.js';
 
 /** Marks the proxy's own refusals, so the render can say why the page did not load instead of "HTTP 403". */
 export const REFUSED_HEADER = 'x-panoptes-refused';
@@ -59,7 +59,7 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
       if (addresses.length === 0) return refuse(host, `${host}: not a known host name`, 502);
       if (!options.allowPrivate && (isLocalName(host) || addresses.some((a) => options.policy.isPrivateAddress(a)))) {
         options.blocked.push(what);
-        return refuse(host, `${host} is on this machine or the local network, which a page on a public address may not reach`, 403);
+        return refuse(host, privateHostReason(host), 403);
       }
       return { dnsLookup: pinnedLookup(addresses) };
     },

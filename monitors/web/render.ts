@@ -12,7 +12,7 @@
 // check, whatever happened.
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from './address-rule.js';
+import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
 
 export { isPrivateHost, type AddressPolicy };

@@ -1,6 +1,6 @@
 // "A page on a public address" on one machine, for the rendered fetch's address-rule tests (web-render-private,
 // web-render-rebind): a test server on 127.0.0.1 and 127.0.0.2 (same port on both), the tests' address policy
-// (monitors/web/address-rule.ts) resolving the given name suffixes to 127.0.0.2 and counting that address, and only
+// (base/address-rule.ts) resolving the given name suffixes to 127.0.0.2 and counting that address, and only
 // that one, as public, as a real site on the web would be; and a Chromium wrapper that starts Debian's Chromium with
 // the browser's own answers for those names (--host-resolver-rules). The server records every request, WebSocket
 // upgrade and (optionally) raw TLS connection with the address it arrived at: whatever reaches 127.0.0.1 from a
@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import web from '../../monitors/web/index.js';
-import { isPrivateAddress, setAddressPolicyForTests, systemAddressPolicy } from '../../monitors/web/address-rule.js';
+import { isPrivateAddress, setAddressPolicyForTests, systemAddressPolicy } from '../../base/address-rule.js';
 import { createTestContext } from '../monitors/web-test-context.js';
 
 export const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';

@@ -1,9 +1,9 @@
-// The rendered fetch's address rule (monitors/web/address-rule.ts) decides what a page on a public address may make
+// The rendered fetch's address rule (base/address-rule.ts) decides what a page on a public address may make
 // the browser reach. An address is refused when it reaches this machine or a network that is not the public web,
 // whatever its spelling — including IPv6 forms that carry an IPv4 address a gateway would deliver it to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPrivateAddress } from '../../monitors/web/address-rule.js';
+import { isPrivateAddress } from '../../base/address-rule.js';
 
 test('addresses that do not reach the public web are refused, in every spelling', () => {
   const refused = [

@@ -6,7 +6,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { isPrivateAddress, systemAddressPolicy, type AddressPolicy } from '../../monitors/web/address-rule.js';
+import { isPrivateAddress, systemAddressPolicy, type AddressPolicy } from '../../base/address-rule.js';
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from '../../monitors/web/checking-proxy.js';
 
 const servers: http.Server[] = [];

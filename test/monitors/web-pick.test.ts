@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import * as cheerio from 'cheerio';
 import web from '../../monitors/web/index.js';
 import { pickFromConfig, pickOnPage } from '../../monitors/web/pick.js';
-import { isPrivateAddress, systemAddressPolicy } from '../../monitors/web/address-rule.js';
+import { isPrivateAddress, systemAddressPolicy } from '../../base/address-rule.js';
 import { PickConfigError } from '../../core/monitor.js';
 import type { PagePick } from '../../core/protocol.js';
 import { createTestContext } from './web-test-context.js';

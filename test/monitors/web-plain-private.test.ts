@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import web from '../../monitors/web/index.js';
 import rss from '../../monitors/rss/index.js';
-import { setAddressPolicyForTests } from '../../monitors/web/address-rule.js';
+import { isPrivateAddress, setAddressPolicyForTests } from '../../base/address-rule.js';
 import { startPublicAddress, type PublicAddress } from '../helpers/public-address.js';
 import { createTestContext } from './web-test-context.js';
 
@@ -50,7 +50,7 @@ before(async () => {
   // As startPublicAddress's policy, and intranet.lan.test resolving to this machine.
   setAddressPolicyForTests({
     lookup: async (name) => (name === 'intranet.lan.test' ? ['127.0.0.1'] : name.endsWith('.public.test') ? ['127.0.0.2'] : ['192.0.2.1']),
-    isPrivateAddress: (a) => a !== '127.0.0.2' && (a.startsWith('127.') || a.startsWith('::ffff:127.') || a === '::1'),
+    isPrivateAddress: (a) => a !== '127.0.0.2' && isPrivateAddress(a),
   });
 });
 after(() => site.close());

@@ -4,7 +4,7 @@
 // from elsewhere; the watched address itself is the user's choice, as for the plain fetch).
 //
 // "Public" here: the local server listens on 127.0.0.1 and 127.0.0.2, and the tests' address policy
-// (monitors/web/address-rule.ts) resolves *.public.test to 127.0.0.2 and counts that address, and only that one, as
+// (base/address-rule.ts) resolves *.public.test to 127.0.0.2 and counts that address, and only that one, as
 // public, as a real site on the web would be (test/helpers/public-address.ts); Chromium is started through a wrapper that maps the same names to the
 // same address in the browser (--host-resolver-rules). The server records every request and WebSocket upgrade it
 // receives with the address it arrived at: whatever arrives at 127.0.0.1 from the public page is a leak.

@@ -3,7 +3,7 @@
 // neither for one of the page's requests (image, fetch, WebSocket, HTTPS through CONNECT) nor for the watched page.
 //
 // The setting, on one machine: the test server listens on 127.0.0.1 and 127.0.0.2, and the tests' address policy
-// (monitors/web/address-rule.ts) counts 127.0.0.2 as public, as a site on the web would be. For Panoptes, names
+// (base/address-rule.ts) counts 127.0.0.2 as public, as a site on the web would be. For Panoptes, names
 // under .public.test and .rebind.test resolve to 127.0.0.2. The browser is started through a wrapper whose own
 // resolver answers the .rebind.test names with 127.0.0.1 (--host-resolver-rules): what a rebinding DNS server
 // (short TTL, a second answer) gives a browser that resolves again after our check. Whatever arrives at 127.0.0.1

@@ -1,7 +1,8 @@
-// Which addresses a page from elsewhere may not make the browser reach: loopback, private, link-local and
-// unique-local ones (this machine and the home network). One rule for the whole rendered fetch — the check of the
-// watched address, and the checking proxy every request of the browser goes through (checking-proxy.ts) — so the
-// two can never disagree.
+// Which addresses a page from elsewhere may not make us reach: loopback, private, link-local and unique-local ones
+// (this machine and the home network). One rule for every fetch of a watched page or feed — the rendered fetch (the
+// check of the watched address, and the checking proxy every request of the browser goes through,
+// monitors/web/checking-proxy.ts) and the plain fetch's redirects (conditional-get.ts, `redirectRule`) — so they can
+// never disagree. Shared plumbing: it imports nothing of ours.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
@@ -86,4 +87,26 @@ function embeddedIPv4(v6: ipaddr.IPv6): string | null {
   // ::a.b.c.d (IPv4-compatible, deprecated); :: and ::1 themselves are unspecified/loopback, judged as IPv6.
   if (p.slice(0, 6).every((x) => x === 0) && (p[6]! !== 0 || p[7]! > 1)) return v4(p[6]!, p[7]!);
   return null;
+}
+
+/** What a refusal says about a host, the same words for the browser's proxy and the plain fetch. */
+export function privateHostReason(host: string): string {
+  return `${host} is on this machine or the local network, which a page on a public address may not reach`;
+}
+
+/**
+ * For a fetch that follows its redirects itself (conditional-get.ts): where a redirect may lead from `start`. A start
+ * on this machine or the local network is the user's own choice of address, and its redirects may go anywhere; from
+ * a public one, a hop into loopback or private addresses (a name that resolves to one included) is refused, with the
+ * reason. The start is judged once, at its first redirect. Like the rendered fetch's proxy, but without pinning: the
+ * plain fetch resolves the name again when it connects (see monitors/web/README.md).
+ */
+export function redirectRule(start: string, policy?: AddressPolicy): (target: URL) => Promise<string | null> {
+  let startPrivate: Promise<boolean> | null = null;
+  return async (target) => {
+    const p = policy ?? currentAddressPolicy();
+    startPrivate ??= isPrivateHost(new URL(start).hostname, p);
+    if (await startPrivate) return null;
+    return (await isPrivateHost(target.hostname, p)) ? privateHostReason(target.hostname.replace(/^\[|\]$/g, '')) : null;
+  };
 }
