@@ -63,5 +63,40 @@ export interface ReadyMessage {
   configError: string | null;
 }
 
-export type ShellToEngineMessage = ConnectMessage | ShutdownMessage | EmitMessage | IdleSampleMessage | SecretsReplyMessage;
-export type EngineToShellMessage = ReadyMessage | IdleWatchMessage | SecretsRequestMessage | SecretsChangedMessage;
+/** A browser step before the page is read (the web monitor's "Browser steps"). */
+export type RenderStepSpec = { kind: 'click'; selector: string } | { kind: 'type'; selector: string; text: string } | { kind: 'wait'; selector: string } | { kind: 'sleep'; ms: number };
+
+/**
+ * Engine → shell: load `url` in an offscreen window (the desktop app's rendered fetch), run the steps, and answer
+ * with a `render-answer` of the same id. Every connection of that window goes through `proxy` — the engine's checking
+ * proxy, which applies the address rule (base/address-rule.ts) and answers only these credentials — so the rule is
+ * the engine's, whichever browser renders. `timeoutMs` covers load, steps and reading together.
+ */
+export interface RenderRequestMessage {
+  type: 'render-request';
+  id: number;
+  url: string;
+  steps: RenderStepSpec[];
+  timeoutMs: number;
+  maxBytes: number;
+  proxy: { server: string; username: string; password: string };
+}
+
+/**
+ * Shell → engine: what the window saw, facts only; the engine words them (monitors/web/shell-renderer.ts).
+ * `status`/`refused`/`retryAfter`: the main document's HTTP status, its `x-panoptes-refused` header and Retry-After.
+ * A failure says where (`phase`, `stepIndex`), whether the timeout ran out, the browser's error (`net::ERR_…` for
+ * network errors) and the URL the page failed at (after redirects).
+ */
+export type RenderAnswerMessage =
+  | { type: 'render-answer'; id: number; ok: true; url: string; html: string; screenshot: Uint8Array; status: number | null; refused: string | null; retryAfter: string | null }
+  | { type: 'render-answer'; id: number; ok: false; phase: 'launch' | 'load' | 'step' | 'read'; stepIndex: number; timedOut: boolean; error: string; failedUrl: string | null };
+
+/** Engine → shell: stop the render of that id (the check was stopped); its answer is no longer awaited. */
+export interface RenderCancelMessage {
+  type: 'render-cancel';
+  id: number;
+}
+
+export type ShellToEngineMessage = ConnectMessage | ShutdownMessage | EmitMessage | IdleSampleMessage | SecretsReplyMessage | RenderAnswerMessage;
+export type EngineToShellMessage = ReadyMessage | IdleWatchMessage | SecretsRequestMessage | SecretsChangedMessage | RenderRequestMessage | RenderCancelMessage;

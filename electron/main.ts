@@ -27,6 +27,7 @@ import { SecretsVault, type SecretCipher } from './secrets-vault.js';
 import { IdleSampler } from './idle-sampler.js';
 import { PREFERENCES_GET_CHANNEL, PREFERENCES_SET_CHANNEL, preferencesView, validatePreferencePatch, type EditablePreference } from './preferences-ipc.js';
 import { engineMessageHandler } from './engine-messages.js';
+import { OffscreenRenderer } from './offscreen-renderer.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electron
 const distDir = path.dirname(here);
@@ -73,12 +74,16 @@ const idleSampler = new IdleSampler(
   (m) => engine.post(m),
 );
 
+// Web pages watched "rendered" load in offscreen windows of this app (Chromium comes with Electron), through the
+// engine's checking proxy; the engine asks, decides and words the outcome.
+const offscreen = new OffscreenRenderer();
+
 const engine = new EngineProcess({
   modulePath: enginePath,
   dataDir,
   log,
-  engineArgs: ['--secrets-from-shell', '--idle-from-shell'],
-  onMessage: engineMessageHandler({ vault, idle: idleSampler, log }),
+  engineArgs: ['--secrets-from-shell', '--idle-from-shell', '--render-from-shell'],
+  onMessage: engineMessageHandler({ vault, idle: idleSampler, render: offscreen, log }),
   onExit: () => idleSampler.stop(),
   onStatus: (s: EngineStatus, detail) => {
     state.engine = s;
@@ -123,17 +128,23 @@ function hardenSession(): void {
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_e, contents) => {
+    // A render window (offscreen-renderer.ts) shows a watched page, which may navigate and redirect as it likes
+    // through the engine's proxy; it opens nothing (its own handlers deny windows), and nothing opens externally.
+    const rendering = () => offscreen.isRenderContents(contents.id);
     contents.on('will-navigate', (event, url) => {
+      if (rendering()) return;
       const d = navigationDecision(url);
       if (d.allowInWindow) return;
       event.preventDefault();
       if (d.openExternally) void shell.openExternal(d.openExternally);
     });
     contents.on('will-redirect', (event, url) => {
+      if (rendering()) return;
       if (!navigationDecision(url).allowInWindow) event.preventDefault();
     });
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
+      if (rendering()) return { action: 'deny' };
       const target = externalLinkTarget(url);
       if (target) void shell.openExternal(target);
       return { action: 'deny' };

@@ -24,6 +24,9 @@ export async function discoverFeeds(...args: Parameters<typeof import('../monito
 /** The desktop's idle monitor: OS idle time sampled by the shell and relayed to the engine process. */
 export { IdleRelay } from '../monitors/idle/relay.js';
 export { createIdleDefinition } from '../monitors/idle/index.js';
+/** The desktop's rendered fetch: pages load in the shell's offscreen windows (monitors/web/shell-renderer.ts). */
+export { ShellPageRenderer } from '../monitors/web/shell-renderer.js';
+export { usePageRenderer } from '../monitors/web/page-renderer.js';
 
 /**
  * Monitor types are discovered from the folders of `monitors/` (each exports its definition as default), so

@@ -11,7 +11,7 @@ import { RelayedSecretStore, isSecretsReply, type SecretsData } from '../core/re
 import type { SecretStore } from '../core/secrets.js';
 import type { MonitorDefinition } from '../core/monitor.js';
 import type { EmitMessage, EngineToShellMessage, ShellToEngineMessage } from '../core/shell-messages.js';
-import { createIdleDefinition, IdleRelay, loadMonitorTypes } from './monitor-registry.js';
+import { createIdleDefinition, IdleRelay, loadMonitorTypes, ShellPageRenderer, usePageRenderer } from './monitor-registry.js';
 import { startRouteServer, type RouteServer } from './route-server.js';
 import { loadOrCreateToken } from './token.js';
 import { publishEndpoint } from './local-endpoint.js';
@@ -41,11 +41,15 @@ const log = createLogger('engine');
 
 // Desktop app (flags set by electron/engine-process.ts): secrets come from the shell, which keeps them encrypted
 // with safeStorage (absent in a utilityProcess), and idle time comes from the shell's powerMonitor.
-const fromShell = new Set(process.argv.filter((a) => a === '--secrets-from-shell' || a === '--idle-from-shell'));
+// Rendered web pages load in the shell's offscreen windows (Electron brings its Chromium), not a Chromium of the machine.
+const fromShell = new Set(process.argv.filter((a) => a === '--secrets-from-shell' || a === '--idle-from-shell' || a === '--render-from-shell'));
 let shellSecrets: ((msg: unknown) => void) | null = null;
 const idleRelay = fromShell.has('--idle-from-shell') ? new IdleRelay((m) => parentPort.postMessage(m)) : null;
+const shellRenderer = fromShell.has('--render-from-shell') ? new ShellPageRenderer((m) => parentPort.postMessage(m)) : null;
+if (shellRenderer) usePageRenderer(shellRenderer);
 parentPort.on('message', (e) => {
   if (idleRelay?.onMessage(e.data)) return;
+  if (shellRenderer?.onMessage(e.data)) return;
   if (isSecretsReply(e.data) && shellSecrets) shellSecrets(e.data);
 });
 

@@ -12,7 +12,8 @@ import { filterPage, jqCompileProblems } from './filter-runner.js';
 import { jqNotValid } from './jq.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
 import { readableError } from './readable-error.js';
-import { parseStep, renderPage, RenderError, type RenderStep } from './render.js';
+import { parseStep, RenderError, type RenderStep } from './render.js';
+import { pageRendererFor } from './page-renderer.js';
 import { pickFromConfig } from './pick.js';
 import { diffSummary } from '../../core/text-diff.js';
 import type { MaintenanceWindow } from '../../core/maintenance.js';
@@ -191,7 +192,7 @@ const definition: MonitorDefinition<WebConfig> = {
         // images and scripts are the browser's business, like a person's visit).
         const host = new URL(url).host;
         try {
-          const r = await sharedHostLimiter.run(host, () => renderPage(url, { steps: renderSteps, timeoutMs, maxBytes: MAX_PAGE_BYTES, browserPath: ctx.config.browserPath, signal }), signal);
+          const r = await sharedHostLimiter.run(host, () => pageRendererFor(ctx.config.browserPath).render(url, { steps: renderSteps, timeoutMs, maxBytes: MAX_PAGE_BYTES, browserPath: ctx.config.browserPath, signal }), signal);
           return { notModified: false, body: Buffer.from(r.html), contentType: 'text/html; charset=utf-8', url: r.url, screenshot: r.screenshot, validators: {} };
         } catch (err) {
           if (err instanceof RenderError && err.status !== undefined) {

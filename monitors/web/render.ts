@@ -13,11 +13,13 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
+import type { RenderStepSpec } from '../../core/shell-messages.js';
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
 
 export { isPrivateHost, type AddressPolicy };
 
-export type RenderStep = { kind: 'click'; selector: string } | { kind: 'type'; selector: string; text: string } | { kind: 'wait'; selector: string } | { kind: 'sleep'; ms: number };
+/** The same steps whichever browser runs them (an offscreen Electron window is sent them as they are). */
+export type RenderStep = RenderStepSpec;
 
 /** One line of the steps field into a step, or what is wrong with it. */
 export function parseStep(line: string): RenderStep | string {
@@ -134,15 +136,7 @@ export async function withRenderedPage<T>(
     timedOut = true;
     onAbort();
   }, options.timeoutMs);
-  const secs = `${Math.round(options.timeoutMs / 1000)} s`;
-  const timeoutMessage = () =>
-    phase === 'launch'
-      ? `the browser did not start within ${secs} (the check's timeout)`
-      : phase === 'load'
-        ? `${url} did not finish loading within ${secs} (the check's timeout)`
-        : phase === 'read'
-          ? `${url} loaded, but reading it took longer than the check's timeout (${secs}); is the page very large?`
-          : `step ${stepIndex + 1} (${stepText(options.steps[stepIndex]!)}): not done within the check's timeout (${secs}); is the selector right?`;
+  const timeoutMessage = () => renderTimeoutMessage(phase, url, options.timeoutMs, options.steps, stepIndex);
   try {
     // Loaded on the first rendered check: playwright-core alone is ~50 MB of an idle engine that renders nothing.
     const { chromium } = await import('playwright-core');
@@ -187,7 +181,7 @@ export async function withRenderedPage<T>(
     // the proxy must have refused that very host.
     const refused = response?.headers()[REFUSED_HEADER];
     if (refused && proxy.refusals.get(hostOf(response!.url())) === refused) throw new RenderError(`${url}: ${refused}`);
-    if (response && response.status() >= 590) throw new RenderError(`${url}: ${PROXY_FAILURES[response.status()] ?? 'could not be reached'}`);
+    if (response && response.status() >= 590) throw new RenderError(`${url}: ${proxyFailure(response.status())}`);
     if (response && response.status() >= 400) throw new RenderError(`${url} answered HTTP ${response.status()}; not treated as a change`, response.status(), response.headers()['retry-after'] ?? null);
     phase = 'step';
     for (const [i, step] of options.steps.entries()) {
@@ -216,14 +210,28 @@ export async function withRenderedPage<T>(
   }
 }
 
-function stepText(s: RenderStep): string {
+/** What did not finish when the check's timeout ran out, by where the render was. */
+export function renderTimeoutMessage(phase: 'launch' | 'load' | 'step' | 'read', url: string, timeoutMs: number, steps: readonly RenderStep[], stepIndex: number): string {
+  const secs = `${Math.round(timeoutMs / 1000)} s`;
+  if (phase === 'launch') return `the browser did not start within ${secs} (the check's timeout)`;
+  if (phase === 'load') return `${url} did not finish loading within ${secs} (the check's timeout)`;
+  if (phase === 'read') return `${url} loaded, but reading it took longer than the check's timeout (${secs}); is the page very large?`;
+  return `step ${stepIndex + 1} (${stepText(steps[stepIndex]!)}): not done within the check's timeout (${secs}); is the selector right?`;
+}
+
+export function stepText(s: RenderStep): string {
   return s.kind === 'sleep' ? `wait:${s.ms}ms` : s.kind === 'type' ? `type:${s.selector}` : `${s.kind}:${s.selector}`;
 }
 
 /** What the proxy (proxy-chain) answers when it could not reach a plain-HTTP page, in the browser's words. */
 const PROXY_FAILURES: Record<number, string> = { 593: 'not a known host name', 594: 'connection refused (is it running?)', 595: 'the connection was reset', 596: 'the connection was closed' };
 
-function describe(msg: string, url: string, failedUrl: string | null, proxy: CheckingProxy | null, loading: boolean): string {
+export function proxyFailure(status: number): string {
+  return PROXY_FAILURES[status] ?? 'could not be reached';
+}
+
+/** A failed render in the plain fetch's words: the proxy's refusal, a network error, or the browser's own message. */
+export function describe(msg: string, url: string, failedUrl: string | null, proxy: Pick<CheckingProxy, 'refusals'> | null, loading: boolean): string {
   // An HTTPS page refused by the proxy fails as a tunnel; the proxy knows why. The page may have been redirected
   // first (http://… → https://a private address): then the refused host is where it failed, or else the last one the
   // proxy refused (before the page has a document, only its own navigation goes through the proxy).
@@ -237,7 +245,7 @@ function describe(msg: string, url: string, failedUrl: string | null, proxy: Che
   return msg.replace(/^\w+\.\w+: /, '');
 }
 
-function hostOf(u: string): string {
+export function hostOf(u: string): string {
   // As the proxy keys them: lower case, IPv6 without brackets.
   return new URL(u).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }

@@ -1,0 +1,138 @@
+/**
+ * The desktop app's browser for the web monitor's rendered fetch: an offscreen BrowserWindow per render, answering
+ * the engine's `render-request` (core/shell-messages.ts) with facts. Nothing is decided here — the engine judged the
+ * watched address, started the checking proxy this window must use and words every failure
+ * (monitors/web/shell-renderer.ts); this only loads, runs the steps and reads.
+ *
+ * What the window may do: a session of its own per render, in memory (no "persist:" partition: cookies, storage and
+ * cache are never the app window's nor another render's, and are cleared after), every connection through the
+ * engine's proxy — loopback included (`<-loopback>`) — which answers only this render's credentials (given here on
+ * the proxy's auth challenge), only http(s)/data/blob requests, no permissions, downloads or new windows, sandboxed,
+ * no Node integration, context isolation on. The check's timeout covers load, steps and reading.
+ */
+import { BrowserWindow, session } from 'electron';
+import { randomBytes } from 'node:crypto';
+import type { RenderAnswerMessage, RenderRequestMessage } from '../core/shell-messages.js';
+import { READ_HTML, stepScript } from './render-scripts.js';
+
+/** Set by the engine's checking proxy on what it refused (monitors/web/checking-proxy.ts). */
+const REFUSED_HEADER = 'x-panoptes-refused';
+
+type Phase = 'launch' | 'load' | 'step' | 'read';
+
+export class OffscreenRenderer {
+  /** webContents ids of render windows: the app window's navigation rules (main.ts) are not theirs. */
+  private readonly contents = new Set<number>();
+  private readonly running = new Map<number, BrowserWindow>();
+
+  isRenderContents(id: number): boolean {
+    return this.contents.has(id);
+  }
+
+  /** The engine stopped waiting (the check was stopped): close that window now. */
+  cancel(id: number): void {
+    const win = this.running.get(id);
+    if (win && !win.isDestroyed()) win.destroy();
+  }
+
+  async render(req: RenderRequestMessage): Promise<RenderAnswerMessage> {
+    const deadline = Date.now() + req.timeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    let phase: Phase = 'launch';
+    let stepIndex = 0;
+    let failedUrl: string | null = null;
+    let status: number | null = null;
+    let refused: string | null = null;
+    let retryAfter: string | null = null;
+    const fail = (error: string, timedOut = false): RenderAnswerMessage => ({ type: 'render-answer', id: req.id, ok: false, phase, stepIndex, timedOut, error, failedUrl });
+    const ses = session.fromPartition(`panoptes-render-${randomBytes(12).toString('hex')}`, { cache: false });
+    let win: BrowserWindow | null = null;
+    let wcId: number | null = null;
+    try {
+      await ses.setProxy({ proxyRules: req.proxy.server, proxyBypassRules: '<-loopback>' });
+      ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+      ses.setPermissionCheckHandler(() => false);
+      ses.on('will-download', (event) => event.preventDefault());
+      // Addresses are the proxy's to judge; here only the scheme, as Chromium's route does in render.ts.
+      ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !/^(https?|data|blob):/i.test(details.url) }));
+      ses.webRequest.onHeadersReceived((details, callback) => {
+        if (details.resourceType === 'mainFrame' && details.webContentsId !== undefined && this.contents.has(details.webContentsId)) {
+          status = details.statusCode;
+          refused = header(details.responseHeaders, REFUSED_HEADER);
+          retryAfter = header(details.responseHeaders, 'retry-after');
+        }
+        callback({});
+      });
+      win = new BrowserWindow({
+        show: false,
+        width: 1280,
+        height: 900,
+        webPreferences: { offscreen: true, sandbox: true, nodeIntegration: false, contextIsolation: true, webviewTag: false, session: ses, backgroundThrottling: false },
+      });
+      const wc = win.webContents;
+      wcId = wc.id;
+      this.contents.add(wc.id);
+      this.running.set(req.id, win);
+      wc.on('login', (event, _details, authInfo, callback) => {
+        event.preventDefault();
+        // Only the engine's proxy gets credentials; a page's own basic-auth prompt gets none.
+        if (authInfo.isProxy) callback(req.proxy.username, req.proxy.password);
+        else callback();
+      });
+      wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+      wc.on('did-fail-load', (_e, _code, _desc, validatedURL, isMainFrame) => {
+        if (isMainFrame) failedUrl = validatedURL;
+      });
+      phase = 'load';
+      const loaded = await within(wc.loadURL(req.url), left());
+      if (loaded === TIMEOUT) return fail('timed out', true);
+      phase = 'step';
+      for (const [i, step] of req.steps.entries()) {
+        stepIndex = i;
+        if (step.kind === 'sleep') {
+          await new Promise((r) => setTimeout(r, Math.min(step.ms, left())));
+          continue;
+        }
+        const done = await within(wc.executeJavaScript(stepScript(step, left()), true) as Promise<boolean>, left() + 1_000);
+        if (done !== true) return fail('timed out', true);
+      }
+      // Let what the steps started settle (a click that loads content), within the time left.
+      const settleBy = Date.now() + Math.min(5_000, left());
+      while (wc.isLoading() && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
+      phase = 'read';
+      const html = await within(wc.executeJavaScript(READ_HTML) as Promise<string>, left());
+      if (html === TIMEOUT) return fail('timed out', true);
+      if (Buffer.byteLength(html) > req.maxBytes) return fail('too large');
+      const image = await within(wc.capturePage(), left());
+      if (image === TIMEOUT) return fail('timed out', true);
+      return { type: 'render-answer', id: req.id, ok: true, url: wc.getURL(), html, screenshot: new Uint8Array(image.toPNG()), status, refused, retryAfter };
+    } catch (err) {
+      if (Date.now() >= deadline) return fail('timed out', true);
+      // loadURL fails with Chromium's code (ERR_TUNNEL_CONNECTION_FAILED…): said as net::ERR_… as Playwright says it.
+      const code = (err as { code?: unknown }).code;
+      return fail(typeof code === 'string' && code.startsWith('ERR_') ? `net::${code}` : ((err as Error)?.message ?? String(err)));
+    } finally {
+      this.running.delete(req.id);
+      if (wcId !== null) this.contents.delete(wcId);
+      if (win && !win.isDestroyed()) win.destroy();
+      await ses.clearStorageData().catch(() => {});
+      await ses.clearCache().catch(() => {});
+    }
+  }
+}
+
+const TIMEOUT = Symbol('timeout');
+
+async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function header(headers: Record<string, string[]> | undefined, name: string): string | null {
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === name) return v[0] ?? null;
+  return null;
+}

@@ -1,0 +1,106 @@
+// The engine's end of rendering in the desktop app's offscreen window (electron/offscreen-renderer.ts is the other
+// end). The decisions stay here: whether the watched address is private (then the page may reach private addresses
+// too), the checking proxy every connection of the window must go through (checking-proxy.ts, started here, so the
+// address rule and its DNS pinning are the same as for Chromium), and what a failure is called. The shell is sent the
+// URL, the steps, the timeout and the proxy's address and one-render credentials, and answers facts: final URL, HTML,
+// screenshot, the document's status and refusal header, or where it failed and the browser's error code.
+import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
+import type { RenderAnswerMessage, RenderCancelMessage, RenderRequestMessage } from '../../core/shell-messages.js';
+import { startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
+import type { PageRenderer } from './page-renderer.js';
+import { describe, hostOf, proxyFailure, RenderError, renderTimeoutMessage, stepText, type Rendered, type RenderOptions } from './render.js';
+
+/** Time the shell gets beyond the check's timeout to say so itself, before its silence counts as the timeout. */
+const GRACE_MS = 5_000;
+
+export function isRenderAnswer(msg: unknown): msg is RenderAnswerMessage {
+  const m = msg as Partial<RenderAnswerMessage> | null;
+  if (!m || m.type !== 'render-answer' || typeof m.id !== 'number') return false;
+  if (m.ok === true) return typeof m.url === 'string' && typeof m.html === 'string' && m.screenshot instanceof Uint8Array;
+  return m.ok === false && typeof m.error === 'string' && typeof m.stepIndex === 'number' && ['launch', 'load', 'step', 'read'].includes(m.phase as string);
+}
+
+export class ShellPageRenderer implements PageRenderer {
+  private nextId = 1;
+  private readonly pending = new Map<number, (answer: RenderAnswerMessage) => void>();
+
+  constructor(
+    private readonly send: (msg: RenderRequestMessage | RenderCancelMessage) => void,
+    private readonly policy?: AddressPolicy,
+  ) {}
+
+  /** A message from the shell; false when it is not a render answer (the caller routes it elsewhere). */
+  onMessage(msg: unknown): boolean {
+    if (!isRenderAnswer(msg)) return false;
+    const done = this.pending.get(msg.id);
+    this.pending.delete(msg.id);
+    done?.(msg);
+    return true;
+  }
+
+  async render(url: string, options: RenderOptions): Promise<Rendered> {
+    const policy = this.policy ?? currentAddressPolicy();
+    const pageIsPrivate = await isPrivateHost(new URL(url).hostname, policy);
+    const proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked: [] });
+    const id = this.nextId++;
+    try {
+      const answer = await new Promise<RenderAnswerMessage>((resolve, reject) => {
+        const finish = () => {
+          clearTimeout(timer);
+          options.signal.removeEventListener('abort', onAbort);
+          this.pending.delete(id);
+        };
+        const onAbort = () => {
+          finish();
+          this.send({ type: 'render-cancel', id });
+          reject(options.signal.reason ?? new Error('stopped'));
+        };
+        // The shell keeps the timeout itself; this is for a shell that never answers (its window's process died).
+        const timer = setTimeout(() => {
+          finish();
+          this.send({ type: 'render-cancel', id });
+          resolve({ type: 'render-answer', id, ok: false, phase: 'load', stepIndex: 0, timedOut: true, error: 'no answer from the desktop app', failedUrl: null });
+        }, options.timeoutMs + GRACE_MS);
+        if (options.signal.aborted) return onAbort();
+        options.signal.addEventListener('abort', onAbort, { once: true });
+        this.pending.set(id, (a) => {
+          finish();
+          resolve(a);
+        });
+        this.send({
+          type: 'render-request',
+          id,
+          url,
+          steps: [...options.steps],
+          timeoutMs: options.timeoutMs,
+          maxBytes: options.maxBytes,
+          proxy: { server: proxy.server, username: proxy.username, password: proxy.password },
+        });
+      });
+      return renderedFromAnswer(url, answer, proxy, options);
+    } finally {
+      await proxy.close().catch(() => {});
+    }
+  }
+}
+
+/** A browser's answer in the engine's words, as render.ts says the same things for Chromium. */
+export function renderedFromAnswer(url: string, a: RenderAnswerMessage, proxy: Pick<CheckingProxy, 'refusals'>, options: Pick<RenderOptions, 'steps' | 'timeoutMs' | 'maxBytes'>): Rendered {
+  if (!a.ok) {
+    if (a.timedOut) throw new RenderError(renderTimeoutMessage(a.phase, url, options.timeoutMs, options.steps, a.stepIndex));
+    if (a.error === 'too large') throw tooLarge(options.maxBytes);
+    const where = a.phase === 'step' ? `step ${a.stepIndex + 1} (${stepText(options.steps[a.stepIndex]!)}): ` : '';
+    throw new RenderError(where + describe(a.error.split('\n')[0]!, url, a.failedUrl, proxy, a.phase === 'load'));
+  }
+  // The proxy refused the page itself (a redirect into the local network): the page's own server cannot fake this,
+  // the proxy must have refused that very host.
+  if (a.refused && proxy.refusals.get(hostOf(a.url)) === a.refused) throw new RenderError(`${url}: ${a.refused}`);
+  if (a.status !== null && a.status >= 590) throw new RenderError(`${url}: ${proxyFailure(a.status)}`);
+  if (a.status !== null && a.status >= 400) throw new RenderError(`${url} answered HTTP ${a.status}; not treated as a change`, a.status, a.retryAfter);
+  if (Buffer.byteLength(a.html) > options.maxBytes) throw tooLarge(options.maxBytes);
+  return { url: a.url, html: a.html, screenshot: Buffer.from(a.screenshot) };
+}
+
+function tooLarge(maxBytes: number): RenderError {
+  return new RenderError(`the rendered page is larger than the ${Math.round(maxBytes / 1048576)} MiB a page may have; not read`);
+}

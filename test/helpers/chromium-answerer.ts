@@ -1,0 +1,65 @@
+// The desktop shell's side of a rendered fetch, played by Debian's Chromium: it answers the engine's render-request
+// (core/shell-messages.ts) as electron/offscreen-renderer.ts does — through the proxy and credentials the request
+// names, with the same step and reading scripts (electron/render-scripts.ts) — so the engine's side
+// (monitors/web/shell-renderer.ts) is tested against a real browser where Electron's runtime cannot run. Answers
+// cross a structured clone, as they cross the process boundary in the app.
+import type { Browser } from 'playwright-core';
+import type { RenderAnswerMessage, RenderRequestMessage } from '../../core/shell-messages.js';
+import { READ_HTML, isRenderRequest, stepScript } from '../../electron/render-scripts.js';
+
+export async function answerWithChromium(req: RenderRequestMessage, executablePath: string): Promise<RenderAnswerMessage> {
+  if (!isRenderRequest(req)) throw new Error('the engine sent a malformed render request');
+  const { chromium } = await import('playwright-core');
+  const deadline = Date.now() + req.timeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  let phase: 'launch' | 'load' | 'step' | 'read' = 'launch';
+  let stepIndex = 0;
+  let failedUrl: string | null = null;
+  const fail = (error: string, timedOut = false): RenderAnswerMessage => ({ type: 'render-answer', id: req.id, ok: false, phase, stepIndex, timedOut, error, failedUrl });
+  let browser: Browser | null = null;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      chromiumSandbox: process.getuid?.() !== 0,
+      proxy: { server: req.proxy.server, username: req.proxy.username, password: req.proxy.password, bypass: '<-loopback>' },
+      args: ['--disable-gpu', '--disable-background-networking'],
+      timeout: left(),
+    });
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on('requestfailed', (r) => {
+      if (r.isNavigationRequest() && r.frame() === page.mainFrame()) failedUrl = r.url();
+    });
+    phase = 'load';
+    const response = await page.goto(req.url, { waitUntil: 'load', timeout: left() });
+    phase = 'step';
+    for (const [i, step] of req.steps.entries()) {
+      stepIndex = i;
+      if (step.kind === 'sleep') await page.waitForTimeout(Math.min(step.ms, left()));
+      else if ((await page.evaluate(stepScript(step, left()))) !== true) return fail('timed out', true);
+    }
+    await page.waitForLoadState('networkidle', { timeout: Math.min(5_000, left()) }).catch(() => {});
+    phase = 'read';
+    const html = (await page.evaluate(READ_HTML)) as string;
+    if (Buffer.byteLength(html) > req.maxBytes) return fail('too large');
+    const screenshot = await page.screenshot({ type: 'png', timeout: left() });
+    const headers = response?.headers() ?? {};
+    return structuredClone({
+      type: 'render-answer',
+      id: req.id,
+      ok: true,
+      url: page.url(),
+      html,
+      screenshot: new Uint8Array(screenshot),
+      status: response?.status() ?? null,
+      refused: headers['x-panoptes-refused'] ?? null,
+      retryAfter: headers['retry-after'] ?? null,
+    });
+  } catch (err) {
+    if (Date.now() >= deadline - 100) return fail('timed out', true);
+    const msg = (err as Error)?.message ?? String(err);
+    // Playwright prefixes "page.evaluate: "; the browser's own words stay (the shell's executeJavaScript gives those).
+    return fail(msg.replace(/^\w+\.\w+: /, '').split('\n')[0]!);
+  } finally {
+    await browser?.close().catch(() => {});
+  }
+}
