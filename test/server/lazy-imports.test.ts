@@ -16,7 +16,7 @@ const HEAVY = [
   'net-snmp', 'twitter-api-v2', 'irc-framework', 'html-to-text', 'htmlparser2', 'diff', 'cheerio-select', 'css-select', 'xpath',
 ];
 
-function packageRecorder(dir: string, logFile: string): string {
+function packageRecorder(dir: string, logFile: string, icuFile: string): string {
   // A module hook in the agent process: every package it resolves goes into logFile, one name per line.
   const hooks = path.join(dir, 'hooks.mjs');
   writeFileSync(
@@ -32,15 +32,35 @@ export async function resolve(spec, ctx, next) {
 `,
   );
   const register = path.join(dir, 'register.mjs');
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n${icuRecorder(icuFile)}`);
   return register;
 }
 
-test('an agent watching one webhook starts without loading the browser driver, mail, MQTT or HTML-parsing libraries', { timeout: 120_000 }, async (t) => {
+/**
+ * In the agent's main thread: every use of ICU (Intl objects, locale-aware string and number methods) goes into
+ * logFile with its caller. The first one maps several MB of ICU's data into the process (#22), so an idle agent
+ * should reach none of them.
+ */
+function icuRecorder(logFile: string): string {
+  return `import { appendFileSync as icuLog } from 'node:fs';
+const record = (what) => icuLog(${JSON.stringify(logFile)}, what + ' ' + (new Error().stack.split('\\n')[3] ?? '?').trim() + '\\n');
+const wrap = (proto, name, label) => { const orig = proto[name]; proto[name] = function (...a) { record(label); return orig.apply(this, a); }; };
+for (const name of ['localeCompare', 'normalize', 'toLocaleLowerCase', 'toLocaleUpperCase']) wrap(String.prototype, name, 'String#' + name);
+wrap(Number.prototype, 'toLocaleString', 'Number#toLocaleString');
+for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString']) wrap(Date.prototype, name, 'Date#' + name);
+for (const name of Object.getOwnPropertyNames(Intl)) {
+  const C = Intl[name];
+  if (typeof C === 'function') Intl[name] = new Proxy(C, { construct: (t, a, n) => (record('Intl.' + name), Reflect.construct(t, a, n)), apply: (t, self, a) => (record('Intl.' + name), Reflect.apply(t, self, a)) });
+}
+`;
+}
+
+test('an agent watching one webhook starts without loading the browser driver, mail, MQTT or HTML-parsing libraries, or ICU data', { timeout: 120_000 }, async (t) => {
   const dir = tempDir(t);
   const data = path.join(dir, 'data');
   const logFile = path.join(dir, 'packages.txt');
-  const register = packageRecorder(dir, logFile);
+  const icuFile = path.join(dir, 'icu.txt');
+  const register = packageRecorder(dir, logFile, icuFile);
   mkdirSync(data);
   writeFileSync(
     path.join(data, 'config.json'),
@@ -66,4 +86,7 @@ test('an agent watching one webhook starts without loading the browser driver, m
   assert.ok(loaded.has('better-sqlite3') && loaded.has('zod'), `the recorder sees the agent's packages: ${[...loaded].join(', ')}`);
   const heavy = HEAVY.filter((p) => loaded.has(p));
   assert.deepEqual(heavy, [], `loaded at start although nothing uses them yet: ${heavy.join(', ')}`);
+  // Nor ICU's locale, time-zone or collation data: the start reaches no Intl object or locale-aware method.
+  const icu = existsSync(icuFile) ? readFileSync(icuFile, 'utf8').split('\n').filter(Boolean) : [];
+  assert.deepEqual(icu, [], `ICU used at start:\n${icu.join('\n')}`);
 });
