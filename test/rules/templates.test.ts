@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { renderTemplate, renderWithLiquid } from '../../rules/templates.js';
 import { isoTime } from '../../rules/iso-time.js';
 
@@ -40,4 +41,13 @@ test('firing times are written exactly as Date#toISOString writes them', () => {
   for (let t = Date.parse('2026-03-02T23:59:58.000Z'); t < Date.parse('2026-03-03T00:00:02.000Z'); t += 7) times.push(t);
   for (let t = Date.parse('2026-03-03T00:00:02.000Z'); t > Date.parse('2026-03-02T23:59:58.000Z'); t -= 13) times.push(t);
   for (const t of times) assert.equal(isoTime(t), new Date(t).toISOString(), String(t));
+});
+
+test("the date filter names months and days in the system's language", () => {
+  // The engine no longer asks Intl for the locale at start (#22: that alone mapped ~7 MB of ICU data); a template
+  // must still get the user's language, as liquidjs gives it by default. German, in a process of its own.
+  const templates = new URL('../../rules/templates.js', import.meta.url).href;
+  const script = `const t = await import(${JSON.stringify(templates)}); process.stdout.write(JSON.stringify(t.renderTemplate('{{ ts | date: "%B, %A" }}', { ts: '2024-03-05T10:00:00Z' })));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8', TZ: 'UTC' } }).toString();
+  assert.deepEqual(JSON.parse(out), { text: 'März, Dienstag' });
 });
