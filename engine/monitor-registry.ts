@@ -54,7 +54,9 @@ export async function loadMonitorTypes(log: Logger, dir: URL = new URL('../monit
       }
     }),
   );
-  return new Map([...types.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  // Type ids are lowercase ASCII, so code-unit order is the alphabetical order; localeCompare would load ICU's
+  // collation data (several MB of resident memory, #22) for nothing.
+  return new Map([...types.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**

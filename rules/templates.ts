@@ -14,6 +14,14 @@ const liquid = new Liquid({
   renderLimit: 200,
   memoryLimit: 10_000_000,
   cache: false,
+  // Without a locale liquidjs asks Intl for the system's at construction, which maps ICU's locale data (~7 MB
+  // resident) into every engine at start (#22). The same value is looked up on first use instead (the `date` filter).
+  locale: 'en-US',
+});
+let systemLocale: string | undefined;
+Object.defineProperty(liquid.options, 'locale', {
+  get: () => (systemLocale ??= new Intl.DateTimeFormat().resolvedOptions().locale ?? 'en-US'),
+  enumerable: true,
 });
 for (const tag of ['include', 'render', 'layout']) {
   liquid.registerTag(tag, {

@@ -47,6 +47,9 @@ const channelList = z.array(z.string().min(1).max(100)).max(20);
 const channelsByPriority = z.object({ low: channelList, normal: channelList, high: channelList, urgent: channelList });
 
 function isTimeZone(tz: string): boolean {
+  // The default (quiet hours in UTC) is valid everywhere; checking it with Intl would map ICU's time-zone and locale
+  // data (~7 MB resident) into every engine at start, also one that never uses quiet hours (#22).
+  if (tz === 'UTC') return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
     return true;

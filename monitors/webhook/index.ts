@@ -13,6 +13,8 @@ export { webhookRoute } from './route.js';
 /** How many senders' idempotency keys a hook remembers to drop repeats (kept as one state value, written with each event). */
 const REMEMBERED_KEYS = 1_000;
 const KEYS_STATE = 'idempotencyKeys';
+/** 1000 → "1,000" without Intl: the first use of ICU maps ~7 MB of its data into an agent that may never need it (#22). */
+const withCommas = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 export const webhookConfigSchema = z.object({
   hookId: z
@@ -33,7 +35,7 @@ const definition: MonitorDefinition<WebhookConfig> = {
   badge: 'HOOK',
   category: 'Incoming',
   title: 'Webhook in',
-  description: `Receives POST requests at /hooks/<id> on the agent's server (secret required, body up to ${MAX_BODY_BYTES / 1024 / 1024} MiB) and turns their body into an event. A request repeating the Idempotency-Key of one of the last ${REMEMBERED_KEYS.toLocaleString('en')} is answered 200 and not stored again.`,
+  description: `Receives POST requests at /hooks/<id> on the agent's server (secret required, body up to ${MAX_BODY_BYTES / 1024 / 1024} MiB) and turns their body into an event. A request repeating the Idempotency-Key of one of the last ${withCommas(REMEMBERED_KEYS)} is answered 200 and not stored again.`,
   configSchema: webhookConfigSchema,
   events: [
     {
