@@ -48,3 +48,27 @@ test('keys the app does not know, at the top and in a monitor, survive the next 
   assert.match(agent.output(), /\$\.myNotes/, 'reported');
   assert.match(agent.output(), /\$\.monitors\[0\]\.comment/, 'reported');
 });
+
+test('keys the app does not know inside settings and forwarding survive its saves, settings saves too, and are reported', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  writeConfig(dir, {
+    // A typo of retentionDays: dropped at the next save, the user would never learn why 30 days did not apply.
+    settings: { retentonDays: 30, notifications: { quietHours: { enabled: false, why: 'on call this month' } } },
+    forwarding: { forward: { url: 'mqtt://127.0.0.1:1', pasword: 'typo' } },
+    rules: [],
+  });
+  const agent = await startAgent(dir);
+  t.after(() => agent.stop());
+  const client = await connectProtocol(agent);
+  t.after(() => client.close());
+  await client.call('rules.save', { rule: rule('new') }, 10_000);
+  await client.call('settings.update', { theme: 'dark' }, 10_000);
+  const doc = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  assert.equal(doc.settings.theme, 'dark', 'saved');
+  assert.equal(doc.settings.retentonDays, 30);
+  assert.equal(doc.settings.notifications.quietHours.why, 'on call this month');
+  assert.equal(doc.forwarding.forward.pasword, 'typo');
+  for (const p of ['$.settings.retentonDays', '$.settings.notifications.quietHours.why', '$.forwarding.forward.pasword']) {
+    assert.ok(agent.output().includes(p), `${p} reported`);
+  }
+});
