@@ -5,6 +5,7 @@ import { acquireFileLock } from './file-lock.js';
 import path from 'node:path';
 import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
 import { configSchema, defaultConfig, unknownConfigKeys, type ConfigDocument } from './schema.js';
+import { restoreUnknownKeys } from './unknown-keys.js';
 import type { Logger } from '../log.js';
 import { makePrivate } from '../data-dir.js';
 import { createHash } from 'node:crypto';
@@ -158,6 +159,7 @@ export class ConfigStore {
         const issue = result.error.issues[0]!;
         throw new Error(`invalid configuration at ${formatPath(issue.path)}: ${issue.message}`);
       }
+      restoreUnknownKeys(draft, result.data);
       if (this.loadError && existsSync(this.file)) {
         // The user's broken file is not silently overwritten: it is set aside with a name that says why.
         const aside = `${this.file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -288,7 +290,11 @@ export function parseConfigText(text: string, file: string): ConfigDocument {
     throw new ConfigError(file, line, column, `not valid JSON: ${(err as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
   }
   const result = configSchema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) {
+    // Keys written by hand inside settings or forwarding are kept (and reported at load), not dropped at the next save.
+    restoreUnknownKeys(data, result.data);
+    return result.data;
+  }
   const issue = result.error.issues[0]!;
   const tree = parseTree(clean);
   let node = tree ? findNodeAtLocation(tree, issue.path as (string | number)[]) : undefined;

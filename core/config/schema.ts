@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scheduledMaintenanceSchema } from '../maintenance.js';
+import { restoreUnknownKeys } from './unknown-keys.js';
 
 /** Monitor instance ids are `<type>:<slug>`; they become event sources and appear in rules (`rss:*`). */
 export const MONITOR_ID = /^[a-z][a-z0-9_-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -188,8 +189,8 @@ export const configSchema = z.looseObject({
 export type ConfigDocument = z.infer<typeof configSchema>;
 
 /**
- * Keys of a loaded document that Panoptes does not know (top level, monitors, channels), as JSON paths: kept as
- * written, and reported so a typo ("retentonDays") does not go unnoticed.
+ * Keys of a loaded document that Panoptes does not know (top level, monitors, channels, and inside settings,
+ * forwarding and fleet), as JSON paths: kept as written (`restoreUnknownKeys`), and reported so a typo ("retentonDays") does not go unnoticed.
  */
 export function unknownConfigKeys(doc: ConfigDocument): string[] {
   const out: string[] = [];
@@ -199,6 +200,9 @@ export function unknownConfigKeys(doc: ConfigDocument): string[] {
   check(doc, Object.keys(configSchema.shape), '$');
   doc.monitors.forEach((m, i) => check(m, Object.keys(monitorEntrySchema.shape), `$.monitors[${i}]`));
   doc.channels.forEach((c, i) => check(c, Object.keys(channelEntrySchema.shape), `$.channels[${i}]`));
+  // Deeper (settings, forwarding, fleet): what the schema's plain objects would drop, found on a throw-away parse.
+  const again = configSchema.safeParse(doc);
+  if (again.success) out.push(...restoreUnknownKeys(doc, again.data));
   return out;
 }
 export type MonitorEntry = z.infer<typeof monitorEntrySchema>;

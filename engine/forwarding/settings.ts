@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import type { ForwardingHost } from './host.js';
 import type { ForwardingInfo, ForwardingSettings, ForwardingUpdate, ValidationIssue } from '../../core/protocol.js';
 import { forwardingSchema, type ForwardingDoc } from '../../core/config/schema.js';
+import { carryUnknownKeys } from '../../core/config/unknown-keys.js';
 import { parseBrokerUrl, secretKeyFor, TLS_FILE_NAMES } from '../../base/mqtt.js';
 import { compileForwardFilter } from './filter.js';
 import { withUser, type ForwardingController } from './controller.js';
@@ -245,7 +246,11 @@ async function applyUpdate(engine: ForwardingHost, control: ForwardingController
   // Secrets first: the document never points at a password that is not there yet.
   const stored = engine.secrets.get(SECRETS_OWNER);
   engine.secrets.set(SECRETS_OWNER, { ...secrets, ...unusedPasswords(doc, stored, secrets) });
-  await engine.config.update((d) => void (d.forwarding = doc));
+  // Keys written by hand into forwarding that Panoptes does not know stay (they were reported at load).
+  await engine.config.update((d) => {
+    if (d.forwarding) carryUnknownKeys(d.forwarding, doc, (v) => forwardingSchema.parse(v));
+    d.forwarding = doc;
+  });
   await control.restart({ dropCommandLine: true });
   return forwardingInfo(engine, control);
 }

@@ -1,5 +1,6 @@
 import { RequestError, type Handlers, type HandlersOf } from '../../core/rpc/server.js';
 import { settingsSchema } from '../../core/config/schema.js';
+import { carryUnknownKeys } from '../../core/config/unknown-keys.js';
 import type { HandlerHost } from './host.js';
 import { jsonPath } from '../../core/json-path.js';
 import type { ValidationIssue } from '../../core/protocol.js';
@@ -14,7 +15,11 @@ export function settingsHandlers(engine: HandlerHost) {
       // Every problem at once, each with the path of its field, so the form shows them where they are.
       const issues: ValidationIssue[] = merged.success ? [] : merged.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message }));
       if (!merged.success) throw new RequestError('invalid', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-      await engine.config.update((d) => void (d.settings = merged.data));
+      // Keys written by hand into the settings that Panoptes does not know stay (they were reported at load).
+      await engine.config.update((d) => {
+        carryUnknownKeys(d.settings, merged.data, (v) => settingsSchema.parse(v));
+        d.settings = merged.data;
+      });
       engine.store.traces.limitPerRule = merged.data.traceLimitPerRule;
       engine.notifications.changed();
       return engine.config.current.settings;

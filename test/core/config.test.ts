@@ -6,6 +6,8 @@ import { ConfigStore } from '../../core/config/config-store.js';
 import { FileSecretStore } from '../../core/secrets.js';
 import { silentLogger } from '../../core/log.js';
 import { tempDir } from '../helpers/tmp.js';
+import { carryUnknownKeys } from '../../core/config/unknown-keys.js';
+import { forwardingSchema } from '../../core/config/schema.js';
 
 test('a new data folder gets a readable config document with defaults', async (t) => {
   const dir = tempDir(t);
@@ -74,4 +76,18 @@ test('writers that each hold an older copy never lose one another\'s changes (th
   assert.equal(onDisk.settings.retentionDays, 9);
   assert.equal(engine.current.monitors.length, 20, 'the engine took in the other writer\'s monitors before saving');
   assert.ok(!readdirSync(dir).some((f) => f.endsWith('.lock')), 'the lock is released');
+});
+
+test('a section replaced by a form keeps the keys written by hand that Panoptes does not know, and only those', () => {
+  const previous = JSON.parse('{"forward":{"url":"mqtt://a","pasword":"typo","keepaliveSeconds":30},"note":"mine","__proto__":"a key","subscribe":[]}');
+  // The form saved forwarding without keepaliveSeconds (a known key it meant to clear) and with another broker.
+  const next: Record<string, any> = { forward: { url: 'mqtt://b' }, subscribe: [] };
+  carryUnknownKeys(previous, next, (v) => forwardingSchema.parse(v));
+  assert.deepEqual(Object.keys(next).sort(), ['__proto__', 'forward', 'note', 'subscribe']);
+  assert.equal(Object.getPrototypeOf(next), Object.prototype, '__proto__ stays a key');
+  assert.deepEqual(next.forward, { url: 'mqtt://b', pasword: 'typo' }, 'the unknown key is carried; the known one left out stays out');
+  // Forwarding turned off: nothing of the old broker comes back.
+  const off: Record<string, any> = { subscribe: [] };
+  carryUnknownKeys(previous, off, (v) => forwardingSchema.parse(v));
+  assert.equal(off.forward, undefined);
 });
