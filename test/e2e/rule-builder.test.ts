@@ -321,6 +321,17 @@ uiTest('the dashboard charts the weather’s temperature and Panoptes’ own hea
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
+uiTest('a rule’s hours and days say whose clock they follow', 30_000, async () => {
+  await page.getByRole('link', { name: 'Rules' }).click();
+  await page.getByRole('button', { name: 'New rule' }).click();
+  const context = page.getByRole('region', { name: 'Context' });
+  assert.equal(await context.getByText(/Hours and days are on/).count(), 0, 'no note while the rule has no hours');
+  await context.getByRole('group', { name: 'Time of day' }).getByLabel('Between').check();
+  // The agent's zone (it inherits this process's environment), not a guess made in the browser.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  await context.getByText(`Hours and days are on this machine’s clock (${zone}).`).waitFor();
+});
+
 test('nothing went wrong on the page along the way', () => {
   assert.deepEqual(watch.problems, []);
   assert.deepEqual(watch.dialogs, []);
