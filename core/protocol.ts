@@ -614,7 +614,7 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.i
 /** Every request: the schema of its params and the type of its result. */
 export const requests = {
   /** `configProblem`: config.json was edited into something invalid; the engine runs on the configuration before. */
-  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean; configProblem: string | null; configRevision: string }>() },
+  'hello': { params: none, result: returns<{ version: number; agentId: string; dataDir: string; paused: boolean; configProblem: string | null; configRevision: string; timeZone: string }>() },
   'events.list': { params: eventQuerySchema, result: returns<EventPage>() },
   'events.get': { params: z.object({ id: z.string() }), result: returns<PanoptesEvent | null>() },
   /** Counts at most 10,000; `capped` means there are more. */

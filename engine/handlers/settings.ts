@@ -5,9 +5,12 @@ import type { HandlerHost } from './host.js';
 import { jsonPath } from '../../core/json-path.js';
 import type { ValidationIssue } from '../../core/protocol.js';
 
+/** The zone of this machine's clock, which a rule's hours and days follow ("UTC" when the system names none). */
+const machineTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
 export function settingsHandlers(engine: HandlerHost) {
   return {
-    hello: () => ({ version: 1, agentId: engine.agentId, dataDir: engine.dataDir, paused: engine.paused, configProblem: engine.configProblem(), configRevision: engine.config.revision }),
+    hello: () => ({ version: 1, agentId: engine.agentId, dataDir: engine.dataDir, paused: engine.paused, configProblem: engine.configProblem(), configRevision: engine.config.revision, timeZone: machineTimeZone() }),
     'settings.get': () => engine.config.current.settings,
     'settings.update': async (p) => {
       const current = engine.config.current.settings;

@@ -46,6 +46,7 @@ export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: 
 
   const types = useQuery('monitors.types', {});
   const monitors = useMonitors();
+  const hello = useQuery('hello', {});
   const flags = useQuery('flags.list', {});
   const forwarding = useQuery('forwarding.get', {});
   const machines = useMemo(() => [...new Set((forwarding.data?.status.peers ?? []).map((p) => p.agentId))].sort(), [forwarding.data]);
@@ -110,6 +111,7 @@ export function RuleBuilder({ initial, originalId, onDone, remote }: { initial: 
     monitors: remote ? remote.monitors : (monitors.data ?? []),
     machines,
     previewEventId: previewId,
+    clock: remote ? `${remote.agentId}’s clock` : `this machine’s clock${hello.data ? ` (${hello.data.timeZone})` : ''}`,
   };
 
   const showJson = () => {

@@ -29,6 +29,8 @@ export interface Builder {
   /** The other machines this one knows (their agent ids, from the fleet's inventory), for `when.agent`. */
   machines: string[];
   previewEventId: string | null;
+  /** Whose clock the rule's hours and days follow, said beside them: this machine's (with its zone) or the agent's. */
+  clock: string;
 }
 
 const Ctx = createContext<Builder | null>(null);

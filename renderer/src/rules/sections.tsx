@@ -214,6 +214,7 @@ export function ContextSection() {
         <span className="muted small">{dayList.length ? '' : '(every day)'}</span>
         <Issues path={['context', 'time', 'days']} deep />
       </div>
+      {Array.isArray(between) || dayList.length ? <p className="muted small">Hours and days are on {b.clock}.</p> : null}
       <Issues path={['context']} />
     </section>
   );
