@@ -4,14 +4,15 @@
  * watched address, started the checking proxy this window must use and words every failure
  * (monitors/web/shell-renderer.ts); this only loads, runs the steps and reads.
  *
- * What the window may do: a session of its own per render, in memory (no "persist:" partition: cookies, storage and
- * cache are never the app window's nor another render's, and are cleared after), every connection through the
+ * What the window may do: a session of its own while it renders, in memory (no "persist:" partition: cookies, storage,
+ * cache and proxy credentials are never the app window's nor another render's — cleared after each render, before the
+ * session serves the next one; Electron cannot free a session, so they are reused rather than made per render and
+ * number at most the renders that ran at once), every connection through the
  * engine's proxy — loopback included (`<-loopback>`) — which answers only this render's credentials (given here on
  * the proxy's auth challenge), only http(s)/data/blob requests, no permissions, downloads or new windows, sandboxed,
  * no Node integration, context isolation on. The check's timeout covers load, steps and reading.
  */
-import { BrowserWindow, session } from 'electron';
-import { randomBytes } from 'node:crypto';
+import { BrowserWindow, session, type Session } from 'electron';
 import type { RenderAnswerMessage, RenderRequestMessage } from '../core/shell-messages.js';
 import { READ_HTML, stepScript } from './render-scripts.js';
 
@@ -24,6 +25,26 @@ export class OffscreenRenderer {
   /** webContents ids of render windows: the app window's navigation rules (main.ts) are not theirs. */
   private readonly contents = new Set<number>();
   private readonly running = new Map<number, BrowserWindow>();
+  /** Render sessions not in use, cleared; a render takes one or makes one. */
+  private readonly idle: Session[] = [];
+  private made = 0;
+
+  private takeSession(): Session {
+    const reused = this.idle.pop();
+    if (reused) return reused;
+    const ses = session.fromPartition(`panoptes-render-${++this.made}`, { cache: false });
+    ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    ses.setPermissionCheckHandler(() => false);
+    ses.on('will-download', (event) => event.preventDefault());
+    return ses;
+  }
+
+  private async releaseSession(ses: Session): Promise<void> {
+    await ses.clearStorageData().catch(() => {});
+    await ses.clearCache().catch(() => {});
+    await ses.clearAuthCache().catch(() => {});
+    this.idle.push(ses);
+  }
 
   isRenderContents(id: number): boolean {
     return this.contents.has(id);
@@ -45,14 +66,12 @@ export class OffscreenRenderer {
     let refused: string | null = null;
     let retryAfter: string | null = null;
     const fail = (error: string, timedOut = false): RenderAnswerMessage => ({ type: 'render-answer', id: req.id, ok: false, phase, stepIndex, timedOut, error, failedUrl });
-    const ses = session.fromPartition(`panoptes-render-${randomBytes(12).toString('hex')}`, { cache: false });
+    const ses = this.takeSession();
     let win: BrowserWindow | null = null;
     let wcId: number | null = null;
     try {
+      // This render's proxy (the engine's, with this render's credentials); a reused session's last one is replaced.
       await ses.setProxy({ proxyRules: req.proxy.server, proxyBypassRules: '<-loopback>' });
-      ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-      ses.setPermissionCheckHandler(() => false);
-      ses.on('will-download', (event) => event.preventDefault());
       // Addresses are the proxy's to judge; here only the scheme, as Chromium's route does in render.ts.
       ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !/^(https?|data|blob):/i.test(details.url) }));
       ses.webRequest.onHeadersReceived((details, callback) => {
@@ -115,8 +134,7 @@ export class OffscreenRenderer {
       this.running.delete(req.id);
       if (wcId !== null) this.contents.delete(wcId);
       if (win && !win.isDestroyed()) win.destroy();
-      await ses.clearStorageData().catch(() => {});
-      await ses.clearCache().catch(() => {});
+      await this.releaseSession(ses);
     }
   }
 }
