@@ -56,6 +56,11 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Savepoints inside a batch's transaction (its events, the rules' writes, finished actions) journal the pages
+    // they change; past 64 KiB SQLite moved that journal to a new temporary file, created and deleted on nearly every
+    // commit. It is only ever read to undo a savepoint in a live transaction (never for crash recovery), so memory
+    // holds it.
+    db.pragma('temp_store = MEMORY');
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(String(check));
   } catch (err) {
