@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { Store, OutboxItem } from '../core/store/index.js';
 import type { Logger } from '../core/log.js';
 import { errorText } from '../core/monitor-host.js';
@@ -71,6 +70,8 @@ export class OutboxDispatcher {
   private readonly ready = new Set<string>();
   private readonly outcomes: { item: OutboxItem; lane: string; outcome: Outcome }[] = [];
   private readonly running = new Set<Promise<void>>();
+  /** How to end each attempt under way (see runOne). */
+  private readonly attempts = new Set<(reason: Error) => void>();
   private scheduled = false;
   private lookEverywhere = true;
   private readonly controller = new AbortController();
@@ -83,8 +84,6 @@ export class OutboxDispatcher {
     private readonly log: Logger,
     private readonly opts: DispatcherOptions = {},
   ) {
-    // Every action under way listens for shutdown; there can be many more than Node's default warning level.
-    setMaxListeners(0, this.controller.signal);
     this.retryBaseMs = opts.retryBaseMs ?? 5_000;
     this.retryCapMs = opts.retryCapMs ?? 30 * 60_000;
     store.outbox.assignLanes((a) => this.laneOf(a));
@@ -344,22 +343,21 @@ export class OutboxDispatcher {
     } else {
       const timeoutMs = exec.timeoutMs ?? 60_000;
       const attempt = new AbortController();
-      const onStop = () => attempt.abort(new Error('shutting down'));
-      this.controller.signal.addEventListener('abort', onStop, { once: true });
-      let timer: NodeJS.Timeout | undefined;
+      // Ends the attempt (the executor's signal aborts) and stops waiting for it: its time limit, or shutdown (close).
+      // Called directly rather than through listeners on a shared shutdown signal: with 32 actions under way per
+      // lane, adding and removing those listeners walked the signal's whole list on every action.
+      let end!: (reason: Error) => void;
+      const ended = new Promise<never>((_, reject) => {
+        end = (reason) => {
+          attempt.abort(reason);
+          reject(reason);
+        };
+      });
+      this.attempts.add(end);
+      const timer = setTimeout(() => end(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
       try {
         const ctx = { ruleId: item.ruleId, eventId: item.eventId, actionIndex: item.actionIndex, idempotencyKey: idempotencyKey(item.ruleId, item.eventId, item.actionIndex), signal: attempt.signal };
-        await Promise.race([
-          exec.run(item.action, ctx),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const e = new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`);
-              attempt.abort(e);
-              reject(e);
-            }, timeoutMs);
-            attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true });
-          }),
-        ]);
+        await Promise.race([exec.run(item.action, ctx), ended]);
         outcome = { kind: 'done' };
       } catch (err) {
         // Shutting down mid-action: leave it in flight; the next start decides whether it may be repeated.
@@ -377,7 +375,7 @@ export class OutboxDispatcher {
         }
       } finally {
         clearTimeout(timer);
-        this.controller.signal.removeEventListener('abort', onStop);
+        this.attempts.delete(end);
       }
     }
     this.noteHealth(lane, outcome);
@@ -404,6 +402,7 @@ export class OutboxDispatcher {
   /** Stop taking actions; resolves when the ones under way have returned, with their fates recorded. */
   async close(): Promise<void> {
     this.controller.abort();
+    for (const end of [...this.attempts]) end(new Error('shutting down'));
     for (const l of this.lanes.values()) if (l.timer) clearTimeout(l.timer);
     await Promise.allSettled([...this.running]);
     const finished = this.outcomes.splice(0);
