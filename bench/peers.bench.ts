@@ -16,7 +16,7 @@
  *
  * Settings (environment): PANOPTES_PEERS_ROUNDS (3), PANOPTES_PEERS_EVENTS per job and round (4,000),
  * PANOPTES_PEERS_IDLE_S (60; the issue's figure is 600), PANOPTES_PEERS_JOBS (below), PANOPTES_PEERS_SIDES=panoptes (no
- * peers: for profiling, with PANOPTES_PEERS_PROFILE=DIR), PANOPTES_PEERS_BEFORE=<another checkout, built> adds a
+ * peers: for profiling, with PANOPTES_PEERS_PROFILE=DIR; or a list of panoptes, node-red, floor), PANOPTES_PEERS_BEFORE=<another checkout, built> adds a
  * "Panoptes (before)" column for before/after comparisons in the same run.
  */
 import http from 'node:http';
@@ -252,7 +252,10 @@ async function runIdle(peers: Peer[]): Promise<IdleResult[]> {
 // ---- the run ----
 const peers: Peer[] = [panoptesPeer()];
 if (process.env.PANOPTES_PEERS_BEFORE) peers.push(panoptesPeer('Panoptes (before)', process.env.PANOPTES_PEERS_BEFORE));
-if (process.env.PANOPTES_PEERS_SIDES !== 'panoptes') peers.push(nodeRedPeer(), floorPeer());
+// PANOPTES_PEERS_SIDES: `panoptes` alone, or a list (`panoptes,floor`: the floor ratio without waiting for Node-RED).
+const sides = (process.env.PANOPTES_PEERS_SIDES ?? 'panoptes,node-red,floor').split(',');
+if (sides.includes('node-red')) peers.push(nodeRedPeer());
+if (sides.includes('floor')) peers.push(floorPeer());
 
 const loads: string[] = [];
 console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start ${load()}`);

@@ -88,6 +88,9 @@ function spawnPeer(name: string, args: string[], hookUrl: string, headers: Recor
   };
 }
 
+/** PANOPTES_PEERS_PROFILE=DIR: a V8 CPU profile of the agent (and the floor) per run into DIR, written when it stops. */
+const profileArgs = () => (process.env.PANOPTES_PEERS_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PANOPTES_PEERS_PROFILE}`] : []);
+
 const tempDir = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `panoptes-peers-${prefix}-`));
 
 /** Panoptes as shipped: the headless agent, a webhook monitor, the job's rules each with a webhook action. */
@@ -104,9 +107,7 @@ export function panoptesPeer(name = 'Panoptes', root = ROOT): Peer {
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors: [{ id: 'webhook:bench', type: 'webhook', name: 'Bench', config: { hookId: 'bench' } }], rules }));
       writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:bench': { secret: HOOK_SECRET } }), { mode: 0o600 });
       const port = await freePort();
-      // PANOPTES_PEERS_PROFILE=DIR: a V8 CPU profile of the agent per run into DIR (written when it stops).
-      const prof = process.env.PANOPTES_PEERS_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PANOPTES_PEERS_PROFILE}`] : [];
-      return spawnPeer(name, [...prof, path.join(root, 'bin', 'panoptes.js'), 'agent', '--data', dir, '--port', String(port)], `http://127.0.0.1:${port}/hooks/bench`, { 'x-panoptes-secret': HOOK_SECRET }, dir, {
+      return spawnPeer(name, [...profileArgs(), path.join(root, 'bin', 'panoptes.js'), 'agent', '--data', dir, '--port', String(port)], `http://127.0.0.1:${port}/hooks/bench`, { 'x-panoptes-secret': HOOK_SECRET }, dir, {
         PANOPTES_LOG: 'warn',
       });
     },
@@ -211,7 +212,7 @@ export function floorPeer(): Peer {
     async launch(job, receiverUrl) {
       const dir = tempDir('floor');
       const port = await freePort();
-      return spawnPeer('floor', [path.join(here, 'peer-floor.js'), String(port), dir, receiverUrl, job.patterns![0]!, 'i'], `http://127.0.0.1:${port}/hook`, {}, dir);
+      return spawnPeer('floor', [...profileArgs(), path.join(here, 'peer-floor.js'), String(port), dir, receiverUrl, job.patterns![0]!, 'i'], `http://127.0.0.1:${port}/hook`, {}, dir);
     },
   };
 }
