@@ -22,10 +22,12 @@ test('a template in a shell -c script is warned about at the script, with the ar
     ['/bin/sh', '-c', 'echo "{{fields.s}}"'],
     ['bash', '-lc', 'notify-send {{ title }}'],
     ['/usr/bin/env', 'zsh', '-c', 'echo {{body}}'],
+    // A Liquid tag writes the event's text into the script as well as {{ }} does.
+    ['/bin/sh', '-c', 'logger {% echo title %}'],
   ]) {
     const v = await client.call('rules.validate', { rule: rule('shell', argv) }, 5_000);
     assert.equal(v.ok, true, 'still a valid rule');
-    const at = argv.findIndex((a) => a.includes('{{'));
+    const at = argv.findIndex((a) => a.includes('{{') || a.includes('{%'));
     assert.equal(v.warnings?.length, 1, `one warning for ${JSON.stringify(argv)}: ${JSON.stringify(v)}`);
     assert.equal(v.warnings[0].path, `$.then[0].command.argv[${at}]`);
     assert.match(v.warnings[0].message, /shell/);
