@@ -26,7 +26,8 @@ export function ruleWarnings(rule: Rule): RuleIssue[] {
     const c = argv.findIndex((a, k) => k > s && isDashC(a));
     if (c < 0) return;
     const script = c + 1;
-    if (!argv[script]?.includes('{{')) return;
+    // Output ({{ }}) and tags ({% echo title %}, {% liquid … %}) both write the event's text into the script.
+    if (!/\{\{|\{%/.test(argv[script] ?? '')) return;
     warnings.push({
       ruleId: rule.id,
       path: `$.then[${i}].command.argv[${script}]`,
