@@ -73,6 +73,8 @@ export function loadOrCreateAgentKey(dataDir: string): FleetIdentity {
 /** The desktop's record of the agents paired with it: each one's public key and pairing id, as deploy read them. */
 export const FLEET_AGENTS_FILE = 'fleet-agents.json';
 
+const TIMED_SEALS_KEY = 'fleet:timedSeals';
+
 export interface KnownAgent {
   publicKey: string;
   pairing: string;
@@ -136,10 +138,19 @@ export class AgentKeys {
   private known: Record<string, KnownAgent & { key: KeyObject }> = {};
   private readonly seals = new SealCache();
   private readonly fresh: FreshnessBook | null;
+  /** Per agent, the key it was seen sealing with times (version-2 seals): from then on a seal without one is old. */
+  private readonly timed: Record<string, string>;
 
   /** With the store's `kv`, what an agent keeps retained is also checked for being its newest (see freshness.ts). */
-  constructor(private readonly dataDir: string, kv?: Pick<KvTable, 'get' | 'set'>) {
+  constructor(private readonly dataDir: string, private readonly kv?: Pick<KvTable, 'get' | 'set'>) {
     this.fresh = kv ? new FreshnessBook(kv) : null;
+    let timed: unknown = null;
+    try {
+      timed = kv?.get<unknown>(TIMED_SEALS_KEY);
+    } catch {
+      /* none kept */
+    }
+    this.timed = timed && typeof timed === 'object' && !Array.isArray(timed) ? { ...(timed as Record<string, string>) } : {};
   }
 
   get(agentId: string): (KnownAgent & { key: KeyObject }) | null {
@@ -199,12 +210,30 @@ export class AgentKeys {
     return { ok: false, message: `an empty ${what} for ${agentId} (which would take it off the list) was ignored: ${agentId} was deployed from here and its key is still recorded, so only its undeploy from here removes it; someone else on the broker published it` };
   }
 
-  /** Is this forwarded event from the agent? With its key known, only when its batch seal verifies (see seal.ts). */
-  checkEvent(agentId: string, payload: Buffer): { ok: true; signed: boolean } | { ok: false; message: string } {
+  /**
+   * Is this forwarded event from the agent? With its key known, only when its batch seal verifies (see seal.ts);
+   * `sealedAt` is then the signed time of sealing (null for a seal from an agent older than that).
+   */
+  checkEvent(agentId: string, payload: Buffer): { ok: true; signed: boolean; sealedAt?: number | null } | { ok: false; message: string } {
     const known = this.get(agentId);
     if (!known) return { ok: true, signed: false };
-    const r = checkSeal(payload, agentId, known.key, known.publicKey, this.seals);
-    if (r === 'good') return { ok: true, signed: true };
+    const into = { t: null as number | null };
+    const r = checkSeal(payload, agentId, known.key, known.publicKey, this.seals, into);
+    if (r === 'good' && into.t === null && this.timed[agentId] === known.publicKey) {
+      // Recorded before the agent was upgraded, published now: without a time it cannot be told from a replay.
+      return { ok: false, message: `an event forwarded as ${agentId}'s was refused: its seal carries no time, and ${agentId} has sealed with times since it was upgraded — someone on the broker published one recorded before that` };
+    }
+    if (r === 'good') {
+      if (into.t !== null && this.kv && this.timed[agentId] !== known.publicKey) {
+        this.timed[agentId] = known.publicKey;
+        try {
+          this.kv.set(TIMED_SEALS_KEY, this.timed);
+        } catch {
+          /* the store is closing: this run still knows */
+        }
+      }
+      return { ok: true, signed: true, sealedAt: into.t };
+    }
     return { ok: false, message: `an event forwarded as ${agentId}'s was refused: it is not sealed by ${agentId}'s key (read when it was deployed)${r === 'unsealed' ? ' and carries no seal' : ''}; someone else on the broker published it, or ${agentId} was set up again without panoptes deploy` };
   }
 }

@@ -10,6 +10,12 @@
 //
 // The seal is one more field at the end of the event's JSON object (`"seal"`), over the bytes before it, so readers
 // that do not know it (an older desktop, a Node-RED flow) parse the event as before.
+//
+// The signed statement names the time the batch was sealed (`t`, the agent's clock, ms): the desktop drops a copy of
+// an event by its id, but retention deletes old events and their ids with them, so a sealed message recorded by a
+// broker user could come back as new once retention took it. With the time signed, the desktop refuses a sealed
+// event from before what its retention deleted (engine/retention.ts, forwarding/receiver.ts). Seals of agents older
+// than this have no `t` (statement version 1).
 import { hash, sign, verify, type KeyObject } from 'node:crypto';
 
 export interface Seal {
@@ -18,17 +24,20 @@ export interface Seal {
   n: number;
   /** Sibling hashes from the leaf up (base64url), one per level where the node has a sibling. */
   p: string[];
-  /** Ed25519 signature of the statement naming the agent, the batch size and the root (base64). */
+  /** Ed25519 signature of the statement naming the agent, the batch size, the time and the root (base64). */
   s: string;
+  /** When the batch was sealed (ms since the epoch, the agent's clock); absent from version-1 seals. */
+  t?: number;
 }
 
 const NODE = Buffer.from([1]);
 const leafHash = (text: string): Buffer => hash('sha256', '\x00' + text, 'buffer');
 const nodeHash = (l: Buffer, r: Buffer): Buffer => hash('sha256', Buffer.concat([NODE, l, r], 65), 'buffer');
-const statement = (agentId: string, n: number, root: Buffer) => Buffer.from(`panoptes-events/1 ${agentId} ${n} ${root.toString('base64url')}`, 'utf8');
+const statement = (agentId: string, n: number, t: number | undefined, root: Buffer) =>
+  Buffer.from(t === undefined ? `panoptes-events/1 ${agentId} ${n} ${root.toString('base64url')}` : `panoptes-events/2 ${agentId} ${n} ${t} ${root.toString('base64url')}`, 'utf8');
 
 /** `texts` (each a JSON object) sealed as one batch by `agentId`'s key, each with its seal as the last field. */
-export function sealBatch(texts: string[], agentId: string, privateKey: KeyObject): string[] {
+export function sealBatch(texts: string[], agentId: string, privateKey: KeyObject, t = Date.now()): string[] {
   const n = texts.length;
   if (!n) return [];
   const paths: string[][] = texts.map(() => []);
@@ -57,8 +66,8 @@ export function sealBatch(texts: string[], agentId: string, privateKey: KeyObjec
     level = next;
     covers = nextCovers;
   }
-  const s = sign(null, statement(agentId, n, level[0]!), privateKey).toString('base64');
-  return texts.map((text, i) => `${text.slice(0, -1)},"seal":${JSON.stringify({ i, n, p: paths[i]!, s } satisfies Seal)}}`);
+  const s = sign(null, statement(agentId, n, t, level[0]!), privateKey).toString('base64');
+  return texts.map((text, i) => `${text.slice(0, -1)},"seal":${JSON.stringify({ i, n, p: paths[i]!, s, t } satisfies Seal)}}`);
 }
 
 const MAX_BATCH = 100_000;
@@ -79,9 +88,12 @@ export class SealCache {
   }
 }
 
-/** Is `payload` an event sealed by `publicKey` for `agentId`? 'unsealed' when it carries no seal at all. */
-/** `keyText` names the key in the cache (a new key for the agent does not inherit what the old one verified). */
-export function checkSeal(payload: Buffer | string, agentId: string, publicKey: KeyObject, keyText: string, cache: SealCache): 'good' | 'bad' | 'unsealed' {
+/**
+ * Is `payload` an event sealed by `publicKey` for `agentId`? 'unsealed' when it carries no seal at all. `keyText` names
+ * the key in the cache (a new key for the agent does not inherit what the old one verified). When good, `into.t` is
+ * the signed time of sealing (null for a version-1 seal, which has none).
+ */
+export function checkSeal(payload: Buffer | string, agentId: string, publicKey: KeyObject, keyText: string, cache: SealCache, into?: { t: number | null }): 'good' | 'bad' | 'unsealed' {
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   const at = text.lastIndexOf(',"seal":{');
   if (at < 0 || !text.endsWith('}}')) return 'unsealed';
@@ -91,7 +103,8 @@ export function checkSeal(payload: Buffer | string, agentId: string, publicKey: 
   } catch {
     return 'bad';
   }
-  const { i, n, p, s } = seal ?? ({} as Seal);
+  const { i, n, p, s, t } = seal ?? ({} as Seal);
+  if (t !== undefined && (!Number.isSafeInteger(t) || t <= 0)) return 'bad';
   if (!Number.isInteger(n) || !Number.isInteger(i) || n < 1 || n > MAX_BATCH || i < 0 || i >= n || !Array.isArray(p) || p.length > 20 || typeof s !== 'string' || s.length > 100) return 'bad';
   let h = leafHash(text.slice(0, at) + '}');
   let idx = i;
@@ -110,11 +123,12 @@ export function checkSeal(payload: Buffer | string, agentId: string, publicKey: 
     size = Math.ceil(size / 2);
   }
   if (k !== p.length) return 'bad';
-  const key = `${keyText} ${agentId} ${n} ${h.toString('base64url')} ${s}`;
+  const key = `${keyText} ${agentId} ${n} ${t ?? '-'} ${h.toString('base64url')} ${s}`;
+  if (into) into.t = t ?? null;
   if (cache.has(key)) return 'good';
   let ok = false;
   try {
-    ok = verify(null, statement(agentId, n, h), publicKey, Buffer.from(s, 'base64'));
+    ok = verify(null, statement(agentId, n, t, h), publicKey, Buffer.from(s, 'base64'));
   } catch {
     ok = false;
   }

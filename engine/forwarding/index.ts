@@ -19,6 +19,7 @@ import { AgentKeys, loadIdentity, loadOrCreateAgentKey, type FleetIdentity } fro
 import { signedJson } from '../fleet/wire.js';
 import { sealBatch } from '../fleet/seal.js';
 import { StampClock } from '../fleet/freshness.js';
+import { forgottenBefore } from '../retention.js';
 
 export { FORWARD_CURSOR } from './forwarder.js';
 
@@ -245,6 +246,7 @@ export async function startForwarding(engine: ForwardingHost, overrides: StartFo
         checkStatus: (agentId, payload) => agentKeys.checkState(agentId, payload, 'status'),
         checkEvent: (agentId, payload) => agentKeys.checkEvent(agentId, payload),
         checkEmptyStatus: (agentId) => agentKeys.checkEmpty(agentId, 'status'),
+        forgottenBefore: (source) => forgottenBefore(engine.store.kv, source),
       });
       r.start();
       receivers.push(r);

@@ -43,8 +43,19 @@ export interface ReceiverOptions {
   /** May an empty (cleared) retained status take this agent off the list? */
   checkEmptyStatus?: ((agentId: string) => { ok: true } | { ok: false; message: string }) | undefined;
   /** Is this forwarded event from the agent it names? (Agents deployed from here seal theirs.) Refused like a status. */
-  checkEvent?: ((agentId: string, payload: Buffer) => { ok: true } | { ok: false; message: string }) | undefined;
+  checkEvent?: ((agentId: string, payload: Buffer) => { ok: true; sealedAt?: number | null } | { ok: false; message: string }) | undefined;
+  /**
+   * Events of this source received before this time (ms) may have been deleted by retention, and the store no longer
+   * knows their ids (engine/retention.ts): a sealed event from before it could be a recorded copy, and is refused.
+   */
+  forgottenBefore?: ((source: string) => number) | undefined;
 }
+
+/**
+ * A sealed event must be sealed this long after the retention mark to be taken: the agent's clock may run ahead of
+ * this one (then its seal's time is later than the event's receipt here), by less than this.
+ */
+const CLOCK_SLACK_MS = 86_400_000;
 
 const OFFLINE_GRACE_MS = 20_000;
 
@@ -170,6 +181,18 @@ export class Receiver {
       this.counts.rejected++;
       this.complain(where.agentId, `dropped a message from agent ${where.agentId}: ${(err as Error).message}`);
       return done();
+    }
+    const sealedAt = sealed?.ok ? sealed.sealedAt : null;
+    if (sealedAt !== null && sealedAt !== undefined && this.o.forgottenBefore) {
+      const mark = this.o.forgottenBefore(event.source);
+      if (mark > 0 && sealedAt < mark + CLOCK_SLACK_MS) {
+        this.refuse(
+          where.agentId,
+          'event',
+          `an event forwarded as ${where.agentId}'s was refused: it was sealed ${new Date(sealedAt).toISOString()}, before what retention deleted here (events of ${event.source} received before ${new Date(mark).toISOString()}, with a day's slack for the clocks), so it cannot be told from a recorded copy published again by someone on the broker — or the broker held it that long`,
+        );
+        return done();
+      }
     }
     this.o.peers?.heard(where.agentId, event.origin?.hostname ?? '');
     const stored = this.o.ingest(event);

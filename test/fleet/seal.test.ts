@@ -37,6 +37,12 @@ test('a sealed message altered, moved, claimed for another agent or key, or unse
   assert.equal(checkSeal(ev(2), 'a1', publicKey, 'k', c()), 'unsealed');
   assert.equal(checkSeal(sealed[2]!.replace(/"p":\[[^\]]*\]/, '"p":[]'), 'a1', publicKey, 'k', c()), 'bad', 'no path');
   assert.equal(checkSeal(sealed[2]!.slice(0, -3) + '}}', 'a1', publicKey, 'k', c()), 'bad', 'cut short');
+  // The time of sealing is signed: another one (to pass a recorded message off as recent), or none, is refused.
+  const into = { t: null as number | null };
+  assert.equal(checkSeal(sealed[2]!, 'a1', publicKey, 'k', c(), into), 'good');
+  assert.ok(into.t !== null && Math.abs(into.t - Date.now()) < 60_000, 'the time of sealing is told');
+  assert.equal(checkSeal(sealed[2]!.replace(/"t":\d+/, `"t":${Date.now() + 1_000}`), 'a1', publicKey, 'k', c()), 'bad', 'another time');
+  assert.equal(checkSeal(sealed[2]!.replace(/,"t":\d+/, ''), 'a1', publicKey, 'k', c()), 'bad', 'time taken out');
   // A root verified once does not make an altered leaf of it good.
   const cache = c();
   assert.equal(checkSeal(sealed[0]!, 'a1', publicKey, 'k', cache), 'good');
