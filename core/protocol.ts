@@ -809,6 +809,13 @@ export const requests = {
   /** Pause or resume all its monitors (sent as a change: applied there, or when it is back). */
   'fleet.pause': { params: z.object({ agentId: z.string(), paused: z.boolean(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
   'fleet.removeRule': { params: z.object({ agentId: z.string(), id: z.string(), ifRevision: z.string().optional() }), result: returns<FleetMachineConfig>() },
+  /**
+   * Forget a machine that is gone for good (Settings → Machines → Forget): its entry and log of refusals, its key and
+   * pairing, where it was deployed from here, and its retained status and configuration on every broker this desktop
+   * receives from. Refused (`conflict`) while it is online, or while a deploy of it runs. `notCleared`: the brokers its
+   * retained messages could not be cleared on (not connected): it reappears, offline, when they are next read.
+   */
+  'fleet.forget': { params: z.object({ agentId: z.string() }), result: returns<{ agentId: string; cleared: string[]; notCleared: { broker: string; why: string }[] }>() },
   // Questions to an agent deployed from here, answered by it over the broker (signed both ways, with a time limit):
   // `unavailable` says when it is offline, does not answer in time, or cannot run it.
   /** "Test now" run there: the monitor as the form has it (with `id`, its secrets stored there are used). */

@@ -196,6 +196,22 @@ export class Deployments {
     });
   }
 
+  /** Is a deploy, upgrade or undeploy of this agent under way (here, or by the CLI on this data folder)? */
+  running(agentId: string): boolean {
+    return this.busy.has(`agent:${agentId}`) || this.takeCliRuns().some((r) => r.agentId === agentId);
+  }
+
+  /** A machine forgotten (gone for good): where it was deployed, and its runs, are not kept any more. */
+  forget(agentId: string): void {
+    const all = this.saved();
+    if (agentId in all) {
+      delete all[agentId];
+      this.host.kv.set(KV_KEY, all);
+    }
+    for (const [id, k] of this.runs) if (k.run.agentId === agentId && k.run.state !== 'running') this.runs.delete(id);
+    this.keep();
+  }
+
   private find(agentId: string): DeploymentInfo {
     const where = this.saved()[agentId];
     if (!where) throw new DeployInputError([{ path: '$.agentId', message: `${agentId} was not deployed from this desktop (use panoptes deploy/undeploy where it was)` }]);

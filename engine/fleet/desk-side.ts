@@ -8,6 +8,7 @@ import { clientOptions, endClient, mqttConnect,  mqttErrorText, type BrokerAddre
 import type { Logger } from '../../core/log.js';
 import type { FleetMachineConfig } from '../../core/protocol.js';
 import { randomBytes } from 'node:crypto';
+import { statusTopic } from '../forwarding/wire.js';
 import type { AgentKeys, FleetIdentity } from './identity.js';
 import {
   ALL_ANSWERS,
@@ -15,6 +16,7 @@ import {
   ALL_CONFIG_STATES,
   askTopic,
   configSetTopic,
+  configStateTopic,
   decodeAnswer,
   decodeConfigState,
   openChange,
@@ -180,6 +182,22 @@ export class DeskSide {
       }
     }
     this.o.onChange?.(where.agentId);
+  }
+
+  /**
+   * Forget a machine (Settings → Machines → Forget): what is known of it here goes, and its retained status and
+   * configuration are cleared on this broker (empty retained messages, as its undeploy does). Its key must be
+   * forgotten first, else this desktop's own receiver ignores the empty status.
+   */
+  async clear(agentId: string): Promise<void> {
+    this.states.delete(agentId);
+    this.verified.delete(agentId);
+    this.sent.delete(agentId);
+    this.refusals.delete(agentId);
+    const client = this.client;
+    if (!client || !this.connected) throw new Error('not connected to the broker');
+    for (const topic of [statusTopic(agentId), configSetTopic(agentId), configStateTopic(agentId)]) await client.publishAsync(topic, '', { qos: 1, retain: true });
+    this.o.onChange?.(agentId);
   }
 
   agents(): string[] {

@@ -89,6 +89,28 @@ export class ForwardingController {
     return this.handle?.desks() ?? [];
   }
 
+  /**
+   * Forget a machine gone for good: its retained status and configuration are cleared on every broker this desktop
+   * receives from (each within 10 s), and its entry leaves the list. Its key must be forgotten before (see DeskSide.clear).
+   */
+  async forgetMachine(agentId: string): Promise<{ cleared: string[]; notCleared: { broker: string; why: string }[] }> {
+    const cleared: string[] = [];
+    const notCleared: { broker: string; why: string }[] = [];
+    for (const d of this.desks()) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([d.clear(agentId), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the broker did not acknowledge within 10 s')), 10_000)))]);
+        cleared.push(redactUrl(d.broker));
+      } catch (err) {
+        notCleared.push({ broker: redactUrl(d.broker), why: (err as Error).message });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    this.peers.drop(agentId);
+    return { cleared, notCleared };
+  }
+
   /** This instance's remote configuration, when it is an agent managed from a desktop. */
   remoteConfig(): RemoteConfigAgent | null {
     return this.handle?.remoteConfig() ?? null;

@@ -78,6 +78,20 @@ export class PeerBook {
     this.onChange();
   }
 
+  /** A machine forgotten by the user (gone for good): its entry and its log of refusals go. */
+  drop(agentId: string): void {
+    this.peers.delete(agentId);
+    if (this.refusals.delete(agentId)) {
+      try {
+        this.kv.set(REFUSED_KEY, Object.fromEntries(this.refusals));
+      } catch {
+        /* the store is closing */
+      }
+    }
+    this.save();
+    this.onChange();
+  }
+
   /**
    * A message in this machine's name was refused (`what` it was, `why`): kept, newest first, for its entry in Machines
    * — the receiver's last error alone loses all but one, and mixes machines. Written at once: refusals are rare, and

@@ -1,10 +1,8 @@
 import { RequestError, type HandlersOf } from '../../core/rpc/server.js';
-import { DeployInputError, Deployments } from '../fleet/deployments.js';
-import type { HandlerHost } from './host.js';
+import { DeployInputError, type Deployments } from '../fleet/deployments.js';
 
 /** Deploy, upgrade and undeploy agents over SSH from the desktop (Settings → Machines); see engine/fleet/deployments.ts. */
-export function deployHandlers(engine: HandlerHost) {
-  const deployments = new Deployments({ dataDir: engine.dataDir, kv: engine.store.kv, log: engine.log.child('deploy'), publish: (run) => engine.broadcast('deploy', run) });
+export function deployHandlers(deployments: Deployments) {
   const checked = <T>(fn: () => T): T => {
     try {
       return fn();

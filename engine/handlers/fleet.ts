@@ -4,7 +4,8 @@ import { ConfigInvalidError, parseMonitorConfig, secretFields } from '../../core
 import { validateRule } from '../../rules/index.js';
 import { AskTimeout, FleetConflict, type DeskSide } from '../fleet/desk-side.js';
 import type { AskMethod } from '../fleet/wire.js';
-import { loadIdentity } from '../fleet/identity.js';
+import { forgetAgentKey, loadIdentity } from '../fleet/identity.js';
+import type { Deployments } from '../fleet/deployments.js';
 import type { HandlerHost } from './host.js';
 
 /**
@@ -12,7 +13,7 @@ import type { HandlerHost } from './host.js';
  * sent (the same build's monitor types and rule validation), so most mistakes show at the field; the agent checks
  * again and answers applied or refused.
  */
-export function fleetHandlers(engine: HandlerHost) {
+export function fleetHandlers(engine: HandlerHost, deployments: Pick<Deployments, 'running' | 'forget'>) {
   const deskOf = (agentId: string): DeskSide => {
     const d = engine.forwarding.desks().find((x) => x.knows(agentId));
     if (!d) throw new RequestError('not_found', `agent ${agentId} has not published its configuration on any broker this desktop receives from (is it deployed from here, and online at least once?)`);
@@ -126,5 +127,19 @@ export function fleetHandlers(engine: HandlerHost) {
     // for an agent that is away), which leaves each monitor's own switch alone.
     'fleet.pause': (p) => change(p.agentId, () => {}, p.ifRevision, { paused: p.paused }),
     'fleet.removeRule': (p) => change(p.agentId, (d) => void (d.rules = d.rules.filter((r) => r.id !== p.id)), p.ifRevision),
+    // A machine gone for good (sold, reinstalled, renamed): nothing of it is kept. Not while it is online — its next
+    // status would bring it back at once, and an agent that runs is stopped with Undeploy (or on that machine).
+    'fleet.forget': async (p) => {
+      const id = p.agentId;
+      const peer = engine.forwarding.peers.list().find((x) => x.agentId === id);
+      if (!peer && !engine.forwarding.desks().some((d) => d.knows(id))) throw new RequestError('not_found', `no machine ${id} is known here`);
+      if (peer?.state === 'online') throw new RequestError('conflict', `${id} is online: a machine that runs would be back with its next status. Undeploy it, or stop its agent there, then forget it`);
+      if (deployments.running(id)) throw new RequestError('conflict', `a deploy, upgrade or undeploy of ${id} is under way; wait for it to end`);
+      // Its key first: this desktop ignores an empty status of an agent whose key it holds.
+      forgetAgentKey(engine.dataDir, id);
+      const r = await engine.forwarding.forgetMachine(id);
+      deployments.forget(id);
+      return { agentId: id, ...r };
+    },
   } satisfies HandlersOf<'fleet'>;
 }

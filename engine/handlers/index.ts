@@ -6,6 +6,7 @@ import { flagHandlers } from './flags.js';
 import { forwardingHandlers } from './forwarding.js';
 import { fleetHandlers } from './fleet.js';
 import { deployHandlers } from './deploy.js';
+import { Deployments } from '../fleet/deployments.js';
 import type { HandlerHost } from './host.js';
 import { maintenanceHandlers } from './maintenance.js';
 import { monitorHandlers } from './monitors.js';
@@ -20,6 +21,8 @@ export type { HandlerHost } from './host.js';
 
 /** Every request of the protocol, answered by the engine; one file per subject. A missing method fails to compile. */
 export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, signIns: SignIns = new SignIns(engine)): Handlers {
+  // Deploys (deploy.*) and forgetting a machine (fleet.forget) share where agents were deployed and the runs under way.
+  const deployments = new Deployments({ dataDir: engine.dataDir, kv: engine.store.kv, log: engine.log.child('deploy'), publish: (run) => engine.broadcast('deploy', run) });
   return {
     ...settingsHandlers(engine),
     ...eventHandlers(engine),
@@ -32,8 +35,8 @@ export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, 
     ...actionHandlers(engine),
     ...channelHandlers(engine),
     ...forwardingHandlers(engine),
-    ...fleetHandlers(engine),
-    ...deployHandlers(engine),
+    ...fleetHandlers(engine, deployments),
+    ...deployHandlers(deployments),
     ...versionHandlers(engine),
   } satisfies Handlers;
 }
