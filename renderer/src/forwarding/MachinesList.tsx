@@ -1,6 +1,6 @@
-import type { DeploymentInfo, DeployRun, ForwardingPeer } from '../../../core/protocol.js';
+import type { DeploymentInfo, DeployRun, FleetInfo, ForwardingPeer } from '../../../core/protocol.js';
 import { timeAgo } from '../lib/format.js';
-import { useClient } from '../state.js';
+import { useClient, usePush, useQuery } from '../state.js';
 import { useToasts } from '../components/Toasts.js';
 import { DeployRunView, useDeployments } from '../fleet/deployments.js';
 
@@ -11,11 +11,14 @@ import { DeployRunView, useDeployments } from '../fleet/deployments.js';
  */
 export function MachinesList({ peers }: { peers: ForwardingPeer[] }) {
   const { deployments, runFor } = useDeployments();
+  // Which machines take changes from this desktop (paired, their configuration seen): they get Pause all / Resume.
+  const fleet = useQuery('fleet.list', {});
+  usePush('fleet', () => fleet.reload());
   if (!peers.length) return <div className="help">No other machine yet. They appear here once they forward to a broker this machine receives from (`panoptes deploy user@host --broker …` sets one up).</div>;
   return (
     <ul className="card-list machines" aria-label="Machines seen">
       {peers.map((p) => (
-        <Machine key={p.agentId} peer={p} deployment={deployments.find((d) => d.agentId === p.agentId) ?? null} run={runFor(p.agentId)} />
+        <Machine key={p.agentId} peer={p} deployment={deployments.find((d) => d.agentId === p.agentId) ?? null} run={runFor(p.agentId)} managed={fleet.data?.machines.find((m) => m.agentId === p.agentId && m.paired) ?? null} />
       ))}
     </ul>
   );
@@ -61,7 +64,52 @@ function DeployedActions({ deployment: d, run }: { deployment: DeploymentInfo; r
   );
 }
 
-function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deployment: DeploymentInfo | null; run: DeployRun | null }) {
+/**
+ * What can be done to a machine from its entry: pause or resume all its monitors (one that takes changes from here:
+ * sent as a change, applied there now or when it is back), and forget one that is gone for good (offline only: one
+ * that runs would be back with its next status).
+ */
+function MachineActions({ peer: p, managed, deployment, busy }: { peer: ForwardingPeer; managed: FleetInfo['machines'][number] | null; deployment: DeploymentInfo | null; busy: boolean }) {
+  const client = useClient();
+  const toasts = useToasts();
+  const online = p.state === 'online';
+  // The desktop's own wish (its change, maybe still waiting for the agent) counts over the last status.
+  const paused = managed ? managed.paused : !!p.paused;
+  const pauseAll = (next: boolean) =>
+    client.request('fleet.pause', { agentId: p.agentId, paused: next }).then(
+      (v) => toasts.show({ title: v.pending ? `${p.agentId} will ${next ? 'pause' : 'resume'} all its monitors once it applies change ${v.pending.seq}` : `${next ? 'Paused' : 'Resumed'} all monitors on ${p.agentId}`, tone: 'info' }),
+      (e: Error) => toasts.show({ title: `Could not ${next ? 'pause' : 'resume'} ${p.agentId}`, body: e.message, tone: 'error' }),
+    );
+  const forget = () => {
+    const what = deployment ? `, where it was deployed (${deployment.target}; nothing there is touched)` : '';
+    if (!window.confirm(`Forget ${p.agentId}? Its entry, its key and pairing${what}, and its status on the broker are removed here. If it comes back it shows up again as unpaired.`)) return;
+    client.request('fleet.forget', { agentId: p.agentId }).then(
+      (r) =>
+        toasts.show({
+          title: `Forgot ${p.agentId}`,
+          ...(r.notCleared.length ? { body: `Its status could not be cleared on ${r.notCleared.map((n) => `${n.broker} (${n.why})`).join(', ')}: it may be listed again, offline, from there.`, tone: 'error' as const } : { tone: 'info' as const }),
+        }),
+      (e: Error) => toasts.show({ title: `Could not forget ${p.agentId}`, body: e.message, tone: 'error' }),
+    );
+  };
+  if (!managed && online) return null;
+  return (
+    <div className="machine-actions" data-testid="machine-actions">
+      {managed ? (
+        <button type="button" className="small" onClick={() => void pauseAll(!paused)}>
+          {paused ? `Resume all monitors on ${p.agentId}` : `Pause all monitors on ${p.agentId}`}
+        </button>
+      ) : null}{' '}
+      {!online ? (
+        <button type="button" className="small danger" disabled={busy} onClick={forget} title="A machine gone for good: remove it from this list, with its key and what is kept of it here">
+          Forget
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function Machine({ peer: p, deployment, run, managed }: { peer: ForwardingPeer; deployment: DeploymentInfo | null; run: DeployRun | null; managed: FleetInfo['machines'][number] | null }) {
   const online = p.state === 'online';
   const facts: string[] = [];
   if (p.version) facts.push(`Panoptes ${p.version}`);
@@ -76,7 +124,7 @@ function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deploymen
       <div>
         <span className={`status ${online ? 'status-ok' : 'status-failing'}`}>{p.state}</span> <strong>{p.agentId}</strong>
         {p.hostname ? <span className="muted"> ({p.hostname})</span> : null}
-        {p.paused ? <span className="status status-paused"> paused</span> : null}
+        {p.paused ? <span className="status status-paused" data-testid="machine-paused"> paused</span> : null}
         {p.trust === 'unverified' ? (
           <span className="status status-degraded" data-testid="machine-unverified" title={`No key of ${p.agentId} is recorded here`}>
             {' '}
@@ -123,6 +171,7 @@ function Machine({ peer: p, deployment, run }: { peer: ForwardingPeer; deploymen
         </details>
       ) : null}
       {deployment ? <DeployedActions deployment={deployment} run={run} /> : null}
+      <MachineActions peer={p} managed={managed} deployment={deployment} busy={run?.state === 'running'} />
       {monitors.length ? (
         <details open={failing + degraded > 0}>
           <summary>
