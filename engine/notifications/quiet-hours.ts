@@ -1,4 +1,5 @@
 import type { QuietHoursWindow } from '../../core/protocol.js';
+import { localTime } from '../../rules/time-gate.js';
 
 /**
  * Quiet hours are a weekly schedule in wall-clock time of one IANA time zone: "22:00–07:00 every day" means the
@@ -11,27 +12,6 @@ export interface QuietHours {
   windows: QuietHoursWindow[];
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const WEEKDAY: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-/** Weekday (0 = Sunday) and minute of the day on the wall clock of `timeZone` at instant `ms`. */
-export function wallClock(ms: number, timeZone: string): { day: number; minute: number } {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    formatters.set(timeZone, f);
-  }
-  let day = 0;
-  let hour = 0;
-  let minute = 0;
-  for (const p of f.formatToParts(ms)) {
-    if (p.type === 'weekday') day = WEEKDAY[p.value] ?? 0;
-    else if (p.type === 'hour') hour = Number(p.value) % 24;
-    else if (p.type === 'minute') minute = Number(p.value);
-  }
-  return { day, minute: hour * 60 + minute };
-}
-
 function minutes(hhmm: string): number {
   const [h, m] = hhmm.split(':');
   return Number(h) * 60 + Number(m);
@@ -40,7 +20,8 @@ function minutes(hhmm: string): number {
 /** The window (if any) that holds instant `ms`. */
 export function activeWindow(q: QuietHours, ms: number): QuietHoursWindow | null {
   if (!q.enabled || !q.windows.length) return null;
-  const { day, minute } = wallClock(ms, q.timeZone);
+  // The same wall clock a rule's hours read (rules/time-gate.ts): weekday and minute of the day in that zone.
+  const { day, minutes: minute } = localTime(ms, q.timeZone);
   const yesterday = (day + 6) % 7;
   for (const w of q.windows) {
     const start = minutes(w.start);
