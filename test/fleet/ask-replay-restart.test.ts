@@ -3,32 +3,17 @@
 // events) off the wire and sends it again after a1 restarted: a1 must not answer it a second time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 import { answerTopic, askTopic } from '../../engine/fleet/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test('a question replayed after the agent restarted is not answered again', { skip, timeout: 240_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-ask-replay-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1');
-  let agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const f = await pairedFleet(t, { prefix: 'panoptes-ask-replay-' });
+  const { broker, desktop } = f;
   await waitFor(async () => (await desktop.request('fleet.get', { agentId: 'a1' }).catch(() => null))?.paired, 'a1 paired at the desktop', 60_000);
 
   const forger = await connectAsync(broker.url, { clientId: 'forger' });
@@ -43,8 +28,8 @@ test('a question replayed after the agent restarted is not answered again', { sk
   await waitFor(() => answers.some((a) => a.includes(`"id":"${id}"`)), 'its answer seen', 10_000);
 
   // a1 restarts (a clean stop and start, same data folder); the captured question is sent again.
-  await agent.stop();
-  agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
+  await f.agent.stop();
+  await f.startAgent();
   await waitFor(() => desktop.forwarding.peers.list().find((p) => p.agentId === 'a1')?.state === 'online', 'a1 online again', 60_000);
   // Its question client is connected once it answers a fresh question.
   await waitFor(async () => (await desktop.request('fleet.health', { agentId: 'a1', timeoutMs: 5_000 }).catch(() => null)) !== null, 'a1 answering again', 60_000);
@@ -52,7 +37,7 @@ test('a question replayed after the agent restarted is not answered again', { sk
   await forger.publishAsync(askTopic('a1'), captured, { qos: 1 });
   // One more fresh question after it: a1 takes questions in order, so once this one is answered the replay was seen.
   await desktop.request('fleet.health', { agentId: 'a1' });
-  await waitFor(() => /already answered/.test(agent.output()) || answers.filter((a) => a.includes(`"id":"${id}"`)).length > before, 'a1 to ignore (or answer) the replay', 30_000);
+  await waitFor(() => /already answered/.test(f.agent.output()) || answers.filter((a) => a.includes(`"id":"${id}"`)).length > before, 'a1 to ignore (or answer) the replay', 30_000);
   assert.equal(answers.filter((a) => a.includes(`"id":"${id}"`)).length, before, 'the replayed question is not answered again');
-  assert.match(agent.output(), new RegExp(`ignored question ${id}: already answered`));
+  assert.match(f.agent.output(), new RegExp(`ignored question ${id}: already answered`));
 });

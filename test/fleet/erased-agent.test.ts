@@ -4,33 +4,18 @@
 // forgets the agent's key first, and then its cleared status takes it off the list as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { forgetAgentKey, loadOrCreateIdentity } from '../../engine/fleet/identity.js';
+import { forgetAgentKey } from '../../engine/fleet/identity.js';
 import { configStateTopic } from '../../engine/fleet/wire.js';
 import { statusTopic } from '../../engine/forwarding/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test("empty retained messages from a broker user do not erase an agent deployed from here; the desktop's own undeploy still does", { skip, timeout: 200_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-erased-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1');
-  const agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const { broker, desktop, desktopDir, agent } = await pairedFleet(t, { prefix: 'panoptes-erased-' });
   await waitFor(async () => (await desktop.request('fleet.get', { agentId: 'a1' }).catch(() => null))?.verified, 'a1 verified at the desktop', 60_000);
   await waitFor(() => desktop.forwarding.peers.list().find((p) => p.agentId === 'a1')?.state === 'online', 'a1 online', 60_000);
 

@@ -7,31 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 import { configStateTopic } from '../../engine/fleet/wire.js';
 import { statusTopic } from '../../engine/forwarding/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test("forged agent answers: a configuration state and a status not signed by the agent's key are refused and said so", { skip, timeout: 200_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-forged-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1');
-  const agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const { broker, desktop, identity, a1, root } = await pairedFleet(t, { prefix: 'panoptes-forged-' });
 
   const genuine = await waitFor(async () => {
     const v = await desktop.request('fleet.get', { agentId: 'a1' }).catch(() => null);

@@ -7,34 +7,23 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 import { eventsTopic } from '../../engine/forwarding/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { logOf, writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { logOf } from '../forwarding/helpers.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test("forged forwarded events: an event published in a paired agent's name, or its genuine message altered, is refused and said", { skip, timeout: 200_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-forged-events-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const appLog = path.join(root, 'app.log');
-  writeFileSync(appLog, '');
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1', {
-    monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: appLog } }],
+  const { broker, desktop, root } = await pairedFleet(t, {
+    prefix: 'panoptes-forged-events-',
+    agentConfig: (root) => {
+      writeFileSync(path.join(root, 'app.log'), '');
+      return { monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: path.join(root, 'app.log') } }] };
+    },
   });
-  const agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const appLog = path.join(root, 'app.log');
   const fromA1 = () => logOf(desktop.store, (e) => e.origin?.agentId === 'a1' && e.source !== 'panoptes');
 
   // A broker user reads what a1 forwards (it can: it may subscribe), and publishes in its name.

@@ -8,36 +8,24 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 import { answerTopic, askTopic } from '../../engine/fleet/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test('questions to an agent over the broker: Test now runs there, recent events and health come back signed; no answer in time, a forged answer and an offline agent are said', { skip, timeout: 240_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-ask-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
+  const { broker, desktop, root, agent, a1 } = await pairedFleet(t, {
+    prefix: 'panoptes-ask-',
+    agentConfig: (root) => {
+      writeFileSync(path.join(root, 'app.log'), '');
+      writeFileSync(path.join(root, 'try.log'), 'first line\nsecond line\n');
+      return { monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: path.join(root, 'app.log') } }] };
+    },
+  });
   const appLog = path.join(root, 'app.log');
   const tryLog = path.join(root, 'try.log');
-  writeFileSync(appLog, '');
-  writeFileSync(tryLog, 'first line\nsecond line\n');
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1', {
-    monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: appLog } }],
-  });
-  const agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
   const v = await waitFor(async () => {
     const x = await desktop.request('fleet.get', { agentId: 'a1' }).catch(() => null);
     return x?.paired ? x : null;

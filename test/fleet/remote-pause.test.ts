@@ -8,37 +8,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent, type RunningAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test('pause all monitors on an agent from the desktop: applied online, and by an agent that was away when it is back (with a later edit), shown in its status and view', { skip, timeout: 240_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: true });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-fleet-pause-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const logFile = path.join(root, 'app.log');
-  writeFileSync(logFile, '');
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1', {
-    monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: logFile } }],
+  const f = await pairedFleet(t, {
+    prefix: 'panoptes-fleet-pause-',
+    persistence: true,
+    agentConfig: (root) => {
+      writeFileSync(path.join(root, 'app.log'), '');
+      return { monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: path.join(root, 'app.log') } }] };
+    },
   });
-  let agent: RunningAgent | null = null;
-  const start = async () => {
-    agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  };
-  t.after(() => agent?.stop());
-  await start();
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const { desktop } = f;
+  const logFile = path.join(f.root, 'app.log');
+  const start = () => f.startAgent();
 
   const peer = () => desktop.forwarding.peers.list().find((p) => p.agentId === 'a1');
   const appLog = () => peer()?.monitors?.find((m) => m.id === 'log:app');
@@ -64,7 +51,7 @@ test('pause all monitors on an agent from the desktop: applied online, and by an
   assert.equal((await desktop.request('fleet.list', {})).machines.find((m) => m.agentId === 'a1')?.paused, true);
 
   // --- away: resume and an edit made after it wait on the broker; both are applied when it is back ---
-  await agent!.stop();
+  await f.agent.stop();
   await waitFor(() => peer()?.state === 'offline', 'a1 offline at the desktop', 30_000);
   const r1 = await desktop.request('fleet.pause', { agentId: 'a1', paused: false });
   assert.ok(r1.pending);
@@ -82,7 +69,7 @@ test('pause all monitors on an agent from the desktop: applied online, and by an
   await waitFor(() => peer()?.state === 'online' && !peer()?.paused && appLog()?.status === 'ok', 'a1 to run its monitors again', 60_000);
 
   // --- away again: a pause sent meanwhile is applied on return, and survives the agent's restart ---
-  await agent!.stop();
+  await f.agent.stop();
   await waitFor(() => peer()?.state === 'offline', 'a1 offline again', 30_000);
   const p2 = await desktop.request('fleet.pause', { agentId: 'a1', paused: true });
   await start();
@@ -91,7 +78,7 @@ test('pause all monitors on an agent from the desktop: applied online, and by an
     return v.pending === null && v.last?.seq === p2.pending!.seq && v.paused ? v : null;
   }, 'a1 to apply the pause on its return', 60_000);
   await waitFor(() => peer()?.state === 'online' && peer()?.paused === true, 'a1 paused in its status after its return', 30_000);
-  await agent!.stop();
+  await f.agent.stop();
   await start();
   await waitFor(() => peer()?.state === 'online' && peer()?.paused === true && appLog()?.status === 'paused', 'a1 still paused after a restart', 60_000);
 });

@@ -8,36 +8,28 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 import { RetentionSweeper } from '../../engine/retention.js';
 import { eventsTopic } from '../../engine/forwarding/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { logOf, writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { logOf } from '../forwarding/helpers.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 const DAY = 86_400_000;
 
 test("a paired agent's sealed event, recorded and published again after retention deleted it, is refused (not stored as new)", { skip, timeout: 200_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-sealed-replay-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] }, settings: { retentionDays: 30 } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const appLog = path.join(root, 'app.log');
-  writeFileSync(appLog, '');
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1', {
-    monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: appLog } }],
+  let appLog = '';
+  const { broker, desktop } = await pairedFleet(t, {
+    prefix: 'panoptes-sealed-replay-',
+    desktopConfig: { settings: { retentionDays: 30 } },
+    agentConfig: (root) => {
+      appLog = path.join(root, 'app.log');
+      writeFileSync(appLog, '');
+      return { monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: appLog } }] };
+    },
   });
-  const agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
   const stored = (title: string) => logOf(desktop.store, (e) => e.origin?.agentId === 'a1' && e.title === title);
   const refusedEvents = () => (desktop.forwarding.peers.list().find((p) => p.agentId === 'a1')?.refused ?? []).filter((r) => r.what === 'event');
 

@@ -7,35 +7,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { connectAsync } from 'mqtt';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 import { configStateTopic, decodeConfigState } from '../../engine/fleet/wire.js';
 import { decodeStatus, statusTopic } from '../../engine/forwarding/wire.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test("a paired agent's recorded status and configuration state, published again later, are refused as older; its will still counts", { skip, timeout: 280_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: true });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-stale-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1', {
-    monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: path.join(root, 'app.log') } }],
-    // A short keepalive: the broker publishes the will soon after the agent dies.
-    forwarding: { forward: { url: broker.url, keepaliveSeconds: 5 } },
+  const f = await pairedFleet(t, {
+    prefix: 'panoptes-stale-',
+    persistence: true,
+    agentConfig: (root, url) => ({
+      monitors: [{ id: 'log:app', type: 'log', name: 'App log', enabled: true, config: { path: path.join(root, 'app.log') } }],
+      // A short keepalive: the broker publishes the will soon after the agent dies.
+      forwarding: { forward: { url, keepaliveSeconds: 5 } },
+    }),
   });
-  let agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const { broker, desktop, root } = f;
   const peer = () => desktop.forwarding.peers.list().find((p) => p.agentId === 'a1');
   const refusedOf = (what: string) => (peer()?.refused ?? []).filter((r) => r.what === what);
 
@@ -71,7 +61,7 @@ test("a paired agent's recorded status and configuration state, published again 
   // --- its status ---
   const oldOnline = said.filter((m) => m.topic === statusTopic('a1') && decodeStatus(m.payload, 'a1')?.state === 'online').pop()!;
   assert.ok(oldOnline, 'an online status was recorded');
-  await agent.stop();
+  await f.agent.stop();
   await waitFor(() => peer()?.state === 'offline', 'a1 offline after it stopped', 30_000);
   await recorder.publishAsync(statusTopic('a1'), oldOnline.payload, { qos: 1, retain: true });
   await waitFor(() => peer()?.state === 'online' || refusedOf('status').length, 'the desktop to take or refuse the recorded status', 30_000);
@@ -80,14 +70,14 @@ test("a paired agent's recorded status and configuration state, published again 
   assert.match(refusedOf('status')[0]?.why ?? '', /older/);
 
   // --- what is newer still counts: a restart, a broker restart, then its will when it dies ---
-  agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
+  await f.startAgent();
   await waitFor(() => peer()?.state === 'online', 'a1 online again after its restart', 60_000);
   await broker.stop();
   await broker.start();
   const n = said.length;
   await waitFor(() => said.slice(n).some((m) => m.topic === statusTopic('a1') && decodeStatus(m.payload, 'a1')?.state === 'online'), 'a1 to say it is online after the broker restart', 60_000);
   await waitFor(() => peer()?.state === 'online', 'a1 online at the desktop after the broker restart', 60_000);
-  agent.child.kill('SIGKILL');
+  f.agent.child.kill('SIGKILL');
   await waitFor(() => peer()?.state === 'offline', "a1 offline at the desktop (its will) after it was killed", 60_000);
   assert.equal(peer()?.reason, 'connection lost');
   assert.equal(refusedOf('status').length, 1, `nothing genuine refused: ${JSON.stringify(refusedOf('status'))}`);

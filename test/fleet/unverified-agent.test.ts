@@ -4,31 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Engine } from '../../engine/engine.js';
-import { silentLogger } from '../../core/log.js';
-import { forgetAgentKey, loadOrCreateIdentity, rememberAgentKey } from '../../engine/fleet/identity.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
-import { startAgent } from '../helpers/agent-process.js';
-import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.js';
-import { writeConfig } from '../forwarding/helpers.js';
-import { pairAgent } from './helpers.js';
+import { forgetAgentKey, rememberAgentKey } from '../../engine/fleet/identity.js';
+import { waitFor } from '../helpers/tmp.js';
+import { mosquittoAvailable } from '../helpers/mosquitto.js';
+import { pairedFleet } from './helpers.js';
 
 const skip = mosquittoAvailable() ? false : 'skipped: no /usr/sbin/mosquitto (apt-get install mosquitto)';
 
 test('an agent with no key recorded here is shown unverified and sent no change or question until paired', { skip, timeout: 200_000 }, async (t) => {
-  const broker = await startMosquitto({ persistence: false });
-  t.after(() => broker.close());
-  const root = tempDir(t, 'panoptes-unverified-');
-  const desktopDir = path.join(root, 'desktop');
-  writeConfig(desktopDir, { forwarding: { subscribe: [{ url: broker.url }] } });
-  const identity = loadOrCreateIdentity(desktopDir);
-  const a1 = pairAgent({ dir: desktopDir, publicKey: identity.publicKey }, path.join(root, 'a1'), 'a1');
   // As an agent deployed before agents had keys: it takes changes from this desktop, and no key of it is recorded.
-  forgetAgentKey(desktopDir, 'a1');
-  const agent = await startAgent(a1.dir, ['--forward', broker.url, '--agent-id', 'a1']);
-  t.after(() => agent.stop());
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
+  const { desktop, desktopDir, a1, root } = await pairedFleet(t, { prefix: 'panoptes-unverified-', beforeAgentStarts: (dir) => forgetAgentKey(dir, 'a1') });
   const v = await waitFor(async () => {
     const x = await desktop.request('fleet.get', { agentId: 'a1' }).catch(() => null);
     return x?.paired ? x : null;
