@@ -14,6 +14,8 @@ const HEAVY = [
   'playwright-core', 'proxy-chain', 'imapflow', 'nodemailer', '@xmpp/client', 'aedes', 'mqtt', 'cheerio', 'parse5', 'undici', '@rowanmanning/feed-parser', 'jq-web',
   // Loaded by the first SNMP check, X request, IRC connection, HTML mail body or Mastodon post, version diff, filter line.
   'net-snmp', 'twitter-api-v2', 'irc-framework', 'html-to-text', 'htmlparser2', 'diff', 'cheerio-select', 'css-select', 'xpath',
+  // Loaded by the first protocol connection (an open page, the CLI, `panoptes tail`).
+  'ws',
 ];
 
 function packageRecorder(dir: string, logFile: string, icuFile: string): string {
