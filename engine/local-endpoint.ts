@@ -8,7 +8,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Channel } from '../core/rpc/channel.js';
 import type { WireMessage } from '../core/protocol.js';
 import { tokenMatches } from './token.js';
@@ -62,11 +62,17 @@ export interface ProtocolSocket {
  * authenticated connection, so the server's connection cap (base/connection-guard.ts) leaves it to this one.
  */
 export function protocolSocket(opts: { host: ProtocolHost; token: string; port: () => number; log?: ((message: string) => void) | undefined; kept?: (socket: Duplex) => void }): ProtocolSocket {
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_WS_MESSAGE,
-    handleProtocols: (protocols) => (protocols.has('panoptes.v1') ? 'panoptes.v1' : false),
-  });
+  // ws is loaded by the first connection: an agent nobody opens a page on (a webhook relay, #22) does without it.
+  let wss: WebSocketServer | null = null;
+  let closed = false;
+  /** Connections waiting for that import: they count against the cap like open ones. */
+  let waiting = 0;
+  const server = async () =>
+    (wss ??= new (await import('ws')).WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_WS_MESSAGE,
+      handleProtocols: (protocols) => (protocols.has('panoptes.v1') ? 'panoptes.v1' : false),
+    }));
   return {
     upgrade(req, socket, head) {
       const reject = (code: number, why: string) => {
@@ -82,25 +88,48 @@ export function protocolSocket(opts: { host: ProtocolHost; token: string; port: 
       const fromProtocol = offered.find((p) => p.startsWith('token.'))?.slice(6);
       const fromHeader = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
       if (!tokenMatches(opts.token, fromProtocol ?? fromHeader)) return reject(401, 'Unauthorized');
-      if (wss.clients.size >= MAX_PROTOCOL_CONNECTIONS) {
+      if ((wss?.clients.size ?? 0) + waiting >= MAX_PROTOCOL_CONNECTIONS) {
         opts.log?.(`protocol connection refused: ${MAX_PROTOCOL_CONNECTIONS} are open`);
         return reject(503, 'Service Unavailable');
       }
       opts.kept?.(socket);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        // A bad frame is one client's problem: ws closes that connection (with our reason) and reports it here. Without
-        // a listener the 'error' event would be thrown and end the whole process.
-        const close = ws.close.bind(ws);
-        ws.close = (code?: number, reason?: string | Buffer) => close(code, reason ?? (code !== undefined ? CLOSE_REASONS[code] : undefined));
-        ws.on('error', (err) => opts.log?.(`WebSocket closed after a protocol error: ${err.message}`));
-        opts.host.connect(wsChannel(ws, opts.log));
-      });
+      if (wss) return accept(wss, req, socket, head);
+      // Only the first connection waits for the import; a socket error meanwhile must not end the process.
+      const early = () => socket.destroy();
+      socket.on('error', early);
+      waiting++;
+      server().then(
+        (s) => {
+          waiting--;
+          socket.off('error', early);
+          if (closed || socket.destroyed) socket.destroy();
+          else accept(s, req, socket, head);
+        },
+        (err: Error) => {
+          waiting--;
+          opts.log?.(`protocol connection refused: ${err.message}`);
+          reject(500, 'Internal Server Error');
+        },
+      );
     },
     close() {
+      closed = true;
+      if (!wss) return;
       for (const c of wss.clients) c.terminate();
       wss.close();
     },
   };
+
+  function accept(wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A bad frame is one client's problem: ws closes that connection (with our reason) and reports it here. Without
+      // a listener the 'error' event would be thrown and end the whole process.
+      const close = ws.close.bind(ws);
+      ws.close = (code?: number, reason?: string | Buffer) => close(code, reason ?? (code !== undefined ? CLOSE_REASONS[code] : undefined));
+      ws.on('error', (err) => opts.log?.(`WebSocket closed after a protocol error: ${err.message}`));
+      opts.host.connect(wsChannel(ws, opts.log));
+    });
+  }
 }
 
 export function wsChannel(ws: WebSocket, log?: (message: string) => void): Channel {
