@@ -97,6 +97,11 @@ export class RuleProcessor {
     };
   }
 
+  /** Rule states serialised to save them so far (see `SavedRuleStates.compared`). */
+  get statesCompared(): number {
+    return this.saved.compared;
+  }
+
   get cursor(): number {
     return this.seq;
   }

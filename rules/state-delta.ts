@@ -127,6 +127,11 @@ export class SavedRuleStates {
   /** Per rule, the window entries saved as rows (by `entryId`). */
   private entries = new Map<string, Map<string, [key: string, entry: string]>>();
   private nextOrd = 1;
+  /**
+   * Rule states serialised and compared with the saved ones so far: what a save costs in CPU follows this (tests and
+   * the benchmark read it).
+   */
+  compared = 0;
 
   /** Rows as loaded → the snapshot `RuleEngine.restore` takes; remembered as saved. */
   load(rows: { shapes: Map<string, string>; events: Map<string, Map<string, string>>; entries?: Map<string, WindowEntryRow[]> }): unknown {
@@ -202,6 +207,7 @@ export class SavedRuleStates {
     const delta: RuleStateDelta = { shapes: [], putEvents: [], dropEvents: [], putEntries: [], dropEntries: [] };
     const rules = ((snapshot as { rules?: Record<string, unknown> } | null)?.rules ?? {}) as Record<string, unknown>;
     for (const rule in rules) {
+      this.compared++;
       const st = rules[rule];
       const o = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Record<string, unknown>) : null;
       if (o && isBlank(o)) {

@@ -5,20 +5,21 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../../core/store/index.js';
 import { FlagManager } from '../../core/flags.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
 import { RuleEngine, type Rule } from '../../rules/index.js';
 import { RuleProcessor } from '../../engine/rule-processor.js';
 import type { PanoptesEvent } from '../../core/event.js';
 import { waitFor } from '../helpers/tmp.js';
 
-export function openRules(dir: string, set: Rule[]) {
+/** `clock`: what the rules see as now (a test moves it to make deadlines fall due and windows expire). */
+export function openRules(dir: string, set: Rule[], clock: Clock = systemClock) {
   const store = openStore(dir);
   store.db.pragma('wal_autocheckpoint = 0');
   const engine = new RuleEngine();
   engine.setRules(set);
-  const flags = new FlagManager(store, systemClock, () => {});
-  return { store, engine, processor: new RuleProcessor(store, engine, flags, systemClock, silentLogger, () => {}) };
+  const flags = new FlagManager(store, clock, () => {});
+  return { store, engine, processor: new RuleProcessor(store, engine, flags, clock, silentLogger, () => {}) };
 }
 export type RulesOnStore = ReturnType<typeof openRules>;
 
