@@ -19,7 +19,7 @@ import { MAX_REF_BODY, slimRef, type RefFields } from './event-ref.js';
 import { compileRule, fastKindOf, inMaintenance, matchOf, newState, FAST_ABSENT, FAST_FIRE, type Absence, type CompiledRule, type Matcher, type RuleCounters, type RuleState } from './compiled-rule.js';
 import { EngineFiring, type WindowSpec } from './firing.js';
 import { explainRule } from './explain.js';
-import { snapshotStates, statesFromSnapshot } from './state-snapshot.js';
+import { snapshotSome, snapshotStates, statesFromSnapshot } from './state-snapshot.js';
 import { NO_ACTION_KINDS, type ActionKinds, type Rule } from './schema.js';
 import type { EventRef, Firing, FiringKind, RuleEnv, RuleOutput, Trace, Verdict, Withheld } from './types.js';
 import { formatDuration } from '../core/duration.js';
@@ -94,6 +94,16 @@ export class RuleEngine {
   /** The sweepable rules that hold any such keys (the others have nothing to prune). */
   private sweepActive = new Set<CompiledRule>();
   private localCache: { minute: number; tz: string | undefined; value: LocalTime } | null = null;
+  /**
+   * Rules whose temporal state may have changed since the caller last took them (`takeChanged`), so a save serialises
+   * those, not every rule (with 10,000 rules a one-event batch serialised 10,000 states). Every path that changes a
+   * state marks it: matching, deadlines, sweeps, arming, rule edits (a deleted rule is marked: its saved state goes).
+   * `changedAll` after a restore or at the start (nothing saved matches yet).
+   */
+  private changed = new Set<string>();
+  private changedAll = true;
+  /** Per rule (by order), already in `changed`: the hot paths test this instead of hashing the id. */
+  private changedFlag = new Uint8Array(0);
 
   private readonly actionKinds: ActionKinds;
 
@@ -137,12 +147,19 @@ export class RuleEngine {
       this.matcherInfo[id * 4 + 2] = m.cond?.program && this.index.proven[id] === 0 ? m.cond.program.base : -1;
       this.matcherInfo[id * 4 + 3] = this.fastKind[m.rule.order]!;
     });
+    this.changedFlag = new Uint8Array(compiled.length);
     for (const [id, st] of this.states) {
       const c = this.byId.get(id);
-      if (!c || c.sig !== st.sig) this.states.delete(id);
+      if (!c || c.sig !== st.sig) {
+        this.states.delete(id);
+        this.changed.add(id);
+      }
     }
     for (const c of compiled) {
-      if (!this.states.has(c.id)) this.states.set(c.id, newState(c.sig));
+      if (!this.states.has(c.id)) {
+        this.states.set(c.id, newState(c.sig));
+        this.changed.add(c.id);
+      }
       if (this.states.get(c.id)!.enabledAt === null) this.unarmed.push(c);
       if (!this.counters.has(c.id)) this.counters.set(c.id, { firings: 0, suppressedByThrottle: 0, evictions: 0, gatedTimerFirings: 0, renderErrors: 0, matchErrors: 0 });
     }
@@ -153,6 +170,32 @@ export class RuleEngine {
 
   private syncAbsence(c: CompiledRule): void {
     if (this.fastKind[c.order] === FAST_ABSENT) this.singleAbsence[c.order] = c.st.absences.get('');
+  }
+
+  /** Rule `r` (by order) changed its temporal state. */
+  private touch(r: number): void {
+    if (this.changedFlag[r] === 1) return;
+    this.changedFlag[r] = 1;
+    this.changed.add(this.ruleIds[r]!);
+  }
+
+  /**
+   * The rules whose state changed since the last call (null: every rule may have), and forget them: the caller saves
+   * those. Should the save not commit, it gives them back (`markChanged`).
+   */
+  takeChanged(): Set<string> | null {
+    const all = this.changedAll;
+    const changed = this.changed;
+    this.changedAll = false;
+    this.changed = new Set();
+    this.changedFlag.fill(0);
+    return all ? null : changed;
+  }
+
+  /** Changes taken but not saved after all: the next `takeChanged` returns them again. */
+  markChanged(ids: Set<string> | null): void {
+    if (ids === null) this.changedAll = true;
+    else for (const id of ids) this.changed.add(id);
   }
 
   /** Add the fast path's firing counts to the rules' counters. */
@@ -230,10 +273,13 @@ export class RuleEngine {
           a.deadline = deadline;
           a.last = slimRef(event, this.keeps[r]!);
           a.seq = this.timers.nextSeq();
+          this.touch(r);
           continue;
         }
       }
       const rule = this.rules[r]!;
+      // Whatever onEvent does below may change the rule's state (windows, deadlines, runs, throttle, digest).
+      this.touch(r);
       if (!stepHit && rule.steps.length) resetSteps(stepHits, rule.steps.length);
       if (mainHit && !this.gatesOpen(rule, env, now, event)) {
         mainHit = false;
@@ -517,6 +563,7 @@ export class RuleEngine {
   private fireTimer(t: TimerEntry, env: RuleEnv): void {
     const rule = this.byId.get(t.ruleId)!;
     const st = this.states.get(t.ruleId)!;
+    this.touch(rule.order);
     if (t.kind === 'digest') {
       const d = st.digest!;
       st.digest = null;
@@ -547,7 +594,11 @@ export class RuleEngine {
     this.timers.clear();
     for (const [id, st] of this.states) {
       for (const [key, a] of st.absences) {
-        if (fresh || a.seq === undefined) a.seq = this.timers.nextSeq();
+        if (fresh || a.seq === undefined) {
+          a.seq = this.timers.nextSeq();
+          // Saved with the state: a restore marks every rule anyway (`restore`).
+          this.changed.add(id);
+        }
         this.timers.push({ at: a.deadline, ruleId: id, kind: 'absent', key, seq: a.seq });
       }
       for (const [key, a] of st.after) this.timers.push({ at: a.deadline, ruleId: id, kind: 'after', key });
@@ -568,13 +619,16 @@ export class RuleEngine {
     for (const c of this.sweepActive) {
       const st = c.st;
       const p = c.pattern;
+      const held = st.windows.size + st.seqs.size + st.throttle.size;
       if (p.kind === 'count') {
         for (const [k, w] of st.windows) if (!w.times.length || now - w.times[w.times.length - 1]! > p.within) st.windows.delete(k);
       } else if (p.kind === 'sequence') {
         for (const [k, runs] of st.seqs) if (runs.every((r) => !r || now - r.start > p.within)) st.seqs.delete(k);
       }
       if (c.throttle) for (const [k, t] of st.throttle) if (now - t.last >= c.throttle.per && t.suppressed === 0) st.throttle.delete(k);
-      if (!st.windows.size && !st.seqs.size && !st.throttle.size) this.sweepActive.delete(c);
+      const left = st.windows.size + st.seqs.size + st.throttle.size;
+      if (left !== held) this.touch(c.order);
+      if (!left) this.sweepActive.delete(c);
     }
   }
 
@@ -585,6 +639,7 @@ export class RuleEngine {
       const st = this.states.get(c.id);
       if (!st || st.enabledAt !== null || this.byId.get(c.id) !== c) continue;
       st.enabledAt = now;
+      this.touch(c.order);
       if (c.pattern.kind === 'absent' && !c.by) {
         const deadline = now + c.pattern.within;
         const seq = this.timers.nextSeq();
@@ -667,6 +722,11 @@ export class RuleEngine {
     return snapshotStates(this.states);
   }
 
+  /** The state of each of `ids` in the snapshot's form, null for a rule that has none now (deleted, or changed and not yet set). */
+  snapshotOf(ids: Iterable<string>): Map<string, unknown | null> {
+    return snapshotSome(this.states, ids);
+  }
+
   restore(snapshot: unknown): void {
     const states = statesFromSnapshot(snapshot, (id, sig) => {
       const c = this.byId.get(id);
@@ -685,6 +745,8 @@ export class RuleEngine {
       if (st.digest) st.digest.events = st.digest.events.map(slim);
     }
     this.states = states;
+    // Everything may differ from what was saved (cut copies, renumbered deadlines, states dropped): saved whole next.
+    this.changedAll = true;
     this.unarmed = this.rules.filter((c) => states.get(c.id)!.enabledAt === null);
     this.bindStates();
     this.rebuildTimers(true);

@@ -202,59 +202,11 @@ export class SavedRuleStates {
    */
   private blankShapes = new Map<string, { sig: unknown; enabledAt: unknown; shape: string }>();
 
-  /** What writing `snapshot` (RuleEngine.snapshot()) changes; `accept` it once its transaction committed. */
+  /** What writing `snapshot` (RuleEngine.snapshot(), every rule) changes; `accept` it once its transaction committed. */
   diff(snapshot: unknown): RuleStateDelta {
     const delta: RuleStateDelta = { shapes: [], putEvents: [], dropEvents: [], putEntries: [], dropEntries: [] };
     const rules = ((snapshot as { rules?: Record<string, unknown> } | null)?.rules ?? {}) as Record<string, unknown>;
-    for (const rule in rules) {
-      this.compared++;
-      const st = rules[rule];
-      const o = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Record<string, unknown>) : null;
-      if (o && isBlank(o)) {
-        let blank = this.blankShapes.get(rule);
-        if (!blank || blank.sig !== o.sig || blank.enabledAt !== o.enabledAt) {
-          blank = { sig: o.sig, enabledAt: o.enabledAt, shape: JSON.stringify(shapeOf({ ...o, windows: [], windowRows: 2 }, new Map())) };
-          this.blankShapes.set(rule, blank);
-        }
-        if (this.shapes.get(rule) !== blank.shape) delta.shapes.push([rule, blank.shape]);
-        // What it held before (window rows, event copies) is let go.
-        const savedEntries = this.entries.get(rule);
-        if (savedEntries) for (const [key, entry] of savedEntries.values()) delta.dropEntries.push([rule, key, entry]);
-        const saved = this.held.get(rule);
-        if (saved) for (const id of saved) delta.dropEvents.push([rule, id]);
-        continue;
-      }
-      const found = new Map<string, EventRef>();
-      const entries = o ? windowEntries(o.windows, found) : null;
-      const digestRows = o ? digestEntries(o.digest, found) : null;
-      let kept: unknown = st;
-      if (entries || digestRows) {
-        const k: Record<string, unknown> = { ...o };
-        if (entries) {
-          k.windows = [];
-          k.windowRows = 2;
-        }
-        if (digestRows) {
-          // `eventRows` in the place of `events`, so the digest comes back with its keys in the same order.
-          k.digest = Object.fromEntries(Object.entries(o!.digest as Digest).map(([n, v]) => (n === 'events' ? ['eventRows', 1] : [n, v])));
-        }
-        kept = k;
-      }
-      const shape = JSON.stringify(shapeOf(kept, found));
-      if (this.shapes.get(rule) !== shape) delta.shapes.push([rule, shape]);
-      const savedEntries = this.entries.get(rule);
-      // New entries are the newest (windows and digests only push at the end; a new key comes last), so growing `ord`
-      // keeps their order.
-      for (const rowsNow of [entries, digestRows]) {
-        if (rowsNow) for (const [id, e] of rowsNow) if (!savedEntries?.has(id)) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
-      }
-      if (savedEntries) {
-        for (const [id, [key, entry]] of savedEntries) if (!entries?.has(id) && !digestRows?.has(id)) delta.dropEntries.push([rule, key, entry]);
-      }
-      const saved = this.held.get(rule);
-      for (const [id, ref] of found) if (!saved?.has(id)) delta.putEvents.push([rule, id, JSON.stringify(ref)]);
-      if (saved) for (const id of saved) if (!found.has(id)) delta.dropEvents.push([rule, id]);
-    }
+    for (const rule in rules) this.diffRule(rule, rules[rule], delta);
     const gone = new Set<string>();
     for (const saved of [this.shapes, this.held, this.entries]) {
       for (const rule of saved.keys()) if (!Object.prototype.hasOwnProperty.call(rules, rule)) gone.add(rule);
@@ -264,6 +216,71 @@ export class SavedRuleStates {
       this.blankShapes.delete(rule);
     }
     return delta;
+  }
+
+  /**
+   * What writing the states of some rules changes (RuleEngine.snapshotOf: the rules a batch changed; null for a rule
+   * without a state now, whose saved state goes); the other rules' saved states stay as they are.
+   */
+  diffSome(states: Map<string, unknown | null>): RuleStateDelta {
+    const delta: RuleStateDelta = { shapes: [], putEvents: [], dropEvents: [], putEntries: [], dropEntries: [] };
+    for (const [rule, st] of states) {
+      if (st !== null) this.diffRule(rule, st, delta);
+      else {
+        this.blankShapes.delete(rule);
+        if (this.shapes.has(rule) || this.held.has(rule) || this.entries.has(rule)) delta.shapes.push([rule, null]);
+      }
+    }
+    return delta;
+  }
+
+  private diffRule(rule: string, st: unknown, delta: RuleStateDelta): void {
+    this.compared++;
+    const o = st !== null && typeof st === 'object' && !Array.isArray(st) ? (st as Record<string, unknown>) : null;
+    if (o && isBlank(o)) {
+      let blank = this.blankShapes.get(rule);
+      if (!blank || blank.sig !== o.sig || blank.enabledAt !== o.enabledAt) {
+        blank = { sig: o.sig, enabledAt: o.enabledAt, shape: JSON.stringify(shapeOf({ ...o, windows: [], windowRows: 2 }, new Map())) };
+        this.blankShapes.set(rule, blank);
+      }
+      if (this.shapes.get(rule) !== blank.shape) delta.shapes.push([rule, blank.shape]);
+      // What it held before (window rows, event copies) is let go.
+      const savedEntries = this.entries.get(rule);
+      if (savedEntries) for (const [key, entry] of savedEntries.values()) delta.dropEntries.push([rule, key, entry]);
+      const saved = this.held.get(rule);
+      if (saved) for (const id of saved) delta.dropEvents.push([rule, id]);
+      return;
+    }
+    const found = new Map<string, EventRef>();
+    const entries = o ? windowEntries(o.windows, found) : null;
+    const digestRows = o ? digestEntries(o.digest, found) : null;
+    let kept: unknown = st;
+    if (entries || digestRows) {
+      const k: Record<string, unknown> = { ...o };
+      if (entries) {
+        k.windows = [];
+        k.windowRows = 2;
+      }
+      if (digestRows) {
+        // `eventRows` in the place of `events`, so the digest comes back with its keys in the same order.
+        k.digest = Object.fromEntries(Object.entries(o!.digest as Digest).map(([n, v]) => (n === 'events' ? ['eventRows', 1] : [n, v])));
+      }
+      kept = k;
+    }
+    const shape = JSON.stringify(shapeOf(kept, found));
+    if (this.shapes.get(rule) !== shape) delta.shapes.push([rule, shape]);
+    const savedEntries = this.entries.get(rule);
+    // New entries are the newest (windows and digests only push at the end; a new key comes last), so growing `ord`
+    // keeps their order.
+    for (const rowsNow of [entries, digestRows]) {
+      if (rowsNow) for (const [id, e] of rowsNow) if (!savedEntries?.has(id)) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
+    }
+    if (savedEntries) {
+      for (const [id, [key, entry]] of savedEntries) if (!entries?.has(id) && !digestRows?.has(id)) delta.dropEntries.push([rule, key, entry]);
+    }
+    const saved = this.held.get(rule);
+    for (const [id, ref] of found) if (!saved?.has(id)) delta.putEvents.push([rule, id, JSON.stringify(ref)]);
+    if (saved) for (const id of saved) if (!found.has(id)) delta.dropEvents.push([rule, id]);
   }
 
   accept(delta: RuleStateDelta): void {

@@ -5,21 +5,33 @@
 import { newState, type Absence, type RuleState } from './compiled-rule.js';
 import type { EventRef } from './types.js';
 
+function snapshotOne(st: RuleState): unknown {
+  return {
+    sig: st.sig,
+    enabledAt: st.enabledAt,
+    windows: [...st.windows],
+    absences: [...st.absences],
+    after: [...st.after],
+    seqs: [...st.seqs],
+    throttle: [...st.throttle],
+    digest: st.digest,
+  };
+}
+
 export function snapshotStates(states: Map<string, RuleState>): unknown {
   const rules: Record<string, unknown> = {};
-  for (const [id, st] of states) {
-    rules[id] = {
-      sig: st.sig,
-      enabledAt: st.enabledAt,
-      windows: [...st.windows],
-      absences: [...st.absences],
-      after: [...st.after],
-      seqs: [...st.seqs],
-      throttle: [...st.throttle],
-      digest: st.digest,
-    };
-  }
+  for (const [id, st] of states) rules[id] = snapshotOne(st);
   return { version: 1, rules };
+}
+
+/** The states of `ids` alone, as `snapshotStates` has them; null for an id without a state. */
+export function snapshotSome(states: Map<string, RuleState>, ids: Iterable<string>): Map<string, unknown | null> {
+  const out = new Map<string, unknown | null>();
+  for (const id of ids) {
+    const st = states.get(id);
+    out.set(id, st ? snapshotOne(st) : null);
+  }
+  return out;
 }
 
 /**
