@@ -103,6 +103,10 @@ test('after every batch the saved rows restore exactly the state the engine hold
   same('a batch of steps, follow-ups and repeats');
   await feed(s, [event('src', 't.c', 'k3'), event('src', 't.a', 'k0')]);
   same('a sequence completing');
+  // Keys let go and set again within one batch move to the end of their maps: a deadline met and started again, a
+  // window that fired and opened again.
+  await feed(s, [event('src', 't.b', 'k0'), event('src', 't.a', 'k0'), ...Array.from({ length: 4 }, () => event('src', 't.a', 'k1'))]);
+  same('keys let go and set again in one batch');
   await tick(3 * MIN + 1);
   same('absences and digests falling due with no event');
   await tick(2 * MIN);
