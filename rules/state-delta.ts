@@ -12,7 +12,12 @@
  *   the list of thousands of keys (the shape says `windowRows: 2`; `windowRows: 1`, migration 8's form, kept the key
  *   list in the shape);
  * - a digest's gathered events (key '', entry "\u0000<deadline>:<position>"; the shape's digest says `eventRows`),
- *   so an event joining a digest of 199 writes one row, not the 199 again.
+ *   so an event joining a digest of 199 writes one row, not the 199 again;
+ * - each key of the rule's other keyed state — absences, `after` deadlines, sequences' partial runs, throttles — as
+ *   one row (key, entry "\u0001<kind>", what the key holds as JSON in `ref`, its order in `ord`; the shape says
+ *   `keyRows: 1`), so an event to one of 3,000 keys rewrites that key's row, not the 3,000.
+ * A row's `ord` keeps its key's place: a key let go and set again in one batch (it moved to the end of its map) gets
+ * a new one.
  * Shapes saved before (entries, keys or digest events inline) still load, and are rewritten in the new form, what
  * they held inline as rows, on the next batch.
  */
@@ -69,6 +74,13 @@ const KEY_ROW = '';
 /** Digest rows' entries start with this (event ids never do); their key is ''. */
 const DIGEST_ROW = '\u0000';
 const isDigestRow = (entry: string) => entry.startsWith(DIGEST_ROW);
+/** Keyed state's rows: entry "\u0001<kind>" (event ids never start so), key the state's own key. */
+const KEYED = ['absences', 'after', 'seqs', 'throttle'] as const;
+const KEYED_ROW = '\u0001';
+const isKeyedRow = (entry: string) => entry.startsWith(KEYED_ROW);
+type KeyedRow = { key: string; entry: string; value: string };
+/** A row as saved: its order, and for keyed state what it holds (its `ref`). */
+type SavedRow = { key: string; entry: string; ord: number; value: string };
 type Digest = { deadline: number; count: number; events: unknown[]; dropped?: number };
 
 /**
@@ -120,12 +132,33 @@ function windowEntries(windows: unknown, found: Map<string, EventRef>): Map<stri
   return out;
 }
 
+/**
+ * The rule's keyed state (absences, after, sequences, throttles), per kind its rows in map order, each key's value
+ * with its events as `{ $ref }` (the copies collected in `found`); null when it is not the engine's form (then all of
+ * it stays inline in the shape).
+ */
+function keyedEntries(o: Record<string, unknown>, found: Map<string, EventRef>): Map<string, KeyedRow>[] | null {
+  const out: Map<string, KeyedRow>[] = [];
+  for (const kind of KEYED) {
+    const pairs = o[kind];
+    if (!Array.isArray(pairs)) return null;
+    const entry = KEYED_ROW + kind;
+    const rows = new Map<string, KeyedRow>();
+    for (const pair of pairs as unknown[]) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || pair[1] === undefined) return null;
+      rows.set(entryId(pair[0], entry), { key: pair[0], entry, value: JSON.stringify(shapeOf(pair[1], found)) });
+    }
+    out.push(rows);
+  }
+  return out;
+}
+
 /** What has been saved, to tell each batch what it changed. One per processor, in step with the database. */
 export class SavedRuleStates {
   private shapes = new Map<string, string>();
   private held = new Map<string, Set<string>>();
-  /** Per rule, the window entries saved as rows (by `entryId`). */
-  private entries = new Map<string, Map<string, [key: string, entry: string]>>();
+  /** Per rule, the rows saved in rule_window_entries (by `entryId`). */
+  private entries = new Map<string, Map<string, SavedRow>>();
   private nextOrd = 1;
   /**
    * Rule states serialised and compared with the saved ones so far: what a save costs in CPU follows this (tests and
@@ -141,7 +174,7 @@ export class SavedRuleStates {
     this.entries = new Map();
     this.nextOrd = 1;
     for (const [rule, list] of rows.entries ?? []) {
-      this.entries.set(rule, new Map(list.map((e) => [entryId(e.key, e.entry), [e.key, e.entry]])));
+      this.entries.set(rule, new Map(list.map((e) => [entryId(e.key, e.entry), { key: e.key, entry: e.entry, ord: e.ord, value: e.ref }])));
       for (const e of list) this.nextOrd = Math.max(this.nextOrd, e.ord + 1);
     }
     for (const [rule, shape] of rows.shapes) {
@@ -168,7 +201,7 @@ export class SavedRuleStates {
             for (const [k] of parsed.windows as [string, unknown][]) byKey.set(k, { times: [], events: [] });
           }
           for (const e of ruleRows) {
-            if (e.entry === KEY_ROW || isDigestRow(e.entry)) continue;
+            if (e.entry === KEY_ROW || isDigestRow(e.entry) || isKeyedRow(e.entry)) continue;
             let w = byKey.get(e.key);
             if (!w) {
               if (!keyed) continue;
@@ -179,6 +212,13 @@ export class SavedRuleStates {
           }
           parsed.windows = [...byKey];
           delete parsed.windowRows;
+        }
+        if (parsed.keyRows) {
+          for (const kind of KEYED) {
+            const entry = KEYED_ROW + kind;
+            parsed[kind] = ruleRows.filter((e) => e.entry === entry).map((e) => [e.key, JSON.parse(e.ref) as unknown]);
+          }
+          delete parsed.keyRows;
         }
         const digest = parsed.digest as Record<string, unknown> | null;
         if (digest && digest.eventRows) {
@@ -246,7 +286,7 @@ export class SavedRuleStates {
       if (this.shapes.get(rule) !== blank.shape) delta.shapes.push([rule, blank.shape]);
       // What it held before (window rows, event copies) is let go.
       const savedEntries = this.entries.get(rule);
-      if (savedEntries) for (const [key, entry] of savedEntries.values()) delta.dropEntries.push([rule, key, entry]);
+      if (savedEntries) for (const { key, entry } of savedEntries.values()) delta.dropEntries.push([rule, key, entry]);
       const saved = this.held.get(rule);
       if (saved) for (const id of saved) delta.dropEvents.push([rule, id]);
       return;
@@ -254,12 +294,17 @@ export class SavedRuleStates {
     const found = new Map<string, EventRef>();
     const entries = o ? windowEntries(o.windows, found) : null;
     const digestRows = o ? digestEntries(o.digest, found) : null;
+    const keyed = o ? keyedEntries(o, found) : null;
     let kept: unknown = st;
-    if (entries || digestRows) {
+    if (entries || digestRows || keyed) {
       const k: Record<string, unknown> = { ...o };
       if (entries) {
         k.windows = [];
         k.windowRows = 2;
+      }
+      if (keyed) {
+        for (const kind of KEYED) k[kind] = [];
+        k.keyRows = 1;
       }
       if (digestRows) {
         // `eventRows` in the place of `events`, so the digest comes back with its keys in the same order.
@@ -272,11 +317,34 @@ export class SavedRuleStates {
     const savedEntries = this.entries.get(rule);
     // New entries are the newest (windows and digests only push at the end; a new key comes last), so growing `ord`
     // keeps their order.
+    let lastKey = 0;
     for (const rowsNow of [entries, digestRows]) {
-      if (rowsNow) for (const [id, e] of rowsNow) if (!savedEntries?.has(id)) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
+      if (!rowsNow) continue;
+      for (const [id, e] of rowsNow) {
+        const was = savedEntries?.get(id);
+        if (!was) delta.putEntries.push([rule, e.key, e.entry, this.nextOrd++, e.time, e.ref]);
+        else if (e.entry === KEY_ROW && rowsNow === entries) {
+          // A window key let go and opened again in one batch has moved to the end of the windows: a new place.
+          if (was.ord < lastKey) delta.putEntries.push([rule, e.key, e.entry, (lastKey = this.nextOrd++), e.time, e.ref]);
+          else lastKey = was.ord;
+        }
+      }
+    }
+    for (const rows of keyed ?? []) {
+      // Rows in map order keep growing `ord`s; a key whose saved place is before the last one kept has moved.
+      let last = 0;
+      for (const [id, e] of rows) {
+        const was = savedEntries?.get(id);
+        if (was && was.ord > last) {
+          last = was.ord;
+          if (was.value !== e.value) delta.putEntries.push([rule, e.key, e.entry, was.ord, 0, e.value]);
+        } else delta.putEntries.push([rule, e.key, e.entry, (last = this.nextOrd++), 0, e.value]);
+      }
     }
     if (savedEntries) {
-      for (const [id, [key, entry]] of savedEntries) if (!entries?.has(id) && !digestRows?.has(id)) delta.dropEntries.push([rule, key, entry]);
+      for (const [id, was] of savedEntries) {
+        if (!entries?.has(id) && !digestRows?.has(id) && !keyed?.some((rows) => rows.has(id))) delta.dropEntries.push([rule, was.key, was.entry]);
+      }
     }
     const saved = this.held.get(rule);
     for (const [id, ref] of found) if (!saved?.has(id)) delta.putEvents.push([rule, id, JSON.stringify(ref)]);
@@ -292,10 +360,10 @@ export class SavedRuleStates {
       } else this.shapes.set(rule, shape);
     }
     for (const [rule, key, entry] of delta.dropEntries) this.entries.get(rule)?.delete(entryId(key, entry));
-    for (const [rule, key, entry] of delta.putEntries) {
+    for (const [rule, key, entry, ord, , value] of delta.putEntries) {
       let m = this.entries.get(rule);
       if (!m) this.entries.set(rule, (m = new Map()));
-      m.set(entryId(key, entry), [key, entry]);
+      m.set(entryId(key, entry), { key, entry, ord, value });
     }
     for (const [rule, id] of delta.dropEvents) this.held.get(rule)?.delete(id);
     for (const [rule, id] of delta.putEvents) {

@@ -5,7 +5,10 @@ export interface RuleStateDelta {
   shapes: [rule: string, state: string | null][];
   putEvents: [rule: string, event: string, ref: string][];
   dropEvents: [rule: string, event: string][];
-  /** Count windows' entries added (in order: `ord` grows) or let go (migration 8). */
+  /**
+   * Rows of rule_window_entries (migration 8) added, changed or let go: count windows' keys and entries, a digest's
+   * events, each key of absences, after deadlines, sequences and throttles (rules/state-delta.ts). `ord` orders them.
+   */
   putEntries: [rule: string, key: string, entry: string, ord: number, time: number, ref: string][];
   dropEntries: [rule: string, key: string, entry: string][];
 }
