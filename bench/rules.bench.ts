@@ -18,6 +18,7 @@ import { compileGlob } from '../rules/glob.js';
 import { makeEvent, makeRule } from './helpers/rule-mix.js';
 import { CHUNK, eventStream } from './helpers/event-stream.js';
 import { UserRegex } from '../core/user-regex.js';
+import { printStateSave } from './helpers/state-save.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
@@ -290,7 +291,7 @@ function printRegexSideBySide(lines: string[], t0: number, allRaw: Record<string
   }
 }
 
-/** `--sizes=1000,10000` and `--only=panoptes` narrow a run (for profiling), `--only=side-by-side` and `--only=regex` run just those; the defaults are the full table. */
+/** `--sizes=1000,10000` and `--only=panoptes` narrow a run (for profiling), `--only=side-by-side`, `--only=regex` and `--only=state` run just those; the defaults are the full table. */
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 async function main() {
@@ -306,6 +307,10 @@ async function main() {
   }
   if (only === 'regex') {
     printRegexSideBySide(events, T, allRaw);
+    return;
+  }
+  if (only === 'state') {
+    await printStateSave();
     return;
   }
   const rows: Row[] = [];
@@ -364,6 +369,8 @@ async function main() {
   console.log(`- ≥ 1,000× json-rules-engine at 1,000 rules: ${fmt(vsJre)}× ${vsJre >= 1000 ? '✓' : '✗'}`);
   console.log('');
   printRegexSideBySide(events, T, allRaw);
+  console.log('');
+  await printStateSave();
 }
 
 await main();
