@@ -32,6 +32,20 @@ test('unknown commands and flags print usage and exit 2', async () => {
   assert.equal((await cli(['agent', '--port', 'many'])).code, 2);
 });
 
+test('the help names what a fleet needs: agent --forward, deploy to a Host alias, and what pairing is', async () => {
+  const top = await cli(['--help']);
+  assert.equal(top.code, 0);
+  // The way a machine forwards here, listed with the command that does it.
+  assert.match(top.stdout, /agent \[--port N\] \[--agent-id NAME\] \[--forward URL\]/);
+  const agent = await cli(['agent', '--help']);
+  // An agent started by hand with --forward is not paired: its desktop shows it so, and deploy is how to pair one.
+  assert.match(agent.stdout + agent.stderr, /not paired with any desktop.*panoptes deploy/s);
+  const deploy = await cli(['deploy', '--help']);
+  assert.equal(deploy.code, 0);
+  assert.match(deploy.stdout, /Host alias of your ssh config/);
+  assert.match(deploy.stdout, /pairs it with the desktop of this data folder/);
+});
+
 test('monitor test prints what a feed holds now as JSON lines and changes nothing', async (t) => {
   const server = await startTestServer();
   t.after(() => server.close());

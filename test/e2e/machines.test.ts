@@ -80,6 +80,13 @@ uiTest('Settings → Machines lists every machine with its version, OS, monitors
   const printer = piItem.locator('[data-monitor="tcp:printer"]');
   assert.match(await printer.innerText(), /degraded\s+Printer \(tcp\) — down: .*refused/i);
   assert.match(await piItem.locator('[data-monitor="log:syslog"]').innerText(), /System log \(log\)/);
+  // pi forwards here by hand (`--forward`), never deployed from here: said for what it is — not paired — with how to
+  // pair it, and not as something broken ("unverified") or an Upgrade that has nothing to upgrade.
+  assert.equal((await piItem.getByTestId('machine-unverified').innerText()).trim(), 'not paired');
+  const pairing = await piItem.getByTestId('machine-unverified-help').innerText();
+  assert.match(pairing, /pi forwards here without having been deployed from this desktop/);
+  assert.match(pairing, /panoptes deploy USER@HOST --broker URL --agent-id pi/);
+  assert.doesNotMatch(pairing, /Upgrade it from here/);
   await list.scrollIntoViewIfNeeded();
   await screenshot(page, 'settings-machines-inventory');
 
