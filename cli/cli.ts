@@ -6,8 +6,9 @@ const USAGE = `usage: panoptes <command> [options]
 
 commands:
   start                     the desktop app (falls back to the headless agent where Electron is missing)
-  agent [--port N] [--agent-id NAME]
-                            run headless: monitors, rules, and the UI on http://127.0.0.1
+  agent [--port N] [--agent-id NAME] [--forward URL]
+                            run headless: monitors, rules, and the UI on http://127.0.0.1; --forward sends
+                            its events to an MQTT broker a desktop receives from
   events [--search Q] [--source S] [--type T] [--since ISO] [--limit N] [--json]
                             list stored events, newest first
   monitor test <type> --config JSON
@@ -22,7 +23,7 @@ commands:
   tail [--source S] [--type T] [--lines N] [--json]
                             follow the running engine's events live, in colour
   deploy [user@]host --broker URL [--agent-id NAME] [--upgrade]
-                            install and start an agent on another machine over SSH
+                            install and start an agent on another machine over SSH, paired with this desktop
   undeploy [user@]host      stop and remove it
 
 While Panoptes runs on the data folder, rules/opml import and export go through it (it applies the change at once,
@@ -67,7 +68,8 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
   } catch (err) {
     if (err instanceof UsageError) {
       if (err.message) writeLine(stderr, `panoptes ${command}: ${err.message}`);
-      stderr.write(err.usage.endsWith('\n') ? err.usage : err.usage + '\n');
+      // Asked for (--help): the usage is the answer, on stdout; after a mistake it goes with the message, on stderr.
+      (err.message ? stderr : stdout).write(err.usage.endsWith('\n') ? err.usage : err.usage + '\n');
       return err.message ? 2 : 0;
     }
     writeLine(stderr, `panoptes ${command}: ${(err as Error).message}`);

@@ -13,11 +13,14 @@ function desktopIdentity(dataDir: string) {
 
 const USAGE = `usage: panoptes deploy [user@]host --broker URL [--agent-id NAME] [options]
        panoptes deploy [user@]host --upgrade [options]
-Installs this build as a headless agent on another machine over SSH (your own ssh client, keys and known_hosts),
-registers it as a user service (systemd --user, else a supervised process with a pid file), starts it and waits
-until it reports online on the broker. The agent takes configuration changes only from the desktop of this data
-folder (--data; its key is fleet-key there). --upgrade replaces the build and keeps its data and configuration; if the
-new version does not come online it is rolled back. The remote needs Node 20 or newer; no internet there.
+Installs this build as a headless agent on another machine over SSH (your own ssh client, keys, ssh-agent,
+~/.ssh/config and known_hosts; host may be a Host alias of your ssh config), registers it as a user service
+(systemd --user, else a supervised process with a pid file), starts it and waits until it reports online on the
+broker. Deploy pairs it with the desktop of this data folder (--data; its key is fleet-key there): the agent takes
+configuration changes from that desktop alone, and the desktop takes what the agent says only when signed with the
+agent's own key. --upgrade replaces the build and keeps its data and configuration (and pairs an agent deployed before
+agents had keys); if the new version does not come online it is rolled back. The remote needs Node 20 or newer; no
+internet there.
 
 options:
   --broker URL         the MQTT broker it forwards to, mqtt[s]://[user:pass@]host:port (reachable from there)

@@ -240,7 +240,7 @@ export class DeskSide {
    */
   private mustBeVerified(agentId: string, what: string): void {
     if (this.o.agentKeys.get(agentId)) return;
-    throw new Error(`${agentId} is unverified: no key of ${agentId} is recorded here, so what it says cannot be told from what someone else on the broker publishes; nothing was ${what}. Pair it: Upgrade it from here (Settings → Machines, or panoptes deploy HOST --upgrade), which reads its key`);
+    throw new Error(`${agentId} is unverified — not paired with this desktop: no key of ${agentId} is recorded here, so what it says cannot be told from what someone else on the broker publishes; nothing was ${what}. Pair it: if it was deployed from here before agents had keys, Upgrade it (Settings → Machines, or panoptes deploy USER@HOST --upgrade), which reads its key; an agent started by hand with --forward is paired by deploying it from here (panoptes deploy USER@HOST --broker URL --agent-id ${agentId})`);
   }
 
   /**

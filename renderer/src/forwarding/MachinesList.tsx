@@ -126,9 +126,9 @@ function Machine({ peer: p, deployment, run, managed }: { peer: ForwardingPeer; 
         {p.hostname ? <span className="muted"> ({p.hostname})</span> : null}
         {p.paused ? <span className="status status-paused" data-testid="machine-paused"> paused</span> : null}
         {p.trust === 'unverified' ? (
-          <span className="status status-degraded" data-testid="machine-unverified" title={`No key of ${p.agentId} is recorded here`}>
+          <span className="status status-degraded" data-testid="machine-unverified" title={`${p.agentId} is not paired with this desktop: no key of it is recorded here`}>
             {' '}
-            unverified — pair
+            not paired
           </span>
         ) : null}
         <span className="muted" title={p.lastSeen}>
@@ -152,8 +152,20 @@ function Machine({ peer: p, deployment, run, managed }: { peer: ForwardingPeer; 
       </div>
       {p.trust === 'unverified' ? (
         <div className="muted" data-testid="machine-unverified-help">
-          No key of {p.agentId} is recorded here, so what comes in its name cannot be told from what someone else on the broker publishes: its events and status are
-          taken as they come, and no change or question is sent to it. Pair it: Upgrade it from here{deployment ? '' : ' (panoptes deploy HOST --upgrade from this desktop)'}, which reads its key.
+          {deployment ? (
+            <>
+              {p.agentId} was deployed from here before agents had keys, so it is not paired yet: its events and status are shown as they come (unsigned), and it
+              takes no change from here. Upgrade it to pair it (the upgrade reads its key).
+            </>
+          ) : (
+            <>
+              {p.agentId} forwards here without having been deployed from this desktop, so it is not paired: its events and status are shown as they come (not signed
+              with a key known here, so they cannot be told from what another user of the broker could publish in its name), and it cannot be managed from here. To
+              manage it from here, deploy it from this desktop — <code>panoptes deploy USER@HOST --broker URL --agent-id {p.agentId}</code> or Deploy an agent below,
+              after stopping the agent started by hand there; one deployed with <code>panoptes deploy</code> before agents had keys is paired by{' '}
+              <code>panoptes deploy USER@HOST --upgrade</code>.
+            </>
+          )}
         </div>
       ) : null}
       {p.refused?.length ? (
