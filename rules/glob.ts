@@ -23,12 +23,40 @@ export function globPrefix(pattern: string): string {
 export function compileGlob(pattern: string): (value: string) => boolean {
   if (!isGlob(pattern)) return (v) => v === pattern;
   if (pattern === '*') return () => true;
-  // The common "prefix*" shape needs no regex.
+  // The common "prefix*" shape needs no walk.
   const star = pattern.indexOf('*');
   if (star === pattern.length - 1 && !pattern.includes('?')) {
     const prefix = pattern.slice(0, -1);
     return (v) => v.startsWith(prefix);
   }
-  const re = globToRegExp(pattern);
-  return (v) => re.test(v);
+  // By code points, as the regex's `.` was: `?` is one character, an emoji included.
+  const glob = [...pattern];
+  return (v) => globMatches(glob, [...v]);
+}
+
+/**
+ * Glob matching without backtracking beyond the last `*`: when a literal run fails after a star, only that star
+ * takes one more character, so a match costs at most glob length × value length steps, never the polynomial or
+ * exponential walk a regex engine can take on `*a*a*a…b` (a value comes from events, which the user does not write).
+ */
+function globMatches(glob: string[], value: string[]): boolean {
+  let g = 0;
+  let v = 0;
+  let starAt = -1; // the last `*` seen in the glob
+  let resumeAt = 0; // where in the value that star's run would end next
+  while (v < value.length) {
+    const c = glob[g];
+    if (c === '*') {
+      starAt = g++;
+      resumeAt = v;
+    } else if (c !== undefined && (c === '?' || c === value[v])) {
+      g++;
+      v++;
+    } else if (starAt >= 0) {
+      g = starAt + 1;
+      v = ++resumeAt;
+    } else return false;
+  }
+  while (glob[g] === '*') g++;
+  return g === glob.length;
 }
