@@ -5,7 +5,7 @@
  * window is played by Debian's Chromium answering the very render messages (test/helpers/chromium-answerer.ts), and
  * PANOPTES_CHROMIUM points nowhere: a version can only come back through the shell.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
@@ -39,7 +39,8 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
   }
 }
 
-test('desktop: a rendered web page is asked of the shell, which renders it through the engine\'s proxy', { skip, timeout: 240_000 }, async (t) => {
+/** The real engine entry with --render-from-shell, its shell messages answered by Chromium, a page served on loopback. */
+async function startEngine(t: TestContext) {
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(page);
@@ -94,7 +95,11 @@ test('desktop: a rendered web page is asked of the shell, which renders it throu
     server.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  return { client, url, requests, shellLog };
+}
 
+test('desktop: a rendered web page is asked of the shell, which renders it through the engine\'s proxy', { skip, timeout: 240_000 }, async (t) => {
+  const { client, url, requests, shellLog } = await startEngine(t);
   const monitor = await client.call('monitors.add', { type: 'web', name: 'Shell page', config: { url, render: true, steps: ['click:#more'], selector: '#t', timeout: '60s' } });
   await client.call('monitors.checkNow', { id: monitor.id });
   const { versions } = await until('a kept version', () => client.call('versions.list', { monitorId: monitor.id }), (v) => v.versions.length > 0);
@@ -103,6 +108,21 @@ test('desktop: a rendered web page is asked of the shell, which renders it throu
   assert.equal(versions[0]!.hasScreenshot, true);
   assert.ok(requests.length >= 1, 'the engine asked the shell');
   assert.equal(requests[0]!.url, url);
+  assert.match(requests[0]!.proxy.server, /^http:\/\/127\.0\.0\.1:\d+$/, "the window is sent through the engine's proxy");
+  assert.deepEqual(shellLog, []);
+});
+
+test('desktop: "Pick on the page" is asked of the shell too, without a Chromium on the machine', { skip, timeout: 240_000 }, async (t) => {
+  const { client, url, requests, shellLog } = await startEngine(t);
+  const pick = await client.call('monitors.pick', { type: 'web', config: { url, steps: ['click:#more'] } });
+  const shown = pick.elements.find((e) => e.text === 'Rendered through the shell');
+  assert.ok(shown, `the element the step filled is offered; got ${JSON.stringify(pick.elements.map((e) => e.text))}`);
+  assert.equal(shown.selector, '#t');
+  assert.ok(shown.w > 0 && shown.h > 0, 'it has a box on the picture');
+  assert.equal(pick.url, url);
+  assert.equal(Buffer.from(pick.screenshot, 'base64').subarray(0, 2).toString('hex'), 'ffd8', 'the picture is a JPEG');
+  assert.ok(pick.width > 0 && pick.width <= 1280 && pick.height > 0);
+  assert.equal(requests.length, 1, 'the engine asked the shell');
   assert.match(requests[0]!.proxy.server, /^http:\/\/127\.0\.0\.1:\d+$/, "the window is sent through the engine's proxy");
   assert.deepEqual(shellLog, []);
 });
