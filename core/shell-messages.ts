@@ -80,16 +80,45 @@ export interface RenderRequestMessage {
   timeoutMs: number;
   maxBytes: number;
   proxy: { server: string; username: string; password: string };
+  /**
+   * Set for the page picker ("Pick on the page"): instead of the HTML, read the page for picking within these limits
+   * (monitors/web/pick-read.ts, run in the window) and answer `pick` with what it found and a JPEG of the page's top.
+   */
+  pick?: PickLimits | null;
+}
+
+/** The page picker's limits, the engine's (monitors/web/pick.ts); the browser side only applies them. */
+export interface PickLimits {
+  /** A page with more elements is not read further (`nodes` says how many). */
+  maxNodes: number;
+  /** A document larger than this (UTF-8 bytes of its HTML) is not read further. */
+  maxBytes: number;
+  maxElements: number;
+  /** The picture and the offered elements cover the page's top this high and this wide (CSS pixels). */
+  maxHeight: number;
+  maxWidth: number;
+  maxText: number;
+  /** Milliseconds of the timeout kept back from collecting elements, for the screenshot. */
+  reserveMs: number;
+}
+
+/** What the picker's reading found (monitors/web/pick-read.ts): counts, the collected elements as JSON, the JPEG. Null fields: stopped at a limit. */
+export interface PickAnswer {
+  nodes: number;
+  htmlBytes: number;
+  collected: string | null;
+  screenshot: Uint8Array | null;
 }
 
 /**
  * Shell → engine: what the window saw, facts only; the engine words them (monitors/web/shell-renderer.ts).
  * `status`/`refused`/`retryAfter`: the main document's HTTP status, its `x-panoptes-refused` header and Retry-After.
  * A failure says where (`phase`, `stepIndex`), whether the timeout ran out, the browser's error (`net::ERR_…` for
- * network errors) and the URL the page failed at (after redirects).
+ * network errors) and the URL the page failed at (after redirects). For a pick request `html` is empty and `pick` says
+ * what the reading found (`screenshot` is then that JPEG too).
  */
 export type RenderAnswerMessage =
-  | { type: 'render-answer'; id: number; ok: true; url: string; html: string; screenshot: Uint8Array; status: number | null; refused: string | null; retryAfter: string | null }
+  | { type: 'render-answer'; id: number; ok: true; url: string; html: string; screenshot: Uint8Array; status: number | null; refused: string | null; retryAfter: string | null; pick?: PickAnswer | null }
   | { type: 'render-answer'; id: number; ok: false; phase: 'launch' | 'load' | 'step' | 'read'; stepIndex: number; timedOut: boolean; error: string; failedUrl: string | null };
 
 /** Engine → shell: stop the render of that id (the check was stopped); its answer is no longer awaited. */

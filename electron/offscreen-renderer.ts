@@ -10,10 +10,13 @@
  * number at most the renders that ran at once), every connection through the
  * engine's proxy — loopback included (`<-loopback>`) — which answers only this render's credentials (given here on
  * the proxy's auth challenge), only http(s)/data/blob requests, no permissions, downloads or new windows, sandboxed,
- * no Node integration, context isolation on. The check's timeout covers load, steps and reading.
+ * no Node integration, context isolation on. The check's timeout covers load, steps and reading. For the page picker
+ * the window is read over its DevTools protocol (webContents.debugger) by monitors/web/pick-read.ts, the code headless
+ * Chromium runs too, within the limits the request carries.
  */
 import { BrowserWindow, session, type Session } from 'electron';
 import type { RenderAnswerMessage, RenderRequestMessage } from '../core/shell-messages.js';
+import { readForPick } from '../monitors/web/pick-read.js';
 import { READ_HTML, stepScript } from './render-scripts.js';
 
 /** Set by the engine's checking proxy on what it refused (monitors/web/checking-proxy.ts). */
@@ -119,6 +122,13 @@ export class OffscreenRenderer {
       const settleBy = Date.now() + Math.min(5_000, left());
       while (wc.isLoading() && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
       phase = 'read';
+      if (req.pick) {
+        // The picker's reading (the same code Chromium runs headless, over this window's DevTools protocol).
+        wc.debugger.attach('1.3');
+        const pick = await within(readForPick((method, params) => wc.debugger.sendCommand(method, params) as Promise<unknown>, req.pick, left()), left());
+        if (pick === TIMEOUT) return fail('timed out', true);
+        return { type: 'render-answer', id: req.id, ok: true, url: wc.getURL(), html: '', screenshot: pick.screenshot ?? new Uint8Array(), status, refused, retryAfter, pick };
+      }
       const html = await within(wc.executeJavaScript(READ_HTML) as Promise<string>, left());
       if (html === TIMEOUT) return fail('timed out', true);
       if (Buffer.byteLength(html) > req.maxBytes) return fail('too large');

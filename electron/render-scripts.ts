@@ -41,7 +41,13 @@ export function isRenderRequest(msg: unknown): msg is RenderRequestMessage {
   const m = msg as Partial<RenderRequestMessage> | null;
   if (!m || m.type !== 'render-request' || typeof m.id !== 'number' || typeof m.url !== 'string' || !/^https?:\/\//i.test(m.url)) return false;
   if (typeof m.timeoutMs !== 'number' || !(m.timeoutMs > 0) || typeof m.maxBytes !== 'number' || !Array.isArray(m.steps)) return false;
+  if (m.pick != null && !isPickLimits(m.pick)) return false;
   const p = m.proxy;
   // Only the engine's own proxy on loopback: the window must never be pointed at another one.
   return !!p && typeof p.server === 'string' && /^http:\/\/127\.0\.0\.1:\d+$/.test(p.server) && typeof p.username === 'string' && typeof p.password === 'string';
+}
+
+function isPickLimits(p: unknown): boolean {
+  const l = p as Record<string, unknown>;
+  return typeof l === 'object' && ['maxNodes', 'maxBytes', 'maxElements', 'maxHeight', 'maxWidth', 'maxText', 'reserveMs'].every((k) => typeof l[k] === 'number' && Number.isFinite(l[k]) && (l[k] as number) >= 0);
 }

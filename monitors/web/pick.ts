@@ -1,16 +1,18 @@
-// The page picker behind the form's "Pick on the page": the page is rendered as a check renders it (render.ts: a
-// fresh browser profile, the same address rules, the steps, the check's timeout), and what comes back is a
+// The page picker behind the form's "Pick on the page": the page is rendered as a check renders it (the same renderer,
+// page-renderer.ts: Chromium headless, the desktop app's window through the shell; a fresh browser profile, the same
+// address rules, the steps, the check's timeout), and what comes back is a
 // screenshot and, for each visible element with text, its box on that screenshot, a short CSS selector that matches
 // it alone in the page, and a preview of its text. The UI draws the boxes over the image; no HTML of the page ever
 // leaves the engine, and what the page's own scripts did to the DOM prototypes cannot change how we read it (our
-// code runs in an isolated world, with the page's scripts stopped, so boxes and screenshot show the same moment).
+// code runs in an isolated world, with the page's scripts stopped, so boxes and screenshot show the same moment:
+// pick-read.ts, run by either browser). The limits are decided here and the browser's facts are worded here.
 import { z } from 'zod';
-import type { Page } from 'playwright-core';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import type { PagePick, PickElement } from '../../core/protocol.js';
 import { PickConfigError } from '../../core/monitor.js';
-import { collectElements } from './pick-page-script.js';
-import { parseStep, RenderError, withRenderedPage, type AddressPolicy, type RenderStep } from './render.js';
+import type { PickLimits } from '../../core/shell-messages.js';
+import { pageRendererFor } from './page-renderer.js';
+import { parseStep, RenderError, type AddressPolicy, type RenderStep } from './render.js';
 
 /** The page may be long; the picker shows (and offers elements in) its top part only. */
 export const PICK_MAX_HEIGHT = 6_000;
@@ -59,48 +61,41 @@ export async function pickFromConfig(config: Record<string, unknown>, signal: Ab
 }
 
 export async function pickOnPage(options: PickOptions): Promise<PagePick> {
-  return withRenderedPage(
-    options.url,
-    { steps: options.steps, timeoutMs: options.timeoutMs, maxBytes: MAX_PAGE_BYTES, browserPath: options.browserPath, signal: options.signal, ...(options.addressPolicy ? { addressPolicy: options.addressPolicy } : {}) },
-    async (page, left, blocked) => {
-      const cdp = await page.context().newCDPSession(page);
-      const { frameTree } = await cdp.send('Page.getFrameTree');
-      const { executionContextId } = await cdp.send('Page.createIsolatedWorld', { frameId: frameTree.frame.id, worldName: 'panoptes-pick' });
-      // From here the page's scripts are stopped: what is read and what is photographed is the same page.
-      await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
-      const evaluate = async (expression: string): Promise<unknown> => {
-        const r = await cdp.send('Runtime.evaluate', { expression, contextId: executionContextId, returnByValue: true });
-        if (r.exceptionDetails) throw new RenderError(`could not read the page's elements: ${r.exceptionDetails.exception?.description?.split('\n')[0] ?? r.exceptionDetails.text}`);
-        return r.result.value;
-      };
-      const nodes = Number(await evaluate('document.getElementsByTagName("*").length'));
-      if (nodes > PICK_MAX_NODES) throw new RenderError(`the page is too big to pick on: it has ${nodes.toLocaleString('en')} elements (at most ${PICK_MAX_NODES.toLocaleString('en')})`);
-      const html = await page.content();
-      if (Buffer.byteLength(html) > MAX_PAGE_BYTES) throw new RenderError(`the page is too big to pick on: larger than the ${MAX_PAGE_BYTES / 1048576} MiB a page may have`);
-
-      const opts = { maxElements: PICK_MAX_ELEMENTS, maxHeight: PICK_MAX_HEIGHT, maxWidth: PICK_WIDTH, maxText: PICK_MAX_TEXT, budgetMs: Math.max(1_000, left() - 5_000) };
-      const raw = await evaluate(`(${collectElements.toString()})(${JSON.stringify(opts)})`);
-      const read = collected.safeParse(raw);
-      if (!read.success) throw new RenderError('could not read the page\'s elements (the page answered something unexpected)');
-      const { width, height, elements, complete } = read.data;
-      const shot = await screenshotOf(page, Math.min(width, PICK_WIDTH), Math.min(height, PICK_MAX_HEIGHT), left());
-      return {
-        url: page.url(),
-        screenshot: shot.toString('base64'),
-        width: Math.min(width, PICK_WIDTH),
-        height: Math.min(height, PICK_MAX_HEIGHT),
-        pageHeight: height,
-        elements: elements.map((e) => ({ ...e, text: e.text.slice(0, PICK_MAX_TEXT) })),
-        complete,
-        blocked: blocked.slice(0, 20),
-      };
-    },
-  );
-}
-
-async function screenshotOf(page: Page, width: number, height: number, timeout: number): Promise<Buffer> {
-  // JPEG: a long page as PNG is megabytes, and this picture is only looked at once.
-  return page.screenshot({ type: 'jpeg', quality: 80, fullPage: true, clip: { x: 0, y: 0, width: Math.max(1, width), height: Math.max(1, height) }, timeout, animations: 'disabled' });
+  // The same renderer a check of this page uses (the desktop app's window, or Chromium), asked to read the page for
+  // picking (pick-read.ts) instead of handing over its HTML.
+  const limits: PickLimits = { maxNodes: PICK_MAX_NODES, maxBytes: MAX_PAGE_BYTES, maxElements: PICK_MAX_ELEMENTS, maxHeight: PICK_MAX_HEIGHT, maxWidth: PICK_WIDTH, maxText: PICK_MAX_TEXT, reserveMs: 5_000 };
+  const rendered = await pageRendererFor(options.browserPath).render(options.url, {
+    steps: options.steps,
+    timeoutMs: options.timeoutMs,
+    maxBytes: MAX_PAGE_BYTES,
+    browserPath: options.browserPath,
+    signal: options.signal,
+    pick: limits,
+    ...(options.addressPolicy ? { addressPolicy: options.addressPolicy } : {}),
+  });
+  const facts = rendered.pick;
+  if (!facts) throw new RenderError("could not read the page's elements (the browser did not read them)");
+  if (facts.nodes > PICK_MAX_NODES) throw new RenderError(`the page is too big to pick on: it has ${facts.nodes.toLocaleString('en')} elements (at most ${PICK_MAX_NODES.toLocaleString('en')})`);
+  if (facts.htmlBytes > MAX_PAGE_BYTES) throw new RenderError(`the page is too big to pick on: larger than the ${MAX_PAGE_BYTES / 1048576} MiB a page may have`);
+  let raw: unknown = null;
+  try {
+    raw = facts.collected === null ? null : JSON.parse(facts.collected);
+  } catch {
+    raw = null;
+  }
+  const read = collected.safeParse(raw);
+  if (!read.success || !facts.screenshot?.length) throw new RenderError("could not read the page's elements (the page answered something unexpected)");
+  const { width, height, elements, complete } = read.data;
+  return {
+    url: rendered.url,
+    screenshot: Buffer.from(facts.screenshot).toString('base64'),
+    width: Math.min(width, PICK_WIDTH),
+    height: Math.min(height, PICK_MAX_HEIGHT),
+    pageHeight: height,
+    elements: elements.map((e) => ({ ...e, text: e.text.slice(0, PICK_MAX_TEXT) })),
+    complete,
+    blocked: (rendered.blocked ?? []).slice(0, 20),
+  };
 }
 
 // What the page's world hands back is checked before it is used: finite numbers, bounded strings and counts.

@@ -13,8 +13,9 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
-import type { RenderStepSpec } from '../../core/shell-messages.js';
+import type { PickAnswer, PickLimits, RenderStepSpec } from '../../core/shell-messages.js';
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
+import { readForPick } from './pick-read.js';
 
 export { isPrivateHost, type AddressPolicy };
 
@@ -79,22 +80,37 @@ export interface RenderOptions {
   maxBytes: number;
   browserPath?: string | undefined;
   signal: AbortSignal;
+  /** For the page picker: read the page for picking within these limits instead of its HTML (pick-read.ts). */
+  pick?: PickLimits | null;
+  /** Tests only: which hosts count as private. */
+  addressPolicy?: AddressPolicy;
 }
 
 export interface Rendered {
   url: string;
+  /** Empty for a pick: the page's HTML never leaves the browser then. */
   html: string;
+  /** PNG of the viewport; for a pick, a JPEG of the page's top. */
   screenshot: Buffer;
+  /** Set for a pick: what the reading found. */
+  pick?: PickAnswer | null;
+  /** Requests of the page the address rule refused (up to 20). */
+  blocked?: string[];
 }
 
 export async function renderPage(url: string, options: RenderOptions): Promise<Rendered> {
-  return withRenderedPage(url, options, async (page, left) => {
+  return withRenderedPage(url, options, async (page, left, blocked) => {
+    if (options.pick) {
+      const cdp = await page.context().newCDPSession(page);
+      const pick = await readForPick((method, params) => cdp.send(method as 'Runtime.evaluate', params as never), options.pick, left());
+      return { url: page.url(), html: '', screenshot: Buffer.from(pick.screenshot ?? []), pick, blocked: blocked.slice(0, 20) };
+    }
     const html = await page.content();
     if (Buffer.byteLength(html) > options.maxBytes) {
       throw new RenderError(`the rendered page is larger than the ${Math.round(options.maxBytes / 1048576)} MiB a page may have; not read`);
     }
     const screenshot = await page.screenshot({ type: 'png', timeout: left() });
-    return { url: page.url(), html, screenshot };
+    return { url: page.url(), html, screenshot, blocked: blocked.slice(0, 20) };
   });
 }
 
@@ -105,7 +121,7 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
  */
 export async function withRenderedPage<T>(
   url: string,
-  options: RenderOptions & { addressPolicy?: AddressPolicy },
+  options: RenderOptions,
   read: (page: Page, left: () => number, blocked: readonly string[]) => Promise<T>,
 ): Promise<T> {
   const executablePath = findBrowser(options.browserPath);

@@ -5,7 +5,7 @@
 // URL, the steps, the timeout and the proxy's address and one-render credentials, and answers facts: final URL, HTML,
 // screenshot, the document's status and refusal header, or where it failed and the browser's error code.
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
-import type { RenderAnswerMessage, RenderCancelMessage, RenderRequestMessage } from '../../core/shell-messages.js';
+import type { PickAnswer, RenderAnswerMessage, RenderCancelMessage, RenderRequestMessage } from '../../core/shell-messages.js';
 import { startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
 import type { PageRenderer } from './page-renderer.js';
 import { describe, hostOf, proxyFailure, RenderError, renderTimeoutMessage, stepText, type Rendered, type RenderOptions } from './render.js';
@@ -16,8 +16,13 @@ const GRACE_MS = 5_000;
 export function isRenderAnswer(msg: unknown): msg is RenderAnswerMessage {
   const m = msg as Partial<RenderAnswerMessage> | null;
   if (!m || m.type !== 'render-answer' || typeof m.id !== 'number') return false;
-  if (m.ok === true) return typeof m.url === 'string' && typeof m.html === 'string' && m.screenshot instanceof Uint8Array;
+  if (m.ok === true) return typeof m.url === 'string' && typeof m.html === 'string' && m.screenshot instanceof Uint8Array && (m.pick == null || isPickAnswer(m.pick));
   return m.ok === false && typeof m.error === 'string' && typeof m.stepIndex === 'number' && ['launch', 'load', 'step', 'read'].includes(m.phase as string);
+}
+
+function isPickAnswer(p: unknown): boolean {
+  const a = p as Partial<PickAnswer>;
+  return typeof a === 'object' && typeof a.nodes === 'number' && typeof a.htmlBytes === 'number' && (a.collected === null || typeof a.collected === 'string') && (a.screenshot === null || a.screenshot instanceof Uint8Array);
 }
 
 export class ShellPageRenderer implements PageRenderer {
@@ -39,9 +44,10 @@ export class ShellPageRenderer implements PageRenderer {
   }
 
   async render(url: string, options: RenderOptions): Promise<Rendered> {
-    const policy = this.policy ?? currentAddressPolicy();
+    const policy = options.addressPolicy ?? this.policy ?? currentAddressPolicy();
     const pageIsPrivate = await isPrivateHost(new URL(url).hostname, policy);
-    const proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked: [] });
+    const blocked: string[] = [];
+    const proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked });
     const id = this.nextId++;
     try {
       const answer = await new Promise<RenderAnswerMessage>((resolve, reject) => {
@@ -75,9 +81,10 @@ export class ShellPageRenderer implements PageRenderer {
           timeoutMs: options.timeoutMs,
           maxBytes: options.maxBytes,
           proxy: { server: proxy.server, username: proxy.username, password: proxy.password },
+          ...(options.pick ? { pick: options.pick } : {}),
         });
       });
-      return renderedFromAnswer(url, answer, proxy, options);
+      return { ...renderedFromAnswer(url, answer, proxy, options), blocked: blocked.slice(0, 20) };
     } finally {
       await proxy.close().catch(() => {});
     }
@@ -98,7 +105,7 @@ export function renderedFromAnswer(url: string, a: RenderAnswerMessage, proxy: P
   if (a.status !== null && a.status >= 590) throw new RenderError(`${url}: ${proxyFailure(a.status)}`);
   if (a.status !== null && a.status >= 400) throw new RenderError(`${url} answered HTTP ${a.status}; not treated as a change`, a.status, a.retryAfter);
   if (Buffer.byteLength(a.html) > options.maxBytes) throw tooLarge(options.maxBytes);
-  return { url: a.url, html: a.html, screenshot: Buffer.from(a.screenshot) };
+  return { url: a.url, html: a.html, screenshot: Buffer.from(a.screenshot), pick: a.pick ?? null };
 }
 
 function tooLarge(maxBytes: number): RenderError {

@@ -6,6 +6,7 @@
 import type { Browser } from 'playwright-core';
 import type { RenderAnswerMessage, RenderRequestMessage } from '../../core/shell-messages.js';
 import { READ_HTML, isRenderRequest, stepScript } from '../../electron/render-scripts.js';
+import { readForPick } from '../../monitors/web/pick-read.js';
 
 export async function answerWithChromium(req: RenderRequestMessage, executablePath: string): Promise<RenderAnswerMessage> {
   if (!isRenderRequest(req)) throw new Error('the engine sent a malformed render request');
@@ -39,10 +40,17 @@ export async function answerWithChromium(req: RenderRequestMessage, executablePa
     }
     await page.waitForLoadState('networkidle', { timeout: Math.min(5_000, left()) }).catch(() => {});
     phase = 'read';
+    const headers = response?.headers() ?? {};
+    const facts = { url: page.url(), status: response?.status() ?? null, refused: headers['x-panoptes-refused'] ?? null, retryAfter: headers['retry-after'] ?? null };
+    if (req.pick) {
+      // As the window does: its DevTools protocol, read by the picker's shared code.
+      const cdp = await page.context().newCDPSession(page);
+      const pick = await readForPick((method, params) => cdp.send(method as 'Runtime.evaluate', params as never), req.pick, left());
+      return structuredClone({ type: 'render-answer', id: req.id, ok: true, html: '', screenshot: pick.screenshot ?? new Uint8Array(), pick, ...facts });
+    }
     const html = (await page.evaluate(READ_HTML)) as string;
     if (Buffer.byteLength(html) > req.maxBytes) return fail('too large');
     const screenshot = await page.screenshot({ type: 'png', timeout: left() });
-    const headers = response?.headers() ?? {};
     return structuredClone({
       type: 'render-answer',
       id: req.id,
