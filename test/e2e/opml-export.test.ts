@@ -60,6 +60,29 @@ uiTest('an OPML file imports from the Monitors view too, skipping the feeds alre
   await page.getByRole('listitem', { name: 'Monitor Fresh' }).waitFor({ timeout: 15_000 });
 });
 
+uiTest('an OPML file over the protocol\'s 4 MiB message limit is refused with the limit and the CLI to use, and the page keeps working', 90_000, async () => {
+  // Over 4 MiB of real feeds: sent, the server would close the page's connection (1009) and the import would fail
+  // without a word about why.
+  const file = path.join(os.tmpdir(), `panoptes-opml-big-${process.pid}.opml`);
+  const outlines: string[] = [];
+  for (let i = 0, size = 0; size < 5 * 1024 * 1024; i++) {
+    const line = `<outline type="rss" text="Big feed ${i} with a description long enough to fill the file" xmlUrl="http://127.0.0.1:9/big-${i}.xml"/>\n`;
+    outlines.push(line);
+    size += line.length;
+  }
+  writeFileSync(file, `<?xml version="1.0"?><opml version="2.0"><body>${outlines.join('')}</body></opml>`);
+  await page.getByLabel('Import feeds from an OPML file').setInputFiles(file);
+  await page.getByText(/Could not import panoptes-opml-big-/).waitFor({ timeout: 15_000 });
+  await page.getByText(/up to 4 MiB.*panoptes opml import/).waitFor({ timeout: 15_000 });
+  // The connection is still up: a small import right after goes through.
+  const small = path.join(os.tmpdir(), `panoptes-opml-after-big-${process.pid}.opml`);
+  writeFileSync(small, `<?xml version="1.0"?><opml version="2.0"><body><outline type="rss" text="After the big one" xmlUrl="http://127.0.0.1:9/after.xml"/></body></opml>`);
+  await page.getByLabel('Import feeds from an OPML file').setInputFiles(small);
+  await page.getByText(/Imported 1 feed from panoptes-opml-after-big-/).waitFor({ timeout: 15_000 });
+  await page.getByRole('listitem', { name: 'Monitor After the big one' }).waitFor({ timeout: 15_000 });
+  assert.equal(await page.getByRole('listitem', { name: /^Monitor Big feed/ }).count(), 0, 'nothing of the big file was added');
+});
+
 test('nothing went wrong on the page along the way', () => {
   assert.deepEqual(watch.problems, []);
 });
