@@ -12,13 +12,14 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Channel } from '../core/rpc/channel.js';
 import type { WireMessage } from '../core/protocol.js';
 import { tokenMatches } from './token.js';
+import { MAX_PROTOCOL_MESSAGE_BYTES } from '../core/protocol-limits.js';
 
 /** What the endpoint connects: the engine's `connect`, kept as a function so this file needs no Engine. */
 export interface ProtocolHost {
   connect(channel: Channel): void;
 }
 
-export const MAX_WS_MESSAGE = 4 * 1024 * 1024;
+export const MAX_WS_MESSAGE = MAX_PROTOCOL_MESSAGE_BYTES;
 /**
  * Protocol connections at once (pages, the CLI, `panoptes tail`): all hold the token, so this only stops a runaway
  * script; the pages a person opens stay far below it.

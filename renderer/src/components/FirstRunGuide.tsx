@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { useClient, useMonitors } from '../state.js';
 import { RequestError } from '../transport/client.js';
+import { opmlForImport } from '../lib/opmlFile.js';
 
 type Found = { url: string; title: string; items: number; watchedBy: string | null };
 
@@ -51,7 +52,7 @@ export function FirstRunGuide() {
 
   const importOpml = async (file: File) => {
     try {
-      const r = await client.request('monitors.importOpml', { opml: await file.text() });
+      const r = await client.request('monitors.importOpml', { opml: await opmlForImport(file) });
       setDone((d) => [...d, `Imported ${r.added.length} feed${r.added.length === 1 ? '' : 's'}${r.skipped.length ? `, ${r.skipped.length} already watched` : ''} from ${file.name}; new items will appear here.`]);
     } catch (e) {
       setSiteError((e as Error).message);

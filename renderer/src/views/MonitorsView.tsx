@@ -18,6 +18,7 @@ import { TypePicker } from '../components/TypePicker.js';
 import { useShortcuts } from '../lib/keys.js';
 import { useFieldLookup } from '../components/useFieldLookup.js';
 import { download } from '../lib/exportFile.js';
+import { opmlForImport } from '../lib/opmlFile.js';
 
 /** `remote`: the monitor is on another machine, changed by a signed change sent over the broker (engine/fleet/). */
 type Remote = { agentId: string; revision: string };
@@ -140,7 +141,7 @@ function OpmlButtons({ onImported }: { onImported(): void }) {
   const toasts = useToasts();
   const importFile = async (file: File) => {
     try {
-      const r = await client.request('monitors.importOpml', { opml: await file.text() });
+      const r = await client.request('monitors.importOpml', { opml: await opmlForImport(file) });
       toasts.show({ title: `Imported ${r.added.length} feed${r.added.length === 1 ? '' : 's'} from ${file.name}${r.skipped.length ? `, ${r.skipped.length} already watched` : ''}`, tone: 'info' });
       onImported();
     } catch (e) {
