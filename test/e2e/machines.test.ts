@@ -83,10 +83,15 @@ uiTest('Settings → Machines lists every machine with its version, OS, monitors
   // pi forwards here by hand (`--forward`), never deployed from here: said for what it is — not paired — with how to
   // pair it, and not as something broken ("unverified") or an Upgrade that has nothing to upgrade.
   assert.equal((await piItem.getByTestId('machine-unverified').textContent())?.trim(), 'not paired');
-  const pairing = await piItem.getByTestId('machine-unverified-help').innerText();
-  assert.match(pairing, /pi forwards here without having been deployed from this desktop/);
+  const help = piItem.getByTestId('machine-unverified-help');
+  assert.match(await help.innerText(), /pi forwards here without having been deployed from this desktop/);
+  // How to pair it is one click away, not a paragraph repeated under every such machine.
+  assert.doesNotMatch(await help.innerText(), /--agent-id pi/);
+  await help.getByText('How to pair it').click();
+  const pairing = await help.innerText();
   assert.match(pairing, /panoptes deploy USER@HOST --broker URL --agent-id pi/);
   assert.doesNotMatch(pairing, /Upgrade it from here/);
+  await help.getByText('How to pair it').click();
   await list.scrollIntoViewIfNeeded();
   await screenshot(page, 'settings-machines-inventory');
 

@@ -159,11 +159,14 @@ function Machine({ peer: p, deployment, run, managed }: { peer: ForwardingPeer; 
             </>
           ) : (
             <>
-              {p.agentId} forwards here without having been deployed from this desktop, so it is not paired: its events and status are shown as they come (not signed
-              with a key known here, so they cannot be told from what another user of the broker could publish in its name), and it cannot be managed from here. To
-              manage it from here, deploy it from this desktop — <code>panoptes deploy USER@HOST --broker URL --agent-id {p.agentId}</code> or Deploy an agent below,
-              after stopping the agent started by hand there; one deployed with <code>panoptes deploy</code> before agents had keys is paired by{' '}
-              <code>panoptes deploy USER@HOST --upgrade</code>.
+              {p.agentId} forwards here without having been deployed from this desktop: its events are shown, but it is not managed from here.{' '}
+              <details className="machine-pairing">
+                <summary>How to pair it</summary>
+                Its events and status are not signed with a key known here, so they cannot be told from what another user of the broker could publish in its
+                name. To manage it from here, stop the agent started by hand there and deploy it from this desktop:{' '}
+                <code>panoptes deploy USER@HOST --broker URL --agent-id {p.agentId}</code>, or Deploy an agent below. One deployed with{' '}
+                <code>panoptes deploy</code> before agents had keys is paired by <code>panoptes deploy USER@HOST --upgrade</code>.
+              </details>
             </>
           )}
         </div>
