@@ -2,6 +2,7 @@
 // the event to store. It stores nothing itself, so every refusal (unknown hook, wrong secret, too large, bad
 // body) is guaranteed to leave no trace, and the server that mounts it stays a few lines of glue.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { NewEvent } from '../../core/event.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -118,10 +119,16 @@ function secretMatches(presented: string | null, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Read at most `max` bytes; null as soon as there are more (the rest is not buffered). */
+/**
+ * Read at most `max` bytes; null as soon as there are more (the rest is not buffered). A Node request stream over the
+ * cap is left flowing, its further bytes dropped, rather than destroyed: destroying it closed the connection while a
+ * chunked sender was still writing, so the 413 and its reason were lost to an EPIPE on the sender's side. The server's
+ * request time limit still ends a sender that never stops.
+ */
 async function readCapped(body: WebhookRequestLike['body'], max: number): Promise<Buffer | null> {
   if (typeof body === 'string') body = Buffer.from(body);
   if (body instanceof Uint8Array) return body.byteLength > max ? null : Buffer.from(body);
+  if (body instanceof Readable) return readStreamCapped(body, max);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -131,6 +138,45 @@ async function readCapped(body: WebhookRequestLike['body'], max: number): Promis
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
+}
+
+function readStreamCapped(stream: Readable, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.byteLength;
+      if (size <= max) return void chunks.push(buf);
+      done();
+      // Still flowing with no listener: the rest is read and dropped, so the answer can be written and read.
+      stream.on('error', () => {});
+      stream.resume();
+      resolve(null);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    const onClose = () => {
+      done();
+      reject(new Error('the request was closed before its body ended'));
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
 }
 
 /**
