@@ -50,10 +50,19 @@ export async function boundedFetch(url: string, options: FetchOptions = {}, oute
   if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT);
   try {
     let res: Response;
+    const attempt = () => fetch(url, { redirect: 'follow', ...init, headers, signal: controller.signal });
     try {
-      res = await fetch(url, { redirect: 'follow', ...init, headers, signal: controller.signal });
+      res = await attempt();
     } catch (err) {
-      throw new HttpError(describeFetchError(url, err, controller.signal));
+      // A kept-alive connection the server closed just as the request went out (its idle timeout racing ours) is
+      // reset before any answer; a GET or HEAD is sent once more on a fresh one, as browsers do, rather than
+      // failing the check.
+      if (controller.signal.aborted || !resetBeforeAnswer(err) || !['GET', 'HEAD'].includes((init.method ?? 'GET').toUpperCase())) throw new HttpError(describeFetchError(url, err, controller.signal));
+      try {
+        res = await attempt();
+      } catch (again) {
+        throw new HttpError(describeFetchError(url, again, controller.signal));
+      }
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -97,6 +106,11 @@ function describeFetchError(url: string, err: unknown, signal: AbortSignal): str
     return `not a valid URL: ${url}`;
   }
   return networkErrorText(host, e?.cause?.code, e?.cause?.message ?? e?.message ?? String(err));
+}
+
+function resetBeforeAnswer(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }
 
 /** A failed request in one line a user understands, from the error's code (Node's or undici's). */
