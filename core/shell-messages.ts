@@ -82,7 +82,7 @@ export interface RenderRequestMessage {
   proxy: { server: string; username: string; password: string };
   /**
    * Set for the page picker ("Pick on the page"): instead of the HTML, read the page for picking within these limits
-   * (monitors/web/pick-read.ts, run in the window) and answer `pick` with what it found and a JPEG of the page's top.
+   * (core/pick-read.ts, run in the window) and answer `pick` with what it found and a JPEG of the page's top.
    */
   pick?: PickLimits | null;
 }
@@ -102,7 +102,7 @@ export interface PickLimits {
   reserveMs: number;
 }
 
-/** What the picker's reading found (monitors/web/pick-read.ts): counts, the collected elements as JSON, the JPEG. Null fields: stopped at a limit. */
+/** What the picker's reading found (core/pick-read.ts): counts, the collected elements as JSON, the JPEG. Null fields: stopped at a limit. */
 export interface PickAnswer {
   nodes: number;
   htmlBytes: number;

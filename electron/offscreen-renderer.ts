@@ -11,12 +11,12 @@
  * engine's proxy — loopback included (`<-loopback>`) — which answers only this render's credentials (given here on
  * the proxy's auth challenge), only http(s)/data/blob requests, no permissions, downloads or new windows, sandboxed,
  * no Node integration, context isolation on. The check's timeout covers load, steps and reading. For the page picker
- * the window is read over its DevTools protocol (webContents.debugger) by monitors/web/pick-read.ts, the code headless
+ * the window is read over its DevTools protocol (webContents.debugger) by core/pick-read.ts, the code headless
  * Chromium runs too, within the limits the request carries.
  */
 import { BrowserWindow, session, type Session } from 'electron';
 import type { RenderAnswerMessage, RenderRequestMessage } from '../core/shell-messages.js';
-import { readForPick } from '../monitors/web/pick-read.js';
+import { readForPick } from '../core/pick-read.js';
 import { READ_HTML, stepScript } from './render-scripts.js';
 
 /** Set by the engine's checking proxy on what it refused (monitors/web/checking-proxy.ts). */

@@ -5,7 +5,7 @@
 // it alone in the page, and a preview of its text. The UI draws the boxes over the image; no HTML of the page ever
 // leaves the engine, and what the page's own scripts did to the DOM prototypes cannot change how we read it (our
 // code runs in an isolated world, with the page's scripts stopped, so boxes and screenshot show the same moment:
-// pick-read.ts, run by either browser). The limits are decided here and the browser's facts are worded here.
+// core/pick-read.ts, run by either browser). The limits are decided here and the browser's facts are worded here.
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../../core/duration.js';
 import type { PagePick, PickElement } from '../../core/protocol.js';
@@ -62,7 +62,7 @@ export async function pickFromConfig(config: Record<string, unknown>, signal: Ab
 
 export async function pickOnPage(options: PickOptions): Promise<PagePick> {
   // The same renderer a check of this page uses (the desktop app's window, or Chromium), asked to read the page for
-  // picking (pick-read.ts) instead of handing over its HTML.
+  // picking (core/pick-read.ts) instead of handing over its HTML.
   const limits: PickLimits = { maxNodes: PICK_MAX_NODES, maxBytes: MAX_PAGE_BYTES, maxElements: PICK_MAX_ELEMENTS, maxHeight: PICK_MAX_HEIGHT, maxWidth: PICK_WIDTH, maxText: PICK_MAX_TEXT, reserveMs: 5_000 };
   const rendered = await pageRendererFor(options.browserPath).render(options.url, {
     steps: options.steps,

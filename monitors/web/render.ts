@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
 import type { PickAnswer, PickLimits, RenderStepSpec } from '../../core/shell-messages.js';
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
-import { readForPick } from './pick-read.js';
+import { readForPick } from '../../core/pick-read.js';
 
 export { isPrivateHost, type AddressPolicy };
 

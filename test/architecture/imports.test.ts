@@ -20,7 +20,9 @@ const RULES: Record<string, { mayImport: string[]; electron: boolean; deny?: str
   // The CLI talks to the engine through the protocol or opens one itself; `start` looks for the Electron binary
   // with a plain function (electron/runtime.ts imports no Electron).
   cli: { mayImport: ['cli', 'core', 'base', 'rules', 'engine', 'server', 'monitors', 'electron/runtime'], electron: false },
-  renderer: { mayImport: ['renderer', 'core/protocol', 'core/event'], electron: false },
+  // core/protocol-limits: the protocol's one size limit, a constant with no imports, so the page can check what it is
+  // about to send (core/protocol itself holds zod schemas the page must not bundle).
+  renderer: { mayImport: ['renderer', 'core/protocol', 'core/protocol-limits', 'core/event'], electron: false },
   // The shell reaches the engine only through the protocol: no store, config or monitor host of its own.
   electron: { mayImport: ['electron', 'core', 'base'], electron: true, deny: ['core/store', 'core/config', 'core/monitor-host', 'core/flags'] },
 };

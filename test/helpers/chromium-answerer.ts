@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import type { RenderAnswerMessage, RenderRequestMessage } from '../../core/shell-messages.js';
 import { READ_HTML, isRenderRequest, stepScript } from '../../electron/render-scripts.js';
-import { readForPick } from '../../monitors/web/pick-read.js';
+import { readForPick } from '../../core/pick-read.js';
 
 export async function answerWithChromium(req: RenderRequestMessage, executablePath: string): Promise<RenderAnswerMessage> {
   if (!isRenderRequest(req)) throw new Error('the engine sent a malformed render request');

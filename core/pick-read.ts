@@ -2,7 +2,7 @@
 // driven by playwright-core (render.ts hands it a CDP session) or the desktop app's offscreen window
 // (electron/offscreen-renderer.ts hands it webContents.debugger). No Electron or Playwright import, so both run this
 // very code. It only executes: the limits come from the engine (pick.ts), which also words what comes back.
-import type { PickLimits } from '../../core/shell-messages.js';
+import type { PickLimits } from './shell-messages.js';
 import { collectElements } from './pick-page-script.js';
 
 /** One CDP command: method and params in, the result object out (rejects on a protocol error). */
