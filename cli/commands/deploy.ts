@@ -1,5 +1,5 @@
 import { parseFlags, UsageError, writeLine, type CliIO } from '../io.js';
-import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
+import { REMOTE_FLAGS, remoteTarget, runWhere } from './remote-flags.js';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { deploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
@@ -45,14 +45,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const upgrade = flags.upgrade === true;
   const given = flags['agent-id'] as string | undefined;
   // The run, step by step, in the data folder while it goes: killed, it shows in Settings → Machines as interrupted.
-  const journal = new CliRunJournal(io.dataDir, upgrade ? 'upgrade' : 'deploy', given ?? (upgrade ? null : remote.target.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)), {
-    target: remote.target,
-    port: remote.port ?? null,
-    identity: remote.identity ?? null,
-    knownHosts: remote.knownHosts ?? null,
-    sshConfig: remote.sshConfig ?? null,
-    dir: remote.dir ?? DEFAULT_DIR,
-  });
+  const journal = new CliRunJournal(io.dataDir, upgrade ? 'upgrade' : 'deploy', given ?? (upgrade ? null : remote.target.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)), runWhere(remote));
   try {
     const r = await deploy({
       ...remote,

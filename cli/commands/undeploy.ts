@@ -1,5 +1,5 @@
 import { parseFlags, writeLine, type CliIO } from '../io.js';
-import { REMOTE_FLAGS, remoteTarget } from './remote-flags.js';
+import { REMOTE_FLAGS, remoteTarget, runWhere } from './remote-flags.js';
 import { undeploy, DeployError, DEFAULT_DIR } from '../../engine/fleet/deploy/deploy.js';
 import { forgetAgentKey } from '../../engine/fleet/identity.js';
 import { CliRunJournal } from '../../engine/fleet/deploy-runs.js';
@@ -18,14 +18,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const { flags, positional } = parsed;
   const remote = remoteTarget(parsed, USAGE);
   // Killed half-way, the run shows in Settings → Machines as interrupted, with the command that finishes it.
-  const journal = new CliRunJournal(io.dataDir, 'undeploy', null, {
-    target: remote.target,
-    port: remote.port ?? null,
-    identity: remote.identity ?? null,
-    knownHosts: remote.knownHosts ?? null,
-    sshConfig: remote.sshConfig ?? null,
-    dir: remote.dir ?? DEFAULT_DIR,
-  });
+  const journal = new CliRunJournal(io.dataDir, 'undeploy', null, runWhere(remote));
   try {
     const r = await undeploy({
       ...remote,
