@@ -20,7 +20,7 @@ import { cli, retainedStatus, running, setup, sharedBundle, skip } from './helpe
 const uploads = (before: Set<string>, pattern = /^panoptes-bundle-.*\.tgz$/) =>
   readdirSync(os.tmpdir()).filter((n) => pattern.test(n) && !before.has(n) && statSync(path.join(os.tmpdir(), n), { throwIfNoEntry: false })?.uid === process.getuid?.());
 /** This test's agent's copies (other deploy tests may run at the same time, with their own agent ids). */
-const ours = /^panoptes-bundle-killed1-[0-9a-f]+\.tgz$/;
+const ours = /^panoptes-bundle-killed1-[0-9a-f-]+\.tgz$/;
 
 /** A ProxyCommand that passes the first 64 KiB (the ssh handshake, the check step's script) freely, then 1 MiB/s. */
 const TRICKLE = `import net from 'node:net';
@@ -60,8 +60,8 @@ test('deploy killed (SIGKILL) while copying: shown interrupted with what to do; 
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   t.after(() => void child.kill('SIGKILL'));
   const [upload] = await waitFor(() => {
-    // (Copies named by agent id, or by a random name alone as deploy named them before it swept them up.)
-    const u = uploads(before, /^panoptes-bundle-(killed1-)?[0-9a-f]{16}\.tgz$/);
+    // (Named by agent id and a tag of the install folder, then a random part: see remote.ts's uploadFor.)
+    const u = uploads(before, /^panoptes-bundle-killed1-[0-9a-f]{8}-[0-9a-f]{16}\.tgz$/);
     return u.length && statSync(path.join(os.tmpdir(), u[0]!), { throwIfNoEntry: false })?.size ? u : null;
   }, `the build's copy to start (deploy said: ${said})`, 120_000);
   assert.equal(child.exitCode, null, `deploy ended before it was killed: ${said}`);

@@ -51,12 +51,6 @@ export interface DeployOptions extends SshTarget {
   identified?: ((agentId: string) => void) | undefined;
 }
 
-/**
- * Where the packed build goes on the remote: named by the agent, so that a copy left by a run cut short (a killed
- * deploy whose scp went on alone) is found and removed by that agent's next deploy, upgrade or undeploy there.
- */
-export const uploadPath = (agentId: string) => `/tmp/panoptes-bundle-${agentId}-${randomBytes(8).toString('hex')}.tgz`;
-
 export type DeployStep = 'check' | 'copy' | 'install' | 'online' | 'rollback' | 'remove';
 
 export interface DeployResult {
@@ -223,7 +217,8 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
         packBundle(file);
       }
       const release = `${build.version}-${stamp()}-${randomBytes(2).toString('hex')}`;
-      const upload = uploadPath(id);
+      // The remote names the copy (by agent and install folder, so its leftover sweep knows which copies are its own).
+      const upload = String(checked.upload);
       begin('copy', `copying the build (${(readFileSync(file).length / 1e6).toFixed(1)} MB) to ${host}…`);
       o.uploading?.(upload);
       await scp(o, file, upload);

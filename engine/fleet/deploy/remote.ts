@@ -9,7 +9,7 @@
 //   deploy.json           what was deployed (agent id, broker without password, service kind)
 //   supervise.mjs, supervisor.pid, agent.log     when there is no systemd --user
 import { spawn, spawnSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, lstatSync, openSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -239,13 +239,19 @@ function storedPassword(): string | undefined {
 }
 
 /**
- * Copies of the build for this agent left in /tmp by a run cut short (the deploying process killed while its scp went
- * on, or before its install step removed the copy): removed by the agent's next deploy, upgrade or undeploy. Only
- * this user's files, named as deploy names them (`/tmp/panoptes-bundle-<agent id>-<16 hex>.tgz`).
+ * Where this run's copy of the build goes: `/tmp/panoptes-bundle-<agent id>-<folder tag>-<16 hex>.tgz`, the folder tag
+ * naming the install folder. A copy left by a run cut short (the deploying process killed while its scp went on, or
+ * before its install step removed the copy) is removed by the next deploy, upgrade or undeploy of that agent in that
+ * folder — and only then: another run of the same agent id into another folder (a second desktop's "pi", tests side
+ * by side) may be between its copy and its install, and its copy is not ours to take.
  */
+const uploadPrefix = (agentId: string) => `panoptes-bundle-${agentId}-${createHash('sha256').update(DIR).digest('hex').slice(0, 8)}-`;
+const uploadFor = (agentId: string) => path.join('/tmp', `${uploadPrefix(agentId)}${randomBytes(8).toString('hex')}.tgz`);
+
 function removeLeftUploads(agentId: string | undefined): void {
   if (!agentId) return;
-  const mine = new RegExp(`^panoptes-bundle-${agentId.replace(/[.]/g, '\\.')}-[0-9a-f]{16}\\.tgz$`);
+  const prefix = uploadPrefix(agentId);
+  const mine = (n: string) => n.startsWith(prefix) && /^[0-9a-f]{16}\.tgz$/.test(n.slice(prefix.length));
   let names: string[] = [];
   try {
     names = readdirSync('/tmp');
@@ -253,7 +259,7 @@ function removeLeftUploads(agentId: string | undefined): void {
     return;
   }
   for (const n of names) {
-    if (!mine.test(n)) continue;
+    if (!mine(n)) continue;
     try {
       if (lstatSync(path.join('/tmp', n)).uid === process.getuid?.()) rmSync(path.join('/tmp', n), { force: true });
     } catch {
@@ -280,7 +286,8 @@ async function check(): Promise<never> {
   if (P.upgrade && !rec) throw new Refused(`nothing is deployed in ${DIR} on ${host} to upgrade; deploy without --upgrade first`);
   if (!P.upgrade && rec) throw new Refused(`an agent (${rec.agentId}) is already deployed in ${DIR} on ${host}; use --upgrade to update it, or undeploy it first`);
   // This run copies the build anew: one an earlier run of this agent left behind goes.
-  removeLeftUploads(P.agentId ?? rec?.agentId);
+  const agentId = P.agentId ?? rec?.agentId;
+  removeLeftUploads(agentId);
   // Writable? Try for real (permissions, read-only file systems, a file in the way), and leave nothing behind.
   const existed = existsSync(DIR);
   try {
@@ -306,6 +313,7 @@ async function check(): Promise<never> {
     const password = storedPassword();
     if (password !== undefined) extra.password = password;
   }
+  if (agentId) extra.upload = uploadFor(agentId);
   result({ ok: true, node: process.version, service: P.upgrade && rec ? rec.service : service, dir: DIR, ...extra });
 }
 
