@@ -4,6 +4,7 @@
 // which owns the rest of /hooks/). The body is not read: a ping is the request itself.
 import type http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { answerThenDrop } from '../../base/lingering-answer.js';
 
 const PATH = /^\/hooks\/heartbeat\/([A-Za-z0-9_-]{1,100})(\/fail)?\/?$/;
 
@@ -62,9 +63,13 @@ export function heartbeatRoute(registry: HeartbeatRegistry = heartbeatRegistry) 
         [status, error] = [503, 'could not record the ping; try again'];
       }
     }
-    if (!req.readableEnded) res.setHeader('Connection', 'close');
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(status === 200 ? { ok: true } : { ok: false, error }));
+    const answer = () => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(status === 200 ? { ok: true } : { ok: false, error }));
+    };
+    // A body (a cron job posting its output) is not read, only dropped after the answer, so the sender sees it.
+    if (req.readableEnded) answer();
+    else answerThenDrop(req, res, answer);
     return true;
   };
 }

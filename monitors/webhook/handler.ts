@@ -122,8 +122,8 @@ function secretMatches(presented: string | null, expected: string): boolean {
 /**
  * Read at most `max` bytes; null as soon as there are more (the rest is not buffered). A Node request stream over the
  * cap is left flowing, its further bytes dropped, rather than destroyed: destroying it closed the connection while a
- * chunked sender was still writing, so the 413 and its reason were lost to an EPIPE on the sender's side. The server's
- * request time limit still ends a sender that never stops.
+ * chunked sender was still writing, so the 413 and its reason were lost to an EPIPE on the sender's side. The route
+ * answers, drops the rest for a while and then closes (base/lingering-answer.ts), which ends a sender that never stops.
  */
 async function readCapped(body: WebhookRequestLike['body'], max: number): Promise<Buffer | null> {
   if (typeof body === 'string') body = Buffer.from(body);

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startAgent, type RunningAgent } from '../helpers/agent-process.js';
@@ -26,7 +27,7 @@ interface Outcome {
  * POST chunks of 64 KiB until the server answers, errors, or `maxBytes` were sent: chunked (no Content-Length), or
  * announcing `maxBytes` as its Content-Length.
  */
-function streamBody(agent: RunningAgent, maxBytes: number, announce: boolean): Promise<Outcome> {
+function streamBody(agent: RunningAgent, maxBytes: number, announce: boolean, to = '/hooks/ci'): Promise<Outcome> {
   return new Promise((resolve) => {
     let sent = 0;
     let settled = false;
@@ -36,7 +37,7 @@ function streamBody(agent: RunningAgent, maxBytes: number, announce: boolean): P
       resolve({ ...o, sentBytes: sent });
     };
     const req = http.request(
-      { host: '127.0.0.1', port: agent.port, method: 'POST', path: '/hooks/ci', headers: { 'content-type': 'text/plain', 'x-panoptes-secret': SECRET, ...(announce ? { 'content-length': String(maxBytes) } : {}) }, agent: false },
+      { host: '127.0.0.1', port: agent.port, method: 'POST', path: to, headers: { 'content-type': 'text/plain', 'x-panoptes-secret': SECRET, ...(announce ? { 'content-length': String(maxBytes) } : {}) }, agent: false },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -57,10 +58,52 @@ function streamBody(agent: RunningAgent, maxBytes: number, announce: boolean): P
   });
 }
 
+/**
+ * A sender that never stops: a raw connection writing a chunked body until the connection is closed (or 256 MiB
+ * went out), reading whatever comes back meanwhile. (Node's client counts a close after a complete answer as no error
+ * and stops writing, so a socket of our own.)
+ */
+function streamForever(agent: RunningAgent): Promise<{ answer: string; sentBytes: number; closed: boolean }> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    let answer = '';
+    let ended = false;
+    const end = (closed: boolean) => {
+      if (ended) return;
+      ended = true;
+      socket.destroy();
+      resolve({ answer, sentBytes: sent, closed });
+    };
+    const socket = net.connect(agent.port, '127.0.0.1', () => {
+      socket.write(`POST /hooks/ci HTTP/1.1\r\nHost: 127.0.0.1:${agent.port}\r\nContent-Type: text/plain\r\nX-Panoptes-Secret: ${SECRET}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const chunk = Buffer.concat([Buffer.from(`${CHUNK.length.toString(16)}\r\n`), CHUNK, Buffer.from('\r\n')]);
+      const pump = () => {
+        while (!ended && sent < 256 * 1024 * 1024) {
+          sent += CHUNK.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+        end(false);
+      };
+      pump();
+    });
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    socket.on('error', () => end(true));
+    socket.on('close', () => end(true));
+  });
+}
+
 test('a webhook body over the size cap, chunked or announced, is answered 413 with a reason, and the agent keeps serving', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors: [{ id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } }] }));
-  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET } }), { mode: 0o600 });
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      monitors: [
+        { id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } },
+        { id: 'heartbeat:backup', type: 'heartbeat', name: 'Backup', config: { id: 'backup', every: '1h', grace: '0s' } },
+      ],
+    }),
+  );
+  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET }, 'heartbeat:backup': { secret: SECRET } }), { mode: 0o600 });
   const agent = await startAgent(dir);
   t.after(() => agent.stop());
   const post = (body: string) => fetch(`${agent.origin}/hooks/ci`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-panoptes-secret': SECRET } });
@@ -75,6 +118,19 @@ test('a webhook body over the size cap, chunked or announced, is answered 413 wi
       assert.match(o.body ?? '', /larger than \d+ bytes/, `${how}, attempt ${i + 1}: the answer says why`);
     }
   }
+
+  // A heartbeat does not read bodies (the ping is the request), but a cron job may post its whole output to it
+  // (`curl --data-binary @run.log …/fail`): the ping counts, and the sender learns so instead of a reset.
+  for (let i = 0; i < 25; i++) {
+    const o = await streamBody(agent, 8 * 1024 * 1024, true, '/hooks/heartbeat/backup/fail');
+    assert.equal(o.status, 200, `heartbeat with a large body, attempt ${i + 1}: the sender gets its 200 (got ${JSON.stringify(o)})`);
+  }
+
+  // One that never stops gets the same answer, and then its connection is closed: it does not hold the server's
+  // attention (or a file descriptor) for as long as it cares to send.
+  const endless = await streamForever(agent);
+  assert.match(endless.answer, /^HTTP\/1\.1 413 [^]*larger than \d+ bytes/, `the endless sender gets its 413 and reason too (sent ${endless.sentBytes} bytes)`);
+  assert.ok(endless.closed, `the endless sender's connection is closed before it sent 256 MiB (sent ${endless.sentBytes})`);
 
   const after = await post('{"title":"still here"}');
   assert.equal(after.status, 200, 'the agent still takes hooks');
