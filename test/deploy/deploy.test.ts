@@ -1,5 +1,6 @@
 // `panoptes deploy` for real: it comes online with its inventory in the retained status, with 0600 config and
-// secrets; deploying on top is refused; undeploy removes process, folder and status.
+// secrets; the desktop it was deployed from knows where (Machines offers Upgrade and Undeploy) and will not forget it
+// while it runs; deploying on top is refused; undeploy removes process, folder and status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
 
-test('deploy: comes online with its inventory and 0600 files; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
+test('deploy: comes online with its inventory and 0600 files; the desktop of --data offers Upgrade/Undeploy for it and will not forget it while online; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
   const { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir } = await setup(t);
   // --- a real deploy ---
   // The run's packed build (sharedBundle packs it with packBundle, as the engine does for a deploy from the form).
@@ -50,6 +51,20 @@ test('deploy: comes online with its inventory and 0600 files; a second deploy is
   t.after(() => desktop.close());
   const seen = await waitFor(() => desktop.request('fleet.get', { agentId: 'fleet1' }).catch(() => null), 'the desktop to see fleet1\'s configuration', 60_000);
   assert.equal(seen.paired, true);
+
+  // Deployed from the terminal, managed from the window: the desktop of --data knows where fleet1 was deployed, as a
+  // deploy from its Machines form leaves it, so its entry in Machines offers Upgrade and Undeploy (no secret kept).
+  const { deployments } = await desktop.request('deploy.list', {});
+  assert.deepEqual(
+    deployments.map(({ agentId, target, port, identity, knownHosts, dir, release }) => ({ agentId, target, port, identity, knownHosts, dir, release })),
+    [{ agentId: 'fleet1', target: sshd.target, port: sshd.port, identity: sshd.identity, knownHosts: sshd.knownHosts, dir, release: release1 }],
+  );
+  assert.doesNotMatch(JSON.stringify(deployments), /s3cret/);
+  // A machine that runs is not forgotten (its next status would bring it back): the engine says what to do instead.
+  await waitFor(() => desktop.forwarding.peers.list().some((p) => p.agentId === 'fleet1' && p.state === 'online'), 'the desktop to see fleet1 online', 60_000);
+  await assert.rejects(desktop.request('fleet.forget', { agentId: 'fleet1' }), /fleet1 is online: a machine that runs would be back with its next status\. Undeploy it, or stop its agent there, then forget it/);
+  assert.equal((await desktop.request('fleet.get', { agentId: 'fleet1' })).paired, true, 'still paired after the refusal');
+  assert.equal((await desktop.request('deploy.list', {})).deployments.length, 1, 'still known as deployed from here');
   const logFile = path.join(work, 'remote.log');
   writeFileSync(logFile, '');
   await desktop.request('fleet.saveMonitor', { agentId: 'fleet1', monitor: { id: 'log:remote', type: 'log', name: 'Remote log', config: { path: logFile } }, ifRevision: seen.revision });
@@ -71,4 +86,6 @@ test('deploy: comes online with its inventory and 0600 files; a second deploy is
   assert.equal(await retainedStatus(broker.url, 'fleet1'), null);
   // Its configuration left the broker too.
   await waitFor(() => desktop.forwarding.desks().every((d) => !d.knows('fleet1')), 'fleet1\'s configuration to be cleared', 30_000);
+  // Undeployed from the terminal: the window no longer offers Upgrade or Undeploy for it.
+  assert.deepEqual((await desktop.request('deploy.list', {})).deployments, []);
 });

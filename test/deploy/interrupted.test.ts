@@ -1,13 +1,15 @@
-// `panoptes deploy` killed with SIGKILL while it copies the build (no chance to clean up or say anything): the
-// desktop's Machines view (the engine's `deploy.list`) then shows that run as interrupted, with what may be left on
-// the machine and what to do; deploying again completes and removes what the killed run left, and undeploy leaves
-// nothing behind. The machine is reached through a Host alias of an ssh config file (HostName, Port, User,
-// IdentityFile, UserKnownHostsFile), as a user's ~/.ssh/config names it; one alias goes through a slow link (a
-// ProxyCommand that trickles the bytes) so the copy lasts long enough to be killed in the middle of it.
+// `panoptes deploy`, `deploy --upgrade` and `undeploy` killed with SIGKILL mid-way (no chance to clean up or say
+// anything): the desktop's Machines view (the engine's `deploy.list`) then shows each run as interrupted, with what may
+// be left on the machine and what to do — an upgrade and an undeploy on the entry of the agent they were for, which
+// the desktop knows as deployed from here (with the CLI), so Upgrade and Undeploy are there to do it. Deploying again
+// completes and removes what the killed run left, and Undeploy from the window leaves nothing behind. The machine is
+// reached through a Host alias of an ssh config file (HostName, Port, User, IdentityFile, UserKnownHostsFile), as a
+// user's ~/.ssh/config names it; one alias goes through a slow link (a ProxyCommand that trickles the bytes) so a copy
+// lasts long enough to be killed in the middle of it; a "node" that holds its remote step holds the removal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../helpers/tmp.js';
@@ -40,7 +42,7 @@ s.on('error', () => process.exit(1));
 s.on('close', () => process.exit(0));
 `;
 
-test('deploy killed (SIGKILL) while copying: shown interrupted with what to do; deploying again completes and cleans up; undeploy leaves nothing', { skip, timeout: 400_000 }, async (t) => {
+test('deploy, upgrade and undeploy killed (SIGKILL) mid-way: each shown interrupted with what to do; deploying again completes and cleans up; Undeploy from the window leaves nothing', { skip, timeout: 400_000 }, async (t) => {
   const { sshd, broker, work, dir, brokerUrl, desktopDir } = await setup(t);
   const bundle = await sharedBundle();
   const trickle = path.join(work, 'trickle.mjs');
@@ -95,12 +97,77 @@ test('deploy killed (SIGKILL) while copying: shown interrupted with what to do; 
   assert.equal(existsSync(path.join(os.tmpdir(), upload!)), false, `the killed run's copy (${upload}) is removed`);
   assert.deepEqual(uploads(before, ours), [], 'no copied build is left in /tmp');
 
-  // --- undeploy: no process, no folder, no status, no copied build ---
-  const gone = await cli(['undeploy', '--data', desktopDir, 'fleetbox', '--ssh-config', config, '--dir', dir]);
-  assert.equal(gone.code, 0, gone.stderr);
-  assert.match(gone.stdout, /removed killed1 from fleetbox and cleared its status on the broker/);
+  // --- an upgrade (through the slow alias), killed while it copies: shown interrupted; killed1 runs as before ---
+  const release1 = readlinkSync(path.join(dir, 'current'));
+  const upgradeArgs = ['--data', desktopDir, '--ssh-config', config, '--dir', dir, '--upgrade', '--bundle', bundle, '--timeout', '120'];
+  const upgrading = spawn(process.execPath, [BIN, 'deploy', 'fleetslow', ...upgradeArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let upgradeSaid = '';
+  upgrading.stdout.on('data', (d) => (upgradeSaid += d));
+  upgrading.stderr.on('data', (d) => (upgradeSaid += d));
+  const upgradeExited = new Promise<NodeJS.Signals | null>((resolve) => upgrading.on('exit', (_code, signal) => resolve(signal)));
+  t.after(() => void upgrading.kill('SIGKILL'));
+  const [upgradeCopy] = await waitFor(() => {
+    const u = uploads(before, ours);
+    return u.length && statSync(path.join(os.tmpdir(), u[0]!), { throwIfNoEntry: false })?.size ? u : null;
+  }, `the upgrade's copy to start (it said: ${upgradeSaid})`, 120_000);
+  assert.equal(upgrading.exitCode, null, `the upgrade ended before it was killed: ${upgradeSaid}`);
+  upgrading.kill('SIGKILL');
+  assert.equal(await upgradeExited, 'SIGKILL');
+  await waitFor(() => !running(upgradeCopy!), 'the orphaned copy to end', 120_000, 200);
+
+  // The desktop stays open from here on: each `deploy.list` is what Settings → Machines shows as it opens.
+  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
+  t.after(() => desktop.close());
+  const runOf = async (kind: string) => (await desktop.request('deploy.list', {})).runs.filter((r) => r.agentId === 'killed1' && r.kind === kind).pop();
+  const upgrade = await runOf('upgrade');
+  assert.ok(upgrade, `the killed upgrade is listed for killed1: ${JSON.stringify((await desktop.request('deploy.list', {})).runs)}`);
+  assert.equal(upgrade.state, 'interrupted');
+  assert.equal(upgrade.target, 'fleetslow');
+  assert.deepEqual(upgrade.steps.map((s) => [s.step, s.state]), [['check', 'done'], ['copy', 'failed']]);
+  assert.match(upgrade.message ?? '', /stopped while this upgrade was copying the build to fleetslow: killed1 runs its release as before\..* Upgrade again\.$/);
+  assert.equal(readlinkSync(path.join(dir, 'current')), release1, 'the release before still runs');
+  assert.equal((await retainedStatus(broker.url, 'killed1'))?.state, 'online');
+
+  // --- an undeploy, killed while it removes: shown interrupted on killed1's entry, with what to do ---
+  // Its "node" answers the version check as Node would, then holds the removal (a remote step) until it is killed.
+  const holdNode = path.join(work, 'hold-node');
+  const holdPid = path.join(work, 'hold-node.pid');
+  writeFileSync(holdNode, `#!/bin/sh\nif [ "$1" = "-e" ]; then exec ${process.execPath} -e 'console.log("PANOPTES-NODE " + process.version + " " + process.argv[1])' "$0"; fi\necho $$ > ${holdPid}\nexec sleep 300\n`, { mode: 0o755 });
+  const endHold = () => {
+    try {
+      process.kill(Number(readFileSync(holdPid, 'utf8')), 'SIGTERM');
+    } catch {
+      /* ended */
+    }
+  };
+  t.after(endHold);
+  const undeploying = spawn(process.execPath, [BIN, 'undeploy', '--data', desktopDir, 'fleetbox', '--ssh-config', config, '--dir', dir, '--node', holdNode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let undeploySaid = '';
+  undeploying.stdout.on('data', (d) => (undeploySaid += d));
+  undeploying.stderr.on('data', (d) => (undeploySaid += d));
+  const undeployExited = new Promise<NodeJS.Signals | null>((resolve) => undeploying.on('exit', (_code, signal) => resolve(signal)));
+  t.after(() => void undeploying.kill('SIGKILL'));
+  await waitFor(() => existsSync(holdPid) && readFileSync(holdPid, 'utf8').trim(), `the removal to be under way (undeploy said: ${undeploySaid})`, 60_000);
+  assert.equal(undeploying.exitCode, null, `undeploy ended before it was killed: ${undeploySaid}`);
+  undeploying.kill('SIGKILL');
+  assert.equal(await undeployExited, 'SIGKILL');
+  endHold();
+  const undeployRun = await runOf('undeploy');
+  assert.ok(undeployRun, `the killed undeploy is listed for killed1: ${JSON.stringify((await desktop.request('deploy.list', {})).runs)}`);
+  assert.equal(undeployRun.state, 'interrupted');
+  assert.deepEqual(undeployRun.steps.map((s) => [s.step, s.state]), [['check', 'done'], ['remove', 'failed']]);
+  assert.match(undeployRun.message ?? '', /stopped while this undeploy was removing killed1 from fleetbox: killed1 may be half removed from .* there\. Undeploy again, or run `panoptes undeploy fleetbox --ssh-config \S+ --dir \S+`\.$/);
+  // Its entry still offers Undeploy (it was deployed from this desktop, with the CLI).
+  assert.deepEqual((await desktop.request('deploy.list', {})).deployments.map((d) => [d.agentId, d.target]), [['killed1', 'fleetbox']]);
+  assert.doesNotMatch(JSON.stringify(await desktop.request('deploy.list', {})), /s3cret/);
+
+  // --- Undeploy again, from the window: no process, no folder, no status, no copied build, no entry ---
+  const removal = await desktop.request('deploy.remove', { agentId: 'killed1' });
+  const removed = await waitFor(async () => (await desktop.request('deploy.list', {})).runs.find((r) => r.runId === removal.runId && r.state !== 'running'), 'the undeploy from the window to end', 120_000);
+  assert.equal(removed.state, 'done', removed.message ?? '');
   assert.equal(existsSync(dir), false);
   await waitFor(() => !running(path.join(dir, 'supervise.mjs')), 'the supervisor to be gone');
   assert.equal(await retainedStatus(broker.url, 'killed1'), null);
-  assert.deepEqual(uploads(before, ours), []);
+  assert.deepEqual(uploads(before, ours), [], 'no copied build is left in /tmp (the killed upgrade\'s is removed)');
+  assert.deepEqual((await desktop.request('deploy.list', {})).deployments, []);
 });
