@@ -45,7 +45,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const upgrade = flags.upgrade === true;
   const given = flags['agent-id'] as string | undefined;
   // The run, step by step, in the data folder while it goes: killed, it shows in Settings → Machines as interrupted.
-  const journal = new CliRunJournal(io.dataDir, upgrade ? 'upgrade' : 'deploy', given ?? (upgrade ? null : remote.target.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)), runWhere(remote));
+  const where = runWhere(remote);
+  const journal = new CliRunJournal(io.dataDir, upgrade ? 'upgrade' : 'deploy', given ?? (upgrade ? null : remote.target.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)), where);
   try {
     const r = await deploy({
       ...remote,
@@ -65,6 +66,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     });
     // From now on this desktop takes what the agent says (status, configuration, answers) only when signed with its key.
     rememberDeployed(io.dataDir, r, desktop.publicKey);
+    // And this data folder's desktop knows where it is, as after a deploy from its form: Upgrade and Undeploy there.
+    journal.done({ agentId: r.agentId, ...where, node: remote.node ?? null, service: r.service, release: r.release, deployedAt: new Date().toISOString() });
     writeLine(io.stdout, `${r.agentId} is online (Panoptes ${r.status.version ?? '?'} on ${r.status.hostname || positional[0]}, release ${r.release}, ${r.service === 'systemd' ? 'systemd --user unit' : 'supervised process'} in ${r.dir})`);
     if (r.service === 'systemd') writeLine(io.stdout, `(to keep it running while you are logged out there: loginctl enable-linger)`);
     return 0;

@@ -31,6 +31,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         forgetAgentKey(io.dataDir, agentId);
       },
     });
+    // This data folder's desktop no longer offers Upgrade or Undeploy for it.
+    journal.done();
     writeLine(io.stdout, `removed ${r.agentId ?? 'the agent'} from ${positional[0]}${r.cleared ? ' and cleared its status on the broker' : ''}`);
     return 0;
   } catch (err) {

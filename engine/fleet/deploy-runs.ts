@@ -1,8 +1,11 @@
 // A deploy run as it goes, step by step, and what a run cut short may have left on its machine. The engine keeps the
 // runs of the form in its store; `panoptes deploy`/`undeploy` keep theirs as a file each in the data folder
-// (`deploy-runs/<run id>.json`, 0600, with the CLI's pid) while they run, and remove it when they end. A file whose
-// process is gone belongs to a CLI that was killed (SIGKILL, a crash, a closed terminal): the engine takes it in as an
-// interrupted run, so Settings → Machines says what happened and what to do, as for a run of its own.
+// (`deploy-runs/<run id>.json`, 0600, with the CLI's pid) while they run. A run that fails removes its file; one that
+// succeeds leaves it ended, with where the agent now is (no secrets), and the engine takes it in: the agent is then
+// deployed from this desktop as if from its Machines form (Upgrade and Undeploy there), or no longer is (undeployed).
+// A file whose process is gone while its run was under way belongs to a CLI that was killed (SIGKILL, a crash, a
+// closed terminal): the engine takes it in as an interrupted run, so Settings → Machines says what happened and what
+// to do, as for a run of its own.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,8 +33,9 @@ export function applyStep(kept: KeptRun, s: DeployStep, line: string, ended?: 'd
     last.text = line;
     if (ended) last.state = ended;
   } else {
-    // Rolling back or removing again: the step before it is why.
-    if (last) last.state = s === 'rollback' || s === 'remove' ? 'failed' : 'done';
+    // Rolling back, or a deploy removing what it installed: the step before it is why. (An undeploy removes after
+    // its check as a matter of course.)
+    if (last) last.state = s === 'rollback' || (s === 'remove' && kept.run.kind !== 'undeploy') ? 'failed' : 'done';
     run.steps.push({ step: s, text: line, state: ended ?? 'running', at: new Date().toISOString() });
   }
   // Past the install the copy is gone (the install removes it, as do a rollback and a removal).
@@ -80,7 +84,12 @@ export function interruptedMessage({ run, where, upload }: KeptRun): string {
 
 export const CLI_RUNS_DIR = 'deploy-runs';
 
-interface CliRunFile extends KeptRun {
+/** A CLI's run as the engine takes it in: ended, and for a deploy or upgrade that succeeded, where the agent now is. */
+export interface EndedCliRun extends KeptRun {
+  deployed?: DeploymentInfo;
+}
+
+interface CliRunFile extends EndedCliRun {
   pid: number;
 }
 
@@ -88,6 +97,8 @@ interface CliRunFile extends KeptRun {
 export class CliRunJournal {
   readonly kept: KeptRun;
   private readonly file: string;
+  private deployed: DeploymentInfo | undefined;
+  private succeeded = false;
 
   constructor(dataDir: string, kind: DeployRun['kind'], agentId: string | null, where: KeptRun['where']) {
     this.kept = newRun(kind, agentId, where);
@@ -113,13 +124,29 @@ export class CliRunJournal {
     this.write();
   }
 
-  /** The run ended and the CLI said how: nothing to keep. */
+  /**
+   * The run succeeded: its file stays, ended, for the engine to take in — with where the agent now is (a deploy or an
+   * upgrade), so the desktop of this data folder manages it as one deployed from its form; an undeploy's agent is no
+   * longer deployed from here.
+   */
+  done(deployed?: DeploymentInfo): void {
+    const { run } = this.kept;
+    const last = run.steps[run.steps.length - 1];
+    if (last) last.state = 'done';
+    run.state = 'done';
+    run.endedAt = new Date().toISOString();
+    this.deployed = deployed;
+    this.succeeded = true;
+    this.write();
+  }
+
+  /** The run ended: one that failed (the CLI said why) leaves nothing; one that succeeded is left for the engine. */
   end(): void {
-    rmSync(this.file, { force: true });
+    if (!this.succeeded) rmSync(this.file, { force: true });
   }
 
   private write(): void {
-    const body: CliRunFile = { ...this.kept, pid: process.pid };
+    const body: CliRunFile = { ...this.kept, ...(this.deployed ? { deployed: this.deployed } : {}), pid: process.pid };
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify(body) + '\n', { mode: 0o600 });
     chmodSync(tmp, 0o600);
@@ -144,19 +171,20 @@ function stillRunning(pid: number): boolean {
 }
 
 /**
- * The CLI's runs in the data folder: those under way as they stand, and those whose CLI is gone — marked interrupted
- * and their files removed, for the caller to keep from now on.
+ * The CLI's runs in the data folder: those under way as they stand, and those that ended — done (with where a deployed
+ * agent now is), or found with their CLI gone and marked interrupted — their files removed, for the caller to keep
+ * from now on.
  */
-export function readCliRuns(dataDir: string): { running: DeployRun[]; interrupted: KeptRun[] } {
+export function readCliRuns(dataDir: string): { running: DeployRun[]; ended: EndedCliRun[] } {
   const dir = path.join(dataDir, CLI_RUNS_DIR);
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => /^[0-9a-f]{16}\.json$/.test(n));
   } catch {
-    return { running: [], interrupted: [] };
+    return { running: [], ended: [] };
   }
   const running: DeployRun[] = [];
-  const interrupted: KeptRun[] = [];
+  const ended: EndedCliRun[] = [];
   for (const n of names) {
     const file = path.join(dir, n);
     let k: CliRunFile;
@@ -166,14 +194,17 @@ export function readCliRuns(dataDir: string): { running: DeployRun[]; interrupte
       continue; // being written (a rename makes that brief) or not ours
     }
     if (!k?.run?.runId || !Array.isArray(k.run.steps)) continue;
-    if (stillRunning(k.pid)) {
+    // Ended (a success the CLI left here), or under way with its CLI gone (killed): taken in either way.
+    if (k.run.state === 'running' && stillRunning(k.pid)) {
       running.push(k.run);
       continue;
     }
     const { pid: _pid, ...kept } = k;
     if (kept.run.state === 'running') markInterrupted(kept);
-    interrupted.push(kept);
+    ended.push(kept);
     rmSync(file, { force: true });
   }
-  return { running, interrupted };
+  // In the order they ended: a deploy then an undeploy of the same agent (both while no engine ran) leave it undeployed.
+  ended.sort((a, b) => (a.run.endedAt ?? '').localeCompare(b.run.endedAt ?? ''));
+  return { running, ended };
 }

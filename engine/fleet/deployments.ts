@@ -16,7 +16,7 @@ import { AGENT_ID } from '../forwarding/wire.js';
 import { forgetAgentKey, loadOrCreateIdentity, rememberDeployed } from './identity.js';
 import { deploy, undeploy, DEFAULT_DIR, DeployError, type DeployOptions, type DeployStep } from './deploy/deploy.js';
 import { sshConfigProblem } from './deploy/ssh.js';
-import { applyStep, markInterrupted, newRun, readCliRuns, type KeptRun } from './deploy-runs.js';
+import { applyStep, interruptedMessage, markInterrupted, newRun, readCliRuns, type KeptRun } from './deploy-runs.js';
 
 const KV_KEY = 'fleet.deployments';
 const RUNS_KEY = 'fleet.deployRuns';
@@ -85,13 +85,33 @@ export class Deployments {
   }
 
   /**
-   * Runs of `panoptes deploy`/`undeploy` on this data folder: those whose CLI was killed are kept from now on as
-   * interrupted (with what they may have left there); those under way are listed as they stand.
+   * Runs of `panoptes deploy`/`undeploy` on this data folder, kept from now on once they end: one that succeeded
+   * leaves its agent deployed from here (as the form's deploy does: Upgrade and Undeploy on its machine) or, undeployed,
+   * not any more; one whose CLI was killed is interrupted (with what it may have left there). Those under way are
+   * listed as they stand.
    */
   private takeCliRuns(): DeployRun[] {
-    const { running, interrupted } = readCliRuns(this.host.dataDir);
-    for (const k of interrupted) this.runs.set(k.run.runId, k);
-    if (interrupted.length) {
+    const { running, ended } = readCliRuns(this.host.dataDir);
+    for (const { deployed, ...k } of ended) {
+      const { run } = k;
+      if (run.state === 'done' && deployed && run.kind !== 'undeploy') {
+        const before = this.saved()[deployed.agentId];
+        // An upgrade names no --node when the deploy did: the node it was deployed with stays.
+        this.remember({ ...deployed, node: deployed.node ?? before?.node ?? null });
+      } else if (run.state === 'done' && run.kind === 'undeploy' && run.agentId) {
+        const all = this.saved();
+        delete all[run.agentId];
+        this.host.kv.set(KV_KEY, all);
+      }
+      // Killed before it learnt which agent it was for (an undeploy learns it as it removes it): the agent deployed
+      // from here to that place, so its machine's entry shows the run and what to do.
+      if (!run.agentId) {
+        run.agentId = Object.values(this.saved()).find((d) => d.target === k.where.target && (d.port ?? null) === (k.where.port ?? null) && d.dir === k.where.dir)?.agentId ?? null;
+        if (run.agentId && run.state === 'interrupted') run.message = interruptedMessage(k);
+      }
+      this.runs.set(run.runId, k);
+    }
+    if (ended.length) {
       this.trim();
       this.keep();
     }
