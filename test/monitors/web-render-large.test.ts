@@ -1,0 +1,172 @@
+// A 50 MB page, rendered: the web monitor's rendered fetch must say "the page is larger than the 5 MiB a page may
+// have" as the plain fetch does (web-large.test.ts), and promptly — not let the browser load the whole page and end
+// at the check's timeout. Declared (Content-Length; also behind a redirect), and chunked without a length at a slow pace; a small page that
+// pulls 50 MiB of images (the cap on all a render may download); and the same through the desktop app's path (the
+// shell's offscreen window, played by Debian's Chromium answering its messages, test/helpers/chromium-answerer.ts).
+// What shows the page was cut rather than read: the check's message, the check ending before the timeout the test
+// gives it, and the server seeing its connection closed long before it sent 50 MiB.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type http from 'node:http';
+import web from '../../monitors/web/index.js';
+import { usePageRenderer } from '../../monitors/web/page-renderer.js';
+import { ShellPageRenderer } from '../../monitors/web/shell-renderer.js';
+import { answerWithChromium } from '../helpers/chromium-answerer.js';
+import { createTestContext } from './web-test-context.js';
+import { startTestServer, type TestServer } from '../helpers/http-server.js';
+
+const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+const MiB = 1024 * 1024;
+const TIMEOUT_S = 60;
+
+let server: TestServer;
+/** Bytes of body each request path got sent before it ended or its connection closed. */
+const sent = new Map<string, number>();
+
+// A page of paragraphs, as a long real page is (not one huge element, not millions of tiny ones).
+const paragraph = `<p>${'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(17)}</p>\n`;
+const chunkOfPage = Buffer.from(paragraph.repeat(Math.ceil((256 * 1024) / paragraph.length))).subarray(0, 256 * 1024);
+
+/** A 24-bit BMP of about 5 MiB: uncompressed, so any pixel bytes make a valid image the browser loads to its end. */
+function bitmap(): Buffer {
+  const width = 1024;
+  const height = 1707;
+  const pixels = width * 3 * height;
+  const head = Buffer.alloc(54);
+  head.write('BM', 0, 'latin1');
+  head.writeUInt32LE(54 + pixels, 2);
+  head.writeUInt32LE(54, 10);
+  head.writeUInt32LE(40, 14);
+  head.writeInt32LE(width, 18);
+  head.writeInt32LE(height, 22);
+  head.writeUInt16LE(1, 26);
+  head.writeUInt16LE(24, 28);
+  head.writeUInt32LE(pixels, 34);
+  return Buffer.concat([head, Buffer.alloc(pixels, 0x5a)]);
+}
+const photo = bitmap();
+
+/** Send `total` bytes of `body(offset)` in 256 KiB pieces, `gapMs` apart, honouring backpressure; stop when the client goes away. */
+function stream(key: string, res: http.ServerResponse, total: number, gapMs: number, body: (offset: number) => Buffer): void {
+  sent.set(key, 0);
+  let done = 0;
+  let closed = false;
+  res.on('close', () => (closed = true));
+  const next = () => {
+    if (closed) return;
+    if (done >= total) return void res.end();
+    const piece = body(done).subarray(0, Math.min(256 * 1024, total - done));
+    done += piece.length;
+    sent.set(key, done);
+    const go = () => (gapMs ? setTimeout(next, gapMs) : setImmediate(next));
+    if (res.write(piece)) go();
+    else res.once('drain', go);
+  };
+  next();
+}
+
+before(async () => {
+  server = await startTestServer();
+  const head = '<!doctype html><html><head><title>Archive</title></head><body>';
+  const page = (offset: number) => (offset === 0 ? Buffer.concat([Buffer.from(head), chunkOfPage]) : chunkOfPage);
+  // 50 MiB, said up front: refused as soon as the answer's headers arrive.
+  server.route('/declared', (_q, r) => {
+    r.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(50 * MiB) });
+    stream('/declared', r, 50 * MiB, 0, page);
+  });
+  // The watched address redirects to it: where the page went is the page too.
+  server.route('/moved', (_q, r) => {
+    r.writeHead(302, { location: '/declared' });
+    r.end();
+  });
+  // 50 MiB, chunked, no length; 256 KiB every 300 ms (the whole page would take 60 s, as long as the check's
+  // timeout): refused once more than 5 MiB came, whenever that is.
+  server.route('/chunked', (_q, r) => {
+    r.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    stream('/chunked', r, 50 * MiB, 300, page);
+  });
+  // A small page that loads ten 5 MiB pictures (50 MiB in all).
+  server.route('/gallery', (_q, r) => {
+    r.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    r.end(`${head}<h1>Gallery</h1>${Array.from({ length: 10 }, (_, i) => `<img src="/photo?${i}" width="100">`).join('')}</body></html>`);
+  });
+  server.route('/photo', (q, r) => {
+    r.writeHead(200, { 'content-type': 'image/bmp', 'content-length': String(photo.length) });
+    stream(`/photo${new URL(q.url!, 'http://x').search}`, r, photo.length, 0, (offset) => photo.subarray(offset));
+  });
+});
+after(() => server.close());
+
+const photosSent = () => [...sent].filter(([k]) => k.startsWith('/photo')).reduce((a, [, n]) => a + n, 0);
+
+/** One rendered check of `path`; its error, and how long it took in seconds. */
+async function check(path: string): Promise<{ error: string | undefined; seconds: number; events: number }> {
+  const t = createTestContext(web, { url: server.url(path), render: true, timeout: `${TIMEOUT_S}s` });
+  await t.instance.start();
+  const started = Date.now();
+  await t.tick();
+  const seconds = (Date.now() - started) / 1000;
+  await t.stop();
+  assert.ok(t.errors.length <= 1);
+  return { error: t.errors[0], seconds, events: t.events.length };
+}
+
+const renderers: Array<[string, () => void]> = [
+  ['Chromium (playwright-core)', () => usePageRenderer(null)],
+  [
+    'the desktop shell (offscreen window, played by Chromium)',
+    () => {
+      const shell: ShellPageRenderer = new ShellPageRenderer((msg) => {
+        if (msg.type === 'render-request') void answerWithChromium(structuredClone(msg), CHROMIUM).then((a) => shell.onMessage(a));
+      });
+      usePageRenderer(shell);
+    },
+  ],
+];
+
+for (const [name, use] of renderers) {
+  test(`${name}: a 50 MiB page that says its size is refused with the plain fetch's message, before the timeout`, { skip, timeout: 240_000 }, async () => {
+    use();
+    try {
+      const r = await check('/declared');
+      assert.equal(r.error, 'the page is larger than the 5 MiB a page may have (it says 50 MiB); not read; the last version is kept');
+      assert.equal(r.events, 0);
+      assert.ok(r.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${r.seconds} s)`);
+      assert.ok(sent.get('/declared')! < 50 * MiB, `the server was cut off (sent ${sent.get('/declared')} bytes)`);
+      sent.delete('/declared');
+      const moved = await check('/moved');
+      assert.equal(moved.error, r.error, 'the same when the watched address redirects to the page');
+      assert.ok(moved.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${moved.seconds} s)`);
+      assert.ok(sent.get('/declared')! < 50 * MiB, `the server was cut off after the redirect (sent ${sent.get('/declared')} bytes)`);
+    } finally {
+      usePageRenderer(null);
+    }
+  });
+
+  test(`${name}: a 50 MiB page sent slowly without a length is refused once past 5 MiB, before the timeout`, { skip, timeout: 240_000 }, async () => {
+    use();
+    try {
+      const r = await check('/chunked');
+      assert.equal(r.error, 'the page is larger than the 5 MiB a page may have; not read; the last version is kept');
+      assert.ok(r.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${r.seconds} s)`);
+      assert.ok(sent.get('/chunked')! < 10 * MiB, `the server was cut off soon after 5 MiB (sent ${sent.get('/chunked')} bytes)`);
+    } finally {
+      usePageRenderer(null);
+    }
+  });
+
+  test(`${name}: a small page that pulls 50 MiB of images stops at the cap on all a render may download`, { skip, timeout: 240_000 }, async () => {
+    use();
+    try {
+      for (const k of [...sent.keys()]) if (k.startsWith('/photo')) sent.delete(k);
+      const r = await check('/gallery');
+      assert.equal(r.error, 'the page and what it loads came to more than the 25 MiB a rendered page may bring in; not read; the last version is kept');
+      assert.ok(r.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${r.seconds} s)`);
+      assert.ok(photosSent() < 40 * MiB, `the images were cut off (sent ${photosSent()} bytes)`);
+    } finally {
+      usePageRenderer(null);
+    }
+  });
+}
