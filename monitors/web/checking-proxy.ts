@@ -8,7 +8,16 @@
 // every request must carry the random user name and password that only that browser was given (other programs on
 // this machine cannot use it to reach the local network). The proxy server itself is proxy-chain (Apify's, well
 // kept); what is ours is the check in `prepareRequestFunction` and pinning the checked addresses as its `dnsLookup`.
+//
+// It also keeps a rendered check to the sizes a plain fetch keeps to, while the page loads rather than after the
+// browser took it all in: every byte it passes to the browser counts against a cap on the whole render (pages,
+// images, scripts, media; plain and tunnelled alike), and the watched page's own document (the address asked for,
+// and where it redirects) against the page limit, refused at its headers when it says it is larger. Only plain-HTTP
+// documents can be seen as such: an HTTPS tunnel is opaque, so there the cap on the whole render is what holds.
+// Past either limit every connection is cut, nothing more is let through, and `overLimit` tells the renderer, which
+// ends the render with the reason instead of waiting for its timeout.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { isLocalName, privateHostReason, resolveHost, type AddressPolicy } from '../../base/address-rule.js';
@@ -23,7 +32,22 @@ export interface CheckingProxy {
   password: string;
   /** Why a host was refused (by lower-case host name, IPv6 without brackets), for the render's message about the page itself. */
   refusals: Map<string, string>;
+  /** Settles when a size limit was passed (then every connection has been cut); never otherwise. */
+  overLimit: Promise<OverLimit>;
+  /** The limit passed, once one was. */
+  readonly over: OverLimit | null;
   close(): Promise<void>;
+}
+
+/** Which limit a render passed: the watched page's document (and what size it declared, if it did), or the whole render's. */
+export type OverLimit = { kind: 'page'; limit: number; declared?: number } | { kind: 'total'; limit: number };
+
+export interface SizeLimits {
+  /** The watched page's address: its document, and each address it redirects to, may be at most `maxPageBytes`. */
+  pageUrl: string;
+  maxPageBytes: number;
+  /** All the proxy passes to the browser during one render. */
+  maxTotalBytes: number;
 }
 
 export interface CheckingProxyOptions {
@@ -32,6 +56,8 @@ export interface CheckingProxyOptions {
   policy: AddressPolicy;
   /** Where refused addresses are recorded (the picker shows them). */
   blocked: string[];
+  /** No size limits when absent. */
+  limits?: SizeLimits;
 }
 
 export async function startCheckingProxy(options: CheckingProxyOptions): Promise<CheckingProxy> {
@@ -45,6 +71,15 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
     // Header values must be plain ASCII; host names reach us as URLs spell them (punycode).
     throw new RequestError(`${reason}\n`, status, { [REFUSED_HEADER]: reason.replace(/[^\x20-\x7e]/g, '?') });
   };
+  let over: OverLimit | null = null;
+  let reportOver: (o: OverLimit) => void = () => {};
+  const overLimit = new Promise<OverLimit>((resolve) => (reportOver = resolve));
+  const exceeded = (o: OverLimit) => {
+    if (over) return;
+    over = o;
+    reportOver(o);
+    server.closeConnections();
+  };
   const server = new Server({
     port: 0,
     host: '127.0.0.1',
@@ -52,6 +87,7 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
     verbose: false,
     prepareRequestFunction: async ({ username: u, password: p, hostname, port, isHttp, request }) => {
       if (!same(u, username) || !same(p, password)) return { requestAuthentication: true };
+      if (over) throw new RequestError('this render brought in more than it may; nothing more is fetched\n', 502);
       // Keyed as render.ts looks refusals up: lower case, an IPv6 literal without brackets.
       const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
       const what = isHttp ? (request.url ?? host) : `${host}:${port}`;
@@ -64,14 +100,100 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
       return { dnsLookup: pinnedLookup(addresses) };
     },
   });
+  if (options.limits) countSizes(server.server, options.limits, exceeded);
   await server.listen();
   return {
     server: `http://127.0.0.1:${server.port}`,
     username,
     password,
     refusals,
+    overLimit,
+    get over() {
+      return over;
+    },
     close: () => server.close(true),
   };
+}
+
+/**
+ * Counts what the proxy sends the browser, by the listeners of its HTTP server: each connection from the browser
+ * (a plain request's answer, or a tunnel) by what is written to it, and each answer to a plain request for the
+ * watched page by its headers and body. Node's server hands these listeners the same sockets and responses that
+ * proxy-chain answers on, before it has written anything to them.
+ */
+function countSizes(server: http.Server, limits: SizeLimits, exceeded: (o: OverLimit) => void): void {
+  let total = 0;
+  server.on('connection', (socket: import('node:net').Socket) => {
+    const write = socket.write;
+    socket.write = function (this: typeof socket, chunk: unknown, ...rest: unknown[]): boolean {
+      const sent = write.apply(this, [chunk, ...rest] as Parameters<typeof write>);
+      total += byteLength(chunk, rest[0]);
+      if (total > limits.maxTotalBytes) exceeded({ kind: 'total', limit: limits.maxTotalBytes });
+      return sent;
+    } as typeof socket.write;
+  });
+  const documents = new Set([withoutHash(limits.pageUrl)]);
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // A request through a proxy names the whole URL; one that does not is not for a page.
+    if (!req.url || !/^http:\/\//i.test(req.url) || !documents.has(withoutHash(req.url))) return;
+    const target = req.url;
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, status: number, ...rest: unknown[]) {
+      const headers = rest.find((r) => typeof r === 'object' && r !== null);
+      const location = headerOf(headers, 'location');
+      if (status >= 300 && status < 400 && location) {
+        try {
+          documents.add(withoutHash(new URL(location, target).href));
+        } catch {
+          // Not a URL: the browser will not follow it either.
+        }
+      }
+      const declared = Number(headerOf(headers, 'content-length') ?? NaN);
+      if (declared > limits.maxPageBytes) {
+        exceeded({ kind: 'page', limit: limits.maxPageBytes, declared });
+        return this;
+      }
+      return writeHead.apply(this, [status, ...rest] as Parameters<typeof writeHead>);
+    } as typeof res.writeHead;
+    let body = 0;
+    const write = res.write;
+    res.write = function (this: typeof res, chunk: unknown, ...rest: unknown[]): boolean {
+      body += byteLength(chunk, rest[0]);
+      if (body > limits.maxPageBytes) {
+        exceeded({ kind: 'page', limit: limits.maxPageBytes });
+        return false;
+      }
+      return write.apply(this, [chunk, ...rest] as Parameters<typeof write>);
+    } as typeof res.write;
+  });
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
+}
+
+function withoutHash(u: string): string {
+  try {
+    const url = new URL(u);
+    url.hash = '';
+    return url.href;
+  } catch {
+    return u;
+  }
+}
+
+/** A header's value from what writeHead was given: a flat list of names and values, pairs, or an object. */
+function headerOf(headers: unknown, name: string): string | null {
+  if (Array.isArray(headers)) {
+    const flat: unknown[] = headers.every((h) => Array.isArray(h)) ? headers.flat() : headers;
+    for (let i = 0; i + 1 < flat.length; i += 2) if (String(flat[i]).toLowerCase() === name) return String(flat[i + 1]);
+    return null;
+  }
+  if (headers && typeof headers === 'object') {
+    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return String(Array.isArray(v) ? v[0] : v);
+  }
+  return null;
 }
 
 function same(a: string, b: string): boolean {

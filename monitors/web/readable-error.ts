@@ -4,10 +4,7 @@
  */
 export function readableError(err: unknown, url: string): Error {
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string }; tooLarge?: { limit: number; declared?: number } };
-  if (e?.tooLarge) {
-    const said = e.tooLarge.declared !== undefined ? ` (it says ${mib(e.tooLarge.declared)})` : '';
-    return new Error(`the page is larger than the ${mib(e.tooLarge.limit)} a page may have${said}; not read`);
-  }
+  if (e?.tooLarge) return new Error(pageTooLarge(e.tooLarge.limit, e.tooLarge.declared));
   // The host's fetch already words its errors for people.
   if (e?.name === 'HttpError' && err instanceof Error) return err;
   const host = safeHost(url);
@@ -28,6 +25,15 @@ export function readableError(err: unknown, url: string): Error {
   return new Error(`${host}: ${detail}`);
 }
 
+/**
+ * The one sentence for a page over the size limit, whichever way it was fetched (plain, or by a browser through the
+ * checking proxy) — `what` names it otherwise when it is the page as a browser built it, not as it was sent.
+ */
+export function pageTooLarge(limit: number, declared?: number, what = 'the page'): string {
+  const said = declared !== undefined ? ` (it says ${mib(declared)})` : '';
+  return `${what} is larger than the ${mib(limit)} a page may have${said}; not read`;
+}
+
 function safeHost(url: string): string {
   try {
     return new URL(url).host;
@@ -36,6 +42,6 @@ function safeHost(url: string): string {
   }
 }
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }

@@ -14,7 +14,8 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
 import type { PickAnswer, PickLimits, RenderStepSpec } from '../../core/shell-messages.js';
-import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
+import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy, type OverLimit, type SizeLimits } from './checking-proxy.js';
+import { mib, pageTooLarge } from './readable-error.js';
 import { readForPick } from '../../core/pick-read.js';
 
 export { isPrivateHost, type AddressPolicy };
@@ -74,10 +75,20 @@ export class RenderError extends Error {
   }
 }
 
+/**
+ * All one render may bring in — the page, its images, scripts, fonts and media — unless the caller says otherwise.
+ * Five times the page limit: several times what nearly every real page weighs, and far below what would make the
+ * browser hold the machine's memory (a page pulling 50 MB of images, or a video it keeps streaming).
+ */
+export const MAX_RENDER_TOTAL_BYTES = 25 * 1024 * 1024;
+
 export interface RenderOptions {
   steps: readonly RenderStep[];
   timeoutMs: number;
+  /** The page's own limit, as for the plain fetch: its document while it loads, and its HTML as the browser built it. */
   maxBytes: number;
+  /** All the render may bring in (MAX_RENDER_TOTAL_BYTES when absent). */
+  maxTotalBytes?: number;
   browserPath?: string | undefined;
   signal: AbortSignal;
   /** For the page picker: read the page for picking within these limits instead of its HTML (pick-read.ts). */
@@ -106,9 +117,7 @@ export async function renderPage(url: string, options: RenderOptions): Promise<R
       return { url: page.url(), html: '', screenshot: Buffer.from(pick.screenshot ?? []), pick, blocked: blocked.slice(0, 20) };
     }
     const html = await page.content();
-    if (Buffer.byteLength(html) > options.maxBytes) {
-      throw new RenderError(`the rendered page is larger than the ${Math.round(options.maxBytes / 1048576)} MiB a page may have; not read`);
-    }
+    if (Buffer.byteLength(html) > options.maxBytes) throw new RenderError(pageTooLarge(options.maxBytes, undefined, 'the rendered page'));
     const screenshot = await page.screenshot({ type: 'png', timeout: left() });
     return { url: page.url(), html, screenshot, blocked: blocked.slice(0, 20) };
   });
@@ -153,10 +162,13 @@ export async function withRenderedPage<T>(
     onAbort();
   }, options.timeoutMs);
   const timeoutMessage = () => renderTimeoutMessage(phase, url, options.timeoutMs, options.steps, stepIndex);
+  // Past a size limit the proxy has cut the browser off; closing it ends whatever was waiting on the page at once.
+  const overLimit = () => (proxy?.over ? new RenderError(overLimitMessage(proxy.over)) : null);
   try {
     // Loaded on the first rendered check: playwright-core alone is ~50 MB of an idle engine that renders nothing.
     const { chromium } = await import('playwright-core');
-    proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked });
+    proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked, limits: sizeLimits(url, options) });
+    void proxy.overLimit.then(onAbort);
     browser = await chromium.launch({
       executablePath,
       // Chromium refuses to start its sandbox as root; everywhere else the sandbox stays on.
@@ -210,8 +222,13 @@ export async function withRenderedPage<T>(
     // Let what the steps started settle (a click that loads the content), within the time left.
     await page.waitForLoadState('networkidle', { timeout: Math.min(5_000, left()) }).catch(() => {});
     phase = 'read';
-    return await read(page, left, blocked);
+    const result = await read(page, left, blocked);
+    const over = overLimit();
+    if (over) throw over;
+    return result;
   } catch (err) {
+    const over = overLimit();
+    if (over) throw over;
     if (err instanceof RenderError) throw err;
     if (options.signal.aborted) throw options.signal.reason ?? err;
     const msg = ((err as Error)?.message ?? String(err)).split('\n')[0]!;
@@ -224,6 +241,17 @@ export async function withRenderedPage<T>(
     await browser?.close().catch(() => {});
     await proxy?.close().catch(() => {});
   }
+}
+
+/** The proxy's limits for a render of `url` (checking-proxy.ts counts; the numbers are the caller's). */
+export function sizeLimits(url: string, options: Pick<RenderOptions, 'maxBytes' | 'maxTotalBytes'>): SizeLimits {
+  return { pageUrl: url, maxPageBytes: options.maxBytes, maxTotalBytes: options.maxTotalBytes ?? MAX_RENDER_TOTAL_BYTES };
+}
+
+/** A passed size limit in the words the plain fetch uses for the page's own (readable-error.ts). */
+export function overLimitMessage(over: OverLimit): string {
+  if (over.kind === 'page') return pageTooLarge(over.limit, over.declared);
+  return `the page and what it loads came to more than the ${mib(over.limit)} a rendered page may bring in; not read`;
 }
 
 /** What did not finish when the check's timeout ran out, by where the render was. */

@@ -8,7 +8,8 @@ import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../b
 import type { PickAnswer, RenderAnswerMessage, RenderCancelMessage, RenderRequestMessage } from '../../core/shell-messages.js';
 import { startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
 import type { PageRenderer } from './page-renderer.js';
-import { describe, hostOf, proxyFailure, RenderError, renderTimeoutMessage, stepText, type Rendered, type RenderOptions } from './render.js';
+import { describe, hostOf, overLimitMessage, proxyFailure, RenderError, renderTimeoutMessage, sizeLimits, stepText, type Rendered, type RenderOptions } from './render.js';
+import { pageTooLarge } from './readable-error.js';
 
 /** Time the shell gets beyond the check's timeout to say so itself, before its silence counts as the timeout. */
 const GRACE_MS = 5_000;
@@ -47,15 +48,24 @@ export class ShellPageRenderer implements PageRenderer {
     const policy = options.addressPolicy ?? this.policy ?? currentAddressPolicy();
     const pageIsPrivate = await isPrivateHost(new URL(url).hostname, policy);
     const blocked: string[] = [];
-    const proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked });
+    const proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked, limits: sizeLimits(url, options) });
     const id = this.nextId++;
     try {
       const answer = await new Promise<RenderAnswerMessage>((resolve, reject) => {
+        let settled = false;
         const finish = () => {
+          settled = true;
           clearTimeout(timer);
           options.signal.removeEventListener('abort', onAbort);
           this.pending.delete(id);
         };
+        // Past a size limit the proxy has cut the window off: the render is over now, whatever the window does next.
+        void proxy.overLimit.then((over) => {
+          if (settled) return;
+          finish();
+          this.send({ type: 'render-cancel', id });
+          reject(new RenderError(overLimitMessage(over)));
+        });
         const onAbort = () => {
           finish();
           this.send({ type: 'render-cancel', id });
@@ -84,6 +94,8 @@ export class ShellPageRenderer implements PageRenderer {
           ...(options.pick ? { pick: options.pick } : {}),
         });
       });
+      // An answer that came as the proxy cut the window off is of a page cut short.
+      if (proxy.over) throw new RenderError(overLimitMessage(proxy.over));
       return { ...renderedFromAnswer(url, answer, proxy, options), blocked: blocked.slice(0, 20) };
     } finally {
       await proxy.close().catch(() => {});
@@ -109,5 +121,5 @@ export function renderedFromAnswer(url: string, a: RenderAnswerMessage, proxy: P
 }
 
 function tooLarge(maxBytes: number): RenderError {
-  return new RenderError(`the rendered page is larger than the ${Math.round(maxBytes / 1048576)} MiB a page may have; not read`);
+  return new RenderError(pageTooLarge(maxBytes, undefined, 'the rendered page'));
 }
