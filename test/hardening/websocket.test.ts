@@ -37,7 +37,7 @@ function rawExchange(agent: RunningAgent, bytes: Buffer): Promise<{ code: number
     let upgraded = false;
     const timer = setTimeout(() => (s.destroy(), reject(new Error(`no close frame; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`))), 20_000);
     s.on('error', () => {});
-    s.on('close', () => reject(new Error('socket closed without a close frame')));
+    s.on('close', () => reject(new Error(`socket closed without a close frame; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)));
     s.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       if (!upgraded) {
@@ -48,12 +48,22 @@ function rawExchange(agent: RunningAgent, bytes: Buffer): Promise<{ code: number
         upgraded = true;
         s.write(bytes);
       }
-      if (buf.length >= 2 && (buf[0]! & 0x0f) === 0x8) {
-        const len = buf[1]! & 0x7f;
-        if (buf.length < 2 + len) return;
-        clearTimeout(timer);
-        resolve({ code: len >= 2 ? buf.readUInt16BE(2) : 1005, reason: buf.subarray(4, 2 + len).toString() });
-        s.destroy();
+      // Frames the server sent before its close (a push to every connection, such as the forwarding status, may come
+      // first) are passed over; the close frame is the one read.
+      while (buf.length >= 2) {
+        const opcode = buf[0]! & 0x0f;
+        let len = buf[1]! & 0x7f;
+        let at = 2;
+        if (len === 126) [len, at] = buf.length >= 4 ? [buf.readUInt16BE(2), 4] : [Infinity, 4];
+        else if (len === 127) [len, at] = buf.length >= 10 ? [Number(buf.readBigUInt64BE(2)), 10] : [Infinity, 10];
+        if (buf.length < at + len) return;
+        if (opcode === 0x8) {
+          clearTimeout(timer);
+          resolve({ code: len >= 2 ? buf.readUInt16BE(at) : 1005, reason: buf.subarray(at + 2, at + len).toString() });
+          s.destroy();
+          return;
+        }
+        buf = buf.subarray(at + len);
       }
     });
     s.write(
@@ -76,7 +86,7 @@ test('WebSocket protocol errors close that connection with a reason and the agen
     ['a reserved opcode', frame(0x3, Buffer.from('x')), 1002],
   ];
   for (const [what, bytes, code] of cases) {
-    const closed = await rawExchange(agent, bytes);
+    const closed = await rawExchange(agent, bytes).catch((err: Error) => assert.fail(`${what}: ${err.message}`));
     assert.equal(closed.code, code, `${what}: close code`);
     assert.ok(closed.reason.length > 0, `${what}: the close says why`);
     assert.equal(agent.child.exitCode, null, `${what}: the agent is still running`);
