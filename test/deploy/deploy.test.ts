@@ -3,7 +3,7 @@
 // while it runs; deploying on top is refused; undeploy removes process, folder and status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../helpers/tmp.js';
@@ -11,9 +11,25 @@ import { cli, running, retainedStatus, setup, sharedBundle, skip } from './helpe
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
 import { loadOrCreateIdentity } from '../../engine/fleet/identity.js';
+import { channelPair } from '../../core/rpc/channel.js';
+import { RpcClient } from '../../core/rpc/client.js';
+import type { DeployRun } from '../../core/protocol.js';
 
 test('deploy: comes online with its inventory and 0600 files; the desktop of --data offers Upgrade/Undeploy for it and will not forget it while online; a second deploy is refused; undeploy removes it all', { skip, timeout: 290_000 }, async (t) => {
   const { broker, sshd, work, dir, ssh, brokerUrl, base, desktopDir } = await setup(t);
+  // The desktop of --data runs while the terminal deploys, its window connected: what it is told as it happens.
+  mkdirSync(desktopDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(desktopDir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
+  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
+  const [ours, theirs] = channelPair();
+  desktop.connect(ours);
+  const window = new RpcClient(theirs);
+  const pushed: DeployRun[] = [];
+  window.on('deploy', (run) => void pushed.push(run));
+  t.after(async () => {
+    window.close();
+    await desktop.close();
+  });
   // --- a real deploy ---
   // The run's packed build (sharedBundle packs it with packBundle, as the engine does for a deploy from the form).
   const first = await cli(['deploy', ...base, '--broker', brokerUrl, '--bundle', await sharedBundle()]);
@@ -46,11 +62,13 @@ test('deploy: comes online with its inventory and 0600 files; the desktop of --d
   const agentConfig = () => JSON.parse(readFileSync(path.join(dir, 'data', 'config.json'), 'utf8'));
   assert.equal(agentConfig().fleet.controller.publicKey, identity.publicKey);
   assert.match(agentConfig().fleet.controller.pairing, /^[A-Za-z0-9_-]{16}$/);
-  writeFileSync(path.join(desktopDir, 'config.json'), JSON.stringify({ forwarding: { subscribe: [{ url: broker.url }] } }));
-  const desktop = await Engine.open({ dataDir: desktopDir, log: silentLogger, startMonitors: false, agentId: 'desktop' });
-  t.after(() => desktop.close());
   const seen = await waitFor(() => desktop.request('fleet.get', { agentId: 'fleet1' }).catch(() => null), 'the desktop to see fleet1\'s configuration', 60_000);
   assert.equal(seen.paired, true);
+
+  // The open window followed the terminal's deploy (its steps as they went, then its end, which has it ask again for
+  // what is deployed): Upgrade and Undeploy appear on fleet1's entry without a reload.
+  await waitFor(() => pushed.find((r) => r.kind === 'deploy' && r.agentId === 'fleet1' && r.state === 'done'), 'the window to be told the deploy ended', 30_000);
+  assert.ok(pushed.some((r) => r.kind === 'deploy' && r.agentId === 'fleet1' && r.state === 'running' && r.steps.length), `the window is told the deploy's steps as they go: ${JSON.stringify(pushed.map((r) => r.state))}`);
 
   // Deployed from the terminal, managed from the window: the desktop of --data knows where fleet1 was deployed, as a
   // deploy from its Machines form leaves it, so its entry in Machines offers Upgrade and Undeploy (no secret kept).
@@ -86,6 +104,7 @@ test('deploy: comes online with its inventory and 0600 files; the desktop of --d
   assert.equal(await retainedStatus(broker.url, 'fleet1'), null);
   // Its configuration left the broker too.
   await waitFor(() => desktop.forwarding.desks().every((d) => !d.knows('fleet1')), 'fleet1\'s configuration to be cleared', 30_000);
-  // Undeployed from the terminal: the window no longer offers Upgrade or Undeploy for it.
+  // Undeployed from the terminal: the window is told, and no longer offers Upgrade or Undeploy for it.
+  await waitFor(() => pushed.find((r) => r.kind === 'undeploy' && r.agentId === 'fleet1' && r.state === 'done'), 'the window to be told the undeploy ended', 30_000);
   assert.deepEqual((await desktop.request('deploy.list', {})).deployments, []);
 });
