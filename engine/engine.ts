@@ -33,7 +33,7 @@ import { ForwardingController } from './forwarding/controller.js';
 import { loadMonitorTypes, ruleActionKinds } from './monitor-registry.js';
 import { RetentionSweeper } from './retention.js';
 import { RuleTests } from './rule-test/index.js';
-import { createHandlers } from './handlers/index.js';
+import { createDeployments, createHandlers } from './handlers/index.js';
 import { SignIns, monitorInfoOf, signedInOf } from './sign-ins.js';
 import { NotificationCenter, type RuleRouting } from './notifications/center.js';
 import type { OutboundChannels } from './notifications/outbound-channels.js';
@@ -118,6 +118,8 @@ export class Engine {
   private closed = false;
   private readonly maintenanceSources: MaintenanceSources;
   private unwatchConfig: () => void = () => {};
+  /** Stops following the deploys run from the command line on this data folder (shown in Settings → Machines). */
+  private readonly unfollowCliDeploys: () => void;
   /** Forwarding over MQTT; restarted on its own when its settings change. */
   readonly forwarding: ForwardingController;
 
@@ -274,7 +276,9 @@ export class Engine {
     );
     this.retention = new RetentionSweeper(store, () => this.config.current, this.log.child('retention'));
     this.forwarding = new ForwardingController(this, opts.forward, (s) => this.broadcast('forwarding', s), (agentId) => this.broadcast('fleet', { agentId }));
-    this.handler = dispatch(createHandlers(this, this.signIns));
+    const deployments = createDeployments(this);
+    this.unfollowCliDeploys = deployments.follow();
+    this.handler = dispatch(createHandlers(this, this.signIns, deployments));
     config.onExternalChange = (change) => this.configChangedOutside(change);
   }
 
@@ -590,6 +594,7 @@ export class Engine {
     this.unkeepHolds();
     this.signIns.close();
     this.unwatchConfig();
+    this.unfollowCliDeploys();
     this.ruleTests.close();
     for (const c of this.connections) c.close();
     await this.host.stopAll();

@@ -73,6 +73,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof DeployError) {
+      journal.failed(err.message);
       writeLine(io.stderr, `panoptes deploy: ${err.message}`);
       return 1;
     }

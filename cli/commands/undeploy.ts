@@ -37,6 +37,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof DeployError) {
+      journal.failed(err.message);
       writeLine(io.stderr, `panoptes undeploy: ${err.message}`);
       return 1;
     }

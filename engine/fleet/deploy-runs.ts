@@ -1,8 +1,9 @@
 // A deploy run as it goes, step by step, and what a run cut short may have left on its machine. The engine keeps the
 // runs of the form in its store; `panoptes deploy`/`undeploy` keep theirs as a file each in the data folder
-// (`deploy-runs/<run id>.json`, 0600, with the CLI's pid) while they run. A run that fails removes its file; one that
-// succeeds leaves it ended, with where the agent now is (no secrets), and the engine takes it in: the agent is then
-// deployed from this desktop as if from its Machines form (Upgrade and Undeploy there), or no longer is (undeployed).
+// (`deploy-runs/<run id>.json`, 0600, with the CLI's pid) while they run, and leave it ended for the engine to take in
+// (it follows the folder, and shows the runs as its own): one that failed with why, one that succeeded with where the
+// agent now is (no secrets) — the agent is then deployed from this desktop as if from its Machines form (Upgrade and
+// Undeploy there), or no longer is (undeployed).
 // A file whose process is gone while its run was under way belongs to a CLI that was killed (SIGKILL, a crash, a
 // closed terminal): the engine takes it in as an interrupted run, so Settings → Machines says what happened and what
 // to do, as for a run of its own.
@@ -98,7 +99,7 @@ export class CliRunJournal {
   readonly kept: KeptRun;
   private readonly file: string;
   private deployed: DeploymentInfo | undefined;
-  private succeeded = false;
+  private ended = false;
 
   constructor(dataDir: string, kind: DeployRun['kind'], agentId: string | null, where: KeptRun['where']) {
     this.kept = newRun(kind, agentId, where);
@@ -136,13 +137,26 @@ export class CliRunJournal {
     run.state = 'done';
     run.endedAt = new Date().toISOString();
     this.deployed = deployed;
-    this.succeeded = true;
+    this.ended = true;
     this.write();
   }
 
-  /** The run ended: one that failed (the CLI said why) leaves nothing; one that succeeded is left for the engine. */
+  /** The run failed, for this reason (the CLI said it too): left for the engine, which shows it as the form's. */
+  failed(message: string): void {
+    if (this.ended) return;
+    const { run } = this.kept;
+    const last = run.steps[run.steps.length - 1];
+    if (last?.state === 'running') last.state = 'failed';
+    run.state = 'failed';
+    run.endedAt = new Date().toISOString();
+    run.message = message;
+    this.ended = true;
+    this.write();
+  }
+
+  /** The command ends: a run it neither finished nor failed (an unexpected error, said on stderr) failed. */
   end(): void {
-    if (!this.succeeded) rmSync(this.file, { force: true });
+    this.failed('panoptes stopped with an unexpected error (it said what on its standard error)');
   }
 
   private write(): void {

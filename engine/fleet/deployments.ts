@@ -5,7 +5,7 @@
 // Upgrade and Undeploy need nothing typed again. The runs are kept there too, as they go: after a restart of the engine
 // a run that was under way is marked interrupted, with what may be left on that machine and the command that removes it;
 // so is a run of `panoptes deploy`/`undeploy` whose process was killed (see deploy-runs.ts).
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../core/log.js';
@@ -16,7 +16,7 @@ import { AGENT_ID } from '../forwarding/wire.js';
 import { forgetAgentKey, loadOrCreateIdentity, rememberDeployed } from './identity.js';
 import { deploy, undeploy, DEFAULT_DIR, DeployError, type DeployOptions, type DeployStep } from './deploy/deploy.js';
 import { sshConfigProblem } from './deploy/ssh.js';
-import { applyStep, interruptedMessage, markInterrupted, newRun, readCliRuns, type KeptRun } from './deploy-runs.js';
+import { applyStep, CLI_RUNS_DIR, interruptedMessage, markInterrupted, newRun, readCliRuns, type KeptRun } from './deploy-runs.js';
 
 const KV_KEY = 'fleet.deployments';
 const RUNS_KEY = 'fleet.deployRuns';
@@ -115,7 +115,51 @@ export class Deployments {
       this.trim();
       this.keep();
     }
+    // A page that shows these runs is told they ended (and asks again what is deployed: Upgrade/Undeploy come or go).
+    for (const k of ended) this.publish(k.run);
     return running;
+  }
+
+  /**
+   * Follow the CLI's runs while the engine runs: a change in `deploy-runs/` is pushed to the pages, so Settings →
+   * Machines shows a deploy from a terminal step by step, and its end (a machine deployed from the CLI gets Upgrade and
+   * Undeploy without a reload). Returns what stops it.
+   */
+  follow(): () => void {
+    const dir = path.join(this.host.dataDir, CLI_RUNS_DIR);
+    let watcher: FSWatcher;
+    let timer: NodeJS.Timeout | null = null;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      watcher = watch(dir, { persistent: false }, () => {
+        // A step is a write and a rename; one look after they settle.
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          timer = null;
+          try {
+            for (const run of this.takeCliRuns()) this.publish(run);
+          } catch (err) {
+            this.host.log.warn(`could not read the deploys run from the command line: ${(err as Error).message}`);
+          }
+        }, 100);
+      });
+    } catch (err) {
+      this.host.log.warn(`not following deploys run from the command line (${dir}): ${(err as Error).message}`);
+      return () => {};
+    }
+    watcher.on('error', (err) => this.host.log.warn(`stopped following deploys run from the command line: ${err.message}`));
+    return () => {
+      if (timer) clearTimeout(timer);
+      watcher.close();
+    };
+  }
+
+  private publish(run: DeployRun): void {
+    try {
+      this.host.publish(structuredClone(run));
+    } catch {
+      /* the engine is closing: nobody to tell */
+    }
   }
 
   private trim(): void {
@@ -277,11 +321,7 @@ export class Deployments {
     this.trim();
     const publish = () => {
       this.keep();
-      try {
-        this.host.publish(structuredClone(run));
-      } catch {
-        /* the engine is closing: nobody to tell */
-      }
+      this.publish(run);
     };
     const step = (s: DeployStep, line: string, ended?: 'done') => {
       applyStep(kept, s, line, ended);

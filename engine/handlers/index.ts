@@ -20,9 +20,12 @@ import { versionHandlers } from './versions.js';
 export type { HandlerHost } from './host.js';
 
 /** Every request of the protocol, answered by the engine; one file per subject. A missing method fails to compile. */
-export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, signIns: SignIns = new SignIns(engine)): Handlers {
-  // Deploys (deploy.*) and forgetting a machine (fleet.forget) share where agents were deployed and the runs under way.
-  const deployments = new Deployments({ dataDir: engine.dataDir, kv: engine.store.kv, log: engine.log.child('deploy'), publish: (run) => engine.broadcast('deploy', run) });
+/** Deploys (deploy.*) and forgetting a machine (fleet.forget) share where agents were deployed and the runs under way. */
+export function createDeployments(engine: HandlerHost): Deployments {
+  return new Deployments({ dataDir: engine.dataDir, kv: engine.store.kv, log: engine.log.child('deploy'), publish: (run) => engine.broadcast('deploy', run) });
+}
+
+export function createHandlers(engine: HandlerHost & ChannelHost & ActionsHost, signIns: SignIns = new SignIns(engine), deployments: Deployments = createDeployments(engine)): Handlers {
   return {
     ...settingsHandlers(engine),
     ...eventHandlers(engine),
