@@ -7,14 +7,19 @@
 // gives it, and the server seeing its connection closed long before it sent 50 MiB.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import web from '../../monitors/web/index.js';
 import { usePageRenderer } from '../../monitors/web/page-renderer.js';
 import { ShellPageRenderer } from '../../monitors/web/shell-renderer.js';
 import { answerWithChromium } from '../helpers/chromium-answerer.js';
 import { createTestContext } from './web-test-context.js';
-import { startTestServer, type TestServer } from '../helpers/http-server.js';
+import { startTestServer, type Handler, type TestServer } from '../helpers/http-server.js';
+import { createTestPki, type TestPki } from '../helpers/test-ca.js';
 
 const CHROMIUM = process.env.PANOPTES_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
@@ -22,6 +27,11 @@ const MiB = 1024 * 1024;
 const TIMEOUT_S = 60;
 
 let server: TestServer;
+/** The same pages over HTTPS (a certificate from a CA made for this run), and a Chromium told to accept it. */
+let tls: https.Server;
+let tlsOrigin = '';
+let pki: TestPki;
+let wrapperDir = '';
 /** Bytes of body each request path got sent before it ended or its connection closed. */
 const sent = new Map<string, number>();
 
@@ -69,41 +79,63 @@ function stream(key: string, res: http.ServerResponse, total: number, gapMs: num
 
 before(async () => {
   server = await startTestServer();
+  const routes = new Map<string, Handler>();
+  const route = (p: string, h: Handler) => {
+    routes.set(p, h);
+    server.route(p, h);
+  };
   const head = '<!doctype html><html><head><title>Archive</title></head><body>';
   const page = (offset: number) => (offset === 0 ? Buffer.concat([Buffer.from(head), chunkOfPage]) : chunkOfPage);
   // 50 MiB, said up front: refused as soon as the answer's headers arrive.
-  server.route('/declared', (_q, r) => {
+  route('/declared', (_q, r) => {
     r.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(50 * MiB) });
     stream('/declared', r, 50 * MiB, 0, page);
   });
   // The watched address redirects to it: where the page went is the page too.
-  server.route('/moved', (_q, r) => {
+  route('/moved', (_q, r) => {
     r.writeHead(302, { location: '/declared' });
     r.end();
   });
   // 50 MiB, chunked, no length; 256 KiB every 300 ms (the whole page would take 60 s, as long as the check's
   // timeout): refused once more than 5 MiB came, whenever that is.
-  server.route('/chunked', (_q, r) => {
+  route('/chunked', (_q, r) => {
     r.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     stream('/chunked', r, 50 * MiB, 300, page);
   });
   // A small page that loads ten 5 MiB pictures (50 MiB in all).
-  server.route('/gallery', (_q, r) => {
+  route('/gallery', (_q, r) => {
     r.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     r.end(`${head}<h1>Gallery</h1>${Array.from({ length: 10 }, (_, i) => `<img src="/photo?${i}" width="100">`).join('')}</body></html>`);
   });
-  server.route('/photo', (q, r) => {
+  route('/photo', (q, r) => {
     r.writeHead(200, { 'content-type': 'image/bmp', 'content-length': String(photo.length) });
     stream(`/photo${new URL(q.url!, 'http://x').search}`, r, photo.length, 0, (offset) => photo.subarray(offset));
   });
+  pki = createTestPki();
+  tls = https.createServer({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }, (q, r) => {
+    const h = routes.get(new URL(q.url ?? '/', 'http://x').pathname);
+    if (h) void h(q, r);
+    else r.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  tlsOrigin = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+  wrapperDir = mkdtempSync(path.join(tmpdir(), 'panoptes-chromium-'));
+  writeFileSync(path.join(wrapperDir, 'chromium'), `#!/bin/sh\nexec ${CHROMIUM} --ignore-certificate-errors "$@"\n`);
+  chmodSync(path.join(wrapperDir, 'chromium'), 0o755);
 });
-after(() => server.close());
+after(async () => {
+  tls?.closeAllConnections();
+  tls?.close();
+  pki?.close();
+  if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
+  await server.close();
+});
 
 const photosSent = () => [...sent].filter(([k]) => k.startsWith('/photo')).reduce((a, [, n]) => a + n, 0);
 
-/** One rendered check of `path`; its error, and how long it took in seconds. */
-async function check(path: string): Promise<{ error: string | undefined; seconds: number; events: number }> {
-  const t = createTestContext(web, { url: server.url(path), render: true, timeout: `${TIMEOUT_S}s` });
+/** One rendered check of `path` (or of a whole URL); its error, and how long it took in seconds. */
+async function check(where: string, config: Record<string, unknown> = {}): Promise<{ error: string | undefined; seconds: number; events: number }> {
+  const t = createTestContext(web, { url: where.startsWith('/') ? server.url(where) : where, render: true, timeout: `${TIMEOUT_S}s`, ...config });
   await t.instance.start();
   const started = Date.now();
   await t.tick();
@@ -170,3 +202,15 @@ for (const [name, use] of renderers) {
     }
   });
 }
+
+// An HTTPS page reaches the browser through a tunnel the proxy cannot look into: which bytes are the page's document
+// is not to be seen there, so the cap on all a render brings in is what holds. (A 50 MiB HTTPS document is not tested
+// here: Chromium takes a document in only as fast as it parses it, which on a loaded machine can be under 25 MiB in
+// the timeout — see monitors/web/README.md.)
+test('over HTTPS, a page pulling 50 MiB of images stops at the cap on all a render may download', { skip, timeout: 240_000 }, async () => {
+  for (const k of [...sent.keys()]) if (k.startsWith('/photo')) sent.delete(k);
+  const r = await check(`${tlsOrigin}/gallery`, { browserPath: path.join(wrapperDir, 'chromium') });
+  assert.equal(r.error, 'the page and what it loads came to more than the 25 MiB a rendered page may bring in; not read; the last version is kept');
+  assert.ok(r.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${r.seconds} s)`);
+  assert.ok(photosSent() < 40 * MiB, `the images were cut off (sent ${photosSent()} bytes)`);
+});
