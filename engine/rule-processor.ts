@@ -68,12 +68,22 @@ export class RuleProcessor {
     const c = store.cursors.get(CURSOR);
     this.seq = c.seq;
     this.firstSave = (c.state as { version?: number } | null)?.version !== SAVED_IN_ROWS.version;
+    this.restoreSaved();
+  }
+
+  /**
+   * The rules' state as the store holds it: at start, and after a transaction that processed events rolled back — its
+   * rows are back as they were, but matching had already changed the windows in memory, and the events processed again
+   * from the cursor were counted twice ("3 within 10 minutes" fired after two events).
+   */
+  private restoreSaved(): void {
     try {
       // A store written before migration 7 has the whole snapshot in the cursor; it is moved to rows on the first save.
-      const snapshot = this.firstSave ? c.state : this.saved.load(store.ruleStates.load());
-      if (snapshot) rules.restore(snapshot);
+      const snapshot = this.firstSave ? this.store.cursors.get(CURSOR).state : this.saved.load(this.store.ruleStates.load());
+      // Nothing saved yet (a new store): every rule starts blank again.
+      this.rules.restore(snapshot ?? { version: 1, rules: {} });
     } catch (err) {
-      log.warn(`rule windows could not be restored, starting them empty: ${(err as Error).message}`);
+      this.log.warn(`rule windows could not be restored, starting them empty: ${(err as Error).message}`);
     }
   }
 
@@ -200,6 +210,8 @@ export class RuleProcessor {
         rolledBack: after.rolledBack,
       };
     } catch (err) {
+      // The savepoint is undone: so is what matching did in memory.
+      this.restoreSaved();
       this.log.warn(`rules: processing events with their append failed, processing them on their own: ${(err as Error).message}`);
       return null;
     }
@@ -265,6 +277,7 @@ export class RuleProcessor {
       rolledBack: () => {
         saved.rolledBack();
         undo();
+        this.restoreSaved();
       },
     };
   }
@@ -278,6 +291,7 @@ export class RuleProcessor {
       });
     } catch (err) {
       after?.rolledBack();
+      if (!after) this.restoreSaved();
       throw err;
     }
     after!.committed();
