@@ -71,6 +71,8 @@ export function interruptedMessage({ run, where, upload }: KeptRun): string {
   const copyLeft = upload ? ` The build may be left, partly copied, at ${upload} there: the next ${verb === 'undeploy' ? 'deploy' : verb} or undeploy of ${who} removes it (or \`${sshCmd} rm -f ${upload}\` now).` : '';
   const doing = last === 'check' ? `was checking ${where.target}` : last === 'copy' ? `was copying the build to ${where.target}` : last === 'install' ? `was installing on ${where.target}` : last === 'online' ? `was waiting for ${who} to come online` : last === 'rollback' ? `was rolling back on ${where.target}` : `was removing ${who} from ${where.target}`;
   const head = `Panoptes stopped while this ${verb} ${doing}`;
+  // The check only reads the machine: an undeploy stopped there removed nothing.
+  if (run.kind === 'undeploy' && last === 'check') return `${head}: nothing was removed there yet; undeploy again.`;
   if (run.kind === 'undeploy') return `${head}: ${who} may be half removed from ${where.dir} there. Undeploy again, or run \`${undeployCmd}\`.`;
   if (last === 'check') return `${head}: nothing was installed there; ${verb} again.`;
   if (run.kind === 'deploy') {
