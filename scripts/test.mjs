@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 
@@ -45,10 +46,10 @@ const known = existsSync(durationsFile) ? JSON.parse(readFileSync(durationsFile,
 const slowKind = (f) => /[\\/](e2e|forwarding|cli|deploy)[\\/]|engine-shell|desktop-settings/.test(f);
 const expected = (f) => known[sourceOf(f)] ?? (slowKind(f) ? 15 : 2);
 // The deploy files (an sshd, an agent installed over it from a 25 MB build, a broker, often Chromium) are the longest
-// and the closest to the 5-minute limit; by name they all came together (three at once in a full run at load 20:
-// machines-rollback 240 s, deploy/rollback 206 s) and slowed each other down. So one at a time, as far as the kept
-// times foretell, with the other long files beside them: the order below is what a pool of `concurrency` slots would
-// start, taking the longest file whose kind has room when a slot frees (run() starts files in the order given).
+// and the closest to the 5-minute limit: side by side they slowed each other down (three at once at load 20:
+// machines-rollback 240 s, deploy/rollback 206 s; deploy.test 226 s with two others in session 11). An order alone
+// did not keep them apart (the kept times foretold the run only roughly), so they run in a run of their own, one at a
+// time, beside the other files.
 const deployKind = (f) => /[\\/]deploy[\\/]|[\\/]e2e[\\/]machines-(deploy|upgrade|rollback)/.test(f);
 
 // Files run side by side, each in its own process: every server a test needs is its own, on a free loopback port,
@@ -56,43 +57,44 @@ const deployKind = (f) => /[\\/]deploy[\\/]|[\\/]e2e[\\/]machines-(deploy|upgrad
 // Chromium, so a little more than one file per core keeps the machine busy without starving timers.
 // PANOPTES_TEST_CONCURRENCY=1 runs them one at a time (to rule out interference when chasing a failure).
 const concurrency = Number(process.env.PANOPTES_TEST_CONCURRENCY) || Math.min(4, availableParallelism() + 1);
-
-function schedule(all) {
-  const waiting = [...all].sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
-  const running = []; // { end, deploy }
-  const order = [];
-  let now = 0;
-  while (waiting.length) {
-    if (running.length < concurrency) {
-      const deploys = running.filter((r) => r.deploy).length;
-      const i = waiting.findIndex((f) => !deployKind(f) || deploys < 1);
-      if (i >= 0) {
-        const [f] = waiting.splice(i, 1);
-        order.push(f);
-        running.push({ end: now + expected(f), deploy: deployKind(f) });
-        continue;
-      }
-    }
-    // No room (or only deploy files left while one runs): the next slot frees when the earliest running file ends.
-    running.sort((a, b) => a.end - b.end);
-    now = running.shift().end;
-  }
-  return order;
-}
+const longestFirst = (list) => [...list].sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 
 process.chdir(root);
 process.env.PANOPTES_ROOT = root;
 // A file that has not finished after 5 minutes fails (its process is ended) instead of holding the whole run until
 // CI's limit.
-const stream = run({ files: schedule(files), concurrency, timeout: 300_000 });
+const deploys = files.filter(deployKind);
+const others = files.filter((f) => !deployKind(f));
+// With one slot (or no deploy files) everything is one run; else the deploy files take one slot, the rest the others.
+const runs =
+  concurrency > 1 && deploys.length && others.length
+    ? [run({ files: longestFirst(others), concurrency: concurrency - 1, timeout: 300_000 }), run({ files: longestFirst(deploys), concurrency: 1, timeout: 300_000 })]
+    : [run({ files: longestFirst(files), concurrency, timeout: 300_000 })];
+// The runs' events, as they come, into one report — with one summary: each run ends with its own counts (nesting 0,
+// no file), added up here and said once at the end.
+const stream = new PassThrough({ objectMode: true });
+const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
+const totals = new Map();
+let open = runs.length;
+for (const r of runs) {
+  r.on('data', (event) => {
+    const m = event.type === 'test:diagnostic' && event.data.nesting === 0 && !event.data.file ? SUMMARY.exec(event.data.message) : null;
+    if (!m) return void stream.write(event);
+    const n = Number(m[2]);
+    totals.set(m[1], m[1] === 'duration_ms' ? Math.max(totals.get(m[1]) ?? 0, n) : (totals.get(m[1]) ?? 0) + n);
+  });
+  r.on('end', () => {
+    if (--open > 0) return;
+    for (const [name, n] of totals) stream.write({ type: 'test:diagnostic', data: { nesting: 0, message: `${name} ${n}` } });
+    stream.end();
+  });
+}
 let failed = false;
 const took = new Map();
-stream.on('test:fail', (d) => {
-  if (!d.todo) failed = true;
-});
-// The file's own test (nesting 0, named by its path) completes when its process has ended: its wall time.
-stream.on('test:complete', (d) => {
-  if (d.nesting === 0 && d.name === d.file) took.set(sourceOf(d.file), d.details.duration_ms / 1000);
+stream.on('data', ({ type, data: d }) => {
+  if (type === 'test:fail' && !d.todo) failed = true;
+  // The file's own test (nesting 0, named by its path) completes when its process has ended: its wall time.
+  if (type === 'test:complete' && d.nesting === 0 && d.name === d.file) took.set(sourceOf(d.file), d.details.duration_ms / 1000);
 });
 const out = stream.compose(new spec());
 out.pipe(process.stdout);
