@@ -6,15 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { findElectronBinary, missingRuntimeReason } from '../../electron/runtime.js';
-import { startXvfb, have, type XServer } from '../desktop/xvfb.js';
-
-const root = process.env.PANOPTES_ROOT ?? process.cwd();
-const electronBin = findElectronBinary(root);
+import { launchDesktopApp, until } from './desktop-app.js';
 
 function feed(items: string[]): string {
   const entries = items
@@ -23,29 +16,10 @@ function feed(items: string[]): string {
   return `<?xml version="1.0"?><rss version="2.0"><channel><title>Smoke feed</title><link>http://127.0.0.1/</link><description>d</description>${entries}</channel></rss>`;
 }
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 test('desktop smoke: tray, window, a feed item reaching the window, the tray menu and a native notification', { timeout: 180_000 }, async (t) => {
-  if (!electronBin) {
-    t.skip(`skipped: ${missingRuntimeReason(root)}`);
-    return;
-  }
-  let x: XServer | null = null;
-  if (process.platform === 'linux' && !process.env.DISPLAY) {
-    if (!have('Xvfb')) {
-      t.skip('skipped: no display and no Xvfb to start one');
-      return;
-    }
-    x = await startXvfb({ windowManager: have('openbox') });
-  }
+  const desktop = await launchDesktopApp(t, 'panoptes-smoke-');
+  if (!desktop) return;
+  const { app, hook } = desktop;
   const items = ['Smoke item one'];
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/rss+xml' });
@@ -53,27 +27,7 @@ test('desktop smoke: tray, window, a feed item reaching the window, the tray men
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const feedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed.xml`;
-  const data = mkdtempSync(path.join(tmpdir(), 'panoptes-smoke-'));
-  const { _electron } = await import('playwright-core');
-  const app = await _electron.launch({
-    executablePath: electronBin,
-    args: [path.join(root, 'dist', 'electron', 'main.js'), '--data', data, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
-    env: { ...process.env, ...(x?.env ?? {}), PANOPTES_TEST_HOOKS: '1', XDG_CONFIG_HOME: path.join(data, 'xdg') } as Record<string, string>,
-  });
-  t.after(async () => {
-    await app.close().catch(() => {});
-    server.close();
-    await x?.stop();
-    rmSync(data, { recursive: true, force: true });
-  });
-
-  // Playwright serializes these functions into the main process; they reach the app through its test hooks.
-  type Hooks = { trayCreated(): boolean; engineStatus(): string; trayModel(): { menu: { label?: string }[] } | null; notificationsShown(): number; call(m: string, p: unknown): Promise<unknown> };
-  const hook = <K extends keyof Hooks>(name: K, ...args: unknown[]) =>
-    app.evaluate((_electron, [n, a]) => {
-      const h = (globalThis as unknown as { __panoptes: Record<string, (...x: unknown[]) => unknown> }).__panoptes;
-      return h[n as string]!(...(a as unknown[]));
-    }, [name, args] as const) as Promise<Awaited<ReturnType<Hooks[K]>>>;
+  t.after(() => server.close());
 
   assert.equal(await until('tray', () => hook('trayCreated'), Boolean), true);
   const win = await app.firstWindow();
