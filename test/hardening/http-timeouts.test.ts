@@ -3,10 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { startAgent } from '../helpers/agent-process.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
+import { startHookAgent } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/tmp.js';
 
 const SECRET = 'trickle-secret-0123456789';
 
@@ -28,11 +26,7 @@ function trickle(port: number, head: string, limitMs: number): Promise<number> {
 }
 
 test('a webhook body or request headers trickled in byte by byte are cut off within a minute', { timeout: 240_000 }, async (t) => {
-  const dir = tempDir(t);
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors: [{ id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } }] }));
-  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET } }), { mode: 0o600 });
-  const agent = await startAgent(dir);
-  t.after(() => agent.stop());
+  const { agent } = await startHookAgent(t, SECRET, { heartbeat: false });
   const port = Number(new URL(agent.origin).port);
   await waitFor(async () => (await fetch(`${agent.origin}/hooks/ci?secret=${SECRET}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status < 300, 'hook ready');
   const [body, headers] = await Promise.all([

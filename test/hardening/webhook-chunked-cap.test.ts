@@ -8,10 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { startAgent, type RunningAgent } from '../helpers/agent-process.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
+import { startHookAgent, type RunningAgent } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/tmp.js';
 
 const SECRET = 'chunked-cap-secret-0123456789';
 const CHUNK = Buffer.alloc(64 * 1024, 'a');
@@ -93,19 +91,7 @@ function streamForever(agent: RunningAgent): Promise<{ answer: string; sentBytes
 }
 
 test('a webhook body over the size cap, chunked or announced, is answered 413 with a reason, and the agent keeps serving', { timeout: 180_000 }, async (t) => {
-  const dir = tempDir(t);
-  writeFileSync(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      monitors: [
-        { id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } },
-        { id: 'heartbeat:backup', type: 'heartbeat', name: 'Backup', config: { id: 'backup', every: '1h', grace: '0s' } },
-      ],
-    }),
-  );
-  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET }, 'heartbeat:backup': { secret: SECRET } }), { mode: 0o600 });
-  const agent = await startAgent(dir);
-  t.after(() => agent.stop());
+  const { agent } = await startHookAgent(t, SECRET);
   const post = (body: string) => fetch(`${agent.origin}/hooks/ci`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-panoptes-secret': SECRET } });
   await waitFor(async () => (await post('{"warmup":1}')).status === 200, 'hook ready', 30_000);
 

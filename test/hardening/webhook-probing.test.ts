@@ -5,10 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { startAgent, type RunningAgent } from '../helpers/agent-process.js';
-import { tempDir, waitFor } from '../helpers/tmp.js';
+import { startHookAgent, type RunningAgent } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/tmp.js';
 import { openStore } from '../../core/store/index.js';
 
 const SECRET = 'a-long-enough-hook-secret-42';
@@ -38,19 +36,7 @@ function request(agent: RunningAgent, method: string, pathAndQuery: string, head
 }
 
 test('from a page on another host, an unknown hook or heartbeat answers exactly as a known one without its secret', { timeout: 120_000 }, async (t) => {
-  const dir = tempDir(t);
-  writeFileSync(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      monitors: [
-        { id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } },
-        { id: 'heartbeat:backup', type: 'heartbeat', name: 'Backup', config: { id: 'backup', every: '1h', grace: '0s' } },
-      ],
-    }),
-  );
-  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET }, 'heartbeat:backup': { secret: SECRET } }), { mode: 0o600 });
-  const agent = await startAgent(dir);
-  t.after(() => agent.stop());
+  const { agent } = await startHookAgent(t, SECRET);
   const json = { 'content-type': 'application/json' };
   await waitFor(async () => (await request(agent, 'POST', '/hooks/ci', { ...json, 'x-panoptes-secret': SECRET }, '{"warmup":1}')).status === 200, 'hook ready', 30_000);
   await waitFor(async () => (await request(agent, 'GET', `/hooks/heartbeat/backup?secret=${SECRET}`, {})).status === 200, 'heartbeat ready', 30_000);
@@ -80,11 +66,7 @@ test('from a page on another host, an unknown hook or heartbeat answers exactly 
 });
 
 test('form fields named __proto__, constructor and prototype reach the stored event as plain fields', { timeout: 120_000 }, async (t) => {
-  const dir = tempDir(t);
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors: [{ id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } }] }));
-  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ 'webhook:ci': { secret: SECRET } }), { mode: 0o600 });
-  const agent = await startAgent(dir);
-  t.after(() => agent.stop());
+  const { agent, dir } = await startHookAgent(t, SECRET, { heartbeat: false });
   const form = { 'content-type': 'application/x-www-form-urlencoded', 'x-panoptes-secret': SECRET };
   await waitFor(async () => (await request(agent, 'POST', '/hooks/ci', form, 'warmup=1')).status === 200, 'hook ready', 30_000);
   const sent = await request(agent, 'POST', '/hooks/ci', form, '__proto__=x&constructor=y&prototype=z&toString=w&hasOwnProperty=v&message=ok');

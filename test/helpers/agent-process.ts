@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tempDir } from './tmp.js';
 
 export const PROJECT_ROOT = process.env.PANOPTES_ROOT ?? path.resolve(new URL('../../..', import.meta.url).pathname);
 export const BIN = path.join(PROJECT_ROOT, 'bin', 'panoptes.js');
@@ -61,4 +63,26 @@ export async function startAgent(dataDir: string, extraArgs: string[] = [], comm
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
+}
+
+/**
+ * A real agent taking hooks on a fresh data folder: the webhook "ci" (/hooks/ci) and, unless `heartbeat` is false, the
+ * heartbeat "backup" (/hooks/heartbeat/backup, every hour, no grace), each with `secret` in the 0600 secrets file as
+ * the app keeps it. Stopped, and its folder removed, when the test ends. Its routes may take a moment to answer after
+ * the URL is printed: each test waits for the one it uses.
+ */
+export async function startHookAgent(t: { after(fn: () => void | Promise<void>): void }, secret: string, options: { heartbeat?: boolean } = {}): Promise<{ agent: RunningAgent; dir: string }> {
+  const dir = tempDir(t);
+  const heartbeat = options.heartbeat ?? true;
+  const monitors: unknown[] = [{ id: 'webhook:ci', type: 'webhook', name: 'CI', config: { hookId: 'ci' } }];
+  const secrets: Record<string, { secret: string }> = { 'webhook:ci': { secret } };
+  if (heartbeat) {
+    monitors.push({ id: 'heartbeat:backup', type: 'heartbeat', name: 'Backup', config: { id: 'backup', every: '1h', grace: '0s' } });
+    secrets['heartbeat:backup'] = { secret };
+  }
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ monitors }));
+  writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify(secrets), { mode: 0o600 });
+  const agent = await startAgent(dir);
+  t.after(() => agent.stop());
+  return { agent, dir };
 }
