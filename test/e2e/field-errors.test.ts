@@ -3,29 +3,15 @@
  * first try (not in waves as each is fixed), a broken CSS selector at its field; Settings puts the engine's refusals
  * at their fields (no raw zod text, no browser bubbles), and a flags list with a bad name is refused, not split.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { openAgentPage, openBrowserPage, startAgent, type Agent, uiTestOn } from './harness.js';
+import type { Page } from 'playwright-core';
+import { agentPageForFile, type Agent } from './harness.js';
 
 let agent: Agent;
-let browser: Browser;
 let page: Page;
-
-before(async () => {
-  agent = await startAgent();
-  ({ browser, page } = await openBrowserPage());
-  await openAgentPage(page, agent);
-});
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
-});
-
-const uiTest = uiTestOn(() => page);
+const uiTest = agentPageForFile((opened) => ({ agent, page } = opened));
 /** The error shown at the field labelled `label` (the field's own `.error`). */
 const errorAt = (label: string) => page.getByLabel(label).first().locator('xpath=ancestor::div[contains(concat(" ", @class, " "), " field ")][1]/div[contains(concat(" ", @class, " "), " error ")]');
 

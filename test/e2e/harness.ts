@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { startAgent as startAgentProcess } from '../helpers/agent-process.js';
 
 export const ROOT = process.env.PANOPTES_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -181,4 +181,33 @@ export function uiTest(page: () => Page, name: string, options: { timeout: numbe
 /** `uiTest` on the file's page with just a timeout, as each browser test file declares its tests. */
 export function uiTestOn(page: () => Page): (name: string, timeout: number, fn: () => Promise<void>) => void {
   return (name, timeout, fn) => uiTest(page, name, { timeout }, fn);
+}
+
+/** What a browser test file's set-up opened: the agent, and Chromium's page connected to it with its problems recorded. */
+export interface AgentPage {
+  agent: Agent;
+  page: Page;
+  watch: PageWatch;
+}
+
+/**
+ * The plain browser test file's set-up: in `before`, a fresh agent and Chromium with one page (1280×800) connected to
+ * it, handed to `opened` (the file keeps what its tests use); in `after`, both closed. Returns the file's `uiTest`.
+ */
+export function agentPageForFile(opened: (o: AgentPage) => void): (name: string, timeout: number, fn: () => Promise<void>) => void {
+  let agent: Agent | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  before(async () => {
+    agent = await startAgent();
+    const b = await openBrowserPage();
+    ({ browser, page } = b);
+    await openAgentPage(b.page, agent);
+    opened({ agent, page: b.page, watch: b.watch });
+  });
+  after(async () => {
+    await browser?.close();
+    await agent?.stop();
+  });
+  return uiTestOn(() => page!);
 }

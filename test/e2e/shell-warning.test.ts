@@ -3,29 +3,15 @@
  * argument, in the warning colour, with the argv form that is safe ("$1" in the script, the value as its own
  * argument), and the warning goes once the command takes that form. Saving still works: it is a warning.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { openAgentPage, openBrowserPage, startAgent, type Agent, uiTestOn } from './harness.js';
+import type { Page } from 'playwright-core';
+import { agentPageForFile, type Agent } from './harness.js';
 
 let agent: Agent;
-let browser: Browser;
 let page: Page;
-
-before(async () => {
-  agent = await startAgent();
-  ({ browser, page } = await openBrowserPage());
-  await openAgentPage(page, agent);
-});
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
-});
-
-const uiTest = uiTestOn(() => page);
+const uiTest = agentPageForFile((opened) => ({ agent, page } = opened));
 
 uiTest('the rule builder warns at a shell -c script with a template in it and offers the argv form', 90_000, async () => {
   await page.goto(`${agent.origin}/#/rules`);
