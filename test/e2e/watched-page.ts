@@ -1,16 +1,18 @@
 /**
- * A watched page for the diff e2e files (web-diff, web-diff-link): a local shop page whose HTML the test changes, the
- * real agent watching its `#prices` (checked by hand with monitors.checkNow; the interval is an hour) with the default
- * rule that notifies page changes, a protocol connection to that agent, and Debian's Chromium with one page.
+ * A watched page for the diff e2e files (web-diff, web-diff-link, web-diff-notification): a local shop page whose
+ * HTML the test changes, the real agent watching its `#prices` (checked by hand with monitors.checkNow; the interval
+ * is an hour) with the default rule that notifies page changes, a protocol connection to that agent, and Debian's
+ * Chromium with one page.
  */
+import { after, before } from 'node:test';
 import http from 'node:http';
 import type net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { defaultRules } from '../../engine/default-rules.js';
 import { connectProtocol, type ProtocolClient } from '../helpers/protocol-client.js';
-import { launchChromium, startAgent, watchPage, type Agent, type PageWatch } from './harness.js';
+import { launchChromium, startAgent, uiTestOn, watchPage, type Agent, type PageWatch } from './harness.js';
 
 export interface WatchedPage {
   agent: Agent;
@@ -23,8 +25,13 @@ export interface WatchedPage {
   close(): Promise<void>;
 }
 
+export interface WatchedPageOptions {
+  /** What the page's browser context needs before the page is made (permissions, init scripts), given the agent. */
+  prepareContext?: (context: BrowserContext, agent: Agent) => Promise<void>;
+}
+
 /** `html` is read at every request: change what it returns, then check now. */
-export async function startWatchedPage(monitor: { id: string; name: string }, html: () => string): Promise<WatchedPage> {
+export async function startWatchedPage(monitor: { id: string; name: string }, html: () => string, options: WatchedPageOptions = {}): Promise<WatchedPage> {
   const shop = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(html());
@@ -50,7 +57,9 @@ export async function startWatchedPage(monitor: { id: string; name: string }, ht
     });
     const protocol = (w.protocol = await connectProtocol({ port: Number(new URL(w.agent.origin).port), token: w.agent.token }));
     w.browser = await launchChromium();
-    w.page = await (await w.browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    const context = await w.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    await options.prepareContext?.(context, w.agent);
+    w.page = await context.newPage();
     w.watch = watchPage(w.page);
     w.versions = async (n) => {
       const deadline = Date.now() + 60_000;
@@ -66,4 +75,23 @@ export async function startWatchedPage(monitor: { id: string; name: string }, ht
     throw err;
   }
   return w as WatchedPage;
+}
+
+/**
+ * A diff file's set-up: the watched page started in `before` and handed to `started` (the file keeps what its tests
+ * use), closed in `after`. Returns the file's `uiTest`.
+ */
+export function watchedPageForFile(
+  monitor: { id: string; name: string },
+  html: () => string,
+  started: (w: WatchedPage) => void,
+  options: WatchedPageOptions = {},
+): (name: string, timeout: number, fn: () => Promise<void>) => void {
+  let setup: WatchedPage | undefined;
+  before(async () => {
+    setup = await startWatchedPage(monitor, html, options);
+    started(setup);
+  });
+  after(() => setup?.close());
+  return uiTestOn(() => setup!.page);
 }

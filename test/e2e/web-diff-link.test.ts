@@ -3,14 +3,12 @@
  * two versions of that change (not on the newest ones), and the notification carries that link from the engine
  * (`open`), which the desktop shell follows too. Debian's Chromium against the real agent.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { ProtocolClient } from '../helpers/protocol-client.js';
-import { type Agent, type PageWatch, uiTestOn } from './harness.js';
-import { startWatchedPage, type WatchedPage } from './watched-page.js';
+import type { Agent, PageWatch } from './harness.js';
+import { watchedPageForFile, type WatchedPage } from './watched-page.js';
 
-let setup: WatchedPage | undefined;
 let agent: Agent;
 let page: Page;
 let watch: PageWatch;
@@ -18,13 +16,11 @@ let protocol: ProtocolClient;
 let versions: WatchedPage['versions'];
 let price = '1.20';
 
-before(async () => {
-  setup = await startWatchedPage({ id: 'web:apples', name: 'Apple price' }, () => `<!doctype html><html><body><ul id="prices"><li>Apples € ${price}</li><li>Pears € 2.50</li></ul></body></html>`);
-  ({ agent, page, watch, protocol, versions } = setup);
-});
-after(() => setup?.close());
-
-const uiTest = uiTestOn(() => page);
+const uiTest = watchedPageForFile(
+  { id: 'web:apples', name: 'Apple price' },
+  () => `<!doctype html><html><body><ul id="prices"><li>Apples € ${price}</li><li>Pears € 2.50</li></ul></body></html>`,
+  (setup) => ({ agent, page, watch, protocol, versions } = setup),
+);
 
 interface Notice {
   title: string;

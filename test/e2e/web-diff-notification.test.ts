@@ -5,14 +5,12 @@
  * are the test's (headless Chromium has no desktop to show it on): the page's real Notification is made and recorded,
  * and its click event is dispatched on it as the browser does when the user clicks it.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { ProtocolClient } from '../helpers/protocol-client.js';
-import { type Agent, type PageWatch, uiTestOn, watchPage } from './harness.js';
-import { startWatchedPage, type WatchedPage } from './watched-page.js';
+import type { Agent, PageWatch } from './harness.js';
+import { watchedPageForFile, type WatchedPage } from './watched-page.js';
 
-let setup: WatchedPage | undefined;
 let agent: Agent;
 let page: Page;
 let watch: PageWatch;
@@ -20,11 +18,9 @@ let protocol: ProtocolClient;
 let versions: WatchedPage['versions'];
 let price = '3.10';
 
-before(async () => {
-  setup = await startWatchedPage({ id: 'web:plums', name: 'Plum price' }, () => `<!doctype html><html><body><ul id="prices"><li>Plums € ${price}</li></ul></body></html>`);
-  ({ agent, protocol, versions } = setup);
-  const context = await setup.browser.newContext({ viewport: { width: 1280, height: 860 } });
-  await context.grantPermissions(['notifications'], { origin: new URL(agent.url).origin });
+/** Notifications allowed for the agent's page, the tab's hidden state in the test's hands, and each notification kept. */
+async function recordNotificationsOfAHiddenTab(context: BrowserContext, { url }: Agent): Promise<void> {
+  await context.grantPermissions(['notifications'], { origin: new URL(url).origin });
   await context.addInitScript(() => {
     const w = window as unknown as { __hidden: boolean; __notes: Notification[] };
     w.__hidden = false;
@@ -43,12 +39,14 @@ before(async () => {
     Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
     window.Notification = Recorded as typeof Notification;
   });
-  page = await context.newPage();
-  watch = watchPage(page);
-});
-after(() => setup?.close());
+}
 
-const uiTest = uiTestOn(() => page);
+const uiTest = watchedPageForFile(
+  { id: 'web:plums', name: 'Plum price' },
+  () => `<!doctype html><html><body><ul id="prices"><li>Plums € ${price}</li></ul></body></html>`,
+  (setup) => ({ agent, page, watch, protocol, versions } = setup),
+  { prepareContext: recordNotificationsOfAHiddenTab },
+);
 
 uiTest('clicking the browser notification of a page change (tab hidden) opens the diff of exactly that change', 180_000, async () => {
   await page.goto(agent.url);

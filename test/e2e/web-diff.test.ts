@@ -4,31 +4,23 @@
  * the diff shows added and removed text coloured, side by side or inline, by lines or words. Text of the page
  * that looks like HTML stays text.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { ProtocolClient } from '../helpers/protocol-client.js';
-import { screenshot, type Agent, type PageWatch, uiTestOn } from './harness.js';
-import { startWatchedPage, type WatchedPage } from './watched-page.js';
+import { screenshot, type Agent, type PageWatch } from './harness.js';
+import { watchedPageForFile, type WatchedPage } from './watched-page.js';
 
-let setup: WatchedPage | undefined;
 let agent: Agent;
 let page: Page;
 let watch: PageWatch;
 let protocol: ProtocolClient;
+let versionsKept: WatchedPage['versions'];
 let items = ['Apples € 1.20', 'Pears € 2.50', 'Plums € 3.10', 'Note: &lt;img src=x onerror=alert(1)&gt; is text'];
 
 const shopPage = () =>
   `<!doctype html><html><body><h1>Greengrocer</h1><ul id="prices">${items.map((i) => `<li>${i}</li>`).join('')}</ul><p>Visitors today: ${Math.floor(Math.random() * 1000)}</p></body></html>`;
 
-before(async () => {
-  setup = await startWatchedPage({ id: 'web:greengrocer', name: 'Greengrocer prices' }, shopPage);
-  ({ agent, page, watch, protocol } = setup);
-});
-after(() => setup?.close());
-
-const uiTest = uiTestOn(() => page);
-const versionsKept = (n: number) => setup!.versions(n);
+const uiTest = watchedPageForFile({ id: 'web:greengrocer', name: 'Greengrocer prices' }, shopPage, (setup) => ({ agent, page, watch, protocol, versions: versionsKept } = setup));
 
 uiTest('a page change: notification → event → "See what changed" → the diff of its versions, coloured and inert', 180_000, async () => {
   await versionsKept(1); // the first check is the baseline
