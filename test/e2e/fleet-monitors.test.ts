@@ -4,46 +4,28 @@
  * monitor added there from the form is sent as a signed change and applied; one added while pi is away waits on the
  * broker, the page says so, and pi applies it when it is back. The screenshot is the README's.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { rememberAgentKey } from '../../engine/fleet/identity.js';
-import { writeAgentKey } from '../fleet/helpers.js';
-import type { Mosquitto } from '../helpers/mosquitto.js';
 import { screenshot, type Agent, type PageWatch } from './harness.js';
-import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
+import { fleetPageForFile } from './fleet-page.js';
 
-let broker: Mosquitto;
 let agent: Agent;
-let publicKey = '';
 let pi: Engine | null = null;
-const piDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-pi-'));
-let fleet: FleetPage | undefined;
+let piDir = '';
 let page: Page;
 let watch: PageWatch;
 
-before(async () => {
-  if (skip) return;
-  // pi's own key, recorded at the desktop as deploy records it (an agent with none is sent no change).
-  const piKey = writeAgentKey(piDir);
-  fleet = await startFleetPage({ persistence: true, viewport: { width: 1100, height: 900 }, pairing: true, prepare: (dir) => rememberAgentKey(dir, 'pi', { publicKey: piKey, pairing: 'pair-pi-e2e-0001' }) });
-  ({ broker, agent, publicKey, page, watch } = fleet);
-  writeFileSync(path.join(piDir, 'config.json'), JSON.stringify({ forwarding: { forward: { url: broker.url, agentId: 'pi' } }, fleet: { controller: { publicKey, pairing: 'pair-pi-e2e-0001' } } }));
-});
-
-after(async () => {
-  await fleet?.close(async () => {
+const uiTest = fleetPageForFile(
+  { persistence: true, viewport: { width: 1100, height: 900 }, pi: { pairing: 'pair-pi-e2e-0001' } },
+  (fleet) => ({ agent, piDir, page, watch } = fleet),
+  async () => {
     await pi?.close().catch(() => {});
-  });
-  rmSync(piDir, { recursive: true, force: true });
-});
-
-const uiTest = fleetUiTest(() => page);
+  },
+);
 const LOG_TITLE = 'Log file';
 const piMonitors = () => ((JSON.parse(readFileSync(path.join(piDir, 'config.json'), 'utf8')) as { monitors?: { name: string }[] }).monitors ?? []).map((m) => m.name).sort();
 

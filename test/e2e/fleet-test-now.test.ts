@@ -7,59 +7,40 @@
  * buttons: Check now on a row runs that monitor's check on pi, and "Pause all monitors on pi" pauses pi (Settings →
  * Machines says so), applied on its return when pi was away, and Resume brings its monitors back.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { rememberAgentKey } from '../../engine/fleet/identity.js';
 import { screenshot, type Agent, type PageWatch } from './harness.js';
-import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
+import { fleetPageForFile } from './fleet-page.js';
 
-let fleet: FleetPage | undefined;
 let agent: Agent;
 let pi: Engine | null = null;
-const piDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-pi-'));
-const appLog = path.join(piDir, 'app.log');
+let piDir = '';
+let appLog = '';
 let page: Page;
 let watch: PageWatch;
 
-before(async () => {
-  if (skip) return;
-  const pairing = 'pair-pi-e2e-test-now';
-  const piKey = generateKeyPairSync('ed25519');
-  writeFileSync(path.join(piDir, 'agent-key'), piKey.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  fleet = await startFleetPage({
+const uiTest = fleetPageForFile(
+  {
     persistence: false,
     viewport: { width: 1100, height: 1000 },
-    pairing: true,
-    prepare: (dir) => rememberAgentKey(dir, 'pi', { publicKey: (piKey.publicKey.export({ format: 'jwk' }) as { x: string }).x, pairing }),
-  });
-  ({ agent, page, watch } = fleet);
-  const { broker, publicKey } = fleet;
-  writeFileSync(appLog, 'backup started\nbackup finished: 3 files\n');
-  writeFileSync(
-    path.join(piDir, 'config.json'),
-    JSON.stringify({
-      forwarding: { forward: { url: broker.url, agentId: 'pi' } },
-      fleet: { controller: { publicKey, pairing } },
-      monitors: [{ id: 'log:backup', type: 'log', name: 'Backup log', enabled: true, config: { path: appLog, fromBeginning: true } }],
-    }),
-  );
-});
-
-after(async () => {
-  await fleet?.close(async () => {
+    pi: {
+      pairing: 'pair-pi-e2e-test-now',
+      monitors: (dir) => [{ id: 'log:backup', type: 'log', name: 'Backup log', enabled: true, config: { path: path.join(dir, 'app.log'), fromBeginning: true } }],
+    },
+  },
+  (fleet) => {
+    ({ agent, piDir, page, watch } = fleet);
+    appLog = path.join(piDir, 'app.log');
+    writeFileSync(appLog, 'backup started\nbackup finished: 3 files\n');
+  },
+  async () => {
     await pi?.close().catch(() => {});
-  });
-  rmSync(piDir, { recursive: true, force: true });
-});
-
-const uiTest = fleetUiTest(() => page);
+  },
+);
 
 uiTest('Monitors switched to another machine: Test now runs there and shows what it found; its health and recent events are asked of it; offline is said', 240_000, async () => {
   pi = await Engine.open({ dataDir: piDir, log: silentLogger, agentId: 'pi' });

@@ -5,54 +5,39 @@
  * for good is forgotten — offered only once it is offline, after a confirmation — and then nothing of it is kept: not
  * its entry (also after a reload), its key, nor its retained status and configuration on the broker.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { connectAsync } from 'mqtt';
 import { Engine } from '../../engine/engine.js';
 import { silentLogger } from '../../core/log.js';
-import { FLEET_AGENTS_FILE, rememberAgentKey } from '../../engine/fleet/identity.js';
-import { writeAgentKey } from '../fleet/helpers.js';
+import { FLEET_AGENTS_FILE } from '../../engine/fleet/identity.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import type { Agent, PageWatch } from './harness.js';
-import { fleetUiTest, skip, startFleetPage, type FleetPage } from './fleet-page.js';
+import { fleetPageForFile } from './fleet-page.js';
 
 let broker: Mosquitto;
 let agent: Agent;
-let publicKey = '';
 let pi: Engine | null = null;
-const piDir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-e2e-pi-'));
-let fleet: FleetPage | undefined;
+let piDir = '';
 let page: Page;
 let watch: PageWatch;
 
-before(async () => {
-  if (skip) return;
-  const piKey = writeAgentKey(piDir);
-  fleet = await startFleetPage({ persistence: true, viewport: { width: 1100, height: 900 }, pairing: true, prepare: (dir) => rememberAgentKey(dir, 'pi', { publicKey: piKey, pairing: 'pair-pi-e2e-0002' }) });
-  ({ broker, agent, publicKey, page, watch } = fleet);
-  writeFileSync(path.join(piDir, 'app.log'), '');
-  writeFileSync(
-    path.join(piDir, 'config.json'),
-    JSON.stringify({
-      monitors: [{ id: 'log:app', type: 'log', name: 'App log', config: { path: path.join(piDir, 'app.log') } }],
-      forwarding: { forward: { url: broker.url, agentId: 'pi' } },
-      fleet: { controller: { publicKey, pairing: 'pair-pi-e2e-0002' } },
-    }),
-  );
-});
-
-after(async () => {
-  await fleet?.close(async () => {
+const uiTest = fleetPageForFile(
+  {
+    persistence: true,
+    viewport: { width: 1100, height: 900 },
+    pi: { pairing: 'pair-pi-e2e-0002', monitors: (dir) => [{ id: 'log:app', type: 'log', name: 'App log', config: { path: path.join(dir, 'app.log') } }] },
+  },
+  (fleet) => {
+    ({ broker, agent, piDir, page, watch } = fleet);
+    writeFileSync(path.join(piDir, 'app.log'), '');
+  },
+  async () => {
     await pi?.close().catch(() => {});
-  });
-  rmSync(piDir, { recursive: true, force: true });
-});
-
-const uiTest = fleetUiTest(() => page);
+  },
+);
 
 /** The retained messages the broker keeps under pi's topics (status, configuration set and state). */
 async function retainedOfPi(): Promise<string[]> {
