@@ -121,11 +121,24 @@ export type RenderAnswerMessage =
   | { type: 'render-answer'; id: number; ok: true; url: string; html: string; screenshot: Uint8Array; status: number | null; refused: string | null; retryAfter: string | null; pick?: PickAnswer | null }
   | { type: 'render-answer'; id: number; ok: false; phase: 'launch' | 'load' | 'step' | 'read'; stepIndex: number; timedOut: boolean; error: string; failedUrl: string | null };
 
+/**
+ * Shell → engine while a render loads: facts about the page's main document so far — the bytes the browser took in
+ * (`documentBytes`, the larger of as sent and as decoded) and the size its headers declared (`declaredBytes`, null
+ * when they did not) — so the engine can end the render the moment the document passes the page limit. Its checking
+ * proxy sees a plain-HTTP document itself, but an HTTPS one only as a tunnel it cannot look into.
+ */
+export interface RenderProgressMessage {
+  type: 'render-progress';
+  id: number;
+  documentBytes: number;
+  declaredBytes: number | null;
+}
+
 /** Engine → shell: stop the render of that id (the check was stopped); its answer is no longer awaited. */
 export interface RenderCancelMessage {
   type: 'render-cancel';
   id: number;
 }
 
-export type ShellToEngineMessage = ConnectMessage | ShutdownMessage | EmitMessage | IdleSampleMessage | SecretsReplyMessage | RenderAnswerMessage;
+export type ShellToEngineMessage = ConnectMessage | ShutdownMessage | EmitMessage | IdleSampleMessage | SecretsReplyMessage | RenderAnswerMessage | RenderProgressMessage;
 export type EngineToShellMessage = ReadyMessage | IdleWatchMessage | SecretsRequestMessage | SecretsChangedMessage | RenderRequestMessage | RenderCancelMessage;

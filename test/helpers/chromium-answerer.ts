@@ -4,11 +4,15 @@
 // (monitors/web/shell-renderer.ts) is tested against a real browser where Electron's runtime cannot run. Answers
 // cross a structured clone, as they cross the process boundary in the app.
 import type { Browser } from 'playwright-core';
-import type { RenderAnswerMessage, RenderRequestMessage } from '../../core/shell-messages.js';
+import type { RenderAnswerMessage, RenderProgressMessage, RenderRequestMessage } from '../../core/shell-messages.js';
 import { READ_HTML, isRenderRequest, stepScript } from '../../electron/render-scripts.js';
 import { readForPick } from '../../core/pick-read.js';
 
-export async function answerWithChromium(req: RenderRequestMessage, executablePath: string): Promise<RenderAnswerMessage> {
+/**
+ * `report` gets what the window reports while it renders (render-progress); `signal` is the engine's render-cancel
+ * (the window is closed, as OffscreenRenderer.cancel does).
+ */
+export async function answerWithChromium(req: RenderRequestMessage, executablePath: string, report?: (msg: RenderProgressMessage) => void, signal?: AbortSignal): Promise<RenderAnswerMessage> {
   if (!isRenderRequest(req)) throw new Error('the engine sent a malformed render request');
   const { chromium } = await import('playwright-core');
   const deadline = Date.now() + req.timeoutMs;
@@ -18,6 +22,8 @@ export async function answerWithChromium(req: RenderRequestMessage, executablePa
   let failedUrl: string | null = null;
   const fail = (error: string, timedOut = false): RenderAnswerMessage => ({ type: 'render-answer', id: req.id, ok: false, phase, stepIndex, timedOut, error, failedUrl });
   let browser: Browser | null = null;
+  const onCancel = () => void browser?.close().catch(() => {});
+  signal?.addEventListener('abort', onCancel, { once: true });
   try {
     browser = await chromium.launch({
       executablePath,
@@ -26,6 +32,7 @@ export async function answerWithChromium(req: RenderRequestMessage, executablePa
       args: ['--disable-gpu', '--disable-background-networking'],
       timeout: left(),
     });
+    if (signal?.aborted) return fail('cancelled');
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('requestfailed', (r) => {
       if (r.isNavigationRequest() && r.frame() === page.mainFrame()) failedUrl = r.url();
@@ -68,6 +75,7 @@ export async function answerWithChromium(req: RenderRequestMessage, executablePa
     // Playwright prefixes "page.evaluate: "; the browser's own words stay (the shell's executeJavaScript gives those).
     return fail(msg.replace(/^\w+\.\w+: /, '').split('\n')[0]!);
   } finally {
+    signal?.removeEventListener('abort', onCancel);
     await browser?.close().catch(() => {});
   }
 }
