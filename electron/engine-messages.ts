@@ -4,14 +4,15 @@
  * against the real engine entry, with safeStorage and powerMonitor the only things stood in for.
  */
 import { parseSecretsData } from '../core/relayed-secrets.js';
-import type { RenderAnswerMessage, RenderRequestMessage, ShellToEngineMessage } from '../core/shell-messages.js';
+import type { RenderAnswerMessage, RenderProgressMessage, RenderRequestMessage, ShellToEngineMessage } from '../core/shell-messages.js';
 import type { SecretsVault } from './secrets-vault.js';
 import type { IdleSampler } from './idle-sampler.js';
 import { isRenderRequest } from './render-scripts.js';
 
 /** The offscreen renderer as this handler needs it (no Electron here, so tests can stand one in). */
 export interface RenderService {
-  render(req: RenderRequestMessage): Promise<RenderAnswerMessage>;
+  /** `report` carries facts to the engine while the page loads (render-progress). */
+  render(req: RenderRequestMessage, report: (msg: RenderProgressMessage) => void): Promise<RenderAnswerMessage>;
   cancel(id: number): void;
 }
 
@@ -35,7 +36,7 @@ export function engineMessageHandler(deps: { vault: SecretsVault; idle: IdleSamp
         return;
       }
       const id = msg.id;
-      deps.render.render(msg).then(reply, (err: Error) =>
+      deps.render.render(msg, reply).then(reply, (err: Error) =>
         reply({ type: 'render-answer', id, ok: false, phase: 'launch', stepIndex: 0, timedOut: false, error: err?.message ?? String(err), failedUrl: null }),
       );
     } else if (type === 'render-cancel' && deps.render) {

@@ -12,11 +12,13 @@
  * the proxy's auth challenge), only http(s)/data/blob requests, no permissions, downloads or new windows, sandboxed,
  * no Node integration, context isolation on. The check's timeout covers load, steps and reading. For the page picker
  * the window is read over its DevTools protocol (webContents.debugger) by core/pick-read.ts, the code headless
- * Chromium runs too, within the limits the request carries.
+ * Chromium runs too, within the limits the request carries; over the same protocol the page's document is counted
+ * while it loads (core/document-bytes.ts) and reported to the engine, which ends a render past the page limit.
  */
 import { BrowserWindow, session, type Session } from 'electron';
-import type { RenderAnswerMessage, RenderRequestMessage } from '../core/shell-messages.js';
+import type { RenderAnswerMessage, RenderProgressMessage, RenderRequestMessage } from '../core/shell-messages.js';
 import { readForPick } from '../core/pick-read.js';
+import { followDocumentBytes, renderProgressReporter } from '../core/document-bytes.js';
 import { READ_HTML, stepScript } from './render-scripts.js';
 
 /** Set by the engine's checking proxy on what it refused (monitors/web/checking-proxy.ts). */
@@ -59,7 +61,8 @@ export class OffscreenRenderer {
     if (win && !win.isDestroyed()) win.destroy();
   }
 
-  async render(req: RenderRequestMessage): Promise<RenderAnswerMessage> {
+  /** `report`: facts while the page loads (its document's bytes so far, render-progress); the engine judges them. */
+  async render(req: RenderRequestMessage, report?: (msg: RenderProgressMessage) => void): Promise<RenderAnswerMessage> {
     const deadline = Date.now() + req.timeoutMs;
     const left = () => Math.max(1, deadline - Date.now());
     let phase: Phase = 'launch';
@@ -105,6 +108,13 @@ export class OffscreenRenderer {
       wc.on('did-fail-load', (_e, _code, _desc, validatedURL, isMainFrame) => {
         if (isMainFrame) failedUrl = validatedURL;
       });
+      // The page's document as it loads, over the window's DevTools protocol (core/document-bytes.ts, the code
+      // headless Chromium runs too): an HTTPS document is a tunnel to the engine's proxy, only the browser sees it.
+      wc.debugger.attach('1.3');
+      if (report) {
+        const onEvent = await followDocumentBytes((method, params) => wc.debugger.sendCommand(method, params) as Promise<unknown>, renderProgressReporter(req.id, report));
+        wc.debugger.on('message', (_e, method, params) => onEvent(method, params));
+      }
       phase = 'load';
       const loaded = await within(wc.loadURL(req.url), left());
       if (loaded === TIMEOUT) return fail('timed out', true);
@@ -124,7 +134,6 @@ export class OffscreenRenderer {
       phase = 'read';
       if (req.pick) {
         // The picker's reading (the same code Chromium runs headless, over this window's DevTools protocol).
-        wc.debugger.attach('1.3');
         const pick = await within(readForPick((method, params) => wc.debugger.sendCommand(method, params) as Promise<unknown>, req.pick, left()), left());
         if (pick === TIMEOUT) return fail('timed out', true);
         return { type: 'render-answer', id: req.id, ok: true, url: wc.getURL(), html: '', screenshot: pick.screenshot ?? new Uint8Array(), status, refused, retryAfter, pick };

@@ -17,6 +17,7 @@ import type { PickAnswer, PickLimits, RenderStepSpec } from '../../core/shell-me
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy, type OverLimit, type SizeLimits } from './checking-proxy.js';
 import { mib, pageTooLarge } from './readable-error.js';
 import { readForPick } from '../../core/pick-read.js';
+import { followDocumentBytes, type DocumentBytes } from '../../core/document-bytes.js';
 
 export { isPrivateHost, type AddressPolicy };
 
@@ -162,8 +163,14 @@ export async function withRenderedPage<T>(
     onAbort();
   }, options.timeoutMs);
   const timeoutMessage = () => renderTimeoutMessage(phase, url, options.timeoutMs, options.steps, stepIndex);
-  // Past a size limit the proxy has cut the browser off; closing it ends whatever was waiting on the page at once.
-  const overLimit = () => (proxy?.over ? new RenderError(overLimitMessage(proxy.over)) : null);
+  // Past the page limit as the browser counts its document (an HTTPS page is a tunnel the proxy cannot measure).
+  let documentOver: OverLimit | null = null;
+  // Past a size limit the proxy has cut the browser off, or the browser's count passed the page's; closing the
+  // browser ends whatever was waiting on the page at once.
+  const overLimit = () => {
+    const over = proxy?.over ?? documentOver;
+    return over ? new RenderError(overLimitMessage(over)) : null;
+  };
   try {
     // Loaded on the first rendered check: playwright-core alone is ~50 MB of an idle engine that renders nothing.
     const { chromium } = await import('playwright-core');
@@ -198,6 +205,18 @@ export async function withRenderedPage<T>(
       return route.abort('blockedbyclient');
     });
     const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    const onEvent = await followDocumentBytes(
+      (method, params) => cdp.send(method as 'Network.enable', params as never),
+      (d) => {
+        const over = documentOverLimit(d, options.maxBytes);
+        if (over && !documentOver) {
+          documentOver = over;
+          onAbort();
+        }
+      },
+    );
+    for (const method of ['Network.requestWillBeSent', 'Network.responseReceived', 'Network.dataReceived'] as const) cdp.on(method, (params) => onEvent(method, params));
     // Where the page itself failed to load (after redirects), so the message names the host that failed, not only
     // the address the user typed.
     page.on('requestfailed', (r) => {
@@ -246,6 +265,12 @@ export async function withRenderedPage<T>(
 /** The proxy's limits for a render of `url` (checking-proxy.ts counts; the numbers are the caller's). */
 export function sizeLimits(url: string, options: Pick<RenderOptions, 'maxBytes' | 'maxTotalBytes'>): SizeLimits {
   return { pageUrl: url, maxPageBytes: options.maxBytes, maxTotalBytes: options.maxTotalBytes ?? MAX_RENDER_TOTAL_BYTES };
+}
+
+/** The page's document, as the browser counts it while it loads, past the page limit: at its headers when they say so. */
+export function documentOverLimit(d: DocumentBytes, maxBytes: number): OverLimit | null {
+  if (d.declared !== null && d.declared > maxBytes) return { kind: 'page', limit: maxBytes, declared: d.declared };
+  return d.bytes > maxBytes ? { kind: 'page', limit: maxBytes } : null;
 }
 
 /** A passed size limit in the words the plain fetch uses for the page's own (readable-error.ts). */

@@ -5,10 +5,10 @@
 // URL, the steps, the timeout and the proxy's address and one-render credentials, and answers facts: final URL, HTML,
 // screenshot, the document's status and refusal header, or where it failed and the browser's error code.
 import { currentAddressPolicy, isPrivateHost, type AddressPolicy } from '../../base/address-rule.js';
-import type { PickAnswer, RenderAnswerMessage, RenderCancelMessage, RenderRequestMessage } from '../../core/shell-messages.js';
-import { startCheckingProxy, type CheckingProxy } from './checking-proxy.js';
+import type { PickAnswer, RenderAnswerMessage, RenderCancelMessage, RenderProgressMessage, RenderRequestMessage } from '../../core/shell-messages.js';
+import { startCheckingProxy, type CheckingProxy, type OverLimit } from './checking-proxy.js';
 import type { PageRenderer } from './page-renderer.js';
-import { describe, hostOf, overLimitMessage, proxyFailure, RenderError, renderTimeoutMessage, sizeLimits, stepText, type Rendered, type RenderOptions } from './render.js';
+import { describe, documentOverLimit, hostOf, overLimitMessage, proxyFailure, RenderError, renderTimeoutMessage, sizeLimits, stepText, type Rendered, type RenderOptions } from './render.js';
 import { pageTooLarge } from './readable-error.js';
 
 /** Time the shell gets beyond the check's timeout to say so itself, before its silence counts as the timeout. */
@@ -21,6 +21,11 @@ export function isRenderAnswer(msg: unknown): msg is RenderAnswerMessage {
   return m.ok === false && typeof m.error === 'string' && typeof m.stepIndex === 'number' && ['launch', 'load', 'step', 'read'].includes(m.phase as string);
 }
 
+export function isRenderProgress(msg: unknown): msg is RenderProgressMessage {
+  const m = msg as Partial<RenderProgressMessage> | null;
+  return !!m && m.type === 'render-progress' && typeof m.id === 'number' && typeof m.documentBytes === 'number' && Number.isFinite(m.documentBytes) && (m.declaredBytes === null || (typeof m.declaredBytes === 'number' && Number.isFinite(m.declaredBytes)));
+}
+
 function isPickAnswer(p: unknown): boolean {
   const a = p as Partial<PickAnswer>;
   return typeof a === 'object' && typeof a.nodes === 'number' && typeof a.htmlBytes === 'number' && (a.collected === null || typeof a.collected === 'string') && (a.screenshot === null || a.screenshot instanceof Uint8Array);
@@ -29,14 +34,20 @@ function isPickAnswer(p: unknown): boolean {
 export class ShellPageRenderer implements PageRenderer {
   private nextId = 1;
   private readonly pending = new Map<number, (answer: RenderAnswerMessage) => void>();
+  /** What the window reports of a running render's document (render-progress). */
+  private readonly progress = new Map<number, (msg: RenderProgressMessage) => void>();
 
   constructor(
     private readonly send: (msg: RenderRequestMessage | RenderCancelMessage) => void,
     private readonly policy?: AddressPolicy,
   ) {}
 
-  /** A message from the shell; false when it is not a render answer (the caller routes it elsewhere). */
+  /** A message from the shell; false when it is not a render's (the caller routes it elsewhere). */
   onMessage(msg: unknown): boolean {
+    if (isRenderProgress(msg)) {
+      this.progress.get(msg.id)?.(msg);
+      return true;
+    }
     if (!isRenderAnswer(msg)) return false;
     const done = this.pending.get(msg.id);
     this.pending.delete(msg.id);
@@ -50,6 +61,7 @@ export class ShellPageRenderer implements PageRenderer {
     const blocked: string[] = [];
     const proxy = await startCheckingProxy({ allowPrivate: pageIsPrivate, policy, blocked, limits: sizeLimits(url, options) });
     const id = this.nextId++;
+    let documentOver: OverLimit | null = null;
     try {
       const answer = await new Promise<RenderAnswerMessage>((resolve, reject) => {
         let settled = false;
@@ -58,13 +70,21 @@ export class ShellPageRenderer implements PageRenderer {
           clearTimeout(timer);
           options.signal.removeEventListener('abort', onAbort);
           this.pending.delete(id);
+          this.progress.delete(id);
         };
-        // Past a size limit the proxy has cut the window off: the render is over now, whatever the window does next.
-        void proxy.overLimit.then((over) => {
+        // Past a size limit the render is over now, whatever the window does next: the proxy has cut the window off,
+        // or the window's own count of the page's document (an HTTPS page is a tunnel to the proxy) passed the page's.
+        const overNow = (over: OverLimit) => {
           if (settled) return;
+          documentOver = over;
           finish();
           this.send({ type: 'render-cancel', id });
           reject(new RenderError(overLimitMessage(over)));
+        };
+        void proxy.overLimit.then(overNow);
+        this.progress.set(id, (p) => {
+          const over = documentOverLimit({ bytes: p.documentBytes, declared: p.declaredBytes }, options.maxBytes);
+          if (over) overNow(over);
         });
         const onAbort = () => {
           finish();
@@ -95,7 +115,8 @@ export class ShellPageRenderer implements PageRenderer {
         });
       });
       // An answer that came as the proxy cut the window off is of a page cut short.
-      if (proxy.over) throw new RenderError(overLimitMessage(proxy.over));
+      const over = proxy.over ?? documentOver;
+      if (over) throw new RenderError(overLimitMessage(over));
       return { ...renderedFromAnswer(url, answer, proxy, options), blocked: blocked.slice(0, 20) };
     } finally {
       await proxy.close().catch(() => {});

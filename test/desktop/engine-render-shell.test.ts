@@ -67,7 +67,7 @@ async function startEngine(t: TestContext) {
     vault: new SecretsVault(dataDir, standInCipher(), 'linux', (l) => shellLog.push(l)),
     idle,
     render: {
-      render: (req) => (requests.push(req), answerWithChromium(req, CHROMIUM)),
+      render: (req, report) => (requests.push(req), answerWithChromium(req, CHROMIUM, report)),
       cancel: () => {},
     },
     log: (l) => shellLog.push(l),

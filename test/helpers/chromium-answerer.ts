@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import type { RenderAnswerMessage, RenderProgressMessage, RenderRequestMessage } from '../../core/shell-messages.js';
 import { READ_HTML, isRenderRequest, stepScript } from '../../electron/render-scripts.js';
 import { readForPick } from '../../core/pick-read.js';
+import { followDocumentBytes, renderProgressReporter } from '../../core/document-bytes.js';
 
 /**
  * `report` gets what the window reports while it renders (render-progress); `signal` is the engine's render-cancel
@@ -37,6 +38,12 @@ export async function answerWithChromium(req: RenderRequestMessage, executablePa
     page.on('requestfailed', (r) => {
       if (r.isNavigationRequest() && r.frame() === page.mainFrame()) failedUrl = r.url();
     });
+    // As the window does over webContents.debugger: the page's document as it loads, reported to the engine.
+    if (report) {
+      const cdp = await page.context().newCDPSession(page);
+      const onEvent = await followDocumentBytes((method, params) => cdp.send(method as 'Network.enable', params as never), renderProgressReporter(req.id, report));
+      for (const method of ['Network.requestWillBeSent', 'Network.responseReceived', 'Network.dataReceived'] as const) cdp.on(method, (params) => onEvent(method, params));
+    }
     phase = 'load';
     const response = await page.goto(req.url, { waitUntil: 'load', timeout: left() });
     phase = 'step';
