@@ -11,7 +11,7 @@ import { FilterError, parseFilter, parseFilters, type FilterStep } from './filte
 import { filterPage, jqCompileProblems } from './filter-runner.js';
 import { jqNotValid } from './jq.js';
 import { changePercent, conditionsMet, firstNumber, hasConditions } from './numbers.js';
-import { readableError } from './readable-error.js';
+import { MAX_PAGE_BYTES, readableError } from './readable-error.js';
 import { parseStep, RenderError, type RenderStep } from './render.js';
 import { pageRendererFor } from './page-renderer.js';
 import { pickFromConfig } from './pick.js';
@@ -21,7 +21,6 @@ import { checkWindowsField, outsideCheckWindows } from '../../core/check-windows
 import { conditionalGet, HostHeldError, HttpStatusError, sharedHostLimiter, slowDownWait, type Validators } from '../../base/conditional-get.js';
 
 const MIN_INTERVAL_MS = 60_000;
-const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 /** Baselines and event fields are capped so a huge page cannot bloat monitor state or the store. */
 const MAX_KEPT_CHARS = 100_000;
 const MAX_DIFF_LINES = 500;

@@ -13,6 +13,7 @@ import { PickConfigError } from '../../core/monitor.js';
 import type { PickLimits } from '../../core/shell-messages.js';
 import { pageRendererFor } from './page-renderer.js';
 import { parseStep, RenderError, type AddressPolicy, type RenderStep } from './render.js';
+import { MAX_PAGE_BYTES } from './readable-error.js';
 
 /** The page may be long; the picker shows (and offers elements in) its top part only. */
 export const PICK_MAX_HEIGHT = 6_000;
@@ -21,7 +22,6 @@ export const PICK_MAX_ELEMENTS = 2_500;
 /** A page with more elements than this is not picked on (reading them all would take longer than a check may). */
 export const PICK_MAX_NODES = 60_000;
 const PICK_MAX_TEXT = 300;
-const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 
 export interface PickOptions {
   url: string;

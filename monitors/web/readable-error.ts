@@ -25,6 +25,9 @@ export function readableError(err: unknown, url: string): Error {
   return new Error(`${host}: ${detail}`);
 }
 
+/** The most a watched page may have, plain or rendered, checked or picked on. */
+export const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+
 /**
  * The one sentence for a page over the size limit, whichever way it was fetched (plain, or by a browser through the
  * checking proxy) — `what` names it otherwise when it is the page as a browser built it, not as it was sent.

@@ -1,8 +1,10 @@
 // A 50 MB page, rendered: the web monitor's rendered fetch must say "the page is larger than the 5 MiB a page may
 // have" as the plain fetch does (web-large.test.ts), and promptly — not let the browser load the whole page and end
-// at the check's timeout. Declared (Content-Length; also behind a redirect), and chunked without a length at a slow pace; a small page that
-// pulls 50 MiB of images (the cap on all a render may download); and the same through the desktop app's path (the
-// shell's offscreen window, played by Debian's Chromium answering its messages, test/helpers/chromium-answerer.ts).
+// at the check's timeout. Declared (Content-Length; also behind a redirect), and chunked without a length at a slow
+// pace, over plain HTTP (cut by the checking proxy) and over HTTPS (the proxy sees only a tunnel: the browser's own
+// count of the document's bytes, over the DevTools protocol, ends it); a small page that pulls 50 MiB of images (the
+// cap on all a render may download); each also through the desktop app's path (the shell's offscreen window, played
+// by Debian's Chromium answering its messages, test/helpers/chromium-answerer.ts).
 // What shows the page was cut rather than read: the check's message, the check ending before the timeout the test
 // gives it, and the server seeing its connection closed long before it sent 50 MiB.
 import { test, after, before } from 'node:test';
