@@ -6,6 +6,7 @@
 // (monitors/web/render.ts documentOverLimit) and ends the render.
 import type { CdpSend } from './pick-read.js';
 import type { RenderProgressMessage } from './shell-messages.js';
+import { headerOf } from './header-value.js';
 
 /** The main frame's document so far: bytes taken in (the larger of as sent and as decoded), and the size its headers declared. */
 export interface DocumentBytes {
@@ -48,11 +49,6 @@ export async function followDocumentBytes(send: CdpSend, report: (d: DocumentByt
   };
   await send('Network.enable');
   return handler;
-}
-
-function headerOf(headers: Record<string, unknown> | undefined, name: string): string | null {
-  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === name) return typeof v === 'string' ? v : null;
-  return null;
 }
 
 /** How far the document grows between two reports from the shell (a message per network read would be hundreds). */

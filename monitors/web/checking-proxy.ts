@@ -21,6 +21,7 @@ import type http from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { isLocalName, privateHostReason, resolveHost, type AddressPolicy } from '../../base/address-rule.js';
+import { headerOf } from '../../core/header-value.js';
 
 /** Marks the proxy's own refusals, so the render can say why the page did not load instead of "HTTP 403". */
 export const REFUSED_HEADER = 'x-panoptes-refused';
@@ -181,19 +182,6 @@ function withoutHash(u: string): string {
   } catch {
     return u;
   }
-}
-
-/** A header's value from what writeHead was given: a flat list of names and values, pairs, or an object. */
-function headerOf(headers: unknown, name: string): string | null {
-  if (Array.isArray(headers)) {
-    const flat: unknown[] = headers.every((h) => Array.isArray(h)) ? headers.flat() : headers;
-    for (let i = 0; i + 1 < flat.length; i += 2) if (String(flat[i]).toLowerCase() === name) return String(flat[i + 1]);
-    return null;
-  }
-  if (headers && typeof headers === 'object') {
-    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return String(Array.isArray(v) ? v[0] : v);
-  }
-  return null;
 }
 
 function same(a: string, b: string): boolean {
