@@ -37,9 +37,9 @@ export function bothAfter(a: AfterCommit | null, b: AfterCommit | null): AfterCo
 }
 
 /**
- * Monitors' emits are gathered for one turn of the event loop and written in one transaction: durable (WAL,
- * synchronous=FULL) before any emit resolves, and cheap at bursts. After each commit the listeners learn of
- * the new events (UI pushes, the rules processor).
+ * Monitors' emits are gathered until the event loop's next I/O poll has run, and written in one transaction: durable
+ * (WAL, synchronous=FULL) before any emit resolves, and cheap at bursts. After each commit the listeners learn of the
+ * new events (UI pushes, the rules processor).
  */
 export class EventWriter {
   private queue: Pending[] = [];
@@ -56,7 +56,7 @@ export class EventWriter {
     private readonly withAppended?: (events: StoredEvent[]) => AfterCommit | null,
   ) {}
 
-  /** Events are queued for a commit in this turn of the event loop. */
+  /** Events are queued for a commit that has not run yet. */
   get pending(): boolean {
     return this.scheduled;
   }
@@ -83,7 +83,11 @@ export class EventWriter {
       this.queue.push({ event, resolve, reject, ...(state ? { state } : {}) });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        // The commit waits for the next I/O poll: under sustained input the requests that arrived while the last
+        // commit was on its way to disk are read there and share this commit, instead of splitting into two groups
+        // that alternate (16 webhook requests in flight were committed 8 at a time). Fewer commits means fewer
+        // fsyncs and fewer log pages per event; the wait is one turn of the loop (microseconds when idle).
+        setImmediate(() => setImmediate(() => this.flush()));
       }
     });
   }

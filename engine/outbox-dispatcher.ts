@@ -27,7 +27,7 @@ export interface DispatcherOptions {
   onOutcome?(item: OutboxItem, outcome: ActionOutcome): void;
   /** A lane turned unhealthy or recovered. */
   onLaneHealth?(status: LaneStatus): void;
-  /** A transaction that calls `recordFinished` is about to run (the event writer has events queued for this turn). */
+  /** A transaction that calls `recordFinished` is about to run (the event writer has events queued for its next commit). */
   commitPending?(): boolean;
 }
 
