@@ -55,6 +55,10 @@ export class OutboxStore {
   /** Lanes that got new rows since the dispatcher last asked (so it need not scan for them). */
   private readonly touched = new Set<string>();
 
+  /** Removes up to 500 finished rows; dead letters wait for the user much longer than finished rows are kept for inspection. */
+  readonly pruneSql = `DELETE FROM outbox WHERE (rule_id, event_id, action_index) IN (SELECT rule_id, event_id, action_index FROM outbox
+       WHERE ((status IN ('done','skipped','discarded') AND done_at < ?) OR (status = 'failed' AND done_at < ?)) LIMIT 500)`;
+
   constructor(private readonly db: Db) {
     this.addStmt = db.prepare(
       `INSERT OR IGNORE INTO outbox (rule_id, event_id, action_index, action, status, created_at, next_attempt_at, lane)
@@ -70,11 +74,7 @@ export class OutboxStore {
     this.markStmt = db.prepare(`UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, done_at = ? WHERE ${KEY}`);
     this.retryStmt = db.prepare(`UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE ${KEY}`);
     this.nextDueStmt = db.prepare(`SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'`).pluck();
-    // Dead letters wait for the user much longer than finished rows are kept for inspection.
-    this.pruneStmt = db.prepare(
-      `DELETE FROM outbox WHERE (rule_id, event_id, action_index) IN (SELECT rule_id, event_id, action_index FROM outbox
-       WHERE ((status IN ('done','skipped','discarded') AND done_at < ?) OR (status = 'failed' AND done_at < ?)) LIMIT 500)`,
-    );
+    this.pruneStmt = db.prepare(this.pruneSql);
     this.getStmt = db.prepare(`SELECT * FROM outbox WHERE ${KEY}`);
   }
 
