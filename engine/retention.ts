@@ -79,7 +79,9 @@ export class RetentionSweeper {
       // its "why" (and a notification its event, as far as that source's retention allows).
       const longest = Math.max(cfg.settings.retentionDays, ...special.map((m) => m.retentionDays!));
       deleted += this.store.tx(() => this.store.notifications.pruneOlderThan(now - longest * DAY));
-      this.store.outbox.prune(new Date(now - 7 * DAY).toISOString(), new Date(now - 30 * DAY).toISOString());
+      // Counted, so a sweep that pruned a batch comes back soon: 500 a sweep every ten minutes is fewer than a
+      // webhook rule firing every second finishes.
+      deleted += this.store.outbox.prune(new Date(now - 7 * DAY).toISOString(), new Date(now - 30 * DAY).toISOString());
     } catch (err) {
       this.log.warn(`retention sweep failed: ${(err as Error).message}`);
     }

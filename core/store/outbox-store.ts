@@ -55,9 +55,12 @@ export class OutboxStore {
   /** Lanes that got new rows since the dispatcher last asked (so it need not scan for them). */
   private readonly touched = new Set<string>();
 
-  /** Removes up to 500 finished rows; dead letters wait for the user much longer than finished rows are kept for inspection. */
+  /**
+   * Removes up to 500 finished rows, oldest first (through `outbox_finished`): those that ended before the first date,
+   * except dead letters, which wait for the user until the second (longer ago).
+   */
   readonly pruneSql = `DELETE FROM outbox WHERE (rule_id, event_id, action_index) IN (SELECT rule_id, event_id, action_index FROM outbox
-       WHERE ((status IN ('done','skipped','discarded') AND done_at < ?) OR (status = 'failed' AND done_at < ?)) LIMIT 500)`;
+       WHERE done_at < ? AND (status IN ('done','skipped','discarded') OR (status = 'failed' AND done_at < ?)) ORDER BY done_at LIMIT 500)`;
 
   constructor(private readonly db: Db) {
     this.addStmt = db.prepare(
@@ -192,8 +195,10 @@ export class OutboxStore {
     return this.db.prepare(`UPDATE outbox SET status = 'discarded', done_at = ? WHERE ${KEY} AND status = 'failed'`).run(new Date().toISOString(), k.ruleId, k.eventId, k.actionIndex).changes === 1;
   }
 
+  /** Up to 500 finished rows that ended before `olderThanIso` (dead letters: before the other date); how many went. */
   prune(olderThanIso: string, deadLettersOlderThanIso = olderThanIso): number {
-    return this.pruneStmt.run(olderThanIso, deadLettersOlderThanIso).changes;
+    const outer = olderThanIso > deadLettersOlderThanIso ? olderThanIso : deadLettersOlderThanIso;
+    return this.pruneStmt.run(outer, deadLettersOlderThanIso).changes;
   }
 
   list(limit = 100): OutboxItem[] {

@@ -65,6 +65,6 @@ test("the outbox's queries walk indexes, not the whole table", (t) => {
     const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
     assert.doesNotMatch(plan, /^SCAN outbox$|SCAN outbox(?! USING)/m, `${name}: ${plan}`);
   }
-  const prune = store.db.prepare(`EXPLAIN QUERY PLAN ${store.outbox.pruneSql}`).all() as { detail: string }[];
-  assert.ok(!prune.some((r) => /^SCAN outbox$/.test(r.detail)), `prune: ${prune.map((r) => r.detail).join('; ')}`);
+  const prune = store.db.prepare(`EXPLAIN QUERY PLAN ${store.outbox.pruneSql}`).all('2030-01-01', '2029-12-01') as { detail: string }[];
+  assert.doesNotMatch(prune.map((r) => r.detail).join('; '), /SCAN outbox(?! USING)/, 'prune');
 });
