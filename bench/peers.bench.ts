@@ -42,7 +42,7 @@ const ROUNDS = Number(process.env.PANOPTES_PEERS_ROUNDS ?? 3);
 const EVENTS = Number(process.env.PANOPTES_PEERS_EVENTS ?? 4_000);
 const IDLE_S = Number(process.env.PANOPTES_PEERS_IDLE_S ?? 60);
 const CONCURRENCY = Number(process.env.PANOPTES_PEERS_CONCURRENCY ?? 16);
-const WARMUP = 300;
+const WARMUP = Number(process.env.PANOPTES_PEERS_WARMUP ?? 300);
 const KEYS = 100;
 /** How long deliveries may stop coming before the rest count as lost. */
 const STALL_MS = 30_000;
