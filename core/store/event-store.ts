@@ -41,7 +41,7 @@ export class EventStore {
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO events (id, ts, received_at, source, type, title, body, url, fields, tags, origin)
-       VALUES (@id, @ts, @receivedAt, @source, @type, @title, @body, @url, @fields, @tags, @origin)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.byId = db.prepare(`SELECT * FROM events WHERE id = ?`);
     this.seqOf = db.prepare(`SELECT seq FROM events WHERE id = ?`).pluck();
@@ -55,12 +55,8 @@ export class EventStore {
     this.appendAll = db.transaction((events: PanoptesEvent[]): StoredEvent[] => {
       const stored: StoredEvent[] = [];
       for (const e of events) {
-        const r = this.insert.run({
-          ...e,
-          fields: JSON.stringify(e.fields ?? {}),
-          tags: JSON.stringify(e.tags ?? []),
-          origin: e.origin ? JSON.stringify(e.origin) : null,
-        });
+        // Positional values: binding by name looked up every parameter and copied the event into a new object first.
+        const r = this.insert.run(e.id, e.ts, e.receivedAt, e.source, e.type, e.title, e.body, e.url ?? null, JSON.stringify(e.fields ?? {}), JSON.stringify(e.tags ?? []), e.origin ? JSON.stringify(e.origin) : null);
         if (r.changes === 1) stored.push({ ...e, seq: Number(r.lastInsertRowid) });
       }
       return stored;

@@ -50,7 +50,7 @@ export async function handleWebhook(req: WebhookRequestLike, hooks: HookLookup):
   const hook = m ? (typeof hooks === 'function' ? hooks(m[1]!) : hooks.get(m[1]!)) : undefined;
   // Unknown, malformed and unauthorised look the same from outside (status, body, and the digest compared either
   // way), so nobody learns which hooks exist; only a caller with the secret gets further answers such as 405.
-  const authorised = secretMatches(presentedSecret(req, url), hook?.secret ?? UNKNOWN_HOOK_SECRET);
+  const authorised = secretMatches(presentedSecret(req, url), hook ? expectedDigest(hook) : UNKNOWN_HOOK_DIGEST);
   if (!hook || !authorised) return { status: 401, message: REFUSED, ...(hook ? { hookId: hook.id } : {}) };
   if ((req.method ?? 'GET').toUpperCase() !== 'POST') return { status: 405, message: 'use POST', hookId: hook.id };
 
@@ -111,12 +111,20 @@ function presentedSecret(req: WebhookRequestLike, url: URL): string | null {
   return url.searchParams.get('secret');
 }
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+const UNKNOWN_HOOK_DIGEST = sha256(UNKNOWN_HOOK_SECRET);
+/** Each hook's secret digested once, not on every request (kept only while the registry keeps the hook). */
+const digests = new WeakMap<Hook, { secret: string; digest: Buffer | null }>();
+function expectedDigest(hook: Hook): Buffer | null {
+  let d = digests.get(hook);
+  if (!d || d.secret !== hook.secret) digests.set(hook, (d = { secret: hook.secret, digest: hook.secret ? sha256(hook.secret) : null }));
+  return d.digest;
+}
+
 /** Compare digests in constant time, so response timing does not reveal how much of a guess was right. */
-function secretMatches(presented: string | null, expected: string): boolean {
+function secretMatches(presented: string | null, expected: Buffer | null): boolean {
   if (!presented || !expected) return false;
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(sha256(presented), expected);
 }
 
 /**
