@@ -26,13 +26,19 @@ export class FlagTable {
 }
 
 /**
- * The last N traces per rule, kept across restarts. A rule's older traces are deleted once per transaction that
- * added some (`trimAdded`), not after every insert: a batch of 500 firings of one rule runs one DELETE, not 500.
+ * The last N traces per rule, kept across restarts. A rule's older traces are deleted in steps: once it has
+ * TRIM_EVERY more than its N (in the transaction that added the last of them), not after every insert or batch — each
+ * delete rewrote the table's and its index's oldest pages in the batch's commit, for a rule firing on every event two
+ * more log pages per commit. Lists show no more than N per rule either way.
  */
+const TRIM_EVERY = 16;
+
 export class TraceTable {
   private readonly insert;
   private readonly trim;
-  /** Rules with traces added since the last trim. */
+  /** Traces added per rule since its last trim (unknown after a start: the first add trims). */
+  private readonly sinceTrim = new Map<string, number>();
+  /** Rules with traces added in the current transaction. */
   private readonly added = new Set<string>();
 
   constructor(private readonly db: Db, public limitPerRule = 50) {
@@ -44,18 +50,36 @@ export class TraceTable {
   add(ruleId: string, at: string, eventIds: string[], trace: unknown): void {
     this.insert.run(ruleId, at, JSON.stringify(eventIds), JSON.stringify(trace ?? null));
     this.added.add(ruleId);
+    const n = this.sinceTrim.get(ruleId);
+    this.sinceTrim.set(ruleId, n === undefined ? TRIM_EVERY : n + 1);
   }
 
-  /** Keep the last `limitPerRule` traces of each rule that got new ones (in the transaction that added them). */
+  /** Trim the rules that got new traces in this transaction and are TRIM_EVERY past their last trim. */
   trimAdded(): void {
-    for (const ruleId of this.added) this.trim.run(ruleId, ruleId, this.limitPerRule);
+    for (const ruleId of this.added) {
+      if (this.sinceTrim.get(ruleId)! < TRIM_EVERY) continue;
+      this.trim.run(ruleId, ruleId, this.limitPerRule);
+      this.sinceTrim.set(ruleId, 0);
+    }
     this.added.clear();
   }
 
   list(ruleId?: string, limit = 50): { ruleId: string; at: string; eventIds: string[]; trace: unknown }[] {
-    const rows = (ruleId
-      ? this.db.prepare(`SELECT * FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(ruleId, limit)
-      : this.db.prepare(`SELECT * FROM traces ORDER BY id DESC LIMIT ?`).all(limit)) as { rule_id: string; at: string; event_ids: string; trace: string }[];
+    type Row = { rule_id: string; at: string; event_ids: string; trace: string };
+    let rows: Row[];
+    if (ruleId) {
+      rows = this.db.prepare(`SELECT * FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(ruleId, Math.min(limit, this.limitPerRule)) as Row[];
+    } else {
+      // Newest first over all rules, each rule's beyond its last N (not trimmed yet) left out.
+      const per = new Map<string, number>();
+      rows = [];
+      for (const r of this.db.prepare(`SELECT * FROM traces ORDER BY id DESC`).iterate() as IterableIterator<Row>) {
+        const n = (per.get(r.rule_id) ?? 0) + 1;
+        per.set(r.rule_id, n);
+        if (n <= this.limitPerRule) rows.push(r);
+        if (rows.length >= limit) break;
+      }
+    }
     return rows.map((r) => ({ ruleId: r.rule_id, at: r.at, eventIds: JSON.parse(r.event_ids), trace: JSON.parse(r.trace) }));
   }
 }
