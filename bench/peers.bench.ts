@@ -17,7 +17,8 @@
  * Settings (environment): PANOPTES_PEERS_ROUNDS (3), PANOPTES_PEERS_EVENTS per job and round (5,000),
  * PANOPTES_PEERS_WARMUP events sent first, not measured (5,000),
  * PANOPTES_PEERS_IDLE_S (60; the issue's figure is 600), PANOPTES_PEERS_JOBS (below), PANOPTES_PEERS_SIDES=panoptes (no
- * peers: for profiling, with PANOPTES_PEERS_PROFILE=DIR; or a list of panoptes, node-red, floor), PANOPTES_PEERS_BEFORE=<another checkout, built> adds a
+ * peers: for profiling, with PANOPTES_PEERS_PROFILE=DIR; or a list of panoptes, node-red, floor, ceiling — the last not by
+ * default: a server that stores nothing, the most this bench can measure), PANOPTES_PEERS_BEFORE=<another checkout, built> adds a
  * "Panoptes (before)" column for before/after comparisons in the same run.
  */
 import http from 'node:http';
@@ -28,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { quantile } from './helpers/stats.js';
 import {
   contextSwitches,
+  ceilingPeer,
   cpuSeconds,
   floorPeer,
   nodeRedPeer,
@@ -260,6 +262,8 @@ if (process.env.PANOPTES_PEERS_BEFORE) peers.push(panoptesPeer('Panoptes (before
 const sides = (process.env.PANOPTES_PEERS_SIDES ?? 'panoptes,node-red,floor').split(',');
 if (sides.includes('node-red')) peers.push(nodeRedPeer());
 if (sides.includes('floor')) peers.push(floorPeer());
+// Not by default: `ceiling` adds the bench's own limit (helpers/peers.ts), for judging targets beyond it.
+if (sides.includes('ceiling')) peers.push(ceilingPeer());
 
 const loads: string[] = [];
 console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start ${load()}`);

@@ -5,19 +5,21 @@
  * receiver over a keep-alive connection. Appends are grouped per turn of the event loop in one transaction, as the
  * Panoptes store does, so both pay one fsync per group. No secret check, no rules, no outbox, no retries.
  *
- * Run as its own process: `node peer-floor.js PORT DATA_DIR RECEIVER_URL PATTERN FLAGS`.
+ * Run as its own process: `node peer-floor.js PORT DATA_DIR RECEIVER_URL PATTERN FLAGS [ceiling]`. With `ceiling` it
+ * stores nothing and forwards every event: the most this bench's sender and receiver can measure on the machine.
  */
 import http from 'node:http';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
-const [portArg, dir, receiverUrl, pattern, flags] = process.argv.slice(2);
-const db = new Database(path.join(dir!, 'floor.db'));
+const [portArg, dir, receiverUrl, pattern, flags, mode] = process.argv.slice(2);
+const ceiling = mode === 'ceiling';
+const db = new Database(ceiling ? ':memory:' : path.join(dir!, 'floor.db'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.exec('CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, body TEXT NOT NULL)');
 const insert = db.prepare('INSERT INTO events (received_at, body) VALUES (?, ?)');
-const re = new RegExp(pattern!, flags);
+const re = ceiling ? /(?:)/ : new RegExp(pattern!, flags);
 const target = new URL(receiverUrl!);
 const agent = new http.Agent({ keepAlive: true });
 
@@ -35,7 +37,7 @@ const appendAll = db.transaction((items: Pending[]) => {
 function flush(): void {
   const items = batch;
   batch = [];
-  appendAll(items);
+  if (!ceiling) appendAll(items);
   for (const p of items) {
     p.res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     if (re.test(p.title)) forward(p.body);

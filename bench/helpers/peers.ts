@@ -217,6 +217,22 @@ export function floorPeer(): Peer {
   };
 }
 
+/**
+ * The bench's own ceiling: the floor's server storing nothing and forwarding every event at once. What it sustains is
+ * the most the sender and receiver of this bench can measure on the machine (they share its cores with the side).
+ */
+export function ceilingPeer(): Peer {
+  return {
+    name: 'ceiling (no storage, no rules)',
+    runs: (job) => !job.count,
+    async launch(job, receiverUrl) {
+      const dir = tempDir('ceiling');
+      const port = await freePort();
+      return spawnPeer('ceiling', [path.join(here, 'peer-floor.js'), String(port), dir, receiverUrl, '', '', 'ceiling'], `http://127.0.0.1:${port}/hook`, {}, dir);
+    },
+  };
+}
+
 // ---- what a process costs, from /proc ----
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
