@@ -243,14 +243,30 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (rule, key, entry)
   );
   `,
-  // 9: only rows still waiting to run are indexed by due time and lane. Indexing every row by (status, …) moved each
-  // finished action from one place to another in two indexes (and split their pages in the middle) in the commit
-  // after it ended: about a fifth of the log pages a busy webhook rule wrote. The sweep finds old finished rows and
-  // the dead-letter list finds its rows by their own small indexes; start-up's look for interrupted rows reads the
-  // table once.
+  // 9: the outbox keyed by event first, and only rows still waiting to run indexed by due time and lane. Keyed by rule
+  // first, the rows of a batch whose events fired many different rules went to as many places in the table, and each
+  // finished action was moved between two places of two (status, …) indexes in the commit after it ended; with event
+  // ids in time order a batch's rows are written side by side. Old finished rows are found for the sweep, and dead
+  // letters for their list, by small indexes of their own; start-up's look for interrupted rows reads the table once.
   `
-  DROP INDEX outbox_pending;
-  DROP INDEX outbox_lane;
+  CREATE TABLE outbox_by_event (
+    event_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    action_index INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    done_at TEXT,
+    lane TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (event_id, rule_id, action_index)
+  ) WITHOUT ROWID;
+  INSERT INTO outbox_by_event (event_id, rule_id, action_index, action, status, attempts, next_attempt_at, last_error, created_at, done_at, lane)
+    SELECT event_id, rule_id, action_index, action, status, attempts, next_attempt_at, last_error, created_at, done_at, lane FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_by_event RENAME TO outbox;
   CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE status = 'pending';
   CREATE INDEX outbox_lane_due ON outbox(lane, next_attempt_at, created_at) WHERE status = 'pending';
   CREATE INDEX outbox_finished ON outbox(done_at) WHERE done_at IS NOT NULL;

@@ -3,6 +3,11 @@
 // week of history.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../core/store/migrations.js';
 import { openStore } from '../../core/store/index.js';
 import { silentLogger } from '../../core/log.js';
 import { defaultConfig } from '../../core/config/schema.js';
@@ -67,4 +72,37 @@ test("the outbox's queries walk indexes, not the whole table", (t) => {
   }
   const prune = store.db.prepare(`EXPLAIN QUERY PLAN ${store.outbox.pruneSql}`).all('2030-01-01', '2029-12-01') as { detail: string }[];
   assert.doesNotMatch(prune.map((r) => r.detail).join('; '), /SCAN outbox(?! USING)/, 'prune');
+});
+
+test('actions stored before the outbox was re-keyed by event are all there after the upgrade, each where it was', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'panoptes-outbox-upgrade-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A data folder at schema 8 (the release before), with a waiting, a finished, an interrupted and a dead action.
+  const old = new Database(path.join(dir, 'panoptes.db'));
+  old.pragma('journal_mode = WAL');
+  for (let v = 0; v < 8; v++) old.exec(MIGRATIONS[v]!);
+  old.pragma('user_version = 8');
+  const put = old.prepare(
+    `INSERT INTO outbox (rule_id, event_id, action_index, action, status, attempts, next_attempt_at, last_error, created_at, done_at, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const hook = JSON.stringify({ webhook: { url: 'http://127.0.0.1:1/' } });
+  put.run('r2', 'e1', 0, hook, 'pending', 2, 1_000, 'refused', '2030-01-01T00:00:00.000Z', null, 'webhook:127.0.0.1:1');
+  put.run('r1', 'e1', 0, hook, 'done', 1, 0, null, '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:01.000Z', 'webhook:127.0.0.1:1');
+  put.run('r1', 'e2', 1, hook, 'inflight', 0, 0, null, '2030-01-01T00:00:02.000Z', null, 'webhook:127.0.0.1:1');
+  put.run('r3', 'e0', 0, hook, 'failed', 5, 0, 'gone', '2029-12-31T00:00:00.000Z', '2029-12-31T00:05:00.000Z', 'webhook:127.0.0.1:1');
+  old.close();
+
+  const store = openStore(dir);
+  t.after(() => store.close());
+  const rows = store.db.prepare(`SELECT rule_id, event_id, action_index, status, attempts, last_error, lane FROM outbox ORDER BY rule_id`).all();
+  assert.deepEqual(rows, [
+    { rule_id: 'r1', event_id: 'e1', action_index: 0, status: 'done', attempts: 1, last_error: null, lane: 'webhook:127.0.0.1:1' },
+    { rule_id: 'r1', event_id: 'e2', action_index: 1, status: 'inflight', attempts: 0, last_error: null, lane: 'webhook:127.0.0.1:1' },
+    { rule_id: 'r2', event_id: 'e1', action_index: 0, status: 'pending', attempts: 2, last_error: 'refused', lane: 'webhook:127.0.0.1:1' },
+    { rule_id: 'r3', event_id: 'e0', action_index: 0, status: 'failed', attempts: 5, last_error: 'gone', lane: 'webhook:127.0.0.1:1' },
+  ]);
+  assert.deepEqual(store.outbox.laneDue('webhook:127.0.0.1:1', 2_000, 10).map((i) => i.ruleId), ['r2']);
+  assert.deepEqual(store.outbox.deadLetters().map((i) => i.ruleId), ['r3']);
+  assert.equal(store.outbox.add('r1', 'e1', 0, JSON.parse(hook)), false, 'an action already stored is not enqueued again');
+  assert.deepEqual(store.outbox.recoverInflight(() => true), { requeued: 1, abandoned: 0 });
 });
