@@ -80,5 +80,8 @@ test("a paired agent's recorded status and configuration state, published again 
   f.agent.child.kill('SIGKILL');
   await waitFor(() => peer()?.state === 'offline', "a1 offline at the desktop (its will) after it was killed", 60_000);
   assert.equal(peer()?.reason, 'connection lost');
-  assert.equal(refusedOf('status').length, 1, `nothing genuine refused: ${JSON.stringify(refusedOf('status'))}`);
+  // What a1 says now was taken at every step (online after each restart, its will last). The number of refusals is
+  // not fixed: QoS 1 is at least once, and a broker restarted with its sessions hands an unacknowledged older status
+  // over again, which is refused as older — rightly, and said so in the log of refusals.
+  for (const r of refusedOf('status')) assert.match(r.why, /older status of a1 was refused/);
 });
