@@ -36,10 +36,10 @@ const TRIM_EVERY = 16;
 export class TraceTable {
   private readonly insert;
   private readonly trim;
-  /** Traces added per rule since its last trim (unknown after a start: the first add trims). */
+  /** Traces added per rule since its last trim (unknown after a start: the first add makes the rule due). */
   private readonly sinceTrim = new Map<string, number>();
-  /** Rules with traces added in the current transaction. */
-  private readonly added = new Set<string>();
+  /** Rules TRIM_EVERY past their last trim, trimmed by `trimAdded` in the transaction that made them so. */
+  private readonly due = new Set<string>();
 
   constructor(private readonly db: Db, public limitPerRule = 50) {
     this.insert = db.prepare(`INSERT INTO traces (rule_id, at, event_ids, trace) VALUES (?, ?, ?, ?)`);
@@ -49,19 +49,18 @@ export class TraceTable {
   /** Inside a transaction that calls `trimAdded()` before it commits. */
   add(ruleId: string, at: string, eventIds: string[], trace: unknown): void {
     this.insert.run(ruleId, at, JSON.stringify(eventIds), JSON.stringify(trace ?? null));
-    this.added.add(ruleId);
-    const n = this.sinceTrim.get(ruleId);
-    this.sinceTrim.set(ruleId, n === undefined ? TRIM_EVERY : n + 1);
+    const n = (this.sinceTrim.get(ruleId) ?? TRIM_EVERY - 1) + 1;
+    this.sinceTrim.set(ruleId, n);
+    if (n >= TRIM_EVERY) this.due.add(ruleId);
   }
 
-  /** Trim the rules that got new traces in this transaction and are TRIM_EVERY past their last trim. */
+  /** Keep the last `limitPerRule` traces of the rules that came due in this transaction. */
   trimAdded(): void {
-    for (const ruleId of this.added) {
-      if (this.sinceTrim.get(ruleId)! < TRIM_EVERY) continue;
+    for (const ruleId of this.due) {
       this.trim.run(ruleId, ruleId, this.limitPerRule);
       this.sinceTrim.set(ruleId, 0);
     }
-    this.added.clear();
+    this.due.clear();
   }
 
   list(ruleId?: string, limit = 50): { ruleId: string; at: string; eventIds: string[]; trace: unknown }[] {
