@@ -298,7 +298,9 @@ const cell = (xs: number[], digits = 0) => (xs.length ? `${fmt(med(xs), digits)}
 const ours = peers[0]!.name;
 const nodeRed = peers.find((p) => p.name.startsWith('Node-RED'))?.name ?? 'Node-RED';
 const floor = peers.find((p) => p.name.startsWith('floor'))?.name ?? 'floor';
-const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(a / b < 10 ? 2 : 0)}×` : '—');
+/** A ratio's digits: two significant ones below 0.1 (a latency of 3.6 ms against 2 s is 0.0018×, not 0.00×). */
+const ratioDigits = (x: number) => (x < 0.1 ? x.toPrecision(2) : x.toFixed(x < 10 ? 2 : 0));
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${ratioDigits(a / b)}×` : '—');
 /**
  * Ratios are taken round by round (the two sides ran minutes apart at most, under the same load) and their median
  * reported, with the rounds' range: a drift of the shared machine moves both sides of a round alike, where it can
@@ -309,7 +311,7 @@ const pairedRatio = (a: number[], b: number[]) => med(roundRatios(a, b));
 const ratioCell = (a: number[], b: number[]) => {
   const rs = roundRatios(a, b);
   if (!rs.length) return '—';
-  return rs.length > 1 ? `${ratio(med(rs), 1)} (${fmt(Math.min(...rs), 2)}–${fmt(Math.max(...rs), 2)})` : ratio(rs[0]!, 1);
+  return rs.length > 1 ? `${ratio(med(rs), 1)} (${ratioDigits(Math.min(...rs))}–${ratioDigits(Math.max(...rs))})` : ratio(rs[0]!, 1);
 };
 
 const metrics: [string, (r: JobResult) => number, number][] = [
