@@ -343,6 +343,20 @@ for (const job of JOBS) {
   if (job === CONDITIONS) targets.push([`1,000 conditions ≥ 50× Node-RED (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 50]);
 }
 
+// What 1,000 conditions cost each side over one, per event: the CPU of a round's 1,000-conditions run over that of its
+// webhook run (the same side, minutes apart). Unlike a throughput ratio, this stays measurable when the faster side
+// would outrun what the bench can send and receive.
+if (JOBS.includes(WEBHOOK) && JOBS.includes(CONDITIONS)) {
+  const cpu = (job: Job, name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map((r) => r.cpuPer10k);
+  const extra = (name: string) => {
+    const rs = roundRatios(cpu(CONDITIONS, name), cpu(WEBHOOK, name));
+    const pct = (x: number) => `${x >= 1 ? '+' : '−'}${fmt(100 * Math.abs(x - 1))} %`;
+    return rs.length ? `${pct(med(rs))} (rounds ${pct(Math.min(...rs))} to ${pct(Math.max(...rs))})` : '—';
+  };
+  const sides = [ours, ...(peers.some((p) => p.name === nodeRed) ? [nodeRed] : [])];
+  console.log(`\nCPU per event with 1,000 conditions over one condition, median of the rounds: ${sides.map((n) => `${n} ${extra(n)}`).join('; ')}.`);
+}
+
 if (only.includes('idle')) {
   console.log(`\n### idle (${IDLE_S} s idle, after 5 s to settle)\n`);
   console.log(`| measure | ${peers.map((p) => p.name).join(' | ')} | ${ours} / Node-RED |`);
