@@ -336,11 +336,11 @@ for (const job of JOBS) {
   console.log(`\nNot delivered or refused, all rounds: ${lost.join(', ')}.`);
   const rates = (name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map((x) => x.rate);
   const times = (a: string, b: string) => pairedRatio(rates(a), rates(b));
-  if (job === WEBHOOK) {
-    targets.push([`webhook job ≥ 3× Node-RED's sustained events/s (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 3]);
-    targets.push([`webhook job within 2× of the floor (floor / Panoptes ${ratio(times(floor, ours), 1)})`, times(floor, ours) <= 2]);
-  }
-  if (job === CONDITIONS) targets.push([`1,000 conditions ≥ 50× Node-RED (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 50]);
+  // A target is judged only when both of its sides ran.
+  const ran = (name: string) => rates(name).length > 0;
+  if (job === WEBHOOK && ran(nodeRed)) targets.push([`webhook job ≥ 3× Node-RED's sustained events/s (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 3]);
+  if (job === WEBHOOK && ran(floor)) targets.push([`webhook job within 2× of the floor (floor / Panoptes ${ratio(times(floor, ours), 1)})`, times(floor, ours) <= 2]);
+  if (job === CONDITIONS && ran(nodeRed)) targets.push([`1,000 conditions ≥ 50× Node-RED (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 50]);
 }
 
 // What 1,000 conditions cost each side over one, per event: the CPU of a round's 1,000-conditions run over that of its
@@ -373,7 +373,7 @@ if (only.includes('idle')) {
     console.log(`| ${label} | ${peers.map((p) => cell(of(p.name), digits)).join(' | ')} | ${ratioCell(of(ours), of(nodeRed))} |`);
   }
   const idleOf = (name: string, pick: (r: IdleResult) => number) => med((idleResults.get(name) ?? []).map(pick));
-  targets.push([`idle RSS ≤ Node-RED's (${fmt(idleOf(ours, (r) => r.rssIdleMB))} vs ${fmt(idleOf(nodeRed, (r) => r.rssIdleMB))} MB)`, idleOf(ours, (r) => r.rssIdleMB) <= idleOf(nodeRed, (r) => r.rssIdleMB)]);
+  if (idleResults.has(nodeRed)) targets.push([`idle RSS ≤ Node-RED's (${fmt(idleOf(ours, (r) => r.rssIdleMB))} vs ${fmt(idleOf(nodeRed, (r) => r.rssIdleMB))} MB)`, idleOf(ours, (r) => r.rssIdleMB) <= idleOf(nodeRed, (r) => r.rssIdleMB)]);
   targets.push([`≤ 1 wake-up per second idle (${fmt(idleOf(ours, (r) => r.wakeupsPerMin) / 60, 2)}/s)`, idleOf(ours, (r) => r.wakeupsPerMin) <= 60]);
 }
 
