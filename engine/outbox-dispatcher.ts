@@ -166,8 +166,8 @@ export class OutboxDispatcher {
         return;
       }
       // Only fates, and no commit of the writer under way: while events keep coming one soon is, so they wait for it
-      // (at most FATES_WAIT_MS) rather than commit on their own — that was one more commit per few events under a
-      // stream of webhooks, a seventh of the engine's time per event (#22). Only fates of retry-safe actions wait: if
+      // (at most FATES_WAIT_MS) rather than commit on their own — that was one more commit per 29 events under a
+      // stream of webhooks (#22), each writing the outbox's pages again. Only fates of retry-safe actions wait: if
       // the process dies first, such an action is found in flight and sent again with its key; one that is not
       // retry-safe would be reported as not repeated although it ran, so its fate is written straight away.
       if (!this.ready.size && !this.fatesDue && finished.every((f) => this.executorFor(f.lane, f.item)?.retrySafe)) {
