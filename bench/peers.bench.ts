@@ -300,7 +300,9 @@ const nodeRed = peers.find((p) => p.name.startsWith('Node-RED'))?.name ?? 'Node-
 const floor = peers.find((p) => p.name.startsWith('floor'))?.name ?? 'floor';
 /** A ratio's digits: two significant ones below 0.1 (a latency of 3.6 ms against 2 s is 0.0018×, not 0.00×). */
 const ratioDigits = (x: number) => (x < 0.1 ? x.toPrecision(2) : x.toFixed(x < 10 ? 2 : 0));
-const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${ratioDigits(a / b)}×` : '—');
+const times = (x: number) => (Number.isFinite(x) ? `${ratioDigits(x)}×` : '—');
+/** A ratio above 1 as a percentage more, below 1 as one less. */
+const percentMore = (x: number) => `${x >= 1 ? '+' : '−'}${fmt(100 * Math.abs(x - 1))} %`;
 /**
  * Ratios are taken round by round (the two sides ran minutes apart at most, under the same load) and their median
  * reported, with the rounds' range: a drift of the shared machine moves both sides of a round alike, where it can
@@ -311,7 +313,7 @@ const pairedRatio = (a: number[], b: number[]) => med(roundRatios(a, b));
 const ratioCell = (a: number[], b: number[]) => {
   const rs = roundRatios(a, b);
   if (!rs.length) return '—';
-  return rs.length > 1 ? `${ratio(med(rs), 1)} (${ratioDigits(Math.min(...rs))}–${ratioDigits(Math.max(...rs))})` : ratio(rs[0]!, 1);
+  return rs.length > 1 ? `${times(med(rs))} (${ratioDigits(Math.min(...rs))}–${ratioDigits(Math.max(...rs))})` : times(rs[0]!);
 };
 
 const metrics: [string, (r: JobResult) => number, number][] = [
@@ -335,12 +337,12 @@ for (const job of JOBS) {
   const lost = shown.map((p) => `${p.name} ${(jobResults.get(`${job.name}|${p.name}`) ?? []).reduce((n, x) => n + x.lost + x.refused, 0)}`);
   console.log(`\nNot delivered or refused, all rounds: ${lost.join(', ')}.`);
   const rates = (name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map((x) => x.rate);
-  const times = (a: string, b: string) => pairedRatio(rates(a), rates(b));
+  const over = (a: string, b: string) => pairedRatio(rates(a), rates(b));
   // A target is judged only when both of its sides ran.
   const ran = (name: string) => rates(name).length > 0;
-  if (job === WEBHOOK && ran(nodeRed)) targets.push([`webhook job ≥ 3× Node-RED's sustained events/s (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 3]);
-  if (job === WEBHOOK && ran(floor)) targets.push([`webhook job within 2× of the floor (floor / Panoptes ${ratio(times(floor, ours), 1)})`, times(floor, ours) <= 2]);
-  if (job === CONDITIONS && ran(nodeRed)) targets.push([`1,000 conditions ≥ 50× Node-RED (${ratio(times(ours, nodeRed), 1)})`, times(ours, nodeRed) >= 50]);
+  if (job === WEBHOOK && ran(nodeRed)) targets.push([`webhook job ≥ 3× Node-RED's sustained events/s (${times(over(ours, nodeRed))})`, over(ours, nodeRed) >= 3]);
+  if (job === WEBHOOK && ran(floor)) targets.push([`webhook job within 2× of the floor (floor / Panoptes ${times(over(floor, ours))})`, over(floor, ours) <= 2]);
+  if (job === CONDITIONS && ran(nodeRed)) targets.push([`1,000 conditions ≥ 50× Node-RED (${times(over(ours, nodeRed))})`, over(ours, nodeRed) >= 50]);
 }
 
 // What 1,000 conditions cost each side over one, per event: the CPU of a round's 1,000-conditions run over that of its
@@ -350,10 +352,9 @@ if (JOBS.includes(WEBHOOK) && JOBS.includes(CONDITIONS)) {
   const cpu = (job: Job, name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map((r) => r.cpuPer10k);
   const extra = (name: string) => {
     const rs = roundRatios(cpu(CONDITIONS, name), cpu(WEBHOOK, name));
-    const pct = (x: number) => `${x >= 1 ? '+' : '−'}${fmt(100 * Math.abs(x - 1))} %`;
-    return rs.length ? `${pct(med(rs))} (rounds ${pct(Math.min(...rs))} to ${pct(Math.max(...rs))})` : '—';
+    return rs.length ? `${percentMore(med(rs))} (rounds ${percentMore(Math.min(...rs))} to ${percentMore(Math.max(...rs))})` : '—';
   };
-  const sides = [ours, ...(peers.some((p) => p.name === nodeRed) ? [nodeRed] : [])];
+  const sides = [ours, nodeRed].filter((name) => cpu(CONDITIONS, name).length);
   console.log(`\nCPU per event with 1,000 conditions over one condition, median of the rounds: ${sides.map((n) => `${n} ${extra(n)}`).join('; ')}.`);
 }
 
