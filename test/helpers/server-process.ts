@@ -57,8 +57,14 @@ export function serverTempDir(prefix: string, who: RunIdentity = serverIdentity(
 
 export function chownTree(p: string, who: RunIdentity = serverIdentity()): void {
   if (!who.dropped) return;
-  chownSync(p, who.uid, who.gid);
-  if (statSync(p).isDirectory()) for (const name of readdirSync(p)) chownTree(path.join(p, name), who);
+  try {
+    chownSync(p, who.uid, who.gid);
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p)) chownTree(path.join(p, name), who);
+  } catch (err) {
+    // The running server may remove a file of its own between our readdir and chown (Dovecot's
+    // dovecot-uidlist.tmp, renamed into place): gone is fine, there is nothing left to re-own.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export function removeDir(dir: string): void {
