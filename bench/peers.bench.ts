@@ -269,7 +269,10 @@ const loads: string[] = [];
 console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start ${load()}`);
 console.log(`${ROUNDS} rounds, ${EVENTS.toLocaleString('en')} events per job and round (after ${WARMUP} warm-up), ${CONCURRENCY} in flight, idle ${IDLE_S} s\n`);
 
-const jobResults = new Map<string, JobResult[]>(); // `${job}|${peer}`
+const jobResults = new Map<string, JobResult[]>();
+const jobKey = (job: Job, name: string) => `${job.name}|${name}`;
+/** A side's results of a job, one per round it ran (none when it did not run the job). */
+const resultsOf = (job: Job, name: string) => jobResults.get(jobKey(job, name)) ?? [];
 const idleResults = new Map<string, IdleResult[]>();
 for (let r = 0; r < ROUNDS; r++) {
   // Rotate who goes first, so a drift of the machine's load does not always favour the same side.
@@ -278,8 +281,7 @@ for (let r = 0; r < ROUNDS; r++) {
     for (const peer of order) {
       if (!peer.runs(job)) continue;
       const res = await runJob(peer, job);
-      const key = `${job.name}|${peer.name}`;
-      jobResults.set(key, [...(jobResults.get(key) ?? []), res]);
+      jobResults.set(jobKey(job, peer.name), [...resultsOf(job, peer.name), res]);
       console.error(`round ${r + 1} ${job.name} ${peer.name}: ${Math.round(res.rate)}/s p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms lost ${res.lost} (load ${load()})`);
     }
   }
@@ -330,16 +332,16 @@ for (const job of JOBS) {
   console.log(`| measure | ${shown.map((p) => p.name).join(' | ')} | ${ours} / Node-RED |${shown.some((p) => p.name === floor) ? ` ${ours} / floor |` : ''}`);
   console.log(`|---|${shown.map(() => '---:|').join('')}---:|${shown.some((p) => p.name === floor) ? '---:|' : ''}`);
   for (const [label, pick, digits] of metrics) {
-    const of = (name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map(pick);
+    const of = (name: string) => resultsOf(job, name).map(pick);
     const r = (name: string) => ratioCell(of(ours), of(name));
     console.log(`| ${label} | ${shown.map((p) => cell(of(p.name), digits)).join(' | ')} | ${r(nodeRed)} |${shown.some((p) => p.name === floor) ? ` ${r(floor)} |` : ''}`);
   }
-  const lost = shown.map((p) => `${p.name} ${(jobResults.get(`${job.name}|${p.name}`) ?? []).reduce((n, x) => n + x.lost + x.refused, 0)}`);
+  const lost = shown.map((p) => `${p.name} ${resultsOf(job, p.name).reduce((n, x) => n + x.lost + x.refused, 0)}`);
   console.log(`\nNot delivered or refused, all rounds: ${lost.join(', ')}.`);
-  const rates = (name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map((x) => x.rate);
+  const rates = (name: string) => resultsOf(job, name).map((x) => x.rate);
   const over = (a: string, b: string) => pairedRatio(rates(a), rates(b));
   // A target is judged only when both of its sides ran.
-  const ran = (name: string) => rates(name).length > 0;
+  const ran = (name: string) => resultsOf(job, name).length > 0;
   if (job === WEBHOOK && ran(nodeRed)) targets.push([`webhook job ≥ 3× Node-RED's sustained events/s (${times(over(ours, nodeRed))})`, over(ours, nodeRed) >= 3]);
   if (job === WEBHOOK && ran(floor)) targets.push([`webhook job within 2× of the floor (floor / Panoptes ${times(over(floor, ours))})`, over(floor, ours) <= 2]);
   if (job === CONDITIONS && ran(nodeRed)) targets.push([`1,000 conditions ≥ 50× Node-RED (${times(over(ours, nodeRed))})`, over(ours, nodeRed) >= 50]);
@@ -349,12 +351,12 @@ for (const job of JOBS) {
 // webhook run (the same side, minutes apart). Unlike a throughput ratio, this stays measurable when the faster side
 // would outrun what the bench can send and receive.
 if (JOBS.includes(WEBHOOK) && JOBS.includes(CONDITIONS)) {
-  const cpu = (job: Job, name: string) => (jobResults.get(`${job.name}|${name}`) ?? []).map((r) => r.cpuPer10k);
+  const cpu = (job: Job, name: string) => resultsOf(job, name).map((r) => r.cpuPer10k);
   const extra = (name: string) => {
     const rs = roundRatios(cpu(CONDITIONS, name), cpu(WEBHOOK, name));
     return rs.length ? `${percentMore(med(rs))} (rounds ${percentMore(Math.min(...rs))} to ${percentMore(Math.max(...rs))})` : '—';
   };
-  const sides = [ours, nodeRed].filter((name) => cpu(CONDITIONS, name).length);
+  const sides = [ours, nodeRed].filter((name) => resultsOf(CONDITIONS, name).length);
   console.log(`\nCPU per event with 1,000 conditions over one condition, median of the rounds: ${sides.map((n) => `${n} ${extra(n)}`).join('; ')}.`);
 }
 
