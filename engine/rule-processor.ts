@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { FlagManager } from '../core/flags.js';
 import { isInMaintenance } from '../core/maintenance.js';
 import type { RuleEngine, Firing, RuleOutput } from '../rules/index.js';
-import type { OutboxItem } from '../core/store/index.js';
+import type { AddedTrace, OutboxItem } from '../core/store/index.js';
 import type { AfterCommit } from './event-writer.js';
 
 /** The outbox dispatcher's side of the hand-off: actions started from the rules' own commit (see `OutboxDispatcher.claim`). */
@@ -28,6 +28,8 @@ export interface RuleRuntimeError {
   message: string;
 }
 const BATCH = 500;
+/** How long kept traces wait before they are written (see `TraceTable`): a crash loses at most this much of them. */
+const TRACE_WRITE_MS = 1_000;
 
 /** Actions applied at once while processing (so the next event sees them) rather than through the outbox. */
 const IMMEDIATE = new Set(['flag', 'tag', 'stop']);
@@ -38,7 +40,8 @@ export function actionKind(action: Record<string, unknown>): string {
 
 /**
  * Consumes the event log in order from a persisted cursor. For each batch, in ONE transaction: rule matching,
- * flag/tag effects, traces, outbox rows for the other actions, what changed in the rules' temporal state, and the cursor. A
+ * flag/tag effects, outbox rows for the other actions, what changed in the rules' temporal state, and the cursor (the
+ * traces follow within TRACE_WRITE_MS, see `TraceTable`). A
  * crash anywhere replays the batch from the old cursor; outbox rows are keyed (rule, event, action) so the
  * replay enqueues nothing twice.
  */
@@ -47,6 +50,7 @@ export class RuleProcessor {
   private running = false;
   private again = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private traceTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly saved = new SavedRuleStates();
   /** The cursor still holds a whole snapshot (or nothing): the first save clears the rows and marks it SAVED_IN_ROWS. */
@@ -181,7 +185,7 @@ export class RuleProcessor {
   }
 
   /**
-   * Everything processing writes (the cursor and windows, outbox rows, traces, flags) is derived from stored events
+   * Everything processing writes (the cursor and windows, outbox rows, flags) is derived from stored events
    * and commits with the cursor, so its own transaction does not wait for the disk: should power fail before the next
    * durable commit, the cursor is back where the writes were and the same events are processed again; the actions
    * get the same idempotency keys. Waiting here too doubled the fsyncs per event.
@@ -258,19 +262,21 @@ export class RuleProcessor {
     this.claimed = claimed;
     let enqueued: number;
     let saved: AfterCommit;
+    let traces: AddedTrace[];
     try {
       enqueued = work();
-      this.store.traces.trimAdded();
       saved = this.saveState();
     } catch (err) {
       undo();
       throw err;
     } finally {
       this.claimed = null;
+      traces = this.store.traces.takeAdded();
     }
     return {
       committed: () => {
         saved.committed();
+        this.keepTraces(traces);
         if (claimed.length) this.handoff?.startClaimed(claimed);
         if (enqueued) this.onEnqueued();
       },
@@ -390,8 +396,31 @@ export class RuleProcessor {
     return enqueued;
   }
 
+  /** A committed transaction's traces, written with the others kept within TRACE_WRITE_MS. */
+  private keepTraces(traces: AddedTrace[]): void {
+    if (!traces.length) return;
+    this.store.traces.keep(traces);
+    if (this.traceTimer || this.closed) return;
+    this.traceTimer = setTimeout(() => this.writeTraces(), TRACE_WRITE_MS);
+    this.traceTimer.unref?.();
+  }
+
+  private writeTraces(): void {
+    this.traceTimer = null;
+    try {
+      this.store.traces.write();
+    } catch (err) {
+      // Kept for the next try (a full disk, a busy database); lists try too.
+      this.log.warn(`rule traces could not be written, will retry: ${(err as Error).message}`);
+      if (!this.closed) this.traceTimer = setTimeout(() => this.writeTraces(), 5 * TRACE_WRITE_MS);
+      this.traceTimer?.unref?.();
+    }
+  }
+
   close(): void {
     this.closed = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.traceTimer) clearTimeout(this.traceTimer);
+    this.writeTraces();
   }
 }

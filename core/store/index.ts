@@ -13,6 +13,7 @@ export { CorruptDatabaseError, LostDatabaseError, type OpenOptions } from './dat
 export type { Db } from './database.js';
 export { EventStore, toFtsQuery, stripSeq } from './event-store.js';
 export { memoryState } from './monitor-state-store.js';
+export type { AddedTrace } from './misc-stores.js';
 export { VersionStore, DEFAULT_VERSION_LIMITS, type VersionRow } from './version-store.js';
 export type { OutboxItem } from './outbox-store.js';
 export type { RuleStateDelta, WindowEntryRow } from './rule-state-store.js';
@@ -46,6 +47,7 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
   const db = openDatabase(file, opts);
   // One transaction function for every call (better-sqlite3 builds a wrapper per db.transaction() call).
   const inTransaction = db.transaction((fn: () => unknown) => fn());
+  const traces = new TraceTable(db);
   return {
     db,
     file,
@@ -54,7 +56,7 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
     cursors: new CursorStore(db),
     outbox: new OutboxStore(db),
     flags: new FlagTable(db),
-    traces: new TraceTable(db),
+    traces,
     notifications: new NotificationTable(db),
     kv: new KvTable(db),
     versions: new VersionStore(db),
@@ -66,7 +68,12 @@ export function openStore(dataDir: string | ':memory:', opts: OpenOptions = {}):
       return inTransaction(fn) as T; // better-sqlite3 runs a transaction function called inside another as a savepoint
     },
     close: () => {
-      if (db.open) db.close();
+      if (!db.open) return;
+      try {
+        traces.write(); // what the rule processor kept and had not written yet
+      } finally {
+        db.close();
+      }
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { withoutWaitingForDisk, type Db } from './database.js';
 import type { FlagState } from '../protocol.js';
 
 /** Context flags as rows: a flag is set while its row exists (and has not expired). */
@@ -25,51 +25,95 @@ export class FlagTable {
   }
 }
 
-/**
- * The last N traces per rule, kept across restarts. A rule's older traces are deleted in steps: once it has
- * TRIM_EVERY more than its N (in the transaction that added the last of them), not after every insert or batch — each
- * delete rewrote the table's and its index's oldest pages in the batch's commit, for a rule firing on every event two
- * more log pages per commit. Lists show no more than N per rule either way.
- */
-const TRIM_EVERY = 16;
+/** A trace added in a transaction, kept once that transaction commits (see `TraceTable.takeAdded`). */
+export interface AddedTrace {
+  ruleId: string;
+  at: string;
+  eventIds: string[];
+  trace: unknown;
+}
 
+interface Kept {
+  t: AddedTrace;
+  order: number;
+}
+
+/**
+ * The last N traces per rule, kept across restarts. Traces are written behind, not with the firing: the rule processor
+ * hands each committed transaction's traces to `keep`, and `write` stores what was kept, at most N per rule, then
+ * trims each rule it wrote to its last N — about once a second, and before every list. A rule firing on every event
+ * used to insert a row per firing, in the events' own commit, only to delete nearly all of them soon after (a few
+ * log pages and statements per commit, 5–13 % of the agent's CPU per event on the peers bench's webhook job); now a
+ * busy rule costs at most N rows a write. What a crash can lose is the traces of the last second: the firings
+ * themselves (outbox rows, notification fates) commit with the events as before.
+ */
 export class TraceTable {
   private readonly insert;
   private readonly trim;
-  /** Traces added per rule since its last trim (unknown after a start: the first add makes the rule due). */
-  private readonly sinceTrim = new Map<string, number>();
-  /** Rules TRIM_EVERY past their last trim, trimmed by `trimAdded` in the transaction that made them so. */
-  private readonly due = new Set<string>();
+  /** Added in the transaction under way. */
+  private added: AddedTrace[] = [];
+  /** Per rule, its newest kept traces not written yet, oldest first (trimmed to N now and then: older ones are never shown). */
+  private readonly unwritten = new Map<string, Kept[]>();
+  /** Kept traces are numbered, so a write stores them in the order they fired whatever their rules (lists over all rules go by row id). */
+  private kept = 0;
 
   constructor(private readonly db: Db, public limitPerRule = 50) {
     this.insert = db.prepare(`INSERT INTO traces (rule_id, at, event_ids, trace) VALUES (?, ?, ?, ?)`);
     this.trim = db.prepare(`DELETE FROM traces WHERE rule_id = ? AND id <= (SELECT id FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
   }
 
-  /** Inside a transaction that calls `trimAdded()` before it commits. */
+  /** Inside a transaction: gathered until `takeAdded()`, whose result goes to `keep` once that transaction commits. */
   add(ruleId: string, at: string, eventIds: string[], trace: unknown): void {
-    this.insert.run(ruleId, at, JSON.stringify(eventIds), JSON.stringify(trace ?? null));
-    const n = (this.sinceTrim.get(ruleId) ?? TRIM_EVERY - 1) + 1;
-    this.sinceTrim.set(ruleId, n);
-    if (n >= TRIM_EVERY) this.due.add(ruleId);
+    this.added.push({ ruleId, at, eventIds, trace });
   }
 
-  /** Keep the last `limitPerRule` traces of the rules that came due in this transaction. */
-  trimAdded(): void {
-    for (const ruleId of this.due) {
-      this.trim.run(ruleId, ruleId, this.limitPerRule);
-      this.sinceTrim.set(ruleId, 0);
+  /** The traces added since the last call (call it as the transaction ends: keep them if it commits, drop them if not). */
+  takeAdded(): AddedTrace[] {
+    const out = this.added;
+    this.added = [];
+    return out;
+  }
+
+  /** Traces of a committed transaction, to be written by the next `write`. */
+  keep(traces: AddedTrace[]): void {
+    for (const t of traces) {
+      let list = this.unwritten.get(t.ruleId);
+      if (!list) this.unwritten.set(t.ruleId, (list = []));
+      list.push({ t, order: this.kept++ });
+      // Bounded however long writing waits; cut in steps, not per trace.
+      if (list.length >= 2 * this.limitPerRule + 16) list.splice(0, list.length - this.limitPerRule);
     }
-    this.due.clear();
+  }
+
+  /** Whether kept traces wait to be written. */
+  get pending(): boolean {
+    return this.unwritten.size > 0;
+  }
+
+  /** Writes the kept traces (each rule's newest N) and trims those rules to their last N, in one transaction not waited for on disk. */
+  write(): void {
+    if (!this.unwritten.size) return;
+    const run = () => {
+      const n = this.limitPerRule;
+      const rows: Kept[] = [];
+      for (const list of this.unwritten.values()) for (let i = Math.max(0, list.length - n); i < list.length; i++) rows.push(list[i]!);
+      if (this.unwritten.size > 1) rows.sort((a, b) => a.order - b.order);
+      for (const { t } of rows) this.insert.run(t.ruleId, t.at, JSON.stringify(t.eventIds), JSON.stringify(t.trace ?? null));
+      for (const ruleId of this.unwritten.keys()) this.trim.run(ruleId, ruleId, n);
+      this.unwritten.clear();
+    };
+    if (this.db.inTransaction) run();
+    else withoutWaitingForDisk(this.db, () => this.db.transaction(run)());
   }
 
   list(ruleId?: string, limit = 50): { ruleId: string; at: string; eventIds: string[]; trace: unknown }[] {
+    this.write();
     type Row = { rule_id: string; at: string; event_ids: string; trace: string };
     let rows: Row[];
     if (ruleId) {
       rows = this.db.prepare(`SELECT * FROM traces WHERE rule_id = ? ORDER BY id DESC LIMIT ?`).all(ruleId, Math.min(limit, this.limitPerRule)) as Row[];
     } else {
-      // Newest first over all rules, each rule's beyond its last N (not trimmed yet) left out.
+      // Newest first over all rules, each rule's beyond its last N (a lowered N, not trimmed yet) left out.
       const per = new Map<string, number>();
       rows = [];
       for (const r of this.db.prepare(`SELECT * FROM traces ORDER BY id DESC`).iterate() as IterableIterator<Row>) {
