@@ -85,11 +85,6 @@ export class TraceTable {
     }
   }
 
-  /** Whether kept traces wait to be written. */
-  get pending(): boolean {
-    return this.unwritten.size > 0;
-  }
-
   /** Writes the kept traces (each rule's newest N) and trims those rules to their last N, in one transaction not waited for on disk. */
   write(): void {
     if (!this.unwritten.size) return;
