@@ -420,7 +420,7 @@ export class RuleProcessor {
   close(): void {
     this.closed = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    // What is kept and not written yet is written when the store closes.
     if (this.traceTimer) clearTimeout(this.traceTimer);
-    this.writeTraces();
   }
 }

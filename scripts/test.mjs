@@ -69,8 +69,6 @@ const started = performance.now();
 // A file that has not finished after 5 minutes fails (its process is ended) instead of holding the whole run until
 // CI's limit.
 const queue = longestFirst(files);
-let running = 0;
-let deployRunning = false;
 // The runs' events, as they come, into one report — with one summary: each run ends with its own counts (nesting 0,
 // no file), added up here and said once at the end, with the whole run's wall time as its duration.
 const stream = new PassThrough({ objectMode: true });
@@ -80,15 +78,13 @@ const totals = new Map();
 const inFlight = new Set();
 let finished = false;
 function startNext() {
-  while (running < concurrency) {
+  while (inFlight.size < concurrency) {
+    const deployRunning = [...inFlight].some((e) => deployKind(e.file));
     const i = queue.findIndex((f) => !(deployRunning && deployKind(f)));
     if (i < 0) return;
     const [file] = queue.splice(i, 1);
-    const deploy = deployKind(file);
-    running++;
     const entry = { file };
     inFlight.add(entry);
-    if (deploy) deployRunning = true;
     const r = run({ files: [file], concurrency: 1, timeout: 300_000 });
     r.on('data', (event) => {
       const m = event.type === 'test:diagnostic' && event.data.nesting === 0 && !event.data.file ? SUMMARY.exec(event.data.message) : null;
@@ -97,10 +93,8 @@ function startNext() {
     });
     r.on('end', () => {
       if (!inFlight.delete(entry)) return; // given up on below and queued again
-      running--;
-      if (deploy) deployRunning = false;
       if (queue.length) return startNext();
-      if (running > 0) return;
+      if (inFlight.size > 0) return;
       totals.set('duration_ms', performance.now() - started);
       for (const [name, n] of totals) stream.write({ type: 'test:diagnostic', data: { nesting: 0, message: `${name} ${n}` } });
       stream.end();
@@ -116,17 +110,12 @@ let retried = false;
 process.on('beforeExit', () => {
   if (finished) return;
   const never = [...[...inFlight].map((e) => e.file), ...queue].map(sourceOf);
-  if (!retried) {
+  if (!retried && never.length) {
     retried = true;
-    console.error(`\nthe test run went quiet before these files reported (running them again): ${never.join(', ') || 'none'}`);
-    for (const e of inFlight) {
-      inFlight.delete(e);
-      running--;
-      if (deployKind(e.file)) deployRunning = false;
-      queue.push(e.file);
-    }
-    if (queue.length) return startNext();
-    if (running === 0) return void stream.end();
+    console.error(`\nthe test run went quiet before these files reported (running them again): ${never.join(', ')}`);
+    for (const e of inFlight) queue.push(e.file);
+    inFlight.clear();
+    return startNext();
   }
   console.error(`\nthe test run ended before these files reported: ${never.join(', ') || 'none'}`);
   process.exitCode = 1;

@@ -33,11 +33,6 @@ export interface AddedTrace {
   trace: unknown;
 }
 
-interface Kept {
-  t: AddedTrace;
-  order: number;
-}
-
 /**
  * The last N traces per rule, kept across restarts. Traces are written behind, not with the firing: the rule processor
  * hands each committed transaction's traces to `keep`, and `write` stores what was kept, at most N per rule, then
@@ -52,10 +47,10 @@ export class TraceTable {
   private readonly trim;
   /** Added in the transaction under way. */
   private added: AddedTrace[] = [];
-  /** Per rule, its newest kept traces not written yet, oldest first (trimmed to N now and then: older ones are never shown). */
-  private readonly unwritten = new Map<string, Kept[]>();
-  /** Kept traces are numbered, so a write stores them in the order they fired whatever their rules (lists over all rules go by row id). */
-  private kept = 0;
+  /** Kept and not written yet, in the order they fired (lists over all rules go by row id). */
+  private unwritten: AddedTrace[] = [];
+  /** Past this many, what a write would skip is dropped: bounded however long writing waits. */
+  private compactAt = 1_024;
 
   constructor(private readonly db: Db, public limitPerRule = 50) {
     this.insert = db.prepare(`INSERT INTO traces (rule_id, at, event_ids, trace) VALUES (?, ?, ?, ?)`);
@@ -76,29 +71,37 @@ export class TraceTable {
 
   /** Traces of a committed transaction, to be written by the next `write`. */
   keep(traces: AddedTrace[]): void {
-    for (const t of traces) {
-      let list = this.unwritten.get(t.ruleId);
-      if (!list) this.unwritten.set(t.ruleId, (list = []));
-      list.push({ t, order: this.kept++ });
-      // Bounded however long writing waits; cut in steps, not per trace.
-      if (list.length >= 2 * this.limitPerRule + 16) list.splice(0, list.length - this.limitPerRule);
-    }
+    for (const t of traces) this.unwritten.push(t);
+    if (this.unwritten.length < this.compactAt) return;
+    this.unwritten = this.newestPerRule();
+    this.compactAt = Math.max(1_024, 2 * this.unwritten.length);
   }
 
   /** Writes the kept traces (each rule's newest N) and trims those rules to their last N, in one transaction not waited for on disk. */
   write(): void {
-    if (!this.unwritten.size) return;
+    if (!this.unwritten.length) return;
     const run = () => {
-      const n = this.limitPerRule;
-      const rows: Kept[] = [];
-      for (const list of this.unwritten.values()) for (let i = Math.max(0, list.length - n); i < list.length; i++) rows.push(list[i]!);
-      if (this.unwritten.size > 1) rows.sort((a, b) => a.order - b.order);
-      for (const { t } of rows) this.insert.run(t.ruleId, t.at, JSON.stringify(t.eventIds), JSON.stringify(t.trace ?? null));
-      for (const ruleId of this.unwritten.keys()) this.trim.run(ruleId, ruleId, n);
-      this.unwritten.clear();
+      const rows = this.newestPerRule();
+      for (const t of rows) this.insert.run(t.ruleId, t.at, JSON.stringify(t.eventIds), JSON.stringify(t.trace ?? null));
+      for (const ruleId of new Set(rows.map((t) => t.ruleId))) this.trim.run(ruleId, ruleId, this.limitPerRule);
+      this.unwritten = [];
     };
     if (this.db.inTransaction) run();
     else withoutWaitingForDisk(this.db, () => this.db.transaction(run)());
+  }
+
+  /** The kept traces less those no list would show: each rule's newest N, still in the order they fired. */
+  private newestPerRule(): AddedTrace[] {
+    const seen = new Map<string, number>();
+    const out: AddedTrace[] = [];
+    for (let i = this.unwritten.length - 1; i >= 0; i--) {
+      const t = this.unwritten[i]!;
+      const n = seen.get(t.ruleId) ?? 0;
+      if (n >= this.limitPerRule) continue;
+      seen.set(t.ruleId, n + 1);
+      out.push(t);
+    }
+    return out.reverse();
   }
 
   list(ruleId?: string, limit = 50): { ruleId: string; at: string; eventIds: string[]; trace: unknown }[] {
