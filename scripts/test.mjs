@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
+import { wholeTests } from './test-report.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -86,13 +87,15 @@ function startNext() {
     const entry = { file };
     inFlight.add(entry);
     const r = run({ files: [file], concurrency: 1, timeout: 300_000 });
+    const report = wholeTests((event) => stream.write(event));
     r.on('data', (event) => {
       const m = event.type === 'test:diagnostic' && event.data.nesting === 0 && !event.data.file ? SUMMARY.exec(event.data.message) : null;
-      if (!m) return void stream.write(event);
+      if (!m) return void report(event);
       if (m[1] !== 'duration_ms') totals.set(m[1], (totals.get(m[1]) ?? 0) + Number(m[2]));
     });
     r.on('end', () => {
       if (!inFlight.delete(entry)) return; // given up on below and queued again
+      report.flush();
       if (queue.length) return startNext();
       if (inFlight.size > 0) return;
       totals.set('duration_ms', performance.now() - started);
@@ -102,10 +105,11 @@ function startNext() {
   }
 }
 startNext();
-// Once (session 15, a fresh clone's CI) the last three files of the queue never reported and the runner simply
-// exited 0 without its summary: nothing was left to wait for, yet the run had not ended. Should the loop go quiet
-// like that again, the files whose run never ended are run again (once), the ones never started start; and if the
-// run still has not ended, it fails saying which files never reported — never a pass with files missing.
+// Twice a fresh clone's CI ended without its summary: the report had stopped (a start from another file between a
+// test's start and end, see test-report.mjs) and, nothing being left to wait for, the runner's process ended — once
+// with exit code 0. Should the loop go quiet like that again, the files whose run never ended are run again (once),
+// the ones never started start; and if the run still has not ended, it fails saying so — never a pass with files
+// or the summary missing.
 let retried = false;
 process.on('beforeExit', () => {
   if (finished) return;
@@ -117,7 +121,11 @@ process.on('beforeExit', () => {
     inFlight.clear();
     return startNext();
   }
-  console.error(`\nthe test run ended before these files reported: ${never.join(', ') || 'none'}`);
+  console.error(
+    never.length
+      ? `\nthe test run ended before these files reported: ${never.join(', ')}`
+      : '\nthe test run ended before its report did: every file ran, the report stopped after the last line above',
+  );
   process.exitCode = 1;
 });
 let failed = false;
