@@ -14,8 +14,8 @@
 // images, scripts, media; plain and tunnelled alike), and the watched page's own document (the address asked for,
 // and where it redirects) against the page limit, refused at its headers when it says it is larger. Only plain-HTTP
 // documents can be seen as such: an HTTPS tunnel is opaque, so there the cap on the whole render is what holds.
-// Past either limit every connection is cut, nothing more is let through, and `overLimit` tells the renderer, which
-// ends the render with the reason instead of waiting for its timeout.
+// Past either limit every connection is cut on both sides (nothing more is let through, nor downloaded), and
+// `overLimit` tells the renderer, which ends the render with the reason instead of waiting for its timeout.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
@@ -75,11 +75,19 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
   let over: OverLimit | null = null;
   let reportOver: (o: OverLimit) => void = () => {};
   const overLimit = new Promise<OverLimit>((resolve) => (reportOver = resolve));
+  // Every connection from the browser destroyed with an error, not closed: proxy-chain answers a tunnel's browser
+  // side closing by ending the server side gracefully and reading on to the end of what the server sends (a server
+  // that keeps sending after the FIN, as nginx does, would have a 5 GB video in flight downloaded only to be
+  // dropped); on an error it destroys the server side too. Its own listener on every connection takes the error.
+  const cutAll = (why: string) => {
+    const error = new Error(why);
+    for (const socket of server.connections.values()) socket.destroy(error);
+  };
   const exceeded = (o: OverLimit) => {
     if (over) return;
     over = o;
     reportOver(o);
-    server.closeConnections();
+    cutAll('the render passed a size limit');
   };
   const server = new Server({
     port: 0,
@@ -112,7 +120,10 @@ export async function startCheckingProxy(options: CheckingProxyOptions): Promise
     get over() {
       return over;
     },
-    close: () => server.close(true),
+    close: () => {
+      cutAll('the render ended');
+      return server.close(false);
+    },
   };
 }
 
