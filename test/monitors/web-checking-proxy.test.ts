@@ -143,3 +143,84 @@ test('closing it ends open tunnels', async () => {
   });
   assert.equal(closed, true);
 });
+
+// A server that goes on sending after the client ended its side (a FIN is not a reset; nginx does this): closing
+// the proxy, or passing a size limit, must cut the server's side of the tunnel too. proxy-chain ends that side
+// gracefully when the browser's side closes and reads on to the end of what comes, so such a stream was downloaded,
+// and dropped, for as long as the server sent it.
+async function endlessServer(): Promise<{ port: number; closed: Promise<number>; close(): void }> {
+  let sent = 0;
+  let onClosed: (n: number) => void = () => {};
+  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  const piece = Buffer.alloc(256 * 1024, 0x61);
+  const sockets = new Set<net.Socket>();
+  const s = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => onClosed(sent));
+    const more = () => {
+      while (!socket.destroyed && socket.write(piece)) sent += piece.length;
+      if (!socket.destroyed) socket.once('drain', more);
+    };
+    more();
+  });
+  const port = await new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+  return {
+    port,
+    closed,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      s.close();
+    },
+  };
+}
+
+/** A tunnel through `p` to `port`, read until `bytes` came; then `cut()`; the server must see its connection close. */
+async function cutTunnel(p: CheckingProxy, port: number, bytes: number, cut: () => void): Promise<void> {
+  const proxyUrl = new URL(p.server);
+  await new Promise<void>((resolve, reject) => {
+    const req = http.request({ host: proxyUrl.hostname, port: proxyUrl.port, method: 'CONNECT', path: `127.0.0.1:${port}`, headers: { 'proxy-authorization': auth(p) }, agent: false });
+    req.on('connect', (_res, socket: net.Socket) => {
+      let got = 0;
+      socket.on('error', () => {});
+      socket.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= bytes && got - c.length < bytes) {
+          cut();
+          resolve();
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const within = <T>(promise: Promise<T>, ms: number, what: string) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms).unref())]);
+
+test("closing it cuts the server's side of a tunnel too, even from a server that goes on sending after a FIN", async () => {
+  const server = await endlessServer();
+  const p = await startCheckingProxy({ allowPrivate: true, policy, blocked: [] });
+  try {
+    await cutTunnel(p, server.port, 1024 * 1024, () => void p.close());
+    const sent = await within(server.closed, 5_000, "the server's connection was not closed");
+    assert.ok(sent < 64 * 1024 * 1024, `the server was cut soon after the close (sent ${sent} bytes)`);
+  } finally {
+    server.close();
+  }
+});
+
+test("passing the size cap cuts the server's side of a tunnel too", async () => {
+  const server = await endlessServer();
+  const p = await startCheckingProxy({ allowPrivate: true, policy, blocked: [], limits: { pageUrl: 'https://127.0.0.1/', maxPageBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 } });
+  try {
+    await cutTunnel(p, server.port, 1, () => {});
+    assert.deepEqual(await within(p.overLimit, 5_000, 'the cap was not passed'), { kind: 'total', limit: 4 * 1024 * 1024 });
+    const sent = await within(server.closed, 5_000, "the server's connection was not closed");
+    assert.ok(sent < 64 * 1024 * 1024, `the server was cut soon after the cap (sent ${sent} bytes)`);
+  } finally {
+    server.close();
+    await p.close();
+  }
+});
