@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { run } from 'node:test';
-import { spec } from 'node:test/reporters';
-import { wholeTests } from './test-report.mjs';
+import { sturdySpec, wholeTests } from './test-report.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -135,7 +134,7 @@ stream.on('data', ({ type, data: d }) => {
   // The file's own test (nesting 0, named by its path) completes when its process has ended: its wall time.
   if (type === 'test:complete' && d.nesting === 0 && d.name === d.file) took.set(sourceOf(d.file), d.details.duration_ms / 1000);
 });
-const out = stream.compose(new spec());
+const out = stream.compose(sturdySpec());
 out.pipe(process.stdout);
 out.on('end', () => {
   finished = true;

@@ -9,22 +9,27 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { spec } from 'node:test/reporters';
 
 type TestEvent = { type: string; data: Record<string, unknown> };
 type Grouper = ((event: TestEvent) => void) & { flush(): void };
 const root = process.env.PANOPTES_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const { wholeTests } = (await import(path.join(root, 'scripts', 'test-report.mjs'))) as { wholeTests: (write: (e: TestEvent) => void) => Grouper };
+const { wholeTests, sturdySpec } = (await import(path.join(root, 'scripts', 'test-report.mjs'))) as {
+  wholeTests: (write: (e: TestEvent) => void) => Grouper;
+  sturdySpec: () => import('node:stream').Transform;
+};
 
 const event = (type: string, name: string, nesting: number, file: string): TestEvent => ({
   type,
   data: { name, nesting, file, details: { duration_ms: 1 }, line: 1, column: 1 },
 });
 
-/** The report of `feed`'s events, as the runner makes it; rejects if the report has not ended within 10 s. */
-async function report(feed: (a: Grouper, b: Grouper) => void): Promise<string> {
+/**
+ * The report of `feed`'s events, as the runner makes it (each file's events grouped, unless `grouped` is false);
+ * rejects if the report has not ended within 10 s.
+ */
+async function report(feed: (a: Grouper, b: Grouper) => void, grouped = true): Promise<string> {
   const stream = new PassThrough({ objectMode: true });
-  const out = stream.compose(new spec());
+  const out = stream.compose(sturdySpec());
   let text = '';
   out.on('data', (chunk: Buffer | string) => (text += chunk.toString()));
   const ended = new Promise<void>((resolve, reject) => {
@@ -32,8 +37,10 @@ async function report(feed: (a: Grouper, b: Grouper) => void): Promise<string> {
     out.on('error', reject);
     setTimeout(() => reject(new Error(`the report stopped; it had printed:\n${text}`)), 10_000).unref();
   });
-  const a = wholeTests((e) => stream.write(e));
-  const b = wholeTests((e) => stream.write(e));
+  const write = (e: TestEvent) => void stream.write(e);
+  const straight = (): Grouper => Object.assign(write, { flush() {} });
+  const a = grouped ? wholeTests(write) : straight();
+  const b = grouped ? wholeTests(write) : straight();
   feed(a, b);
   a.flush();
   b.flush();
@@ -75,4 +82,18 @@ test("a failure inside a test whose end never came (its file was stopped) is sti
   });
   assert.match(text, /test of B \(/);
   assert.match(text.slice(text.indexOf('failing tests:')), /broken step/, 'the failure is listed');
+});
+
+test('should the reporter still meet a start between a test\'s start and end, it says so and the report goes on', async () => {
+  const text = await report((a, b) => {
+    a(event('test:start', 'test of A', 0, 'A'));
+    b(event('test:start', 'test of B', 0, 'B'));
+    a(event('test:fail', 'test of A', 0, 'A'));
+    b(event('test:pass', 'test of B', 0, 'B'));
+    b(event('test:start', 'later test of B', 0, 'B'));
+    b(event('test:pass', 'later test of B', 0, 'B'));
+  }, false);
+  assert.match(text, /test of A failed \(A; the spec reporter could not place it/);
+  assert.match(text, /later test of B \(/);
+  assert.match(text.slice(text.indexOf('failing tests:')), /test of A/, 'the failure is still listed');
 });
