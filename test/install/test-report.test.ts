@@ -38,9 +38,9 @@ async function report(feed: (a: Grouper, b: Grouper) => void, grouped = true): P
     setTimeout(() => reject(new Error(`the report stopped; it had printed:\n${text}`)), 10_000).unref();
   });
   const write = (e: TestEvent) => void stream.write(e);
-  const straight = (): Grouper => Object.assign(write, { flush() {} });
-  const a = grouped ? wholeTests(write) : straight();
-  const b = grouped ? wholeTests(write) : straight();
+  const group = (): Grouper => (grouped ? wholeTests(write) : Object.assign((e: TestEvent) => write(e), { flush() {} }));
+  const a = group();
+  const b = group();
   feed(a, b);
   a.flush();
   b.flush();

@@ -8,6 +8,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { isPrivateAddress, systemAddressPolicy, type AddressPolicy } from '../../base/address-rule.js';
 import { REFUSED_HEADER, startCheckingProxy, type CheckingProxy } from '../../monitors/web/checking-proxy.js';
+import { waitFor } from '../helpers/tmp.js';
 
 const servers: http.Server[] = [];
 let port = 0;
@@ -148,16 +149,16 @@ test('closing it ends open tunnels', async () => {
 // the proxy, or passing a size limit, must cut the server's side of the tunnel too. proxy-chain ends that side
 // gracefully when the browser's side closes and reads on to the end of what comes, so such a stream was downloaded,
 // and dropped, for as long as the server sent it.
-async function endlessServer(): Promise<{ port: number; closed: Promise<number>; close(): void }> {
+async function endlessServer(): Promise<{ port: number; readonly closedAfter: number | undefined; close(): void }> {
   let sent = 0;
-  let onClosed: (n: number) => void = () => {};
-  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  /** What it had sent when its connection closed. */
+  let closedAfter: number | undefined;
   const piece = Buffer.alloc(256 * 1024, 0x61);
   const sockets = new Set<net.Socket>();
   const s = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
-    socket.on('close', () => onClosed(sent));
+    socket.on('close', () => (closedAfter = sent));
     const more = () => {
       while (!socket.destroyed && socket.write(piece)) sent += piece.length;
       if (!socket.destroyed) socket.once('drain', more);
@@ -167,7 +168,9 @@ async function endlessServer(): Promise<{ port: number; closed: Promise<number>;
   const port = await new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
   return {
     port,
-    closed,
+    get closedAfter() {
+      return closedAfter;
+    },
     close: () => {
       for (const socket of sockets) socket.destroy();
       s.close();
@@ -196,15 +199,12 @@ async function cutTunnel(p: CheckingProxy, port: number, bytes: number, cut: () 
   });
 }
 
-const within = <T>(promise: Promise<T>, ms: number, what: string) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms).unref())]);
-
 test("closing it cuts the server's side of a tunnel too, even from a server that goes on sending after a FIN", async () => {
   const server = await endlessServer();
   const p = await startCheckingProxy({ allowPrivate: true, policy, blocked: [] });
   try {
     await cutTunnel(p, server.port, 1024 * 1024, () => void p.close());
-    const sent = await within(server.closed, 5_000, "the server's connection was not closed");
+    const sent = await waitFor(() => server.closedAfter, "the server's connection to close", 5_000);
     assert.ok(sent < 64 * 1024 * 1024, `the server was cut soon after the close (sent ${sent} bytes)`);
   } finally {
     server.close();
@@ -216,8 +216,8 @@ test("passing the size cap cuts the server's side of a tunnel too", async () => 
   const p = await startCheckingProxy({ allowPrivate: true, policy, blocked: [], limits: { pageUrl: 'https://127.0.0.1/', maxPageBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 } });
   try {
     await cutTunnel(p, server.port, 1, () => {});
-    assert.deepEqual(await within(p.overLimit, 5_000, 'the cap was not passed'), { kind: 'total', limit: 4 * 1024 * 1024 });
-    const sent = await within(server.closed, 5_000, "the server's connection was not closed");
+    assert.deepEqual(await waitFor(() => p.over, 'the cap to be passed', 5_000), { kind: 'total', limit: 4 * 1024 * 1024 });
+    const sent = await waitFor(() => server.closedAfter, "the server's connection to close", 5_000);
     assert.ok(sent < 64 * 1024 * 1024, `the server was cut soon after the cap (sent ${sent} bytes)`);
   } finally {
     server.close();

@@ -4,8 +4,8 @@
 // pace, over plain HTTP (cut by the checking proxy) and over HTTPS (the proxy sees only a tunnel: the browser's own
 // count of the document's bytes, over the DevTools protocol, ends it); a small page that pulls 200 MiB of images (the
 // cap on all a render may download — and past it every connection is closed, none left reading to its end, which an
-// HTTPS tunnel's graceful close used to do); each also through the desktop app's path (the shell's offscreen window, played
-// by Debian's Chromium answering its messages, test/helpers/chromium-answerer.ts).
+// HTTPS tunnel's graceful close used to do); each also through the desktop app's path (the shell's offscreen window,
+// played by Debian's Chromium answering its messages, test/helpers/chromium-answerer.ts).
 // What shows the page was cut rather than read: the check's message, the check ending before the timeout the test
 // gives it, and the server seeing its connection closed long before it sent 50 MiB.
 import { test, after, before } from 'node:test';
@@ -154,7 +154,10 @@ after(async () => {
   await server.close();
 });
 
-const photosSent = () => [...sent].filter(([k]) => k.startsWith('/photo')).reduce((a, [, n]) => a + n, 0);
+/** The image requests the server has seen since the last `forgetPhotos()`, and what it sent for them. */
+const photoKeys = () => [...sent.keys()].filter((k) => k.startsWith('/photo'));
+const photosSent = () => photoKeys().reduce((a, k) => a + sent.get(k)!, 0);
+const forgetPhotos = () => photoKeys().forEach((k) => sent.delete(k));
 
 /**
  * After a render cut at the cap, what the server sent for the images: once every image's connection has closed, it
@@ -163,9 +166,8 @@ const photosSent = () => [...sent].filter(([k]) => k.startsWith('/photo')).reduc
  * room for that and none for a connection left to read its image to the end.
  */
 async function assertImagesCut(): Promise<void> {
-  const photos = () => [...sent.keys()].filter((k) => k.startsWith('/photo'));
-  await waitFor(() => photos().length > 0 && photos().every((k) => serverClosed.has(k)), 'every image connection to close', 30_000);
-  assert.ok(photosSent() < 100 * MiB, `the images were cut off at the cap, not read to their end (sent ${photosSent()} bytes of ${photos().length} images)`);
+  await waitFor(() => photoKeys().length > 0 && photoKeys().every((k) => serverClosed.has(k)), 'every image connection to close', 30_000);
+  assert.ok(photosSent() < 100 * MiB, `the images were cut off at the cap, not read to their end (sent ${photosSent()} bytes of ${photoKeys().length} images)`);
 }
 
 /** One rendered check of `path` (or of a whole URL); its error, and how long it took in seconds. */
@@ -268,7 +270,7 @@ for (const [name, use] of renderers) {
   test(`${name}: a small page that pulls 200 MiB of images stops at the cap on all a render may download`, { skip, timeout: 240_000 }, async () => {
     use();
     try {
-      for (const k of [...sent.keys()]) if (k.startsWith('/photo')) sent.delete(k);
+      forgetPhotos();
       const r = await check('/gallery');
       assert.equal(r.error, 'the page and what it loads came to more than the 25 MiB a rendered page may bring in; not read; the last version is kept');
       assert.ok(r.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${r.seconds} s)`);
@@ -282,7 +284,7 @@ for (const [name, use] of renderers) {
 // An HTTPS page reaches the browser through a tunnel the proxy cannot look into: which bytes are the page's document
 // is not to be seen there (the browser says it, tested above), and the cap on all a render brings in holds there too.
 test('over HTTPS, a page pulling 200 MiB of images stops at the cap on all a render may download', { skip, timeout: 240_000 }, async () => {
-  for (const k of [...sent.keys()]) if (k.startsWith('/photo')) sent.delete(k);
+  forgetPhotos();
   const r = await check(`${tlsOrigin}/gallery`, { browserPath: path.join(wrapperDir, 'chromium') });
   assert.equal(r.error, 'the page and what it loads came to more than the 25 MiB a rendered page may bring in; not read; the last version is kept');
   assert.ok(r.seconds < TIMEOUT_S, `the check ended before its ${TIMEOUT_S} s timeout (took ${r.seconds} s)`);
